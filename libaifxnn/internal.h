@@ -1,0 +1,106 @@
+/*
+ * internal.h - private declarations shared by the library's modules (and reachable from the
+ * test suites, which link the static library). Nothing here is installed.
+ */
+#ifndef AIFX_INTERNAL_H
+#define AIFX_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aifxnn.h"
+
+#define AIFX_ALIGN 64 /* bytes: a cache line, and enough for any SIMD load */
+
+/* ---- allocation (alloc.c): one allocator so that tests can inject failures ---- */
+
+/* 64-byte-aligned, zeroed allocation of n floats; NULL on failure or overflow. */
+float *aifx__falloc(size_t n);
+void *aifx__malloc(size_t bytes);
+void *aifx__calloc(size_t count, size_t size);
+void aifx__free(void *p);
+/* Tests: make the n-th allocation from now (1 = the next) fail, in this thread; 0 disarms. */
+void aifx__alloc_fail_after(int n);
+
+/* ---- checks ---- */
+int aifx__all_finite(size_t n, const float *x);
+
+/* ---- BLAS / LAPACK wrapper (blas.c, the only file that includes cblas.h / lapacke.h) ---- */
+
+/* C (m, n) = alpha * op(A) op(B) + beta * C, row-major, op = transpose when trans_* != 0. */
+void aifx__gemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
+                int lda, const float *b, int ldb, float beta, float *c, int ldc);
+/* q (rows, cols), rows >= cols: orthonormal columns from the QR decomposition of the Gaussian
+ * matrix g (rows, cols, in double, overwritten), with column signs fixed so that diag(R) > 0. */
+aifx_status aifx__orthonormal_columns(int rows, int cols, double *g, float *q);
+
+/* ---- random numbers (rng.c) ---- */
+uint64_t aifx__rng_next(aifx_rng *rng);
+float aifx__rng_float(aifx_rng *rng);   /* [0, 1), 24 bits */
+double aifx__rng_normal(aifx_rng *rng); /* N(0, 1), Box-Muller in double */
+
+/* ---- loss (loss.c) ---- */
+/* Unchecked core of aifx_softmax_xent: arguments already validated. */
+void aifx__softmax_xent(int n, int n_classes, const float *logits, const int32_t *labels,
+                        const float *class_weights, float *probs, float *loss, float *dlogits);
+/* AIFX_OK if labels (n) lie in [0, C) and class_weights (C, optional) are finite and >= 0. */
+aifx_status aifx__check_targets(int n, int n_classes, const int32_t *labels,
+                                const float *class_weights);
+
+/* ---- LSTM layer (lstm.c) ----
+ * A layer's tensors are views into the net's parameter and gradient blocks. All activations are
+ * time-major inside the library: row t*B + b of a (T, B, *) buffer is step t of sequence b. */
+typedef struct aifx_lstm_layer {
+    int n_in;            /* input features of this layer */
+    int n_hidden;        /* H */
+    size_t off_w_ih;     /* (4H, n_in) */
+    size_t off_w_hh;     /* (4H, H) */
+    size_t off_b;        /* (4H) */
+    /* training workspace, sized for max_batch */
+    float *gates;        /* (T, B, 4H): activated i, f, g, o after forward; d pre-activation after backward */
+    float *hs;           /* (T+1, B, H): hs[0] = h_0 = 0, hs[t+1] = h_t */
+    float *cs;           /* (T+1, B, H): cs[0] = c_0 = 0, cs[t+1] = c_t */
+    float *in_drop;      /* (T, B, n_in): dropped-out input (layers above the first, dropout > 0) */
+    float *mask;         /* (B, n_in): inverted-dropout mask on the input, 0 or 1/(1-p) */
+} aifx_lstm_layer;
+
+/* One time step of the cell over B rows: z (B, 4H) holds pre-activations i, f, g, o and receives
+ * the activated gates; c_prev, c, h are (B, H). c may alias c_prev, h anything else. */
+void aifx__lstm_cell(int n_batch, int n_hidden, float *z, const float *c_prev, float *c,
+                     float *h);
+/* Forward through time for training: x (T, B, n_in) time-major. */
+void aifx__lstm_forward(const aifx_lstm_layer *l, const float *params, int n_steps, int n_batch,
+                        const float *x);
+/* Backward through time. dh_seq (T, B, H): gradient of the loss on every h_t (may be NULL, then
+ * dh_last (B, H) is the only gradient, on h_{T-1}). Accumulates into grads (the caller zeroes
+ * them); dx (T, B, n_in), optional, receives the gradient of the input. dh, dc: (B, H) scratch. */
+void aifx__lstm_backward(aifx_lstm_layer *l, const float *params, float *grads, int n_steps,
+                         int n_batch, const float *x, const float *dh_seq, const float *dh_last,
+                         float *dx, float *dh, float *dc);
+
+/* ---- the net (net.c) ---- */
+struct aifx_net {
+    aifx_net_config cfg;
+    size_t n_params;
+    float *params;          /* (n_params), aligned */
+    float *grads;           /* (n_params), aligned */
+    aifx_lstm_layer layers[AIFX_MAX_LAYERS];
+    size_t off_dense_w;     /* (C, H) */
+    size_t off_dense_b;     /* (C) */
+    /* training workspace, sized for max_batch B */
+    float *xt;              /* (T, B, F) time-major copy of the input */
+    float *head_mask;       /* (B, H) dropout mask before the head */
+    float *head_in;         /* (B, H) head input (last hidden state after dropout) */
+    float *logits;          /* (B, C) */
+    float *probs;           /* (B, C) */
+    float *dlogits;         /* (B, C) */
+    float *dh_last;         /* (B, H) */
+    float *dh;              /* (B, H) scratch */
+    float *dc;              /* (B, H) scratch */
+    float *dseq_a;          /* (T, B, max(F, H)): gradient flowing down between layers */
+    float *dseq_b;          /* (T, B, max(F, H)) */
+    int n_batch;            /* B of the cached forward, 0 if none */
+    int dropout_on;         /* the cached forward used dropout */
+};
+
+#endif /* AIFX_INTERNAL_H */

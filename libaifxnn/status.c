@@ -1,0 +1,30 @@
+/*
+ * status.c - status texts and the library version.
+ */
+#include "internal.h"
+
+#define AIFX_STR2(x) #x
+#define AIFX_STR(x) AIFX_STR2(x)
+
+const char *aifx_strerror(aifx_status status)
+{
+    switch (status) {
+    case AIFX_OK: return "success";
+    case AIFX_ERR_NOMEM: return "out of memory";
+    case AIFX_ERR_INVALID: return "invalid argument";
+    case AIFX_ERR_NONFINITE: return "non-finite value (NaN or infinity)";
+    case AIFX_ERR_STATE: return "call out of order";
+    case AIFX_ERR_LAPACK: return "LAPACK routine failed";
+    case AIFX_ERR_IO: return "input/output error";
+    case AIFX_ERR_FORMAT: return "bad file format";
+    case AIFX_ERR_VERSION: return "unsupported format version";
+    case AIFX_ERR_CHECKSUM: return "checksum mismatch";
+    }
+    return "unknown status";
+}
+
+const char *aifx_version_string(void)
+{
+    return AIFX_STR(AIFX_VERSION_MAJOR) "." AIFX_STR(AIFX_VERSION_MINOR) "." AIFX_STR(
+        AIFX_VERSION_PATCH);
+}
