@@ -1,0 +1,124 @@
+/*
+ * check_cli.c - aifx-train as a user runs it: every documented exit code (docs/cli.md) and the
+ * messages that name the file, line, pair or store.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "testutil.h"
+#include "../check_main.h"
+
+static char *dir;
+
+/* Runs "aifx-train ARGS" with output captured in dir/out.txt; returns the exit status. */
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int run(const char *fmt, ...)
+{
+    char cmd[8192], args[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "'%s' %s > '%s/out.txt' 2>&1", AIFX_TRAIN_EXE, args, dir);
+    int st = system(cmd);
+    ck_assert(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static int output_has(const char *text)
+{
+    char *p = tu_path(dir, "out.txt");
+    FILE *f = fopen(p, "r");
+    free(p);
+    char buf[65536];
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f)
+        fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, text) != NULL;
+}
+
+static void setup(void)
+{
+    dir = tu_tempdir();
+}
+
+static void teardown(void)
+{
+    tu_rmtree(dir);
+    free(dir);
+}
+
+START_TEST(test_exit_codes)
+{
+    char *store = tu_path(dir, "store"), *csv = tu_path(dir, "a.csv");
+    char *bad = tu_write(dir, "bad.csv", "timestamp,open,high,low,close,volume\n"
+                                        "2024-01-02T00:00:00Z,1.1,1.2,1.0,1.15,5\n"
+                                        "2024-01-02T00:10:00Z,1.1,1.2,1.0,1.15,5\n");
+    ck_assert_int_eq(run("--help"), 0);
+    ck_assert_int_eq(run("ingest --help"), 0);
+    ck_assert_int_eq(run("frobnicate"), 2);
+    ck_assert_int_eq(run("ingest --pair EURUSD"), 2);
+    ck_assert_int_eq(run("ingest --pair eur/usd --csv x"), 2);
+    ck_assert_int_eq(run("ingest --pair EURUSD --csv x --timeframe 7m"), 2);
+    /* synth into a CSV, ingest it; again (no-op); a bad file (3); a conflict (4) */
+    ck_assert_int_eq(run("synth --pair EURUSD --from 2024-01-01 --to 2024-02-01 --seed 7 --csv %s",
+                         csv), 0);
+    ck_assert_int_eq(run("ingest --pair EURUSD --csv %s --store %s", csv, store), 0);
+    ck_assert(output_has("2208 added, 0 unchanged, 0 replaced"));
+    ck_assert_int_eq(run("ingest --pair EURUSD --csv %s --store %s", csv, store), 0);
+    ck_assert(output_has("0 added, 2208 unchanged"));
+    ck_assert_int_eq(run("ingest --pair EURUSD --csv %s --store %s", bad, store), 3);
+    ck_assert(output_has("bad.csv:3: timestamp 2024-01-02T00:10:00Z is off the 15m bar grid"));
+    ck_assert_int_eq(run("synth --pair EURUSD --from 2024-01-01 --to 2024-02-01 --seed 8 "
+                         "--store %s", store), 4);
+    ck_assert(output_has("EURUSD 15m bar 2024-01-01T00:00:00Z conflicts"));
+    ck_assert_int_eq(run("synth --pair EURUSD --from 2024-01-01 --to 2024-02-01 --seed 8 "
+                         "--replace --store %s", store), 0);
+    ck_assert_int_eq(run("bars --store %s", store), 0);
+    ck_assert(output_has("EURUSD     15m        2208"));
+    /* datasets: too little data (6), a missing pair (6), a missing store (6), a good one (0) */
+    ck_assert_int_eq(run("dataset --from 2024-01-01 --to 2024-02-01 --store %s", store), 0);
+    ck_assert_int_eq(run("dataset --from 2024-01-01 --to 2024-01-03 --store %s", store), 6);
+    ck_assert_int_eq(run("dataset --pair GBPUSD --from 2024-01-01 --to 2024-02-01 --store %s",
+                         store), 6);
+    ck_assert(output_has("GBPUSD 15m"));
+    ck_assert_int_eq(run("dataset --from 2024-01-01 --to 2024-02-01 --store %s/none", dir),
+                     6);
+    ck_assert_int_eq(run("dataset --from 2024-01-01 --to 2024-02-01 --embargo 10 --store %s",
+                         store), 2);
+    ck_assert_int_eq(run("dataset --from 2024-01-01 --to 2024-02-01 --describe --store %s", store), 0);
+    ck_assert(output_has("class weights (train"));
+    ck_assert(output_has("atr_ratio"));
+    /* a damaged store file (5), and PostgreSQL in this build (8) */
+    char *f = tu_path(store, "bars/EURUSD_15m.bars");
+    FILE *fp = fopen(f, "r+b");
+    fseek(fp, 500, SEEK_SET);
+    fputc(0x55, fp);
+    fclose(fp);
+    ck_assert_int_eq(run("dataset --from 2024-01-01 --to 2024-02-01 --store %s", store), 5);
+    ck_assert(output_has("EURUSD_15m.bars: data checksum mismatch"));
+    ck_assert_int_eq(run("bars --store postgresql://localhost/x"), 8);
+    free(f);
+    free(store), free(csv), free(bad);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("trainer_cli");
+    TCase *tc = tcase_create("cli");
+    tcase_set_timeout(tc, 120);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_exit_codes);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+AIFX_CHECK_MAIN(suite)

@@ -1,0 +1,96 @@
+/* testutil.c - see testutil.h. */
+#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
+
+#include "testutil.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+char *tu_tempdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    char *path = malloc(4096);
+    if (!path)
+        abort();
+    snprintf(path, 4096, "%s/aifxt-XXXXXX", base && base[0] ? base : "/tmp");
+    if (!mkdtemp(path))
+        abort();
+    return path;
+}
+
+void tu_rmtree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char sub[4096];
+            snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+            struct stat st;
+            if (lstat(sub, &st) == 0 && S_ISDIR(st.st_mode))
+                tu_rmtree(sub);
+            else
+                unlink(sub);
+        }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+char *tu_path(const char *dir, const char *name)
+{
+    char *p = malloc(4096);
+    if (!p)
+        abort();
+    snprintf(p, 4096, "%s/%s", dir, name);
+    return p;
+}
+
+char *tu_write(const char *dir, const char *name, const char *text)
+{
+    char *p = tu_path(dir, name);
+    FILE *f = fopen(p, "wb");
+    if (!f)
+        abort();
+    fputs(text, f);
+    fclose(f);
+    return p;
+}
+
+void tu_walk(tr_bar *bars, size_t n, int64_t t0, int tf, unsigned seed, double price)
+{
+    unsigned long long s = seed * 2654435761ull + 1;
+    double c = price;
+    for (size_t i = 0; i < n; i++) {
+        double r[4];
+        for (int k = 0; k < 4; k++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            r[k] = (double)(s >> 11) / 9007199254740992.0 - 0.5;
+        }
+        double o = c;
+        c = o * (1 + 0.002 * r[0]);
+        double hi = (o > c ? o : c) * (1 + 0.001 * (r[1] + 0.5));
+        double lo = (o < c ? o : c) * (1 - 0.001 * (r[2] + 0.5));
+        bars[i].t = t0 + (int64_t)i * tf;
+        bars[i].open = o;
+        bars[i].high = hi;
+        bars[i].low = lo;
+        bars[i].close = c;
+        bars[i].volume = (double)(100 + (int)(1000 * (r[3] + 0.5)));
+    }
+}
+
+double tu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}

@@ -1,0 +1,93 @@
+/*
+ * store.h - the trainer's store: one small table of functions, one implementation per backend.
+ *
+ * The cycles reach persistent data only through tr_store_* calls, so a backend can be swapped
+ * without touching them. Implemented today: the embedded directory store (store_dir.c), the
+ * default, at --store DIR, else $AIFX_STORE, else ./aifx-data. A location starting with
+ * "postgresql://" or "postgres://" names the PostgreSQL backend, which this build does not have
+ * (TR_ERR_UNSUPPORTED).
+ *
+ * The table holds only what is implemented: market data (bars). The tables planned for the later
+ * issues (trading signals and their outcomes, model versions, the training log, the activation
+ * history, A/B tests) are specified in docs/schema.md and will be appended to tr_store_ops; no
+ * entry exists before it works.
+ *
+ * Concurrency: writers serialise on a store-wide lock; readers need no lock because every write
+ * replaces a file atomically (a reader sees the old or the new series, never a mix). A store
+ * handle is not thread-safe; open one per thread.
+ */
+#ifndef AIFXT_STORE_H
+#define AIFXT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bars.h"
+#include "err.h"
+
+#define TR_STORE_DEFAULT_DIR "./aifx-data"
+#define TR_PAIR_MAX 16 /* bytes, with the NUL */
+
+typedef struct tr_store tr_store;
+
+/* What a bars_put did. */
+typedef struct tr_put_stats {
+    size_t n_added;     /* bars new to the store */
+    size_t n_unchanged; /* bars identical to stored ones (a no-op) */
+    size_t n_replaced;  /* stored bars overwritten (only with replace) */
+    size_t conflict;    /* on TR_ERR_CONFLICT: index in the input of the first conflicting bar */
+} tr_put_stats;
+
+/* One stored series. */
+typedef struct tr_series_info {
+    char pair[TR_PAIR_MAX];
+    int32_t timeframe; /* seconds */
+    size_t count;
+    int64_t first, last; /* open times of the first and last bars */
+} tr_series_info;
+
+typedef struct tr_store_ops {
+    const char *name; /* "dir" */
+    void (*close)(tr_store *store);
+    /* Merges bars (n, strictly ascending, valid, on the grid) into the series (pair, timeframe).
+     * A bar at a time already stored must be identical unless replace is set; otherwise nothing
+     * is written and TR_ERR_CONFLICT names the time. All or nothing, atomic and durable. */
+    tr_code (*bars_put)(tr_store *store, const char *pair, int32_t timeframe, const tr_bar *bars,
+                        size_t n, int replace, tr_put_stats *stats, tr_error *err);
+    /* Appends to out the stored bars with from <= t < to, ascending. A series that does not
+     * exist is TR_ERR_NOTFOUND; an existing series with no bar in the range gives zero bars. */
+    tr_code (*bars_get)(tr_store *store, const char *pair, int32_t timeframe, int64_t from,
+                        int64_t to, tr_bars *out, tr_error *err);
+    /* Lists the stored series into a malloc'd array (*list, *n), sorted by pair then timeframe;
+     * the caller frees *list. */
+    tr_code (*series_list)(tr_store *store, tr_series_info **list, size_t *n, tr_error *err);
+} tr_store_ops;
+
+struct tr_store {
+    const tr_store_ops *ops;
+    char location[4096];
+};
+
+/* The location to use: explicit (if non-NULL and non-empty), else $AIFX_STORE, else the
+ * default. Returns a pointer to one of those strings (never NULL). */
+const char *tr_store_location(const char *explicit_location);
+
+/* Opens the store at location, choosing the backend from its form. With create, a missing
+ * embedded store directory is created; without it, a missing store is TR_ERR_NOTFOUND.
+ * The caller closes *out with tr_store_close. */
+tr_code tr_store_open(const char *location, int create, tr_store **out, tr_error *err);
+
+/* Closes the store; NULL does nothing. */
+void tr_store_close(tr_store *store);
+
+/* Thin wrappers over the table, which also check arguments (pair name, timeframe, ranges). */
+tr_code tr_store_bars_put(tr_store *store, const char *pair, int32_t timeframe, const tr_bar *bars,
+                          size_t n, int replace, tr_put_stats *stats, tr_error *err);
+tr_code tr_store_bars_get(tr_store *store, const char *pair, int32_t timeframe, int64_t from,
+                          int64_t to, tr_bars *out, tr_error *err);
+tr_code tr_store_series_list(tr_store *store, tr_series_info **list, size_t *n, tr_error *err);
+
+/* The embedded directory backend (store_dir.c). */
+tr_code tr_store_dir_open(const char *dir, int create, tr_store **out, tr_error *err);
+
+#endif
