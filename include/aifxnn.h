@@ -47,7 +47,10 @@ typedef enum aifx_status {
     AIFX_ERR_IO,        /* reading or writing a file failed */
     AIFX_ERR_FORMAT,    /* a file is not in the expected format */
     AIFX_ERR_VERSION,   /* a file's format version is newer than this library reads */
-    AIFX_ERR_CHECKSUM   /* a file's checksum does not match its contents */
+    AIFX_ERR_CHECKSUM,  /* a file's checksum does not match its contents */
+    AIFX_ERR_TRUNCATED, /* a file is shorter than its header or a length field says */
+    AIFX_ERR_ARCH,      /* a file's architecture does not match its parameters or scaler */
+    AIFX_ERR_DIVERGED   /* training met a non-finite loss or gradient and stopped */
 } aifx_status;
 
 /* A static, human-readable text for a status; never NULL (unknown values give a generic text). */
@@ -94,11 +97,20 @@ typedef struct aifx_net_config {
     int n_classes; /* C, >= 2 */
     int max_batch; /* largest B that forward and backward accept; workspace is sized for it */
     float dropout; /* inverted-dropout rate in [0, 1) between layers and before the head */
+    /* Worker threads of aifx_net_forward and aifx_net_backward, 0 or 1 (the same): none, 1 ..
+     * AIFX_MAX_THREADS: the batch is split over them (each calls BLAS from its own thread, so
+     * run OpenBLAS with one thread then). A given thread count gives bit-identical results run
+     * after run; different counts may differ in the last bits. The net owns its threads from
+     * aifx_net_new to aifx_net_free; they sleep between calls and do not survive fork() (make
+     * such nets after forking). aifx_net_predict ignores it. */
+    int n_threads;
 } aifx_net_config;
+
+#define AIFX_MAX_THREADS 64
 
 #define AIFX_MAX_LAYERS 16
 
-/* F 38, T 20, 1 layer, H 64, C 3, max_batch 64, dropout 0. */
+/* F 38, T 20, 1 layer, H 64, C 3, max_batch 64, dropout 0, n_threads 1. */
 AIFX_API aifx_net_config aifx_net_config_default(void);
 
 /* Creates a network with all parameters zero (call aifx_net_init, or write the block).
@@ -159,7 +171,8 @@ AIFX_API size_t aifx_net_predict_workspace(const aifx_net *net, int n_batch);
  * is not limited by max_batch. work: at least aifx_net_predict_workspace(net, n_batch) floats,
  * or NULL to have the call allocate (and free) its own. Thread-safe: it reads the net and
  * writes only its arguments, so many threads may predict on one net at once (while nothing
- * writes the parameters). */
+ * writes the parameters). AIFX_ERR_NONFINITE if x, or the probabilities (extreme weights),
+ * hold a NaN or infinity. */
 AIFX_API aifx_status aifx_net_predict(const aifx_net *net, int n_batch, const float *x,
                                       float *probs, float *work);
 
@@ -221,6 +234,198 @@ AIFX_API aifx_status aifx_adam_set_step(aifx_adam *adam, int64_t step);
  * if norm > max_norm every gradient is scaled by max_norm / (norm + 1e-6). The norm before
  * clipping goes to *norm_out (optional). Non-finite gradients are AIFX_ERR_NONFINITE, unchanged. */
 AIFX_API aifx_status aifx_clip_grad_norm(size_t n, float *grads, float max_norm, float *norm_out);
+
+/* CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320, as zlib's crc32): pass crc 0 to start,
+ * the previous result to continue. Thread-safe. */
+AIFX_API uint32_t aifx_crc32(uint32_t crc, const void *data, size_t n);
+
+/* ---------------------------------------------------------------------------------------------
+ * The model: a network with its standard scaler, optimizer, training progress, names and
+ * metadata; fit, evaluate, predict, save and load. This is the API a service links against.
+ */
+typedef struct aifx_model aifx_model;
+
+#define AIFX_MAX_CLASSES 16
+
+typedef struct aifx_model_config {
+    int n_features; /* F */
+    int n_steps;    /* T */
+    int n_layers;
+    int n_hidden;
+    int n_classes;  /* 2 .. AIFX_MAX_CLASSES */
+    float dropout;
+    int batch_size; /* training mini-batch */
+    uint64_t seed;  /* initialisation, shuffling and dropout all draw from it */
+} aifx_model_config;
+
+/* F 38, T 20, 1 layer, H 64, C 3, dropout 0.2, batch 64, seed 42. */
+AIFX_API aifx_model_config aifx_model_config_default(void);
+
+/* A model with Keras-initialised weights, an identity scaler (mean 0, scale 1), Adam with
+ * aifx_adam_config_default(), no training progress, feature names "f0".., class names "c0"..
+ * and empty metadata. */
+AIFX_API aifx_status aifx_model_new(const aifx_model_config *config, aifx_model **out);
+AIFX_API void aifx_model_free(aifx_model *model);
+AIFX_API aifx_status aifx_model_get_config(const aifx_model *model, aifx_model_config *out);
+/* The model's network (owned by the model), for direct access to its parameters. */
+AIFX_API aifx_net *aifx_model_net(aifx_model *model);
+
+/* Samples: n windows of T steps over a matrix of feature rows (n_rows, F), unscaled.
+ * With ends, window i is rows[ends[i] - T + 1 .. ends[i]] (windows may overlap, which is how a
+ * series of bars is windowed without copying); without (NULL), rows holds n consecutive
+ * windows, (n, T, F), and n_rows must be n * T. labels (n) in [0, C), may be NULL for predict-
+ * only uses. */
+typedef struct aifx_dataset {
+    const float *rows;
+    size_t n_rows;
+    const int64_t *ends;
+    const int32_t *labels;
+    size_t n;
+} aifx_dataset;
+
+/* The standard scaler: per feature, mean and population standard deviation over the rows that
+ * the dataset's windows cover (each row once); a feature with zero deviation gets scale 1.
+ * Training and prediction then use (x - mean) / scale. Non-finite rows are AIFX_ERR_NONFINITE
+ * and leave the scaler unchanged. fit does not refit it: a fine-tuned model keeps its scaler. */
+AIFX_API aifx_status aifx_model_fit_scaler(aifx_model *model, const aifx_dataset *train);
+/* mean and scale (F floats each, owned by the model); writable (to restore a scaler). */
+AIFX_API aifx_status aifx_model_scaler(aifx_model *model, float **mean, float **scale);
+
+typedef enum aifx_monitor {
+    AIFX_MONITOR_VAL_LOSS = 0,    /* lower is better */
+    AIFX_MONITOR_VAL_MACRO_F1 = 1 /* higher is better */
+} aifx_monitor;
+
+typedef struct aifx_epoch_report {
+    int epoch;           /* 1-based, counted over the model's whole training progress */
+    int n_epochs;        /* the fit's target */
+    double train_loss;   /* mean weighted loss over the epoch's batches */
+    double val_loss;     /* NAN without a validation set */
+    double val_accuracy; /* NAN without a validation set */
+    double val_macro_f1; /* NAN without a validation set */
+    float lr;            /* the learning rate the epoch trained with */
+    double seconds;      /* wall time of the epoch */
+    int improved;        /* the monitored value improved on the best so far */
+} aifx_epoch_report;
+
+/* Called after every epoch; return nonzero to stop training after it (then, as at any end of
+ * training, the best weights are restored if restore_best is set). */
+typedef int (*aifx_epoch_callback)(const aifx_epoch_report *report, void *user);
+
+typedef struct aifx_fit_config {
+    int epochs;                 /* train until the model has this many epochs in total */
+    int shuffle;                /* reshuffle the training windows every epoch (seeded) */
+    const float *class_weights; /* (C) or NULL; also weights the validation loss */
+    float clip_norm;            /* global-norm gradient clipping; 0 = off */
+    aifx_monitor monitor;       /* for early stopping, best weights and plateau; without a
+                                   validation set the training loss is monitored */
+    int early_stopping;         /* Keras EarlyStopping */
+    int patience;
+    float min_delta;
+    int restore_best;           /* at the end of training restore the best epoch's weights */
+    int plateau;                /* Keras ReduceLROnPlateau on the same monitor */
+    int plateau_patience;
+    float plateau_factor;       /* (0, 1) */
+    float plateau_min_delta;
+    int plateau_cooldown;
+    float plateau_min_lr;
+    aifx_epoch_callback callback; /* optional */
+    void *user;
+} aifx_fit_config;
+
+/* epochs 10, shuffle on, no class weights, no clipping, monitor val_loss, early stopping off
+ * (patience 0, min_delta 0), restore_best on, plateau off (patience 10, factor 0.1, min_delta
+ * 1e-4, cooldown 0, min_lr 0): Keras' defaults. */
+AIFX_API aifx_fit_config aifx_fit_config_default(void);
+
+typedef struct aifx_fit_result {
+    int epochs_run;    /* epochs trained by this call */
+    int epoch;         /* the model's total epochs after it */
+    int stopped_early; /* early stopping or the callback ended training */
+    int best_epoch;    /* 1-based epoch of the best monitored value, 0 if none */
+    double best_score; /* the best monitored value */
+} aifx_fit_result;
+
+/* Trains from the model's current progress to config->epochs epochs in total, resumable:
+ * training 5 epochs, saving with training state, loading and training to 10 gives the same
+ * bytes as training 10 at once (same seed and BLAS thread count). val may be NULL. A
+ * non-finite loss or gradient ends training with AIFX_ERR_DIVERGED, the best weights (if any)
+ * in place. result is optional. Not thread-safe on one model. */
+AIFX_API aifx_status aifx_model_fit(aifx_model *model, const aifx_dataset *train,
+                                    const aifx_dataset *val, const aifx_fit_config *config,
+                                    aifx_fit_result *result);
+
+/* Fine-tuning: forget the training progress (epoch count, best score and weights, counters) so
+ * that the next fit starts a new run; with reset_optimizer the Adam moments and step are zeroed
+ * too. The scaler and the weights are kept. */
+AIFX_API aifx_status aifx_model_reset_progress(aifx_model *model, int reset_optimizer);
+AIFX_API aifx_status aifx_model_set_lr(aifx_model *model, float lr);
+AIFX_API aifx_status aifx_model_get_lr(const aifx_model *model, float *lr);
+/* Replaces the optimizer's configuration (lr, betas, eps, weight decay), keeping its state. */
+AIFX_API aifx_status aifx_model_set_optimizer(aifx_model *model, const aifx_adam_config *config);
+
+/* Classification figures. Per class c: precision = TP/(TP+FP), recall = TP/(TP+FN), F1 their
+ * harmonic mean, each 0 where its denominator is 0 (scikit-learn's zero_division=0). macro_f1
+ * averages F1 over the classes that occur in the labels or the predictions (scikit-learn's
+ * default label set); 0 if none. loss uses the normalisation of aifx_net_backward. */
+typedef struct aifx_metrics {
+    int n_classes;
+    int64_t n;
+    int64_t confusion[AIFX_MAX_CLASSES][AIFX_MAX_CLASSES]; /* [true][predicted] */
+    double precision[AIFX_MAX_CLASSES];
+    double recall[AIFX_MAX_CLASSES];
+    double f1[AIFX_MAX_CLASSES];
+    int64_t support[AIFX_MAX_CLASSES]; /* true count per class */
+    int64_t predicted[AIFX_MAX_CLASSES]; /* predicted count per class */
+    double accuracy;
+    double macro_f1;
+    double loss;
+} aifx_metrics;
+
+/* Figures on a labelled dataset (without dropout). class_weights (C) or NULL for the loss. */
+AIFX_API aifx_status aifx_model_evaluate(const aifx_model *model, const aifx_dataset *data,
+                                         const float *class_weights, aifx_metrics *out);
+
+/* Class probabilities probs (n, C) for every window of data (labels not needed), through the
+ * scaler and the inference path in chunks; what a backtest needs. Thread-safe like
+ * aifx_model_predict. */
+AIFX_API aifx_status aifx_model_predict_dataset(const aifx_model *model, const aifx_dataset *data,
+                                                float *probs);
+
+/* Floats of workspace aifx_model_predict needs for n sequences. */
+AIFX_API size_t aifx_model_predict_workspace(const aifx_model *model, int n);
+/* Class probabilities probs (n, C) for n raw (unscaled) sequences x (n, T, F): the model's
+ * scaler, then the network without dropout and without training caches. work: at least
+ * aifx_model_predict_workspace(model, n) floats, or NULL to allocate per call. Thread-safe:
+ * any number of threads may predict on one model at once while nothing modifies it. */
+AIFX_API aifx_status aifx_model_predict(const aifx_model *model, int n, const float *x,
+                                        float *probs, float *work);
+
+/* Names and metadata, stored in checkpoints. Names are copied; each must be 1..255 bytes of
+ * text without NUL. Metadata is free-form text (the trainer stores JSON), up to 16 MiB. */
+AIFX_API aifx_status aifx_model_set_feature_names(aifx_model *model, const char *const *names);
+AIFX_API aifx_status aifx_model_set_class_names(aifx_model *model, const char *const *names);
+AIFX_API aifx_status aifx_model_set_metadata(aifx_model *model, const char *text);
+/* Borrowed pointers, valid until the model changes or is freed; NULL for a bad index. */
+AIFX_API const char *aifx_model_feature_name(const aifx_model *model, int i);
+AIFX_API const char *aifx_model_class_name(const aifx_model *model, int i);
+AIFX_API const char *aifx_model_metadata(const aifx_model *model);
+
+/* Checkpoints (format: docs/checkpoint-format.md). Saving is atomic: a temporary file in the
+ * same directory, flushed and fsync'ed, renamed over path, then the directory fsync'ed; a
+ * crash leaves the old file or the new one. with_training_state adds the optimizer's state,
+ * the training progress, the best weights and the generator, so that fit resumes exactly.
+ * err (optional, errlen bytes) receives a message naming the file and what was wrong. */
+AIFX_API aifx_status aifx_model_save(const aifx_model *model, const char *path,
+                                     int with_training_state, char *err, size_t errlen);
+/* Validates everything before trusting it (sizes against the file size before any allocation,
+ * magic, version, checksums, architecture against parameters); a newer major version is
+ * AIFX_ERR_VERSION, an older minor version loads. */
+AIFX_API aifx_status aifx_model_load(const char *path, aifx_model **out, char *err,
+                                     size_t errlen);
+/* The same from a checkpoint held in memory (n bytes). */
+AIFX_API aifx_status aifx_model_load_buffer(const void *data, size_t n, aifx_model **out,
+                                            char *err, size_t errlen);
 
 #ifdef __cplusplus
 }

@@ -100,6 +100,14 @@ aifx_status aifx_adam_get_config(const aifx_adam *adam, aifx_adam_config *out)
     return AIFX_OK;
 }
 
+aifx_status aifx__adam_set_config(aifx_adam *adam, const aifx_adam_config *config)
+{
+    if (!adam || !config || !config_valid(config))
+        return AIFX_ERR_INVALID;
+    adam->cfg = *config;
+    return AIFX_OK;
+}
+
 aifx_status aifx_adam_set_lr(aifx_adam *adam, float lr)
 {
     if (!adam || !isfinite(lr) || !(lr > 0.0f))

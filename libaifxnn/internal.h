@@ -43,9 +43,15 @@ double aifx__rng_normal(aifx_rng *rng); /* N(0, 1), Box-Muller in double */
 /* Unchecked core of aifx_softmax_xent: arguments already validated. */
 void aifx__softmax_xent(int n, int n_classes, const float *logits, const int32_t *labels,
                         const float *class_weights, float *probs, float *loss, float *dlogits);
+/* AIFX_OK if class_weights (C) are all finite and >= 0. */
+aifx_status aifx__check_weights(int n_classes, const float *class_weights);
 /* AIFX_OK if labels (n) lie in [0, C) and class_weights (C, optional) are finite and >= 0. */
 aifx_status aifx__check_targets(int n, int n_classes, const int32_t *labels,
                                 const float *class_weights);
+
+/* ---- Adam (adam.c) ---- */
+/* Replaces the configuration after validating it; the moments and step are kept. */
+aifx_status aifx__adam_set_config(aifx_adam *adam, const aifx_adam_config *config);
 
 /* ---- LSTM layer (lstm.c) ----
  * A layer's tensors are views into the net's parameter and gradient blocks. All activations are
@@ -62,23 +68,43 @@ typedef struct aifx_lstm_layer {
     float *cs;           /* (T+1, B, H): cs[0] = c_0 = 0, cs[t+1] = c_t */
     float *in_drop;      /* (T, B, n_in): dropped-out input (layers above the first, dropout > 0) */
     float *mask;         /* (B, n_in): inverted-dropout mask on the input, 0 or 1/(1-p) */
+    float *w_hh_t;       /* (H, 4H): W_hh transposed at each training forward, so that the
+                          * per-step product is a plain NN GEMM (much faster for small B) */
 } aifx_lstm_layer;
 
-/* One time step of the cell over B rows: z (B, 4H) holds pre-activations i, f, g, o and receives
- * the activated gates; c_prev, c, h are (B, H). c may alias c_prev, h anything else. */
-void aifx__lstm_cell(int n_batch, int n_hidden, float *z, const float *c_prev, float *c,
-                     float *h);
-/* Forward through time for training: x (T, B, n_in) time-major. */
+/* One time step of the cell over B rows: z (B, 4H) holds pre-activations i, f, g, o without the
+ * bias, bias (4H, or NULL for none) is added, and z receives the activated gates when keep_gates
+ * is nonzero (training; inference passes 0 and z is left as it was); c_prev (B, H, or NULL for
+ * c_0 = 0), c, h are (B, H). c may alias c_prev, h anything else. */
+void aifx__lstm_cell(int n_batch, int n_hidden, const float *bias, float *z, const float *c_prev,
+                     float *c, float *h, int keep_gates);
+/* Worker threads of a net (pool.c): aifx__pool_run calls fn(ctx, k, n) for k = 0 .. n-1 (k = 0
+ * on the caller) and returns when all are done; a NULL pool runs fn(ctx, 0, 1). aifx__split gives
+ * part k of n of [0, total): [total k / n, total (k+1) / n). */
+typedef struct aifx_pool aifx_pool;
+aifx_status aifx__pool_new(int n_threads, aifx_pool **out); /* *out = NULL for n_threads <= 1 */
+void aifx__pool_free(aifx_pool *pool);
+int aifx__pool_size(const aifx_pool *pool);
+void aifx__pool_run(aifx_pool *pool, void (*fn)(void *ctx, int k, int n), void *ctx);
+void aifx__split(int total, int k, int n, int *lo, int *hi);
+
+/* Forward through time for training: x (T, B, n_in) time-major. With a pool the input
+ * projection is split by rows of (T*B) and the recurrence by sequences. */
 void aifx__lstm_forward(const aifx_lstm_layer *l, const float *params, int n_steps, int n_batch,
-                        const float *x);
+                        const float *x, aifx_pool *pool);
 /* Backward through time. dh_seq (T, B, H): gradient of the loss on every h_t (may be NULL, then
  * dh_last (B, H) is the only gradient, on h_{T-1}). Accumulates into grads (the caller zeroes
- * them); dx (T, B, n_in), optional, receives the gradient of the input. dh, dc: (B, H) scratch. */
+ * them); dx (T, B, n_in), optional, receives the gradient of the input. dh, dc: (B, H) scratch;
+ * db_part (pool size, 4H) scratch for the per-worker bias gradients. With a pool the recurrence
+ * is split by sequences, the weight gradients by rows of the weight matrices, dx by rows. */
 void aifx__lstm_backward(aifx_lstm_layer *l, const float *params, float *grads, int n_steps,
                          int n_batch, const float *x, const float *dh_seq, const float *dh_last,
-                         float *dx, float *dh, float *dc);
+                         float *dx, float *dh, float *dc, float *db_part, aifx_pool *pool);
 
 /* ---- the net (net.c) ---- */
+int aifx__net_config_valid(const aifx_net_config *c);
+/* Floats in the parameter block of a valid configuration (no allocation). */
+size_t aifx__net_param_count(const aifx_net_config *c);
 struct aifx_net {
     aifx_net_config cfg;
     size_t n_params;
@@ -99,8 +125,58 @@ struct aifx_net {
     float *dc;              /* (B, H) scratch */
     float *dseq_a;          /* (T, B, max(F, H)): gradient flowing down between layers */
     float *dseq_b;          /* (T, B, max(F, H)) */
+    aifx_pool *pool;        /* cfg.n_threads workers, NULL for one thread */
+    float *db_part;         /* (n_threads, 4H) per-worker bias gradients */
     int n_batch;            /* B of the cached forward, 0 if none */
     int dropout_on;         /* the cached forward used dropout */
 };
+
+
+/* ---- the model (model.c, fit.c, checkpoint.c, metrics.c) ---- */
+
+/* Training progress: everything fit needs, beyond weights and optimizer, to resume exactly. */
+typedef struct aifx_progress {
+    int32_t epoch;          /* epochs trained in this run */
+    int32_t stopped;        /* early stopping or the callback ended the run */
+    int32_t monitor;        /* aifx_monitor the best score refers to */
+    int32_t has_best;       /* best_params and best_score are set */
+    int32_t best_epoch;     /* 1-based */
+    int32_t wait;           /* early-stopping epochs without improvement */
+    int32_t plateau_wait;
+    int32_t cooldown;       /* plateau cooldown epochs left */
+    int32_t restored;       /* params hold the best weights; resume_params the last epoch's */
+    double best_score;
+    double plateau_best;
+} aifx_progress;
+
+struct aifx_model {
+    aifx_model_config cfg;
+    aifx_net *net;
+    aifx_adam *adam;
+    aifx_rng rng;           /* shuffling and dropout, after initialisation */
+    float *mean;            /* (F) scaler */
+    float *scale;           /* (F) */
+    char **feature_names;   /* (F) */
+    char **class_names;     /* (C) */
+    char *metadata;
+    aifx_progress prog;
+    float *best_params;     /* (n_params) */
+    float *resume_params;   /* (n_params) */
+};
+
+/* A model around an existing configuration, with zero weights and no initialisation drawn
+ * (the checkpoint reader fills it). */
+aifx_status aifx__model_alloc(const aifx_model_config *cfg, aifx_model **out);
+int aifx__model_config_valid(const aifx_model_config *c);
+/* Replaces one of the model's name lists with copies of names (count strings). */
+aifx_status aifx__set_names(char ***dst, int count, const char *const *names);
+/* (x - mean) / scale over n rows of F features. */
+void aifx__scale_rows(const aifx_model *m, size_t n_rows, const float *src, float *dst);
+/* Checks a dataset against the model: shapes, windows inside rows, labels if need_labels. */
+aifx_status aifx__dataset_check(const aifx_model *m, const aifx_dataset *d, int need_labels);
+/* Copies window i of d, scaled, into dst (T, F). */
+void aifx__gather_window(const aifx_model *m, const aifx_dataset *d, size_t i, float *dst);
+/* Adds predictions to a confusion matrix and turns counts into figures. */
+void aifx__metrics_finish(aifx_metrics *out);
 
 #endif /* AIFX_INTERNAL_H */

@@ -63,12 +63,16 @@ static int labels_valid(int n, const int32_t *labels, int n_classes)
     return 1;
 }
 
-static int weights_valid(int n_classes, const float *w)
+aifx_status aifx__check_weights(int n_classes, const float *w)
 {
+    if (!w)
+        return AIFX_ERR_INVALID;
+    if (!aifx__all_finite((size_t)n_classes, w))
+        return AIFX_ERR_NONFINITE;
     for (int c = 0; c < n_classes; c++)
-        if (!(w[c] >= 0.0f) || !isfinite(w[c]))
-            return 0;
-    return 1;
+        if (!(w[c] >= 0.0f))
+            return AIFX_ERR_INVALID;
+    return AIFX_OK;
 }
 
 /* Shared argument check for the net and the standalone loss. */
@@ -77,10 +81,7 @@ aifx_status aifx__check_targets(int n, int n_classes, const int32_t *labels,
 {
     if (!labels || !labels_valid(n, labels, n_classes))
         return AIFX_ERR_INVALID;
-    if (class_weights && !weights_valid(n_classes, class_weights))
-        return aifx__all_finite((size_t)n_classes, class_weights) ? AIFX_ERR_INVALID
-                                                                   : AIFX_ERR_NONFINITE;
-    return AIFX_OK;
+    return class_weights ? aifx__check_weights(n_classes, class_weights) : AIFX_OK;
 }
 
 aifx_status aifx_softmax_xent(int n, int n_classes, const float *logits, const int32_t *labels,

@@ -18,16 +18,17 @@
 
 aifx_net_config aifx_net_config_default(void)
 {
-    aifx_net_config c = {38, 20, 1, 64, 3, 64, 0.0f};
+    aifx_net_config c = {38, 20, 1, 64, 3, 64, 0.0f, 1};
     return c;
 }
 
 #define AIFX_MAX_DIM (1 << 20)
 
-static int config_valid(const aifx_net_config *c)
+int aifx__net_config_valid(const aifx_net_config *c)
 {
     if (c->n_in < 1 || c->n_steps < 1 || c->n_layers < 1 || c->n_layers > AIFX_MAX_LAYERS ||
-        c->n_hidden < 1 || c->n_classes < 2 || c->max_batch < 1)
+        c->n_hidden < 1 || c->n_classes < 2 || c->max_batch < 1 || c->n_threads < 0 ||
+        c->n_threads > AIFX_MAX_THREADS)
         return 0;
     if (c->n_in > AIFX_MAX_DIM || c->n_steps > AIFX_MAX_DIM || c->n_hidden > AIFX_MAX_DIM / 4 ||
         c->n_classes > AIFX_MAX_DIM || c->max_batch > AIFX_MAX_DIM)
@@ -36,6 +37,14 @@ static int config_valid(const aifx_net_config *c)
     if ((int64_t)c->n_steps * c->max_batch > INT_MAX / 4)
         return 0;
     return c->dropout >= 0.0f && c->dropout < 1.0f; /* false for NaN */
+}
+
+size_t aifx__net_param_count(const aifx_net_config *c)
+{
+    const size_t F = (size_t)c->n_in, H = (size_t)c->n_hidden, C = (size_t)c->n_classes;
+    const size_t L = (size_t)c->n_layers;
+    /* layer 0: 4H(F + H + 1); each further layer: 4H(2H + 1); head: C(H + 1) */
+    return 4 * H * (F + H + 1) + (L - 1) * 4 * H * (2 * H + 1) + C * (H + 1);
 }
 
 /* (B, T, n) <-> (T, B, n) */
@@ -66,12 +75,14 @@ void aifx_net_free(aifx_net *net)
         aifx__free(ly->cs);
         aifx__free(ly->in_drop);
         aifx__free(ly->mask);
+        aifx__free(ly->w_hh_t);
     }
     float *bufs[] = {net->params,  net->grads,   net->xt, net->head_mask, net->head_in,
                      net->logits,  net->probs,   net->dlogits, net->dh_last, net->dh,
-                     net->dc,      net->dseq_a,  net->dseq_b};
+                     net->dc,      net->dseq_a,  net->dseq_b, net->db_part};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
         aifx__free(bufs[i]);
+    aifx__pool_free(net->pool);
     aifx__free(net);
 }
 
@@ -80,7 +91,7 @@ aifx_status aifx_net_new(const aifx_net_config *config, aifx_net **out)
     if (!out)
         return AIFX_ERR_INVALID;
     *out = NULL;
-    if (!config || !config_valid(config))
+    if (!config || !aifx__net_config_valid(config))
         return AIFX_ERR_INVALID;
     aifx_net *net = aifx__calloc(1, sizeof(*net));
     if (!net)
@@ -107,13 +118,13 @@ aifx_status aifx_net_new(const aifx_net_config *config, aifx_net **out)
     off += C * H;
     net->off_dense_b = off;
     off += C;
-    net->n_params = off;
+    net->n_params = off; /* == aifx__net_param_count(config), which check_net asserts */
 
     int ok = (net->params = aifx__falloc(off)) && (net->grads = aifx__falloc(off));
     for (size_t l = 0; ok && l < L; l++) {
         aifx_lstm_layer *ly = &net->layers[l];
         ok = (ly->gates = aifx__falloc(T * B * 4 * H)) && (ly->hs = aifx__falloc((T + 1) * B * H)) &&
-             (ly->cs = aifx__falloc((T + 1) * B * H));
+             (ly->cs = aifx__falloc((T + 1) * B * H)) && (ly->w_hh_t = aifx__falloc(4 * H * H));
         if (ok && l > 0 && drop)
             ok = (ly->in_drop = aifx__falloc(T * B * H)) && (ly->mask = aifx__falloc(B * H));
     }
@@ -123,6 +134,9 @@ aifx_status aifx_net_new(const aifx_net_config *config, aifx_net **out)
          (net->dlogits = aifx__falloc(B * C)) && (net->dh_last = aifx__falloc(B * H)) &&
          (net->dh = aifx__falloc(B * H)) && (net->dc = aifx__falloc(B * H)) &&
          (net->dseq_a = aifx__falloc(seq)) && (net->dseq_b = aifx__falloc(seq));
+    const int n_threads = config->n_threads > 1 ? config->n_threads : 1;
+    ok = ok && (net->db_part = aifx__falloc((size_t)n_threads * 4 * H)) &&
+         aifx__pool_new(n_threads, &net->pool) == AIFX_OK;
     if (ok && drop)
         ok = (net->head_mask = aifx__falloc(B * H)) != NULL;
     if (!ok) {
@@ -237,7 +251,7 @@ aifx_status aifx_net_forward(aifx_net *net, int n_batch, const float *x, aifx_rn
             draw_mask(dropout_rng, (size_t)B * H, p, ly->mask);
             apply_mask(T, B, H, ly->mask, net->layers[l - 1].hs + (size_t)B * H, ly->in_drop);
         }
-        aifx__lstm_forward(ly, net->params, T, B, layer_input(net, l, B));
+        aifx__lstm_forward(ly, net->params, T, B, layer_input(net, l, B), net->pool);
     }
     const aifx_lstm_layer *top = &net->layers[net->cfg.n_layers - 1];
     const float *h_T = top->hs + (size_t)T * B * H; /* (B, H) */
@@ -293,7 +307,7 @@ aifx_status aifx_net_backward(aifx_net *net, const int32_t *labels, const float 
         aifx_lstm_layer *ly = &net->layers[l];
         float *dxl = (l > 0 || dx) ? bufs[l & 1] : NULL;
         aifx__lstm_backward(ly, net->params, net->grads, T, B, layer_input(net, l, B), dseq,
-                            net->dh_last, dxl, net->dh, net->dc);
+                            net->dh_last, dxl, net->dh, net->dc, net->db_part, net->pool);
         if (l > 0 && net->dropout_on)
             apply_mask(T, B, H, ly->mask, dxl, dxl);
         dseq = dxl;
@@ -303,15 +317,29 @@ aifx_status aifx_net_backward(aifx_net *net, const int32_t *labels, const float 
     return AIFX_OK;
 }
 
+/* Inference keeps little: the input projection runs over chunks of PREDICT_ROWS rows (Tc steps
+ * of B sequences, big enough for an efficient GEMM), layers below the top keep their output
+ * sequence for the layer above (two buffers, alternating), and the top layer keeps only h_{t-1}
+ * and h_t. (W3 at batch 256: 5 MiB instead of 31.) */
+#define PREDICT_ROWS 1024
+
+static int predict_chunk_steps(int T, int B)
+{
+    int tc = (PREDICT_ROWS + B - 1) / B;
+    return tc < T ? tc : T;
+}
+
 size_t aifx_net_predict_workspace(const aifx_net *net, int n_batch)
 {
-    if (!net || n_batch < 1)
+    if (!net || n_batch < 1 || (int64_t)net->cfg.n_steps * n_batch > INT_MAX / 4)
         return 0;
     const size_t T = (size_t)net->cfg.n_steps, B = (size_t)n_batch;
     const size_t F = (size_t)net->cfg.n_in, H = (size_t)net->cfg.n_hidden;
-    const size_t C = (size_t)net->cfg.n_classes;
-    /* xt (T,B,F) | z (T,B,4H) | two sequences (T,B,H) | c (B,H) | logits (B,C) */
-    return T * B * F + T * B * 4 * H + 2 * T * B * H + B * H + B * C;
+    const size_t C = (size_t)net->cfg.n_classes, L = (size_t)net->cfg.n_layers;
+    const size_t tc = (size_t)predict_chunk_steps(net->cfg.n_steps, n_batch);
+    const size_t n_seq = L >= 3 ? 2 : L - 1;
+    /* xt (T,B,F) | z (Tc,B,4H) | n_seq sequences (T,B,H) | h ring (2,B,H) | c (B,H) | logits */
+    return T * B * F + tc * B * 4 * H + n_seq * T * B * H + 3 * B * H + B * C;
 }
 
 aifx_status aifx_net_predict(const aifx_net *net, int n_batch, const float *x, float *probs,
@@ -320,7 +348,7 @@ aifx_status aifx_net_predict(const aifx_net *net, int n_batch, const float *x, f
     if (!net || !x || !probs || n_batch < 1)
         return AIFX_ERR_INVALID;
     const int B = n_batch, T = net->cfg.n_steps, F = net->cfg.n_in, H = net->cfg.n_hidden;
-    const int G = 4 * H, C = net->cfg.n_classes;
+    const int G = 4 * H, C = net->cfg.n_classes, L = net->cfg.n_layers;
     if ((int64_t)T * B > INT_MAX / 4)
         return AIFX_ERR_INVALID;
     if (!aifx__all_finite((size_t)B * T * F, x))
@@ -332,34 +360,46 @@ aifx_status aifx_net_predict(const aifx_net *net, int n_batch, const float *x, f
             return AIFX_ERR_NOMEM;
     }
     const size_t bh = (size_t)B * H;
+    const int tc = predict_chunk_steps(T, B);
+    const int n_seq = L >= 3 ? 2 : L - 1;
     float *xt = work;                          /* (T, B, F) */
-    float *z = xt + (size_t)T * B * F;         /* (T, B, 4H) */
-    float *seq[2] = {z + (size_t)T * B * G, z + (size_t)T * B * G + (size_t)T * bh}; /* (T,B,H) */
-    float *c = seq[1] + (size_t)T * bh;        /* (B, H) */
+    float *z = xt + (size_t)T * B * F;         /* (Tc, B, 4H) */
+    float *seq[2];                             /* (T, B, H) each, n_seq of them */
+    seq[0] = z + (size_t)tc * B * G;
+    seq[1] = seq[0] + (n_seq > 1 ? (size_t)T * bh : 0);
+    float *ring = seq[0] + (size_t)n_seq * T * bh; /* (2, B, H): h_t of the top layer at t & 1 */
+    float *c = ring + 2 * bh;                  /* (B, H) */
     float *logits = c + bh;                    /* (B, C) */
 
     to_time_major(B, T, F, x, xt);
-    const float *in = xt;
-    float *out = NULL;
-    for (int l = 0; l < net->cfg.n_layers; l++) {
+    const float *in = xt, *h_last = NULL;
+    for (int l = 0; l < L; l++) {
         const aifx_lstm_layer *ly = &net->layers[l];
-        const float *w_hh = net->params + ly->off_w_hh, *bias = net->params + ly->off_b;
-        out = seq[l & 1];
-        for (size_t r = 0; r < (size_t)T * B; r++)
-            memcpy(z + r * G, bias, (size_t)G * sizeof(float));
-        aifx__gemm(0, 1, T * B, G, ly->n_in, 1.0f, in, ly->n_in, net->params + ly->off_w_ih,
-                   ly->n_in, 1.0f, z, G);
-        for (int t = 0; t < T; t++) {
-            float *zt = z + (size_t)t * B * G;
-            if (t > 0)
-                aifx__gemm(0, 1, B, G, H, 1.0f, out + (size_t)(t - 1) * bh, H, w_hh, H, 1.0f, zt,
-                           G);
-            aifx__lstm_cell(B, H, zt, t > 0 ? c : NULL, c, out + (size_t)t * bh);
+        const float *w_ih = net->params + ly->off_w_ih, *w_hh = net->params + ly->off_w_hh;
+        const float *bias = net->params + ly->off_b;
+        const int top = l == L - 1;
+        float *out = top ? ring : seq[l & 1];
+        for (int t0 = 0; t0 < T; t0 += tc) {
+            const int nt = T - t0 < tc ? T - t0 : tc;
+            /* z (nt*B, 4H) = in[t0 .. t0+nt) W_ih^T; the bias is added in the cell */
+            aifx__gemm(0, 1, nt * B, G, ly->n_in, 1.0f, in + (size_t)t0 * B * ly->n_in, ly->n_in,
+                       w_ih, ly->n_in, 0.0f, z, G);
+            for (int t = t0; t < t0 + nt; t++) {
+                float *zt = z + (size_t)(t - t0) * B * G;
+                float *h = out + (size_t)(top ? (t & 1) : t) * bh;
+                if (t > 0) {
+                    const float *hp = out + (size_t)(top ? ((t - 1) & 1) : t - 1) * bh;
+                    aifx__gemm(0, 1, B, G, H, 1.0f, hp, H, w_hh, H, 1.0f, zt, G);
+                }
+                aifx__lstm_cell(B, H, bias, zt, t > 0 ? c : NULL, c, h, 0);
+                h_last = h;
+            }
         }
         in = out;
     }
-    dense_forward(net, B, out + (size_t)(T - 1) * bh, logits);
+    dense_forward(net, B, h_last, logits);
     aifx__softmax_xent(B, C, logits, NULL, NULL, probs, NULL, NULL);
     aifx__free(own);
-    return AIFX_OK;
+    /* finite weights can still overflow (inf - inf in a GEMM): never hand out NaN as a signal */
+    return aifx__all_finite((size_t)B * C, probs) ? AIFX_OK : AIFX_ERR_NONFINITE;
 }

@@ -19,6 +19,9 @@ const char *aifx_strerror(aifx_status status)
     case AIFX_ERR_FORMAT: return "bad file format";
     case AIFX_ERR_VERSION: return "unsupported format version";
     case AIFX_ERR_CHECKSUM: return "checksum mismatch";
+    case AIFX_ERR_TRUNCATED: return "file truncated (shorter than its lengths say)";
+    case AIFX_ERR_ARCH: return "architecture does not match the stored tensors";
+    case AIFX_ERR_DIVERGED: return "training diverged (non-finite loss or gradient)";
     }
     return "unknown status";
 }
