@@ -7,6 +7,7 @@
 #                  again with CK_FORK=no.
 # Exits non-zero on the first failure.
 #
+#   3. scripts/fuzz.sh: the checkpoint loader under libFuzzer for AIFX_FUZZ_SECONDS (30).
 # AIFX_TEST_SKIP_ASAN=1 skips step 2, for a quick local run. CI never sets it.
 set -euo pipefail
 
@@ -41,5 +42,8 @@ else
     section "Tests under sanitizers (build/asan)"
     CK_FORK=no ctest --test-dir build/asan --output-on-failure -j"$jobs"
 fi
+
+section "Fuzzing the checkpoint loader (libFuzzer, ${AIFX_FUZZ_SECONDS:-30} s)"
+bash scripts/fuzz.sh "${AIFX_FUZZ_SECONDS:-30}"
 
 section "All tests passed"
