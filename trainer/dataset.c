@@ -165,7 +165,7 @@ static tr_code assemble(tr_dataset *ds, uint8_t **cand, tr_error *err)
     for (int s = 0; s < ds->n_series; s++)
         for (size_t i = 0; i < ds->series[s].bars.n; i++)
             total += cand[s][i];
-    if (total < 10)
+    if (total < (o->no_split ? 1u : 10u))
         return tr_fail(err, TR_ERR_NOTFOUND,
                        "only %zu usable samples in the range (need at least 10): %zu bars in "
                        "range, %zu in warm-up, %zu unlabeled, %zu across gaps",
@@ -202,7 +202,10 @@ static tr_code assemble(tr_dataset *ds, uint8_t **cand, tr_error *err)
             if (!cand[s][i])
                 continue;
             int64_t t = se->bars.v[i].t;
-            int part = t < ds->cut[0] ? TR_SPLIT_TRAIN : t < ds->cut[1] ? TR_SPLIT_VAL : TR_SPLIT_TEST;
+            int part = o->no_split       ? TR_SPLIT_TEST
+                       : t < ds->cut[0] ? TR_SPLIT_TRAIN
+                       : t < ds->cut[1] ? TR_SPLIT_VAL
+                                        : TR_SPLIT_TEST;
             size_t next = part == TR_SPLIT_TRAIN ? b1 : b2;
             if (part != TR_SPLIT_TEST && i + E >= next) {
                 ds->n_embargo++;
@@ -217,19 +220,20 @@ static tr_code assemble(tr_dataset *ds, uint8_t **cand, tr_error *err)
                 ds->last[part] = t;
         }
     }
-    if (ds->n[TR_SPLIT_TRAIN] == 0)
+    int fit_part = o->no_split ? TR_SPLIT_TEST : TR_SPLIT_TRAIN;
+    if (ds->n[fit_part] == 0)
         return tr_fail(err, TR_ERR_NOTFOUND, "no training samples left after the embargo");
     /* scaler and ranges */
-    const double **rows = malloc(ds->n[TR_SPLIT_TRAIN] * sizeof *rows);
+    const double **rows = malloc(ds->n[fit_part] * sizeof *rows);
     if (!rows)
         return tr_fail(err, TR_ERR_NOMEM, "out of memory fitting the scaler");
-    for (size_t i = 0; i < ds->n[TR_SPLIT_TRAIN]; i++) {
-        tr_sample smp = ds->samples[TR_SPLIT_TRAIN][i];
+    for (size_t i = 0; i < ds->n[fit_part]; i++) {
+        tr_sample smp = ds->samples[fit_part][i];
         rows[i] = ds->series[smp.series].features + (size_t)smp.index * TR_N_FEATURES;
     }
-    tr_scaler_fit(ds->n[TR_SPLIT_TRAIN], rows, ds->mean, ds->sd);
+    tr_scaler_fit(ds->n[fit_part], rows, ds->mean, ds->sd);
     free(rows);
-    tr_class_weights(ds->class_count[TR_SPLIT_TRAIN], TR_N_CLASSES, ds->class_weight);
+    tr_class_weights(ds->class_count[fit_part], TR_N_CLASSES, ds->class_weight);
     for (int k = 0; k < TR_N_SPLITS; k++) {
         for (int f = 0; f < TR_N_FEATURES; f++) {
             ds->fmin[k][f] = INFINITY;

@@ -39,6 +39,9 @@ typedef struct tr_dataset_options {
     int embargo;           /* bars; 0 means T + max(k, h); smaller values are refused */
     int max_gap_bars;      /* default 4 (one hour of 15-minute bars) */
     int64_t from, to;      /* sample times: from <= t < to */
+    int no_split;          /* evaluation windows: every usable sample goes to the test part
+                              (no split, no embargo; the scaler is then fit on those rows and
+                              is not meant for training); at least 1 sample instead of 10 */
 } tr_dataset_options;
 
 /* One pair's data. */

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "csv.h"
+#include "cycle.h"
 #include "dataset.h"
 #include "ingest.h"
 #include "store.h"
@@ -28,7 +30,8 @@ enum {
     EXIT_STORE = 5,
     EXIT_NOTFOUND = 6,
     EXIT_NOMEM = 7,
-    EXIT_UNSUPPORTED = 8
+    EXIT_UNSUPPORTED = 8,
+    EXIT_STALE = 9
 };
 
 static int exit_code(tr_code rc)
@@ -45,6 +48,7 @@ static int exit_code(tr_code rc)
     case TR_ERR_NOTFOUND: return EXIT_NOTFOUND;
     case TR_ERR_NOMEM: return EXIT_NOMEM;
     case TR_ERR_UNSUPPORTED: return EXIT_UNSUPPORTED;
+    case TR_ERR_STALE: return EXIT_STALE;
     }
     return EXIT_INTERNAL;
 }
@@ -123,13 +127,22 @@ static const char *help_main =
     "  synth     generate deterministic synthetic bars into the store or a CSV\n"
     "  dataset   build the training windows for a period and describe them\n"
     "  bars      list the series in the store\n"
+    "  full      the weekly full retrain: train, evaluate, backtest, register a version\n"
+    "  incremental  the daily fine-tune of the active version, with the deploy gate\n"
+    "  activate  make a version active;  rollback: back to the previous active version\n"
+    "  versions  list the registered versions (versions show V: one in full)\n"
+    "  log       the training log (--activations: the activation history)\n"
+    "  evaluate  classification figures and backtest of a version on a period\n"
+    "  backtest  backtest a version's signals on a period\n"
+    "  predict   the active version's signal for a pair's newest bar (recorded)\n"
     "\n"
     "common options:\n"
     "  --store DIR   the store (default $AIFX_STORE, else ./aifx-data)\n"
     "  --help        help for a command;  aifx-train --version\n"
     "\n"
     "exit codes: 0 ok, 1 internal error, 2 usage, 3 bad input data, 4 conflict with stored\n"
-    "bars, 5 store or file error, 6 not found, 7 out of memory, 8 unsupported (docs/cli.md)\n";
+    "bars or versions, 5 store or file error, 6 not found, 7 out of memory, 8 unsupported,\n"
+    "9 stale data (docs/cli.md)\n";
 
 static const char *help_ingest =
     "usage: aifx-train ingest --pair PAIR --timeframe TF --csv FILE [--format FMT]\n"
@@ -508,6 +521,813 @@ static int cmd_bars(args *a)
     return rc ? fail(&e) : EXIT_OK;
 }
 
+/* ---- the registry and the cycles ------------------------------------------------------------ */
+
+static const char *help_full =
+    "usage: aifx-train full [--as-of TIME] [--resume] [--version-base vM.N] [--quiet] [--json]\n"
+    "                       [--months N] [--layers N] [--hidden N] [--epochs N] [--patience N]\n"
+    "                       [--batch N] [--lr X] [--monitor loss|macro_f1] [--seed N]\n"
+    "                       [--class-weight-power X] [--store DIR]\n"
+    "\n"
+    "  The weekly full retrain: the last 3 months of 15-minute bars before TIME (default now) of\n"
+    "  every stored pair, split 70/15/15 with an embargo, class-weighted, trained from scratch\n"
+    "  (at most 100 epochs, early stopping on the validation loss with patience 8, best weights\n"
+    "  restored), evaluated and backtested on the test part, registered as the next version\n"
+    "  (v1.0, v1.1, ...). It becomes active only when no version is active.\n"
+    "  --resume continues an interrupted run from its last epoch checkpoint.\n"
+    "  Defaults: 1 layer, 64 hidden units, batch 64, lr 1e-3, dropout 0.2, seed 42,\n"
+    "  class weights (n / (3 n_c))^0.5 (--class-weight-power 1: fully balanced).\n";
+
+static const char *help_incremental =
+    "usage: aifx-train incremental [--as-of TIME] [--force] [--min-samples N]\n"
+    "                              [--gate-metric macro_f1|accuracy|loss] [--quiet] [--json]\n"
+    "                              [--store DIR]\n"
+    "\n"
+    "  The daily fine-tune of the active version on the labeled windows of the last 24 hours\n"
+    "  (skipped, and logged, under 100 windows): lr 1e-4, 10 epochs, batch 32, saved as\n"
+    "  <full version>-daily-YYYYMMDD. The deploy gate scores it and the active version on the\n"
+    "  7 days before the fine-tune data (with an embargo) and activates it when it is at least as\n"
+    "  good on the gate metric (default macro_f1; a tie blesses the candidate). --force\n"
+    "  activates it whatever the gate says (verdict \"forced\").\n";
+
+static const char *help_activate =
+    "usage: aifx-train activate VERSION [--reason TEXT] [--store DIR]\n"
+    "  Makes VERSION the active version, recorded in the activation history.\n";
+
+static const char *help_rollback =
+    "usage: aifx-train rollback [--reason TEXT] [--store DIR]\n"
+    "  Re-activates the version that was active before the current one (the history replayed as\n"
+    "  a stack: repeated rollbacks walk further back).\n";
+
+static const char *help_versions =
+    "usage: aifx-train versions [--json] [--store DIR]\n"
+    "       aifx-train versions show VERSION [--json] [--store DIR]\n"
+    "  Lists the registered versions, or shows one with all its figures.\n";
+
+static const char *help_log =
+    "usage: aifx-train log [--json] [--activations] [--store DIR]\n"
+    "  The training log (one row per cycle run: completed, skipped or failed, with the gate's\n"
+    "  verdict and both figures), or with --activations the activation history.\n";
+
+static const char *help_evaluate =
+    "usage: aifx-train evaluate --version V --from TIME --to TIME [--pair P ...] [--json]\n"
+    "                           [--store DIR]\n"
+    "  Classification figures of version V on the labeled windows whose last bar is in\n"
+    "  [from, to): confusion matrix, per-class precision, recall and F1, macro-F1, accuracy,\n"
+    "  the buy/sell share of predictions and labels, and the backtest of its signals.\n";
+
+static const char *help_backtest =
+    "usage: aifx-train backtest --version V --from TIME --to TIME [--pair P ...] [--threshold P]\n"
+    "                           [--sl-atr X] [--tp-atr X] [--max-hold BARS] [--spread PIPS]\n"
+    "                           [--json] [--store DIR]\n"
+    "  Backtests version V's signals on [from, to) pair by pair (docs/backtest.md): trades, win\n"
+    "  rate, PnL in pips and percent, Sharpe, Sortino, max drawdown, profit factor.\n"
+    "  Defaults: threshold 0, stop 1.5 ATR, target 2 ATR, 16 bars, spread per pair.\n";
+
+static const char *help_predict =
+    "usage: aifx-train predict --pair P [--as-of TIME] [--max-age HOURS] [--no-record] [--json]\n"
+    "                          [--store DIR]\n"
+    "  The active version's signal for the pair's newest closed bar: signal, confidence,\n"
+    "  probabilities, version and bar time, recorded as a trading signal. Needs at least 1000\n"
+    "  bars of history; refuses (exit 9) when the newest bar closed more than --max-age hours\n"
+    "  (default 2) before TIME (default now).\n";
+
+typedef struct out_opts {
+    int json, quiet, tty;
+    int last_was_bar;
+} out_opts;
+
+static void on_event(const tr_event *ev, void *user)
+{
+    out_opts *o = user;
+    if (o->json) {
+        if (ev->kind == TR_EV_STAGE) {
+            printf("{\"event\":\"stage\",\"cycle\":\"%s\",\"text\":\"%s\"}\n", ev->cycle, ev->text);
+        } else {
+            const aifx_epoch_report *r = ev->epoch;
+            printf("{\"event\":\"epoch\",\"cycle\":\"%s\",\"epoch\":%d,\"n_epochs\":%d,"
+                   "\"train_loss\":%.6f,",
+                   ev->cycle, r->epoch, r->n_epochs, r->train_loss);
+            if (isfinite(r->val_loss))
+                printf("\"val_loss\":%.6f,\"val_accuracy\":%.6f,\"val_macro_f1\":%.6f,",
+                       r->val_loss, r->val_accuracy, r->val_macro_f1);
+            printf("\"lr\":%g,\"seconds\":%.3f,\"improved\":%s}\n", (double)r->lr, r->seconds,
+                   r->improved ? "true" : "false");
+        }
+        fflush(stdout);
+        return;
+    }
+    if (o->quiet)
+        return;
+    if (ev->kind == TR_EV_STAGE) {
+        if (o->last_was_bar)
+            fputc('\n', stderr);
+        o->last_was_bar = 0;
+        fprintf(stderr, "%s: %s\n", ev->cycle, ev->text);
+        return;
+    }
+    const aifx_epoch_report *r = ev->epoch;
+    char vals[128] = "";
+    if (isfinite(r->val_loss))
+        snprintf(vals, sizeof vals, " val_loss %.4f val_acc %.3f val_f1 %.3f", r->val_loss,
+                 r->val_accuracy, r->val_macro_f1);
+    if (o->tty) {
+        int width = 24, done = r->n_epochs > 0 ? r->epoch * width / r->n_epochs : width;
+        char bar[32];
+        for (int i = 0; i < width; i++)
+            bar[i] = i < done ? '#' : '.';
+        bar[width] = '\0';
+        fprintf(stderr, "\r[%s] epoch %3d/%d loss %.4f%s %5.1fs%s\x1b[K", bar, r->epoch,
+                r->n_epochs, r->train_loss, vals, r->seconds, r->improved ? " *" : "");
+        o->last_was_bar = 1;
+    } else {
+        fprintf(stderr, "epoch %d/%d loss %.4f%s %.1fs%s\n", r->epoch, r->n_epochs, r->train_loss,
+                vals, r->seconds, r->improved ? " *" : "");
+    }
+    fflush(stderr);
+}
+
+static void end_bar(out_opts *o)
+{
+    if (o->last_was_bar)
+        fputc('\n', stderr);
+    o->last_was_bar = 0;
+}
+
+static void print_cls(const char *title, const tr_cls_figs *f)
+{
+    static const char *cn[3] = {"hold", "buy", "sell"};
+    printf("%s: %lld windows, accuracy %.4f, macro-F1 %.4f, loss %.4f\n", title, (long long)f->n,
+           f->accuracy, f->macro_f1, f->loss);
+    printf("  predicted buy %.2f%% sell %.2f%% (true buy %.2f%% sell %.2f%%)\n",
+           100 * f->buy_share, 100 * f->sell_share, 100 * f->true_buy_share,
+           100 * f->true_sell_share);
+    printf("  %-6s %9s %9s %9s   confusion (true \\ predicted: hold buy sell)\n", "class",
+           "precision", "recall", "F1");
+    for (int c = 0; c < 3; c++)
+        printf("  %-6s %9.4f %9.4f %9.4f   %8lld %8lld %8lld\n", cn[c], f->precision[c],
+               f->recall[c], f->f1[c], (long long)f->confusion[c][0],
+               (long long)f->confusion[c][1], (long long)f->confusion[c][2]);
+}
+
+static void print_bt(const char *title, const tr_bt_figs *b)
+{
+    printf("%s: %lld trades, win rate %.4f, total %.1f pips (avg %.2f), return %.4f%%, "
+           "Sharpe %.3f, Sortino %.3f, max drawdown %.4f%%, profit factor %.3f, signals %.4f/bar\n",
+           title, (long long)b->trades, b->win_rate, b->total_pips, b->avg_pips,
+           100 * b->total_return, b->sharpe, b->sortino, 100 * b->max_drawdown, b->profit_factor,
+           b->signal_freq);
+}
+
+static void json_cls(const tr_cls_figs *f)
+{
+    printf("{\"n\":%lld,\"accuracy\":%.6f,\"macro_f1\":%.6f,\"loss\":%.6f,\"buy_share\":%.6f,"
+           "\"sell_share\":%.6f,\"true_buy_share\":%.6f,\"true_sell_share\":%.6f,"
+           "\"precision\":[%.6f,%.6f,%.6f],\"recall\":[%.6f,%.6f,%.6f],\"f1\":[%.6f,%.6f,%.6f],"
+           "\"confusion\":[[%lld,%lld,%lld],[%lld,%lld,%lld],[%lld,%lld,%lld]]}",
+           (long long)f->n, f->accuracy, f->macro_f1, f->loss, f->buy_share, f->sell_share,
+           f->true_buy_share, f->true_sell_share, f->precision[0], f->precision[1],
+           f->precision[2], f->recall[0], f->recall[1], f->recall[2], f->f1[0], f->f1[1], f->f1[2],
+           (long long)f->confusion[0][0], (long long)f->confusion[0][1],
+           (long long)f->confusion[0][2], (long long)f->confusion[1][0],
+           (long long)f->confusion[1][1], (long long)f->confusion[1][2],
+           (long long)f->confusion[2][0], (long long)f->confusion[2][1],
+           (long long)f->confusion[2][2]);
+}
+
+static void json_num(double v)
+{
+    if (isfinite(v))
+        printf("%.6g", v);
+    else
+        printf("null");
+}
+
+static void json_bt(const tr_bt_figs *b)
+{
+    printf("{\"trades\":%lld,\"wins\":%lld,\"win_rate\":%.6f,\"total_pips\":%.4f,"
+           "\"avg_pips\":%.4f,\"total_return\":%.8f,\"sharpe\":%.6f,\"sortino\":%.6f,"
+           "\"max_drawdown\":%.8f,\"profit_factor\":",
+           (long long)b->trades, (long long)b->wins, b->win_rate, b->total_pips, b->avg_pips,
+           b->total_return, b->sharpe, b->sortino, b->max_drawdown);
+    json_num(b->profit_factor);
+    printf(",\"signal_freq\":%.6f}", b->signal_freq);
+}
+
+/* Common options of the registry commands; returns 1 when s was one of them. */
+static int common_opt(args *a, const char **store_dir, out_opts *oo, int *missing)
+{
+    const char *s = a->argv[a->i], *v;
+    if (strcmp(s, "--json") == 0) {
+        oo->json = 1;
+        return 1;
+    }
+    if (strcmp(s, "--quiet") == 0 || strcmp(s, "-q") == 0) {
+        oo->quiet = 1;
+        return 1;
+    }
+    if (opt_value(a, "--store", &v, missing)) {
+        *store_dir = v;
+        return 1;
+    }
+    return 0;
+}
+
+static int open_existing(const char *store_dir, tr_store **st, tr_error *e)
+{
+    tr_error_clear(e);
+    return tr_store_open(tr_store_location(store_dir), 0, st, e) ? -1 : 0;
+}
+
+static int cmd_full(args *a)
+{
+    const char *store_dir = NULL, *v, *as_of_s = NULL;
+    int missing = 0;
+    out_opts oo = {0, 0, isatty(2), 0};
+    tr_full_opts o = tr_full_opts_default();
+    for (a->i = 2; a->i < a->argc; a->i++) {
+        const char *s = a->argv[a->i];
+        long n;
+        if (strcmp(s, "--help") == 0) {
+            fputs(help_full, stdout);
+            return EXIT_OK;
+        } else if (common_opt(a, &store_dir, &oo, &missing)) {
+        } else if (strcmp(s, "--resume") == 0) {
+            o.resume = 1;
+        } else if (opt_value(a, "--as-of", &v, &missing)) {
+            as_of_s = v;
+        } else if (opt_value(a, "--version-base", &v, &missing)) {
+            o.version_base = v;
+        } else if (opt_value(a, "--months", &v, &missing)) {
+            if (!missing && parse_int(v, 1, 120, &n))
+                return usage_error(a->cmd, "bad --months:", v);
+            o.months = (int)n;
+        } else if (opt_value(a, "--layers", &v, &missing)) {
+            if (!missing && parse_int(v, 1, 4, &n))
+                return usage_error(a->cmd, "bad --layers (1..4):", v);
+            o.n_layers = (int)n;
+        } else if (opt_value(a, "--hidden", &v, &missing)) {
+            if (!missing && parse_int(v, 1, 1024, &n))
+                return usage_error(a->cmd, "bad --hidden:", v);
+            o.n_hidden = (int)n;
+        } else if (opt_value(a, "--epochs", &v, &missing)) {
+            if (!missing && parse_int(v, 1, 100, &n))
+                return usage_error(a->cmd, "bad --epochs (1..100):", v);
+            o.max_epochs = (int)n;
+        } else if (opt_value(a, "--patience", &v, &missing)) {
+            if (!missing && parse_int(v, 1, 100, &n))
+                return usage_error(a->cmd, "bad --patience:", v);
+            o.patience = (int)n;
+        } else if (opt_value(a, "--batch", &v, &missing)) {
+            if (!missing && parse_int(v, 1, 4096, &n))
+                return usage_error(a->cmd, "bad --batch:", v);
+            o.batch = (int)n;
+        } else if (opt_value(a, "--seed", &v, &missing)) {
+            if (!missing && parse_int(v, 0, 2147483647L, &n))
+                return usage_error(a->cmd, "bad --seed:", v);
+            o.seed = (uint64_t)n;
+        } else if (opt_value(a, "--lr", &v, &missing)) {
+            char *end;
+            double x = missing ? 0 : strtod(v, &end);
+            if (!missing && (end == v || *end || !(x > 0) || x > 1))
+                return usage_error(a->cmd, "bad --lr:", v);
+            o.lr = (float)x;
+        } else if (opt_value(a, "--class-weight-power", &v, &missing)) {
+            char *end;
+            double x = missing ? 0 : strtod(v, &end);
+            if (!missing && (end == v || *end || !(x >= 0) || x > 2))
+                return usage_error(a->cmd, "bad --class-weight-power (0..2):", v);
+            o.class_weight_power = x;
+        } else if (opt_value(a, "--monitor", &v, &missing)) {
+            if (!missing && strcmp(v, "loss") == 0)
+                o.monitor = AIFX_MONITOR_VAL_LOSS;
+            else if (!missing && strcmp(v, "macro_f1") == 0)
+                o.monitor = AIFX_MONITOR_VAL_MACRO_F1;
+            else if (!missing)
+                return usage_error(a->cmd, "bad --monitor (loss, macro_f1):", v);
+        } else {
+            return usage_error(a->cmd, "unknown option", s);
+        }
+        if (missing)
+            return usage_error(a->cmd, "missing value after", s);
+    }
+    if (as_of_s && parse_time_arg(as_of_s, &o.as_of))
+        return usage_error(a->cmd, "bad --as-of time:", as_of_s);
+    o.on_event = on_event;
+    o.user = &oo;
+    tr_error e;
+    tr_store *st;
+    if (open_existing(store_dir, &st, &e))
+        return fail(&e);
+    tr_cycle_result *r = calloc(1, sizeof *r);
+    if (!r) {
+        tr_store_close(st);
+        return EXIT_NOMEM;
+    }
+    tr_code rc = tr_cycle_full(st, &o, r, &e);
+    end_bar(&oo);
+    tr_store_close(st);
+    if (rc) {
+        free(r);
+        return fail(&e);
+    }
+    const tr_version *v2 = &r->rec;
+    char t0[32], t1[32];
+    if (oo.json) {
+        printf("{\"event\":\"result\",\"cycle\":\"full\",\"status\":\"completed\","
+               "\"version\":\"%s\","
+               "\"activated\":%s,\"verdict\":\"%s\",\"seconds\":%.3f,\"epochs\":%d,"
+               "\"best_epoch\":%d,\"resumed_from_epoch\":%d,\"test\":",
+               v2->version, r->activated ? "true" : "false", r->verdict, r->seconds, v2->epochs,
+               v2->best_epoch, r->resumed_epoch);
+        json_cls(&v2->figs[2]);
+        printf(",\"backtest\":");
+        json_bt(&v2->bt);
+        printf("}\n");
+    } else {
+        printf("full: version %s trained on %s .. %s (%lld train, %lld val, %lld test windows) "
+               "in %.1f s: %d epochs, best %d%s\n",
+               v2->version, tr_time_format(v2->data_from, t0, sizeof t0),
+               tr_time_format(v2->data_to, t1, sizeof t1), (long long)v2->n_samples[0],
+               (long long)v2->n_samples[1], (long long)v2->n_samples[2], r->seconds, v2->epochs,
+               v2->best_epoch, r->resumed_epoch ? " (resumed)" : "");
+        print_cls("test", &v2->figs[2]);
+        print_bt("backtest (test part)", &v2->bt);
+        for (int p = 0; p < r->n_pairs; p++) {
+            char title[64];
+            snprintf(title, sizeof title, "  %s", r->pairs[p]);
+            print_bt(title, &r->bt_pairs[p]);
+        }
+        printf("%s\n", r->activated ? "activated: no version was active (first model)"
+                                    : r->reason);
+    }
+    free(r);
+    return EXIT_OK;
+}
+
+static int cmd_incremental(args *a)
+{
+    const char *store_dir = NULL, *v, *as_of_s = NULL;
+    int missing = 0;
+    out_opts oo = {0, 0, isatty(2), 0};
+    tr_incr_opts o = tr_incr_opts_default();
+    for (a->i = 2; a->i < a->argc; a->i++) {
+        const char *s = a->argv[a->i];
+        long n;
+        if (strcmp(s, "--help") == 0) {
+            fputs(help_incremental, stdout);
+            return EXIT_OK;
+        } else if (common_opt(a, &store_dir, &oo, &missing)) {
+        } else if (strcmp(s, "--force") == 0) {
+            o.force = 1;
+        } else if (opt_value(a, "--as-of", &v, &missing)) {
+            as_of_s = v;
+        } else if (opt_value(a, "--min-samples", &v, &missing)) {
+            if (!missing && parse_int(v, 1, 1000000, &n))
+                return usage_error(a->cmd, "bad --min-samples:", v);
+            o.min_samples = (int)n;
+        } else if (opt_value(a, "--gate-metric", &v, &missing)) {
+            if (!missing && tr_gate_metric_parse(v, &o.gate_metric))
+                return usage_error(a->cmd, "bad --gate-metric (macro_f1, accuracy, loss):", v);
+        } else {
+            return usage_error(a->cmd, "unknown option", s);
+        }
+        if (missing)
+            return usage_error(a->cmd, "missing value after", s);
+    }
+    o.as_of = tr_wall_now();
+    if (as_of_s && parse_time_arg(as_of_s, &o.as_of))
+        return usage_error(a->cmd, "bad --as-of time:", as_of_s);
+    o.on_event = on_event;
+    o.user = &oo;
+    tr_error e;
+    tr_store *st;
+    if (open_existing(store_dir, &st, &e))
+        return fail(&e);
+    tr_cycle_result *r = calloc(1, sizeof *r);
+    if (!r) {
+        tr_store_close(st);
+        return EXIT_NOMEM;
+    }
+    tr_code rc = tr_cycle_incremental(st, &o, r, &e);
+    end_bar(&oo);
+    tr_store_close(st);
+    if (rc) {
+        free(r);
+        return fail(&e);
+    }
+    if (oo.json) {
+        printf("{\"event\":\"result\",\"cycle\":\"incremental\",\"status\":\"%s\","
+               "\"version\":\"%s\","
+               "\"verdict\":\"%s\",\"activated\":%s,\"gate_metric\":\"%s\",\"candidate\":",
+               tr_log_status_name(r->status), r->version, r->verdict,
+               r->activated ? "true" : "false", tr_gate_metric_name(o.gate_metric));
+        json_num(r->candidate_value);
+        printf(",\"active\":");
+        json_num(r->active_value);
+        printf(",\"seconds\":%.3f}\n", r->seconds);
+    } else if (r->status == TR_LOG_SKIPPED) {
+        printf("incremental: skipped: %s\n", r->reason);
+    } else {
+        printf("incremental: version %s (fine-tuned on %lld windows in %.1f s): %s%s\n  %s\n",
+               r->version, (long long)r->rec.n_samples[0], r->seconds, r->verdict,
+               r->activated ? ", activated" : ", not activated", r->reason);
+    }
+    free(r);
+    return EXIT_OK;
+}
+
+static int cmd_activate(args *a, int rollback)
+{
+    const char *store_dir = NULL, *v, *version = NULL, *note = "";
+    int missing = 0;
+    out_opts oo = {0, 0, 0, 0};
+    for (a->i = 2; a->i < a->argc; a->i++) {
+        const char *s = a->argv[a->i];
+        if (strcmp(s, "--help") == 0) {
+            fputs(rollback ? help_rollback : help_activate, stdout);
+            return EXIT_OK;
+        } else if (common_opt(a, &store_dir, &oo, &missing)) {
+        } else if (opt_value(a, "--reason", &v, &missing)) {
+            note = v;
+        } else if (s[0] != '-' && !rollback && !version) {
+            version = s;
+        } else {
+            return usage_error(a->cmd, "unknown option", s);
+        }
+        if (missing)
+            return usage_error(a->cmd, "missing value after", s);
+    }
+    if (!rollback && !version)
+        return usage_error(a->cmd, "which version? (aifx-train activate VERSION)", NULL);
+    if (version && !tr_version_name_valid(version))
+        return usage_error(a->cmd, "bad version name:", version);
+    tr_error e;
+    tr_store *st;
+    if (open_existing(store_dir, &st, &e))
+        return fail(&e);
+    char from[TR_VERSION_MAX], to[TR_VERSION_MAX];
+    tr_code rc = tr_activate(st, version, rollback, note, from, to, &e);
+    tr_store_close(st);
+    if (rc)
+        return fail(&e);
+    if (oo.json)
+        printf("{\"from\":\"%s\",\"to\":\"%s\",\"reason\":\"%s\"}\n", from, to,
+               rollback ? "rollback" : "manual");
+    else
+        printf("%s: %s -> %s\n", rollback ? "rolled back" : "activated", from[0] ? from : "(none)",
+               to);
+    return EXIT_OK;
+}
+
+static int cmd_versions(args *a)
+{
+    const char *store_dir = NULL, *show = NULL;
+    int missing = 0;
+    out_opts oo = {0, 0, 0, 0};
+    for (a->i = 2; a->i < a->argc; a->i++) {
+        const char *s = a->argv[a->i];
+        if (strcmp(s, "--help") == 0) {
+            fputs(help_versions, stdout);
+            return EXIT_OK;
+        } else if (common_opt(a, &store_dir, &oo, &missing)) {
+        } else if (strcmp(s, "show") == 0 && !show) {
+            if (a->i + 1 >= a->argc)
+                return usage_error(a->cmd, "which version? (versions show VERSION)", NULL);
+            show = a->argv[++a->i];
+        } else {
+            return usage_error(a->cmd, "unknown option", s);
+        }
+        if (missing)
+            return usage_error(a->cmd, "missing value after", s);
+    }
+    tr_error e;
+    tr_store *st;
+    if (open_existing(store_dir, &st, &e))
+        return fail(&e);
+    tr_registry reg;
+    tr_code rc = tr_store_registry_read(st, &reg, &e);
+    tr_store_close(st);
+    if (rc)
+        return fail(&e);
+    char t0[32], t1[32];
+    if (show) {
+        const tr_version *v;
+        rc = tr_registry_get(&reg, show, &v, &e);
+        if (rc) {
+            tr_registry_free(&reg);
+            return fail(&e);
+        }
+        if (oo.json) {
+            char *j = tr_version_json(v);
+            printf("%s\n", j ? j : "null");
+            free(j);
+        } else {
+            printf("version      %s (%s%s%s)\n", v->version, tr_version_type_name(v->type),
+                   v->parent[0] ? ", parent " : "", v->parent);
+            printf("status       %s%s\n", tr_version_status_name(v->status),
+                   v->is_active ? ", ACTIVE" : "");
+            printf("trained at   %s, as of %s\n",
+                   v->trained_at ? tr_time_format(v->trained_at, t0, sizeof t0) : "-",
+                   tr_time_format(v->as_of, t1, sizeof t1));
+            printf("data         %s .. ", tr_time_format(v->data_from, t0, sizeof t0));
+            printf("%s: %lld / %lld / %lld windows\n", tr_time_format(v->data_to, t1, sizeof t1),
+                   (long long)v->n_samples[0], (long long)v->n_samples[1],
+                   (long long)v->n_samples[2]);
+            printf("training     %d epochs (best %d) in %.1f s\n", v->epochs, v->best_epoch,
+                   v->seconds);
+            printf("class weight hold %.4f buy %.4f sell %.4f\n", v->class_weight[0],
+                   v->class_weight[1], v->class_weight[2]);
+            printf("hyper        %s\n", v->hyper);
+            printf("checkpoint   %s (%lld bytes, crc32 %08x)\n", v->checkpoint,
+                   (long long)v->ckpt_size, (unsigned)v->ckpt_crc);
+            if (v->deployed_at)
+                printf("deployed at  %s\n", tr_time_format(v->deployed_at, t0, sizeof t0));
+            if (v->deprecated_at)
+                printf("deprecated   %s: %s\n", tr_time_format(v->deprecated_at, t0, sizeof t0),
+                       v->deprecation_reason);
+            static const char *names[2][3] = {{"train", "validation", "test"},
+                                              {"fine-tune data", "-", "gate window"}};
+            for (int k = 0; k < 3; k++)
+                if (v->figs[k].n)
+                    print_cls(names[v->type == TR_VT_INCREMENTAL][k], &v->figs[k]);
+            print_bt(v->type == TR_VT_INCREMENTAL ? "backtest (gate window)"
+                                                  : "backtest (test part)",
+                     &v->bt);
+        }
+        tr_registry_free(&reg);
+        return EXIT_OK;
+    }
+    if (oo.json) {
+        printf("[");
+        for (size_t i = 0; i < reg.n_versions; i++) {
+            char *j = tr_version_json(&reg.versions[i]);
+            printf("%s%s", i ? ",\n" : "\n", j ? j : "null");
+            free(j);
+        }
+        printf("\n]\n");
+    } else {
+        printf("%-28s %-11s %-10s %-6s %-20s %8s %8s %7s\n", "version", "type", "status",
+               "active", "trained at", "test F1", "gate F1", "trades");
+        for (size_t i = 0; i < reg.n_versions; i++) {
+            const tr_version *v = &reg.versions[i];
+            int inc = v->type == TR_VT_INCREMENTAL;
+            char f1[16];
+            snprintf(f1, sizeof f1, "%.4f", v->figs[2].macro_f1);
+            printf("%-28s %-11s %-10s %-6s %-20s %8s %8s %7lld\n", v->version,
+                   tr_version_type_name(v->type), tr_version_status_name(v->status),
+                   v->is_active ? "*" : "", tr_time_format(v->trained_at, t0, sizeof t0),
+                   inc ? "-" : f1, inc ? f1 : "-", (long long)v->bt.trades);
+        }
+    }
+    tr_registry_free(&reg);
+    return EXIT_OK;
+}
+
+static int cmd_log(args *a)
+{
+    const char *store_dir = NULL;
+    int missing = 0, acts = 0;
+    out_opts oo = {0, 0, 0, 0};
+    for (a->i = 2; a->i < a->argc; a->i++) {
+        const char *s = a->argv[a->i];
+        if (strcmp(s, "--help") == 0) {
+            fputs(help_log, stdout);
+            return EXIT_OK;
+        } else if (common_opt(a, &store_dir, &oo, &missing)) {
+        } else if (strcmp(s, "--activations") == 0) {
+            acts = 1;
+        } else {
+            return usage_error(a->cmd, "unknown option", s);
+        }
+        if (missing)
+            return usage_error(a->cmd, "missing value after", s);
+    }
+    tr_error e;
+    tr_store *st;
+    if (open_existing(store_dir, &st, &e))
+        return fail(&e);
+    tr_registry reg;
+    tr_code rc = tr_store_registry_read(st, &reg, &e);
+    tr_store_close(st);
+    if (rc)
+        return fail(&e);
+    char t0[32];
+    if (acts) {
+        if (oo.json)
+            printf("[");
+        for (size_t i = 0; i < reg.n_activations; i++) {
+            const tr_activation *x = &reg.activations[i];
+            if (oo.json) {
+                char *j = tr_activation_json(x);
+                printf("%s%s", i ? ",\n" : "\n", j ? j : "null");
+                free(j);
+            } else {
+                printf("%3lld %s %-28s -> %-28s %-11s %s\n", (long long)x->id,
+                       tr_time_format(x->at, t0, sizeof t0), x->from[0] ? x->from : "(none)",
+                       x->to, x->reason, x->evidence);
+            }
+        }
+        if (oo.json)
+            printf("\n]\n");
+        tr_registry_free(&reg);
+        return EXIT_OK;
+    }
+    if (oo.json)
+        printf("[");
+    else
+        printf("%4s %-11s %-20s %-9s %-28s %-11s %9s %9s  %s\n", "id", "cycle", "as of",
+               "status", "version", "verdict", "candidate", "active", "reason / error");
+    for (size_t i = 0; i < reg.n_log; i++) {
+        const tr_log_row *r = &reg.log[i];
+        if (oo.json) {
+            char *j = tr_log_row_json(r);
+            printf("%s%s", i ? ",\n" : "\n", j ? j : "null");
+            free(j);
+        } else {
+            printf("%4lld %-11s %-20s %-9s %-28s %-11s %9.4f %9.4f  %s\n", (long long)r->id,
+                   r->cycle, tr_time_format(r->as_of, t0, sizeof t0),
+                   tr_log_status_name(r->status), r->version[0] ? r->version : "-",
+                   r->verdict[0] ? r->verdict : "-", r->candidate_value, r->active_value,
+                   r->status == TR_LOG_FAILED ? r->error : r->reason);
+        }
+    }
+    if (oo.json)
+        printf("\n]\n");
+    tr_registry_free(&reg);
+    return EXIT_OK;
+}
+
+static int cmd_evaluate(args *a, int backtest)
+{
+    const char *store_dir = NULL, *v, *version = NULL, *from = NULL, *to = NULL, *pairs[8];
+    int missing = 0, n_pairs = 0;
+    out_opts oo = {0, 0, 0, 0};
+    tr_bt_override ovr = tr_bt_override_none();
+    for (a->i = 2; a->i < a->argc; a->i++) {
+        const char *s = a->argv[a->i];
+        long n;
+        double *dst = NULL;
+        if (strcmp(s, "--help") == 0) {
+            fputs(backtest ? help_backtest : help_evaluate, stdout);
+            return EXIT_OK;
+        } else if (common_opt(a, &store_dir, &oo, &missing)) {
+        } else if (opt_value(a, "--version", &v, &missing)) {
+            version = v;
+        } else if (opt_value(a, "--from", &v, &missing)) {
+            from = v;
+        } else if (opt_value(a, "--to", &v, &missing)) {
+            to = v;
+        } else if (opt_value(a, "--pair", &v, &missing)) {
+            if (n_pairs == 8)
+                return usage_error(a->cmd, "at most 8 --pair options", NULL);
+            if (!missing) {
+                if (!tr_pair_valid(v))
+                    return usage_error(a->cmd, "bad pair name (3-15 characters A-Z 0-9):", v);
+                pairs[n_pairs++] = v;
+            }
+        } else if (backtest && opt_value(a, "--max-hold", &v, &missing)) {
+            if (!missing && parse_int(v, 1, 100000, &n))
+                return usage_error(a->cmd, "bad --max-hold:", v);
+            ovr.max_hold = (int)n;
+        } else if (backtest &&
+                   ((opt_value(a, "--threshold", &v, &missing) && (dst = &ovr.threshold)) ||
+                    (opt_value(a, "--sl-atr", &v, &missing) && (dst = &ovr.sl_atr)) ||
+                    (opt_value(a, "--tp-atr", &v, &missing) && (dst = &ovr.tp_atr)) ||
+                    (opt_value(a, "--spread", &v, &missing) && (dst = &ovr.spread_pips)))) {
+            char *end;
+            double x = missing ? 0 : strtod(v, &end);
+            if (!missing && (end == v || *end || !(x >= 0) || !isfinite(x)))
+                return usage_error(a->cmd, "bad value:", v);
+            *dst = x;
+        } else {
+            return usage_error(a->cmd, "unknown option", s);
+        }
+        if (missing)
+            return usage_error(a->cmd, "missing value after", s);
+    }
+    if (!version || !from || !to)
+        return usage_error(a->cmd, "--version, --from and --to are required", NULL);
+    int64_t f, t;
+    if (parse_time_arg(from, &f))
+        return usage_error(a->cmd, "bad --from time:", from);
+    if (parse_time_arg(to, &t))
+        return usage_error(a->cmd, "bad --to time:", to);
+    if (f >= t)
+        return usage_error(a->cmd, "--from must be before --to", NULL);
+    tr_error e;
+    tr_store *st;
+    if (open_existing(store_dir, &st, &e))
+        return fail(&e);
+    tr_eval_report *r = calloc(1, sizeof *r);
+    if (!r) {
+        tr_store_close(st);
+        return EXIT_NOMEM;
+    }
+    tr_code rc = tr_evaluate_version(st, version, pairs, n_pairs, 900, f, t, &ovr, r, &e);
+    tr_store_close(st);
+    if (rc) {
+        free(r);
+        return fail(&e);
+    }
+    if (oo.json) {
+        printf("{\"version\":\"%s\",\"from\":\"%s\",\"to\":\"%s\"", version, from, to);
+        if (!backtest) {
+            printf(",\"classification\":");
+            json_cls(&r->figs);
+        }
+        printf(",\"backtest\":");
+        json_bt(&r->bt);
+        printf(",\"pairs\":{");
+        for (int p = 0; p < r->n_pairs; p++) {
+            printf("%s\"%s\":", p ? "," : "", r->pairs[p]);
+            json_bt(&r->bt_pairs[p]);
+        }
+        printf("}}\n");
+    } else {
+        char t0[32], t1[32];
+        printf("version %s on %s .. %s\n", version, tr_time_format(f, t0, sizeof t0),
+               tr_time_format(t, t1, sizeof t1));
+        if (!backtest)
+            print_cls("classification", &r->figs);
+        print_bt("backtest (all pairs)", &r->bt);
+        for (int p = 0; p < r->n_pairs; p++) {
+            char title[64];
+            snprintf(title, sizeof title, "  %s", r->pairs[p]);
+            print_bt(title, &r->bt_pairs[p]);
+        }
+    }
+    free(r);
+    return EXIT_OK;
+}
+
+static int cmd_predict(args *a)
+{
+    const char *store_dir = NULL, *v, *as_of_s = NULL;
+    int missing = 0;
+    out_opts oo = {0, 0, 0, 0};
+    tr_predict_opts o;
+    memset(&o, 0, sizeof o);
+    o.timeframe = 900;
+    o.max_age = 7200;
+    o.record = 1;
+    for (a->i = 2; a->i < a->argc; a->i++) {
+        const char *s = a->argv[a->i];
+        if (strcmp(s, "--help") == 0) {
+            fputs(help_predict, stdout);
+            return EXIT_OK;
+        } else if (common_opt(a, &store_dir, &oo, &missing)) {
+        } else if (strcmp(s, "--no-record") == 0) {
+            o.record = 0;
+        } else if (opt_value(a, "--pair", &v, &missing)) {
+            o.pair = v;
+        } else if (opt_value(a, "--as-of", &v, &missing)) {
+            as_of_s = v;
+        } else if (opt_value(a, "--max-age", &v, &missing)) {
+            char *end;
+            double h = missing ? 0 : strtod(v, &end);
+            if (!missing && (end == v || *end || !(h > 0) || h > 1e6))
+                return usage_error(a->cmd, "bad --max-age (hours):", v);
+            o.max_age = (int64_t)(h * 3600);
+        } else {
+            return usage_error(a->cmd, "unknown option", s);
+        }
+        if (missing)
+            return usage_error(a->cmd, "missing value after", s);
+    }
+    if (!o.pair)
+        return usage_error(a->cmd, "--pair is required", NULL);
+    if (!tr_pair_valid(o.pair))
+        return usage_error(a->cmd, "bad pair name (3-15 characters A-Z 0-9):", o.pair);
+    o.as_of = tr_wall_now();
+    if (as_of_s && parse_time_arg(as_of_s, &o.as_of))
+        return usage_error(a->cmd, "bad --as-of time:", as_of_s);
+    tr_error e;
+    tr_store *st;
+    if (open_existing(store_dir, &st, &e))
+        return fail(&e);
+    tr_prediction p;
+    tr_code rc = tr_predict(st, &o, &p, &e);
+    tr_store_close(st);
+    if (rc)
+        return fail(&e);
+    char t0[32];
+    const tr_signal *g = &p.sig;
+    if (oo.json)
+        printf("{\"pair\":\"%s\",\"bar_time\":\"%s\",\"signal\":\"%s\",\"confidence\":%.6f,"
+               "\"probabilities\":{\"hold\":%.6f,\"buy\":%.6f,\"sell\":%.6f},\"version\":\"%s\","
+               "\"signal_id\":%lld}\n",
+               g->pair, tr_time_format(g->bar_time, t0, sizeof t0), tr_label_name(g->signal),
+               g->confidence, g->probs[0], g->probs[1], g->probs[2], g->model_version,
+               (long long)g->id);
+    else
+        printf("%s %s: %s (confidence %.4f; hold %.4f buy %.4f sell %.4f) by %s%s\n", g->pair,
+               tr_time_format(g->bar_time, t0, sizeof t0), tr_label_name(g->signal),
+               g->confidence, g->probs[0], g->probs[1], g->probs[2], g->model_version,
+               o.record ? ", recorded" : "");
+    return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -528,6 +1348,24 @@ int main(int argc, char **argv)
         return cmd_dataset(&a);
     if (strcmp(argv[1], "bars") == 0)
         return cmd_bars(&a);
+    if (strcmp(argv[1], "full") == 0)
+        return cmd_full(&a);
+    if (strcmp(argv[1], "incremental") == 0)
+        return cmd_incremental(&a);
+    if (strcmp(argv[1], "activate") == 0)
+        return cmd_activate(&a, 0);
+    if (strcmp(argv[1], "rollback") == 0)
+        return cmd_activate(&a, 1);
+    if (strcmp(argv[1], "versions") == 0)
+        return cmd_versions(&a);
+    if (strcmp(argv[1], "log") == 0)
+        return cmd_log(&a);
+    if (strcmp(argv[1], "evaluate") == 0)
+        return cmd_evaluate(&a, 0);
+    if (strcmp(argv[1], "backtest") == 0)
+        return cmd_evaluate(&a, 1);
+    if (strcmp(argv[1], "predict") == 0)
+        return cmd_predict(&a);
     fprintf(stderr, "aifx-train: unknown command '%s'\n%s", argv[1], help_main);
     return EXIT_USAGE;
 }

@@ -77,3 +77,45 @@ tr_code tr_store_series_list(tr_store *store, tr_series_info **list, size_t *n, 
     *n = 0;
     return store->ops->series_list(store, list, n, err);
 }
+
+tr_code tr_store_registry_read(tr_store *store, tr_registry *reg, tr_error *err)
+{
+    tr_registry_init(reg);
+    return store->ops->registry_read(store, reg, err);
+}
+
+tr_code tr_store_registry_commit(tr_store *store, const tr_reg_txn *txn, tr_error *err)
+{
+    if (!txn)
+        return tr_fail(err, TR_ERR_INVALID, "no registry change given");
+    return store->ops->registry_commit(store, txn, err);
+}
+
+tr_code tr_store_signal_put(tr_store *store, tr_signal *sig, tr_error *err)
+{
+    tr_code rc = check_series(sig->pair, sig->timeframe, err);
+    if (rc)
+        return rc;
+    if (!tr_version_name_valid(sig->model_version))
+        return tr_fail(err, TR_ERR_INVALID, "signal with a bad model version '%s'",
+                       sig->model_version);
+    return store->ops->signal_put(store, sig, err);
+}
+
+tr_code tr_store_signals_get(tr_store *store, const char *pair, int64_t from, int64_t to,
+                             tr_signal **list, size_t *n, tr_error *err)
+{
+    *list = NULL;
+    *n = 0;
+    return store->ops->signals_get(store, pair, from, to, list, n, err);
+}
+
+tr_code tr_store_cycle_lock(tr_store *store, const char *cycle, int *token, tr_error *err)
+{
+    return store->ops->cycle_lock(store, cycle, token, err);
+}
+
+void tr_store_cycle_unlock(tr_store *store, int token)
+{
+    store->ops->cycle_unlock(store, token);
+}

@@ -7,10 +7,11 @@
  * "postgresql://" or "postgres://" names the PostgreSQL backend, which this build does not have
  * (TR_ERR_UNSUPPORTED).
  *
- * The table holds only what is implemented: market data (bars). The tables planned for the later
- * issues (trading signals and their outcomes, model versions, the training log, the activation
- * history, A/B tests) are specified in docs/schema.md and will be appended to tr_store_ops; no
- * entry exists before it works.
+ * The table holds only what is implemented: market data (bars); the registry (model versions,
+ * the training log and the activation history, read as a whole and changed by transactions,
+ * registry.h); trading signals; and a lock per cycle. A/B tests (docs/schema.md) will be appended
+ * to tr_store_ops; no entry exists before it works. Checkpoint files live in a directory on disk
+ * on every backend (tr_store.models_dir); the registry records their paths and checksums.
  *
  * Concurrency: writers serialise on a store-wide lock; readers need no lock because every write
  * replaces a file atomically (a reader sees the old or the new series, never a mix). A store
@@ -24,6 +25,7 @@
 
 #include "bars.h"
 #include "err.h"
+#include "registry.h"
 
 #define TR_STORE_DEFAULT_DIR "./aifx-data"
 #define TR_PAIR_MAX 16 /* bytes, with the NUL */
@@ -46,6 +48,24 @@ typedef struct tr_series_info {
     int64_t first, last; /* open times of the first and last bars */
 } tr_series_info;
 
+/* One served prediction (trading_signals). Outcome fields are filled by the position monitor of a
+ * later issue; until then outcome is "open". */
+typedef struct tr_signal {
+    int64_t id; /* assigned by signal_put: 1, 2, ... */
+    char pair[TR_PAIR_MAX];
+    int32_t timeframe;
+    int64_t bar_time; /* open time of the bar whose close the signal is for */
+    int signal;       /* TR_LABEL_HOLD, BUY, SELL */
+    double confidence; /* probability of the signalled class */
+    double probs[3];   /* hold, buy, sell */
+    char model_version[TR_VERSION_MAX];
+    char ab_test_id[TR_VERSION_MAX]; /* "" outside an A/B test */
+    int64_t created_at;
+    char outcome[8]; /* "open", "win", "loss" */
+    int64_t exit_time;
+    double exit_price, pnl_pips, pnl_percent;
+} tr_signal;
+
 typedef struct tr_store_ops {
     const char *name; /* "dir" */
     void (*close)(tr_store *store);
@@ -61,11 +81,30 @@ typedef struct tr_store_ops {
     /* Lists the stored series into a malloc'd array (*list, *n), sorted by pair then timeframe;
      * the caller frees *list. */
     tr_code (*series_list)(tr_store *store, tr_series_info **list, size_t *n, tr_error *err);
+    /* Reads the whole registry into reg (initialised by the call; the caller frees it). An
+     * empty store has an empty registry. A damaged registry is an error naming it. */
+    tr_code (*registry_read)(tr_store *store, tr_registry *reg, tr_error *err);
+    /* Applies txn with tr_registry_apply to the current registry and stores the result: all of
+     * it or nothing, atomic and durable, serialised with other writers. */
+    tr_code (*registry_commit)(tr_store *store, const tr_reg_txn *txn, tr_error *err);
+    /* Records a signal, assigning sig->id; durable on return. */
+    tr_code (*signal_put)(tr_store *store, tr_signal *sig, tr_error *err);
+    /* The signals of pair (NULL: all) with from <= bar_time < to, in recording order, into a
+     * malloc'd array the caller frees. */
+    tr_code (*signals_get)(tr_store *store, const char *pair, int64_t from, int64_t to,
+                           tr_signal **list, size_t *n, tr_error *err);
+    /* Takes the lock of a cycle ("full", "incremental") without waiting: TR_ERR_CONFLICT when
+     * another process holds it. *token is released with cycle_unlock (also released when the
+     * process dies). */
+    tr_code (*cycle_lock)(tr_store *store, const char *cycle, int *token, tr_error *err);
+    void (*cycle_unlock)(tr_store *store, int token);
 } tr_store_ops;
 
 struct tr_store {
     const tr_store_ops *ops;
     char location[4096];
+    char models_dir[4096]; /* checkpoints: <models_dir>/<version>.ckpt; runs in progress under
+                              <models_dir>/runs/ */
 };
 
 /* The location to use: explicit (if non-NULL and non-empty), else $AIFX_STORE, else the
@@ -86,6 +125,14 @@ tr_code tr_store_bars_put(tr_store *store, const char *pair, int32_t timeframe, 
 tr_code tr_store_bars_get(tr_store *store, const char *pair, int32_t timeframe, int64_t from,
                           int64_t to, tr_bars *out, tr_error *err);
 tr_code tr_store_series_list(tr_store *store, tr_series_info **list, size_t *n, tr_error *err);
+
+tr_code tr_store_registry_read(tr_store *store, tr_registry *reg, tr_error *err);
+tr_code tr_store_registry_commit(tr_store *store, const tr_reg_txn *txn, tr_error *err);
+tr_code tr_store_signal_put(tr_store *store, tr_signal *sig, tr_error *err);
+tr_code tr_store_signals_get(tr_store *store, const char *pair, int64_t from, int64_t to,
+                             tr_signal **list, size_t *n, tr_error *err);
+tr_code tr_store_cycle_lock(tr_store *store, const char *cycle, int *token, tr_error *err);
+void tr_store_cycle_unlock(tr_store *store, int token);
 
 /* The embedded directory backend (store_dir.c). */
 tr_code tr_store_dir_open(const char *dir, int create, tr_store **out, tr_error *err);

@@ -5,6 +5,13 @@
  *   aifx-store               "aifx-store 1\n": marks the directory and gives the layout version
  *   lock                     empty; writers hold flock(LOCK_EX) on it for a whole read-merge-write
  *   bars/<PAIR>_<TF>.bars    one series per (pair, timeframe), e.g. bars/EURUSD_15m.bars
+ *   registry.aifx            the registry: versions, training log, activation history (text,
+ *                            "AIFXREG 1 0 <body bytes> <crc32>\n" then the body of
+ *                            tr_registry_encode); replaced atomically as a whole on each commit
+ *   signals.aifx             trading signals: "AIFXSIG 1 0\n", then one line per signal,
+ *                            "<crc32 of the rest>\t<fields>\n"
+ *   models/<version>.ckpt    checkpoints (libaifxnn's format); models/runs/ holds runs in progress
+ *   lock.<cycle>             flock'ed by a running cycle (full, incremental)
  *
  * A .bars file is a 64-byte header followed by count records of 48 bytes, every field
  * little-endian and written one by one:
@@ -36,6 +43,7 @@
 
 #include "aifxnn.h" /* aifx_crc32 */
 #include "fsutil.h"
+#include "strbuf.h"
 #include "store.h"
 #include "timeutil.h"
 
@@ -457,13 +465,337 @@ static tr_code dir_series_list(tr_store *s, tr_series_info **list, size_t *n_out
     return TR_OK;
 }
 
+/* ---- the registry ------------------------------------------------------------------------- */
+
+#define REG_MAJOR 1
+
+static void registry_path(const tr_store *s, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s/registry.aifx", s->location);
+}
+
+static tr_code read_registry(const char *path, tr_registry *reg, tr_error *err)
+{
+    char *data;
+    size_t len;
+    tr_registry_init(reg);
+    tr_code rc = tr_file_read(path, &data, &len, err);
+    if (rc == TR_ERR_NOTFOUND) {
+        tr_error_clear(err);
+        return TR_OK; /* an empty registry */
+    }
+    if (rc)
+        return rc;
+    const char *nl = memchr(data, '\n', len);
+    unsigned major = 0, minor = 0;
+    unsigned long long body = 0;
+    unsigned crc = 0;
+    char magic[16];
+    int ok = nl && (size_t)(nl - data) < 128 &&
+             sscanf(data, "%15s %u %u %llu %x", magic, &major, &minor, &body, &crc) == 5 &&
+             strcmp(magic, "AIFXREG") == 0;
+    if (!ok) {
+        free(data);
+        return tr_fail(err, TR_ERR_FORMAT, "%s: not a registry file (bad header)", path);
+    }
+    if (major > REG_MAJOR) {
+        free(data);
+        return tr_fail(err, TR_ERR_VERSION,
+                       "%s: registry format %u.%u is newer than this program reads (%d.x)", path,
+                       major, minor, REG_MAJOR);
+    }
+    size_t head = (size_t)(nl - data) + 1;
+    if (body != len - head) {
+        free(data);
+        return tr_fail(err, TR_ERR_FORMAT,
+                       "%s: truncated or padded: the header says %llu bytes of records, the file "
+                       "has %zu",
+                       path, body, len - head);
+    }
+    if (aifx_crc32(0, data + head, len - head) != (uint32_t)crc) {
+        free(data);
+        return tr_fail(err, TR_ERR_CHECKSUM, "%s: checksum mismatch (the registry is corrupt)",
+                       path);
+    }
+    rc = tr_registry_decode(path, data + head, len - head, reg, err);
+    free(data);
+    return rc;
+}
+
+static tr_code dir_registry_read(tr_store *s, tr_registry *reg, tr_error *err)
+{
+    char path[4200];
+    registry_path(s, path, sizeof path);
+    return read_registry(path, reg, err);
+}
+
+static tr_code dir_registry_commit(tr_store *s, const tr_reg_txn *txn, tr_error *err)
+{
+    char path[4200];
+    registry_path(s, path, sizeof path);
+    int lock_fd = -1;
+    tr_code rc = lock_store(s, &lock_fd, err);
+    if (rc)
+        return rc;
+    tr_registry reg;
+    char *body = NULL;
+    size_t blen = 0;
+    tr_sb out = {0};
+    rc = read_registry(path, &reg, err);
+    if (rc)
+        goto done;
+    rc = tr_registry_apply(&reg, txn, err);
+    if (rc)
+        goto done;
+    rc = tr_registry_encode(&reg, &body, &blen, err);
+    if (rc)
+        goto done;
+    tr_sb_printf(&out, "AIFXREG %d 0 %zu %08x\n", REG_MAJOR, blen,
+                 (unsigned)aifx_crc32(0, body, blen));
+    tr_sb_put(&out, body, blen);
+    if (out.oom) {
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory writing %s", path);
+        goto done;
+    }
+    rc = tr_file_write_atomic(path, out.p, out.n, err);
+done:
+    tr_sb_free(&out);
+    free(body);
+    tr_registry_free(&reg);
+    unlock_store(lock_fd);
+    return rc;
+}
+
+/* ---- trading signals ---------------------------------------------------------------------- */
+
+static const char sig_magic[] = "AIFXSIG 1 0\n";
+
+static void encode_signal(tr_sb *b, const tr_signal *g)
+{
+    tr_sb line = {0};
+    tr_sb_printf(&line,
+                 "%lld\t%s\t%d\t%lld\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%s\t%s\t%lld\t%s\t%lld\t%.17g"
+                 "\t%.17g\t%.17g",
+                 (long long)g->id, g->pair, (int)g->timeframe, (long long)g->bar_time, g->signal,
+                 g->confidence, g->probs[0], g->probs[1], g->probs[2], g->model_version,
+                 g->ab_test_id[0] ? g->ab_test_id : "-", (long long)g->created_at,
+                 g->outcome[0] ? g->outcome : "open", (long long)g->exit_time, g->exit_price,
+                 g->pnl_pips, g->pnl_percent);
+    if (line.oom) {
+        b->oom = 1;
+    } else {
+        tr_sb_printf(b, "%08x\t", (unsigned)aifx_crc32(0, line.p, line.n));
+        tr_sb_put(b, line.p, line.n);
+        tr_sb_put(b, "\n", 1);
+    }
+    tr_sb_free(&line);
+}
+
+static int decode_signal(char *text, tr_signal *g)
+{
+    char *f[17];
+    int n = 0;
+    char *p = text;
+    while (n < 17) {
+        f[n++] = p;
+        char *t = strchr(p, '\t');
+        if (!t)
+            break;
+        *t = '\0';
+        p = t + 1;
+    }
+    if (n != 17)
+        return -1;
+    memset(g, 0, sizeof *g);
+    g->id = strtoll(f[0], NULL, 10);
+    snprintf(g->pair, sizeof g->pair, "%s", f[1]);
+    g->timeframe = (int32_t)strtol(f[2], NULL, 10);
+    g->bar_time = strtoll(f[3], NULL, 10);
+    g->signal = (int)strtol(f[4], NULL, 10);
+    g->confidence = strtod(f[5], NULL);
+    for (int i = 0; i < 3; i++)
+        g->probs[i] = strtod(f[6 + i], NULL);
+    snprintf(g->model_version, sizeof g->model_version, "%s", f[9]);
+    snprintf(g->ab_test_id, sizeof g->ab_test_id, "%s", strcmp(f[10], "-") ? f[10] : "");
+    g->created_at = strtoll(f[11], NULL, 10);
+    snprintf(g->outcome, sizeof g->outcome, "%s", f[12]);
+    g->exit_time = strtoll(f[13], NULL, 10);
+    g->exit_price = strtod(f[14], NULL);
+    g->pnl_pips = strtod(f[15], NULL);
+    g->pnl_percent = strtod(f[16], NULL);
+    return 0;
+}
+
+/* Reads and checks signals.aifx. *data holds the file; *good is the length of its complete,
+ * verified lines (a torn last line, from a crash during an append, is left out). With list,
+ * the matching signals are collected. */
+static tr_code read_signals(const char *path, char **data, size_t *good, size_t *count,
+                            const char *pair, int64_t from, int64_t to, tr_signal **list,
+                            size_t *n_list, tr_error *err)
+{
+    size_t len;
+    *count = 0;
+    tr_code rc = tr_file_read(path, data, &len, err);
+    if (rc)
+        return rc;
+    size_t ml = sizeof sig_magic - 1;
+    if (len < ml || memcmp(*data, sig_magic, ml) != 0) {
+        if (len >= 8 && memcmp(*data, "AIFXSIG ", 8) == 0 && (*data)[8] > '1')
+            rc = tr_fail(err, TR_ERR_VERSION, "%s: signals format newer than this program reads",
+                         path);
+        else
+            rc = tr_fail(err, TR_ERR_FORMAT, "%s: not a signals file (bad header)", path);
+        free(*data);
+        *data = NULL;
+        return rc;
+    }
+    size_t pos = ml, cap = 0;
+    int line = 1;
+    while (pos < len) {
+        line++;
+        char *ls = *data + pos;
+        char *nl = memchr(ls, '\n', len - pos);
+        if (!nl)
+            break; /* torn tail */
+        size_t ll = (size_t)(nl - ls);
+        unsigned crc = 0;
+        if (ll < 10 || sscanf(ls, "%8x", &crc) != 1 || ls[8] != '\t' ||
+            aifx_crc32(0, ls + 9, ll - 9) != (uint32_t)crc) {
+            free(*data);
+            *data = NULL;
+            return tr_fail(err, TR_ERR_CHECKSUM, "%s:%d: damaged signal record (checksum)", path,
+                           line);
+        }
+        pos += ll + 1;
+        (*count)++;
+        if (!list)
+            continue;
+        char tmp[1024];
+        if (ll - 9 >= sizeof tmp)
+            continue;
+        memcpy(tmp, ls + 9, ll - 9);
+        tmp[ll - 9] = '\0';
+        tr_signal g;
+        if (decode_signal(tmp, &g)) {
+            free(*data);
+            *data = NULL;
+            return tr_fail(err, TR_ERR_FORMAT, "%s:%d: malformed signal record", path, line);
+        }
+        if ((pair && strcmp(pair, g.pair) != 0) || g.bar_time < from || g.bar_time >= to)
+            continue;
+        if (*n_list == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            tr_signal *nv = realloc(*list, nc * sizeof *nv);
+            if (!nv) {
+                free(*data);
+                *data = NULL;
+                return tr_fail(err, TR_ERR_NOMEM, "out of memory reading %s", path);
+            }
+            *list = nv;
+            cap = nc;
+        }
+        (*list)[(*n_list)++] = g;
+    }
+    *good = pos;
+    return TR_OK;
+}
+
+static tr_code dir_signal_put(tr_store *s, tr_signal *sig, tr_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/signals.aifx", s->location);
+    int lock_fd = -1;
+    tr_code rc = lock_store(s, &lock_fd, err);
+    if (rc)
+        return rc;
+    char *data = NULL;
+    size_t good = 0, count = 0;
+    tr_sb out = {0};
+    rc = read_signals(path, &data, &good, &count, NULL, 0, 0, NULL, NULL, err);
+    if (rc == TR_ERR_NOTFOUND) {
+        tr_error_clear(err);
+        rc = TR_OK;
+        tr_sb_put(&out, sig_magic, sizeof sig_magic - 1);
+    } else if (rc) {
+        goto done;
+    } else {
+        tr_sb_put(&out, data, good);
+    }
+    sig->id = (int64_t)count + 1;
+    encode_signal(&out, sig);
+    if (out.oom) {
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory writing %s", path);
+        goto done;
+    }
+    rc = tr_file_write_atomic(path, out.p, out.n, err);
+done:
+    tr_sb_free(&out);
+    free(data);
+    unlock_store(lock_fd);
+    return rc;
+}
+
+static tr_code dir_signals_get(tr_store *s, const char *pair, int64_t from, int64_t to,
+                               tr_signal **list, size_t *n, tr_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/signals.aifx", s->location);
+    char *data = NULL;
+    size_t good, count;
+    tr_code rc = read_signals(path, &data, &good, &count, pair, from, to, list, n, err);
+    free(data);
+    if (rc == TR_ERR_NOTFOUND) {
+        tr_error_clear(err);
+        return TR_OK;
+    }
+    if (rc) {
+        free(*list);
+        *list = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+/* ---- cycle locks -------------------------------------------------------------------------- */
+
+static tr_code dir_cycle_lock(tr_store *s, const char *cycle, int *token, tr_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/lock.%s", s->location, cycle);
+    int fd = open(path, O_RDWR | O_CREAT, 0644);
+    if (fd < 0)
+        return tr_fail(err, TR_ERR_IO, "%s: cannot open lock file: %s", path, strerror(errno));
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        if (e == EINTR)
+            continue;
+        close(fd);
+        if (e == EWOULDBLOCK)
+            return tr_fail(err, TR_ERR_CONFLICT,
+                           "another %s cycle is running on store %s (%s is locked)", cycle,
+                           s->location, path);
+        return tr_fail(err, TR_ERR_IO, "%s: cannot lock: %s", path, strerror(e));
+    }
+    *token = fd;
+    return TR_OK;
+}
+
+static void dir_cycle_unlock(tr_store *s, int token)
+{
+    (void)s;
+    if (token >= 0)
+        close(token);
+}
+
 static void dir_close(tr_store *s)
 {
     free(s);
 }
 
-static const tr_store_ops dir_ops = {"dir", dir_close, dir_bars_put, dir_bars_get,
-                                     dir_series_list};
+static const tr_store_ops dir_ops = {"dir",           dir_close,           dir_bars_put,
+                                     dir_bars_get,    dir_series_list,     dir_registry_read,
+                                     dir_registry_commit, dir_signal_put,  dir_signals_get,
+                                     dir_cycle_lock,  dir_cycle_unlock};
 
 /* ---- opening --------------------------------------------------------------------------------- */
 
@@ -539,6 +871,7 @@ tr_code tr_store_dir_open(const char *dir, int create, tr_store **out, tr_error 
         return tr_fail(err, TR_ERR_NOMEM, "out of memory opening store %s", dir);
     ds->base.ops = &dir_ops;
     snprintf(ds->base.location, sizeof ds->base.location, "%s", dir);
+    snprintf(ds->base.models_dir, sizeof ds->base.models_dir, "%s/models", dir);
     *out = &ds->base;
     return TR_OK;
 }

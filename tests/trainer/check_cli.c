@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "../check_main.h"
@@ -110,6 +111,86 @@ START_TEST(test_exit_codes)
 }
 END_TEST
 
+START_TEST(test_registry_commands)
+{
+    char *store = tu_path(dir, "s");
+    static const char *const helps[] = {"full", "incremental", "activate", "rollback", "versions",
+                                        "log", "evaluate", "backtest", "predict"};
+    for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
+        ck_assert_int_eq(run("%s --help", helps[i]), 0);
+        ck_assert(output_has("usage: aifx-train"));
+        ck_assert_int_eq(run("%s --bogus", helps[i]), 2);
+    }
+    ck_assert_int_eq(run("versions --store %s", store), 6); /* no store */
+    ck_assert_int_eq(run("synth --pair EURUSD --from 2024-01-01 --to 2024-03-08 --store %s", store),
+                     0);
+    ck_assert_int_eq(run("synth --pair USDJPY --from 2024-01-01 --to 2024-03-08 --seed 3 "
+                         "--store %s", store), 0);
+    ck_assert_int_eq(run("versions --store %s", store), 0);
+    ck_assert_int_eq(run("versions show v9.9 --store %s", store), 6);
+    ck_assert(output_has("version v9.9 is not in the registry"));
+    ck_assert_int_eq(run("activate --store %s", store), 2);
+    ck_assert_int_eq(run("activate 'v1;rm' --store %s", store), 2);
+    ck_assert_int_eq(run("activate v9.9 --store %s", store), 6);
+    ck_assert(output_has("v9.9"));
+    ck_assert_int_eq(run("rollback --store %s", store), 6);
+    ck_assert_int_eq(run("predict --pair EURUSD --as-of 2024-03-01 --store %s", store), 6);
+    ck_assert(output_has("no active version"));
+    ck_assert_int_eq(run("incremental --as-of 2024-03-01 --store %s", store), 6);
+    /* a failed cycle: exit 6, a failed log row */
+    ck_assert_int_eq(run("full --as-of 2019-01-01 --quiet --store %s", store), 6);
+    ck_assert_int_eq(run("log --store %s", store), 0);
+    ck_assert(output_has("failed"));
+    /* a small full retrain, then another */
+    ck_assert_int_eq(run("full --as-of 2024-03-01 --months 1 --epochs 2 --hidden 8 --quiet "
+                         "--store %s", store), 0);
+    ck_assert(output_has("full: version v1.0"));
+    ck_assert(output_has("activated: no version was active"));
+    ck_assert_int_eq(run("full --as-of 2024-03-05 --months 1 --epochs 2 --hidden 8 --json "
+                         "--store %s", store), 0);
+    ck_assert(output_has("{\"event\":\"epoch\",\"cycle\":\"full\",\"epoch\":1"));
+    ck_assert(output_has("\"version\":\"v1.1\",\"activated\":false"));
+    ck_assert_int_eq(run("versions --json --store %s", store), 0);
+    ck_assert(output_has("\"version\":\"v1.1\""));
+    ck_assert_int_eq(run("versions show v1.0 --store %s", store), 0);
+    ck_assert(output_has("ACTIVE"));
+    ck_assert_int_eq(run("activate v1.1 --reason 'try it' --store %s", store), 0);
+    ck_assert(output_has("activated: v1.0 -> v1.1"));
+    ck_assert_int_eq(run("rollback --store %s", store), 0);
+    ck_assert(output_has("rolled back: v1.1 -> v1.0"));
+    ck_assert_int_eq(run("log --activations --json --store %s", store), 0);
+    ck_assert(output_has("\"reason\":\"rollback\""));
+    /* evaluate, backtest, predict */
+    ck_assert_int_eq(run("evaluate --version v1.1 --from 2024-02-20 --to 2024-03-05 --json "
+                         "--store %s", store), 0);
+    ck_assert(output_has("\"classification\":{\"n\":"));
+    ck_assert_int_eq(run("evaluate --version v1.1 --from 2024-03-05 --to 2024-02-20 --store %s",
+                         store), 2);
+    ck_assert_int_eq(run("backtest --version v1.1 --from 2024-02-20 --to 2024-03-05 --spread x "
+                         "--store %s", store), 2);
+    ck_assert_int_eq(run("backtest --version v1.1 --from 2024-02-20 --to 2024-03-05 "
+                         "--threshold 0.5 --store %s", store), 0);
+    ck_assert(output_has("backtest (all pairs)"));
+    ck_assert_int_eq(run("predict --pair EURUSD --as-of 2024-03-06T10:00 --json --store %s",
+                         store), 0);
+    ck_assert(output_has("\"bar_time\":\"2024-03-06T09:45:00Z\""));
+    ck_assert(output_has("\"version\":\"v1.0\""));
+    ck_assert_int_eq(run("predict --pair EURUSD --as-of 2024-03-20 --store %s", store), 9);
+    ck_assert(output_has("EURUSD 15m: the newest bar closed"));
+    ck_assert_int_eq(run("incremental --as-of 2024-03-06 --json --store %s", store), 0);
+    ck_assert(output_has("\"version\":\"v1.0-daily-20240306\""));
+    ck_assert_int_eq(run("incremental --as-of 2024-03-06 --store %s", store), 4);
+    ck_assert(output_has("already exists"));
+    /* a truncated registry: exit 5, naming the file */
+    char *reg = tu_path(store, "registry.aifx");
+    ck_assert_int_eq(truncate(reg, 100), 0);
+    ck_assert_int_eq(run("versions --store %s", store), 5);
+    ck_assert(output_has("registry.aifx: truncated"));
+    free(reg);
+    free(store);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("trainer_cli");
@@ -117,6 +198,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_exit_codes);
+    tcase_add_test(tc, test_registry_commands);
     suite_add_tcase(s, tc);
     return s;
 }

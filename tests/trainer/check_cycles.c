@@ -1,0 +1,362 @@
+/*
+ * check_cycles.c - the cycles on synthetic bars with a tiny model: the deploy gate's rule, a full
+ * retrain registered and activated as the first model, a second one registered but not
+ * activated, a failed cycle that leaves only a failed log row, an interrupted run resumed to the
+ * same weights as an uninterrupted one, the daily fine-tune with its recorded verdict, a skipped
+ * day, and predict (recorded signal, stale data refused).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../check_main.h"
+#include "cycle.h"
+#include "fsutil.h"
+#include "store.h"
+#include "synth.h"
+#include "testutil.h"
+#include "timeutil.h"
+
+static int64_t T(const char *iso)
+{
+    int64_t t = 0;
+    ck_assert_int_eq(tr_time_parse(iso, strlen(iso), 0, &t), 0);
+    return t;
+}
+
+/* A store with 5 months of synthetic EURUSD and USDJPY bars. */
+static tr_store *make_store(const char *dir)
+{
+    tr_store *st;
+    tr_error e;
+    ck_assert_int_eq(tr_store_open(dir, 1, &st, &e), TR_OK);
+    static const char *pairs[2] = {"EURUSD", "USDJPY"};
+    for (int p = 0; p < 2; p++) {
+        tr_synth_params sp =
+            tr_synth_params_default(pairs[p], T("2024-01-01"), T("2024-05-10"), (uint64_t)(7 + p));
+        tr_bars b = {0};
+        ck_assert_int_eq(tr_synth_generate(&sp, &b, NULL, &e), TR_OK);
+        ck_assert_int_eq(tr_store_bars_put(st, pairs[p], 900, b.v, b.n, 0, NULL, &e), TR_OK);
+        tr_bars_free(&b);
+    }
+    return st;
+}
+
+static tr_full_opts tiny_full(int64_t as_of)
+{
+    tr_full_opts o = tr_full_opts_default();
+    o.as_of = as_of;
+    o.months = 2;
+    o.n_hidden = 8;
+    o.max_epochs = 3;
+    o.patience = 2;
+    return o;
+}
+
+START_TEST(test_gate_rule)
+{
+    char v[16];
+    ck_assert_int_eq(tr_gate_decide(TR_GATE_MACRO_F1, 0.40, 0.40, 0, v, sizeof v), 1);
+    ck_assert_str_eq(v, "blessed"); /* a tie goes to the candidate */
+    ck_assert_int_eq(tr_gate_decide(TR_GATE_MACRO_F1, 0.41, 0.40, 0, v, sizeof v), 1);
+    ck_assert_int_eq(tr_gate_decide(TR_GATE_MACRO_F1, 0.39, 0.40, 0, v, sizeof v), 0);
+    ck_assert_str_eq(v, "not_blessed");
+    ck_assert_int_eq(tr_gate_decide(TR_GATE_LOSS, 0.9, 1.0, 0, v, sizeof v), 1);
+    ck_assert_int_eq(tr_gate_decide(TR_GATE_LOSS, 1.1, 1.0, 0, v, sizeof v), 0);
+    ck_assert_int_eq(tr_gate_decide(TR_GATE_ACCURACY, NAN, 0.5, 0, v, sizeof v), 0);
+    ck_assert_int_eq(tr_gate_decide(TR_GATE_MACRO_F1, 0.1, 0.9, 1, v, sizeof v), 1);
+    ck_assert_str_eq(v, "forced");
+    int m;
+    ck_assert_int_eq(tr_gate_metric_parse("loss", &m), 0);
+    ck_assert_int_eq(m, TR_GATE_LOSS);
+    ck_assert_int_eq(tr_gate_metric_parse("f1", &m), -1);
+}
+END_TEST
+
+START_TEST(test_full_incremental_predict)
+{
+    char *dir = tu_tempdir();
+    tr_store *st = make_store(dir);
+    tr_error e;
+    tr_cycle_result *r = calloc(1, sizeof *r);
+    /* a failure (no data before the as-of time) logs a failed row and nothing else */
+    tr_full_opts o = tiny_full(T("2023-06-01"));
+    ck_assert_int_ne(tr_cycle_full(st, &o, r, &e), TR_OK);
+    tr_registry reg;
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    ck_assert_uint_eq(reg.n_versions, 0);
+    ck_assert_uint_eq(reg.n_log, 1);
+    ck_assert_int_eq(reg.log[0].status, TR_LOG_FAILED);
+    ck_assert(reg.log[0].error[0] != '\0');
+    tr_registry_free(&reg);
+    /* the first full model is v1.0 and becomes active */
+    o = tiny_full(T("2024-05-01"));
+    ck_assert_msg(tr_cycle_full(st, &o, r, &e) == TR_OK, "%s", e.msg);
+    ck_assert_str_eq(r->version, "v1.0");
+    ck_assert(r->activated);
+    ck_assert_str_eq(r->verdict, "first_model");
+    ck_assert_int_eq(r->rec.type, TR_VT_FULL);
+    ck_assert(r->rec.figs[2].n > 0 && r->rec.n_samples[0] > r->rec.n_samples[2]);
+    /* the second is v1.1, registered, not activated */
+    o = tiny_full(T("2024-05-08"));
+    ck_assert_msg(tr_cycle_full(st, &o, r, &e) == TR_OK, "%s", e.msg);
+    ck_assert_str_eq(r->version, "v1.1");
+    ck_assert(!r->activated);
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    ck_assert_uint_eq(reg.n_versions, 2);
+    ck_assert_uint_eq(reg.n_log, 3);
+    ck_assert_str_eq(tr_registry_active(&reg)->version, "v1.0");
+    ck_assert_uint_eq(reg.n_activations, 1);
+    /* the checkpoint on disk is the one the registry describes */
+    aifx_model *m = NULL;
+    ck_assert_int_eq(tr_checkpoint_load(st, &reg.versions[1], &m, &e), TR_OK);
+    aifx_model_free(m);
+    tr_registry_free(&reg);
+
+    /* a daily fine-tune on a weekday: a verdict with both figures */
+    tr_incr_opts io = tr_incr_opts_default();
+    io.as_of = T("2024-05-09"); /* Thursday: Wednesday's bars */
+    ck_assert_msg(tr_cycle_incremental(st, &io, r, &e) == TR_OK, "%s", e.msg);
+    ck_assert_int_eq(r->status, TR_LOG_COMPLETED);
+    ck_assert_str_eq(r->version, "v1.0-daily-20240509");
+    ck_assert(strcmp(r->verdict, "blessed") == 0 || strcmp(r->verdict, "not_blessed") == 0);
+    ck_assert(isfinite(r->candidate_value) && isfinite(r->active_value));
+    ck_assert_int_eq(r->activated, strcmp(r->verdict, "blessed") == 0);
+    /* the same day again: refused, nothing logged */
+    ck_assert_int_eq(tr_cycle_incremental(st, &io, r, &e), TR_ERR_CONFLICT);
+    /* a Sunday: Saturday holds no bars, skipped with a logged reason */
+    io.as_of = T("2024-05-05");
+    ck_assert_int_eq(tr_cycle_incremental(st, &io, r, &e), TR_OK);
+    ck_assert_int_eq(r->status, TR_LOG_SKIPPED);
+    /* forced */
+    io.as_of = T("2024-05-08");
+    io.force = 1;
+    ck_assert_msg(tr_cycle_incremental(st, &io, r, &e) == TR_OK, "%s", e.msg);
+    ck_assert_str_eq(r->verdict, "forced");
+    ck_assert(r->activated);
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    ck_assert_uint_eq(reg.n_log, 6);
+    ck_assert_int_eq(reg.log[4].status, TR_LOG_SKIPPED);
+    ck_assert(strstr(reg.log[4].reason, "labeled windows") != NULL);
+    ck_assert_str_eq(reg.log[5].verdict, "forced");
+    ck_assert_str_eq(reg.log[3].gate_metric, "macro_f1");
+    const tr_version *act = tr_registry_active(&reg);
+    ck_assert_str_eq(act->version, "v1.0-daily-20240508");
+    ck_assert_str_eq(act->parent, reg.log[5].parent);
+    ck_assert_str_eq(reg.activations[reg.n_activations - 1].reason, "forced");
+    tr_registry_free(&reg);
+
+    /* predict: the newest bar, recorded; stale data refused */
+    tr_predict_opts po;
+    memset(&po, 0, sizeof po);
+    po.pair = "EURUSD";
+    po.timeframe = 900;
+    po.as_of = T("2024-05-09T12:00");
+    po.max_age = 7200;
+    po.record = 1;
+    tr_prediction p;
+    ck_assert_msg(tr_predict(st, &po, &p, &e) == TR_OK, "%s", e.msg);
+    ck_assert_int_eq(p.sig.bar_time, T("2024-05-09T11:45"));
+    ck_assert_str_eq(p.sig.model_version, "v1.0-daily-20240508");
+    ck_assert(fabs(p.sig.probs[0] + p.sig.probs[1] + p.sig.probs[2] - 1) < 1e-4);
+    ck_assert_int_eq(p.sig.id, 1);
+    po.as_of = T("2024-05-20");
+    ck_assert_int_eq(tr_predict(st, &po, &p, &e), TR_ERR_STALE);
+    ck_assert(strstr(e.msg, "EURUSD") != NULL);
+    po.pair = "GBPUSD";
+    po.as_of = T("2024-05-09T12:00");
+    ck_assert_int_eq(tr_predict(st, &po, &p, &e), TR_ERR_NOTFOUND);
+    tr_signal *sigs;
+    size_t ns;
+    ck_assert_int_eq(tr_store_signals_get(st, "EURUSD", INT64_MIN, INT64_MAX, &sigs, &ns, &e),
+                     TR_OK);
+    ck_assert_uint_eq(ns, 1);
+    free(sigs);
+
+    /* evaluate a version on a window */
+    tr_eval_report *er = calloc(1, sizeof *er);
+    ck_assert_int_eq(tr_evaluate_version(st, "v1.1", NULL, 0, 900, T("2024-04-20"), T("2024-05-08"),
+                                         NULL, er, &e),
+                     TR_OK);
+    ck_assert_int_eq(er->n_pairs, 2);
+    ck_assert(er->figs.n > 100);
+    ck_assert_int_eq(tr_evaluate_version(st, "v4.4", NULL, 0, 900, T("2024-04-20"), T("2024-05-08"),
+                                         NULL, er, &e),
+                     TR_ERR_NOTFOUND);
+    ck_assert(strstr(e.msg, "v4.4") != NULL);
+    free(er);
+    free(r);
+    tr_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* Parameters of a registered version's checkpoint. */
+static float *params_of(tr_store *st, const char *version, size_t *n)
+{
+    tr_registry reg;
+    tr_error e;
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    const tr_version *v = tr_registry_find(&reg, version);
+    ck_assert_ptr_nonnull(v);
+    aifx_model *m;
+    ck_assert_int_eq(tr_checkpoint_load(st, v, &m, &e), TR_OK);
+    *n = aifx_net_n_params(aifx_model_net(m));
+    float *p = malloc(*n * sizeof *p);
+    memcpy(p, aifx_net_params(aifx_model_net(m)), *n * sizeof *p);
+    aifx_model_free(m);
+    tr_registry_free(&reg);
+    return p;
+}
+
+START_TEST(test_resume_exact)
+{
+    char *d1 = tu_tempdir(), *d2 = tu_tempdir();
+    tr_store *s1 = make_store(d1), *s2 = make_store(d2);
+    tr_error e;
+    tr_cycle_result *r = calloc(1, sizeof *r);
+    tr_full_opts o = tiny_full(T("2024-05-01"));
+    o.max_epochs = 4;
+    o.patience = 10;
+    ck_assert_msg(tr_cycle_full(s1, &o, r, &e) == TR_OK, "%s", e.msg);
+    /* interrupted after epoch 2 (as if killed): no version, no log row, the run kept */
+    o.stop_after_epoch = 2;
+    ck_assert_int_ne(tr_cycle_full(s2, &o, r, &e), TR_OK);
+    tr_registry reg;
+    ck_assert_int_eq(tr_store_registry_read(s2, &reg, &e), TR_OK);
+    ck_assert_uint_eq(reg.n_versions + reg.n_log, 0);
+    tr_registry_free(&reg);
+    char *state = tu_path(d2, "models/runs/full.state");
+    ck_assert_int_eq(access(state, F_OK), 0);
+    o.stop_after_epoch = 0;
+    o.resume = 1;
+    o.as_of = 0; /* taken from the run */
+    ck_assert_msg(tr_cycle_full(s2, &o, r, &e) == TR_OK, "%s", e.msg);
+    ck_assert_int_eq(r->resumed_epoch, 2);
+    ck_assert_str_eq(r->version, "v1.0");
+    ck_assert_int_ne(access(state, F_OK), 0);
+    size_t n1, n2;
+    float *p1 = params_of(s1, "v1.0", &n1), *p2 = params_of(s2, "v1.0", &n2);
+    ck_assert_uint_eq(n1, n2);
+    ck_assert_int_eq(memcmp(p1, p2, n1 * sizeof(float)), 0);
+    free(p1);
+    free(p2);
+    free(state);
+    free(r);
+    tr_store_close(s1);
+    tr_store_close(s2);
+    tu_rmtree(d1);
+    tu_rmtree(d2);
+    free(d1);
+    free(d2);
+}
+END_TEST
+
+/* Damages the registry file during training, so that the cycle's final commit fails. */
+typedef struct damage_ctx {
+    const char *path;
+    int done;
+} damage_ctx;
+
+static void damage_registry(const tr_event *ev, void *user)
+{
+    damage_ctx *d = user;
+    if (ev->kind == TR_EV_EPOCH && !d->done) {
+        tr_error e;
+        ck_assert_int_eq(tr_file_write_atomic(d->path, "garbage\n", 8, &e), TR_OK);
+        d->done = 1;
+    }
+}
+
+START_TEST(test_failed_commit_leaves_nothing)
+{
+    char *dir = tu_tempdir();
+    tr_store *st = make_store(dir);
+    tr_error e;
+    tr_cycle_result *r = calloc(1, sizeof *r);
+    tr_full_opts o = tiny_full(T("2024-05-01"));
+    ck_assert_msg(tr_cycle_full(st, &o, r, &e) == TR_OK, "%s", e.msg);
+    char *reg_path = tu_path(dir, "registry.aifx");
+    char *saved;
+    size_t len;
+    ck_assert_int_eq(tr_file_read(reg_path, &saved, &len, &e), TR_OK);
+    damage_ctx d = {reg_path, 0};
+    o = tiny_full(T("2024-05-08"));
+    o.on_event = damage_registry;
+    o.user = &d;
+    ck_assert_int_eq(tr_cycle_full(st, &o, r, &e), TR_ERR_FORMAT);
+    ck_assert(strstr(e.msg, "registry.aifx") != NULL);
+    /* the verified checkpoint of the would-be v1.1 was removed again */
+    char *ckpt = tu_path(dir, "models/v1.1.ckpt");
+    ck_assert_int_ne(access(ckpt, F_OK), 0);
+    /* with the registry restored, it is as before: v1.0 only, still active */
+    ck_assert_int_eq(tr_file_write_atomic(reg_path, saved, len, &e), TR_OK);
+    tr_registry reg;
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    ck_assert_uint_eq(reg.n_versions, 1);
+    ck_assert_uint_eq(reg.n_log, 1);
+    ck_assert_str_eq(tr_registry_active(&reg)->version, "v1.0");
+    tr_registry_free(&reg);
+    /* an existing version base fails before training, with a failed log row */
+    o = tiny_full(T("2024-05-08"));
+    o.version_base = "v1.0";
+    ck_assert_int_eq(tr_cycle_full(st, &o, r, &e), TR_ERR_CONFLICT);
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    ck_assert_uint_eq(reg.n_versions, 1);
+    ck_assert_uint_eq(reg.n_log, 2);
+    ck_assert_int_eq(reg.log[1].status, TR_LOG_FAILED);
+    ck_assert(strstr(reg.log[1].error, "v1.0 already exists") != NULL);
+    tr_registry_free(&reg);
+    free(ckpt);
+    free(saved);
+    free(reg_path);
+    free(r);
+    tr_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_cycle_lock)
+{
+    char *dir = tu_tempdir();
+    tr_store *st = make_store(dir);
+    tr_error e;
+    int tok;
+    ck_assert_int_eq(tr_store_cycle_lock(st, "full", &tok, &e), TR_OK);
+    tr_store *other;
+    ck_assert_int_eq(tr_store_open(dir, 0, &other, &e), TR_OK);
+    tr_cycle_result *r = calloc(1, sizeof *r);
+    tr_full_opts o = tiny_full(T("2024-05-01"));
+    ck_assert_int_eq(tr_cycle_full(other, &o, r, &e), TR_ERR_CONFLICT);
+    ck_assert(strstr(e.msg, "another full cycle") != NULL);
+    tr_store_cycle_unlock(st, tok);
+    free(r);
+    tr_store_close(other);
+    tr_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("trainer_cycles");
+    TCase *tc = tcase_create("cycles");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_gate_rule);
+    tcase_add_test(tc, test_full_incremental_predict);
+    tcase_add_test(tc, test_resume_exact);
+    tcase_add_test(tc, test_failed_commit_leaves_nothing);
+    tcase_add_test(tc, test_cycle_lock);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+AIFX_CHECK_MAIN(suite)

@@ -1,0 +1,407 @@
+/*
+ * check_registry.c - the model registry on the directory store: version numbering, the
+ * activation history and rollback, all-or-nothing transactions (a failed cycle changes nothing
+ * else), errors that name the version, a truncated or corrupt registry file, the line format
+ * round trip, and trading signals.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../check_main.h"
+#include "cycle.h"
+#include "fsutil.h"
+#include "registry.h"
+#include "store.h"
+#include "testutil.h"
+#include "timeutil.h"
+
+static char *dir;
+static tr_store *st;
+
+static void setup(void)
+{
+    dir = tu_tempdir();
+    tr_error e;
+    ck_assert_int_eq(tr_store_open(dir, 1, &st, &e), TR_OK);
+}
+
+static void teardown(void)
+{
+    tr_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+
+static int64_t T(const char *iso)
+{
+    int64_t t = 0;
+    ck_assert_int_eq(tr_time_parse(iso, strlen(iso), 0, &t), 0);
+    return t;
+}
+
+static tr_version mkver(const char *name, int type, int status)
+{
+    tr_version v;
+    memset(&v, 0, sizeof v);
+    snprintf(v.version, sizeof v.version, "%s", name);
+    v.type = type;
+    v.status = status;
+    v.figs[2].macro_f1 = 0.5;
+    snprintf(v.checkpoint, sizeof v.checkpoint, "%s.ckpt", name);
+    return v;
+}
+
+static void put(const char *name, int type, int status)
+{
+    tr_version v = mkver(name, type, status);
+    tr_reg_txn txn;
+    memset(&txn, 0, sizeof txn);
+    txn.put = &v;
+    txn.n_put = 1;
+    txn.now = 1000;
+    tr_error e;
+    ck_assert_msg(tr_store_registry_commit(st, &txn, &e) == TR_OK, "%s", e.msg);
+}
+
+START_TEST(test_numbering)
+{
+    tr_registry reg;
+    tr_error e;
+    char name[TR_VERSION_MAX];
+    tr_registry_init(&reg);
+    ck_assert_int_eq(tr_registry_next_full(&reg, NULL, name, sizeof name, &e), TR_OK);
+    ck_assert_str_eq(name, "v1.0");
+    ck_assert_int_eq(tr_registry_next_full(&reg, "v3.2", name, sizeof name, &e), TR_OK);
+    ck_assert_str_eq(name, "v3.2");
+    ck_assert_int_eq(tr_registry_next_full(&reg, "3.2", name, sizeof name, &e), TR_ERR_INVALID);
+    ck_assert_int_eq(tr_registry_next_full(&reg, "v3.-2", name, sizeof name, &e), TR_ERR_INVALID);
+    put("v1.0", TR_VT_FULL, TR_VS_COMPLETED);
+    put("v1.1", TR_VT_FULL, TR_VS_COMPLETED);
+    put("v1.1-daily-20250602", TR_VT_INCREMENTAL, TR_VS_COMPLETED);
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    ck_assert_int_eq(tr_registry_next_full(&reg, NULL, name, sizeof name, &e), TR_OK);
+    ck_assert_str_eq(name, "v1.2");
+    ck_assert_int_eq(tr_registry_next_full(&reg, "v1.1", name, sizeof name, &e), TR_ERR_CONFLICT);
+    ck_assert(strstr(e.msg, "v1.1") != NULL);
+    tr_registry_free(&reg);
+    put("v3.2", TR_VT_FULL, TR_VS_COMPLETED);
+    put("v3.10", TR_VT_FULL, TR_VS_COMPLETED); /* numeric, not lexical, order */
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    ck_assert_int_eq(tr_registry_next_full(&reg, NULL, name, sizeof name, &e), TR_OK);
+    ck_assert_str_eq(name, "v3.11");
+    tr_registry_free(&reg);
+    /* daily names keep the full root */
+    ck_assert_int_eq(tr_registry_daily_name("v1.0", T("2025-06-02T02:00"), name, sizeof name, &e),
+                     TR_OK);
+    ck_assert_str_eq(name, "v1.0-daily-20250602");
+    ck_assert_int_eq(
+        tr_registry_daily_name("v1.0-daily-20250602", T("2025-06-03"), name, sizeof name, &e),
+        TR_OK);
+    ck_assert_str_eq(name, "v1.0-daily-20250603");
+    ck_assert(tr_version_name_valid("v1.0-daily-20250603"));
+    ck_assert(!tr_version_name_valid("../v1"));
+    ck_assert(!tr_version_name_valid(""));
+    ck_assert(!tr_version_name_valid("v1 0"));
+}
+END_TEST
+
+START_TEST(test_activation_history_and_rollback)
+{
+    tr_error e;
+    char from[TR_VERSION_MAX], to[TR_VERSION_MAX];
+    put("v1.0", TR_VT_FULL, TR_VS_COMPLETED);
+    put("v1.1", TR_VT_FULL, TR_VS_COMPLETED);
+    put("v1.2", TR_VT_FULL, TR_VS_COMPLETED);
+    put("v1.3", TR_VT_FULL, TR_VS_FAILED);
+    /* nothing to roll back to yet */
+    ck_assert_int_eq(tr_activate(st, NULL, 1, "", from, to, &e), TR_ERR_NOTFOUND);
+    ck_assert_int_eq(tr_activate(st, "v1.0", 0, "first", from, to, &e), TR_OK);
+    ck_assert_str_eq(from, "");
+    ck_assert_int_eq(tr_activate(st, "v1.1", 0, "", from, to, &e), TR_OK);
+    ck_assert_str_eq(from, "v1.0");
+    ck_assert_int_eq(tr_activate(st, "v1.2", 0, "", from, to, &e), TR_OK);
+    /* unknown and unusable versions, named */
+    ck_assert_int_eq(tr_activate(st, "v9.9", 0, "", from, to, &e), TR_ERR_NOTFOUND);
+    ck_assert(strstr(e.msg, "v9.9") != NULL);
+    ck_assert_int_eq(tr_activate(st, "v1.3", 0, "", from, to, &e), TR_ERR_INVALID);
+    ck_assert(strstr(e.msg, "v1.3") != NULL && strstr(e.msg, "failed") != NULL);
+    ck_assert_int_eq(tr_activate(st, "v1.2", 0, "", from, to, &e), TR_ERR_INVALID);
+    ck_assert(strstr(e.msg, "already active") != NULL);
+    /* rollbacks walk back the stack: v1.2 -> v1.1 -> v1.0, then nothing */
+    ck_assert_int_eq(tr_activate(st, NULL, 1, "bad", from, to, &e), TR_OK);
+    ck_assert_str_eq(from, "v1.2");
+    ck_assert_str_eq(to, "v1.1");
+    ck_assert_int_eq(tr_activate(st, NULL, 1, "", from, to, &e), TR_OK);
+    ck_assert_str_eq(to, "v1.0");
+    ck_assert_int_eq(tr_activate(st, NULL, 1, "", from, to, &e), TR_ERR_NOTFOUND);
+    tr_registry reg;
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    ck_assert_uint_eq(reg.n_activations, 5);
+    static const char *const exp_to[5] = {"v1.0", "v1.1", "v1.2", "v1.1", "v1.0"};
+    static const char *const exp_from[5] = {"", "v1.0", "v1.1", "v1.2", "v1.1"};
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(reg.activations[i].id, i + 1);
+        ck_assert_str_eq(reg.activations[i].to, exp_to[i]);
+        ck_assert_str_eq(reg.activations[i].from, exp_from[i]);
+        ck_assert(reg.activations[i].at > 0);
+        ck_assert(reg.activations[i].evidence[0] == '{');
+    }
+    ck_assert_str_eq(reg.activations[3].reason, "rollback");
+    ck_assert_str_eq(reg.activations[0].reason, "manual");
+    ck_assert(strstr(reg.activations[0].evidence, "\"note\":\"first\"") != NULL);
+    const tr_version *act = tr_registry_active(&reg);
+    ck_assert_ptr_nonnull(act);
+    ck_assert_str_eq(act->version, "v1.0");
+    ck_assert_int_eq(act->status, TR_VS_DEPLOYED);
+    int n_active = 0;
+    for (size_t i = 0; i < reg.n_versions; i++)
+        n_active += reg.versions[i].is_active;
+    ck_assert_int_eq(n_active, 1);
+    tr_registry_free(&reg);
+}
+END_TEST
+
+START_TEST(test_transaction_all_or_nothing)
+{
+    tr_error e;
+    put("v1.0", TR_VT_FULL, TR_VS_COMPLETED);
+    char from[TR_VERSION_MAX], to[TR_VERSION_MAX];
+    ck_assert_int_eq(tr_activate(st, "v1.0", 0, "", from, to, &e), TR_OK);
+    /* a cycle's commit: new version, log row, and an activation that expects a stale active
+     * version: refused, and neither the version nor the log row lands */
+    tr_version v = mkver("v1.1", TR_VT_FULL, TR_VS_COMPLETED);
+    tr_log_row row;
+    memset(&row, 0, sizeof row);
+    snprintf(row.cycle, sizeof row.cycle, "full");
+    row.status = TR_LOG_COMPLETED;
+    tr_activation a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.from, sizeof a.from, "v0.9");
+    snprintf(a.to, sizeof a.to, "v1.1");
+    tr_reg_txn txn;
+    memset(&txn, 0, sizeof txn);
+    txn.put = &v;
+    txn.n_put = 1;
+    txn.log = &row;
+    txn.n_log = 1;
+    txn.activate = &a;
+    txn.now = 2000;
+    ck_assert_int_eq(tr_store_registry_commit(st, &txn, &e), TR_ERR_CONFLICT);
+    /* an existing name: refused as a whole */
+    tr_version dup[2] = {mkver("v1.2", TR_VT_FULL, TR_VS_COMPLETED),
+                         mkver("v1.0", TR_VT_FULL, TR_VS_COMPLETED)};
+    txn.put = dup;
+    txn.n_put = 2;
+    txn.activate = NULL;
+    ck_assert_int_eq(tr_store_registry_commit(st, &txn, &e), TR_ERR_CONFLICT);
+    ck_assert(strstr(e.msg, "v1.0") != NULL);
+    /* an update of an unknown version */
+    tr_version ghost = mkver("v7.7", TR_VT_FULL, TR_VS_COMPLETED);
+    memset(&txn, 0, sizeof txn);
+    txn.update = &ghost;
+    txn.n_update = 1;
+    txn.log = &row;
+    txn.n_log = 1;
+    ck_assert_int_eq(tr_store_registry_commit(st, &txn, &e), TR_ERR_NOTFOUND);
+    ck_assert(strstr(e.msg, "v7.7") != NULL);
+    tr_registry reg;
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    ck_assert_uint_eq(reg.n_versions, 1);
+    ck_assert_uint_eq(reg.n_log, 0);
+    ck_assert_uint_eq(reg.n_activations, 1);
+    ck_assert_str_eq(tr_registry_active(&reg)->version, "v1.0");
+    tr_registry_free(&reg);
+    /* now the right expectation: everything lands together */
+    snprintf(a.from, sizeof a.from, "v1.0");
+    memset(&txn, 0, sizeof txn);
+    txn.put = &v;
+    txn.n_put = 1;
+    txn.log = &row;
+    txn.n_log = 1;
+    txn.activate = &a;
+    txn.now = 3000;
+    ck_assert_int_eq(tr_store_registry_commit(st, &txn, &e), TR_OK);
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    ck_assert_uint_eq(reg.n_versions, 2);
+    ck_assert_uint_eq(reg.n_log, 1);
+    ck_assert_int_eq(reg.log[0].id, 1);
+    ck_assert_uint_eq(reg.n_activations, 2);
+    ck_assert_str_eq(tr_registry_active(&reg)->version, "v1.1");
+    ck_assert_int_eq(tr_registry_active(&reg)->deployed_at, 3000);
+    tr_registry_free(&reg);
+}
+END_TEST
+
+START_TEST(test_damaged_registry_file)
+{
+    tr_error e;
+    put("v1.0", TR_VT_FULL, TR_VS_COMPLETED);
+    put("v1.1", TR_VT_FULL, TR_VS_COMPLETED);
+    char *path = tu_path(dir, "registry.aifx");
+    char *data;
+    size_t len;
+    ck_assert_int_eq(tr_file_read(path, &data, &len, &e), TR_OK);
+    tr_registry reg;
+    /* truncated */
+    ck_assert_int_eq(tr_file_write_atomic(path, data, len - 10, &e), TR_OK);
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_ERR_FORMAT);
+    ck_assert(strstr(e.msg, "registry.aifx") != NULL && strstr(e.msg, "truncated") != NULL);
+    /* a writer never overwrites a damaged registry */
+    tr_version v = mkver("v1.2", TR_VT_FULL, TR_VS_COMPLETED);
+    tr_reg_txn txn;
+    memset(&txn, 0, sizeof txn);
+    txn.put = &v;
+    txn.n_put = 1;
+    ck_assert_int_eq(tr_store_registry_commit(st, &txn, &e), TR_ERR_FORMAT);
+    /* one flipped byte in the body */
+    data[len - 5] ^= 1;
+    ck_assert_int_eq(tr_file_write_atomic(path, data, len, &e), TR_OK);
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_ERR_CHECKSUM);
+    ck_assert(strstr(e.msg, "registry.aifx") != NULL);
+    /* a bad header */
+    ck_assert_int_eq(tr_file_write_atomic(path, "hello\n", 6, &e), TR_OK);
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_ERR_FORMAT);
+    /* a newer major version */
+    ck_assert_int_eq(tr_file_write_atomic(path, "AIFXREG 2 0 0 00000000\n", 23, &e), TR_OK);
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_ERR_VERSION);
+    free(data);
+    free(path);
+}
+END_TEST
+
+START_TEST(test_line_format_round_trip)
+{
+    tr_registry reg, back;
+    tr_registry_init(&reg);
+    tr_version v = mkver("v2.0", TR_VT_FULL, TR_VS_DEPLOYED);
+    snprintf(v.hyper, sizeof v.hyper, "{\"a\":\"tab\there=%%25\\nline\"}");
+    snprintf(v.error, sizeof v.error, "line1\nline2\r\t%% = end");
+    v.figs[1].loss = NAN;
+    v.figs[2].confusion[2][1] = 123456789012LL;
+    v.bt.profit_factor = INFINITY;
+    v.class_weight[1] = 1.0 / 3.0;
+    v.ckpt_crc = 0xdeadbeefu;
+    tr_log_row row;
+    memset(&row, 0, sizeof row);
+    snprintf(row.reason, sizeof row.reason, "a=b\tc");
+    row.candidate_value = 0.1;
+    row.active_value = NAN;
+    tr_reg_txn txn;
+    memset(&txn, 0, sizeof txn);
+    txn.put = &v;
+    txn.n_put = 1;
+    txn.log = &row;
+    txn.n_log = 1;
+    tr_error e;
+    ck_assert_int_eq(tr_registry_apply(&reg, &txn, &e), TR_OK);
+    char *text;
+    size_t len;
+    ck_assert_int_eq(tr_registry_encode(&reg, &text, &len, &e), TR_OK);
+    ck_assert_int_eq(tr_registry_decode("mem", text, len, &back, &e), TR_OK);
+    ck_assert_uint_eq(back.n_versions, 1);
+    const tr_version *b = &back.versions[0];
+    ck_assert_str_eq(b->hyper, v.hyper);
+    ck_assert_str_eq(b->error, v.error);
+    ck_assert(isnan(b->figs[1].loss));
+    ck_assert_int_eq(b->figs[2].confusion[2][1], 123456789012LL);
+    ck_assert(isinf(b->bt.profit_factor));
+    ck_assert(b->class_weight[1] == 1.0 / 3.0);
+    ck_assert_uint_eq(b->ckpt_crc, 0xdeadbeefu);
+    ck_assert_int_eq(b->status, TR_VS_DEPLOYED);
+    ck_assert_str_eq(back.log[0].reason, "a=b\tc");
+    ck_assert(isnan(back.log[0].active_value));
+    /* unknown kinds and keys are ignored (a newer minor version); a malformed field is not */
+    const char *newer = "version\tversion=v3.0\tfuture_key=1\nwidget\tx=1\n";
+    tr_registry_free(&back);
+    ck_assert_int_eq(tr_registry_decode("mem", newer, strlen(newer), &back, &e), TR_OK);
+    ck_assert_uint_eq(back.n_versions, 1);
+    tr_registry_free(&back);
+    const char *bad = "version\tversion=v3.0\tepochs=x\n";
+    ck_assert_int_eq(tr_registry_decode("mem", bad, strlen(bad), &back, &e), TR_ERR_FORMAT);
+    ck_assert(strstr(e.msg, "epochs") != NULL);
+    char *j = tr_version_json(&v);
+    ck_assert_ptr_nonnull(j);
+    ck_assert(strstr(j, "\"profit_factor\":null") != NULL);
+    free(j);
+    free(text);
+    tr_registry_free(&reg);
+}
+END_TEST
+
+START_TEST(test_signals)
+{
+    tr_error e;
+    tr_signal g;
+    memset(&g, 0, sizeof g);
+    snprintf(g.pair, sizeof g.pair, "EURUSD");
+    g.timeframe = 900;
+    g.signal = 1;
+    g.confidence = 0.7;
+    g.probs[0] = 0.2;
+    g.probs[1] = 0.7;
+    g.probs[2] = 0.1;
+    snprintf(g.model_version, sizeof g.model_version, "v1.0");
+    for (int i = 0; i < 3; i++) {
+        g.bar_time = 900 * (i + 1);
+        ck_assert_int_eq(tr_store_signal_put(st, &g, &e), TR_OK);
+        ck_assert_int_eq(g.id, i + 1);
+    }
+    snprintf(g.pair, sizeof g.pair, "USDJPY");
+    ck_assert_int_eq(tr_store_signal_put(st, &g, &e), TR_OK);
+    tr_signal *list;
+    size_t n;
+    ck_assert_int_eq(tr_store_signals_get(st, "EURUSD", 1800, INT64_MAX, &list, &n, &e), TR_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(list[0].model_version, "v1.0");
+    ck_assert_str_eq(list[0].outcome, "open");
+    ck_assert(fabs(list[0].probs[1] - 0.7) < 1e-6);
+    free(list);
+    /* a torn last line (a crash during a write) is ignored, then replaced by the next put */
+    char *path = tu_path(dir, "signals.aifx");
+    FILE *f = fopen(path, "a");
+    fputs("0badc0de\t5\tEURU", f);
+    fclose(f);
+    ck_assert_int_eq(tr_store_signals_get(st, NULL, INT64_MIN, INT64_MAX, &list, &n, &e), TR_OK);
+    ck_assert_uint_eq(n, 4);
+    free(list);
+    ck_assert_int_eq(tr_store_signal_put(st, &g, &e), TR_OK);
+    ck_assert_int_eq(g.id, 5);
+    ck_assert_int_eq(tr_store_signals_get(st, NULL, INT64_MIN, INT64_MAX, &list, &n, &e), TR_OK);
+    ck_assert_uint_eq(n, 5);
+    free(list);
+    /* a damaged complete line is an error naming the file and line */
+    char *data;
+    size_t len;
+    ck_assert_int_eq(tr_file_read(path, &data, &len, &e), TR_OK);
+    data[20] = data[20] == 'x' ? 'y' : 'x';
+    ck_assert_int_eq(tr_file_write_atomic(path, data, len, &e), TR_OK);
+    ck_assert_int_eq(tr_store_signals_get(st, NULL, INT64_MIN, INT64_MAX, &list, &n, &e),
+                     TR_ERR_CHECKSUM);
+    ck_assert(strstr(e.msg, "signals.aifx:2") != NULL);
+    free(data);
+    free(path);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("trainer_registry");
+    TCase *tc = tcase_create("registry");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_numbering);
+    tcase_add_test(tc, test_activation_history_and_rollback);
+    tcase_add_test(tc, test_transaction_all_or_nothing);
+    tcase_add_test(tc, test_damaged_registry_file);
+    tcase_add_test(tc, test_line_format_round_trip);
+    tcase_add_test(tc, test_signals);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+AIFX_CHECK_MAIN(suite)

@@ -1,0 +1,130 @@
+/*
+ * predict.c - the active version's signal for a pair's newest bar (cycle.h, tr_predict).
+ *
+ * The bars that have closed by as_of (open time + timeframe <= as_of), at most the last 5,000 and
+ * at least TR_PREDICT_MIN_HISTORY (the 38 features need 300 bars of warm-up; 1,000 let the
+ * recursive indicators forget their seeds as they did in training), go through the same
+ * tr_features_compute as training; the last T rows are the window; the model applies its own
+ * scaler. A newest bar that closed more than max_age before as_of is stale: refused
+ * (TR_ERR_STALE). The signal is recorded in the store with its model version.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cycle.h"
+#include "featureset.h"
+#include "timeutil.h"
+
+#define PREDICT_MAX_HISTORY 5000
+
+tr_code tr_predict(tr_store *store, const tr_predict_opts *o, tr_prediction *out, tr_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!tr_pair_valid(o->pair))
+        return tr_fail(err, TR_ERR_INVALID, "bad pair name '%s'", o->pair);
+    tr_registry reg;
+    tr_code rc = tr_store_registry_read(store, &reg, err);
+    if (rc)
+        return rc;
+    aifx_model *m = NULL;
+    tr_bars bars = {0};
+    double *feat = NULL;
+    float *x = NULL;
+    const tr_version *active = tr_registry_active(&reg);
+    if (!active) {
+        rc = tr_fail(err, TR_ERR_NOTFOUND, "no active version in store %s (run `aifx-train full`)",
+                     store->location);
+        goto done;
+    }
+    rc = tr_checkpoint_load(store, active, &m, err);
+    if (rc)
+        goto done;
+    aifx_model_config mc;
+    aifx_model_get_config(m, &mc);
+    if (mc.n_features != TR_N_FEATURES || mc.n_classes != 3) {
+        rc = tr_fail(err, TR_ERR_FORMAT, "version %s is not a 38-feature, 3-class model",
+                     active->version);
+        goto done;
+    }
+    rc = tr_store_bars_get(store, o->pair, o->timeframe, INT64_MIN, o->as_of - o->timeframe + 1,
+                           &bars, err);
+    if (rc)
+        goto done;
+    char a[32], b[32], tfn[16];
+    tr_timeframe_name(o->timeframe, tfn, sizeof tfn);
+    if (bars.n < TR_PREDICT_MIN_HISTORY ||
+        bars.n < (size_t)TR_FEATURE_WARMUP + (size_t)mc.n_steps) {
+        rc = tr_fail(err, TR_ERR_NOTFOUND,
+                     "%s %s: only %zu bars closed by %s; prediction needs at least %d of history",
+                     o->pair, tfn, bars.n, tr_time_format(o->as_of, a, sizeof a),
+                     TR_PREDICT_MIN_HISTORY);
+        goto done;
+    }
+    const tr_bar *last = &bars.v[bars.n - 1];
+    int64_t close = last->t + o->timeframe;
+    if (o->as_of - close > o->max_age) {
+        rc = tr_fail(err, TR_ERR_STALE,
+                     "%s %s: the newest bar closed at %s, %.1f hours before %s (limit %.1f "
+                     "hours; ingest newer bars or raise --max-age)",
+                     o->pair, tfn, tr_time_format(close, a, sizeof a),
+                     (double)(o->as_of - close) / 3600.0, tr_time_format(o->as_of, b, sizeof b),
+                     (double)o->max_age / 3600.0);
+        goto done;
+    }
+    size_t n = bars.n < PREDICT_MAX_HISTORY ? bars.n : PREDICT_MAX_HISTORY;
+    const tr_bar *hist = bars.v + (bars.n - n);
+    size_t T = (size_t)mc.n_steps;
+    feat = malloc(n * TR_N_FEATURES * sizeof *feat);
+    x = malloc(T * TR_N_FEATURES * sizeof *x);
+    if (!feat || !x) {
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory computing features");
+        goto done;
+    }
+    rc = tr_features_compute(hist, n, feat, err);
+    if (rc)
+        goto done;
+    for (size_t i = 0; i < T * TR_N_FEATURES; i++) {
+        double v = feat[(n - T) * TR_N_FEATURES + i];
+        if (!isfinite(v)) {
+            rc = tr_fail(err, TR_ERR_DATA, "%s %s: feature %s is not finite at %s", o->pair, tfn,
+                         tr_feature_names[i % TR_N_FEATURES],
+                         tr_time_format(hist[n - T + i / TR_N_FEATURES].t, a, sizeof a));
+            goto done;
+        }
+        x[i] = (float)v;
+    }
+    float probs[3];
+    aifx_status st = aifx_model_predict(m, 1, x, probs, NULL);
+    if (st != AIFX_OK) {
+        rc = tr_fail_aifx(err, st, "prediction");
+        goto done;
+    }
+    int best = 0;
+    for (int k = 1; k < 3; k++)
+        if (probs[k] > probs[best])
+            best = k;
+    tr_signal *g = &out->sig;
+    snprintf(g->pair, sizeof g->pair, "%s", o->pair);
+    g->timeframe = o->timeframe;
+    g->bar_time = last->t;
+    g->signal = best;
+    g->confidence = probs[best];
+    for (int k = 0; k < 3; k++)
+        g->probs[k] = probs[k];
+    snprintf(g->model_version, sizeof g->model_version, "%s", active->version);
+    g->created_at = tr_wall_now();
+    snprintf(g->outcome, sizeof g->outcome, "open");
+    out->bar_close = close;
+    out->n_history = n;
+    if (o->record)
+        rc = tr_store_signal_put(store, g, err);
+done:
+    free(feat);
+    free(x);
+    tr_bars_free(&bars);
+    aifx_model_free(m);
+    tr_registry_free(&reg);
+    return rc;
+}
