@@ -53,6 +53,11 @@ function(_aifx_find_dep name module header library)
     endif()
 endfunction()
 
+# The net's thread pool (libaifxnn/pool.c) uses POSIX threads.
+set(THREADS_PREFER_PTHREAD_FLAG ON)
+find_package(Threads REQUIRED)
+set(AIFX_DEPS_PC_LIBS -pthread)
+
 _aifx_find_dep(openblas openblas cblas.h openblas openblas-pthread openblas-openmp openblas)
 _aifx_find_dep(lapacke lapacke lapacke.h lapacke)
 

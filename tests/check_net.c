@@ -285,6 +285,90 @@ START_TEST(test_training_deterministic)
 }
 END_TEST
 
+/* The thread pool: bad counts are refused; at 2 threads training is reproducible to the byte
+ * and agrees with 1 thread to rounding (the batch is split, so sums associate differently). */
+static void train_threads(int n_threads, size_t n, float *params_out)
+{
+    aifx_net_config c = small_config(2, 0.2f);
+    c.n_threads = n_threads;
+    aifx_net *net;
+    ck_assert_int_eq(aifx_net_new(&c, &net), AIFX_OK);
+    ck_assert_uint_eq(aifx_net_n_params(net), n);
+    aifx_rng r, data, drop;
+    aifx_rng_seed(&r, 31);
+    ck_assert_int_eq(aifx_net_init(net, &r), AIFX_OK);
+    aifx_adam *adam;
+    aifx_adam_config ac = aifx_adam_config_default();
+    ck_assert_int_eq(aifx_adam_new(n, &ac, &adam), AIFX_OK);
+    aifx_rng_seed(&data, 32);
+    aifx_rng_seed(&drop, 33);
+    float x[7 * 6 * 5];
+    int32_t y[7] = {0, 1, 2, 0, 1, 2, 0};
+    fill(&data, sizeof(x) / sizeof(x[0]), x);
+    for (int step = 0; step < 20; step++) {
+        float loss;
+        ck_assert_int_eq(aifx_net_forward(net, 7, x, &drop, NULL, NULL, NULL), AIFX_OK);
+        ck_assert_int_eq(aifx_net_backward(net, y, NULL, &loss, NULL), AIFX_OK);
+        ck_assert_int_eq(aifx_adam_step(adam, aifx_net_params(net), aifx_net_grads(net)),
+                         AIFX_OK);
+    }
+    memcpy(params_out, aifx_net_params(net), n * sizeof(float));
+    aifx_adam_free(adam);
+    aifx_net_free(net);
+}
+
+START_TEST(test_threads)
+{
+    aifx_net_config c = small_config(2, 0.2f);
+    aifx_net *net = (aifx_net *)1;
+    c.n_threads = -1;
+    ck_assert_int_eq(aifx_net_new(&c, &net), AIFX_ERR_INVALID);
+    c.n_threads = AIFX_MAX_THREADS + 1;
+    ck_assert_int_eq(aifx_net_new(&c, &net), AIFX_ERR_INVALID);
+    c.n_threads = 1;
+    ck_assert_int_eq(aifx_net_new(&c, &net), AIFX_OK);
+    size_t n = aifx_net_n_params(net);
+    aifx_net_free(net);
+    float *one = malloc(n * sizeof(float)), *a = malloc(n * sizeof(float)),
+          *b = malloc(n * sizeof(float));
+    train_threads(1, n, one);
+    train_threads(2, n, a);
+    train_threads(2, n, b);
+    ck_assert_int_eq(memcmp(a, b, n * sizeof(float)), 0);
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - one[i]);
+        worst = d > worst ? d : worst;
+    }
+    ck_assert_msg(worst < 1e-4, "2 threads drift %g from 1 thread after 20 Adam steps", worst);
+    free(one), free(a), free(b);
+}
+END_TEST
+
+/* The inference path projects the input in chunks of about 1024 rows: with T * B = 20 * 64 =
+ * 1280 it takes several chunks, and must still equal the training forward. */
+START_TEST(test_predict_chunked)
+{
+    for (int L = 1; L <= 3; L++) {
+        aifx_net_config c = {.n_in = 5, .n_steps = 20, .n_layers = L, .n_hidden = 8,
+                             .n_classes = 3, .max_batch = 64, .dropout = 0.0f};
+        aifx_net *net;
+        ck_assert_int_eq(aifx_net_new(&c, &net), AIFX_OK);
+        aifx_rng r;
+        aifx_rng_seed(&r, 40 + (uint64_t)L);
+        ck_assert_int_eq(aifx_net_init(net, &r), AIFX_OK);
+        float *x = malloc(sizeof(float) * 64 * 20 * 5), pf[64 * 3], pp[64 * 3];
+        fill(&r, 64 * 20 * 5, x);
+        ck_assert_int_eq(aifx_net_forward(net, 64, x, NULL, pf, NULL, NULL), AIFX_OK);
+        ck_assert_int_eq(aifx_net_predict(net, 64, x, pp, NULL), AIFX_OK);
+        for (int i = 0; i < 64 * 3; i++)
+            ck_assert_float_eq_tol(pp[i], pf[i], 1e-6f);
+        free(x);
+        aifx_net_free(net);
+    }
+}
+END_TEST
+
 START_TEST(test_call_errors)
 {
     aifx_net *net = make_net(1, 0.0f, 2);
@@ -394,6 +478,8 @@ static Suite *net_suite(void)
     tcase_add_test(tc, test_call_errors);
     tcase_add_test(tc, test_alloc_failures);
     tcase_add_test(tc, test_strerror);
+    tcase_add_test(tc, test_threads);
+    tcase_add_test(tc, test_predict_chunked);
     suite_add_tcase(s, tc);
     return s;
 }
