@@ -1,0 +1,129 @@
+#!/bin/sh
+# compare.sh - aifx-bench, PyTorch (torch_lstm.py) and oneDNN (aifx-onednn-lstm) side by side.
+#
+#   bench/compare.sh BUILD_DIR [ROUNDS]        (ROUNDS default 3)
+#
+# For each configuration - threads 1 and 2, each with OPENBLAS_CORETYPE as found in the
+# environment and with it unset (one run when it is unset already) - runs the three programs
+# interleaved, A B C A B C ..., ROUNDS times, every program with OPENBLAS_NUM_THREADS (and, for
+# oneDNN's OpenMP, OMP_NUM_THREADS) set explicitly to the thread count, then prints one table of
+# medians over the rounds and the ratios ours/PyTorch, ours/oneDNN and the fraction of the same
+# aifx-bench run's 2048^3 sgemm GFLOP/s. Raw JSON lands in $COMPARE_OUT (default
+# BUILD_DIR/compare-<date>). A program that is missing (no torch, no oneDNN) is skipped.
+# Environment: COMPARE_THREADS (default "1 2"), COMPARE_REPS (3), COMPARE_MIN_TIME (0.15).
+set -eu
+
+if [ $# -lt 1 ]; then
+    echo "usage: $0 BUILD_DIR [ROUNDS]" >&2
+    exit 2
+fi
+build=$1
+rounds=${2:-3}
+here=$(cd "$(dirname "$0")" && pwd)
+threads_list=${COMPARE_THREADS:-"1 2"}
+reps=${COMPARE_REPS:-3}
+min_time=${COMPARE_MIN_TIME:-0.15}
+out=${COMPARE_OUT:-$build/compare-$(date -u +%Y%m%dT%H%M%SZ)}
+mkdir -p "$out"
+
+aifx=$build/bench/aifx-bench
+onednn=$build/bench/aifx-onednn-lstm
+py=/usr/bin/python3
+[ -x "$aifx" ] || { echo "compare.sh: $aifx not built" >&2; exit 1; }
+have_torch=0
+if [ -x "$py" ] && "$py" -c 'import torch' 2>/dev/null; then have_torch=1; fi
+have_onednn=0
+[ -x "$onednn" ] && have_onednn=1
+
+found=${OPENBLAS_CORETYPE-}
+if [ -n "$found" ]; then envs="found unset"; else envs="found"; fi
+
+echo "compare.sh: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cpus"
+echo "compare.sh: OPENBLAS_CORETYPE as found: '${found:-<unset>}'; torch: $have_torch; oneDNN: $have_onednn"
+echo "compare.sh: load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "compare.sh: raw results in $out"
+
+# run ENV THREADS ROUND PROGRAM
+run() {
+    tag=$1-t$2-r$3-$4
+    if [ "$1" = unset ]; then ct_unset="-u OPENBLAS_CORETYPE"; else ct_unset=""; fi
+    # shellcheck disable=SC2086
+    case $4 in
+    aifx)
+        env $ct_unset OPENBLAS_NUM_THREADS="$2" OMP_NUM_THREADS="$2" \
+            "$aifx" --threads "$2" --reps "$reps" --min-time "$min_time" --json >"$out/$tag.json" ;;
+    torch)
+        env $ct_unset OPENBLAS_NUM_THREADS="$2" OMP_NUM_THREADS="$2" \
+            "$py" "$here/torch_lstm.py" --threads "$2" --reps "$reps" --min-time "$min_time" \
+            --json >"$out/$tag.json" ;;
+    onednn)
+        env $ct_unset OPENBLAS_NUM_THREADS="$2" OMP_NUM_THREADS="$2" \
+            "$onednn" --threads "$2" --reps "$reps" --min-time "$min_time" --json >"$out/$tag.json" ;;
+    esac
+}
+
+for e in $envs; do
+    for t in $threads_list; do
+        r=1
+        while [ "$r" -le "$rounds" ]; do
+            echo "compare.sh: env=$e threads=$t round $r/$rounds"
+            run "$e" "$t" "$r" aifx
+            [ $have_torch = 1 ] && run "$e" "$t" "$r" torch
+            [ $have_onednn = 1 ] && run "$e" "$t" "$r" onednn
+            r=$((r + 1))
+        done
+    done
+done
+echo "compare.sh: load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+"$py" - "$out" "$found" <<'EOF'
+import glob, json, os, statistics, sys
+out, found = sys.argv[1], sys.argv[2]
+rows = {}
+for path in sorted(glob.glob(os.path.join(out, "*.json"))):
+    env, t, _, prog = os.path.basename(path)[:-5].split("-")
+    with open(path) as f:
+        d = json.load(f)
+    for w in d["workloads"]:
+        k = (env, int(t[1:]), w["workload"])
+        r = rows.setdefault(k, {})
+        for field in ("train_samples_per_s", "infer_seq_per_s_b256", "latency_b1_us", "peak_rss_mib"):
+            r.setdefault((prog, field), []).append(w[field])
+        if prog == "aifx":
+            r.setdefault(("aifx", "sgemm"), []).append(d["sgemm_2048_gflops"])
+            r.setdefault(("aifx", "gflops"), []).append(w["train_gflops"])
+            r.setdefault(("aifx", "core"), []).append(d["openblas_corename"])
+def med(r, prog, field):
+    v = r.get((prog, field))
+    return statistics.median(v) if v else float("nan")
+def ratio(a, b):
+    return a / b if b == b and b > 0 else float("nan")
+print()
+print("medians over rounds; train = training samples/s, infer = sequences/s at batch 256, lat = batch-1 us")
+hdr = ("env", "thr", "wl", "core", "sgemm", "aifx tr", "torch tr", "dnnl tr", "/torch", "/dnnl", "%peak",
+       "aifx inf", "torch inf", "dnnl inf", "/torch", "aifx lat", "torch lat", "dnnl lat", "rss MiB")
+fmt = "%-6s %3s %-3s %-9s %6s | %8s %8s %8s %6s %6s %6s | %9s %9s %9s %6s | %8s %9s %8s | %7s"
+print(fmt % hdr)
+for k in sorted(rows):
+    r = rows[k]
+    env = (found or "unset") if k[0] == "found" else "unset"
+    core = (r.get(("aifx", "core")) or ["?"])[0]
+    a, t_, d = (med(r, p, "train_samples_per_s") for p in ("aifx", "torch", "onednn"))
+    ai, ti, di = (med(r, p, "infer_seq_per_s_b256") for p in ("aifx", "torch", "onednn"))
+    al, tl, dl = (med(r, p, "latency_b1_us") for p in ("aifx", "torch", "onednn"))
+    sg = med(r, "aifx", "sgemm")
+    print(fmt % (env, k[1], k[2], core, "%.0f" % sg, "%.0f" % a, "%.0f" % t_, "%.0f" % d,
+                 "%.2f" % ratio(a, t_), "%.2f" % ratio(a, d), "%.1f" % (100 * ratio(med(r, "aifx", "gflops"), sg)),
+                 "%.0f" % ai, "%.0f" % ti, "%.0f" % di, "%.2f" % ratio(ai, ti),
+                 "%.1f" % al, "%.1f" % tl, "%.1f" % dl, "%.1f" % med(r, "aifx", "peak_rss_mib")))
+# 2 threads against 1 thread, ours
+print()
+for env in sorted({k[0] for k in rows}):
+    for wl in ("W1", "W2", "W3"):
+        one, two = rows.get((env, 1, wl)), rows.get((env, 2, wl))
+        if one and two:
+            print("aifx %s %s: train 2 threads / 1 thread = %.2f, infer %.2f" % (
+                (found or "unset") if env == "found" else "unset", wl,
+                ratio(med(two, "aifx", "train_samples_per_s"), med(one, "aifx", "train_samples_per_s")),
+                ratio(med(two, "aifx", "infer_seq_per_s_b256"), med(one, "aifx", "infer_seq_per_s_b256"))))
+EOF
