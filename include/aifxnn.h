@@ -72,6 +72,10 @@ AIFX_API aifx_status aifx_rng_seed(aifx_rng *rng, uint64_t seed);
 AIFX_API aifx_status aifx_rng_u64(aifx_rng *rng, uint64_t *out);
 /* Uniform float in [0, 1) with 24 random bits. */
 AIFX_API aifx_status aifx_rng_uniform(aifx_rng *rng, float *out);
+/* Uniform double in (0, 1) with 53 random bits: (k + 1/2) / 2^53, never 0 or 1. */
+AIFX_API aifx_status aifx_rng_double(aifx_rng *rng, double *out);
+/* Standard normal N(0, 1): Box-Muller over two aifx_rng_double draws, one value per call. */
+AIFX_API aifx_status aifx_rng_normal(aifx_rng *rng, double *out);
 
 /* ---------------------------------------------------------------------------------------------
  * The network: n_layers stacked LSTM layers of n_hidden units over n_in input features, inverted

@@ -6,7 +6,10 @@
  *   xoshiro256**: result = rotl(s1 * 5, 7) * 9; t = s1 << 17; s2 ^= s0; s3 ^= s1; s1 ^= s2;
  *                 s0 ^= s3; s2 ^= t; s3 = rotl(s3, 45)
  *
- * Uniform floats take the top 24 bits; normals use Box-Muller in double.
+ * Uniform floats take the top 24 bits, doubles the top 53 centred in (0, 1); normals use
+ * Box-Muller in double, sqrt(-2 ln u1) cos(2 pi u2). The initialiser's normals draw u1 in (0, 1]
+ * and u2 in [0, 1) (its stream is what the published figures were trained from); the public
+ * aifx_rng_normal draws both from aifx_rng_double. One Box-Muller serves both.
  */
 #include <math.h>
 
@@ -54,13 +57,23 @@ float aifx__rng_float(aifx_rng *rng)
     return (float)(aifx__rng_next(rng) >> 40) * 0x1.0p-24f;
 }
 
+/* One of Box-Muller's pair is used, which keeps the generator's state a pure function of the
+ * number of draws; u1 > 0 keeps the log finite. */
+static double box_muller(double u1, double u2)
+{
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586476925 * u2);
+}
+
+static double rng_double(aifx_rng *rng)
+{
+    return ((double)(aifx__rng_next(rng) >> 11) + 0.5) * 0x1.0p-53;
+}
+
 double aifx__rng_normal(aifx_rng *rng)
 {
-    /* Box-Muller with u1 in (0, 1] so the log is finite; one of the pair is used, which keeps the
-     * generator's state a pure function of the number of draws. */
     double u1 = ((double)(aifx__rng_next(rng) >> 11) + 1.0) * 0x1.0p-53;
     double u2 = (double)(aifx__rng_next(rng) >> 11) * 0x1.0p-53;
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586476925 * u2);
+    return box_muller(u1, u2);
 }
 
 aifx_status aifx_rng_u64(aifx_rng *rng, uint64_t *out)
@@ -76,5 +89,22 @@ aifx_status aifx_rng_uniform(aifx_rng *rng, float *out)
     if (!rng || !out)
         return AIFX_ERR_INVALID;
     *out = aifx__rng_float(rng);
+    return AIFX_OK;
+}
+
+aifx_status aifx_rng_double(aifx_rng *rng, double *out)
+{
+    if (!rng || !out)
+        return AIFX_ERR_INVALID;
+    *out = rng_double(rng);
+    return AIFX_OK;
+}
+
+aifx_status aifx_rng_normal(aifx_rng *rng, double *out)
+{
+    if (!rng || !out)
+        return AIFX_ERR_INVALID;
+    double u1 = rng_double(rng);
+    *out = box_muller(u1, rng_double(rng));
     return AIFX_OK;
 }

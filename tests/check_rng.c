@@ -59,6 +59,37 @@ START_TEST(test_uniform_and_normal)
 }
 END_TEST
 
+START_TEST(test_double_and_normal)
+{
+    /* (k + 1/2) / 2^53 from the top 53 bits: state {1,2,3,4} gives 11520 first, whose top 53
+     * bits are 11520 >> 11 = 5, so the first double is 5.5 / 2^53; never 0; moments right */
+    aifx_rng r = {{1, 2, 3, 4}};
+    double d, z;
+    ck_assert_int_eq(aifx_rng_double(&r, &d), AIFX_OK);
+    ck_assert_double_eq(d, 5.5 * 0x1.0p-53);
+    aifx_rng_seed(&r, 9);
+    const int n = 200000;
+    double s = 0, s2 = 0, zs = 0, zs2 = 0, z4 = 0;
+    for (int i = 0; i < n; i++) {
+        aifx_rng_double(&r, &d);
+        ck_assert(d > 0.0 && d < 1.0);
+        s += d;
+        s2 += d * d;
+        ck_assert_int_eq(aifx_rng_normal(&r, &z), AIFX_OK);
+        zs += z;
+        zs2 += z * z;
+        z4 += z * z * z * z;
+    }
+    ck_assert_double_eq_tol(s / n, 0.5, 5 * sqrt(1.0 / 12 / n));
+    ck_assert_double_eq_tol(s2 / n - (s / n) * (s / n), 1.0 / 12, 0.002);
+    ck_assert_double_eq_tol(zs / n, 0.0, 5 / sqrt(n));
+    ck_assert_double_eq_tol(zs2 / n, 1.0, 0.02);
+    ck_assert_double_eq_tol(z4 / n, 3.0, 0.15); /* Gaussian kurtosis */
+    ck_assert_int_eq(aifx_rng_double(NULL, &d), AIFX_ERR_INVALID);
+    ck_assert_int_eq(aifx_rng_normal(&r, NULL), AIFX_ERR_INVALID);
+}
+END_TEST
+
 START_TEST(test_invalid)
 {
     uint64_t v;
@@ -79,6 +110,7 @@ static Suite *rng_suite(void)
     tcase_add_test(tc, test_xoshiro_reference);
     tcase_add_test(tc, test_seed_splitmix);
     tcase_add_test(tc, test_uniform_and_normal);
+    tcase_add_test(tc, test_double_and_normal);
     tcase_add_test(tc, test_invalid);
     suite_add_tcase(s, tc);
     return s;

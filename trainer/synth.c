@@ -15,49 +15,22 @@
 #include <math.h>
 #include <string.h>
 
+#include "aifxnn.h"
 #include "timeutil.h"
 
-typedef struct rng {
-    uint64_t s[4];
-} rng;
-
-static uint64_t splitmix64(uint64_t *x)
+/* The library's generator (xoshiro256** seeded by splitmix64): uniform and normal draws. */
+static double uniform(aifx_rng *r)
 {
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    double u;
+    aifx_rng_double(r, &u);
+    return u;
 }
 
-static uint64_t rotl(uint64_t x, int k)
+static double normal(aifx_rng *r)
 {
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t next_u64(rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-/* Uniform in (0, 1): 53 random bits, never 0. */
-static double uniform(rng *r)
-{
-    return ((double)(next_u64(r) >> 11) + 0.5) / 9007199254740992.0;
-}
-
-/* Standard normal (Box-Muller, one value per call). */
-static double normal(rng *r)
-{
-    double u = uniform(r), v = uniform(r);
-    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+    double z;
+    aifx_rng_normal(r, &z);
+    return z;
 }
 
 static int market_open(int64_t t)
@@ -115,9 +88,8 @@ tr_code tr_synth_generate(const tr_synth_params *p, tr_bars *out, int *decimals_
     for (const char *c = p->pair; *c; c++)
         h = (h ^ (unsigned char)*c) * 1099511628211ull;
     uint64_t x = p->seed ^ h;
-    rng r;
-    for (int i = 0; i < 4; i++)
-        r.s[i] = splitmix64(&x);
+    aifx_rng r;
+    aifx_rng_seed(&r, x);
 
     static const double regimes[3] = {0.6, 1.0, 1.8};
     int regime = 1;
