@@ -15,7 +15,10 @@
 #include "cycle.h"
 #include "dataset.h"
 #include "ingest.h"
+#include "rank.h"
+#include "schedule.h"
 #include "store.h"
+#include "strbuf.h"
 #include "synth.h"
 #include "timeutil.h"
 
@@ -135,6 +138,8 @@ static const char *help_main =
     "  evaluate  classification figures and backtest of a version on a period\n"
     "  backtest  backtest a version's signals on a period\n"
     "  predict   the active version's signal for a pair's newest bar (recorded)\n"
+    "  rank      the monthly ranking: score versions, activate the best, retire old dailies\n"
+    "  run-due   run the cycles that are due (daily, weekly, monthly), for cron or a timer\n"
     "\n"
     "common options:\n"
     "  --store DIR   the store (default $AIFX_STORE, else ./aifx-data)\n"
@@ -1328,6 +1333,294 @@ static int cmd_predict(args *a)
     return EXIT_OK;
 }
 
+static const char *help_rank =
+    "usage: aifx-train rank [--as-of TIME] [--score raw|rank] [--weights W,S,P,D]\n"
+    "                       [--min-trades N] [--window-days N] [--retain-months N] [--json]\n"
+    "                       [--store DIR]\n"
+    "\n"
+    "  The monthly ranking (docs/ranking.md): every non-deprecated version is backtested on the\n"
+    "  bars of the last 30 days after the end of its own data window and scored\n"
+    "  0.3 x win rate + 0.3 x Sharpe + 0.2 x average PnL (pips/trade) + 0.2 x (1 - max drawdown)\n"
+    "  (--score rank: each term's rank among the eligible versions, in [0, 1]). Versions with\n"
+    "  fewer than 20 trades are reported but not eligible. The best eligible version is\n"
+    "  activated (no change when it is active); daily versions more than 3 months old are\n"
+    "  retired (checkpoint deleted, record kept); full versions and the active one are kept.\n"
+    "  A Markdown report goes to <store>/reports/rank-YYYY-MM-DD.md.\n";
+
+static int cmd_rank(args *a)
+{
+    const char *store_dir = NULL, *v, *as_of_s = NULL;
+    int missing = 0;
+    out_opts oo = {0, 0, 0, 0};
+    tr_rank_opts o = tr_rank_opts_default();
+    for (a->i = 2; a->i < a->argc; a->i++) {
+        const char *s = a->argv[a->i];
+        long n;
+        if (strcmp(s, "--help") == 0) {
+            fputs(help_rank, stdout);
+            return EXIT_OK;
+        } else if (common_opt(a, &store_dir, &oo, &missing)) {
+        } else if (opt_value(a, "--as-of", &v, &missing)) {
+            as_of_s = v;
+        } else if (opt_value(a, "--score", &v, &missing)) {
+            if (!missing && tr_score_method_parse(v, &o.method))
+                return usage_error(a->cmd, "bad --score (raw, rank):", v);
+        } else if (opt_value(a, "--weights", &v, &missing)) {
+            double w[4];
+            int used = 0;
+            if (!missing &&
+                (sscanf(v, "%lf,%lf,%lf,%lf%n", &w[0], &w[1], &w[2], &w[3], &used) != 4 ||
+                 v[used] != '\0' || !isfinite(w[0] + w[1] + w[2] + w[3])))
+                return usage_error(a->cmd, "bad --weights (four numbers W,S,P,D):", v);
+            if (!missing) {
+                o.w.win_rate = w[0];
+                o.w.sharpe = w[1];
+                o.w.avg_pnl = w[2];
+                o.w.drawdown = w[3];
+            }
+        } else if (opt_value(a, "--min-trades", &v, &missing)) {
+            if (!missing && parse_int(v, 0, 1000000, &n))
+                return usage_error(a->cmd, "bad --min-trades:", v);
+            o.min_trades = (int)n;
+        } else if (opt_value(a, "--window-days", &v, &missing)) {
+            if (!missing && parse_int(v, 1, 3660, &n))
+                return usage_error(a->cmd, "bad --window-days:", v);
+            o.window_days = (int)n;
+        } else if (opt_value(a, "--retain-months", &v, &missing)) {
+            if (!missing && parse_int(v, 1, 1200, &n))
+                return usage_error(a->cmd, "bad --retain-months:", v);
+            o.retain_months = (int)n;
+        } else {
+            return usage_error(a->cmd, "unknown option", s);
+        }
+        if (missing)
+            return usage_error(a->cmd, "missing value after", s);
+    }
+    o.as_of = tr_wall_now();
+    if (as_of_s && parse_time_arg(as_of_s, &o.as_of))
+        return usage_error(a->cmd, "bad --as-of time:", as_of_s);
+    tr_error e;
+    tr_store *st;
+    if (open_existing(store_dir, &st, &e))
+        return fail(&e);
+    tr_rank_result r;
+    tr_code rc = tr_rank_run(st, &o, &r, &e);
+    tr_store_close(st);
+    if (rc) {
+        tr_rank_result_free(&r);
+        return fail(&e);
+    }
+    char t0[32];
+    if (oo.json) {
+        tr_sb rp = {0};
+        tr_sb_json_str(&rp, r.report_path);
+        printf("{\"as_of\":\"%s\",\"method\":\"%s\",\"weights\":[%g,%g,%g,%g],"
+               "\"min_trades\":%d,\"window_days\":%d,\"best\":\"%s\",\"active_before\":\"%s\","
+               "\"activated\":%s,\"production_signals\":%lld,\"production_outcomes\":%lld,"
+               "\"report\":%s,\"versions\":[",
+               tr_time_format(o.as_of, t0, sizeof t0), tr_score_method_name(o.method), o.w.win_rate,
+               o.w.sharpe, o.w.avg_pnl, o.w.drawdown, o.min_trades, o.window_days, r.best,
+               r.active_before, r.activated ? "true" : "false", (long long)r.prod_signals_total,
+               (long long)r.prod_resolved_total, rp.p ? rp.p : "\"\"");
+        for (size_t i = 0; i < r.n; i++) {
+            const tr_rank_entry *x = &r.entries[i];
+            printf("%s{\"version\":\"%s\",\"type\":\"%s\",\"active\":%s,\"evaluated\":%s,"
+                   "\"eligible\":%s,\"rank\":%d,\"raw\":",
+                   i ? "," : "", x->version, tr_version_type_name(x->type),
+                   x->was_active ? "true" : "false", x->evaluated ? "true" : "false",
+                   x->eligible ? "true" : "false", x->rank);
+            json_num(x->raw);
+            printf(",\"rank_score\":");
+            json_num(x->norm);
+            tr_sb nb = {0};
+            tr_sb_json_str(&nb, x->eligible ? "" : x->note);
+            printf(",\"note\":%s,\"backtest\":", nb.p ? nb.p : "\"\"");
+            tr_sb_free(&nb);
+            json_bt(&x->bt);
+            printf(",\"production\":{\"signals\":%lld,\"with_outcome\":%lld,\"win_rate\":",
+                   (long long)x->prod_signals, (long long)x->prod_resolved);
+            json_num(x->prod_win_rate);
+            printf(",\"avg_pips\":");
+            json_num(x->prod_avg_pips);
+            printf("}}");
+        }
+        tr_sb_free(&rp);
+        printf("],\"retired\":[");
+        for (size_t i = 0; i < r.n_retired; i++)
+            printf("%s\"%s\"", i ? "," : "", r.retired[i]);
+        printf("]}\n");
+    } else {
+        printf("rank as of %s (%s score, weights %g/%g/%g/%g, at least %d trades):\n",
+               tr_time_format(o.as_of, t0, sizeof t0), tr_score_method_name(o.method), o.w.win_rate,
+               o.w.sharpe, o.w.avg_pnl, o.w.drawdown, o.min_trades);
+        printf("%4s %-28s %-11s %-6s %6s %8s %8s %8s %8s %9s %9s  %s\n", "rank", "version", "type",
+               "active", "trades", "win", "sharpe", "avg pips", "max dd", "raw", "rank sc", "note");
+        for (size_t i = 0; i < r.n; i++) {
+            const tr_rank_entry *x = &r.entries[i];
+            char rk[16], raw[16], nrm[16];
+            snprintf(rk, sizeof rk, x->rank ? "%d" : "-", x->rank);
+            snprintf(raw, sizeof raw, isfinite(x->raw) ? "%.4f" : "-", x->raw);
+            snprintf(nrm, sizeof nrm, isfinite(x->norm) ? "%.4f" : "-", x->norm);
+            printf("%4s %-28s %-11s %-6s %6lld %8.4f %8.3f %8.2f %8.4f %9s %9s  %s\n", rk,
+                   x->version, tr_version_type_name(x->type), x->was_active ? "*" : "",
+                   (long long)x->bt.trades, x->bt.win_rate, x->bt.sharpe, x->bt.avg_pips,
+                   x->bt.max_drawdown, raw, nrm, x->eligible ? "" : x->note);
+        }
+        if (r.prod_resolved_total == 0)
+            printf("production: %lld recorded signals in the window, no outcomes recorded\n",
+                   (long long)r.prod_signals_total);
+        else
+            printf("production: %lld recorded signals in the window, %lld with outcomes\n",
+                   (long long)r.prod_signals_total, (long long)r.prod_resolved_total);
+        if (!r.best[0])
+            printf("no eligible version: active version %s unchanged\n",
+                   r.active_before[0] ? r.active_before : "(none)");
+        else if (r.activated)
+            printf("activated %s (was %s)\n", r.best,
+                   r.active_before[0] ? r.active_before : "(none)");
+        else
+            printf("best eligible version %s is already active: no change\n", r.best);
+        printf("retired %zu daily version%s", r.n_retired, r.n_retired == 1 ? "" : "s");
+        for (size_t i = 0; i < r.n_retired; i++)
+            printf("%s %s", i ? "," : ":", r.retired[i]);
+        printf("\nreport: %s\n", r.report_path);
+    }
+    tr_rank_result_free(&r);
+    return EXIT_OK;
+}
+
+static const char *help_run_due =
+    "usage: aifx-train run-due [--as-of TIME] [--daily-at HH:MM] [--weekly-at DAY,HH:MM]\n"
+    "                          [--monthly-at D,HH:MM] [--max-retries N]\n"
+    "                          [--disable incremental|full|rank ...] [--quiet] [--json]\n"
+    "                          [--store DIR]\n"
+    "\n"
+    "  Runs the cycles due at TIME (default now), UTC: the daily fine-tune (incremental) at\n"
+    "  02:00, the weekly full retrain on Sunday at 01:00, the monthly ranking on the 1st at\n"
+    "  00:00. A cycle is due when its latest scheduled time is not covered by a completed or\n"
+    "  skipped log row; it runs once, as of that time (missed periods are caught up once). A\n"
+    "  failed cycle is retried at the next call, up to 3 failed attempts per scheduled time.\n"
+    "  Another run-due on the store: exit 4, nothing run. docs/operations.md.\n";
+
+static int parse_hhmm(const char *s, int *minute)
+{
+    int h, m, used = 0;
+    if (sscanf(s, "%2d:%2d%n", &h, &m, &used) != 2 || s[used] || h < 0 || h > 23 || m < 0 || m > 59)
+        return -1;
+    *minute = h * 60 + m;
+    return 0;
+}
+
+static int cmd_run_due(args *a)
+{
+    const char *store_dir = NULL, *v, *as_of_s = NULL;
+    int missing = 0;
+    out_opts oo = {0, 0, isatty(2), 0};
+    tr_due_opts o = tr_due_opts_default();
+    static const char *const days[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    for (a->i = 2; a->i < a->argc; a->i++) {
+        const char *s = a->argv[a->i];
+        long n;
+        if (strcmp(s, "--help") == 0) {
+            fputs(help_run_due, stdout);
+            return EXIT_OK;
+        } else if (common_opt(a, &store_dir, &oo, &missing)) {
+        } else if (opt_value(a, "--as-of", &v, &missing)) {
+            as_of_s = v;
+        } else if (opt_value(a, "--daily-at", &v, &missing)) {
+            if (!missing && parse_hhmm(v, &o.sched.minute[TR_SLOT_DAILY]))
+                return usage_error(a->cmd, "bad --daily-at (HH:MM):", v);
+        } else if (opt_value(a, "--weekly-at", &v, &missing)) {
+            int ok = 0;
+            for (int d = 0; !missing && d < 7; d++)
+                if (strncmp(v, days[d], 3) == 0 && v[3] == ',' &&
+                    parse_hhmm(v + 4, &o.sched.minute[TR_SLOT_WEEKLY]) == 0) {
+                    o.sched.weekday = d;
+                    ok = 1;
+                }
+            if (!missing && !ok)
+                return usage_error(a->cmd, "bad --weekly-at (DAY,HH:MM, DAY mon..sun):", v);
+        } else if (opt_value(a, "--monthly-at", &v, &missing)) {
+            int d = 0, used = 0;
+            if (!missing && (sscanf(v, "%2d,%n", &d, &used) != 1 || used == 0 || d < 1 || d > 28 ||
+                             parse_hhmm(v + used, &o.sched.minute[TR_SLOT_MONTHLY])))
+                return usage_error(a->cmd, "bad --monthly-at (D,HH:MM, D 1..28):", v);
+            o.sched.monthday = d ? d : o.sched.monthday;
+        } else if (opt_value(a, "--max-retries", &v, &missing)) {
+            if (!missing && parse_int(v, 1, 1000, &n))
+                return usage_error(a->cmd, "bad --max-retries:", v);
+            o.sched.max_retries = (int)n;
+        } else if (opt_value(a, "--disable", &v, &missing)) {
+            int k = -1;
+            for (int j = 0; !missing && j < TR_N_SLOTS; j++)
+                if (strcmp(v, tr_slot_cycle(j)) == 0)
+                    k = j;
+            if (!missing && k < 0)
+                return usage_error(a->cmd, "bad --disable (incremental, full, rank):", v);
+            if (!missing)
+                o.sched.enabled[k] = 0;
+        } else {
+            return usage_error(a->cmd, "unknown option", s);
+        }
+        if (missing)
+            return usage_error(a->cmd, "missing value after", s);
+    }
+    o.as_of = tr_wall_now();
+    if (as_of_s && parse_time_arg(as_of_s, &o.as_of))
+        return usage_error(a->cmd, "bad --as-of time:", as_of_s);
+    if (!oo.json) {
+        o.full.on_event = on_event;
+        o.full.user = &oo;
+        o.incr.on_event = on_event;
+        o.incr.user = &oo;
+    }
+    tr_error e;
+    tr_store *st;
+    if (open_existing(store_dir, &st, &e))
+        return fail(&e);
+    tr_due_result r;
+    tr_code rc = tr_run_due(st, &o, &r, &e);
+    end_bar(&oo);
+    tr_store_close(st);
+    if (rc)
+        return fail(&e);
+    char t0[32], t1[32];
+    if (oo.json)
+        printf("{\"as_of\":\"%s\",\"cycles\":[", tr_time_format(o.as_of, t0, sizeof t0));
+    for (int i = 0; i < r.n_items; i++) {
+        const tr_due_item *it = &r.items[i];
+        if (oo.json) {
+            printf("%s{\"cycle\":\"%s\",\"scheduled\":\"%s\",\"outcome\":\"%s\",\"attempt\":%d,"
+                   "\"version\":\"%s\",\"detail\":",
+                   i ? "," : "", tr_slot_cycle(it->slot), tr_time_format(it->latest, t1, sizeof t1),
+                   tr_run_outcome_name(it->outcome), it->attempt, it->version);
+            tr_sb b = {0};
+            tr_sb_json_str(&b, it->detail);
+            printf("%s}", b.p ? b.p : "\"\"");
+            tr_sb_free(&b);
+        } else {
+            printf("%-11s scheduled %s: %s", tr_slot_cycle(it->slot),
+                   tr_time_format(it->latest, t1, sizeof t1), tr_run_outcome_name(it->outcome));
+            if (it->outcome == TR_RUN_FAILED || it->outcome == TR_RUN_COMPLETED ||
+                it->outcome == TR_RUN_SKIPPED)
+                printf(" (attempt %d)", it->attempt);
+            if (it->version[0])
+                printf(" %s", it->version);
+            if (it->detail[0])
+                printf(": %s", it->detail);
+            printf("\n");
+        }
+    }
+    if (oo.json)
+        printf("]}\n");
+    if (r.first_error) {
+        fprintf(stderr, "aifx-train: error: a cycle failed (kept in the log; retried at the next "
+                        "call)\n");
+        return exit_code(r.first_error);
+    }
+    return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -1366,6 +1659,10 @@ int main(int argc, char **argv)
         return cmd_evaluate(&a, 1);
     if (strcmp(argv[1], "predict") == 0)
         return cmd_predict(&a);
+    if (strcmp(argv[1], "rank") == 0)
+        return cmd_rank(&a);
+    if (strcmp(argv[1], "run-due") == 0)
+        return cmd_run_due(&a);
     fprintf(stderr, "aifx-train: unknown command '%s'\n%s", argv[1], help_main);
     return EXIT_USAGE;
 }

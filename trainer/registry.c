@@ -340,6 +340,15 @@ tr_code tr_registry_apply(tr_registry *reg, const tr_reg_txn *txn, tr_error *err
         if (strcmp(a->from, a->to) == 0)
             return tr_fail(err, TR_ERR_INVALID, "version %s is already active", a->to);
     }
+    /* the version active after this transaction is never deprecated by it */
+    {
+        const tr_version *cur = tr_registry_active(reg);
+        const char *after = a ? a->to : cur ? cur->version : "";
+        for (size_t i = 0; i < txn->n_update; i++)
+            if (txn->update[i].deprecated_at && strcmp(txn->update[i].version, after) == 0)
+                return tr_fail(err, TR_ERR_INVALID, "version %s is active and cannot be deprecated",
+                               after);
+    }
     /* allocate the room, then apply (nothing below can fail) */
     tr_version *nv = realloc(reg->versions, (reg->n_versions + txn->n_put + 1) * sizeof *nv);
     if (!nv)

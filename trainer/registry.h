@@ -147,7 +147,8 @@ tr_code tr_registry_rollback_target(const tr_registry *reg, char *out, size_t si
 /* Checks txn against reg and applies it: all of it (TR_OK) or nothing (an error naming the
  * version: TR_ERR_CONFLICT for a name in use or an active version that changed, TR_ERR_NOTFOUND
  * for an unknown one, TR_ERR_INVALID for an unusable one or a bad name). Ids of the appended log
- * rows and activation are assigned here. */
+ * rows and activation are assigned here. An update that deprecates the version that is active
+ * after the transaction is TR_ERR_INVALID (the active version is never retired). */
 tr_code tr_registry_apply(tr_registry *reg, const tr_reg_txn *txn, tr_error *err);
 
 /* Text forms. */
