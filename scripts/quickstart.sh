@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # quickstart.sh - the main job end to end on the embedded default store (./aifx-data):
-# installs missing Debian packages (as root; see scripts/lib/deps.sh), builds aifx-train, loads
-# EUR/USD and USD/JPY 15-minute bars (the real ones from ../shared/data when that folder is
-# there, else deterministic synthetic bars), runs the weekly full retrain, one daily fine-tune
-# with its deploy gate, a prediction for each pair, and shows the registry and training log.
+# installs missing Debian packages (as root; see scripts/lib/deps.sh), builds aifx-train,
+# generates deterministic synthetic 15-minute bars of EUR/USD and USD/JPY, and replays three
+# months of the loop on them (`aifx-train replay`: each bar's signal from the active version,
+# the signals' outcomes, the daily fine-tunes, weekly retrains and monthly rankings on their
+# schedule), then prints the timeline (also in <store>/reports/).
 #
-#   scripts/quickstart.sh            store in ./aifx-data (kept; rerun to see a new version)
-#   AIFX_STORE=DIR scripts/quickstart.sh
+#   scripts/quickstart.sh            store in ./aifx-data (a rerun prints the finished replay)
+#   AIFX_STORE=DIR scripts/quickstart.sh   (a new or empty DIR, or one of this replay)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,33 +28,17 @@ train=build/release/trainer/aifx-train
 export AIFX_STORE="${AIFX_STORE:-$root/aifx-data}"
 echo "store: $AIFX_STORE"
 
-data="$root/../shared/data"
-if [ -f "$data/eurusd_m15.csv" ] && [ -f "$data/usdjpy_m15.csv" ]; then
-    section "Ingest the real bars of ../shared/data"
-    "$train" ingest --pair EURUSD --timeframe 15m --csv "$data/eurusd_m15.csv"
-    "$train" ingest --pair USDJPY --timeframe 15m --csv "$data/usdjpy_m15.csv"
-    as_of=2025-06-01T00:00:00Z
-    day=2025-06-04T02:00:00Z
-else
-    section "No ../shared/data: synthetic bars"
-    "$train" synth --pair EURUSD --from 2024-01-01 --to 2024-07-01 --seed 7
-    "$train" synth --pair USDJPY --from 2024-01-01 --to 2024-07-01 --seed 8
-    as_of=2024-06-28T00:00:00Z
-    day=2024-06-28T02:00:00Z
-fi
-"$train" bars
+# The same synthetic bars everywhere (../shared/data or not), so the quick start is the same on
+# every machine; README.md shows the replay on the real CSVs.
+bars="$root/build/quickstart"
+mkdir -p "$bars"
+section "Synthetic bars: 3 months to replay, 3.5 months of history before them"
+"$train" synth --pair EURUSD --from 2023-12-15 --to 2024-07-01 --seed 7 --csv "$bars/eurusd_m15.csv"
+"$train" synth --pair USDJPY --from 2023-12-15 --to 2024-07-01 --seed 8 --csv "$bars/usdjpy_m15.csv"
 
-section "Weekly full retrain as of $as_of"
-"$train" full --as-of "$as_of"
-
-section "Daily fine-tune as of $day, with the deploy gate"
-"$train" incremental --as-of "$day"
-
-section "Signals"
-for pair in EURUSD USDJPY; do
-    "$train" predict --pair "$pair" --as-of "$day" --max-age 72
-done
-
-section "Registry"
-"$train" versions
-"$train" log
+section "Replay 2024-04-01 .. 2024-07-01: predictions, outcomes, and run-due at every 15-minute step"
+# Killed, the same command continues where it was (state in $AIFX_STORE/replay.state).
+start=$(date +%s)
+"$train" replay --csv "$bars/eurusd_m15.csv" --pair EURUSD --csv "$bars/usdjpy_m15.csv" \
+    --pair USDJPY --from 2024-04-01 --to 2024-07-01
+echo "quickstart: replay took $(( $(date +%s) - start )) s"

@@ -54,30 +54,34 @@ static tr_code close_trade(tr_bt_result *r, const tr_bar *bars, const position *
     return TR_OK;
 }
 
-/* Exit of an open position within bar i, if any: gap at the open first, then the stop before
- * the target. Returns 1 and sets price and reason when the position closes. */
-static int intrabar_exit(const tr_bar *b, const position *pos, double *price, int *reason)
+int tr_bt_intrabar_exit(const tr_bar *b, int dir, double sl, double tp, double *price,
+                        int *reason)
 {
-    if (pos->dir > 0) {
-        if (b->open <= pos->sl)
-            return *price = b->open, *reason = TR_EXIT_STOP, 1;
-        if (b->low <= pos->sl)
-            return *price = pos->sl, *reason = TR_EXIT_STOP, 1;
-        if (b->open >= pos->tp)
-            return *price = b->open, *reason = TR_EXIT_TARGET, 1;
-        if (b->high >= pos->tp)
-            return *price = pos->tp, *reason = TR_EXIT_TARGET, 1;
+    int why = -1;
+    if (dir > 0) {
+        if (b->open <= sl)
+            *price = b->open, why = TR_EXIT_STOP;
+        else if (b->low <= sl)
+            *price = sl, why = TR_EXIT_STOP;
+        else if (b->open >= tp)
+            *price = b->open, why = TR_EXIT_TARGET;
+        else if (b->high >= tp)
+            *price = tp, why = TR_EXIT_TARGET;
     } else {
-        if (b->open >= pos->sl)
-            return *price = b->open, *reason = TR_EXIT_STOP, 1;
-        if (b->high >= pos->sl)
-            return *price = pos->sl, *reason = TR_EXIT_STOP, 1;
-        if (b->open <= pos->tp)
-            return *price = b->open, *reason = TR_EXIT_TARGET, 1;
-        if (b->low <= pos->tp)
-            return *price = pos->tp, *reason = TR_EXIT_TARGET, 1;
+        if (b->open >= sl)
+            *price = b->open, why = TR_EXIT_STOP;
+        else if (b->high >= sl)
+            *price = sl, why = TR_EXIT_STOP;
+        else if (b->open <= tp)
+            *price = b->open, why = TR_EXIT_TARGET;
+        else if (b->low <= tp)
+            *price = tp, why = TR_EXIT_TARGET;
     }
-    return 0;
+    if (why < 0)
+        return 0;
+    if (reason)
+        *reason = why;
+    return 1;
 }
 
 static void figures(const tr_bar *bars, size_t n, tr_bt_result *r)
@@ -176,7 +180,7 @@ tr_code tr_backtest(const tr_bar *bars, size_t n, const int8_t *signal, const fl
         if (pos.dir) {
             double price;
             int reason;
-            if (intrabar_exit(b, &pos, &price, &reason)) {
+            if (tr_bt_intrabar_exit(b, pos.dir, pos.sl, pos.tp, &price, &reason)) {
                 close_trade(out, bars, &pos, i, price, reason, p, err);
                 pos.dir = 0;
             } else if ((int)(i - pos.entry_i + 1) >= p->max_hold) {

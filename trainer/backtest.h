@@ -62,6 +62,13 @@ typedef struct tr_bt_result {
     tr_trade *trades;     /* (n_trades), owned; free with tr_bt_result_free */
 } tr_bt_result;
 
+/* The exit of an open position within bar b, if any: a gap beyond a level fills at the open
+ * (stop first), then the stop before the target. dir +1 long, -1 short. Returns 1 and sets
+ * *price and *reason (TR_EXIT_STOP or TR_EXIT_TARGET; reason may be NULL) when it closes. Shared
+ * by the backtest and the resolution of recorded signals (outcome.c). */
+int tr_bt_intrabar_exit(const tr_bar *b, int dir, double sl, double tp, double *price,
+                        int *reason);
+
 /* Runs the backtest over n bars. signal (n): TR_LABEL_HOLD/BUY/SELL (anything else is no
  * signal); prob (n, optional): the probability of each bar's signalled class; atr (n): ATR at
  * each bar, non-finite or <= 0 where undefined (no entry there). */

@@ -120,8 +120,18 @@ typedef struct tr_prediction {
 } tr_prediction;
 
 #define TR_PREDICT_MIN_HISTORY 1000
+#define TR_PREDICT_MAX_HISTORY 5000 /* bars the features are computed over */
 
 tr_code tr_predict(tr_store *store, const tr_predict_opts *o, tr_prediction *out, tr_error *err);
+
+/* The model's probabilities for the window that ends at the newest of n bars (n >= the feature
+ * warm-up + T): the 38 features over the last min(n, TR_PREDICT_MAX_HISTORY) bars, by the same
+ * code as training, then the last T rows through the model's scaler. feat: room for
+ * min(n, TR_PREDICT_MAX_HISTORY) x TR_N_FEATURES doubles; x: T x TR_N_FEATURES floats (caller
+ * buffers, so a loop need not allocate). *best is the argmax class. A non-finite feature is
+ * TR_ERR_DATA naming the pair, the feature and the bar time. Used by predict and replay. */
+tr_code tr_predict_window(const aifx_model *m, const char *pair, const tr_bar *bars, size_t n,
+                          double *feat, float *x, float probs[3], int *best, tr_error *err);
 
 /* Evaluation of a registered version on any window (evaluate and backtest commands). */
 typedef struct tr_eval_report {

@@ -16,6 +16,7 @@
 #include "dataset.h"
 #include "ingest.h"
 #include "rank.h"
+#include "replay.h"
 #include "schedule.h"
 #include "store.h"
 #include "strbuf.h"
@@ -140,6 +141,7 @@ static const char *help_main =
     "  predict   the active version's signal for a pair's newest bar (recorded)\n"
     "  rank      the monthly ranking: score versions, activate the best, retire old dailies\n"
     "  run-due   run the cycles that are due (daily, weekly, monthly), for cron or a timer\n"
+    "  replay    simulate months of the loop on history: predictions, outcomes, run-due\n"
     "\n"
     "common options:\n"
     "  --store DIR   the store (default $AIFX_STORE, else ./aifx-data)\n"
@@ -1621,6 +1623,105 @@ static int cmd_run_due(args *a)
     return EXIT_OK;
 }
 
+static const char *help_replay =
+    "usage: aifx-train replay --csv FILE --pair P [--csv FILE --pair P ...] --from D --to D\n"
+    "                         [--flush-steps N] [--quiet] [--store DIR]\n"
+    "\n"
+    "  Walks a simulated clock over the 15-minute bar closes in (--from, --to]: each new bar\n"
+    "  becomes visible, the active version's prediction for it is recorded as a signal, the\n"
+    "  signals' outcomes are resolved when their exits occur, and run-due's schedule runs the\n"
+    "  daily, weekly and monthly cycles as of the clock. Bars before --from are history (the\n"
+    "  weekly retrain needs 3 months of them). Prints the timeline and writes it to\n"
+    "  <store>/reports/replay-FROM-TO.md. Killed, it continues when started again with the same\n"
+    "  arguments (state in <store>/replay.state); another replay's state there: exit 4.\n"
+    "  docs/operations.md.\n";
+
+static void on_replay_step(const tr_replay_progress *p, void *user)
+{
+    const out_opts *oo = user;
+    if (oo->quiet)
+        return;
+    char t[40], t1[40];
+    fprintf(stderr, "replay %s: step %zu/%zu, %zu signals\n", tr_time_format(p->clock, t, sizeof t),
+            p->step, p->n_steps, p->n_signals);
+    for (int i = 0; p->due && i < p->due->n_items; i++) {
+        const tr_due_item *it = &p->due->items[i];
+        if (it->outcome == TR_RUN_NOT_DUE || it->outcome == TR_RUN_DISABLED)
+            continue;
+        fprintf(stderr, "  %-11s %s: %s %s%s%.200s\n", tr_slot_cycle(it->slot),
+                tr_time_format(it->latest, t1, sizeof t1), tr_run_outcome_name(it->outcome),
+                it->version, it->detail[0] ? ": " : "", it->detail);
+    }
+}
+
+static int cmd_replay(args *a)
+{
+    const char *store_dir = NULL, *v, *from_s = NULL, *to_s = NULL;
+    int missing = 0, n_csv = 0, n_pair = 0;
+    out_opts oo = {0, 0, 0, 0};
+    tr_replay_opts o = tr_replay_opts_default();
+    for (a->i = 2; a->i < a->argc; a->i++) {
+        const char *s = a->argv[a->i];
+        long n;
+        if (strcmp(s, "--help") == 0) {
+            fputs(help_replay, stdout);
+            return EXIT_OK;
+        } else if (common_opt(a, &store_dir, &oo, &missing)) {
+        } else if (opt_value(a, "--csv", &v, &missing)) {
+            if (!missing && n_csv >= TR_REPLAY_MAX_PAIRS)
+                return usage_error(a->cmd, "too many --csv (at most 8)", NULL);
+            if (!missing)
+                o.csv[n_csv++] = v;
+        } else if (opt_value(a, "--pair", &v, &missing)) {
+            if (!missing && n_pair >= TR_REPLAY_MAX_PAIRS)
+                return usage_error(a->cmd, "too many --pair (at most 8)", NULL);
+            if (!missing && !tr_pair_valid(v))
+                return usage_error(a->cmd, "bad --pair:", v);
+            if (!missing)
+                o.pair[n_pair++] = v;
+        } else if (opt_value(a, "--from", &v, &missing)) {
+            from_s = v;
+        } else if (opt_value(a, "--to", &v, &missing)) {
+            to_s = v;
+        } else if (opt_value(a, "--flush-steps", &v, &missing)) {
+            if (!missing && parse_int(v, 1, 100000, &n))
+                return usage_error(a->cmd, "bad --flush-steps:", v);
+            o.flush_steps = (int)n;
+        } else {
+            return usage_error(a->cmd, "unknown option", s);
+        }
+        if (missing)
+            return usage_error(a->cmd, "missing value after", s);
+    }
+    if (n_csv == 0 || n_csv != n_pair)
+        return usage_error(a->cmd, "give one --pair for each --csv", NULL);
+    o.n_pairs = n_csv;
+    if (!from_s || parse_time_arg(from_s, &o.from))
+        return usage_error(a->cmd, "missing or bad --from time:", from_s);
+    if (!to_s || parse_time_arg(to_s, &o.to))
+        return usage_error(a->cmd, "missing or bad --to time:", to_s);
+    if (o.from >= o.to)
+        return usage_error(a->cmd, "--from must be before --to", NULL);
+    o.on_step = on_replay_step;
+    o.user = &oo;
+    tr_error e;
+    tr_store *st;
+    tr_error_clear(&e);
+    if (tr_store_open(tr_store_location(store_dir), 1, &st, &e))
+        return fail(&e);
+    double t0 = now_seconds();
+    tr_replay_result r;
+    tr_code rc = tr_replay_run(st, &o, &r, &e);
+    tr_store_close(st);
+    if (rc)
+        return fail(&e);
+    fputs(r.timeline, stdout);
+    printf("\nreport: %s\nreplay: %zu steps (%zu run now%s), %zu signals, %.1f s\n", r.report_path,
+           r.n_steps, r.n_steps_run, r.resumed ? ", resumed" : "", r.n_signals, now_seconds() - t0);
+    tr_replay_result_free(&r);
+    return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
@@ -1663,6 +1764,8 @@ int main(int argc, char **argv)
         return cmd_rank(&a);
     if (strcmp(argv[1], "run-due") == 0)
         return cmd_run_due(&a);
+    if (strcmp(argv[1], "replay") == 0)
+        return cmd_replay(&a);
     fprintf(stderr, "aifx-train: unknown command '%s'\n%s", argv[1], help_main);
     return EXIT_USAGE;
 }

@@ -17,8 +17,6 @@
 #include "featureset.h"
 #include "timeutil.h"
 
-#define PREDICT_MAX_HISTORY 5000
-
 tr_code tr_predict(tr_store *store, const tr_predict_opts *o, tr_prediction *out, tr_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -73,38 +71,18 @@ tr_code tr_predict(tr_store *store, const tr_predict_opts *o, tr_prediction *out
                      (double)o->max_age / 3600.0);
         goto done;
     }
-    size_t n = bars.n < PREDICT_MAX_HISTORY ? bars.n : PREDICT_MAX_HISTORY;
-    const tr_bar *hist = bars.v + (bars.n - n);
-    size_t T = (size_t)mc.n_steps;
+    size_t n = bars.n < TR_PREDICT_MAX_HISTORY ? bars.n : TR_PREDICT_MAX_HISTORY;
     feat = malloc(n * TR_N_FEATURES * sizeof *feat);
-    x = malloc(T * TR_N_FEATURES * sizeof *x);
+    x = malloc((size_t)mc.n_steps * TR_N_FEATURES * sizeof *x);
     if (!feat || !x) {
         rc = tr_fail(err, TR_ERR_NOMEM, "out of memory computing features");
         goto done;
     }
-    rc = tr_features_compute(hist, n, feat, err);
+    float probs[3];
+    int best;
+    rc = tr_predict_window(m, o->pair, bars.v, bars.n, feat, x, probs, &best, err);
     if (rc)
         goto done;
-    for (size_t i = 0; i < T * TR_N_FEATURES; i++) {
-        double v = feat[(n - T) * TR_N_FEATURES + i];
-        if (!isfinite(v)) {
-            rc = tr_fail(err, TR_ERR_DATA, "%s %s: feature %s is not finite at %s", o->pair, tfn,
-                         tr_feature_names[i % TR_N_FEATURES],
-                         tr_time_format(hist[n - T + i / TR_N_FEATURES].t, a, sizeof a));
-            goto done;
-        }
-        x[i] = (float)v;
-    }
-    float probs[3];
-    aifx_status st = aifx_model_predict(m, 1, x, probs, NULL);
-    if (st != AIFX_OK) {
-        rc = tr_fail_aifx(err, st, "prediction");
-        goto done;
-    }
-    int best = 0;
-    for (int k = 1; k < 3; k++)
-        if (probs[k] > probs[best])
-            best = k;
     tr_signal *g = &out->sig;
     snprintf(g->pair, sizeof g->pair, "%s", o->pair);
     g->timeframe = o->timeframe;
@@ -127,4 +105,38 @@ done:
     aifx_model_free(m);
     tr_registry_free(&reg);
     return rc;
+}
+
+tr_code tr_predict_window(const aifx_model *m, const char *pair, const tr_bar *bars, size_t n_bars,
+                          double *feat, float *x, float probs[3], int *best, tr_error *err)
+{
+    aifx_model_config mc;
+    aifx_model_get_config(m, &mc);
+    const size_t T = (size_t)mc.n_steps;
+    size_t n = n_bars < TR_PREDICT_MAX_HISTORY ? n_bars : TR_PREDICT_MAX_HISTORY;
+    if (n < T)
+        return tr_fail(err, TR_ERR_INVALID, "%s: %zu bars for a window of %zu", pair, n, T);
+    const tr_bar *hist = bars + (n_bars - n);
+    tr_code rc = tr_features_compute(hist, n, feat, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < T * TR_N_FEATURES; i++) {
+        double v = feat[(n - T) * TR_N_FEATURES + i];
+        if (!isfinite(v)) {
+            char a[32];
+            return tr_fail(err, TR_ERR_DATA, "%s: feature %s is not finite at %s", pair,
+                           tr_feature_names[i % TR_N_FEATURES],
+                           tr_time_format(hist[n - T + i / TR_N_FEATURES].t, a, sizeof a));
+        }
+        x[i] = (float)v;
+    }
+    aifx_status st = aifx_model_predict(m, 1, x, probs, NULL);
+    if (st != AIFX_OK)
+        return tr_fail_aifx(err, st, "prediction");
+    int k_best = 0;
+    for (int k = 1; k < 3; k++)
+        if (probs[k] > probs[k_best])
+            k_best = k;
+    *best = k_best;
+    return TR_OK;
 }

@@ -141,6 +141,8 @@ static tr_code run_cycle(tr_store *store, const tr_due_opts *o, int slot, int64_
     if (slot == TR_SLOT_MONTHLY) {
         tr_rank_opts ro = o->rank;
         ro.as_of = t;
+        if (o->sim_clock)
+            ro.now = t;
         tr_rank_result rr;
         rc = tr_rank_run(store, &ro, &rr, err);
         if (!rc) {

@@ -82,6 +82,8 @@ typedef struct tr_due_opts {
     tr_full_opts full; /* resume is set: a killed weekly run continues */
     tr_incr_opts incr;
     tr_rank_opts rank;
+    int sim_clock; /* replay: the ranking stamps its activation and retirements with its slot
+                      time instead of the wall clock (rank.now) */
 } tr_due_opts;
 
 tr_due_opts tr_due_opts_default(void);

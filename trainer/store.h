@@ -48,8 +48,8 @@ typedef struct tr_series_info {
     int64_t first, last; /* open times of the first and last bars */
 } tr_series_info;
 
-/* One served prediction (trading_signals). Outcome fields are filled by the position monitor of a
- * later issue; until then outcome is "open". */
+/* One served prediction (trading_signals). Outcome fields are filled by the position monitor
+ * (outcome.h): outcome "open" until resolved, then "win", "loss" or "none" (no position). */
 typedef struct tr_signal {
     int64_t id; /* assigned by signal_put: 1, 2, ... */
     char pair[TR_PAIR_MAX];
@@ -61,7 +61,7 @@ typedef struct tr_signal {
     char model_version[TR_VERSION_MAX];
     char ab_test_id[TR_VERSION_MAX]; /* "" outside an A/B test */
     int64_t created_at;
-    char outcome[8]; /* "open", "win", "loss" */
+    char outcome[8]; /* "open", "win", "loss", "none" */
     int64_t exit_time;
     double exit_price, pnl_pips, pnl_percent;
 } tr_signal;
@@ -98,6 +98,12 @@ typedef struct tr_store_ops {
      * process dies). */
     tr_code (*cycle_lock)(tr_store *store, const char *cycle, int *token, tr_error *err);
     void (*cycle_unlock)(tr_store *store, int token);
+    /* Records n signals at once, assigning their ids in order; one atomic, durable write. */
+    tr_code (*signals_append)(tr_store *store, tr_signal *sigs, size_t n, tr_error *err);
+    /* Replaces the outcome fields (outcome, exit_time, exit_price, pnl_pips, pnl_percent) of the
+     * stored signals with the ids of sigs (n); one atomic, durable write. An unknown id is
+     * TR_ERR_NOTFOUND and nothing is written. */
+    tr_code (*signals_update)(tr_store *store, const tr_signal *sigs, size_t n, tr_error *err);
 } tr_store_ops;
 
 struct tr_store {
@@ -133,6 +139,18 @@ tr_code tr_store_signals_get(tr_store *store, const char *pair, int64_t from, in
                              tr_signal **list, size_t *n, tr_error *err);
 tr_code tr_store_cycle_lock(tr_store *store, const char *cycle, int *token, tr_error *err);
 void tr_store_cycle_unlock(tr_store *store, int token);
+
+/* The batch forms used by the replay (signals_append, signals_update above). */
+static inline tr_code tr_store_signals_append(tr_store *store, tr_signal *sigs, size_t n,
+                                              tr_error *err)
+{
+    return n ? store->ops->signals_append(store, sigs, n, err) : TR_OK;
+}
+static inline tr_code tr_store_signals_update(tr_store *store, const tr_signal *sigs, size_t n,
+                                              tr_error *err)
+{
+    return n ? store->ops->signals_update(store, sigs, n, err) : TR_OK;
+}
 
 /* The embedded directory backend (store_dir.c). */
 tr_code tr_store_dir_open(const char *dir, int create, tr_store **out, tr_error *err);

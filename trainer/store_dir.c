@@ -735,6 +735,106 @@ done:
     return rc;
 }
 
+static tr_code dir_signals_append(tr_store *s, tr_signal *sigs, size_t n, tr_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/signals.aifx", s->location);
+    for (size_t i = 0; i < n; i++)
+        if (!tr_pair_valid(sigs[i].pair) || sigs[i].timeframe <= 0 ||
+            !tr_version_name_valid(sigs[i].model_version))
+            return tr_fail(err, TR_ERR_INVALID, "signal %zu of %zu: bad pair, timeframe or version",
+                           i + 1, n);
+    int lock_fd = -1;
+    tr_code rc = lock_store(s, &lock_fd, err);
+    if (rc)
+        return rc;
+    char *data = NULL;
+    size_t good = 0, count = 0;
+    tr_sb out = {0};
+    rc = read_signals(path, &data, &good, &count, NULL, 0, 0, NULL, NULL, err);
+    if (rc == TR_ERR_NOTFOUND) {
+        tr_error_clear(err);
+        rc = TR_OK;
+        tr_sb_put(&out, sig_magic, sizeof sig_magic - 1);
+    } else if (rc) {
+        goto done;
+    } else {
+        tr_sb_put(&out, data, good);
+    }
+    for (size_t i = 0; i < n; i++) {
+        sigs[i].id = (int64_t)(count + i) + 1;
+        encode_signal(&out, &sigs[i]);
+    }
+    if (out.oom) {
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory writing %s", path);
+        goto done;
+    }
+    rc = tr_file_write_atomic(path, out.p, out.n, err);
+done:
+    tr_sb_free(&out);
+    free(data);
+    unlock_store(lock_fd);
+    return rc;
+}
+
+static int cmp_sig_id(const void *a, const void *b)
+{
+    int64_t x = ((const tr_signal *)a)->id, y = ((const tr_signal *)b)->id;
+    return (x > y) - (x < y);
+}
+
+static tr_code dir_signals_update(tr_store *s, const tr_signal *sigs, size_t n, tr_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/signals.aifx", s->location);
+    tr_signal *upd = malloc(n * sizeof *upd);
+    if (!upd)
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory updating %s", path);
+    memcpy(upd, sigs, n * sizeof *upd);
+    qsort(upd, n, sizeof *upd, cmp_sig_id);
+    int lock_fd = -1;
+    tr_signal *all = NULL;
+    size_t n_all = 0;
+    char *data = NULL;
+    tr_sb out = {0};
+    tr_code rc = lock_store(s, &lock_fd, err);
+    if (rc)
+        goto done;
+    size_t good = 0, count = 0;
+    rc = read_signals(path, &data, &good, &count, NULL, INT64_MIN, INT64_MAX, &all, &n_all, err);
+    if (rc)
+        goto done;
+    /* ids are 1..count in file order */
+    for (size_t i = 0; i < n; i++) {
+        if (upd[i].id < 1 || (size_t)upd[i].id > n_all || all[upd[i].id - 1].id != upd[i].id) {
+            rc = tr_fail(err, TR_ERR_NOTFOUND, "%s: no signal with id %lld", path,
+                         (long long)upd[i].id);
+            goto done;
+        }
+        tr_signal *g = &all[upd[i].id - 1];
+        snprintf(g->outcome, sizeof g->outcome, "%s", upd[i].outcome);
+        g->exit_time = upd[i].exit_time;
+        g->exit_price = upd[i].exit_price;
+        g->pnl_pips = upd[i].pnl_pips;
+        g->pnl_percent = upd[i].pnl_percent;
+    }
+    tr_sb_put(&out, sig_magic, sizeof sig_magic - 1);
+    for (size_t i = 0; i < n_all; i++)
+        encode_signal(&out, &all[i]);
+    if (out.oom) {
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory writing %s", path);
+        goto done;
+    }
+    rc = tr_file_write_atomic(path, out.p, out.n, err);
+done:
+    tr_sb_free(&out);
+    free(data);
+    free(all);
+    free(upd);
+    unlock_store(lock_fd);
+    return rc;
+}
+
 static tr_code dir_signals_get(tr_store *s, const char *pair, int64_t from, int64_t to,
                                tr_signal **list, size_t *n, tr_error *err)
 {
@@ -795,7 +895,8 @@ static void dir_close(tr_store *s)
 static const tr_store_ops dir_ops = {"dir",           dir_close,           dir_bars_put,
                                      dir_bars_get,    dir_series_list,     dir_registry_read,
                                      dir_registry_commit, dir_signal_put,  dir_signals_get,
-                                     dir_cycle_lock,  dir_cycle_unlock};
+                                     dir_cycle_lock,  dir_cycle_unlock,   dir_signals_append,
+                                     dir_signals_update};
 
 /* ---- opening --------------------------------------------------------------------------------- */
 
