@@ -228,19 +228,25 @@ tr_code tr_checkpoint_load(tr_store *store, const tr_version *rec, aifx_model **
     return TR_OK;
 }
 
+void tr_log_row_begin(tr_log_row *row, const char *cycle, int64_t as_of, int64_t started,
+                      int status, const char *version, const char *parent)
+{
+    memset(row, 0, sizeof *row);
+    snprintf(row->cycle, sizeof row->cycle, "%s", cycle);
+    row->as_of = as_of;
+    row->started_at = started;
+    row->finished_at = tr_wall_now();
+    row->status = status;
+    snprintf(row->version, sizeof row->version, "%s", version ? version : "");
+    snprintf(row->parent, sizeof row->parent, "%s", parent ? parent : "");
+    row->candidate_value = row->active_value = NAN;
+}
+
 void tr_cycle_log_failure(tr_store *store, const char *cycle, int64_t as_of, int64_t started,
                           const char *version, const char *parent, const tr_error *cause)
 {
     tr_log_row row;
-    memset(&row, 0, sizeof row);
-    snprintf(row.cycle, sizeof row.cycle, "%s", cycle);
-    row.as_of = as_of;
-    row.started_at = started;
-    row.finished_at = tr_wall_now();
-    row.status = TR_LOG_FAILED;
-    snprintf(row.version, sizeof row.version, "%s", version);
-    snprintf(row.parent, sizeof row.parent, "%s", parent);
-    row.candidate_value = row.active_value = NAN;
+    tr_log_row_begin(&row, cycle, as_of, started, TR_LOG_FAILED, version, parent);
     snprintf(row.error, sizeof row.error, "%s", cause->msg);
     tr_reg_txn txn;
     memset(&txn, 0, sizeof txn);

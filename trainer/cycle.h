@@ -160,6 +160,11 @@ tr_code tr_activate(tr_store *store, const char *version, int rollback, const ch
 
 /* Wall-clock seconds since the epoch. */
 int64_t tr_wall_now(void);
+
+/* Starts a training-log row: zeroed, then cycle, as-of, started and finished (now) times,
+ * status, version and parent (NULL for none), candidate and active values NaN. */
+void tr_log_row_begin(tr_log_row *row, const char *cycle, int64_t as_of, int64_t started,
+                      int status, const char *version, const char *parent);
 /* Monotonic seconds, for durations. */
 double tr_mono_now(void);
 /* t minus a number of calendar months (the day clamped to the month's length). */

@@ -352,13 +352,7 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
     rec->trained_at = tr_wall_now();
 
     tr_log_row row;
-    memset(&row, 0, sizeof row);
-    snprintf(row.cycle, sizeof row.cycle, "full");
-    row.as_of = as_of;
-    row.started_at = started;
-    row.finished_at = tr_wall_now();
-    row.status = TR_LOG_COMPLETED;
-    snprintf(row.version, sizeof row.version, "%s", version);
+    tr_log_row_begin(&row, "full", as_of, started, TR_LOG_COMPLETED, version, NULL);
     snprintf(row.gate_metric, sizeof row.gate_metric, "macro_f1");
     row.candidate_value = rec->figs[TR_SPLIT_TEST].macro_f1;
     row.active_value = NAN;

@@ -201,14 +201,7 @@ tr_code tr_cycle_incremental(tr_store *store, const tr_incr_opts *o, tr_cycle_re
     size_t n_ft = ft ? ft->n[TR_SPLIT_TEST] : 0;
     if (n_ft < (size_t)o->min_samples) {
         tr_log_row row;
-        memset(&row, 0, sizeof row);
-        snprintf(row.cycle, sizeof row.cycle, "incremental");
-        row.as_of = as_of;
-        row.started_at = started;
-        row.finished_at = tr_wall_now();
-        row.status = TR_LOG_SKIPPED;
-        snprintf(row.parent, sizeof row.parent, "%s", parent);
-        row.candidate_value = row.active_value = NAN;
+        tr_log_row_begin(&row, "incremental", as_of, started, TR_LOG_SKIPPED, NULL, parent);
         snprintf(row.reason, sizeof row.reason,
                  "only %zu labeled windows in the last 24 hours (need %d)", n_ft, o->min_samples);
         tr_reg_txn txn;
@@ -323,14 +316,7 @@ tr_code tr_cycle_incremental(tr_store *store, const tr_incr_opts *o, tr_cycle_re
     rec->trained_at = tr_wall_now();
 
     tr_log_row row;
-    memset(&row, 0, sizeof row);
-    snprintf(row.cycle, sizeof row.cycle, "incremental");
-    row.as_of = as_of;
-    row.started_at = started;
-    row.finished_at = tr_wall_now();
-    row.status = TR_LOG_COMPLETED;
-    snprintf(row.version, sizeof row.version, "%s", version);
-    snprintf(row.parent, sizeof row.parent, "%s", parent);
+    tr_log_row_begin(&row, "incremental", as_of, started, TR_LOG_COMPLETED, version, parent);
     snprintf(row.verdict, sizeof row.verdict, "%s", verdict);
     snprintf(row.gate_metric, sizeof row.gate_metric, "%s", tr_gate_metric_name(o->gate_metric));
     row.candidate_value = vc;

@@ -539,14 +539,8 @@ tr_code tr_rank_run(tr_store *store, const tr_rank_opts *o, tr_rank_result *res,
     res->n_retired = n_ret;
     /* the log row, then one transaction for everything */
     tr_log_row row;
-    memset(&row, 0, sizeof row);
-    snprintf(row.cycle, sizeof row.cycle, "rank");
-    row.as_of = o->as_of;
-    row.started_at = started;
-    row.finished_at = tr_wall_now();
-    row.status = TR_LOG_COMPLETED;
-    snprintf(row.version, sizeof row.version, "%s", res->best);
-    snprintf(row.parent, sizeof row.parent, "%s", res->active_before);
+    tr_log_row_begin(&row, "rank", o->as_of, started, TR_LOG_COMPLETED, res->best,
+                     res->active_before);
     snprintf(row.verdict, sizeof row.verdict, "%s",
              do_activate ? "activated"
              : be        ? "unchanged"

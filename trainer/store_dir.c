@@ -700,39 +700,12 @@ static tr_code read_signals(const char *path, char **data, size_t *good, size_t 
     return TR_OK;
 }
 
+static tr_code dir_signals_append(tr_store *s, tr_signal *sigs, size_t n, tr_error *err);
+
+/* One signal: an append of one (same validation, same lock, same atomic rewrite). */
 static tr_code dir_signal_put(tr_store *s, tr_signal *sig, tr_error *err)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/signals.aifx", s->location);
-    int lock_fd = -1;
-    tr_code rc = lock_store(s, &lock_fd, err);
-    if (rc)
-        return rc;
-    char *data = NULL;
-    size_t good = 0, count = 0;
-    tr_sb out = {0};
-    rc = read_signals(path, &data, &good, &count, NULL, 0, 0, NULL, NULL, err);
-    if (rc == TR_ERR_NOTFOUND) {
-        tr_error_clear(err);
-        rc = TR_OK;
-        tr_sb_put(&out, sig_magic, sizeof sig_magic - 1);
-    } else if (rc) {
-        goto done;
-    } else {
-        tr_sb_put(&out, data, good);
-    }
-    sig->id = (int64_t)count + 1;
-    encode_signal(&out, sig);
-    if (out.oom) {
-        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory writing %s", path);
-        goto done;
-    }
-    rc = tr_file_write_atomic(path, out.p, out.n, err);
-done:
-    tr_sb_free(&out);
-    free(data);
-    unlock_store(lock_fd);
-    return rc;
+    return dir_signals_append(s, sig, 1, err);
 }
 
 static tr_code dir_signals_append(tr_store *s, tr_signal *sigs, size_t n, tr_error *err)

@@ -17,33 +17,10 @@
 
 static char *dir;
 
-/* Runs "aifx-train ARGS" with output captured in dir/out.txt; returns the exit status. */
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-    char cmd[8192], args[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "'%s' %s > '%s/out.txt' 2>&1", AIFX_TRAIN_EXE, args, dir);
-    int st = system(cmd);
-    ck_assert(WIFEXITED(st));
-    return WEXITSTATUS(st);
-}
+/* "aifx-train ARGS" with output captured in dir/out.txt; the exit status (testutil.h). */
+#define run(...) tu_run(AIFX_TRAIN_EXE, dir, __VA_ARGS__)
+#define output_has(text) tu_output_has(dir, text)
 
-static int output_has(const char *text)
-{
-    char *p = tu_path(dir, "out.txt");
-    FILE *f = fopen(p, "r");
-    free(p);
-    char buf[65536];
-    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-    if (f)
-        fclose(f);
-    buf[n] = '\0';
-    return strstr(buf, text) != NULL;
-}
 
 static void setup(void)
 {

@@ -317,19 +317,8 @@ START_TEST(test_bars_after_clock)
 }
 END_TEST
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-    char cmd[8192], args[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "'%s' %s > /dev/null 2>&1", AIFX_TRAIN_EXE, args);
-    int st = system(cmd);
-    ck_assert(WIFEXITED(st));
-    return WEXITSTATUS(st);
-}
+
+#define run(...) tu_run(AIFX_TRAIN_EXE, NULL, __VA_ARGS__)
 
 START_TEST(test_command_usage)
 {

@@ -401,29 +401,10 @@ END_TEST
 
 /* ---- the command ---------------------------------------------------------------------------- */
 
-static int run(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int run(const char *dir, const char *fmt, ...)
-{
-    char cmd[8192], args[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "'%s' %s > '%s/out.txt' 2>&1", AIFX_TRAIN_EXE, args, dir);
-    int st = system(cmd);
-    ck_assert(WIFEXITED(st));
-    return WEXITSTATUS(st);
-}
+#define run(dir, ...) tu_run(AIFX_TRAIN_EXE, dir, __VA_ARGS__)
+#define output_has tu_output_has
 
-static int output_has(const char *dir, const char *text)
-{
-    char *p = tu_path(dir, "out.txt"), *data = NULL;
-    size_t len;
-    int found = tr_file_read(p, &data, &len, NULL) == TR_OK && strstr(data, text) != NULL;
-    free(data);
-    free(p);
-    return found;
-}
+
 
 START_TEST(test_cli)
 {

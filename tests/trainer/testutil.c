@@ -5,10 +5,12 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,4 +95,38 @@ double tu_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int tu_run(const char *exe, const char *dir, const char *fmt, ...)
+{
+    char cmd[8192], args[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    if (dir)
+        snprintf(cmd, sizeof cmd, "'%s' %s > '%s/out.txt' 2>&1", exe, args, dir);
+    else
+        snprintf(cmd, sizeof cmd, "'%s' %s > /dev/null 2>&1", exe, args);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int tu_output_has(const char *dir, const char *text)
+{
+    char *p = tu_path(dir, "out.txt");
+    FILE *f = fopen(p, "r");
+    free(p);
+    if (!f)
+        return 0;
+    enum { CAP = 1 << 20 };
+    char *buf = malloc(CAP);
+    if (!buf)
+        abort();
+    size_t n = fread(buf, 1, CAP - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    int found = strstr(buf, text) != NULL;
+    free(buf);
+    return found;
 }

@@ -19,4 +19,12 @@ void tu_walk(tr_bar *bars, size_t n, int64_t t0, int tf, unsigned seed, double p
 /* Seconds of monotonic time. */
 double tu_now(void);
 
+/* Runs `exe ARGS` (ARGS from fmt) through the shell with standard output and error into
+ * dir/out.txt, or discarded when dir is NULL. Returns the exit status, or -1 if the program did
+ * not exit normally (a signal), which no test expects. */
+int tu_run(const char *exe, const char *dir, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* dir/out.txt (of the last tu_run) contains text (the first 1 MiB is searched). */
+int tu_output_has(const char *dir, const char *text);
+
 #endif
