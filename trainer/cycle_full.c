@@ -30,6 +30,8 @@
 typedef struct fit_ctx {
     const tr_full_opts *o;
     aifx_model *model;
+    tr_version *rec;          /* receives the training curves */
+    const char *history_path; /* the curves so far, beside the run's checkpoint */
     const char *ckpt_path;
     int stop_after;
     int interrupted;
@@ -37,9 +39,78 @@ typedef struct fit_ctx {
     char save_msg[256];
 } fit_ctx;
 
+/* Writes the curves of rec to path: "aifx-history 1", then "epoch train val f1 lr" lines. */
+static tr_code history_write(const char *path, const tr_version *rec, tr_error *err)
+{
+    tr_sb b = {0};
+    tr_sb_printf(&b, "aifx-history 1\n");
+    for (int i = 0; i < rec->n_history; i++)
+        tr_sb_printf(&b, "%d %.9g %.9g %.9g %.9g\n", i + 1, (double)rec->hist_train_loss[i],
+                     (double)rec->hist_val_loss[i], (double)rec->hist_val_macro_f1[i],
+                     (double)rec->hist_lr[i]);
+    if (b.oom) {
+        tr_sb_free(&b);
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory writing %s", path);
+    }
+    tr_code rc = tr_file_write_atomic(path, b.p, b.n, err);
+    tr_sb_free(&b);
+    return rc;
+}
+
+/* Reads the curves of an interrupted run into rec; a missing file leaves them empty. */
+static tr_code history_read(const char *path, tr_version *rec, tr_error *err)
+{
+    rec->n_history = 0;
+    if (access(path, F_OK) != 0)
+        return TR_OK;
+    char *text;
+    size_t len;
+    tr_code rc = tr_file_read(path, &text, &len, err);
+    if (rc)
+        return rc;
+    const char *p = text;
+    int ok = strncmp(p, "aifx-history 1\n", 15) == 0;
+    p += ok ? 15 : 0;
+    while (ok && *p) {
+        int e, used = 0;
+        float tl, vl, f1, lr;
+        if (sscanf(p, "%d %g %g %g %g\n%n", &e, &tl, &vl, &f1, &lr, &used) != 5 || used == 0 ||
+            e != rec->n_history + 1 || e > TR_HISTORY_MAX) {
+            ok = 0;
+            break;
+        }
+        rec->hist_train_loss[e - 1] = tl;
+        rec->hist_val_loss[e - 1] = vl;
+        rec->hist_val_macro_f1[e - 1] = f1;
+        rec->hist_lr[e - 1] = lr;
+        rec->n_history = e;
+        p += used;
+    }
+    free(text);
+    if (!ok)
+        return tr_fail(err, TR_ERR_FORMAT, "%s: not a training history of this program", path);
+    return TR_OK;
+}
+
 static int on_epoch(const aifx_epoch_report *r, void *user)
 {
     fit_ctx *c = user;
+    /* the curves first: a kill between the two leaves one epoch too many, which the resumed
+     * run overwrites; the other order would lose one */
+    if (r->epoch >= 1 && r->epoch <= TR_HISTORY_MAX) {
+        tr_version *v = c->rec;
+        v->hist_train_loss[r->epoch - 1] = (float)r->train_loss;
+        v->hist_val_loss[r->epoch - 1] = (float)r->val_loss;
+        v->hist_val_macro_f1[r->epoch - 1] = (float)r->val_macro_f1;
+        v->hist_lr[r->epoch - 1] = r->lr;
+        v->n_history = r->epoch;
+        tr_error e;
+        if (history_write(c->history_path, v, &e)) {
+            c->save_status = AIFX_ERR_IO;
+            snprintf(c->save_msg, sizeof c->save_msg, "%.200s", e.msg);
+            return 1;
+        }
+    }
     aifx_status st = aifx_model_save(c->model, c->ckpt_path, 1, c->save_msg, sizeof c->save_msg);
     if (st != AIFX_OK) {
         c->save_status = st;
@@ -150,8 +221,9 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
     res->candidate_value = res->active_value = NAN;
     int64_t started = tr_wall_now();
     double mono0 = tr_mono_now();
-    char ckpt_path[4400], state_path[4400];
+    char ckpt_path[4400], state_path[4400], history_path[4400];
     snprintf(ckpt_path, sizeof ckpt_path, "%s/runs/full.ckpt", store->models_dir);
+    snprintf(history_path, sizeof history_path, "%s/runs/full.history", store->models_dir);
     snprintf(state_path, sizeof state_path, "%s/runs/full.state", store->models_dir);
     char runs[4400];
     snprintf(runs, sizeof runs, "%s/runs", store->models_dir);
@@ -200,6 +272,9 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
                          version);
             goto fail;
         }
+        rc = history_read(history_path, rec, err);
+        if (rc)
+            goto fail;
         char msg[512];
         if (access(ckpt_path, F_OK) == 0) { /* else killed before the first epoch ended */
             aifx_status st = aifx_model_load(ckpt_path, &model, msg, sizeof msg);
@@ -213,6 +288,7 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
             as_of = tr_wall_now();
         unlink(ckpt_path);
         unlink(state_path);
+        unlink(history_path);
         rc = tr_registry_next_full(&reg, o->version_base, version, sizeof version, err);
         if (rc)
             goto fail;
@@ -283,6 +359,8 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
     memset(&fc, 0, sizeof fc);
     fc.o = o;
     fc.model = model;
+    fc.rec = rec;
+    fc.history_path = history_path;
     fc.ckpt_path = ckpt_path;
     fc.stop_after = o->stop_after_epoch;
     aifx_fit_config fcfg = aifx_fit_config_default();
@@ -320,6 +398,8 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
         }
         rec->epochs = fr.epoch;
         rec->best_epoch = fr.best_epoch;
+        if (rec->n_history > fr.epoch)
+            rec->n_history = fr.epoch;
     }
     stage(o, "evaluating");
     for (int k = 0; k < 3; k++) {
@@ -393,6 +473,7 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
     res->status = TR_LOG_COMPLETED;
     unlink(ckpt_path);
     unlink(state_path);
+    unlink(history_path);
     goto done;
 fail:
     if (ckpt_written) {

@@ -16,21 +16,39 @@
 
 /* ---- field tables ------------------------------------------------------------------------- */
 
-enum { F_STR, F_I64, F_INT, F_DBL, F_U32, F_DBL3, F_I64_3, F_CM, F_TIME, F_VT, F_VS, F_LS };
+enum {
+    F_STR,
+    F_I64,
+    F_INT,
+    F_DBL,
+    F_U32,
+    F_DBL3,
+    F_I64_3,
+    F_CM,
+    F_TIME,
+    F_VT,
+    F_VS,
+    F_LS,
+    F_ABS,  /* A/B test status */
+    F_U64,  /* 16 hex digits */
+    F_FARR, /* float array; its length is the int at cnt_off */
+    F_DARR  /* double array; its length is the int at cnt_off */
+};
 
 typedef struct field {
     const char *key;
     int type;
     size_t off, size;
+    size_t cnt_off; /* F_FARR, F_DARR: offset of the int holding the length */
 } field;
 
 #define FS(T, k, m)                                                                                \
     {                                                                                              \
-        k, F_STR, offsetof(T, m), sizeof(((T *)0)->m)                                              \
+        k, F_STR, offsetof(T, m), sizeof(((T *)0)->m), 0                                           \
     }
 #define FX(T, k, m, ty)                                                                            \
     {                                                                                              \
-        k, ty, offsetof(T, m), sizeof(((T *)0)->m)                                                 \
+        k, ty, offsetof(T, m), sizeof(((T *)0)->m), 0                                              \
     }
 
 static const field version_fields[] = {
@@ -112,6 +130,42 @@ static const field act_fields[] = {
     FS(tr_activation, "reason", reason), FS(tr_activation, "evidence", evidence),
 };
 
+/* an array whose length is the int member c of the same record */
+#define FA(T, k, m, ty, c)                                                                         \
+    {                                                                                              \
+        k, ty, offsetof(T, m), sizeof(((T *)0)->m), offsetof(T, c)                                 \
+    }
+
+static const field history_fields[] = {
+    FX(tr_version, "n_history", n_history, F_INT),
+    FA(tr_version, "hist_train_loss", hist_train_loss, F_FARR, n_history),
+    FA(tr_version, "hist_val_loss", hist_val_loss, F_FARR, n_history),
+    FA(tr_version, "hist_val_macro_f1", hist_val_macro_f1, F_FARR, n_history),
+    FA(tr_version, "hist_lr", hist_lr, F_FARR, n_history),
+};
+
+static const field ab_fields[] = {
+    FS(tr_ab_test, "id", id),
+    FS(tr_ab_test, "version_a", version_a),
+    FS(tr_ab_test, "version_b", version_b),
+    FS(tr_ab_test, "pairs", pairs),
+    FX(tr_ab_test, "split", split, F_DBL),
+    FX(tr_ab_test, "seed", seed, F_U64),
+    FX(tr_ab_test, "started_at", started_at, F_TIME),
+    FX(tr_ab_test, "planned_end", planned_end, F_TIME),
+    FX(tr_ab_test, "min_trades", min_trades, F_I64),
+    FX(tr_ab_test, "status", status, F_ABS),
+    FX(tr_ab_test, "ended_at", ended_at, F_TIME),
+    FS(tr_ab_test, "origin", origin),
+    FS(tr_ab_test, "verdict", verdict),
+    FS(tr_ab_test, "end_reason", end_reason),
+    FX(tr_ab_test, "n_looks", n_looks, F_INT),
+    FA(tr_ab_test, "look_frac", look_frac, F_DARR, n_looks),
+    FX(tr_ab_test, "n_pred_a", n_pred_a, F_I64),
+    FX(tr_ab_test, "n_pred_b", n_pred_b, F_I64),
+    FS(tr_ab_test, "result", result),
+};
+
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const split_prefix[3] = {"train.", "val.", "test."};
@@ -121,6 +175,7 @@ static const char *const split_prefix[3] = {"train.", "val.", "test."};
 static const char *const vt_names[] = {"full", "incremental"};
 static const char *const vs_names[] = {"training", "completed", "failed", "deployed"};
 static const char *const ls_names[] = {"completed", "skipped", "failed"};
+static const char *const abs_names[] = {"running", "completed", "stopped"};
 
 const char *tr_version_type_name(int t)
 {
@@ -133,6 +188,10 @@ const char *tr_version_status_name(int s)
 const char *tr_log_status_name(int s)
 {
     return s >= 0 && s < 3 ? ls_names[s] : "?";
+}
+const char *tr_ab_status_name(int s)
+{
+    return s >= 0 && s < 3 ? abs_names[s] : "?";
 }
 
 static int name_index(const char *const *names, int n, const char *s)
@@ -162,6 +221,7 @@ void tr_registry_free(tr_registry *reg)
     free(reg->versions);
     free(reg->log);
     free(reg->activations);
+    free(reg->abtests);
     tr_registry_init(reg);
 }
 
@@ -294,6 +354,130 @@ tr_code tr_registry_rollback_target(const tr_registry *reg, char *out, size_t si
 
 /* ---- the one place that changes the registry ---------------------------------------------- */
 
+int tr_ab_pairs_overlap(const char *a, const char *b)
+{
+    if (!a[0] || !b[0])
+        return 1; /* "" is every pair */
+    for (const char *p = a; *p;) {
+        size_t n = strcspn(p, ",");
+        for (const char *q = b; *q;) {
+            size_t m = strcspn(q, ",");
+            if (m == n && memcmp(p, q, n) == 0)
+                return 1;
+            q += m + (q[m] == ',');
+        }
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
+const tr_ab_test *tr_registry_find_ab(const tr_registry *reg, const char *id)
+{
+    for (size_t i = 0; i < reg->n_abtests; i++)
+        if (strcmp(reg->abtests[i].id, id) == 0)
+            return &reg->abtests[i];
+    return NULL;
+}
+
+/* The version named v as it will be after txn: from its puts or updates, else the registry. */
+static const tr_version *version_after(const tr_registry *reg, const tr_reg_txn *txn,
+                                       const char *v)
+{
+    for (size_t i = 0; i < txn->n_put; i++)
+        if (strcmp(txn->put[i].version, v) == 0)
+            return &txn->put[i];
+    for (size_t i = 0; i < txn->n_update; i++)
+        if (strcmp(txn->update[i].version, v) == 0)
+            return &txn->update[i];
+    return tr_registry_find(reg, v);
+}
+
+/* The state of test id after txn (its update if any, else the registry's). */
+static const tr_ab_test *ab_after(const tr_registry *reg, const tr_reg_txn *txn, const char *id)
+{
+    for (size_t i = 0; i < txn->n_ab_update; i++)
+        if (strcmp(txn->ab_update[i].id, id) == 0)
+            return &txn->ab_update[i];
+    return tr_registry_find_ab(reg, id);
+}
+
+/* The A/B rules of a transaction (registry.h). */
+static tr_code check_ab(const tr_registry *reg, const tr_reg_txn *txn, tr_error *err)
+{
+    for (size_t i = 0; i < txn->n_ab_update; i++) {
+        const tr_ab_test *u = &txn->ab_update[i];
+        const tr_ab_test *old = tr_registry_find_ab(reg, u->id);
+        if (!old)
+            return tr_fail(err, TR_ERR_NOTFOUND, "A/B test %s does not exist", u->id);
+        if (old->status != TR_AB_RUNNING)
+            return tr_fail(err, TR_ERR_CONFLICT, "A/B test %s has already ended (%s)", u->id,
+                           tr_ab_status_name(old->status));
+        if (strcmp(old->version_a, u->version_a) || strcmp(old->version_b, u->version_b) ||
+            strcmp(old->pairs, u->pairs) || old->split != u->split || old->seed != u->seed ||
+            old->started_at != u->started_at)
+            return tr_fail(err, TR_ERR_INVALID,
+                           "A/B test %s: versions, pairs, split, seed and start are fixed", u->id);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(txn->ab_update[j].id, u->id) == 0)
+                return tr_fail(err, TR_ERR_CONFLICT, "A/B test %s updated twice", u->id);
+    }
+    for (size_t i = 0; i < txn->n_ab_put; i++) {
+        const tr_ab_test *t = &txn->ab_put[i];
+        if (!tr_version_name_valid(t->id))
+            return tr_fail(err, TR_ERR_INVALID, "bad A/B test id '%s'", t->id);
+        if (tr_registry_find_ab(reg, t->id))
+            return tr_fail(err, TR_ERR_CONFLICT, "A/B test %s already exists", t->id);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(txn->ab_put[j].id, t->id) == 0)
+                return tr_fail(err, TR_ERR_CONFLICT, "A/B test %s added twice", t->id);
+        if (t->status != TR_AB_RUNNING)
+            return tr_fail(err, TR_ERR_INVALID, "A/B test %s must start running", t->id);
+        if (!(t->split > 0.0 && t->split < 1.0))
+            return tr_fail(err, TR_ERR_INVALID, "A/B test %s: split %g is not in (0, 1)", t->id,
+                           t->split);
+        if (strcmp(t->version_a, t->version_b) == 0)
+            return tr_fail(err, TR_ERR_INVALID, "A/B test %s compares %s with itself", t->id,
+                           t->version_a);
+        const char *arm[2] = {t->version_a, t->version_b};
+        for (int k = 0; k < 2; k++) {
+            const tr_version *v = version_after(reg, txn, arm[k]);
+            if (!v)
+                return tr_fail(err, TR_ERR_NOTFOUND, "version %s is not in the registry", arm[k]);
+            if (!tr_version_usable(v) || v->deprecated_at)
+                return tr_fail(err, TR_ERR_INVALID, "version %s is not usable for an A/B test (%s%s)",
+                               arm[k], v->deprecated_at ? "deprecated" : "status ",
+                               v->deprecated_at ? "" : tr_version_status_name(v->status));
+        }
+        /* at most one running test per pair set */
+        for (size_t j = 0; j < reg->n_abtests; j++) {
+            const tr_ab_test *o = ab_after(reg, txn, reg->abtests[j].id);
+            if (o->status == TR_AB_RUNNING && tr_ab_pairs_overlap(o->pairs, t->pairs))
+                return tr_fail(err, TR_ERR_CONFLICT,
+                               "A/B test %s (%s vs %s) is running on an overlapping pair set",
+                               o->id, o->version_a, o->version_b);
+        }
+        for (size_t j = 0; j < i; j++)
+            if (tr_ab_pairs_overlap(txn->ab_put[j].pairs, t->pairs))
+                return tr_fail(err, TR_ERR_CONFLICT, "two A/B tests on overlapping pair sets");
+    }
+    /* a version under a running test is not deprecated */
+    for (size_t i = 0; i < txn->n_update; i++) {
+        const tr_version *v = &txn->update[i];
+        if (!v->deprecated_at)
+            continue;
+        for (size_t j = 0; j < reg->n_abtests + txn->n_ab_put; j++) {
+            const tr_ab_test *t = j < reg->n_abtests ? ab_after(reg, txn, reg->abtests[j].id)
+                                                     : &txn->ab_put[j - reg->n_abtests];
+            if (t->status == TR_AB_RUNNING &&
+                (strcmp(t->version_a, v->version) == 0 || strcmp(t->version_b, v->version) == 0))
+                return tr_fail(err, TR_ERR_INVALID,
+                               "version %s is under A/B test %s and cannot be deprecated",
+                               v->version, t->id);
+        }
+    }
+    return TR_OK;
+}
+
 tr_code tr_registry_apply(tr_registry *reg, const tr_reg_txn *txn, tr_error *err)
 {
     /* validate everything first */
@@ -349,6 +533,9 @@ tr_code tr_registry_apply(tr_registry *reg, const tr_reg_txn *txn, tr_error *err
                 return tr_fail(err, TR_ERR_INVALID, "version %s is active and cannot be deprecated",
                                after);
     }
+    tr_code rc = check_ab(reg, txn, err);
+    if (rc)
+        return rc;
     /* allocate the room, then apply (nothing below can fail) */
     tr_version *nv = realloc(reg->versions, (reg->n_versions + txn->n_put + 1) * sizeof *nv);
     if (!nv)
@@ -362,6 +549,16 @@ tr_code tr_registry_apply(tr_registry *reg, const tr_reg_txn *txn, tr_error *err
     if (!na)
         return tr_fail(err, TR_ERR_NOMEM, "out of memory");
     reg->activations = na;
+    tr_ab_test *nab = realloc(reg->abtests, (reg->n_abtests + txn->n_ab_put + 1) * sizeof *nab);
+    if (!nab)
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    reg->abtests = nab;
+    for (size_t i = 0; i < txn->n_ab_update; i++)
+        for (size_t j = 0; j < reg->n_abtests; j++)
+            if (strcmp(reg->abtests[j].id, txn->ab_update[i].id) == 0)
+                reg->abtests[j] = txn->ab_update[i];
+    for (size_t i = 0; i < txn->n_ab_put; i++)
+        reg->abtests[reg->n_abtests++] = txn->ab_put[i];
     for (size_t i = 0; i < txn->n_update; i++) {
         tr_version *v = NULL;
         for (size_t j = 0; j < reg->n_versions && !v; j++)
@@ -414,6 +611,14 @@ static void put_escaped(tr_sb *b, const char *s)
     }
 }
 
+/* The length of an array field: its count member, clamped to the array's capacity. */
+static int array_len(const field *f, const char *base)
+{
+    int n = *(const int *)(const void *)(base + f->cnt_off);
+    int cap = (int)(f->size / (f->type == F_FARR ? sizeof(float) : sizeof(double)));
+    return n < 0 ? 0 : n > cap ? cap : n;
+}
+
 static void put_value(tr_sb *b, const field *f, const char *base)
 {
     const char *p = base + f->off;
@@ -428,7 +633,8 @@ static void put_value(tr_sb *b, const field *f, const char *base)
     case F_INT:
     case F_VT:
     case F_VS:
-    case F_LS: {
+    case F_LS:
+    case F_ABS: {
         int v = *(const int *)(const void *)p;
         if (f->type == F_VT)
             tr_sb_printf(b, "%s", tr_version_type_name(v));
@@ -436,6 +642,8 @@ static void put_value(tr_sb *b, const field *f, const char *base)
             tr_sb_printf(b, "%s", tr_version_status_name(v));
         else if (f->type == F_LS)
             tr_sb_printf(b, "%s", tr_log_status_name(v));
+        else if (f->type == F_ABS)
+            tr_sb_printf(b, "%s", tr_ab_status_name(v));
         else
             tr_sb_printf(b, "%d", v);
         break;
@@ -443,6 +651,20 @@ static void put_value(tr_sb *b, const field *f, const char *base)
     case F_U32:
         tr_sb_printf(b, "%08x", (unsigned)*(const uint32_t *)(const void *)p);
         break;
+    case F_U64:
+        tr_sb_printf(b, "%016llx", (unsigned long long)*(const uint64_t *)(const void *)p);
+        break;
+    case F_FARR:
+    case F_DARR: {
+        int n = array_len(f, base);
+        for (int i = 0; i < n; i++) {
+            if (f->type == F_FARR)
+                tr_sb_printf(b, "%s%.9g", i ? "," : "", (double)((const float *)(const void *)p)[i]);
+            else
+                tr_sb_printf(b, "%s%.17g", i ? "," : "", ((const double *)(const void *)p)[i]);
+        }
+        break;
+    }
     case F_DBL:
         tr_sb_printf(b, "%.17g", *(const double *)(const void *)p);
         break;
@@ -480,6 +702,7 @@ tr_code tr_registry_encode(const tr_registry *reg, char **text, size_t *len, tr_
         for (int k = 0; k < 3; k++)
             put_fields(&b, cls_fields, N_OF(cls_fields), &v->figs[k], split_prefix[k]);
         put_fields(&b, bt_fields, N_OF(bt_fields), &v->bt, "bt.");
+        put_fields(&b, history_fields, N_OF(history_fields), v, "");
         tr_sb_put(&b, "\n", 1);
     }
     for (size_t i = 0; i < reg->n_log; i++) {
@@ -490,6 +713,11 @@ tr_code tr_registry_encode(const tr_registry *reg, char **text, size_t *len, tr_
     for (size_t i = 0; i < reg->n_activations; i++) {
         tr_sb_printf(&b, "activation");
         put_fields(&b, act_fields, N_OF(act_fields), &reg->activations[i], "");
+        tr_sb_put(&b, "\n", 1);
+    }
+    for (size_t i = 0; i < reg->n_abtests; i++) {
+        tr_sb_printf(&b, "abtest");
+        put_fields(&b, ab_fields, N_OF(ab_fields), &reg->abtests[i], "");
         tr_sb_put(&b, "\n", 1);
     }
     if (b.oom) {
@@ -580,10 +808,12 @@ static int set_value(const field *f, char *base, const char *v)
     }
     case F_VT:
     case F_VS:
-    case F_LS: {
+    case F_LS:
+    case F_ABS: {
         int i = f->type == F_VT   ? name_index(vt_names, 2, v)
                 : f->type == F_VS ? name_index(vs_names, 4, v)
-                                  : name_index(ls_names, 3, v);
+                : f->type == F_LS ? name_index(ls_names, 3, v)
+                                  : name_index(abs_names, 3, v);
         *(int *)(void *)p = i;
         return i < 0 ? -1 : 0;
     }
@@ -591,6 +821,31 @@ static int set_value(const field *f, char *base, const char *v)
         unsigned long x = strtoul(v, &end, 16);
         *(uint32_t *)(void *)p = (uint32_t)x;
         return end == v || *end ? -1 : 0;
+    }
+    case F_U64: {
+        unsigned long long x = strtoull(v, &end, 16);
+        *(uint64_t *)(void *)p = (uint64_t)x;
+        return end == v || *end ? -1 : 0;
+    }
+    case F_FARR:
+    case F_DARR: {
+        /* as many values as the count member says (it precedes the array in the record) */
+        int n = *(const int *)(const void *)(base + f->cnt_off);
+        int cap = (int)(f->size / (f->type == F_FARR ? sizeof(float) : sizeof(double)));
+        if (n < 0 || n > cap)
+            return -1;
+        if (n == 0)
+            return *v ? -1 : 0;
+        double tmp[TR_HISTORY_MAX > TR_AB_LOOKS_MAX ? TR_HISTORY_MAX : TR_AB_LOOKS_MAX];
+        if (parse_list(v, 0, n, tmp))
+            return -1;
+        for (int i = 0; i < n; i++) {
+            if (f->type == F_FARR)
+                ((float *)(void *)p)[i] = (float)tmp[i];
+            else
+                ((double *)(void *)p)[i] = tmp[i];
+        }
+        return 0;
     }
     case F_DBL:
         *(double *)(void *)p = strtod(v, &end);
@@ -638,10 +893,10 @@ tr_code tr_registry_decode(const char *what, const char *text, size_t len, tr_re
                            tr_error *err)
 {
     tr_registry_init(reg);
-    size_t cap_v = 0, cap_l = 0, cap_a = 0;
+    size_t cap_v = 0, cap_l = 0, cap_a = 0, cap_ab = 0;
     size_t pos = 0;
     int line = 0;
-    char key[128], scratch[512];
+    char key[128], scratch[8192];
     while (pos < len) {
         line++;
         const char *ls = text + pos;
@@ -676,6 +931,12 @@ tr_code tr_registry_decode(const char *what, const char *text, size_t len, tr_re
             rec = &reg->activations[reg->n_activations];
             memset(rec, 0, sizeof(tr_activation));
             kind = 2;
+        } else if (kl == 6 && memcmp(ls, "abtest", 6) == 0) {
+            if (grow_array((void **)&reg->abtests, &cap_ab, reg->n_abtests, sizeof(tr_ab_test)))
+                goto oom;
+            rec = &reg->abtests[reg->n_abtests];
+            memset(rec, 0, sizeof(tr_ab_test));
+            kind = 3;
         } else {
             continue; /* a newer record kind */
         }
@@ -713,10 +974,15 @@ tr_code tr_registry_decode(const char *what, const char *text, size_t len, tr_re
                                         scratch, sizeof scratch);
                 } else {
                     bad = set_field(version_fields, N_OF(version_fields), v, key, raw, rl, scratch,
-                                    sizeof scratch);
+                                    sizeof scratch) ||
+                          set_field(history_fields, N_OF(history_fields), v, key, raw, rl,
+                                    scratch, sizeof scratch);
                 }
             } else if (kind == 1) {
                 bad = set_field(log_fields, N_OF(log_fields), rec, key, raw, rl, scratch,
+                                sizeof scratch);
+            } else if (kind == 3) {
+                bad = set_field(ab_fields, N_OF(ab_fields), rec, key, raw, rl, scratch,
                                 sizeof scratch);
             } else {
                 bad = set_field(act_fields, N_OF(act_fields), rec, key, raw, rl, scratch,
@@ -738,6 +1004,13 @@ tr_code tr_registry_decode(const char *what, const char *text, size_t len, tr_re
             reg->n_versions++;
         } else if (kind == 1) {
             reg->n_log++;
+        } else if (kind == 3) {
+            if (!reg->abtests[reg->n_abtests].id[0]) {
+                tr_registry_free(reg);
+                return tr_fail(err, TR_ERR_FORMAT, "%s: line %d: A/B test record without an id",
+                               what, line);
+            }
+            reg->n_abtests++;
         } else {
             reg->n_activations++;
         }
@@ -781,9 +1054,28 @@ static void json_value(tr_sb *b, const field *f, const char *base)
     case F_LS:
         tr_sb_json_str(b, tr_log_status_name(*(const int *)(const void *)p));
         break;
+    case F_ABS:
+        tr_sb_json_str(b, tr_ab_status_name(*(const int *)(const void *)p));
+        break;
     case F_U32:
         tr_sb_printf(b, "\"%08x\"", (unsigned)*(const uint32_t *)(const void *)p);
         break;
+    case F_U64:
+        tr_sb_printf(b, "\"%016llx\"", (unsigned long long)*(const uint64_t *)(const void *)p);
+        break;
+    case F_FARR:
+    case F_DARR: {
+        int n = array_len(f, base);
+        tr_sb_printf(b, "[");
+        for (int i = 0; i < n; i++) {
+            if (i)
+                tr_sb_printf(b, ",");
+            tr_sb_json_num(b, f->type == F_FARR ? (double)((const float *)(const void *)p)[i]
+                                                : ((const double *)(const void *)p)[i]);
+        }
+        tr_sb_printf(b, "]");
+        break;
+    }
     case F_DBL:
         tr_sb_json_num(b, *(const double *)(const void *)p);
         break;
@@ -816,10 +1108,11 @@ static void json_value(tr_sb *b, const field *f, const char *base)
 static void json_fields(tr_sb *b, const field *fs, size_t n, const void *rec, int *first)
 {
     for (size_t i = 0; i < n; i++) {
-        if (fs[i].type == F_STR && strcmp(fs[i].key, "hyper") == 0) {
+        if (fs[i].type == F_STR &&
+            (strcmp(fs[i].key, "hyper") == 0 || strcmp(fs[i].key, "result") == 0)) {
             /* already JSON text */
             const char *h = (const char *)rec + fs[i].off;
-            tr_sb_printf(b, "%s\"hyper\":%s", *first ? "" : ",", h[0] ? h : "null");
+            tr_sb_printf(b, "%s\"%s\":%s", *first ? "" : ",", fs[i].key, h[0] ? h : "null");
         } else {
             tr_sb_printf(b, "%s\"%s\":", *first ? "" : ",", fs[i].key);
             json_value(b, &fs[i], rec);
@@ -853,7 +1146,20 @@ char *tr_version_json(const tr_version *v)
     int f3 = 1;
     tr_sb_printf(&b, ",\"backtest\":{");
     json_fields(&b, bt_fields, N_OF(bt_fields), &v->bt, &f3);
+    int f4 = 1;
+    tr_sb_printf(&b, "},\"history\":{");
+    json_fields(&b, history_fields, N_OF(history_fields), v, &f4);
     tr_sb_printf(&b, "}}");
+    return finish_json(&b);
+}
+
+char *tr_ab_test_json(const tr_ab_test *t)
+{
+    tr_sb b = {0};
+    int first = 1;
+    tr_sb_printf(&b, "{");
+    json_fields(&b, ab_fields, N_OF(ab_fields), t, &first);
+    tr_sb_printf(&b, "}");
     return finish_json(&b);
 }
 

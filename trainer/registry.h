@@ -8,7 +8,9 @@
  * versions, updated versions, log rows, and at most one activation. tr_registry_apply is the one
  * function that changes the active version: it checks the transaction against the registry (new
  * names unused, updated names present, the activated version usable, the active version still
- * the one the caller saw) and applies all of it or nothing. Every backend runs it (the directory
+ * the one the caller saw; A/B tests: ids unused, both versions usable, at most one running test
+ * per overlapping pair set, an ended test never changes, a version under a running test is not
+ * deprecated) and applies all of it or nothing. Every backend runs it (the directory
  * store under its lock on the loaded registry), so the rules are the same on every backend.
  *
  * Version names: v<major>.<minor> for full versions (v1.0, then v1.1, ...; --version-base starts
@@ -24,6 +26,9 @@
 #include "err.h"
 
 #define TR_VERSION_MAX 64 /* bytes of a version name, with the NUL */
+#define TR_HISTORY_MAX 256 /* epochs of training curves kept per version */
+#define TR_AB_PAIRS_MAX 128 /* bytes of an A/B test's pair set, with the NUL */
+#define TR_AB_LOOKS_MAX 64  /* interim looks recorded per A/B test */
 
 enum { TR_VT_FULL = 0, TR_VT_INCREMENTAL = 1 };
 enum { TR_VS_TRAINING = 0, TR_VS_COMPLETED = 1, TR_VS_FAILED = 2, TR_VS_DEPLOYED = 3 };
@@ -69,6 +74,10 @@ typedef struct tr_version {
     int64_t deployed_at, deprecated_at; /* 0 when never */
     char deprecation_reason[256];
     char error[512];
+    /* training curves (full versions): one entry per epoch of the whole run, 1..n_history */
+    int n_history;
+    float hist_train_loss[TR_HISTORY_MAX], hist_val_loss[TR_HISTORY_MAX];
+    float hist_val_macro_f1[TR_HISTORY_MAX], hist_lr[TR_HISTORY_MAX];
 } tr_version;
 
 typedef struct tr_log_row {
@@ -94,6 +103,29 @@ typedef struct tr_activation {
     char evidence[1024]; /* JSON: the figures that justified it */
 } tr_activation;
 
+/* An A/B test between two versions (model_ab_test, docs/abtest.md). Tests live in the registry
+ * so that a test's end and the activation of its winner commit in one transaction. */
+enum { TR_AB_RUNNING = 0, TR_AB_COMPLETED = 1, TR_AB_STOPPED = 2 };
+typedef struct tr_ab_test {
+    char id[TR_VERSION_MAX]; /* "ab1", "ab2", ...: chosen by the program, unique */
+    char version_a[TR_VERSION_MAX], version_b[TR_VERSION_MAX]; /* a: control, b: challenger */
+    char pairs[TR_AB_PAIRS_MAX]; /* comma-separated sorted pair set; "" = every pair */
+    double split;                /* share of bars assigned to B, in (0, 1) */
+    uint64_t seed;               /* of the assignment hash */
+    int64_t started_at;          /* simulated or wall time the test began */
+    int64_t planned_end;         /* started_at + days */
+    int64_t min_trades;          /* planned resolved trades per arm; 0: the end date alone */
+    int status;                  /* TR_AB_* */
+    int64_t ended_at;            /* 0 while running */
+    char origin[16];             /* "manual", "full" (started by full --ab) */
+    char verdict[16];            /* "" while running, then "a", "b", "tie", "insufficient" */
+    char end_reason[64];         /* "planned_end", "min_trades", "early_stop", "stopped" */
+    int n_looks;                 /* interim analyses made so far */
+    double look_frac[TR_AB_LOOKS_MAX]; /* their information fractions, ascending */
+    int64_t n_pred_a, n_pred_b;  /* predictions assigned to each arm (last analysis) */
+    char result[4096];           /* JSON: the figures of the last analysis */
+} tr_ab_test;
+
 typedef struct tr_registry {
     tr_version *versions; /* in registration order */
     size_t n_versions;
@@ -101,6 +133,8 @@ typedef struct tr_registry {
     size_t n_log;
     tr_activation *activations;
     size_t n_activations;
+    tr_ab_test *abtests; /* in creation order */
+    size_t n_abtests;
 } tr_registry;
 
 /* What one cycle changes, applied together or not at all. */
@@ -114,6 +148,11 @@ typedef struct tr_reg_txn {
     const tr_activation *activate; /* NULL, or: make activate->to active; from must equal the
                                       active version when applied ("" for none) */
     int64_t now;                   /* the time stamped on activations and deployed_at */
+    const tr_ab_test *ab_put;      /* new A/B tests (ids unused, versions usable, no running
+                                      test on an overlapping pair set) */
+    size_t n_ab_put;
+    const tr_ab_test *ab_update;   /* replacements of existing tests, by id */
+    size_t n_ab_update;
 } tr_reg_txn;
 
 void tr_registry_init(tr_registry *reg);
@@ -151,7 +190,13 @@ tr_code tr_registry_rollback_target(const tr_registry *reg, char *out, size_t si
  * after the transaction is TR_ERR_INVALID (the active version is never retired). */
 tr_code tr_registry_apply(tr_registry *reg, const tr_reg_txn *txn, tr_error *err);
 
+/* An A/B test by id, or NULL. */
+const tr_ab_test *tr_registry_find_ab(const tr_registry *reg, const char *id);
+/* 1 when two pair sets (comma-separated; "" = every pair) share a pair. */
+int tr_ab_pairs_overlap(const char *a, const char *b);
+
 /* Text forms. */
+const char *tr_ab_status_name(int status);
 const char *tr_version_type_name(int type);
 const char *tr_version_status_name(int status);
 const char *tr_log_status_name(int status);
@@ -170,5 +215,6 @@ tr_code tr_registry_decode(const char *what, const char *text, size_t len, tr_re
 char *tr_version_json(const tr_version *v);
 char *tr_log_row_json(const tr_log_row *r);
 char *tr_activation_json(const tr_activation *a);
+char *tr_ab_test_json(const tr_ab_test *t);
 
 #endif

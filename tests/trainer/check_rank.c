@@ -146,7 +146,7 @@ START_TEST(test_retention_select)
     };
     vs[3].is_active = 1;
     vs[5].deprecated_at = T("2024-05-01");
-    tr_registry reg = {vs, 7, NULL, 0, NULL, 0};
+    tr_registry reg = {.versions = vs, .n_versions = 7};
     size_t idx[7];
     size_t n = tr_rank_retire_select(&reg, "v1.0-daily-20240102", T("2024-06-01"), 3, idx);
     ck_assert_uint_eq(n, 1);

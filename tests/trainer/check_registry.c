@@ -334,6 +334,153 @@ START_TEST(test_line_format_round_trip)
 }
 END_TEST
 
+/* Training curves and A/B tests survive the line format bit for bit. */
+START_TEST(test_history_and_abtest_round_trip)
+{
+    tr_registry reg, back;
+    tr_registry_init(&reg);
+    tr_version v[2] = {mkver("v1.0", TR_VT_FULL, TR_VS_COMPLETED),
+                       mkver("v1.1", TR_VT_FULL, TR_VS_COMPLETED)};
+    v[0].n_history = TR_HISTORY_MAX;
+    for (int i = 0; i < TR_HISTORY_MAX; i++) {
+        v[0].hist_train_loss[i] = 1.0f / (float)(i + 3);
+        v[0].hist_val_loss[i] = i == 7 ? NAN : (float)i * 1e-7f;
+        v[0].hist_val_macro_f1[i] = 0.3f + 1e-6f * (float)i;
+        v[0].hist_lr[i] = 1e-3f / (float)(1 + i / 10);
+    }
+    tr_ab_test t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.id, sizeof t.id, "ab1");
+    snprintf(t.version_a, sizeof t.version_a, "v1.0");
+    snprintf(t.version_b, sizeof t.version_b, "v1.1");
+    snprintf(t.pairs, sizeof t.pairs, "EURUSD,USDJPY");
+    t.split = 0.3;
+    t.seed = 0xfedcba9876543210ULL;
+    t.started_at = 1000;
+    t.planned_end = 1000 + 7 * 86400;
+    t.n_looks = 3;
+    t.look_frac[0] = 1.0 / 7;
+    t.look_frac[1] = 2.0 / 7;
+    t.look_frac[2] = 0.5;
+    snprintf(t.result, sizeof t.result, "{\"note\":\"tab\there=%%\"}");
+    tr_reg_txn txn;
+    memset(&txn, 0, sizeof txn);
+    txn.put = v;
+    txn.n_put = 2;
+    txn.ab_put = &t;
+    txn.n_ab_put = 1;
+    tr_error e;
+    ck_assert_msg(tr_registry_apply(&reg, &txn, &e) == TR_OK, "%s", e.msg);
+    char *text;
+    size_t len;
+    ck_assert_int_eq(tr_registry_encode(&reg, &text, &len, &e), TR_OK);
+    ck_assert_int_eq(tr_registry_decode("mem", text, len, &back, &e), TR_OK);
+    free(text);
+    ck_assert_uint_eq(back.n_versions, 2);
+    const tr_version *b = &back.versions[0];
+    ck_assert_int_eq(b->n_history, TR_HISTORY_MAX);
+    for (int i = 0; i < TR_HISTORY_MAX; i++) {
+        ck_assert(b->hist_train_loss[i] == v[0].hist_train_loss[i]);
+        ck_assert(i == 7 ? isnan(b->hist_val_loss[i]) : b->hist_val_loss[i] == v[0].hist_val_loss[i]);
+        ck_assert(b->hist_val_macro_f1[i] == v[0].hist_val_macro_f1[i]);
+        ck_assert(b->hist_lr[i] == v[0].hist_lr[i]);
+    }
+    ck_assert_int_eq(back.versions[1].n_history, 0);
+    ck_assert_uint_eq(back.n_abtests, 1);
+    const tr_ab_test *bt = &back.abtests[0];
+    ck_assert_str_eq(bt->pairs, t.pairs);
+    ck_assert(bt->split == 0.3);
+    ck_assert(bt->seed == t.seed);
+    ck_assert_int_eq(bt->n_looks, 3);
+    ck_assert(bt->look_frac[0] == 1.0 / 7 && bt->look_frac[2] == 0.5);
+    ck_assert_str_eq(bt->result, t.result);
+    ck_assert_int_eq(bt->status, TR_AB_RUNNING);
+    /* a history longer than its count is refused */
+    const char *bad = "version\tversion=v3.0\tn_history=2\thist_lr=1,2,3\n";
+    tr_registry_free(&back);
+    ck_assert_int_eq(tr_registry_decode("mem", bad, strlen(bad), &back, &e), TR_ERR_FORMAT);
+    ck_assert(strstr(e.msg, "hist_lr") != NULL);
+    tr_registry_free(&reg);
+}
+END_TEST
+
+/* The A/B rules of tr_registry_apply. */
+START_TEST(test_abtest_rules)
+{
+    put("v1.0", TR_VT_FULL, TR_VS_COMPLETED);
+    put("v1.1", TR_VT_FULL, TR_VS_COMPLETED);
+    put("v1.2", TR_VT_FULL, TR_VS_FAILED);
+    tr_ab_test t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.id, sizeof t.id, "ab1");
+    snprintf(t.version_a, sizeof t.version_a, "v1.0");
+    snprintf(t.version_b, sizeof t.version_b, "v1.1");
+    snprintf(t.pairs, sizeof t.pairs, "EURUSD");
+    t.split = 0.5;
+    tr_reg_txn txn;
+    memset(&txn, 0, sizeof txn);
+    txn.ab_put = &t;
+    txn.n_ab_put = 1;
+    tr_error e;
+    /* an unusable arm, an unknown arm, a split out of range, the same version twice */
+    snprintf(t.version_b, sizeof t.version_b, "v1.2");
+    ck_assert_int_eq(tr_store_registry_commit(st, &txn, &e), TR_ERR_INVALID);
+    snprintf(t.version_b, sizeof t.version_b, "v9.9");
+    ck_assert_int_eq(tr_store_registry_commit(st, &txn, &e), TR_ERR_NOTFOUND);
+    snprintf(t.version_b, sizeof t.version_b, "v1.1");
+    t.split = 1.0;
+    ck_assert_int_eq(tr_store_registry_commit(st, &txn, &e), TR_ERR_INVALID);
+    t.split = 0.5;
+    snprintf(t.version_b, sizeof t.version_b, "v1.0");
+    ck_assert_int_eq(tr_store_registry_commit(st, &txn, &e), TR_ERR_INVALID);
+    snprintf(t.version_b, sizeof t.version_b, "v1.1");
+    ck_assert_msg(tr_store_registry_commit(st, &txn, &e) == TR_OK, "%s", e.msg);
+    /* the id is taken; an overlapping pair set is refused while ab1 runs; a disjoint one is not */
+    ck_assert_int_eq(tr_store_registry_commit(st, &txn, &e), TR_ERR_CONFLICT);
+    snprintf(t.id, sizeof t.id, "ab2");
+    t.pairs[0] = '\0';
+    ck_assert_int_eq(tr_store_registry_commit(st, &txn, &e), TR_ERR_CONFLICT);
+    ck_assert(strstr(e.msg, "ab1") != NULL);
+    snprintf(t.pairs, sizeof t.pairs, "GBPUSD,USDJPY");
+    ck_assert_msg(tr_store_registry_commit(st, &txn, &e) == TR_OK, "%s", e.msg);
+    /* a version under a running test is not deprecated */
+    tr_registry reg;
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    tr_version dep = *tr_registry_find(&reg, "v1.1");
+    dep.deprecated_at = 5;
+    tr_reg_txn t2;
+    memset(&t2, 0, sizeof t2);
+    t2.update = &dep;
+    t2.n_update = 1;
+    ck_assert_int_eq(tr_store_registry_commit(st, &t2, &e), TR_ERR_INVALID);
+    ck_assert(strstr(e.msg, "under A/B test") != NULL);
+    /* ending ab1 and ab2 in one transaction, with the deprecation, is accepted */
+    tr_ab_test end[2] = {*tr_registry_find_ab(&reg, "ab1"), *tr_registry_find_ab(&reg, "ab2")};
+    for (int k = 0; k < 2; k++) {
+        end[k].status = TR_AB_STOPPED;
+        end[k].ended_at = 6;
+    }
+    t2.ab_update = end;
+    t2.n_ab_update = 2;
+    ck_assert_msg(tr_store_registry_commit(st, &t2, &e) == TR_OK, "%s", e.msg);
+    /* an ended test never changes, and its fixed fields never did */
+    end[0].status = TR_AB_RUNNING;
+    t2.n_update = 0;
+    t2.n_ab_update = 1;
+    ck_assert_int_eq(tr_store_registry_commit(st, &t2, &e), TR_ERR_CONFLICT);
+    tr_registry_free(&reg);
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    ck_assert_uint_eq(reg.n_abtests, 2);
+    ck_assert_int_eq(reg.abtests[0].status, TR_AB_STOPPED);
+    ck_assert(tr_registry_find(&reg, "v1.1")->deprecated_at == 5);
+    tr_registry_free(&reg);
+    ck_assert(tr_ab_pairs_overlap("EURUSD,USDJPY", "USDJPY"));
+    ck_assert(!tr_ab_pairs_overlap("EURUSD,USDJPY", "USDJP"));
+    ck_assert(!tr_ab_pairs_overlap("EURUSD", "GBPUSD,USDJPY"));
+    ck_assert(tr_ab_pairs_overlap("", "GBPUSD"));
+}
+END_TEST
+
 START_TEST(test_signals)
 {
     tr_error e;
@@ -399,6 +546,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_transaction_all_or_nothing);
     tcase_add_test(tc, test_damaged_registry_file);
     tcase_add_test(tc, test_line_format_round_trip);
+    tcase_add_test(tc, test_history_and_abtest_round_trip);
+    tcase_add_test(tc, test_abtest_rules);
     tcase_add_test(tc, test_signals);
     suite_add_tcase(s, tc);
     return s;

@@ -137,7 +137,7 @@ START_TEST(test_due_table)
         tr_log_row log[4];
         for (int j = 0; j < cases[i].n; j++)
             log[j] = row(cases[i].log[j].cycle, cases[i].log[j].as_of, cases[i].log[j].status);
-        tr_registry reg = {NULL, 0, log, (size_t)cases[i].n, NULL, 0};
+        tr_registry reg = {.log = log, .n_log = (size_t)cases[i].n};
         int64_t latest = tr_sched_latest(&s, TR_SLOT_DAILY, T(cases[i].as_of));
         int nf = -1;
         const char *last = NULL;
