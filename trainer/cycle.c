@@ -259,9 +259,12 @@ void tr_cycle_log_failure(tr_store *store, const char *cycle, int64_t as_of, int
 
 tr_code tr_evaluate_version(tr_store *store, const char *version, const char *const *pairs,
                             int n_pairs, int32_t timeframe, int64_t from, int64_t to,
-                            const tr_bt_override *ovr, tr_eval_report *out, tr_error *err)
+                            const tr_bt_override *ovr, tr_eval_report *out, tr_equity *equity,
+                            tr_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (equity)
+        memset(equity, 0, sizeof *equity);
     snprintf(out->version, sizeof out->version, "%s", version);
     out->from = from;
     out->to = to;
@@ -314,7 +317,8 @@ tr_code tr_evaluate_version(tr_store *store, const char *version, const char *co
         goto done;
     }
     tr_cls_figs_compute(ds->n[TR_SPLIT_TEST], y, pred, probs, v->class_weight, &out->figs);
-    rc = tr_backtest_split(ds, TR_SPLIT_TEST, pred, probs, ovr, &out->bt, out->bt_pairs, err);
+    rc = tr_backtest_split_equity(ds, TR_SPLIT_TEST, pred, probs, ovr, &out->bt, out->bt_pairs,
+                                  equity, err);
 done:
     free(y);
     free(probs);

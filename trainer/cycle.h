@@ -144,10 +144,12 @@ typedef struct tr_eval_report {
     tr_bt_figs bt_pairs[8];
 } tr_eval_report;
 
-/* pairs NULL (n_pairs 0): every pair stored at the timeframe. */
+/* pairs NULL (n_pairs 0): every pair stored at the timeframe. equity (optional) receives the
+ * backtest's equity curve (tr_equity_free). */
 tr_code tr_evaluate_version(tr_store *store, const char *version, const char *const *pairs,
                             int n_pairs, int32_t timeframe, int64_t from, int64_t to,
-                            const tr_bt_override *ovr, tr_eval_report *out, tr_error *err);
+                            const tr_bt_override *ovr, tr_eval_report *out, tr_equity *equity,
+                            tr_error *err);
 
 /* The one way an operator changes the active version: activates version (reason "manual") or,
  * with rollback (version NULL), the previous active version (reason "rollback"), recording from,

@@ -195,11 +195,69 @@ tr_bt_override tr_bt_override_none(void)
     return o;
 }
 
+void tr_equity_free(tr_equity *eq)
+{
+    if (!eq)
+        return;
+    free(eq->t);
+    free(eq->pips);
+    memset(eq, 0, sizeof *eq);
+}
+
+/* Appends a pair's trades (as exit time, pnl) to eq; the pips are summed up at the end. */
+static int equity_add(tr_equity *eq, const tr_bt_result *r)
+{
+    if (!r->n_trades)
+        return 0;
+    int64_t *t = realloc(eq->t, (eq->n + r->n_trades) * sizeof *t);
+    if (t)
+        eq->t = t;
+    double *p = realloc(eq->pips, (eq->n + r->n_trades) * sizeof *p);
+    if (p)
+        eq->pips = p;
+    if (!t || !p)
+        return -1;
+    for (size_t i = 0; i < r->n_trades; i++) {
+        eq->t[eq->n] = r->trades[i].exit_t;
+        eq->pips[eq->n] = r->trades[i].pnl_pips;
+        eq->n++;
+    }
+    return 0;
+}
+
+/* Orders the trades by exit time (stable: insertion sort, the pairs' lists are each sorted) and
+ * accumulates the pips. */
+static void equity_finish(tr_equity *eq)
+{
+    for (size_t i = 1; i < eq->n; i++) {
+        int64_t t = eq->t[i];
+        double p = eq->pips[i];
+        size_t j = i;
+        for (; j > 0 && eq->t[j - 1] > t; j--) {
+            eq->t[j] = eq->t[j - 1];
+            eq->pips[j] = eq->pips[j - 1];
+        }
+        eq->t[j] = t;
+        eq->pips[j] = p;
+    }
+    for (size_t i = 1; i < eq->n; i++)
+        eq->pips[i] += eq->pips[i - 1];
+}
+
 tr_code tr_backtest_split(const tr_dataset *ds, int split, const int8_t *pred, const float *probs,
                           const tr_bt_override *ovr, tr_bt_figs *all, tr_bt_figs *per_pair,
                           tr_error *err)
 {
+    return tr_backtest_split_equity(ds, split, pred, probs, ovr, all, per_pair, NULL, err);
+}
+
+tr_code tr_backtest_split_equity(const tr_dataset *ds, int split, const int8_t *pred,
+                                 const float *probs, const tr_bt_override *ovr, tr_bt_figs *all,
+                                 tr_bt_figs *per_pair, tr_equity *eq, tr_error *err)
+{
     memset(all, 0, sizeof *all);
+    if (eq)
+        memset(eq, 0, sizeof *eq);
     double gross_win = 0, gross_loss = 0, growth = 1.0;
     int n_pairs_bt = 0;
     size_t n = ds->n[split];
@@ -282,6 +340,8 @@ tr_code tr_backtest_split(const tr_dataset *ds, int split, const int8_t *pred, c
                         gross_loss -= r.trades[t].pnl_pips;
                 }
                 n_pairs_bt++;
+                if (eq && equity_add(eq, &r))
+                    rc = tr_fail(err, TR_ERR_NOMEM, "out of memory");
             }
             tr_bt_result_free(&r);
         }
@@ -291,9 +351,13 @@ tr_code tr_backtest_split(const tr_dataset *ds, int split, const int8_t *pred, c
         free(l);
         free(c);
         free(atr);
-        if (rc)
+        if (rc) {
+            tr_equity_free(eq);
             return rc;
+        }
     }
+    if (eq)
+        equity_finish(eq);
     all->win_rate = all->trades ? (double)all->wins / (double)all->trades : 0.0;
     all->avg_pips = all->trades ? all->total_pips / (double)all->trades : 0.0;
     all->total_return = growth - 1.0;

@@ -59,6 +59,16 @@ typedef struct tr_bt_override {
 /* All defaults (every field -1). */
 tr_bt_override tr_bt_override_none(void);
 
+/* The equity curve of a backtest over all pairs: cumulative net pips after each closed trade,
+ * trades ordered by exit time (ties by pair order). */
+typedef struct tr_equity {
+    size_t n;
+    int64_t *t;   /* (n) exit times */
+    double *pips; /* (n) cumulative net pips */
+} tr_equity;
+
+void tr_equity_free(tr_equity *eq);
+
 /* Backtests the predictions of a split, pair by pair, over the bars from the split's first to
  * its last sample of that pair (a signal at a sample's bar; other bars carry none), and combines
  * the pairs (registry.h, tr_bt_figs). ovr: NULL for the defaults. per_pair (n_series) is
@@ -66,6 +76,10 @@ tr_bt_override tr_bt_override_none(void);
 tr_code tr_backtest_split(const tr_dataset *ds, int split, const int8_t *pred, const float *probs,
                           const tr_bt_override *ovr, tr_bt_figs *all, tr_bt_figs *per_pair,
                           tr_error *err);
+/* The same, also giving the equity curve (eq, freed with tr_equity_free; empty on error). */
+tr_code tr_backtest_split_equity(const tr_dataset *ds, int split, const int8_t *pred,
+                                 const float *probs, const tr_bt_override *ovr, tr_bt_figs *all,
+                                 tr_bt_figs *per_pair, tr_equity *eq, tr_error *err);
 
 /* The simple rule baseline: buy when RSI(14) < 30, sell when RSI(14) > 70, else hold, at the
  * window's last bar. pred (n of the split). */

@@ -1231,7 +1231,7 @@ static int cmd_evaluate(args *a, int backtest)
         tr_store_close(st);
         return EXIT_NOMEM;
     }
-    tr_code rc = tr_evaluate_version(st, version, pairs, n_pairs, 900, f, t, &ovr, r, &e);
+    tr_code rc = tr_evaluate_version(st, version, pairs, n_pairs, 900, f, t, &ovr, r, NULL, &e);
     tr_store_close(st);
     if (rc) {
         free(r);

@@ -18,6 +18,7 @@
 
 #include "cycle.h"
 #include "fsutil.h"
+#include "plot.h"
 #include "strbuf.h"
 #include "timeutil.h"
 
@@ -169,6 +170,8 @@ void tr_rank_result_free(tr_rank_result *r)
 {
     if (!r)
         return;
+    for (size_t i = 0; r->entries && i < r->n; i++)
+        tr_equity_free(&r->entries[i].equity);
     free(r->entries);
     free(r->retired);
     r->entries = NULL;
@@ -226,8 +229,149 @@ static void evidence_of(tr_sb *b, const char *key, const tr_rank_entry *e)
     tr_sb_printf(b, ",\"rank\":%d}", e->rank);
 }
 
-static tr_code write_report(tr_store *store, const tr_rank_opts *o, const tr_rank_result *r,
-                            char *path, size_t size, tr_error *err)
+/* Notes a picture that could not be drawn (the first reason is kept). */
+static void picture_failed(tr_rank_result *r, tr_sb *s, const char *what, const tr_error *e)
+{
+    tr_sb_printf(s, "\n*%s: picture not drawn (%s).*\n", what, e->msg);
+    if (!r->picture_note[0])
+        snprintf(r->picture_note, sizeof r->picture_note, "%s: %.400s", what, e->msg);
+}
+
+/* x as doubles (times) for a plot. */
+static double *times_of(const int64_t *t, size_t n)
+{
+    double *x = malloc((n ? n : 1) * sizeof *x);
+    if (x)
+        for (size_t i = 0; i < n; i++)
+            x[i] = (double)t[i];
+    return x;
+}
+
+/* The pictures of the report: files <stem>-equity.png, -confusion.png and -training.png beside
+ * it, with their Markdown appended to s. */
+static void draw_pictures(tr_rank_result *r, const tr_registry *reg,
+                          const char *dir, const char *stem, tr_sb *s)
+{
+    char path[4400];
+    tr_error e;
+    const char *active = r->activated ? r->best : r->active_before;
+    tr_sb_printf(s, "\n## Pictures\n");
+    /* equity: the top three eligible and the active version */
+    {
+        tr_plot_series ser[4];
+        double *xs[4] = {NULL, NULL, NULL, NULL};
+        char names[4][TR_VERSION_MAX + 16];
+        int n = 0;
+        for (int rank = 1; rank <= 3; rank++)
+            for (size_t i = 0; i < r->n; i++)
+                if (r->entries[i].rank == rank && n < 4) {
+                    const tr_rank_entry *en = &r->entries[i];
+                    snprintf(names[n], sizeof names[n], "#%d %s%s", rank, en->version,
+                             strcmp(en->version, active) == 0 ? " (active)" : "");
+                    xs[n] = times_of(en->equity.t, en->equity.n);
+                    ser[n] = (tr_plot_series){names[n], en->equity.n, xs[n], en->equity.pips};
+                    n++;
+                }
+        int have_active = 0;
+        for (int k = 0; k < n; k++)
+            have_active |= strstr(names[k], " (active)") != NULL;
+        for (size_t i = 0; i < r->n && !have_active && active[0]; i++) {
+            const tr_rank_entry *en = &r->entries[i];
+            if (strcmp(en->version, active) != 0 || !en->evaluated)
+                continue;
+            snprintf(names[n], sizeof names[n], "%s (active)", en->version);
+            xs[n] = times_of(en->equity.t, en->equity.n);
+            ser[n] = (tr_plot_series){names[n], en->equity.n, xs[n], en->equity.pips};
+            n++;
+        }
+        int ok = 1;
+        for (int k = 0; k < n; k++)
+            ok &= xs[k] != NULL;
+        snprintf(path, sizeof path, "%s/%s-equity.png", dir, stem);
+        tr_plot_panel p = {"Equity on each version's ranking window", "trade exit (UTC)",
+                           "cumulative net pips", 1, ser, n};
+        if (n == 0) {
+            tr_sb_printf(s, "\nNo evaluated version: no equity curves.\n");
+        } else if (!ok) {
+            e.code = TR_ERR_NOMEM;
+            snprintf(e.msg, sizeof e.msg, "out of memory");
+            picture_failed(r, s, "equity curves", &e);
+        } else if (tr_plot_lines(path, 960, 520, &p, 1, &e)) {
+            picture_failed(r, s, "equity curves", &e);
+        } else {
+            r->n_pictures++;
+            tr_sb_printf(s,
+                         "\nEquity curves (cumulative net pips after each trade, all pairs) of "
+                         "the top eligible versions and the active one:\n\n![equity](%s-equity.png)"
+                         "\n",
+                         stem);
+        }
+        for (int k = 0; k < n; k++)
+            free(xs[k]);
+    }
+    /* the confusion matrix of the active version on its window */
+    {
+        const tr_rank_entry *en = NULL;
+        for (size_t i = 0; i < r->n; i++)
+            if (strcmp(r->entries[i].version, active) == 0 && r->entries[i].evaluated)
+                en = &r->entries[i];
+        snprintf(path, sizeof path, "%s/%s-confusion.png", dir, stem);
+        static const char *const names[3] = {"hold", "buy", "sell"};
+        char title[128];
+        snprintf(title, sizeof title, "%s: true (rows) vs predicted", active);
+        if (!en) {
+            tr_sb_printf(s, "\nThe active version was not evaluated: no confusion matrix.\n");
+        } else if (tr_plot_confusion(path, title, &en->figs.confusion[0][0], names, &e)) {
+            picture_failed(r, s, "confusion matrix", &e);
+        } else {
+            r->n_pictures++;
+            tr_sb_printf(s,
+                         "\nConfusion matrix of the active version %s on its window (%lld "
+                         "windows):\n\n![confusion](%s-confusion.png)\n",
+                         active, (long long)en->figs.n, stem);
+        }
+    }
+    /* the training curves of the newest full version that has them */
+    {
+        const tr_version *v = NULL;
+        for (size_t i = 0; i < reg->n_versions; i++)
+            if (reg->versions[i].type == TR_VT_FULL && reg->versions[i].n_history > 0)
+                v = &reg->versions[i];
+        snprintf(path, sizeof path, "%s/%s-training.png", dir, stem);
+        if (!v) {
+            tr_sb_printf(s, "\nNo full version has recorded training curves.\n");
+        } else {
+            int n = v->n_history;
+            double ep[TR_HISTORY_MAX], tl[TR_HISTORY_MAX], vl[TR_HISTORY_MAX], f1[TR_HISTORY_MAX];
+            for (int i = 0; i < n; i++) {
+                ep[i] = i + 1;
+                tl[i] = v->hist_train_loss[i];
+                vl[i] = v->hist_val_loss[i];
+                f1[i] = v->hist_val_macro_f1[i];
+            }
+            tr_plot_series loss[2] = {{"train loss", (size_t)n, ep, tl},
+                                      {"validation loss", (size_t)n, ep, vl}};
+            tr_plot_series f1s[1] = {{"validation macro-F1", (size_t)n, ep, f1}};
+            char t1[160];
+            snprintf(t1, sizeof t1, "%s: weighted cross-entropy per epoch (best epoch %d)",
+                     v->version, v->best_epoch);
+            tr_plot_panel p[2] = {{t1, "epoch", "loss", 0, loss, 2},
+                                  {"validation macro-F1", "epoch", "macro-F1", 0, f1s, 1}};
+            if (tr_plot_lines(path, 960, 720, p, 2, &e)) {
+                picture_failed(r, s, "training curves", &e);
+            } else {
+                r->n_pictures++;
+                tr_sb_printf(s,
+                             "\nTraining curves of the newest full version %s (%d epochs, best "
+                             "%d):\n\n![training](%s-training.png)\n",
+                             v->version, n, v->best_epoch, stem);
+            }
+        }
+    }
+}
+
+static tr_code write_report(tr_store *store, const tr_rank_opts *o, tr_rank_result *r,
+                            const tr_registry *reg, char *path, size_t size, tr_error *err)
 {
     char dir[4200], t0[32], t1[32], a[32], b[32], c[32], d[32], x[32], y[32];
     reports_dir(store, dir, sizeof dir);
@@ -238,7 +382,9 @@ static tr_code write_report(tr_store *store, const tr_rank_opts *o, const tr_ran
     int mo, dd;
     int64_t days = o->as_of >= 0 ? o->as_of / 86400 : -((-o->as_of + 86399) / 86400);
     tr_civil_from_days(days, &y0, &mo, &dd);
-    snprintf(path, size, "%s/rank-%04lld-%02d-%02d.md", dir, (long long)y0, mo, dd);
+    char stem[64];
+    snprintf(stem, sizeof stem, "rank-%04lld-%02d-%02d", (long long)y0, mo, dd);
+    snprintf(path, size, "%s/%s.md", dir, stem);
     tr_sb s = {0};
     tr_sb_printf(&s, "# Ranking as of %s\n\n", tr_time_format(o->as_of, t0, sizeof t0));
     tr_sb_printf(&s,
@@ -346,6 +492,7 @@ static tr_code write_report(tr_store *store, const tr_rank_opts *o, const tr_ran
             tr_sb_printf(&s, "- production: %lld signals, no outcomes recorded\n",
                          (long long)e->prod_signals);
     }
+    draw_pictures(r, reg, dir, stem, &s);
     if (s.oom || !s.p) {
         tr_sb_free(&s);
         return tr_fail(err, TR_ERR_NOMEM, "out of memory");
@@ -462,7 +609,7 @@ tr_code tr_rank_run(tr_store *store, const tr_rank_opts *o, tr_rank_result *res,
         }
         tr_error ee;
         tr_code erc = tr_evaluate_version(store, v->version, NULL, 0, o->timeframe, e->from, e->to,
-                                          NULL, er, &ee);
+                                          NULL, er, &e->equity, &ee);
         if (erc == TR_ERR_NOMEM) {
             rc = tr_fail(err, TR_ERR_NOMEM, "out of memory");
             goto fail;
@@ -572,7 +719,7 @@ tr_code tr_rank_run(tr_store *store, const tr_rank_opts *o, tr_rank_result *res,
         delete_retired_files(store, &after);
         tr_registry_free(&after);
     }
-    rc = write_report(store, o, res, res->report_path, sizeof res->report_path, err);
+    rc = write_report(store, o, res, &reg, res->report_path, sizeof res->report_path, err);
     goto done;
 fail:
     if (!logged)

@@ -17,7 +17,11 @@
  *
  * Everything the ranking changes (the activation, the retired versions, its log row) is one
  * registry transaction (registry.h), committed under the store lock; checkpoint files of retired
- * versions are deleted after the commit. Nothing here prints.
+ * versions are deleted after the commit. The report's pictures (PNG, plot.h) sit beside it:
+ * equity curves of the top three eligible versions and the active one, the confusion matrix of
+ * the version active after the ranking, and the training curves of the newest full version; a
+ * picture that cannot be drawn is noted in the report and does not fail the ranking. Nothing
+ * here prints.
  */
 #ifndef AIFXT_RANK_H
 #define AIFXT_RANK_H
@@ -25,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "eval.h"
 #include "registry.h"
 #include "store.h"
 
@@ -65,6 +70,7 @@ typedef struct tr_rank_entry {
     /* production: recorded signals of this version with bar times in [as_of - window, as_of) */
     int64_t prod_signals, prod_resolved, prod_wins;
     double prod_win_rate, prod_total_pips, prod_avg_pips; /* NAN without resolved signals */
+    tr_equity equity; /* the backtest's equity curve on the window (owned) */
 } tr_rank_entry;
 
 typedef struct tr_rank_result {
@@ -78,6 +84,8 @@ typedef struct tr_rank_result {
     size_t n_retired;
     int64_t prod_signals_total, prod_resolved_total; /* over all versions in the window */
     char report_path[4400];
+    int n_pictures;        /* PNGs written beside the report */
+    char picture_note[512]; /* why a picture is missing, "" when all were drawn */
     double seconds;
 } tr_rank_result;
 

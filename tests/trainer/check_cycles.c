@@ -180,13 +180,21 @@ START_TEST(test_full_incremental_predict)
 
     /* evaluate a version on a window */
     tr_eval_report *er = calloc(1, sizeof *er);
+    tr_equity eq;
     ck_assert_int_eq(tr_evaluate_version(st, "v1.1", NULL, 0, 900, T("2024-04-20"), T("2024-05-08"),
-                                         NULL, er, &e),
+                                         NULL, er, &eq, &e),
                      TR_OK);
     ck_assert_int_eq(er->n_pairs, 2);
     ck_assert(er->figs.n > 100);
+    /* the equity curve: one point per trade of both pairs, by exit time, ending at the total */
+    ck_assert_int_eq((int64_t)eq.n, er->bt.trades);
+    for (size_t i = 1; i < eq.n; i++)
+        ck_assert(eq.t[i - 1] <= eq.t[i]);
+    if (eq.n)
+        ck_assert_double_eq_tol(eq.pips[eq.n - 1], er->bt.total_pips, 1e-9);
+    tr_equity_free(&eq);
     ck_assert_int_eq(tr_evaluate_version(st, "v4.4", NULL, 0, 900, T("2024-04-20"), T("2024-05-08"),
-                                         NULL, er, &e),
+                                         NULL, er, NULL, &e),
                      TR_ERR_NOTFOUND);
     ck_assert(strstr(e.msg, "v4.4") != NULL);
     free(er);

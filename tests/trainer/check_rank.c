@@ -19,6 +19,7 @@
 #include "../check_main.h"
 #include "cycle.h"
 #include "fsutil.h"
+#include "plot.h"
 #include "rank.h"
 #include "store.h"
 #include "synth.h"
@@ -384,6 +385,20 @@ START_TEST(test_rank_store)
     ck_assert(strstr(text, "### v1.1 (full)") != NULL);
     ck_assert(strstr(text, "win rate 0.5000, total 4.0 pips") != NULL);
     ck_assert(strstr(text, "Retired") != NULL && strstr(text, "v1.0-daily-20240115") != NULL);
+    /* its pictures: equity, the active version's confusion matrix, the training curves of the
+     * newest full version (which the full cycle recorded) */
+    ck_assert_msg(r.n_pictures == 3, "%d pictures: %s", r.n_pictures, r.picture_note);
+    static const char *const pics[3] = {"equity", "confusion", "training"};
+    for (int k = 0; k < 3; k++) {
+        char name[128], link[160];
+        snprintf(name, sizeof name, "reports/rank-2024-06-01-%s.png", pics[k]);
+        char *pp = tu_path(dir, name);
+        ck_assert_msg(tr_plot_is_png(pp), "%s", pp);
+        free(pp);
+        snprintf(link, sizeof link, "](rank-2024-06-01-%s.png)", pics[k]);
+        ck_assert_msg(strstr(text, link) != NULL, "%s", link);
+    }
+    ck_assert(strstr(text, "Training curves of the newest full version v1.1") != NULL);
     free(text);
     free(rp);
     char r0best[TR_VERSION_MAX];
