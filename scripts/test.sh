@@ -9,12 +9,16 @@
 #
 #   3. scripts/fuzz.sh: the checkpoint loader under libFuzzer for AIFX_FUZZ_SECONDS (30).
 # AIFX_TEST_SKIP_ASAN=1 skips step 2, for a quick local run. CI never sets it.
+# Before step 1 a private PostgreSQL server starts in a temporary directory (scripts/lib/pg.sh)
+# for the PostgreSQL store's tests of steps 1 and 2; it is stopped and deleted at exit.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 # shellcheck source=lib/deps.sh
 . scripts/lib/deps.sh
+# shellcheck source=lib/pg.sh
+. scripts/lib/pg.sh
 
 section() {
     printf '\n==== %s ====\n' "$*"
@@ -24,6 +28,12 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 
 section "Dependencies"
 aifx_ensure_packages
+
+# A private PostgreSQL server for the PostgreSQL tests of both ctest runs (scripts/lib/pg.sh),
+# stopped and deleted at exit, whether the tests pass or not.
+section "PostgreSQL test server"
+trap aifx_pg_stop EXIT
+aifx_pg_start
 
 section "Release build (build/ci, -Werror)"
 cmake -S . -B build/ci -DCMAKE_BUILD_TYPE=Release -DAIFX_WERROR=ON

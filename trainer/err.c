@@ -39,6 +39,7 @@ const char *tr_code_text(tr_code code)
     case TR_ERR_NOTFOUND: return "not found";
     case TR_ERR_UNSUPPORTED: return "unsupported";
     case TR_ERR_STALE: return "stale data";
+    case TR_ERR_STORE: return "database error";
     }
     return "unknown error";
 }

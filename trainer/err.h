@@ -20,7 +20,8 @@ typedef enum tr_code {
     TR_ERR_CHECKSUM,    /* a store file's checksum does not match its contents */
     TR_ERR_NOTFOUND,    /* the requested series, pair or range holds nothing */
     TR_ERR_UNSUPPORTED, /* a feature not built into this program (e.g. a PostgreSQL store) */
-    TR_ERR_STALE        /* the newest data is older than the allowed age (predict) */
+    TR_ERR_STALE,       /* the newest data is older than the allowed age (predict) */
+    TR_ERR_STORE        /* the database server failed or cannot be reached (PostgreSQL store) */
 } tr_code;
 
 typedef struct tr_error {

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd_db.h"
 #include "csv.h"
 #include "cycle.h"
 #include "dataset.h"
@@ -48,7 +49,8 @@ static int exit_code(tr_code rc)
     case TR_ERR_IO:
     case TR_ERR_FORMAT:
     case TR_ERR_VERSION:
-    case TR_ERR_CHECKSUM: return EXIT_STORE;
+    case TR_ERR_CHECKSUM:
+    case TR_ERR_STORE: return EXIT_STORE;
     case TR_ERR_NOTFOUND: return EXIT_NOTFOUND;
     case TR_ERR_NOMEM: return EXIT_NOMEM;
     case TR_ERR_UNSUPPORTED: return EXIT_UNSUPPORTED;
@@ -142,9 +144,14 @@ static const char *help_main =
     "  rank      the monthly ranking: score versions, activate the best, retire old dailies\n"
     "  run-due   run the cycles that are due (daily, weekly, monthly), for cron or a timer\n"
     "  replay    simulate months of the loop on history: predictions, outcomes, run-due\n"
+    "  db migrate  create or upgrade a PostgreSQL store's schema\n"
+    "  listen    print a PostgreSQL store's events as they arrive\n"
     "\n"
     "common options:\n"
-    "  --store DIR   the store (default $AIFX_STORE, else ./aifx-data)\n"
+    "  --store DIR   the store (default $AIFX_STORE, else ./aifx-data); or a PostgreSQL\n"
+    "                database: postgresql://user@host/db or \"host=... dbname=...\"\n"
+    "  --models-dir DIR  checkpoints (default $AIFX_MODELS_DIR, else <store>/models, for\n"
+    "                PostgreSQL ./aifx-models); reports go beside it on PostgreSQL\n"
     "  --help        help for a command;  aifx-train --version\n"
     "\n"
     "exit codes: 0 ok, 1 internal error, 2 usage, 3 bad input data, 4 conflict with stored\n"
@@ -1724,6 +1731,33 @@ static int cmd_replay(args *a)
 
 int main(int argc, char **argv)
 {
+    /* --models-dir DIR, anywhere: taken out of argv and passed on as $AIFX_MODELS_DIR, which
+     * tr_store_open reads (so every command and any child process see the same directory) */
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i], *v = NULL;
+        int used = 0;
+        if (strcmp(s, "--models-dir") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "aifx-train: missing value of --models-dir\n");
+                return EXIT_USAGE;
+            }
+            v = argv[i + 1];
+            used = 2;
+        } else if (strncmp(s, "--models-dir=", 13) == 0) {
+            v = s + 13;
+            used = 1;
+        }
+        if (!used)
+            continue;
+        if (!v[0] || setenv("AIFX_MODELS_DIR", v, 1) != 0) {
+            fprintf(stderr, "aifx-train: bad --models-dir '%s'\n", v);
+            return EXIT_USAGE;
+        }
+        for (int j = i; j + used <= argc; j++)
+            argv[j] = argv[j + used]; /* argv[argc] is NULL and moves along */
+        argc -= used;
+        i--;
+    }
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
         strcmp(argv[1], "help") == 0) {
         fputs(help_main, argc < 2 ? stderr : stdout);
@@ -1766,6 +1800,10 @@ int main(int argc, char **argv)
         return cmd_run_due(&a);
     if (strcmp(argv[1], "replay") == 0)
         return cmd_replay(&a);
+    if (strcmp(argv[1], "db") == 0)
+        return tr_cmd_db(argc, argv, fail);
+    if (strcmp(argv[1], "listen") == 0)
+        return tr_cmd_listen(argc, argv, fail);
     fprintf(stderr, "aifx-train: unknown command '%s'\n%s", argv[1], help_main);
     return EXIT_USAGE;
 }

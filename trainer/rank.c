@@ -190,15 +190,10 @@ static void fmt_num(char *buf, size_t size, int decimals, double v)
         snprintf(buf, size, "-");
 }
 
-/* The store's reports directory: next to its models directory (<store>/reports). */
+/* The store's reports directory: <files_dir>/reports (store.h). */
 static void reports_dir(const tr_store *store, char *out, size_t size)
 {
-    char base[4096];
-    snprintf(base, sizeof base, "%s", store->models_dir);
-    char *slash = strrchr(base, '/');
-    if (slash && strcmp(slash, "/models") == 0)
-        *slash = '\0';
-    snprintf(out, size, "%s/reports", base);
+    snprintf(out, size, "%s/reports", store->files_dir);
 }
 
 static void evidence_of(tr_sb *b, const char *key, const tr_rank_entry *e)

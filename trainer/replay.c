@@ -540,7 +540,7 @@ static tr_code write_report(replay *r, const char *text, size_t n, tr_replay_res
                             tr_error *err)
 {
     char dir[4300], a[40], b[40];
-    snprintf(dir, sizeof dir, "%s/reports", r->store->location);
+    snprintf(dir, sizeof dir, "%s/reports", r->store->files_dir);
     tr_code rc = tr_mkdir_p(dir, err);
     if (rc)
         return rc;
@@ -646,7 +646,7 @@ tr_code tr_replay_run(tr_store *store, const tr_replay_opts *o, tr_replay_result
         rc = tr_fail(err, TR_ERR_NOMEM, "out of memory");
         goto done;
     }
-    snprintf(r->state_path, sizeof r->state_path, "%s/replay.state", store->location);
+    snprintf(r->state_path, sizeof r->state_path, "%s/replay.state", store->files_dir);
     {
         tr_sb k = {0};
         tr_sb_printf(&k, "aifx-replay 1\tfrom=%lld\tto=%lld\ttf=%d\tpairs=", (long long)o->from,

@@ -1,6 +1,7 @@
 /* store.c - backend selection and argument checks in front of the store's function table. */
 #include "store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,16 +17,100 @@ const char *tr_store_location(const char *explicit_location)
     return TR_STORE_DEFAULT_DIR;
 }
 
+int tr_store_location_is_pg(const char *location)
+{
+    if (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0)
+        return 1;
+    /* a libpq keyword/value string: "key=value ..." with its '=' before any '/' */
+    size_t eq = strcspn(location, "="), slash = strcspn(location, "/");
+    return location[eq] == '=' && eq < slash;
+}
+
+#ifndef AIFX_WITH_POSTGRESQL
+tr_code tr_store_pg_open(const char *location, tr_store **out, tr_error *err)
+{
+    *out = NULL;
+    return tr_fail(err, TR_ERR_UNSUPPORTED,
+                   "store %s: this build has no PostgreSQL backend (built with "
+                   "AIFX_WITH_POSTGRESQL=OFF); use a directory",
+                   location);
+}
+
+tr_code tr_store_pg_migrate(const char *location, tr_migrate_result *res, tr_error *err)
+{
+    memset(res, 0, sizeof *res);
+    return tr_fail(err, TR_ERR_UNSUPPORTED,
+                   "store %s: this build has no PostgreSQL backend (built with "
+                   "AIFX_WITH_POSTGRESQL=OFF)",
+                   location);
+}
+#endif
+
+/* The models directory's parent ("." for a bare name). */
+static void parent_dir(const char *path, char *out, size_t size)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    size_t n = strlen(buf);
+    while (n > 1 && buf[n - 1] == '/')
+        buf[--n] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        snprintf(out, size, ".");
+    else if (slash == buf)
+        snprintf(out, size, "/");
+    else {
+        *slash = '\0';
+        snprintf(out, size, "%s", buf);
+    }
+}
+
 tr_code tr_store_open(const char *location, int create, tr_store **out, tr_error *err)
 {
     *out = NULL;
     if (!location || !location[0])
         return tr_fail(err, TR_ERR_INVALID, "empty store location");
-    if (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0)
+    int pg = tr_store_location_is_pg(location);
+    tr_code rc = pg ? tr_store_pg_open(location, out, err)
+                    : tr_store_dir_open(location, create, out, err);
+    if (rc)
+        return rc;
+    tr_store *s = *out;
+    const char *md = getenv("AIFX_MODELS_DIR");
+    if (md && md[0]) {
+        if (strlen(md) >= sizeof s->models_dir) {
+            tr_store_close(s);
+            *out = NULL;
+            return tr_fail(err, TR_ERR_INVALID, "models directory path too long");
+        }
+        snprintf(s->models_dir, sizeof s->models_dir, "%s", md);
+    }
+    if (pg)
+        parent_dir(s->models_dir, s->files_dir, sizeof s->files_dir);
+    else
+        snprintf(s->files_dir, sizeof s->files_dir, "%s", s->location);
+    return TR_OK;
+}
+
+tr_code tr_store_migrate(const char *location, tr_migrate_result *res, tr_error *err)
+{
+    memset(res, 0, sizeof *res);
+    if (!location || !location[0])
+        return tr_fail(err, TR_ERR_INVALID, "empty store location");
+    if (!tr_store_location_is_pg(location))
         return tr_fail(err, TR_ERR_UNSUPPORTED,
-                       "store %s: this build has no PostgreSQL backend (use a directory)",
+                       "store %s is a directory store, which has no schema to migrate (db "
+                       "migrate is for PostgreSQL stores)",
                        location);
-    return tr_store_dir_open(location, create, out, err);
+    return tr_store_pg_migrate(location, res, err);
+}
+
+tr_code tr_store_listen(tr_store *store, const char *const *channels, size_t n, double timeout,
+                        tr_listen_fn fn, void *user, tr_error *err)
+{
+    if (n == 0)
+        return tr_fail(err, TR_ERR_INVALID, "no channel to listen on");
+    return store->ops->listen(store, channels, n, timeout, fn, user, err);
 }
 
 void tr_store_close(tr_store *store)

@@ -3,9 +3,9 @@
  *
  * The cycles reach persistent data only through tr_store_* calls, so a backend can be swapped
  * without touching them. Implemented today: the embedded directory store (store_dir.c), the
- * default, at --store DIR, else $AIFX_STORE, else ./aifx-data. A location starting with
- * "postgresql://" or "postgres://" names the PostgreSQL backend, which this build does not have
- * (TR_ERR_UNSUPPORTED).
+ * default, at --store DIR, else $AIFX_STORE, else ./aifx-data; and PostgreSQL (store_pg.c) at a
+ * postgresql:// or postgres:// URI or a libpq keyword/value string (built with
+ * AIFX_WITH_POSTGRESQL; otherwise such a location is TR_ERR_UNSUPPORTED).
  *
  * The table holds only what is implemented: market data (bars); the registry (model versions,
  * the training log and the activation history, read as a whole and changed by transactions,
@@ -66,6 +66,10 @@ typedef struct tr_signal {
     double exit_price, pnl_pips, pnl_percent;
 } tr_signal;
 
+/* An event callback (listen): channel and payload (JSON) of one event, or channel NULL once when
+ * listening has begun. Returns non-zero to stop listening. */
+typedef int (*tr_listen_fn)(const char *channel, const char *payload, void *user);
+
 typedef struct tr_store_ops {
     const char *name; /* "dir" */
     void (*close)(tr_store *store);
@@ -104,13 +108,23 @@ typedef struct tr_store_ops {
      * stored signals with the ids of sigs (n); one atomic, durable write. An unknown id is
      * TR_ERR_NOTFOUND and nothing is written. */
     tr_code (*signals_update)(tr_store *store, const tr_signal *sigs, size_t n, tr_error *err);
+    /* Waits for events on the channels (n names: new_market_data, training_completed,
+     * model_deployed) for at most timeout seconds (< 0: no limit), calling fn once with channel
+     * NULL when listening has begun, then once per event as it arrives; returns TR_OK when fn
+     * returns non-zero or the time is up. Events are sent by the commits that cause them, so
+     * only committed changes are announced. The directory store has none: TR_ERR_UNSUPPORTED. */
+    tr_code (*listen)(tr_store *store, const char *const *channels, size_t n, double timeout,
+                      tr_listen_fn fn, void *user, tr_error *err);
 } tr_store_ops;
 
 struct tr_store {
     const tr_store_ops *ops;
     char location[4096];
     char models_dir[4096]; /* checkpoints: <models_dir>/<version>.ckpt; runs in progress under
-                              <models_dir>/runs/ */
+                              <models_dir>/runs/. $AIFX_MODELS_DIR (set by --models-dir) wins
+                              over the backend's default: <store>/models, ./aifx-models */
+    char files_dir[4096];  /* the store's other local files (reports/, replay.state): the store
+                              directory itself, or for PostgreSQL the models directory's parent */
 };
 
 /* The location to use: explicit (if non-NULL and non-empty), else $AIFX_STORE, else the
@@ -152,7 +166,34 @@ static inline tr_code tr_store_signals_update(tr_store *store, const tr_signal *
     return n ? store->ops->signals_update(store, sigs, n, err) : TR_OK;
 }
 
+/* 1 when location names a PostgreSQL database: a postgresql:// or postgres:// URI, or a libpq
+ * keyword/value string (an '=' before any '/', e.g. "host=/run/pg dbname=aifx"). */
+int tr_store_location_is_pg(const char *location);
+
+/* Waits for events (see listen above). */
+tr_code tr_store_listen(tr_store *store, const char *const *channels, size_t n, double timeout,
+                        tr_listen_fn fn, void *user, tr_error *err);
+
+/* What a migration did. */
+typedef struct tr_migrate_result {
+    int from, to;       /* schema versions before and after */
+    int latest;         /* the newest this program knows */
+    char applied[512];  /* names of the migrations applied, comma-separated ("" for none) */
+    char location[1024]; /* the store, without its password */
+} tr_migrate_result;
+
+/* Brings the schema of the PostgreSQL store at location up to this program's version (aifx-train
+ * db migrate): each missing migration in order, each in its own transaction, one migrating
+ * process at a time. A schema newer than the program is TR_ERR_VERSION; a directory store has no
+ * schema (TR_ERR_UNSUPPORTED). */
+tr_code tr_store_migrate(const char *location, tr_migrate_result *res, tr_error *err);
+
 /* The embedded directory backend (store_dir.c). */
 tr_code tr_store_dir_open(const char *dir, int create, tr_store **out, tr_error *err);
+
+/* The PostgreSQL backend (store_pg.c; TR_ERR_UNSUPPORTED without AIFX_WITH_POSTGRESQL). Opening
+ * needs the current schema: a missing or older one is TR_ERR_VERSION asking for db migrate. */
+tr_code tr_store_pg_open(const char *location, tr_store **out, tr_error *err);
+tr_code tr_store_pg_migrate(const char *location, tr_migrate_result *res, tr_error *err);
 
 #endif

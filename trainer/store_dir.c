@@ -860,6 +860,14 @@ static void dir_cycle_unlock(tr_store *s, int token)
         close(token);
 }
 
+static tr_code dir_listen(tr_store *s, const char *const *ch, size_t n, double timeout,
+                          tr_listen_fn fn, void *user, tr_error *err)
+{
+    (void)ch, (void)n, (void)timeout, (void)fn, (void)user;
+    return tr_fail(err, TR_ERR_UNSUPPORTED, "store %s: a directory store has no events (listen "
+                   "needs a PostgreSQL store)", s->location);
+}
+
 static void dir_close(tr_store *s)
 {
     free(s);
@@ -869,7 +877,7 @@ static const tr_store_ops dir_ops = {"dir",           dir_close,           dir_b
                                      dir_bars_get,    dir_series_list,     dir_registry_read,
                                      dir_registry_commit, dir_signal_put,  dir_signals_get,
                                      dir_cycle_lock,  dir_cycle_unlock,   dir_signals_append,
-                                     dir_signals_update};
+                                     dir_signals_update, dir_listen};
 
 /* ---- opening --------------------------------------------------------------------------------- */
 
