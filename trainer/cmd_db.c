@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "store.h"
 
-enum { EXIT_OK = 0, EXIT_USAGE = 2 };
 
 static const char *help_db =
     "usage: aifx-train db migrate [--store LOCATION]\n"
@@ -34,57 +34,30 @@ static const char *help_listen =
     "  when fewer than N events came). \"listening\" on standard error says it has begun.\n"
     "  PostgreSQL stores only (a directory store has no events: exit 8).\n";
 
-static int usage(const char *cmd, const char *what, const char *arg)
-{
-    fprintf(stderr, "aifx-train %s: %s%s%s\nTry 'aifx-train %s --help'.\n", cmd, what,
-            arg ? " " : "", arg ? arg : "", cmd);
-    return EXIT_USAGE;
-}
-
-/* --name VALUE or --name=VALUE at argv[*i]; advances *i over a separate value. */
-static int opt(int argc, char **argv, int *i, const char *name, const char **value, int *missing)
-{
-    const char *s = argv[*i];
-    size_t n = strlen(name);
-    if (strncmp(s, name, n) != 0)
-        return 0;
-    if (s[n] == '=') {
-        *value = s + n + 1;
-        return 1;
-    }
-    if (s[n] != '\0')
-        return 0;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return 1;
-    }
-    *value = argv[++*i];
-    return 1;
-}
-
 int tr_cmd_db(int argc, char **argv, int (*fail)(const tr_error *e))
 {
     const char *store = NULL, *sub = NULL, *v;
     int missing = 0;
-    for (int i = 2; i < argc; i++) {
-        const char *s = argv[i];
+    tr_cli_args a = {argc, 2, argv, "db"};
+    for (; a.i < argc; a.i++) {
+        const char *s = argv[a.i];
         if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
             fputs(help_db, stdout);
             return EXIT_OK;
-        } else if (opt(argc, argv, &i, "--store", &v, &missing)) {
+        } else if (tr_cli_opt(&a, "--store", &v, &missing)) {
             if (missing)
-                return usage("db", "missing value of", s);
+                return tr_cli_usage("db", "missing value of", s);
             store = v;
         } else if (s[0] != '-' && !sub) {
             sub = s;
         } else {
-            return usage("db", "unknown argument", s);
+            return tr_cli_usage("db", "unknown argument", s);
         }
     }
     if (!sub)
-        return usage("db", "missing subcommand (migrate)", NULL);
+        return tr_cli_usage("db", "missing subcommand (migrate)", NULL);
     if (strcmp(sub, "migrate") != 0)
-        return usage("db", "unknown subcommand", sub);
+        return tr_cli_usage("db", "unknown subcommand", sub);
     tr_error e;
     tr_error_clear(&e);
     tr_migrate_result r;
@@ -131,36 +104,37 @@ int tr_cmd_listen(int argc, char **argv, int (*fail)(const tr_error *e))
     long count = 0;
     double timeout = -1;
     int missing = 0;
-    for (int i = 2; i < argc; i++) {
-        const char *s = argv[i];
+    tr_cli_args a = {argc, 2, argv, "listen"};
+    for (; a.i < argc; a.i++) {
+        const char *s = argv[a.i];
         char *end;
         if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
             fputs(help_listen, stdout);
             return EXIT_OK;
-        } else if (opt(argc, argv, &i, "--store", &v, &missing)) {
+        } else if (tr_cli_opt(&a, "--store", &v, &missing)) {
             if (missing)
-                return usage("listen", "missing value of", s);
+                return tr_cli_usage("listen", "missing value of", s);
             store = v;
-        } else if (opt(argc, argv, &i, "--channel", &v, &missing)) {
+        } else if (tr_cli_opt(&a, "--channel", &v, &missing)) {
             if (missing)
-                return usage("listen", "missing value of", s);
+                return tr_cli_usage("listen", "missing value of", s);
             if (n_channels == MAX_CHANNELS)
-                return usage("listen", "too many channels", NULL);
+                return tr_cli_usage("listen", "too many channels", NULL);
             channels[n_channels++] = v;
-        } else if (opt(argc, argv, &i, "--count", &v, &missing)) {
+        } else if (tr_cli_opt(&a, "--count", &v, &missing)) {
             if (missing)
-                return usage("listen", "missing value of", s);
+                return tr_cli_usage("listen", "missing value of", s);
             count = strtol(v, &end, 10);
             if (end == v || *end || count < 1)
-                return usage("listen", "bad --count (a positive number):", v);
-        } else if (opt(argc, argv, &i, "--timeout", &v, &missing)) {
+                return tr_cli_usage("listen", "bad --count (a positive number):", v);
+        } else if (tr_cli_opt(&a, "--timeout", &v, &missing)) {
             if (missing)
-                return usage("listen", "missing value of", s);
+                return tr_cli_usage("listen", "missing value of", s);
             timeout = strtod(v, &end);
             if (end == v || *end || !(timeout >= 0) || timeout > 1e9)
-                return usage("listen", "bad --timeout (seconds):", v);
+                return tr_cli_usage("listen", "bad --timeout (seconds):", v);
         } else {
-            return usage("listen", "unknown argument", s);
+            return tr_cli_usage("listen", "unknown argument", s);
         }
     }
     if (n_channels == 0) {

@@ -30,6 +30,8 @@ tr_full_opts tr_full_opts_default(void)
     o.monitor = AIFX_MONITOR_VAL_LOSS;
     o.class_weight_power = 0.5;
     o.seed = 42;
+    o.ab_days = 7;
+    o.ab_split = 0.5;
     return o;
 }
 

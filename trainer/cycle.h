@@ -46,6 +46,13 @@ typedef struct tr_full_opts {
                                   the square root, 0 unweighted */
     uint64_t seed;
     int stop_after_epoch; /* tests: fail as if killed after this epoch (0: off) */
+    /* --ab: the new version is registered together with an A/B test against the active one
+     * (abtest.h); a running test whose planned end has come is concluded first */
+    int ab;
+    int ab_days;            /* default 7 */
+    double ab_split;        /* share of bars to the new version, default 0.5 */
+    int64_t ab_min_trades;  /* default 0: the end date alone */
+    int64_t now;            /* stamps the concluded test's activation; 0: the wall clock */
     tr_event_fn on_event;
     void *user;
 } tr_full_opts;

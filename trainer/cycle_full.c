@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "abtest.h"
 #include "cycle.h"
 #include "fsutil.h"
 #include "strbuf.h"
@@ -431,6 +432,53 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
     ckpt_written = 1;
     rec->trained_at = tr_wall_now();
 
+    char ab_note[160] = "";
+    tr_ab_test abt;
+    int ab_start = 0;
+    if (o->ab) {
+        /* a test whose planned end has come is concluded first (its winner may become active) */
+        int ending = 0;
+        for (size_t i = 0; i < reg.n_abtests; i++)
+            ending |= reg.abtests[i].status == TR_AB_RUNNING && reg.abtests[i].planned_end <= as_of;
+        if (ending) {
+            stage(o, "concluding the A/B test that reached its planned end");
+            rc = tr_ab_check(store, as_of, o->now, NULL, NULL, NULL, 0, err);
+            if (!rc) {
+                tr_registry_free(&reg);
+                registry_ok = 0;
+                rc = tr_store_registry_read(store, &reg, err);
+                registry_ok = rc == TR_OK;
+            }
+            if (rc)
+                goto fail;
+        }
+        const tr_version *cur = tr_registry_active(&reg);
+        const tr_ab_test *busy = tr_ab_running_for(&reg, "");
+        if (!cur) {
+            snprintf(ab_note, sizeof ab_note, "; no A/B test: nothing active to test against");
+        } else if (busy) {
+            char te[32];
+            snprintf(ab_note, sizeof ab_note, "; no A/B test: %s runs until %s", busy->id,
+                     tr_time_format(busy->planned_end, te, sizeof te));
+        } else {
+            tr_ab_start_opts so = tr_ab_start_opts_default();
+            memset(&abt, 0, sizeof abt);
+            tr_ab_next_id(&reg, abt.id, sizeof abt.id);
+            snprintf(abt.version_a, sizeof abt.version_a, "%s", cur->version);
+            snprintf(abt.version_b, sizeof abt.version_b, "%s", version);
+            abt.split = o->ab_split > 0 ? o->ab_split : so.split;
+            abt.started_at = as_of;
+            abt.planned_end = as_of + (int64_t)(o->ab_days > 0 ? o->ab_days : so.days) * 86400;
+            abt.min_trades = o->ab_min_trades;
+            abt.seed = tr_ab_default_seed(abt.id, as_of);
+            abt.status = TR_AB_RUNNING;
+            snprintf(abt.origin, sizeof abt.origin, "full");
+            ab_start = 1;
+            snprintf(ab_note, sizeof ab_note, "; A/B test %.16s started: %.40s (A) vs %.40s (B)",
+                     abt.id, abt.version_a, abt.version_b);
+        }
+    }
+
     tr_log_row row;
     tr_log_row_begin(&row, "full", as_of, started, TR_LOG_COMPLETED, version, NULL);
     snprintf(row.gate_metric, sizeof row.gate_metric, "macro_f1");
@@ -461,7 +509,12 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
     } else {
         snprintf(row.parent, sizeof row.parent, "%s", active->version);
         snprintf(row.reason, sizeof row.reason,
-                 "registered; %s stays active (the ranking and A/B tests choose)", active->version);
+                 "registered; %.63s stays active (the ranking and A/B tests choose)%.120s",
+                 active->version, ab_note);
+        if (ab_start) {
+            txn.ab_put = &abt;
+            txn.n_ab_put = 1;
+        }
     }
     snprintf(res->verdict, sizeof res->verdict, "%s", row.verdict);
     snprintf(res->reason, sizeof res->reason, "%s", row.reason);

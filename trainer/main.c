@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli.h"
+#include "cmd_ab.h"
 #include "cmd_db.h"
 #include "csv.h"
 #include "cycle.h"
@@ -26,52 +28,6 @@
 
 #define AIFX_TRAIN_VERSION "0.1.0"
 
-enum {
-    EXIT_OK = 0,
-    EXIT_INTERNAL = 1,
-    EXIT_USAGE = 2,
-    EXIT_DATA = 3,
-    EXIT_CONFLICT = 4,
-    EXIT_STORE = 5,
-    EXIT_NOTFOUND = 6,
-    EXIT_NOMEM = 7,
-    EXIT_UNSUPPORTED = 8,
-    EXIT_STALE = 9
-};
-
-static int exit_code(tr_code rc)
-{
-    switch (rc) {
-    case TR_OK: return EXIT_OK;
-    case TR_ERR_INVALID: return EXIT_USAGE;
-    case TR_ERR_DATA: return EXIT_DATA;
-    case TR_ERR_CONFLICT: return EXIT_CONFLICT;
-    case TR_ERR_IO:
-    case TR_ERR_FORMAT:
-    case TR_ERR_VERSION:
-    case TR_ERR_CHECKSUM:
-    case TR_ERR_STORE: return EXIT_STORE;
-    case TR_ERR_NOTFOUND: return EXIT_NOTFOUND;
-    case TR_ERR_NOMEM: return EXIT_NOMEM;
-    case TR_ERR_UNSUPPORTED: return EXIT_UNSUPPORTED;
-    case TR_ERR_STALE: return EXIT_STALE;
-    }
-    return EXIT_INTERNAL;
-}
-
-static int fail(const tr_error *e)
-{
-    fprintf(stderr, "aifx-train: error: %s\n", e->msg);
-    return exit_code(e->code);
-}
-
-static int usage_error(const char *cmd, const char *what, const char *arg)
-{
-    fprintf(stderr, "aifx-train %s: %s%s%s\nTry 'aifx-train %s --help'.\n", cmd, what,
-            arg ? " " : "", arg ? arg : "", cmd);
-    return EXIT_USAGE;
-}
-
 static double now_seconds(void)
 {
     struct timespec ts;
@@ -81,46 +37,11 @@ static double now_seconds(void)
 
 /* ---- option scanning ------------------------------------------------------------------------ */
 
-typedef struct args {
-    int argc, i;
-    char **argv;
-    const char *cmd;
-} args;
-
-/* If argv[i] is --name (followed by a value) or --name=value, sets *value and advances. */
-static int opt_value(args *a, const char *name, const char **value, int *missing)
-{
-    const char *s = a->argv[a->i];
-    size_t n = strlen(name);
-    if (strncmp(s, name, n) != 0)
-        return 0;
-    if (s[n] == '=') {
-        *value = s + n + 1;
-        return 1;
-    }
-    if (s[n] != '\0')
-        return 0;
-    if (a->i + 1 >= a->argc) {
-        *missing = 1;
-        return 1;
-    }
-    *value = a->argv[++a->i];
-    return 1;
-}
-
-static int parse_int(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
+typedef tr_cli_args args;
 
 static int parse_time_arg(const char *s, int64_t *t)
 {
-    return tr_time_parse(s, strlen(s), 0, t);
+    return tr_cli_parse_time(s, t);
 }
 
 /* ---- help texts ----------------------------------------------------------------------------- */
@@ -144,6 +65,7 @@ static const char *help_main =
     "  rank      the monthly ranking: score versions, activate the best, retire old dailies\n"
     "  run-due   run the cycles that are due (daily, weekly, monthly), for cron or a timer\n"
     "  replay    simulate months of the loop on history: predictions, outcomes, run-due\n"
+    "  ab        A/B tests between versions: start, status, stop, report\n"
     "  db migrate  create or upgrade a PostgreSQL store's schema\n"
     "  listen    print a PostgreSQL store's events as they arrive\n"
     "\n"
@@ -205,34 +127,34 @@ static int cmd_ingest(args *a)
             return EXIT_OK;
         } else if (strcmp(s, "--replace") == 0) {
             replace = 1;
-        } else if (opt_value(a, "--pair", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--pair", &v, &missing)) {
             pair = v;
-        } else if (opt_value(a, "--csv", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--csv", &v, &missing)) {
             csv = v;
-        } else if (opt_value(a, "--store", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--store", &v, &missing)) {
             store_dir = v;
-        } else if (opt_value(a, "--timeframe", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--timeframe", &v, &missing)) {
             tfs = v;
-        } else if (opt_value(a, "--format", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--format", &v, &missing)) {
             fmt = v;
-        } else if (opt_value(a, "--tz-offset", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--tz-offset", &v, &missing)) {
             tz = v;
         } else {
-            return usage_error(a->cmd, "unknown option", s);
+            return tr_cli_usage(a->cmd, "unknown option", s);
         }
         if (missing)
-            return usage_error(a->cmd, "missing value after", s);
+            return tr_cli_usage(a->cmd, "missing value after", s);
     }
     if (!pair || !csv)
-        return usage_error(a->cmd, "--pair and --csv are required", NULL);
+        return tr_cli_usage(a->cmd, "--pair and --csv are required", NULL);
     if (!tr_pair_valid(pair))
-        return usage_error(a->cmd, "bad pair name (3-15 characters A-Z 0-9):", pair);
+        return tr_cli_usage(a->cmd, "bad pair name (3-15 characters A-Z 0-9):", pair);
     int32_t tf;
     if (tr_timeframe_parse(tfs, &tf))
-        return usage_error(a->cmd, "bad timeframe:", tfs);
+        return tr_cli_usage(a->cmd, "bad timeframe:", tfs);
     tr_csv_options o = tr_csv_options_default(tf);
     if (tr_csv_format_parse(fmt, &o.format))
-        return usage_error(a->cmd, "bad format (auto, generic, yfinance, mt4):", fmt);
+        return tr_cli_usage(a->cmd, "bad format (auto, generic, yfinance, mt4):", fmt);
     if (tz) {
         if (strcmp(tz, "EET") == 0 || strcmp(tz, "eet") == 0) {
             o.tz_mode = TR_TZ_EET;
@@ -241,7 +163,7 @@ static int cmd_ingest(args *a)
             double hours = strtod(tz, &end);
             if (end == tz || *end || !(fabs(hours) <= 14) ||
                 fabs(hours * 4 - round(hours * 4)) > 1e-9)
-                return usage_error(a->cmd, "bad --tz-offset (hours, a multiple of 0.25, or EET):",
+                return tr_cli_usage(a->cmd, "bad --tz-offset (hours, a multiple of 0.25, or EET):",
                                    tz);
             o.tz_offset = (int32_t)lround(hours * 3600);
         }
@@ -251,14 +173,14 @@ static int cmd_ingest(args *a)
     tr_store *st;
     tr_code rc = tr_store_open(tr_store_location(store_dir), 1, &st, &e);
     if (rc)
-        return fail(&e);
+        return tr_cli_fail(&e);
     tr_ingest_result r;
     double t0 = now_seconds();
     rc = tr_ingest_csv(st, pair, csv, &o, replace, &r, &e);
     double dt = now_seconds() - t0;
     tr_store_close(st);
     if (rc)
-        return fail(&e);
+        return tr_cli_fail(&e);
     char f0[32], f1[32], tfn[16];
     printf("%s %s: %zu bars from %s (%s, %s to %s) in %.3f s: %zu added, %zu unchanged, "
            "%zu replaced\n",
@@ -281,41 +203,41 @@ static int cmd_synth(args *a)
             return EXIT_OK;
         } else if (strcmp(s, "--replace") == 0) {
             replace = 1;
-        } else if (opt_value(a, "--pair", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--pair", &v, &missing)) {
             pair = v;
-        } else if (opt_value(a, "--csv", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--csv", &v, &missing)) {
             csv = v;
-        } else if (opt_value(a, "--store", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--store", &v, &missing)) {
             store_dir = v;
-        } else if (opt_value(a, "--timeframe", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--timeframe", &v, &missing)) {
             tfs = v;
-        } else if (opt_value(a, "--from", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--from", &v, &missing)) {
             from = v;
-        } else if (opt_value(a, "--to", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--to", &v, &missing)) {
             to = v;
-        } else if (opt_value(a, "--seed", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--seed", &v, &missing)) {
             seed_s = v;
         } else {
-            return usage_error(a->cmd, "unknown option", s);
+            return tr_cli_usage(a->cmd, "unknown option", s);
         }
         if (missing)
-            return usage_error(a->cmd, "missing value after", s);
+            return tr_cli_usage(a->cmd, "missing value after", s);
     }
     if (!pair || !from || !to)
-        return usage_error(a->cmd, "--pair, --from and --to are required", NULL);
+        return tr_cli_usage(a->cmd, "--pair, --from and --to are required", NULL);
     tr_synth_params p = tr_synth_params_default(pair, 0, 0, 0);
     if (!tr_pair_valid(pair))
-        return usage_error(a->cmd, "bad pair name (3-15 characters A-Z 0-9):", pair);
+        return tr_cli_usage(a->cmd, "bad pair name (3-15 characters A-Z 0-9):", pair);
     if (tr_timeframe_parse(tfs, &p.timeframe))
-        return usage_error(a->cmd, "bad timeframe:", tfs);
+        return tr_cli_usage(a->cmd, "bad timeframe:", tfs);
     if (parse_time_arg(from, &p.from))
-        return usage_error(a->cmd, "bad --from date:", from);
+        return tr_cli_usage(a->cmd, "bad --from date:", from);
     if (parse_time_arg(to, &p.to))
-        return usage_error(a->cmd, "bad --to date:", to);
+        return tr_cli_usage(a->cmd, "bad --to date:", to);
     char *end;
     unsigned long long seed = strtoull(seed_s, &end, 10);
     if (end == seed_s || *end || seed_s[0] == '-')
-        return usage_error(a->cmd, "bad --seed:", seed_s);
+        return tr_cli_usage(a->cmd, "bad --seed:", seed_s);
     p.seed = seed;
     tr_error e;
     tr_error_clear(&e);
@@ -323,7 +245,7 @@ static int cmd_synth(args *a)
     int dec;
     tr_code rc = tr_synth_generate(&p, &bars, &dec, &e);
     if (rc)
-        return fail(&e);
+        return tr_cli_fail(&e);
     char tfn[16];
     tr_timeframe_name(p.timeframe, tfn, sizeof tfn);
     if (csv) {
@@ -346,7 +268,7 @@ static int cmd_synth(args *a)
         }
     }
     tr_bars_free(&bars);
-    return rc ? fail(&e) : EXIT_OK;
+    return rc ? tr_cli_fail(&e) : EXIT_OK;
 }
 
 static void print_describe(const tr_dataset *ds)
@@ -399,65 +321,65 @@ static int cmd_dataset(args *a)
             return EXIT_OK;
         } else if (strcmp(s, "--describe") == 0) {
             describe = 1;
-        } else if (opt_value(a, "--pair", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--pair", &v, &missing)) {
             if (n_pairs == 64)
-                return usage_error(a->cmd, "too many --pair options", NULL);
+                return tr_cli_usage(a->cmd, "too many --pair options", NULL);
             if (!missing)
                 pairs[n_pairs++] = v;
-        } else if (opt_value(a, "--store", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--store", &v, &missing)) {
             store_dir = v;
-        } else if (opt_value(a, "--timeframe", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--timeframe", &v, &missing)) {
             tfs = v;
-        } else if (opt_value(a, "--from", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--from", &v, &missing)) {
             from = v;
-        } else if (opt_value(a, "--to", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--to", &v, &missing)) {
             to = v;
-        } else if (opt_value(a, "--window", &v, &missing)) {
-            if (!missing && parse_int(v, 1, 10000, &n))
-                return usage_error(a->cmd, "bad --window:", v);
+        } else if (tr_cli_opt(a, "--window", &v, &missing)) {
+            if (!missing && tr_cli_parse_int(v, 1, 10000, &n))
+                return tr_cli_usage(a->cmd, "bad --window:", v);
             o.window = missing ? 0 : (int)n;
-        } else if (opt_value(a, "--k", &v, &missing)) {
-            if (!missing && parse_int(v, 1, 10000, &n))
-                return usage_error(a->cmd, "bad --k:", v);
+        } else if (tr_cli_opt(a, "--k", &v, &missing)) {
+            if (!missing && tr_cli_parse_int(v, 1, 10000, &n))
+                return tr_cli_usage(a->cmd, "bad --k:", v);
             o.label.k = missing ? 0 : (int)n;
-        } else if (opt_value(a, "--h", &v, &missing)) {
-            if (!missing && parse_int(v, 1, 10000, &n))
-                return usage_error(a->cmd, "bad --h:", v);
+        } else if (tr_cli_opt(a, "--h", &v, &missing)) {
+            if (!missing && tr_cli_parse_int(v, 1, 10000, &n))
+                return tr_cli_usage(a->cmd, "bad --h:", v);
             o.label.h = missing ? 0 : (int)n;
-        } else if (opt_value(a, "--embargo", &v, &missing)) {
-            if (!missing && parse_int(v, 1, 1000000, &n))
-                return usage_error(a->cmd, "bad --embargo:", v);
+        } else if (tr_cli_opt(a, "--embargo", &v, &missing)) {
+            if (!missing && tr_cli_parse_int(v, 1, 1000000, &n))
+                return tr_cli_usage(a->cmd, "bad --embargo:", v);
             o.embargo = missing ? 0 : (int)n;
-        } else if (opt_value(a, "--max-gap", &v, &missing)) {
-            if (!missing && parse_int(v, 0, 1000000, &n))
-                return usage_error(a->cmd, "bad --max-gap:", v);
+        } else if (tr_cli_opt(a, "--max-gap", &v, &missing)) {
+            if (!missing && tr_cli_parse_int(v, 0, 1000000, &n))
+                return tr_cli_usage(a->cmd, "bad --max-gap:", v);
             o.max_gap_bars = missing ? 0 : (int)n;
-        } else if (opt_value(a, "--m", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--m", &v, &missing)) {
             char *end;
             o.label.m = missing ? 0 : strtod(v, &end);
             if (!missing && (end == v || *end || !(o.label.m > 0) || !isfinite(o.label.m)))
-                return usage_error(a->cmd, "bad --m:", v);
+                return tr_cli_usage(a->cmd, "bad --m:", v);
         } else {
-            return usage_error(a->cmd, "unknown option", s);
+            return tr_cli_usage(a->cmd, "unknown option", s);
         }
         if (missing)
-            return usage_error(a->cmd, "missing value after", s);
+            return tr_cli_usage(a->cmd, "missing value after", s);
     }
     if (!from || !to)
-        return usage_error(a->cmd, "--from and --to are required", NULL);
+        return tr_cli_usage(a->cmd, "--from and --to are required", NULL);
     int32_t tf;
     if (tr_timeframe_parse(tfs, &tf))
-        return usage_error(a->cmd, "bad timeframe:", tfs);
+        return tr_cli_usage(a->cmd, "bad timeframe:", tfs);
     if (parse_time_arg(from, &o.from))
-        return usage_error(a->cmd, "bad --from date:", from);
+        return tr_cli_usage(a->cmd, "bad --from date:", from);
     if (parse_time_arg(to, &o.to))
-        return usage_error(a->cmd, "bad --to date:", to);
+        return tr_cli_usage(a->cmd, "bad --to date:", to);
     tr_error e;
     tr_error_clear(&e);
     tr_store *st;
     tr_code rc = tr_store_open(tr_store_location(store_dir), 0, &st, &e);
     if (rc)
-        return fail(&e);
+        return tr_cli_fail(&e);
     tr_series_info *list = NULL;
     size_t n_list = 0;
     if (n_pairs == 0) {
@@ -479,7 +401,7 @@ static int cmd_dataset(args *a)
     tr_store_close(st);
     if (rc) {
         free(list);
-        return fail(&e);
+        return tr_cli_fail(&e);
     }
     if (describe) {
         print_describe(ds);
@@ -503,20 +425,20 @@ static int cmd_bars(args *a)
         if (strcmp(s, "--help") == 0) {
             fputs(help_bars, stdout);
             return EXIT_OK;
-        } else if (opt_value(a, "--store", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--store", &v, &missing)) {
             store_dir = v;
         } else {
-            return usage_error(a->cmd, "unknown option", s);
+            return tr_cli_usage(a->cmd, "unknown option", s);
         }
         if (missing)
-            return usage_error(a->cmd, "missing value after", s);
+            return tr_cli_usage(a->cmd, "missing value after", s);
     }
     tr_error e;
     tr_error_clear(&e);
     tr_store *st;
     tr_code rc = tr_store_open(tr_store_location(store_dir), 0, &st, &e);
     if (rc)
-        return fail(&e);
+        return tr_cli_fail(&e);
     tr_series_info *list;
     size_t n;
     rc = tr_store_series_list(st, &list, &n, &e);
@@ -532,7 +454,7 @@ static int cmd_bars(args *a)
         free(list);
     }
     tr_store_close(st);
-    return rc ? fail(&e) : EXIT_OK;
+    return rc ? tr_cli_fail(&e) : EXIT_OK;
 }
 
 /* ---- the registry and the cycles ------------------------------------------------------------ */
@@ -541,7 +463,8 @@ static const char *help_full =
     "usage: aifx-train full [--as-of TIME] [--resume] [--version-base vM.N] [--quiet] [--json]\n"
     "                       [--months N] [--layers N] [--hidden N] [--epochs N] [--patience N]\n"
     "                       [--batch N] [--lr X] [--monitor loss|macro_f1] [--seed N]\n"
-    "                       [--class-weight-power X] [--store DIR]\n"
+    "                       [--class-weight-power X] [--ab [--ab-days N] [--ab-split X]\n"
+    "                       [--ab-min-trades N]] [--store DIR]\n"
     "\n"
     "  The weekly full retrain: the last 3 months of 15-minute bars before TIME (default now) of\n"
     "  every stored pair, split 70/15/15 with an embargo, class-weighted, trained from scratch\n"
@@ -550,7 +473,10 @@ static const char *help_full =
     "  (v1.0, v1.1, ...). It becomes active only when no version is active.\n"
     "  --resume continues an interrupted run from its last epoch checkpoint.\n"
     "  Defaults: 1 layer, 64 hidden units, batch 64, lr 1e-3, dropout 0.2, seed 42,\n"
-    "  class weights (n / (3 n_c))^0.5 (--class-weight-power 1: fully balanced).\n";
+    "  class weights (n / (3 n_c))^0.5 (--class-weight-power 1: fully balanced).\n"
+    "  --ab registers the new version together with an A/B test against the active one (7\n"
+    "  days, half of the bars, every pair; see `aifx-train ab --help`), after concluding a\n"
+    "  running test whose planned end has come.\n";
 
 static const char *help_incremental =
     "usage: aifx-train incremental [--as-of TIME] [--force] [--min-samples N]\n"
@@ -740,8 +666,41 @@ static int common_opt(args *a, const char **store_dir, out_opts *oo, int *missin
         oo->quiet = 1;
         return 1;
     }
-    if (opt_value(a, "--store", &v, missing)) {
+    if (tr_cli_opt(a, "--store", &v, missing)) {
         *store_dir = v;
+        return 1;
+    }
+    return 0;
+}
+
+/* The A/B options of the weekly retrain (full, run-due, replay): --ab, --ab-days N,
+ * --ab-split X, --ab-min-trades N. Returns 1 when s was one of them (*bad set for a bad value). */
+static int ab_opt(args *a, tr_full_opts *fo, int *missing, int *bad)
+{
+    const char *s = a->argv[a->i], *v;
+    long n = 0;
+    if (strcmp(s, "--ab") == 0) {
+        fo->ab = 1;
+        return 1;
+    }
+    if (tr_cli_opt(a, "--ab-days", &v, missing)) {
+        *bad = !*missing && tr_cli_parse_int(v, 1, 365, &n);
+        if (!*missing && !*bad)
+            fo->ab_days = (int)n;
+        return 1;
+    }
+    if (tr_cli_opt(a, "--ab-min-trades", &v, missing)) {
+        *bad = !*missing && tr_cli_parse_int(v, 0, 100000000, &n);
+        if (!*missing && !*bad)
+            fo->ab_min_trades = n;
+        return 1;
+    }
+    if (tr_cli_opt(a, "--ab-split", &v, missing)) {
+        char *end = NULL;
+        double x = *missing ? 0 : strtod(v, &end);
+        *bad = !*missing && (end == v || *end || !(x > 0 && x < 1));
+        if (!*missing && !*bad)
+            fo->ab_split = x;
         return 1;
     }
     return 0;
@@ -756,7 +715,7 @@ static int open_existing(const char *store_dir, tr_store **st, tr_error *e)
 static int cmd_full(args *a)
 {
     const char *store_dir = NULL, *v, *as_of_s = NULL;
-    int missing = 0;
+    int missing = 0, bad_ab = 0;
     out_opts oo = {0, 0, isatty(2), 0};
     tr_full_opts o = tr_full_opts_default();
     for (a->i = 2; a->i < a->argc; a->i++) {
@@ -765,74 +724,77 @@ static int cmd_full(args *a)
         if (strcmp(s, "--help") == 0) {
             fputs(help_full, stdout);
             return EXIT_OK;
+        } else if (ab_opt(a, &o, &missing, &bad_ab)) {
+            if (bad_ab)
+                return tr_cli_usage(a->cmd, "bad value of", s);
         } else if (common_opt(a, &store_dir, &oo, &missing)) {
         } else if (strcmp(s, "--resume") == 0) {
             o.resume = 1;
-        } else if (opt_value(a, "--as-of", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--as-of", &v, &missing)) {
             as_of_s = v;
-        } else if (opt_value(a, "--version-base", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--version-base", &v, &missing)) {
             o.version_base = v;
-        } else if (opt_value(a, "--months", &v, &missing)) {
-            if (!missing && parse_int(v, 1, 120, &n))
-                return usage_error(a->cmd, "bad --months:", v);
+        } else if (tr_cli_opt(a, "--months", &v, &missing)) {
+            if (!missing && tr_cli_parse_int(v, 1, 120, &n))
+                return tr_cli_usage(a->cmd, "bad --months:", v);
             o.months = (int)n;
-        } else if (opt_value(a, "--layers", &v, &missing)) {
-            if (!missing && parse_int(v, 1, 4, &n))
-                return usage_error(a->cmd, "bad --layers (1..4):", v);
+        } else if (tr_cli_opt(a, "--layers", &v, &missing)) {
+            if (!missing && tr_cli_parse_int(v, 1, 4, &n))
+                return tr_cli_usage(a->cmd, "bad --layers (1..4):", v);
             o.n_layers = (int)n;
-        } else if (opt_value(a, "--hidden", &v, &missing)) {
-            if (!missing && parse_int(v, 1, 1024, &n))
-                return usage_error(a->cmd, "bad --hidden:", v);
+        } else if (tr_cli_opt(a, "--hidden", &v, &missing)) {
+            if (!missing && tr_cli_parse_int(v, 1, 1024, &n))
+                return tr_cli_usage(a->cmd, "bad --hidden:", v);
             o.n_hidden = (int)n;
-        } else if (opt_value(a, "--epochs", &v, &missing)) {
-            if (!missing && parse_int(v, 1, 100, &n))
-                return usage_error(a->cmd, "bad --epochs (1..100):", v);
+        } else if (tr_cli_opt(a, "--epochs", &v, &missing)) {
+            if (!missing && tr_cli_parse_int(v, 1, 100, &n))
+                return tr_cli_usage(a->cmd, "bad --epochs (1..100):", v);
             o.max_epochs = (int)n;
-        } else if (opt_value(a, "--patience", &v, &missing)) {
-            if (!missing && parse_int(v, 1, 100, &n))
-                return usage_error(a->cmd, "bad --patience:", v);
+        } else if (tr_cli_opt(a, "--patience", &v, &missing)) {
+            if (!missing && tr_cli_parse_int(v, 1, 100, &n))
+                return tr_cli_usage(a->cmd, "bad --patience:", v);
             o.patience = (int)n;
-        } else if (opt_value(a, "--batch", &v, &missing)) {
-            if (!missing && parse_int(v, 1, 4096, &n))
-                return usage_error(a->cmd, "bad --batch:", v);
+        } else if (tr_cli_opt(a, "--batch", &v, &missing)) {
+            if (!missing && tr_cli_parse_int(v, 1, 4096, &n))
+                return tr_cli_usage(a->cmd, "bad --batch:", v);
             o.batch = (int)n;
-        } else if (opt_value(a, "--seed", &v, &missing)) {
-            if (!missing && parse_int(v, 0, 2147483647L, &n))
-                return usage_error(a->cmd, "bad --seed:", v);
+        } else if (tr_cli_opt(a, "--seed", &v, &missing)) {
+            if (!missing && tr_cli_parse_int(v, 0, 2147483647L, &n))
+                return tr_cli_usage(a->cmd, "bad --seed:", v);
             o.seed = (uint64_t)n;
-        } else if (opt_value(a, "--lr", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--lr", &v, &missing)) {
             char *end;
             double x = missing ? 0 : strtod(v, &end);
             if (!missing && (end == v || *end || !(x > 0) || x > 1))
-                return usage_error(a->cmd, "bad --lr:", v);
+                return tr_cli_usage(a->cmd, "bad --lr:", v);
             o.lr = (float)x;
-        } else if (opt_value(a, "--class-weight-power", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--class-weight-power", &v, &missing)) {
             char *end;
             double x = missing ? 0 : strtod(v, &end);
             if (!missing && (end == v || *end || !(x >= 0) || x > 2))
-                return usage_error(a->cmd, "bad --class-weight-power (0..2):", v);
+                return tr_cli_usage(a->cmd, "bad --class-weight-power (0..2):", v);
             o.class_weight_power = x;
-        } else if (opt_value(a, "--monitor", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--monitor", &v, &missing)) {
             if (!missing && strcmp(v, "loss") == 0)
                 o.monitor = AIFX_MONITOR_VAL_LOSS;
             else if (!missing && strcmp(v, "macro_f1") == 0)
                 o.monitor = AIFX_MONITOR_VAL_MACRO_F1;
             else if (!missing)
-                return usage_error(a->cmd, "bad --monitor (loss, macro_f1):", v);
+                return tr_cli_usage(a->cmd, "bad --monitor (loss, macro_f1):", v);
         } else {
-            return usage_error(a->cmd, "unknown option", s);
+            return tr_cli_usage(a->cmd, "unknown option", s);
         }
         if (missing)
-            return usage_error(a->cmd, "missing value after", s);
+            return tr_cli_usage(a->cmd, "missing value after", s);
     }
     if (as_of_s && parse_time_arg(as_of_s, &o.as_of))
-        return usage_error(a->cmd, "bad --as-of time:", as_of_s);
+        return tr_cli_usage(a->cmd, "bad --as-of time:", as_of_s);
     o.on_event = on_event;
     o.user = &oo;
     tr_error e;
     tr_store *st;
     if (open_existing(store_dir, &st, &e))
-        return fail(&e);
+        return tr_cli_fail(&e);
     tr_cycle_result *r = calloc(1, sizeof *r);
     if (!r) {
         tr_store_close(st);
@@ -843,7 +805,7 @@ static int cmd_full(args *a)
     tr_store_close(st);
     if (rc) {
         free(r);
-        return fail(&e);
+        return tr_cli_fail(&e);
     }
     const tr_version *v2 = &r->rec;
     char t0[32], t1[32];
@@ -894,30 +856,30 @@ static int cmd_incremental(args *a)
         } else if (common_opt(a, &store_dir, &oo, &missing)) {
         } else if (strcmp(s, "--force") == 0) {
             o.force = 1;
-        } else if (opt_value(a, "--as-of", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--as-of", &v, &missing)) {
             as_of_s = v;
-        } else if (opt_value(a, "--min-samples", &v, &missing)) {
-            if (!missing && parse_int(v, 1, 1000000, &n))
-                return usage_error(a->cmd, "bad --min-samples:", v);
+        } else if (tr_cli_opt(a, "--min-samples", &v, &missing)) {
+            if (!missing && tr_cli_parse_int(v, 1, 1000000, &n))
+                return tr_cli_usage(a->cmd, "bad --min-samples:", v);
             o.min_samples = (int)n;
-        } else if (opt_value(a, "--gate-metric", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--gate-metric", &v, &missing)) {
             if (!missing && tr_gate_metric_parse(v, &o.gate_metric))
-                return usage_error(a->cmd, "bad --gate-metric (macro_f1, accuracy, loss):", v);
+                return tr_cli_usage(a->cmd, "bad --gate-metric (macro_f1, accuracy, loss):", v);
         } else {
-            return usage_error(a->cmd, "unknown option", s);
+            return tr_cli_usage(a->cmd, "unknown option", s);
         }
         if (missing)
-            return usage_error(a->cmd, "missing value after", s);
+            return tr_cli_usage(a->cmd, "missing value after", s);
     }
     o.as_of = tr_wall_now();
     if (as_of_s && parse_time_arg(as_of_s, &o.as_of))
-        return usage_error(a->cmd, "bad --as-of time:", as_of_s);
+        return tr_cli_usage(a->cmd, "bad --as-of time:", as_of_s);
     o.on_event = on_event;
     o.user = &oo;
     tr_error e;
     tr_store *st;
     if (open_existing(store_dir, &st, &e))
-        return fail(&e);
+        return tr_cli_fail(&e);
     tr_cycle_result *r = calloc(1, sizeof *r);
     if (!r) {
         tr_store_close(st);
@@ -928,7 +890,7 @@ static int cmd_incremental(args *a)
     tr_store_close(st);
     if (rc) {
         free(r);
-        return fail(&e);
+        return tr_cli_fail(&e);
     }
     if (oo.json) {
         printf("{\"event\":\"result\",\"cycle\":\"incremental\",\"status\":\"%s\","
@@ -962,29 +924,29 @@ static int cmd_activate(args *a, int rollback)
             fputs(rollback ? help_rollback : help_activate, stdout);
             return EXIT_OK;
         } else if (common_opt(a, &store_dir, &oo, &missing)) {
-        } else if (opt_value(a, "--reason", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--reason", &v, &missing)) {
             note = v;
         } else if (s[0] != '-' && !rollback && !version) {
             version = s;
         } else {
-            return usage_error(a->cmd, "unknown option", s);
+            return tr_cli_usage(a->cmd, "unknown option", s);
         }
         if (missing)
-            return usage_error(a->cmd, "missing value after", s);
+            return tr_cli_usage(a->cmd, "missing value after", s);
     }
     if (!rollback && !version)
-        return usage_error(a->cmd, "which version? (aifx-train activate VERSION)", NULL);
+        return tr_cli_usage(a->cmd, "which version? (aifx-train activate VERSION)", NULL);
     if (version && !tr_version_name_valid(version))
-        return usage_error(a->cmd, "bad version name:", version);
+        return tr_cli_usage(a->cmd, "bad version name:", version);
     tr_error e;
     tr_store *st;
     if (open_existing(store_dir, &st, &e))
-        return fail(&e);
+        return tr_cli_fail(&e);
     char from[TR_VERSION_MAX], to[TR_VERSION_MAX];
     tr_code rc = tr_activate(st, version, rollback, note, from, to, &e);
     tr_store_close(st);
     if (rc)
-        return fail(&e);
+        return tr_cli_fail(&e);
     if (oo.json)
         printf("{\"from\":\"%s\",\"to\":\"%s\",\"reason\":\"%s\"}\n", from, to,
                rollback ? "rollback" : "manual");
@@ -1007,30 +969,30 @@ static int cmd_versions(args *a)
         } else if (common_opt(a, &store_dir, &oo, &missing)) {
         } else if (strcmp(s, "show") == 0 && !show) {
             if (a->i + 1 >= a->argc)
-                return usage_error(a->cmd, "which version? (versions show VERSION)", NULL);
+                return tr_cli_usage(a->cmd, "which version? (versions show VERSION)", NULL);
             show = a->argv[++a->i];
         } else {
-            return usage_error(a->cmd, "unknown option", s);
+            return tr_cli_usage(a->cmd, "unknown option", s);
         }
         if (missing)
-            return usage_error(a->cmd, "missing value after", s);
+            return tr_cli_usage(a->cmd, "missing value after", s);
     }
     tr_error e;
     tr_store *st;
     if (open_existing(store_dir, &st, &e))
-        return fail(&e);
+        return tr_cli_fail(&e);
     tr_registry reg;
     tr_code rc = tr_store_registry_read(st, &reg, &e);
     tr_store_close(st);
     if (rc)
-        return fail(&e);
+        return tr_cli_fail(&e);
     char t0[32], t1[32];
     if (show) {
         const tr_version *v;
         rc = tr_registry_get(&reg, show, &v, &e);
         if (rc) {
             tr_registry_free(&reg);
-            return fail(&e);
+            return tr_cli_fail(&e);
         }
         if (oo.json) {
             char *j = tr_version_json(v);
@@ -1112,20 +1074,20 @@ static int cmd_log(args *a)
         } else if (strcmp(s, "--activations") == 0) {
             acts = 1;
         } else {
-            return usage_error(a->cmd, "unknown option", s);
+            return tr_cli_usage(a->cmd, "unknown option", s);
         }
         if (missing)
-            return usage_error(a->cmd, "missing value after", s);
+            return tr_cli_usage(a->cmd, "missing value after", s);
     }
     tr_error e;
     tr_store *st;
     if (open_existing(store_dir, &st, &e))
-        return fail(&e);
+        return tr_cli_fail(&e);
     tr_registry reg;
     tr_code rc = tr_store_registry_read(st, &reg, &e);
     tr_store_close(st);
     if (rc)
-        return fail(&e);
+        return tr_cli_fail(&e);
     char t0[32];
     if (acts) {
         if (oo.json)
@@ -1186,53 +1148,53 @@ static int cmd_evaluate(args *a, int backtest)
             fputs(backtest ? help_backtest : help_evaluate, stdout);
             return EXIT_OK;
         } else if (common_opt(a, &store_dir, &oo, &missing)) {
-        } else if (opt_value(a, "--version", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--version", &v, &missing)) {
             version = v;
-        } else if (opt_value(a, "--from", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--from", &v, &missing)) {
             from = v;
-        } else if (opt_value(a, "--to", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--to", &v, &missing)) {
             to = v;
-        } else if (opt_value(a, "--pair", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--pair", &v, &missing)) {
             if (n_pairs == 8)
-                return usage_error(a->cmd, "at most 8 --pair options", NULL);
+                return tr_cli_usage(a->cmd, "at most 8 --pair options", NULL);
             if (!missing) {
                 if (!tr_pair_valid(v))
-                    return usage_error(a->cmd, "bad pair name (3-15 characters A-Z 0-9):", v);
+                    return tr_cli_usage(a->cmd, "bad pair name (3-15 characters A-Z 0-9):", v);
                 pairs[n_pairs++] = v;
             }
-        } else if (backtest && opt_value(a, "--max-hold", &v, &missing)) {
-            if (!missing && parse_int(v, 1, 100000, &n))
-                return usage_error(a->cmd, "bad --max-hold:", v);
+        } else if (backtest && tr_cli_opt(a, "--max-hold", &v, &missing)) {
+            if (!missing && tr_cli_parse_int(v, 1, 100000, &n))
+                return tr_cli_usage(a->cmd, "bad --max-hold:", v);
             ovr.max_hold = (int)n;
         } else if (backtest &&
-                   ((opt_value(a, "--threshold", &v, &missing) && (dst = &ovr.threshold)) ||
-                    (opt_value(a, "--sl-atr", &v, &missing) && (dst = &ovr.sl_atr)) ||
-                    (opt_value(a, "--tp-atr", &v, &missing) && (dst = &ovr.tp_atr)) ||
-                    (opt_value(a, "--spread", &v, &missing) && (dst = &ovr.spread_pips)))) {
+                   ((tr_cli_opt(a, "--threshold", &v, &missing) && (dst = &ovr.threshold)) ||
+                    (tr_cli_opt(a, "--sl-atr", &v, &missing) && (dst = &ovr.sl_atr)) ||
+                    (tr_cli_opt(a, "--tp-atr", &v, &missing) && (dst = &ovr.tp_atr)) ||
+                    (tr_cli_opt(a, "--spread", &v, &missing) && (dst = &ovr.spread_pips)))) {
             char *end;
             double x = missing ? 0 : strtod(v, &end);
             if (!missing && (end == v || *end || !(x >= 0) || !isfinite(x)))
-                return usage_error(a->cmd, "bad value:", v);
+                return tr_cli_usage(a->cmd, "bad value:", v);
             *dst = x;
         } else {
-            return usage_error(a->cmd, "unknown option", s);
+            return tr_cli_usage(a->cmd, "unknown option", s);
         }
         if (missing)
-            return usage_error(a->cmd, "missing value after", s);
+            return tr_cli_usage(a->cmd, "missing value after", s);
     }
     if (!version || !from || !to)
-        return usage_error(a->cmd, "--version, --from and --to are required", NULL);
+        return tr_cli_usage(a->cmd, "--version, --from and --to are required", NULL);
     int64_t f, t;
     if (parse_time_arg(from, &f))
-        return usage_error(a->cmd, "bad --from time:", from);
+        return tr_cli_usage(a->cmd, "bad --from time:", from);
     if (parse_time_arg(to, &t))
-        return usage_error(a->cmd, "bad --to time:", to);
+        return tr_cli_usage(a->cmd, "bad --to time:", to);
     if (f >= t)
-        return usage_error(a->cmd, "--from must be before --to", NULL);
+        return tr_cli_usage(a->cmd, "--from must be before --to", NULL);
     tr_error e;
     tr_store *st;
     if (open_existing(store_dir, &st, &e))
-        return fail(&e);
+        return tr_cli_fail(&e);
     tr_eval_report *r = calloc(1, sizeof *r);
     if (!r) {
         tr_store_close(st);
@@ -1242,7 +1204,7 @@ static int cmd_evaluate(args *a, int backtest)
     tr_store_close(st);
     if (rc) {
         free(r);
-        return fail(&e);
+        return tr_cli_fail(&e);
     }
     if (oo.json) {
         printf("{\"version\":\"%s\",\"from\":\"%s\",\"to\":\"%s\"", version, from, to);
@@ -1293,38 +1255,38 @@ static int cmd_predict(args *a)
         } else if (common_opt(a, &store_dir, &oo, &missing)) {
         } else if (strcmp(s, "--no-record") == 0) {
             o.record = 0;
-        } else if (opt_value(a, "--pair", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--pair", &v, &missing)) {
             o.pair = v;
-        } else if (opt_value(a, "--as-of", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--as-of", &v, &missing)) {
             as_of_s = v;
-        } else if (opt_value(a, "--max-age", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--max-age", &v, &missing)) {
             char *end;
             double h = missing ? 0 : strtod(v, &end);
             if (!missing && (end == v || *end || !(h > 0) || h > 1e6))
-                return usage_error(a->cmd, "bad --max-age (hours):", v);
+                return tr_cli_usage(a->cmd, "bad --max-age (hours):", v);
             o.max_age = (int64_t)(h * 3600);
         } else {
-            return usage_error(a->cmd, "unknown option", s);
+            return tr_cli_usage(a->cmd, "unknown option", s);
         }
         if (missing)
-            return usage_error(a->cmd, "missing value after", s);
+            return tr_cli_usage(a->cmd, "missing value after", s);
     }
     if (!o.pair)
-        return usage_error(a->cmd, "--pair is required", NULL);
+        return tr_cli_usage(a->cmd, "--pair is required", NULL);
     if (!tr_pair_valid(o.pair))
-        return usage_error(a->cmd, "bad pair name (3-15 characters A-Z 0-9):", o.pair);
+        return tr_cli_usage(a->cmd, "bad pair name (3-15 characters A-Z 0-9):", o.pair);
     o.as_of = tr_wall_now();
     if (as_of_s && parse_time_arg(as_of_s, &o.as_of))
-        return usage_error(a->cmd, "bad --as-of time:", as_of_s);
+        return tr_cli_usage(a->cmd, "bad --as-of time:", as_of_s);
     tr_error e;
     tr_store *st;
     if (open_existing(store_dir, &st, &e))
-        return fail(&e);
+        return tr_cli_fail(&e);
     tr_prediction p;
     tr_code rc = tr_predict(st, &o, &p, &e);
     tr_store_close(st);
     if (rc)
-        return fail(&e);
+        return tr_cli_fail(&e);
     char t0[32];
     const tr_signal *g = &p.sig;
     if (oo.json)
@@ -1369,55 +1331,55 @@ static int cmd_rank(args *a)
             fputs(help_rank, stdout);
             return EXIT_OK;
         } else if (common_opt(a, &store_dir, &oo, &missing)) {
-        } else if (opt_value(a, "--as-of", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--as-of", &v, &missing)) {
             as_of_s = v;
-        } else if (opt_value(a, "--score", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--score", &v, &missing)) {
             if (!missing && tr_score_method_parse(v, &o.method))
-                return usage_error(a->cmd, "bad --score (raw, rank):", v);
-        } else if (opt_value(a, "--weights", &v, &missing)) {
+                return tr_cli_usage(a->cmd, "bad --score (raw, rank):", v);
+        } else if (tr_cli_opt(a, "--weights", &v, &missing)) {
             double w[4];
             int used = 0;
             if (!missing &&
                 (sscanf(v, "%lf,%lf,%lf,%lf%n", &w[0], &w[1], &w[2], &w[3], &used) != 4 ||
                  v[used] != '\0' || !isfinite(w[0] + w[1] + w[2] + w[3])))
-                return usage_error(a->cmd, "bad --weights (four numbers W,S,P,D):", v);
+                return tr_cli_usage(a->cmd, "bad --weights (four numbers W,S,P,D):", v);
             if (!missing) {
                 o.w.win_rate = w[0];
                 o.w.sharpe = w[1];
                 o.w.avg_pnl = w[2];
                 o.w.drawdown = w[3];
             }
-        } else if (opt_value(a, "--min-trades", &v, &missing)) {
-            if (!missing && parse_int(v, 0, 1000000, &n))
-                return usage_error(a->cmd, "bad --min-trades:", v);
+        } else if (tr_cli_opt(a, "--min-trades", &v, &missing)) {
+            if (!missing && tr_cli_parse_int(v, 0, 1000000, &n))
+                return tr_cli_usage(a->cmd, "bad --min-trades:", v);
             o.min_trades = (int)n;
-        } else if (opt_value(a, "--window-days", &v, &missing)) {
-            if (!missing && parse_int(v, 1, 3660, &n))
-                return usage_error(a->cmd, "bad --window-days:", v);
+        } else if (tr_cli_opt(a, "--window-days", &v, &missing)) {
+            if (!missing && tr_cli_parse_int(v, 1, 3660, &n))
+                return tr_cli_usage(a->cmd, "bad --window-days:", v);
             o.window_days = (int)n;
-        } else if (opt_value(a, "--retain-months", &v, &missing)) {
-            if (!missing && parse_int(v, 1, 1200, &n))
-                return usage_error(a->cmd, "bad --retain-months:", v);
+        } else if (tr_cli_opt(a, "--retain-months", &v, &missing)) {
+            if (!missing && tr_cli_parse_int(v, 1, 1200, &n))
+                return tr_cli_usage(a->cmd, "bad --retain-months:", v);
             o.retain_months = (int)n;
         } else {
-            return usage_error(a->cmd, "unknown option", s);
+            return tr_cli_usage(a->cmd, "unknown option", s);
         }
         if (missing)
-            return usage_error(a->cmd, "missing value after", s);
+            return tr_cli_usage(a->cmd, "missing value after", s);
     }
     o.as_of = tr_wall_now();
     if (as_of_s && parse_time_arg(as_of_s, &o.as_of))
-        return usage_error(a->cmd, "bad --as-of time:", as_of_s);
+        return tr_cli_usage(a->cmd, "bad --as-of time:", as_of_s);
     tr_error e;
     tr_store *st;
     if (open_existing(store_dir, &st, &e))
-        return fail(&e);
+        return tr_cli_fail(&e);
     tr_rank_result r;
     tr_code rc = tr_rank_run(st, &o, &r, &e);
     tr_store_close(st);
     if (rc) {
         tr_rank_result_free(&r);
-        return fail(&e);
+        return tr_cli_fail(&e);
     }
     char t0[32];
     if (oo.json) {
@@ -1501,7 +1463,8 @@ static int cmd_rank(args *a)
 static const char *help_run_due =
     "usage: aifx-train run-due [--as-of TIME] [--daily-at HH:MM] [--weekly-at DAY,HH:MM]\n"
     "                          [--monthly-at D,HH:MM] [--max-retries N]\n"
-    "                          [--disable incremental|full|rank ...] [--quiet] [--json]\n"
+    "                          [--disable incremental|full|rank|abtest ...] [--ab ...]\n"
+    "                          [--quiet] [--json]\n"
     "                          [--store DIR]\n"
     "\n"
     "  Runs the cycles due at TIME (default now), UTC: the daily fine-tune (incremental) at\n"
@@ -1509,7 +1472,9 @@ static const char *help_run_due =
     "  00:00. A cycle is due when its latest scheduled time is not covered by a completed or\n"
     "  skipped log row; it runs once, as of that time (missed periods are caught up once). A\n"
     "  failed cycle is retried at the next call, up to 3 failed attempts per scheduled time.\n"
-    "  Another run-due on the store: exit 4, nothing run. docs/operations.md.\n";
+    "  Another run-due on the store: exit 4, nothing run. The abtest slot (00:30 daily) looks\n"
+    "  at running A/B tests. --ab: the weekly retrain starts an A/B test (see full --help).\n"
+    "  docs/operations.md.\n";
 
 static int parse_hhmm(const char *s, int *minute)
 {
@@ -1523,7 +1488,7 @@ static int parse_hhmm(const char *s, int *minute)
 static int cmd_run_due(args *a)
 {
     const char *store_dir = NULL, *v, *as_of_s = NULL;
-    int missing = 0;
+    int missing = 0, bad_ab = 0;
     out_opts oo = {0, 0, isatty(2), 0};
     tr_due_opts o = tr_due_opts_default();
     static const char *const days[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
@@ -1533,13 +1498,16 @@ static int cmd_run_due(args *a)
         if (strcmp(s, "--help") == 0) {
             fputs(help_run_due, stdout);
             return EXIT_OK;
+        } else if (ab_opt(a, &o.full, &missing, &bad_ab)) {
+            if (bad_ab)
+                return tr_cli_usage(a->cmd, "bad value of", s);
         } else if (common_opt(a, &store_dir, &oo, &missing)) {
-        } else if (opt_value(a, "--as-of", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--as-of", &v, &missing)) {
             as_of_s = v;
-        } else if (opt_value(a, "--daily-at", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--daily-at", &v, &missing)) {
             if (!missing && parse_hhmm(v, &o.sched.minute[TR_SLOT_DAILY]))
-                return usage_error(a->cmd, "bad --daily-at (HH:MM):", v);
-        } else if (opt_value(a, "--weekly-at", &v, &missing)) {
+                return tr_cli_usage(a->cmd, "bad --daily-at (HH:MM):", v);
+        } else if (tr_cli_opt(a, "--weekly-at", &v, &missing)) {
             int ok = 0;
             for (int d = 0; !missing && d < 7; d++)
                 if (strncmp(v, days[d], 3) == 0 && v[3] == ',' &&
@@ -1548,35 +1516,35 @@ static int cmd_run_due(args *a)
                     ok = 1;
                 }
             if (!missing && !ok)
-                return usage_error(a->cmd, "bad --weekly-at (DAY,HH:MM, DAY mon..sun):", v);
-        } else if (opt_value(a, "--monthly-at", &v, &missing)) {
+                return tr_cli_usage(a->cmd, "bad --weekly-at (DAY,HH:MM, DAY mon..sun):", v);
+        } else if (tr_cli_opt(a, "--monthly-at", &v, &missing)) {
             int d = 0, used = 0;
             if (!missing && (sscanf(v, "%2d,%n", &d, &used) != 1 || used == 0 || d < 1 || d > 28 ||
                              parse_hhmm(v + used, &o.sched.minute[TR_SLOT_MONTHLY])))
-                return usage_error(a->cmd, "bad --monthly-at (D,HH:MM, D 1..28):", v);
+                return tr_cli_usage(a->cmd, "bad --monthly-at (D,HH:MM, D 1..28):", v);
             o.sched.monthday = d ? d : o.sched.monthday;
-        } else if (opt_value(a, "--max-retries", &v, &missing)) {
-            if (!missing && parse_int(v, 1, 1000, &n))
-                return usage_error(a->cmd, "bad --max-retries:", v);
+        } else if (tr_cli_opt(a, "--max-retries", &v, &missing)) {
+            if (!missing && tr_cli_parse_int(v, 1, 1000, &n))
+                return tr_cli_usage(a->cmd, "bad --max-retries:", v);
             o.sched.max_retries = (int)n;
-        } else if (opt_value(a, "--disable", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--disable", &v, &missing)) {
             int k = -1;
             for (int j = 0; !missing && j < TR_N_SLOTS; j++)
                 if (strcmp(v, tr_slot_cycle(j)) == 0)
                     k = j;
             if (!missing && k < 0)
-                return usage_error(a->cmd, "bad --disable (incremental, full, rank):", v);
+                return tr_cli_usage(a->cmd, "bad --disable (incremental, full, rank, abtest):", v);
             if (!missing)
                 o.sched.enabled[k] = 0;
         } else {
-            return usage_error(a->cmd, "unknown option", s);
+            return tr_cli_usage(a->cmd, "unknown option", s);
         }
         if (missing)
-            return usage_error(a->cmd, "missing value after", s);
+            return tr_cli_usage(a->cmd, "missing value after", s);
     }
     o.as_of = tr_wall_now();
     if (as_of_s && parse_time_arg(as_of_s, &o.as_of))
-        return usage_error(a->cmd, "bad --as-of time:", as_of_s);
+        return tr_cli_usage(a->cmd, "bad --as-of time:", as_of_s);
     if (!oo.json) {
         o.full.on_event = on_event;
         o.full.user = &oo;
@@ -1586,13 +1554,13 @@ static int cmd_run_due(args *a)
     tr_error e;
     tr_store *st;
     if (open_existing(store_dir, &st, &e))
-        return fail(&e);
+        return tr_cli_fail(&e);
     tr_due_result r;
     tr_code rc = tr_run_due(st, &o, &r, &e);
     end_bar(&oo);
     tr_store_close(st);
     if (rc)
-        return fail(&e);
+        return tr_cli_fail(&e);
     char t0[32], t1[32];
     if (oo.json)
         printf("{\"as_of\":\"%s\",\"cycles\":[", tr_time_format(o.as_of, t0, sizeof t0));
@@ -1625,14 +1593,15 @@ static int cmd_run_due(args *a)
     if (r.first_error) {
         fprintf(stderr, "aifx-train: error: a cycle failed (kept in the log; retried at the next "
                         "call)\n");
-        return exit_code(r.first_error);
+        return tr_cli_exit_code(r.first_error);
     }
     return EXIT_OK;
 }
 
 static const char *help_replay =
     "usage: aifx-train replay --csv FILE --pair P [--csv FILE --pair P ...] --from D --to D\n"
-    "                         [--flush-steps N] [--quiet] [--store DIR]\n"
+    "                         [--flush-steps N] [--ab [--ab-days N] [--ab-split X]\n"
+    "                         [--ab-min-trades N]] [--quiet] [--store DIR]\n"
     "\n"
     "  Walks a simulated clock over the 15-minute bar closes in (--from, --to]: each new bar\n"
     "  becomes visible, the active version's prediction for it is recorded as a signal, the\n"
@@ -1641,7 +1610,7 @@ static const char *help_replay =
     "  weekly retrain needs 3 months of them). Prints the timeline and writes it to\n"
     "  <store>/reports/replay-FROM-TO.md. Killed, it continues when started again with the same\n"
     "  arguments (state in <store>/replay.state); another replay's state there: exit 4.\n"
-    "  docs/operations.md.\n";
+    "  docs/operations.md. --ab: every weekly retrain starts an A/B test (see full --help).\n";
 
 static void on_replay_step(const tr_replay_progress *p, void *user)
 {
@@ -1664,7 +1633,7 @@ static void on_replay_step(const tr_replay_progress *p, void *user)
 static int cmd_replay(args *a)
 {
     const char *store_dir = NULL, *v, *from_s = NULL, *to_s = NULL;
-    int missing = 0, n_csv = 0, n_pair = 0;
+    int missing = 0, bad_ab = 0, n_csv = 0, n_pair = 0;
     out_opts oo = {0, 0, 0, 0};
     tr_replay_opts o = tr_replay_opts_default();
     for (a->i = 2; a->i < a->argc; a->i++) {
@@ -1673,55 +1642,58 @@ static int cmd_replay(args *a)
         if (strcmp(s, "--help") == 0) {
             fputs(help_replay, stdout);
             return EXIT_OK;
+        } else if (ab_opt(a, &o.due.full, &missing, &bad_ab)) {
+            if (bad_ab)
+                return tr_cli_usage(a->cmd, "bad value of", s);
         } else if (common_opt(a, &store_dir, &oo, &missing)) {
-        } else if (opt_value(a, "--csv", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--csv", &v, &missing)) {
             if (!missing && n_csv >= TR_REPLAY_MAX_PAIRS)
-                return usage_error(a->cmd, "too many --csv (at most 8)", NULL);
+                return tr_cli_usage(a->cmd, "too many --csv (at most 8)", NULL);
             if (!missing)
                 o.csv[n_csv++] = v;
-        } else if (opt_value(a, "--pair", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--pair", &v, &missing)) {
             if (!missing && n_pair >= TR_REPLAY_MAX_PAIRS)
-                return usage_error(a->cmd, "too many --pair (at most 8)", NULL);
+                return tr_cli_usage(a->cmd, "too many --pair (at most 8)", NULL);
             if (!missing && !tr_pair_valid(v))
-                return usage_error(a->cmd, "bad --pair:", v);
+                return tr_cli_usage(a->cmd, "bad --pair:", v);
             if (!missing)
                 o.pair[n_pair++] = v;
-        } else if (opt_value(a, "--from", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--from", &v, &missing)) {
             from_s = v;
-        } else if (opt_value(a, "--to", &v, &missing)) {
+        } else if (tr_cli_opt(a, "--to", &v, &missing)) {
             to_s = v;
-        } else if (opt_value(a, "--flush-steps", &v, &missing)) {
-            if (!missing && parse_int(v, 1, 100000, &n))
-                return usage_error(a->cmd, "bad --flush-steps:", v);
+        } else if (tr_cli_opt(a, "--flush-steps", &v, &missing)) {
+            if (!missing && tr_cli_parse_int(v, 1, 100000, &n))
+                return tr_cli_usage(a->cmd, "bad --flush-steps:", v);
             o.flush_steps = (int)n;
         } else {
-            return usage_error(a->cmd, "unknown option", s);
+            return tr_cli_usage(a->cmd, "unknown option", s);
         }
         if (missing)
-            return usage_error(a->cmd, "missing value after", s);
+            return tr_cli_usage(a->cmd, "missing value after", s);
     }
     if (n_csv == 0 || n_csv != n_pair)
-        return usage_error(a->cmd, "give one --pair for each --csv", NULL);
+        return tr_cli_usage(a->cmd, "give one --pair for each --csv", NULL);
     o.n_pairs = n_csv;
     if (!from_s || parse_time_arg(from_s, &o.from))
-        return usage_error(a->cmd, "missing or bad --from time:", from_s);
+        return tr_cli_usage(a->cmd, "missing or bad --from time:", from_s);
     if (!to_s || parse_time_arg(to_s, &o.to))
-        return usage_error(a->cmd, "missing or bad --to time:", to_s);
+        return tr_cli_usage(a->cmd, "missing or bad --to time:", to_s);
     if (o.from >= o.to)
-        return usage_error(a->cmd, "--from must be before --to", NULL);
+        return tr_cli_usage(a->cmd, "--from must be before --to", NULL);
     o.on_step = on_replay_step;
     o.user = &oo;
     tr_error e;
     tr_store *st;
     tr_error_clear(&e);
     if (tr_store_open(tr_store_location(store_dir), 1, &st, &e))
-        return fail(&e);
+        return tr_cli_fail(&e);
     double t0 = now_seconds();
     tr_replay_result r;
     tr_code rc = tr_replay_run(st, &o, &r, &e);
     tr_store_close(st);
     if (rc)
-        return fail(&e);
+        return tr_cli_fail(&e);
     fputs(r.timeline, stdout);
     printf("\nreport: %s\nreplay: %zu steps (%zu run now%s), %zu signals, %.1f s\n", r.report_path,
            r.n_steps, r.n_steps_run, r.resumed ? ", resumed" : "", r.n_signals, now_seconds() - t0);
@@ -1801,9 +1773,11 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "replay") == 0)
         return cmd_replay(&a);
     if (strcmp(argv[1], "db") == 0)
-        return tr_cmd_db(argc, argv, fail);
+        return tr_cmd_db(argc, argv, tr_cli_fail);
+    if (strcmp(argv[1], "ab") == 0)
+        return tr_cmd_ab(argc, argv);
     if (strcmp(argv[1], "listen") == 0)
-        return tr_cmd_listen(argc, argv, fail);
+        return tr_cmd_listen(argc, argv, tr_cli_fail);
     fprintf(stderr, "aifx-train: unknown command '%s'\n%s", argv[1], help_main);
     return EXIT_USAGE;
 }

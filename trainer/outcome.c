@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backtest.h"
@@ -148,4 +149,61 @@ tr_code tr_outcomes_resolve(const tr_bar *bars, size_t n, const double *atr, int
         }
     }
     return TR_OK;
+}
+
+/* The book of a signal: "" for production signals, else the A/B test and the arm's version. */
+static int same_book(const tr_signal *a, const tr_signal *b)
+{
+    if (!a->ab_test_id[0] || !b->ab_test_id[0])
+        return !a->ab_test_id[0] && !b->ab_test_id[0];
+    return strcmp(a->ab_test_id, b->ab_test_id) == 0 &&
+           strcmp(a->model_version, b->model_version) == 0;
+}
+
+tr_code tr_outcomes_resolve_books(const tr_bar *bars, size_t n, const double *atr,
+                                  int32_t timeframe, const tr_bt_params *p, int64_t as_of,
+                                  tr_signal *sigs, size_t n_sigs, unsigned char *changed,
+                                  size_t *n_changed, tr_error *err)
+{
+    size_t local = 0;
+    if (!n_changed)
+        n_changed = &local;
+    *n_changed = 0;
+    int tested = 0;
+    for (size_t i = 0; i < n_sigs && !tested; i++)
+        tested = sigs[i].ab_test_id[0] != '\0';
+    if (!tested)
+        return tr_outcomes_resolve(bars, n, atr, timeframe, p, as_of, sigs, n_sigs, changed,
+                                   n_changed, err);
+    size_t *idx = malloc(n_sigs * sizeof *idx);
+    tr_signal *book = malloc(n_sigs * sizeof *book);
+    unsigned char *done = calloc(n_sigs, 1), *ch = malloc(n_sigs);
+    tr_code rc = TR_OK;
+    if (!idx || !book || !done || !ch)
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory resolving outcomes");
+    for (size_t first = 0; !rc && first < n_sigs; first++) {
+        if (done[first])
+            continue;
+        size_t m = 0;
+        for (size_t i = first; i < n_sigs; i++)
+            if (!done[i] && same_book(&sigs[first], &sigs[i])) {
+                done[i] = 1;
+                idx[m] = i;
+                book[m++] = sigs[i];
+            }
+        memset(ch, 0, m);
+        size_t nc = 0;
+        rc = tr_outcomes_resolve(bars, n, atr, timeframe, p, as_of, book, m, ch, &nc, err);
+        for (size_t j = 0; !rc && j < m; j++) {
+            sigs[idx[j]] = book[j];
+            if (changed && ch[j])
+                changed[idx[j]] = 1;
+        }
+        *n_changed += nc;
+    }
+    free(idx);
+    free(book);
+    free(done);
+    free(ch);
+    return rc;
 }

@@ -38,6 +38,14 @@ tr_code tr_outcomes_resolve(const tr_bar *bars, size_t n, const double *atr, int
                             const tr_bt_params *p, int64_t as_of, tr_signal *sigs, size_t n_sigs,
                             unsigned char *changed, size_t *n_changed, tr_error *err);
 
+/* The same, with each book traded on its own: the production signals (no A/B test id) form one
+ * book, and each (A/B test, version) another, so an arm's position is never closed by the other
+ * arm's signal (abtest.h). Without A/B signals this is tr_outcomes_resolve. */
+tr_code tr_outcomes_resolve_books(const tr_bar *bars, size_t n, const double *atr,
+                                  int32_t timeframe, const tr_bt_params *p, int64_t as_of,
+                                  tr_signal *sigs, size_t n_sigs, unsigned char *changed,
+                                  size_t *n_changed, tr_error *err);
+
 /* 1 when the outcome is final ("win", "loss", "none"). */
 int tr_outcome_final(const tr_signal *sig);
 

@@ -19,7 +19,8 @@
 
 #include "fsutil.h"
 
-/* ---- the child -------------------------------------------------------------------------------- */
+/* ---- the child --------------------------------------------------------------------------------
+ */
 
 enum { COL_BG = 0, COL_FG = 15, COL_GRID = 7 };
 
@@ -141,9 +142,9 @@ static void draw_panel(const tr_plot_panel *p)
     plwidth(1.0);
     if (nl > 0) {
         PLFLT lw, lh;
-        pllegend(&lw, &lh, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, 0, 0.0, 0.0, 0.06,
-                 COL_BG, COL_FG, 1, 0, 0, nl, opt, 1.0, 0.7, 1.6, 0.0, tcol, text, NULL, NULL,
-                 NULL, NULL, lcol, lsty, lwid, NULL, NULL, NULL, NULL);
+        pllegend(&lw, &lh, PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX, 0, 0.0, 0.0, 0.06, COL_BG,
+                 COL_FG, 1, 0, 0, nl, opt, 1.0, 0.7, 1.6, 0.0, tcol, text, NULL, NULL, NULL, NULL,
+                 lcol, lsty, lwid, NULL, NULL, NULL, NULL);
     }
 }
 
@@ -212,7 +213,8 @@ static void draw_confusion(const void *ctx, const char *file)
     plend();
 }
 
-/* ---- the parent ------------------------------------------------------------------------------- */
+/* ---- the parent -------------------------------------------------------------------------------
+ */
 
 typedef void (*draw_fn)(const void *ctx, const char *file);
 

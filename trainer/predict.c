@@ -6,13 +6,16 @@
  * recursive indicators forget their seeds as they did in training), go through the same
  * tr_features_compute as training; the last T rows are the window; the model applies its own
  * scaler. A newest bar that closed more than max_age before as_of is stale: refused
- * (TR_ERR_STALE). The signal is recorded in the store with its model version.
+ * (TR_ERR_STALE). The version is the active one, or, while an A/B test runs on the pair, the
+ * arm the newest bar is assigned to (abtest.h). The signal is recorded in the store with its
+ * model version and A/B test id.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "abtest.h"
 #include "cycle.h"
 #include "featureset.h"
 #include "timeutil.h"
@@ -30,7 +33,22 @@ tr_code tr_predict(tr_store *store, const tr_predict_opts *o, tr_prediction *out
     tr_bars bars = {0};
     double *feat = NULL;
     float *x = NULL;
-    const tr_version *active = tr_registry_active(&reg);
+    /* the bars first: the newest one decides which version serves (an A/B arm or the active) */
+    rc = tr_store_bars_get(store, o->pair, o->timeframe, INT64_MIN, o->as_of - o->timeframe + 1,
+                           &bars, err);
+    if (rc)
+        goto done;
+    char a[32], b[32], tfn[16];
+    tr_timeframe_name(o->timeframe, tfn, sizeof tfn);
+    if (bars.n == 0) {
+        rc = tr_fail(err, TR_ERR_NOTFOUND, "%s %s: no bar closed by %s", o->pair, tfn,
+                     tr_time_format(o->as_of, a, sizeof a));
+        goto done;
+    }
+    const tr_bar *last = &bars.v[bars.n - 1];
+    const tr_ab_test *test = NULL;
+    const char *serving = tr_ab_serving(&reg, o->pair, last->t, &test);
+    const tr_version *active = serving ? tr_registry_find(&reg, serving) : NULL;
     if (!active) {
         rc = tr_fail(err, TR_ERR_NOTFOUND, "no active version in store %s (run `aifx-train full`)",
                      store->location);
@@ -46,12 +64,6 @@ tr_code tr_predict(tr_store *store, const tr_predict_opts *o, tr_prediction *out
                      active->version);
         goto done;
     }
-    rc = tr_store_bars_get(store, o->pair, o->timeframe, INT64_MIN, o->as_of - o->timeframe + 1,
-                           &bars, err);
-    if (rc)
-        goto done;
-    char a[32], b[32], tfn[16];
-    tr_timeframe_name(o->timeframe, tfn, sizeof tfn);
     if (bars.n < TR_PREDICT_MIN_HISTORY ||
         bars.n < (size_t)TR_FEATURE_WARMUP + (size_t)mc.n_steps) {
         rc = tr_fail(err, TR_ERR_NOTFOUND,
@@ -60,7 +72,6 @@ tr_code tr_predict(tr_store *store, const tr_predict_opts *o, tr_prediction *out
                      TR_PREDICT_MIN_HISTORY);
         goto done;
     }
-    const tr_bar *last = &bars.v[bars.n - 1];
     int64_t close = last->t + o->timeframe;
     if (o->as_of - close > o->max_age) {
         rc = tr_fail(err, TR_ERR_STALE,
@@ -92,6 +103,8 @@ tr_code tr_predict(tr_store *store, const tr_predict_opts *o, tr_prediction *out
     for (int k = 0; k < 3; k++)
         g->probs[k] = probs[k];
     snprintf(g->model_version, sizeof g->model_version, "%s", active->version);
+    if (test)
+        snprintf(g->ab_test_id, sizeof g->ab_test_id, "%s", test->id);
     g->created_at = tr_wall_now();
     snprintf(g->outcome, sizeof g->outcome, "open");
     out->bar_close = close;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "abtest.h"
 #include "cycle.h"
 #include "fsutil.h"
 #include "plot.h"
@@ -160,6 +161,8 @@ size_t tr_rank_retire_select(const tr_registry *reg, const char *keep, int64_t a
             continue;
         if (keep && strcmp(v->version, keep) == 0)
             continue;
+        if (tr_ab_test_of(reg, v->version))
+            continue; /* under a running A/B test: the test decides */
         if (v->as_of < limit)
             idx[n++] = i;
     }
@@ -422,6 +425,11 @@ static tr_code write_report(tr_store *store, const tr_rank_opts *o, tr_rank_resu
     else if (r->activated)
         tr_sb_printf(&s, "Activated **%s** (was %s), with the scores as evidence.\n", r->best,
                      r->active_before[0] ? r->active_before : "none");
+    else if (r->ab_hold[0] && strcmp(r->best, r->active_before) != 0)
+        tr_sb_printf(&s,
+                     "The active version %s is under A/B test %s: the ranking leaves it (best "
+                     "eligible: %s).\n",
+                     r->active_before, r->ab_hold, r->best);
     else
         tr_sb_printf(&s, "The best eligible version, **%s**, is already active: no change.\n",
                      r->best);
@@ -618,8 +626,16 @@ tr_code tr_rank_run(tr_store *store, const tr_rank_opts *o, tr_rank_result *res,
         e->bt = er->bt;
     }
     for (size_t i = 0; i < res->n; i++) {
-        tr_rank_eligibility(&res->entries[i], o->min_trades);
-        res->n_eligible += res->entries[i].eligible;
+        tr_rank_entry *e = &res->entries[i];
+        tr_rank_eligibility(e, o->min_trades);
+        const tr_ab_test *t = tr_ab_test_of(&reg, e->version);
+        if (t) {
+            /* a version under test is left alone: reported, never activated by the ranking */
+            e->eligible = 0;
+            snprintf(e->note, sizeof e->note, "under A/B test %s (%s vs %s): the test decides",
+                     t->id, t->version_a, t->version_b);
+        }
+        res->n_eligible += e->eligible;
     }
     long best = tr_rank_order(res->entries, res->n, &o->w, o->method);
     const tr_rank_entry *be = best >= 0 ? &res->entries[best] : NULL;
@@ -631,7 +647,11 @@ tr_code tr_rank_run(tr_store *store, const tr_rank_opts *o, tr_rank_result *res,
         snprintf(res->best, sizeof res->best, "%s", be->version);
     tr_activation a;
     memset(&a, 0, sizeof a);
-    int do_activate = be && strcmp(be->version, res->active_before) != 0;
+    const tr_ab_test *active_test =
+        res->active_before[0] ? tr_ab_test_of(&reg, res->active_before) : NULL;
+    int do_activate = be && strcmp(be->version, res->active_before) != 0 && !active_test;
+    if (active_test)
+        snprintf(res->ab_hold, sizeof res->ab_hold, "%s", active_test->id);
     const char *keep = do_activate ? be->version : res->active_before;
     if (do_activate) {
         snprintf(a.from, sizeof a.from, "%s", res->active_before);
@@ -684,9 +704,10 @@ tr_code tr_rank_run(tr_store *store, const tr_rank_opts *o, tr_rank_result *res,
     tr_log_row_begin(&row, "rank", o->as_of, started, TR_LOG_COMPLETED, res->best,
                      res->active_before);
     snprintf(row.verdict, sizeof row.verdict, "%s",
-             do_activate ? "activated"
-             : be        ? "unchanged"
-                         : "none_eligible");
+             do_activate   ? "activated"
+             : active_test ? "held_by_ab"
+             : be          ? "unchanged"
+                           : "none_eligible");
     snprintf(row.gate_metric, sizeof row.gate_metric, "score_%s", tr_score_method_name(o->method));
     row.candidate_value = be ? be->score : NAN;
     row.active_value = ae ? ae->score : NAN;

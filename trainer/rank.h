@@ -80,6 +80,8 @@ typedef struct tr_rank_result {
     char best[TR_VERSION_MAX]; /* "" when none is eligible */
     char active_before[TR_VERSION_MAX];
     int activated;                   /* 1 when best replaced the active version */
+    char ab_hold[TR_VERSION_MAX];    /* the running A/B test of the active version, which keeps
+                                        the ranking from replacing it ("" when none) */
     char (*retired)[TR_VERSION_MAX]; /* (n_retired) */
     size_t n_retired;
     int64_t prod_signals_total, prod_resolved_total; /* over all versions in the window */

@@ -444,8 +444,9 @@ static tr_code check_ab(const tr_registry *reg, const tr_reg_txn *txn, tr_error 
             if (!v)
                 return tr_fail(err, TR_ERR_NOTFOUND, "version %s is not in the registry", arm[k]);
             if (!tr_version_usable(v) || v->deprecated_at)
-                return tr_fail(err, TR_ERR_INVALID, "version %s is not usable for an A/B test (%s%s)",
-                               arm[k], v->deprecated_at ? "deprecated" : "status ",
+                return tr_fail(err, TR_ERR_INVALID,
+                               "version %s is not usable for an A/B test (%s%s)", arm[k],
+                               v->deprecated_at ? "deprecated" : "status ",
                                v->deprecated_at ? "" : tr_version_status_name(v->status));
         }
         /* at most one running test per pair set */
@@ -659,7 +660,8 @@ static void put_value(tr_sb *b, const field *f, const char *base)
         int n = array_len(f, base);
         for (int i = 0; i < n; i++) {
             if (f->type == F_FARR)
-                tr_sb_printf(b, "%s%.9g", i ? "," : "", (double)((const float *)(const void *)p)[i]);
+                tr_sb_printf(b, "%s%.9g", i ? "," : "",
+                             (double)((const float *)(const void *)p)[i]);
             else
                 tr_sb_printf(b, "%s%.17g", i ? "," : "", ((const double *)(const void *)p)[i]);
         }

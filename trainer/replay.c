@@ -18,6 +18,7 @@
 #include "featureset.h"
 #include "fsutil.h"
 #include "labels.h"
+#include "abtest.h"
 #include "outcome.h"
 #include "strbuf.h"
 #include "ta.h"
@@ -55,14 +56,20 @@ typedef struct series {
     tr_bt_params bt;
 } series;
 
+#define REPLAY_MODELS 8
+
 typedef struct replay {
     tr_store *store;
     const tr_replay_opts *o;
     series s[TR_REPLAY_MAX_PAIRS];
     int n;
-    aifx_model *model;
+    tr_registry reg;           /* as of the last cycle run: the active version, the A/B tests */
     char active[TR_VERSION_MAX];
-    int n_steps_model; /* T */
+    struct {
+        char version[TR_VERSION_MAX];
+        aifx_model *m;
+    } cache[REPLAY_MODELS]; /* the models that serve: the active one and A/B arms */
+    int n_steps_model;      /* the largest T of the cached models */
     double *feat;      /* (TR_PREDICT_MAX_HISTORY, TR_N_FEATURES) */
     float *x;          /* (T, TR_N_FEATURES) */
     char state_path[4200];
@@ -77,7 +84,9 @@ static void replay_free(replay *r)
         free(r->s[i].sigs);
         free(r->s[i].dirty);
     }
-    aifx_model_free(r->model);
+    for (int i = 0; i < REPLAY_MODELS; i++)
+        aifx_model_free(r->cache[i].m);
+    tr_registry_free(&r->reg);
     free(r->feat);
     free(r->x);
 }
@@ -237,47 +246,78 @@ static tr_code sync_bars(replay *r, tr_error *err)
 
 /* ---- the model ---------------------------------------------------------------------------- */
 
-/* Loads the active version when it changed. */
+/* The cached model of version, or NULL. */
+static aifx_model *cached(const replay *r, const char *version)
+{
+    for (int i = 0; i < REPLAY_MODELS; i++)
+        if (r->cache[i].m && strcmp(r->cache[i].version, version) == 0)
+            return r->cache[i].m;
+    return NULL;
+}
+
+/* Is version needed to serve (the active one, or an arm of a running A/B test)? */
+static int serving(const tr_registry *reg, const char *version)
+{
+    const tr_version *a = tr_registry_active(reg);
+    return (a && strcmp(a->version, version) == 0) || tr_ab_test_of(reg, version) != NULL;
+}
+
+static tr_code load_one(replay *r, const tr_version *v, tr_error *err)
+{
+    if (cached(r, v->version))
+        return TR_OK;
+    int slot = -1;
+    for (int i = 0; i < REPLAY_MODELS && slot < 0; i++)
+        if (!r->cache[i].m)
+            slot = i;
+    if (slot < 0)
+        return tr_fail(err, TR_ERR_INVALID, "replay: more than %d versions serve at once",
+                       REPLAY_MODELS);
+    aifx_model *m = NULL;
+    tr_code rc = tr_checkpoint_load(r->store, v, &m, err);
+    if (rc)
+        return rc;
+    aifx_model_config mc;
+    aifx_model_get_config(m, &mc);
+    if (mc.n_features != TR_N_FEATURES || mc.n_classes != 3) {
+        aifx_model_free(m);
+        return tr_fail(err, TR_ERR_FORMAT, "version %s is not a 38-feature, 3-class model",
+                       v->version);
+    }
+    if (mc.n_steps > r->n_steps_model) {
+        float *x = realloc(r->x, (size_t)mc.n_steps * TR_N_FEATURES * sizeof *x);
+        if (!x) {
+            aifx_model_free(m);
+            return tr_fail(err, TR_ERR_NOMEM, "out of memory");
+        }
+        r->x = x;
+        r->n_steps_model = mc.n_steps;
+    }
+    r->cache[slot].m = m;
+    snprintf(r->cache[slot].version, sizeof r->cache[slot].version, "%s", v->version);
+    return TR_OK;
+}
+
+/* Re-reads the registry and loads the models that serve now (the active version and the arms of
+ * running A/B tests), dropping the others. */
 static tr_code load_active(replay *r, tr_error *err)
 {
     tr_registry reg;
     tr_code rc = tr_store_registry_read(r->store, &reg, err);
     if (rc)
         return rc;
-    const tr_version *a = tr_registry_active(&reg);
-    if (!a) {
-        aifx_model_free(r->model);
-        r->model = NULL;
-        r->active[0] = '\0';
-    } else if (strcmp(a->version, r->active) != 0) {
-        aifx_model *m = NULL;
-        rc = tr_checkpoint_load(r->store, a, &m, err);
-        if (!rc) {
-            aifx_model_config mc;
-            aifx_model_get_config(m, &mc);
-            if (mc.n_features != TR_N_FEATURES || mc.n_classes != 3) {
-                aifx_model_free(m);
-                rc = tr_fail(err, TR_ERR_FORMAT, "version %s is not a 38-feature, 3-class model",
-                             a->version);
-            }
+    tr_registry_free(&r->reg);
+    r->reg = reg;
+    for (int i = 0; i < REPLAY_MODELS; i++)
+        if (r->cache[i].m && !serving(&r->reg, r->cache[i].version)) {
+            aifx_model_free(r->cache[i].m);
+            r->cache[i].m = NULL;
         }
-        if (!rc) {
-            aifx_model_config mc;
-            aifx_model_get_config(m, &mc);
-            float *x = realloc(r->x, (size_t)mc.n_steps * TR_N_FEATURES * sizeof *x);
-            if (!x) {
-                aifx_model_free(m);
-                rc = tr_fail(err, TR_ERR_NOMEM, "out of memory");
-            } else {
-                r->x = x;
-                aifx_model_free(r->model);
-                r->model = m;
-                r->n_steps_model = mc.n_steps;
-                snprintf(r->active, sizeof r->active, "%s", a->version);
-            }
-        }
-    }
-    tr_registry_free(&reg);
+    const tr_version *a = tr_registry_active(&r->reg);
+    snprintf(r->active, sizeof r->active, "%s", a ? a->version : "");
+    for (size_t i = 0; i < r->reg.n_versions && !rc; i++)
+        if (serving(&r->reg, r->reg.versions[i].version))
+            rc = load_one(r, &r->reg.versions[i], err);
     return rc;
 }
 
@@ -300,23 +340,31 @@ static tr_code push_signal(series *s, const tr_signal *g, tr_error *err)
     return TR_OK;
 }
 
-/* The active version's signal for the pair's newest visible bar, through tr_predict_window (the
- * code predict uses); no signal where predict would refuse (too little history, a non-finite
- * feature). */
+/* The signal of the version that serves the pair's newest visible bar (the active one, or an A/B
+ * arm: tr_ab_serving, as predict does), through tr_predict_window (the code predict uses); no
+ * signal where predict would refuse (too little history, a non-finite feature). */
 static tr_code predict_bar(replay *r, series *s, int64_t clock, tr_error *err)
 {
-    size_t T = (size_t)r->n_steps_model;
-    if (!r->model || s->nv < TR_PREDICT_MIN_HISTORY || s->nv < (size_t)TR_FEATURE_WARMUP + T)
+    if (s->nv == 0)
         return TR_OK;
     const tr_bar *last = &s->bars.v[s->nv - 1];
+    const tr_ab_test *test = NULL;
+    const char *version = tr_ab_serving(&r->reg, s->pair, last->t, &test);
+    aifx_model *m = version ? cached(r, version) : NULL;
+    if (!m)
+        return TR_OK;
+    aifx_model_config mc;
+    aifx_model_get_config(m, &mc);
+    if (s->nv < TR_PREDICT_MIN_HISTORY || s->nv < (size_t)TR_FEATURE_WARMUP + (size_t)mc.n_steps)
+        return TR_OK;
     /* recorded before a restart: not twice */
     if (s->n_sigs && s->sigs[s->n_sigs - 1].bar_time >= last->t)
         return TR_OK;
     float probs[3];
     int best;
     tr_error skip;
-    tr_code rc = tr_predict_window(r->model, s->pair, s->bars.v, s->nv, r->feat, r->x, probs,
-                                   &best, &skip);
+    tr_code rc = tr_predict_window(m, s->pair, s->bars.v, s->nv, r->feat, r->x, probs, &best,
+                                   &skip);
     if (rc == TR_ERR_DATA) /* a non-finite feature: predict would refuse, so no signal */
         return TR_OK;
     if (rc) {
@@ -333,7 +381,9 @@ static tr_code predict_bar(replay *r, series *s, int64_t clock, tr_error *err)
     g.confidence = probs[best];
     for (int k = 0; k < 3; k++)
         g.probs[k] = probs[k];
-    snprintf(g.model_version, sizeof g.model_version, "%s", r->active);
+    snprintf(g.model_version, sizeof g.model_version, "%s", version);
+    if (test)
+        snprintf(g.ab_test_id, sizeof g.ab_test_id, "%s", test->id);
     g.created_at = clock;
     snprintf(g.outcome, sizeof g.outcome, "open");
     return push_signal(s, &g, err);
@@ -349,11 +399,12 @@ static int64_t month_key(int64_t t)
     return y * 12 + (m - 1);
 }
 
-/* When an activation happened on the simulated clock: the ranking's (stamped with its slot
- * time), else the as-of time of the version it activated (the gate's and the first model's). */
+/* When an activation happened on the simulated clock: the ranking's and an A/B test's (stamped
+ * with their slot time), else the as-of time of the version it activated (the gate's and the
+ * first model's). */
 static int64_t activation_time(const tr_registry *reg, const tr_activation *a)
 {
-    if (strcmp(a->reason, "rank") == 0)
+    if (strcmp(a->reason, "rank") == 0 || strcmp(a->reason, "ab_test") == 0)
         return a->at;
     const tr_version *v = tr_registry_find(reg, a->to);
     return v ? v->as_of : a->at;
@@ -434,6 +485,34 @@ static tr_code build_timeline(replay *r, const tr_replay_result *res, tr_sb *b, 
         fmt_short(activation_time(&reg, a), t0, sizeof t0);
         tr_sb_printf(b, "| %s | %s | %s | %s |\n", t0, a->from[0] ? a->from : "-", a->to,
                      a->reason);
+    }
+    if (reg.n_abtests) {
+        tr_sb_printf(b, "\n## A/B tests\n\n| test | A | B | started | ended | status | "
+                        "verdict | trades A / B | win rate A / B | avg pips A / B | Welch p | "
+                        "looks |\n|---|---|---|---|---|---|---|---:|---:|---:|---:|---:|\n");
+        tr_ab_report *rep = calloc(1, sizeof *rep);
+        for (size_t i = 0; rep && i < reg.n_abtests; i++) {
+            const tr_ab_test *t = &reg.abtests[i];
+            tr_error ae;
+            if (tr_ab_analyse(r->store, t->id, t->ended_at ? t->ended_at : o->to, rep, &ae))
+                continue;
+            fmt_short(t->started_at, t0, sizeof t0);
+            if (t->ended_at)
+                fmt_short(t->ended_at, t1, sizeof t1);
+            else
+                snprintf(t1, sizeof t1, "-");
+            tr_sb_printf(b, "| %s | %s | %s | %s | %s | %s | %s%s%s | %zu / %zu | %.3f / %.3f | "
+                            "%.2f / %.2f | ",
+                         t->id, t->version_a, t->version_b, t0, t1, tr_ab_status_name(t->status),
+                         t->verdict[0] ? t->verdict : "-", t->end_reason[0] ? ", " : "",
+                         t->end_reason, rep->arm[0].n, rep->arm[1].n, rep->win_rate[0],
+                         rep->win_rate[1], rep->avg_pips[0], rep->avg_pips[1]);
+            if (rep->stats_ok && rep->v.t.ok)
+                tr_sb_printf(b, "%.3g | %d |\n", rep->v.t.p, t->n_looks);
+            else
+                tr_sb_printf(b, "- | %d |\n", t->n_looks);
+        }
+        free(rep);
     }
     tr_sb_printf(b, "\n## Retired\n\n");
     int any = 0;
@@ -610,7 +689,7 @@ static void advance(replay *r, int64_t c, int *fresh)
 
 static tr_code resolve(replay *r, series *s, int64_t c, tr_error *err)
 {
-    return tr_outcomes_resolve(s->bars.v, s->nv, s->atr, r->o->timeframe, &s->bt, c, s->sigs,
+    return tr_outcomes_resolve_books(s->bars.v, s->nv, s->atr, r->o->timeframe, &s->bt, c, s->sigs,
                                s->n_sigs, s->dirty, NULL, err);
 }
 
@@ -646,7 +725,14 @@ tr_code tr_replay_run(tr_store *store, const tr_replay_opts *o, tr_replay_result
         rc = tr_fail(err, TR_ERR_NOMEM, "out of memory");
         goto done;
     }
-    snprintf(r->state_path, sizeof r->state_path, "%s/replay.state", store->files_dir);
+    /* the state belongs to one store: a directory store keeps it inside; other stores share
+     * their files directory, so the file is named after the store's location */
+    uint32_t sid = aifx_crc32(0, store->location, strlen(store->location));
+    if (strcmp(store->files_dir, store->location) == 0)
+        snprintf(r->state_path, sizeof r->state_path, "%s/replay.state", store->files_dir);
+    else
+        snprintf(r->state_path, sizeof r->state_path, "%s/replay-%08x.state", store->files_dir,
+                 (unsigned)sid);
     {
         tr_sb k = {0};
         tr_sb_printf(&k, "aifx-replay 1\tfrom=%lld\tto=%lld\ttf=%d\tpairs=", (long long)o->from,

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "abtest.h"
 #include "fsutil.h"
 #include "timeutil.h"
 
@@ -25,6 +26,7 @@ tr_schedule tr_schedule_default(void)
     s.minute[TR_SLOT_DAILY] = 2 * 60;
     s.minute[TR_SLOT_WEEKLY] = 1 * 60;
     s.minute[TR_SLOT_MONTHLY] = 0;
+    s.minute[TR_SLOT_ABTEST] = 30;
     s.weekday = 6; /* Sunday */
     s.monthday = 1;
     for (int i = 0; i < TR_N_SLOTS; i++)
@@ -33,7 +35,7 @@ tr_schedule tr_schedule_default(void)
     return s;
 }
 
-static const char *const slot_cycles[TR_N_SLOTS] = {"incremental", "full", "rank"};
+static const char *const slot_cycles[TR_N_SLOTS] = {"incremental", "full", "rank", "abtest"};
 
 const char *tr_slot_cycle(int slot)
 {
@@ -51,6 +53,7 @@ int64_t tr_sched_latest(const tr_schedule *s, int slot, int64_t t)
     int64_t d = day_start(t), m = (int64_t)s->minute[slot] * 60, x;
     switch (slot) {
     case TR_SLOT_DAILY:
+    case TR_SLOT_ABTEST:
         x = d + m;
         return x > t ? x - 86400 : x;
     case TR_SLOT_WEEKLY:
@@ -78,6 +81,20 @@ int tr_sched_due(const tr_registry *reg, const char *cycle, int64_t latest, int 
 {
     int failed = 0;
     const char *last = NULL;
+    if (strcmp(cycle, "abtest") == 0) {
+        /* due only while a test runs that started before the slot time */
+        int running = 0;
+        for (size_t i = 0; i < reg->n_abtests; i++)
+            running |= reg->abtests[i].status == TR_AB_RUNNING &&
+                       reg->abtests[i].started_at < latest;
+        if (!running) {
+            if (n_failed)
+                *n_failed = 0;
+            if (last_error)
+                *last_error = NULL;
+            return TR_DUE_NO;
+        }
+    }
     for (size_t i = 0; i < reg->n_log; i++) {
         const tr_log_row *r = &reg->log[i];
         if (strcmp(r->cycle, cycle) != 0 || r->as_of < latest)
@@ -138,7 +155,38 @@ static tr_code run_cycle(tr_store *store, const tr_due_opts *o, int slot, int64_
                          tr_due_item *it, tr_error *err)
 {
     tr_code rc;
+    if (slot == TR_SLOT_ABTEST) {
+        int n_tests = 0, n_ended = 0;
+        rc = tr_ab_check(store, t, o->sim_clock ? t : 0, &n_tests, &n_ended, it->detail,
+                         sizeof it->detail, err);
+        if (!rc)
+            it->outcome = n_tests ? TR_RUN_COMPLETED : TR_RUN_SKIPPED;
+        return rc;
+    }
     if (slot == TR_SLOT_MONTHLY) {
+        /* nothing registered yet: the slot is skipped (logged), not failed and retried */
+        tr_registry reg;
+        rc = tr_store_registry_read(store, &reg, err);
+        if (rc)
+            return rc;
+        size_t n_versions = reg.n_versions;
+        tr_registry_free(&reg);
+        if (n_versions == 0) {
+            tr_log_row row;
+            tr_log_row_begin(&row, "rank", t, tr_wall_now(), TR_LOG_SKIPPED, NULL, NULL);
+            snprintf(row.reason, sizeof row.reason, "no version to rank yet");
+            tr_reg_txn txn;
+            memset(&txn, 0, sizeof txn);
+            txn.log = &row;
+            txn.n_log = 1;
+            txn.now = row.finished_at;
+            rc = tr_store_registry_commit(store, &txn, err);
+            if (!rc) {
+                it->outcome = TR_RUN_SKIPPED;
+                snprintf(it->detail, sizeof it->detail, "%s", row.reason);
+            }
+            return rc;
+        }
         tr_rank_opts ro = o->rank;
         ro.as_of = t;
         if (o->sim_clock)
@@ -162,6 +210,7 @@ static tr_code run_cycle(tr_store *store, const tr_due_opts *o, int slot, int64_
     if (slot == TR_SLOT_WEEKLY) {
         tr_full_opts fo = o->full;
         fo.as_of = t;
+        fo.now = o->sim_clock ? t : 0;
         fo.resume = interrupted_full_at(store, t);
         rc = tr_cycle_full(store, &fo, cr, err);
     } else {

@@ -2,8 +2,9 @@
  * schedule.h - the scheduler behind `aifx-train run-due` (docs/operations.md): which cycles are
  * due at a time, and running them.
  *
- * Three slots (configurable): the daily fine-tune (incremental) at 02:00 UTC, the weekly full
- * retrain on Sunday at 01:00 UTC, the monthly ranking on the 1st at 00:00 UTC. A cycle's latest
+ * Four slots (configurable): the daily fine-tune (incremental) at 02:00 UTC, the weekly full
+ * retrain on Sunday at 01:00 UTC, the monthly ranking on the 1st at 00:00 UTC, and the daily look
+ * at running A/B tests ("abtest", abtest.h) at 00:30 UTC, due only while a test runs. A cycle's latest
  * scheduled time L is the last slot at or before the as-of time. The cycle is due when no
  * completed or skipped log row of it has an as-of time >= L; it then runs once with as-of time L
  * (as if it had run on time), so missed slots before L are caught up by one run, not one per
@@ -24,10 +25,16 @@
 #include "registry.h"
 #include "store.h"
 
-enum { TR_SLOT_DAILY = 0, TR_SLOT_WEEKLY = 1, TR_SLOT_MONTHLY = 2, TR_N_SLOTS = 3 };
+enum {
+    TR_SLOT_DAILY = 0,
+    TR_SLOT_WEEKLY = 1,
+    TR_SLOT_MONTHLY = 2,
+    TR_SLOT_ABTEST = 3, /* the daily look at running A/B tests (abtest.h), 00:30 */
+    TR_N_SLOTS = 4
+};
 
 typedef struct tr_schedule {
-    int minute[TR_N_SLOTS]; /* minute of the day (UTC): 120, 60, 0 */
+    int minute[TR_N_SLOTS]; /* minute of the day (UTC): 120, 60, 0, 30 */
     int weekday;            /* weekly slot: 0 Monday .. 6 Sunday (default 6) */
     int monthday;           /* monthly slot: 1..28 (default 1) */
     int enabled[TR_N_SLOTS];
@@ -36,7 +43,7 @@ typedef struct tr_schedule {
 
 tr_schedule tr_schedule_default(void);
 
-/* The cycle run by a slot: "incremental", "full", "rank". */
+/* The cycle run by a slot: "incremental", "full", "rank", "abtest". */
 const char *tr_slot_cycle(int slot);
 
 /* The latest scheduled time of a slot at or before t. */
@@ -45,7 +52,7 @@ int64_t tr_sched_latest(const tr_schedule *s, int slot, int64_t t);
 enum { TR_DUE_NO = 0, TR_DUE_YES = 1, TR_DUE_GAVE_UP = 2 };
 
 /* Whether cycle is due for the slot time latest, from the log in reg: TR_DUE_NO when a completed
- * or skipped row of it has as_of >= latest; TR_DUE_GAVE_UP when max_retries failed rows have;
+ * or skipped row of it has as_of >= latest (and, for "abtest", when no A/B test is running); TR_DUE_GAVE_UP when max_retries failed rows have;
  * else TR_DUE_YES. n_failed (optional) receives the failed rows counted; last_error (optional)
  * the newest one's error (pointing into reg). */
 int tr_sched_due(const tr_registry *reg, const char *cycle, int64_t latest, int max_retries,

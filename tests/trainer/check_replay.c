@@ -184,9 +184,10 @@ START_TEST(test_replay_week)
     free(text);
     tr_registry reg;
     ck_assert_int_eq(tr_store_registry_read(a, &reg, &e), TR_OK);
-    /* Feb 1st: no version yet; retried at the next step, after the retrain */
-    ck_assert_int_eq(n_rows(&reg, "rank", TR_LOG_FAILED), 1);
-    ck_assert_int_eq(n_rows(&reg, "rank", TR_LOG_COMPLETED), 2); /* Feb 1st, Mar 1st */
+    /* Feb 1st: no version yet, so the ranking is skipped (not failed and retried) */
+    ck_assert_int_eq(n_rows(&reg, "rank", TR_LOG_FAILED), 0);
+    ck_assert_int_eq(n_rows(&reg, "rank", TR_LOG_SKIPPED), 1);
+    ck_assert_int_eq(n_rows(&reg, "rank", TR_LOG_COMPLETED), 1); /* Mar 1st */
     ck_assert_int_eq(n_rows(&reg, "full", TR_LOG_COMPLETED), 2); /* Feb 23rd, Mar 2nd */
     ck_assert_int_ge(n_rows(&reg, "incremental", TR_LOG_COMPLETED), 3);
     ck_assert_ptr_nonnull(tr_registry_find(&reg, "v1.1"));

@@ -208,6 +208,16 @@ static int n_log(tr_store *st, const char *cycle)
     return n;
 }
 
+/* The item of a slot in a run-due result. */
+static const tr_due_item *slot_item(const tr_due_result *r, int slot)
+{
+    for (int i = 0; i < r->n_items; i++)
+        if (r->items[i].slot == slot)
+            return &r->items[i];
+    ck_abort_msg("slot %d missing", slot);
+    return NULL;
+}
+
 START_TEST(test_run_due_catch_up_and_retries)
 {
     char *dir = tu_tempdir();
@@ -220,8 +230,11 @@ START_TEST(test_run_due_catch_up_and_retries)
     o.sched.enabled[TR_SLOT_WEEKLY] = o.sched.enabled[TR_SLOT_MONTHLY] = 0;
     o.sched.max_retries = 2;
     ck_assert_int_eq(tr_run_due(st, &o, &r, &e), TR_OK);
-    ck_assert_int_eq(r.n_items, 3);
-    const tr_due_item *d = &r.items[2]; /* in slot-time order: monthly, weekly, daily */
+    ck_assert_int_eq(r.n_items, 4);
+    /* in slot-time order: weekly, monthly, abtest (nothing to look at), daily */
+    ck_assert_int_eq(r.items[2].slot, TR_SLOT_ABTEST);
+    ck_assert_int_eq(r.items[2].outcome, TR_RUN_NOT_DUE);
+    const tr_due_item *d = &r.items[3];
     ck_assert_int_eq(d->slot, TR_SLOT_DAILY);
     ck_assert_int_eq(d->latest, T("2024-04-03T02:00"));
     ck_assert_int_eq(d->outcome, TR_RUN_FAILED);
@@ -230,11 +243,11 @@ START_TEST(test_run_due_catch_up_and_retries)
     ck_assert_int_eq(r.first_error, TR_ERR_NOTFOUND);
     ck_assert_int_eq(r.items[0].outcome, TR_RUN_DISABLED);
     ck_assert_int_eq(tr_run_due(st, &o, &r, &e), TR_OK);
-    ck_assert_int_eq(r.items[2].outcome, TR_RUN_FAILED);
-    ck_assert_int_eq(r.items[2].attempt, 2);
+    ck_assert_int_eq(r.items[3].outcome, TR_RUN_FAILED);
+    ck_assert_int_eq(r.items[3].attempt, 2);
     ck_assert_int_eq(tr_run_due(st, &o, &r, &e), TR_OK);
-    ck_assert_int_eq(r.items[2].outcome, TR_RUN_GAVE_UP);
-    ck_assert(strstr(r.items[2].detail, "no active version") != NULL);
+    ck_assert_int_eq(r.items[3].outcome, TR_RUN_GAVE_UP);
+    ck_assert(strstr(r.items[3].detail, "no active version") != NULL);
     ck_assert_int_eq(r.first_error, TR_OK);
     ck_assert_int_eq(rows_at(st, "incremental", T("2024-04-03T02:00"), TR_LOG_FAILED), 2);
     /* a failure the cycle itself does not log (its lock is held): run-due logs it */
@@ -243,7 +256,7 @@ START_TEST(test_run_due_catch_up_and_retries)
     ck_assert_int_eq(tr_store_cycle_lock(st, "incremental", &tok, &e), TR_OK);
     ck_assert_int_eq(tr_run_due(st, &o, &r, &e), TR_OK);
     tr_store_cycle_unlock(st, tok);
-    ck_assert_int_eq(r.items[2].outcome, TR_RUN_FAILED);
+    ck_assert_int_eq(r.items[3].outcome, TR_RUN_FAILED);
     ck_assert_int_eq(r.first_error, TR_ERR_CONFLICT);
     ck_assert_int_eq(rows_at(st, "incremental", T("2024-04-04T02:00"), TR_LOG_FAILED), 1);
 
@@ -257,9 +270,10 @@ START_TEST(test_run_due_catch_up_and_retries)
     ck_assert_str_eq(r.items[0].version, "v1.0");
     ck_assert_int_eq(r.items[1].slot, TR_SLOT_MONTHLY);
     ck_assert_msg(r.items[1].outcome == TR_RUN_COMPLETED, "%s", r.items[1].detail);
-    ck_assert_int_eq(r.items[2].slot, TR_SLOT_DAILY);
-    ck_assert_int_eq(r.items[2].attempt, 2);
-    ck_assert_msg(r.items[2].outcome == TR_RUN_COMPLETED, "%s", r.items[2].detail);
+    ck_assert_int_eq(r.items[2].slot, TR_SLOT_ABTEST);
+    ck_assert_int_eq(r.items[3].slot, TR_SLOT_DAILY);
+    ck_assert_int_eq(r.items[3].attempt, 2);
+    ck_assert_msg(r.items[3].outcome == TR_RUN_COMPLETED, "%s", r.items[3].detail);
     ck_assert_int_eq(r.first_error, TR_OK);
     /* the same time again: nothing due */
     ck_assert_int_eq(tr_run_due(st, &o, &r, &e), TR_OK);
@@ -293,15 +307,6 @@ START_TEST(test_run_due_catch_up_and_retries)
 }
 END_TEST
 
-/* The item of a slot in a run-due result. */
-static const tr_due_item *slot_item(const tr_due_result *r, int slot)
-{
-    for (int i = 0; i < r->n_items; i++)
-        if (r->items[i].slot == slot)
-            return &r->items[i];
-    ck_abort_msg("slot %d missing", slot);
-    return NULL;
-}
 
 /* A weekly retrain killed mid-run is continued by the next call for the same slot; an
  * interrupted run of an older slot is replaced by a fresh run. */
