@@ -22,13 +22,6 @@
 #include "testutil.h"
 #include "timeutil.h"
 
-static int64_t T(const char *iso)
-{
-    int64_t t = 0;
-    ck_assert_int_eq(tr_time_parse(iso, strlen(iso), 0, &t), 0);
-    return t;
-}
-
 static tr_ab_test mk_test(const char *id, uint64_t seed, double split)
 {
     tr_ab_test t;

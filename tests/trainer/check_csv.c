@@ -20,13 +20,6 @@
 #define FIX TRAINER_FIXTURES
 #define M15 900
 
-static int64_t T(const char *iso)
-{
-    int64_t t = 0;
-    ck_assert_int_eq(tr_time_parse(iso, strlen(iso), 0, &t), 0);
-    return t;
-}
-
 /* ---- time ----------------------------------------------------------------------------------- */
 
 START_TEST(test_time_parse_forms)

@@ -39,13 +39,6 @@ static int have_data(void)
     return 0;
 }
 
-static int64_t T(const char *iso)
-{
-    int64_t t = 0;
-    ck_assert_int_eq(tr_time_parse(iso, strlen(iso), 0, &t), 0);
-    return t;
-}
-
 static void row(FILE *md, const char *name, const tr_cls_figs *f, const tr_bt_figs *b)
 {
     char line[1024];

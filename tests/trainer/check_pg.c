@@ -48,13 +48,6 @@
 
 #define M15 900
 
-static int64_t T(const char *iso)
-{
-    int64_t t = 0;
-    ck_assert_int_eq(tr_time_parse(iso, strlen(iso), 0, &t), 0);
-    return t;
-}
-
 /* A fresh database (migrated when asked), a temporary directory for models, the cwd there. */
 typedef struct fixture {
     char *ci, *dir, *models;
@@ -515,31 +508,6 @@ static void load_bars(tr_store *s, const char *from, const char *to)
     }
 }
 
-static tr_due_opts tiny_due(const char *as_of)
-{
-    tr_due_opts o = tr_due_opts_default();
-    o.as_of = T(as_of);
-    o.full.months = 2;
-    o.full.n_hidden = 8;
-    o.full.max_epochs = 2;
-    o.full.patience = 1;
-    o.rank.min_trades = 0;
-    return o;
-}
-
-static int log_rows(tr_store *s, const char *cycle, int64_t as_of, int status)
-{
-    tr_registry reg;
-    tr_error e;
-    ck_assert_int_eq(tr_store_registry_read(s, &reg, &e), TR_OK);
-    int n = 0;
-    for (size_t i = 0; i < reg.n_log; i++)
-        n += strcmp(reg.log[i].cycle, cycle) == 0 && reg.log[i].as_of == as_of &&
-             (status < 0 || reg.log[i].status == status);
-    tr_registry_free(&reg);
-    return n;
-}
-
 START_TEST(test_fault_server_stops)
 {
     fixture f;
@@ -554,7 +522,7 @@ START_TEST(test_fault_server_stops)
     tr_error e;
     load_bars(s, "2024-01-01", "2024-04-10");
     /* v1.0, active, by the weekly slot of Sunday March 31st */
-    tr_due_opts o = tiny_due("2024-04-01T00:30");
+    tr_due_opts o = tu_tiny_due("2024-04-01T00:30");
     o.sched.enabled[TR_SLOT_DAILY] = o.sched.enabled[TR_SLOT_MONTHLY] = 0;
     tr_due_result r;
     ck_assert_int_eq(tr_run_due(s, &o, &r, &e), TR_OK);
@@ -634,17 +602,17 @@ START_TEST(test_fault_server_stops)
     ck_assert_int_eq(pu_value(f.ci, "SELECT count(*) FROM model_versions"), 1);
     ck_assert_int_eq(pu_value(f.ci, "SELECT count(*) FROM model_activations"), (long long)n_act);
     /* run-due catches up: the missed weekly retrain runs once */
-    o = tiny_due("2024-04-07T12:00");
+    o = tu_tiny_due("2024-04-07T12:00");
     o.sched.enabled[TR_SLOT_DAILY] = o.sched.enabled[TR_SLOT_MONTHLY] = 0;
     ck_assert_msg(tr_run_due(s, &o, &r, &e) == TR_OK, "%s", e.msg);
-    ck_assert_int_eq(log_rows(s, "full", T("2024-04-07T01:00"), TR_LOG_COMPLETED), 1);
+    ck_assert_int_eq(tu_log_rows(s, "full", T("2024-04-07T01:00"), TR_LOG_COMPLETED), 1);
     ck_assert_int_eq(tr_store_registry_read(s, &reg, &e), TR_OK);
     ck_assert_uint_eq(reg.n_versions, 2);
     ck_assert_str_eq(reg.versions[1].version, "v1.1");
     ck_assert_str_eq(tr_registry_active(&reg)->version, "v1.0");
     tr_registry_free(&reg);
     ck_assert_int_eq(tr_run_due(s, &o, &r, &e), TR_OK); /* nothing more is due */
-    ck_assert_int_eq(log_rows(s, "full", T("2024-04-07T01:00"), -1), 1);
+    ck_assert_int_eq(tu_log_rows(s, "full", T("2024-04-07T01:00"), -1), 1);
     tr_store_close(s);
     free(mdir);
     fx_close(&f);
@@ -677,7 +645,7 @@ START_TEST(test_two_run_due)
             tr_error e;
             if (tr_store_open(f.ci, 0, &cs, &e))
                 _exit(10);
-            tr_due_opts o = tiny_due("2024-04-04T12:00");
+            tr_due_opts o = tu_tiny_due("2024-04-04T12:00");
             tr_due_result r;
             tr_code rc = tr_run_due(cs, &o, &r, &e);
             tr_store_close(cs);
@@ -697,9 +665,9 @@ START_TEST(test_two_run_due)
     }
     ck_assert_int_ge(n_ok, 1);
     s = open_ok(f.ci);
-    ck_assert_int_eq(log_rows(s, "full", T("2024-03-31T01:00"), -1), 1);
-    ck_assert_int_eq(log_rows(s, "rank", T("2024-04-01T00:00"), -1), 1);
-    ck_assert_int_eq(log_rows(s, "incremental", T("2024-04-04T02:00"), -1), 1);
+    ck_assert_int_eq(tu_log_rows(s, "full", T("2024-03-31T01:00"), -1), 1);
+    ck_assert_int_eq(tu_log_rows(s, "rank", T("2024-04-01T00:00"), -1), 1);
+    ck_assert_int_eq(tu_log_rows(s, "incremental", T("2024-04-04T02:00"), -1), 1);
     tr_registry reg;
     tr_error e;
     ck_assert_int_eq(tr_store_registry_read(s, &reg, &e), TR_OK);
@@ -714,25 +682,6 @@ END_TEST
  */
 
 static const char *const rpairs[2] = {"EURUSD", "USDJPY"};
-
-static tr_replay_opts tiny_replay(char **csv)
-{
-    tr_replay_opts o = tr_replay_opts_default();
-    for (int p = 0; p < 2; p++) {
-        o.csv[p] = csv[p];
-        o.pair[p] = rpairs[p];
-    }
-    o.n_pairs = 2;
-    o.from = T("2025-02-26");
-    o.to = T("2025-03-05");
-    o.due.full.months = 1;
-    o.due.full.n_hidden = 8;
-    o.due.full.max_epochs = 2;
-    o.due.full.patience = 1;
-    o.due.incr.epochs = 2;
-    o.due.rank.min_trades = 0;
-    return o;
-}
 
 START_TEST(test_replay_both_stores)
 {
@@ -753,7 +702,7 @@ START_TEST(test_replay_both_stores)
         ck_assert_int_eq(tr_csv_write(csv[p], b.v, b.n, dec, &e), TR_OK);
         tr_bars_free(&b);
     }
-    tr_replay_opts o = tiny_replay(csv);
+    tr_replay_opts o = tu_tiny_replay(csv, rpairs);
     tr_replay_result r;
     /* the directory store, with its own models */
     unsetenv("AIFX_MODELS_DIR");

@@ -26,13 +26,6 @@
 #include "testutil.h"
 #include "timeutil.h"
 
-static int64_t T(const char *iso)
-{
-    int64_t t = 0;
-    ck_assert_int_eq(tr_time_parse(iso, strlen(iso), 0, &t), 0);
-    return t;
-}
-
 static tr_rank_entry entry(const char *name, double win, double sharpe, double pips, double dd,
                            int64_t trades)
 {

@@ -38,13 +38,6 @@ static void teardown(void)
     free(dir);
 }
 
-static int64_t T(const char *iso)
-{
-    int64_t t = 0;
-    ck_assert_int_eq(tr_time_parse(iso, strlen(iso), 0, &t), 0);
-    return t;
-}
-
 static tr_version mkver(const char *name, int type, int status)
 {
     tr_version v;

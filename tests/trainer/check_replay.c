@@ -26,13 +26,6 @@
 #include "testutil.h"
 #include "timeutil.h"
 
-static int64_t T(const char *iso)
-{
-    int64_t t = 0;
-    ck_assert_int_eq(tr_time_parse(iso, strlen(iso), 0, &t), 0);
-    return t;
-}
-
 static const char *const pairs[2] = {"EURUSD", "USDJPY"};
 
 /* Writes the synthetic series of both pairs as CSV files in dir. */
@@ -51,29 +44,6 @@ static void write_csvs(const char *dir, char **paths)
         ck_assert_int_eq(tr_csv_write(paths[p], b.v, b.n, dec, &e), TR_OK);
         tr_bars_free(&b);
     }
-}
-
-/* Wednesday 2025-02-26 to Wednesday 2025-03-05: the ranking of February 1st comes before any
- * version (fails, retried at the next step), the weekly retrain of Sunday the 23rd makes v1.0,
- * the ranking of March 1st and the retrain of Sunday March 2nd run at the first bar of the
- * week. */
-static tr_replay_opts tiny(char **csv)
-{
-    tr_replay_opts o = tr_replay_opts_default();
-    for (int p = 0; p < 2; p++) {
-        o.csv[p] = csv[p];
-        o.pair[p] = pairs[p];
-    }
-    o.n_pairs = 2;
-    o.from = T("2025-02-26");
-    o.to = T("2025-03-05");
-    o.due.full.months = 1;
-    o.due.full.n_hidden = 8;
-    o.due.full.max_epochs = 2;
-    o.due.full.patience = 1;
-    o.due.incr.epochs = 2;
-    o.due.rank.min_trades = 0;
-    return o;
 }
 
 static tr_store *open_store(const char *dir)
@@ -160,7 +130,7 @@ START_TEST(test_replay_week)
     write_csvs(dir, csv);
     char *sa = tu_path(dir, "a"), *sb = tu_path(dir, "b"), *sc = tu_path(dir, "c");
     tr_store *a = open_store(sa), *b = open_store(sb), *c = open_store(sc);
-    tr_replay_opts o = tiny(csv);
+    tr_replay_opts o = tu_tiny_replay(csv, pairs);
     tr_replay_result r;
     tr_error e;
 
@@ -298,17 +268,17 @@ START_TEST(test_bars_after_clock)
     ck_assert_int_eq(tr_csv_read(csv[0], &co, &d, &e), TR_OK);
     ck_assert_int_eq(tr_store_bars_put(st, "EURUSD", 900, d.bars.v, d.bars.n, 0, NULL, &e), TR_OK);
     tr_csv_data_free(&d);
-    tr_replay_opts o = tiny(csv);
+    tr_replay_opts o = tu_tiny_replay(csv, pairs);
     tr_replay_result r;
     ck_assert_int_eq(tr_replay_run(st, &o, &r, &e), TR_ERR_CONFLICT);
     ck_assert_ptr_nonnull(strstr(e.msg, "EURUSD bars after"));
     /* bad arguments */
     o.pair[1] = "EURUSD";
     ck_assert_int_eq(tr_replay_run(st, &o, &r, &e), TR_ERR_INVALID);
-    o = tiny(csv);
+    o = tu_tiny_replay(csv, pairs);
     o.to = o.from;
     ck_assert_int_eq(tr_replay_run(st, &o, &r, &e), TR_ERR_INVALID);
-    o = tiny(csv);
+    o = tu_tiny_replay(csv, pairs);
     o.csv[1] = "/nonexistent/x.csv";
     ck_assert_int_ne(tr_replay_run(st, &o, &r, &e), TR_OK);
     ck_assert_ptr_nonnull(strstr(e.msg, "/nonexistent/x.csv"));

@@ -24,13 +24,6 @@
 #include "testutil.h"
 #include "timeutil.h"
 
-static int64_t T(const char *iso)
-{
-    int64_t t = 0;
-    ck_assert_int_eq(tr_time_parse(iso, strlen(iso), 0, &t), 0);
-    return t;
-}
-
 START_TEST(test_latest)
 {
     tr_schedule s = tr_schedule_default();
@@ -170,32 +163,6 @@ static tr_store *make_store(const char *dir)
     return st;
 }
 
-static tr_due_opts tiny(const char *as_of)
-{
-    tr_due_opts o = tr_due_opts_default();
-    o.as_of = T(as_of);
-    o.full.months = 2;
-    o.full.n_hidden = 8;
-    o.full.max_epochs = 2;
-    o.full.patience = 1;
-    o.rank.min_trades = 0;
-    return o;
-}
-
-/* Log rows of a cycle with as-of time t. */
-static int rows_at(tr_store *st, const char *cycle, int64_t t, int status)
-{
-    tr_registry reg;
-    tr_error e;
-    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
-    int n = 0;
-    for (size_t i = 0; i < reg.n_log; i++)
-        n += strcmp(reg.log[i].cycle, cycle) == 0 && reg.log[i].as_of == t &&
-             (status < 0 || reg.log[i].status == status);
-    tr_registry_free(&reg);
-    return n;
-}
-
 static int n_log(tr_store *st, const char *cycle)
 {
     tr_registry reg;
@@ -226,7 +193,7 @@ START_TEST(test_run_due_catch_up_and_retries)
     tr_due_result r;
     /* no version yet, daily only: the fine-tune fails (no active version), is retried at the
      * next calls up to the limit, with the error kept */
-    tr_due_opts o = tiny("2024-04-03T12:00"); /* Wednesday */
+    tr_due_opts o = tu_tiny_due("2024-04-03T12:00"); /* Wednesday */
     o.sched.enabled[TR_SLOT_WEEKLY] = o.sched.enabled[TR_SLOT_MONTHLY] = 0;
     o.sched.max_retries = 2;
     ck_assert_int_eq(tr_run_due(st, &o, &r, &e), TR_OK);
@@ -249,7 +216,7 @@ START_TEST(test_run_due_catch_up_and_retries)
     ck_assert_int_eq(r.items[3].outcome, TR_RUN_GAVE_UP);
     ck_assert(strstr(r.items[3].detail, "no active version") != NULL);
     ck_assert_int_eq(r.first_error, TR_OK);
-    ck_assert_int_eq(rows_at(st, "incremental", T("2024-04-03T02:00"), TR_LOG_FAILED), 2);
+    ck_assert_int_eq(tu_log_rows(st, "incremental", T("2024-04-03T02:00"), TR_LOG_FAILED), 2);
     /* a failure the cycle itself does not log (its lock is held): run-due logs it */
     o.as_of = T("2024-04-04T12:00");
     int tok;
@@ -258,11 +225,11 @@ START_TEST(test_run_due_catch_up_and_retries)
     tr_store_cycle_unlock(st, tok);
     ck_assert_int_eq(r.items[3].outcome, TR_RUN_FAILED);
     ck_assert_int_eq(r.first_error, TR_ERR_CONFLICT);
-    ck_assert_int_eq(rows_at(st, "incremental", T("2024-04-04T02:00"), TR_LOG_FAILED), 1);
+    ck_assert_int_eq(tu_log_rows(st, "incremental", T("2024-04-04T02:00"), TR_LOG_FAILED), 1);
 
     /* all slots at Thursday 2024-04-04 12:00: monthly (04-01), weekly (Sunday 03-31) run
      * in that order, then the daily retries */
-    o = tiny("2024-04-04T12:00");
+    o = tu_tiny_due("2024-04-04T12:00");
     ck_assert_int_eq(tr_run_due(st, &o, &r, &e), TR_OK);
     ck_assert_int_eq(r.items[0].slot, TR_SLOT_WEEKLY);
     ck_assert_int_eq(r.items[0].latest, T("2024-03-31T01:00"));
@@ -286,8 +253,8 @@ START_TEST(test_run_due_catch_up_and_retries)
     ck_assert_int_eq(n_log(st, "incremental"), n_inc + 1);
     ck_assert_int_eq(n_log(st, "full"), n_full + 1);
     ck_assert_int_eq(n_log(st, "rank"), n_rank); /* still the April slot */
-    ck_assert_int_eq(rows_at(st, "incremental", T("2024-04-12T02:00"), -1), 1);
-    ck_assert_int_eq(rows_at(st, "full", T("2024-04-07T01:00"), TR_LOG_COMPLETED), 1);
+    ck_assert_int_eq(tu_log_rows(st, "incremental", T("2024-04-12T02:00"), -1), 1);
+    ck_assert_int_eq(tu_log_rows(st, "full", T("2024-04-07T01:00"), TR_LOG_COMPLETED), 1);
     ck_assert_int_eq(tr_run_due(st, &o, &r, &e), TR_OK);
     ck_assert_int_eq(n_log(st, "incremental"), n_inc + 1);
     ck_assert_int_eq(n_log(st, "full"), n_full + 1);
@@ -315,7 +282,7 @@ START_TEST(test_resume_killed_full)
     char *dir = tu_tempdir();
     tr_store *st = make_store(dir);
     tr_error e;
-    tr_due_opts o = tiny("2024-04-01T12:00");
+    tr_due_opts o = tu_tiny_due("2024-04-01T12:00");
     o.sched.enabled[TR_SLOT_DAILY] = o.sched.enabled[TR_SLOT_MONTHLY] = 0;
     o.full.max_epochs = 3;
     o.full.patience = 3;
@@ -331,7 +298,7 @@ START_TEST(test_resume_killed_full)
     ck_assert_msg(W->outcome == TR_RUN_COMPLETED, "%s", W->detail);
     ck_assert_msg(strstr(W->detail, "resumed after epoch 1") != NULL, "%s", W->detail);
     ck_assert_str_eq(W->version, "v1.0");
-    ck_assert_int_eq(rows_at(st, "full", T("2024-03-31T01:00"), TR_LOG_COMPLETED), 1);
+    ck_assert_int_eq(tu_log_rows(st, "full", T("2024-03-31T01:00"), TR_LOG_COMPLETED), 1);
     /* an interrupted run of the week before: not resumed, a fresh run of this week's slot */
     killed.as_of = T("2024-03-31T01:00");
     killed.version_base = "v2.0";
@@ -342,7 +309,7 @@ START_TEST(test_resume_killed_full)
     ck_assert_msg(W->outcome == TR_RUN_COMPLETED, "%s", W->detail);
     ck_assert(strstr(W->detail, "resumed") == NULL);
     ck_assert_str_eq(W->version, "v1.1");
-    ck_assert_int_eq(rows_at(st, "full", T("2024-04-07T01:00"), TR_LOG_COMPLETED), 1);
+    ck_assert_int_eq(tu_log_rows(st, "full", T("2024-04-07T01:00"), TR_LOG_COMPLETED), 1);
     free(cr);
     tr_store_close(st);
     tu_rmtree(dir);
@@ -370,7 +337,7 @@ START_TEST(test_two_processes)
             tr_error e;
             if (tr_store_open(dir, 0, &s, &e))
                 _exit(10);
-            tr_due_opts o = tiny("2024-04-04T12:00");
+            tr_due_opts o = tu_tiny_due("2024-04-04T12:00");
             tr_due_result r;
             tr_code rc = tr_run_due(s, &o, &r, &e);
             tr_store_close(s);
@@ -391,9 +358,9 @@ START_TEST(test_two_processes)
     ck_assert_int_ge(n_ok, 1);
     ck_assert_int_eq(tr_store_open(dir, 0, &st, NULL), TR_OK);
     /* each cycle ran exactly once for its slot */
-    ck_assert_int_eq(rows_at(st, "full", T("2024-03-31T01:00"), -1), 1);
-    ck_assert_int_eq(rows_at(st, "rank", T("2024-04-01T00:00"), -1), 1);
-    ck_assert_int_eq(rows_at(st, "incremental", T("2024-04-04T02:00"), -1), 1);
+    ck_assert_int_eq(tu_log_rows(st, "full", T("2024-03-31T01:00"), -1), 1);
+    ck_assert_int_eq(tu_log_rows(st, "rank", T("2024-04-01T00:00"), -1), 1);
+    ck_assert_int_eq(tu_log_rows(st, "incremental", T("2024-04-04T02:00"), -1), 1);
     tr_registry reg;
     ck_assert_int_eq(tr_store_registry_read(st, &reg, NULL), TR_OK);
     ck_assert_uint_eq(reg.n_versions, 2); /* v1.0 and one daily */

@@ -4,6 +4,10 @@
 
 #include "testutil.h"
 
+#include <check.h>
+
+#include "timeutil.h"
+
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -129,4 +133,55 @@ int tu_output_has(const char *dir, const char *text)
     int found = strstr(buf, text) != NULL;
     free(buf);
     return found;
+}
+
+int64_t tu_time(const char *iso)
+{
+    int64_t t = 0;
+    ck_assert_msg(tr_time_parse(iso, strlen(iso), 0, &t) == 0, "bad time '%s'", iso);
+    return t;
+}
+
+tr_due_opts tu_tiny_due(const char *iso)
+{
+    tr_due_opts o = tr_due_opts_default();
+    o.as_of = tu_time(iso);
+    o.full.months = 2;
+    o.full.n_hidden = 8;
+    o.full.max_epochs = 2;
+    o.full.patience = 1;
+    o.rank.min_trades = 0;
+    return o;
+}
+
+tr_replay_opts tu_tiny_replay(char **csv, const char *const *pairs)
+{
+    tr_replay_opts o = tr_replay_opts_default();
+    for (int p = 0; p < 2; p++) {
+        o.csv[p] = csv[p];
+        o.pair[p] = pairs[p];
+    }
+    o.n_pairs = 2;
+    o.from = tu_time("2025-02-26");
+    o.to = tu_time("2025-03-05");
+    o.due.full.months = 1;
+    o.due.full.n_hidden = 8;
+    o.due.full.max_epochs = 2;
+    o.due.full.patience = 1;
+    o.due.incr.epochs = 2;
+    o.due.rank.min_trades = 0;
+    return o;
+}
+
+int tu_log_rows(tr_store *st, const char *cycle, int64_t as_of, int status)
+{
+    tr_registry reg;
+    tr_error e;
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    int n = 0;
+    for (size_t i = 0; i < reg.n_log; i++)
+        n += strcmp(reg.log[i].cycle, cycle) == 0 && reg.log[i].as_of == as_of &&
+             (status < 0 || reg.log[i].status == status);
+    tr_registry_free(&reg);
+    return n;
 }

@@ -5,6 +5,9 @@
 #include <stddef.h>
 
 #include "bars.h"
+#include "replay.h"
+#include "schedule.h"
+#include "store.h"
 
 /* Creates a fresh directory under $TMPDIR or /tmp and returns its malloc'd path. */
 char *tu_tempdir(void);
@@ -26,5 +29,21 @@ int tu_run(const char *exe, const char *dir, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* dir/out.txt (of the last tu_run) contains text (the first 1 MiB is searched). */
 int tu_output_has(const char *dir, const char *text);
+
+/* A UTC time from ISO text (timeutil.h forms); a parse failure fails the test. */
+int64_t tu_time(const char *iso);
+#define T(iso) tu_time(iso)
+
+/* run-due options for tests: as of iso, the cycles shrunk to seconds (2 months of data, 8 hidden
+ * units, 2 epochs, patience 1; every version eligible for the ranking). */
+tr_due_opts tu_tiny_due(const char *iso);
+/* The replay of two pairs (csv[2], pairs[2]) from Wednesday 2025-02-26 to Wednesday 2025-03-05
+ * with cycles shrunk likewise (1 month of data, 2 epochs of fine-tuning): the ranking of
+ * February 1st comes before any version (skipped), the weekly retrain of Sunday the 23rd makes
+ * v1.0, the ranking of March 1st and the retrain of Sunday March 2nd run at the first bar of the
+ * week. */
+tr_replay_opts tu_tiny_replay(char **csv, const char *const *pairs);
+/* Log rows of cycle with as-of time as_of and status (-1: any). */
+int tu_log_rows(tr_store *st, const char *cycle, int64_t as_of, int status);
 
 #endif
