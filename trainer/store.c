@@ -142,6 +142,21 @@ tr_code tr_store_bars_put(tr_store *store, const char *pair, int32_t timeframe, 
         return rc;
     if (n > 0 && !bars)
         return tr_fail(err, TR_ERR_INVALID, "no bars given");
+    /* every bar valid, on the grid, strictly ascending: checked once here for every backend */
+    char tfn[16], ts[32];
+    tr_timeframe_name(timeframe, tfn, sizeof tfn);
+    for (size_t i = 0; i < n; i++) {
+        const char *why = tr_bar_invalid(&bars[i]);
+        if (why)
+            return tr_fail(err, TR_ERR_DATA, "%s %s bar %s: %s", pair, tfn,
+                           tr_time_format(bars[i].t, ts, sizeof ts), why);
+        if (bars[i].t % timeframe != 0)
+            return tr_fail(err, TR_ERR_DATA, "%s %s bar %s is off the bar grid", pair, tfn,
+                           tr_time_format(bars[i].t, ts, sizeof ts));
+        if (i > 0 && bars[i].t <= bars[i - 1].t)
+            return tr_fail(err, TR_ERR_INVALID, "%s %s bars are not strictly ascending at %s",
+                           pair, tfn, tr_time_format(bars[i].t, ts, sizeof ts));
+    }
     return store->ops->bars_put(store, pair, timeframe, bars, n, replace, stats, err);
 }
 

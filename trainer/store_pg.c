@@ -1299,18 +1299,7 @@ static tr_code pg_bars_put(tr_store *st, const char *pair, int32_t tf, const tr_
     pg_store *s = (pg_store *)st;
     char tfn[16], ts[32];
     tr_timeframe_name(tf, tfn, sizeof tfn);
-    for (size_t i = 0; i < n; i++) {
-        const char *why = tr_bar_invalid(&bars[i]);
-        if (why)
-            return tr_fail(err, TR_ERR_DATA, "%s %s bar %s: %s", pair, tfn,
-                           tr_time_format(bars[i].t, ts, sizeof ts), why);
-        if (bars[i].t % tf != 0)
-            return tr_fail(err, TR_ERR_DATA, "%s %s bar %s is off the bar grid", pair, tfn,
-                           tr_time_format(bars[i].t, ts, sizeof ts));
-        if (i > 0 && bars[i].t <= bars[i - 1].t)
-            return tr_fail(err, TR_ERR_INVALID, "%s %s bars are not strictly ascending at %s", pair,
-                           tfn, tr_time_format(bars[i].t, ts, sizeof ts));
-    }
+    /* validity, grid and order were checked by tr_store_bars_put */
     if (n == 0)
         return TR_OK;
     params p = {0};
