@@ -244,19 +244,24 @@ void tr_log_row_begin(tr_log_row *row, const char *cycle, int64_t as_of, int64_t
     row->candidate_value = row->active_value = NAN;
 }
 
+tr_code tr_cycle_log(tr_store *store, const tr_log_row *row, tr_error *err)
+{
+    tr_reg_txn txn;
+    memset(&txn, 0, sizeof txn);
+    txn.log = row;
+    txn.n_log = 1;
+    txn.now = row->finished_at;
+    return tr_store_registry_commit(store, &txn, err);
+}
+
 void tr_cycle_log_failure(tr_store *store, const char *cycle, int64_t as_of, int64_t started,
                           const char *version, const char *parent, const tr_error *cause)
 {
     tr_log_row row;
     tr_log_row_begin(&row, cycle, as_of, started, TR_LOG_FAILED, version, parent);
     snprintf(row.error, sizeof row.error, "%s", cause->msg);
-    tr_reg_txn txn;
-    memset(&txn, 0, sizeof txn);
-    txn.log = &row;
-    txn.n_log = 1;
-    txn.now = row.finished_at;
     tr_error e2;
-    (void)tr_store_registry_commit(store, &txn, &e2); /* best effort: the cause is reported */
+    (void)tr_cycle_log(store, &row, &e2); /* best effort: the cause is reported */
 }
 
 tr_code tr_evaluate_version(tr_store *store, const char *version, const char *const *pairs,

@@ -190,6 +190,8 @@ tr_code tr_checkpoint_save_verified(tr_store *store, const aifx_model *m, tr_ver
 tr_code tr_checkpoint_load(tr_store *store, const tr_version *rec, aifx_model **out, tr_error *err);
 /* Commits a failed log row with cause's message (best effort: a failure to log is ignored, the
  * cause is what the caller reports). */
+/* Commits one log row alone (its finished time stamped as the transaction's). */
+tr_code tr_cycle_log(tr_store *store, const tr_log_row *row, tr_error *err);
 void tr_cycle_log_failure(tr_store *store, const char *cycle, int64_t as_of, int64_t started,
                           const char *version, const char *parent, const tr_error *cause);
 /* An aifx_status as a tr_code with a message. */

@@ -204,12 +204,7 @@ tr_code tr_cycle_incremental(tr_store *store, const tr_incr_opts *o, tr_cycle_re
         tr_log_row_begin(&row, "incremental", as_of, started, TR_LOG_SKIPPED, NULL, parent);
         snprintf(row.reason, sizeof row.reason,
                  "only %zu labeled windows in the last 24 hours (need %d)", n_ft, o->min_samples);
-        tr_reg_txn txn;
-        memset(&txn, 0, sizeof txn);
-        txn.log = &row;
-        txn.n_log = 1;
-        txn.now = row.finished_at;
-        rc = tr_store_registry_commit(store, &txn, err);
+        rc = tr_cycle_log(store, &row, err);
         if (rc)
             goto done;
         res->status = TR_LOG_SKIPPED;

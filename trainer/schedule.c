@@ -175,12 +175,7 @@ static tr_code run_cycle(tr_store *store, const tr_due_opts *o, int slot, int64_
             tr_log_row row;
             tr_log_row_begin(&row, "rank", t, tr_wall_now(), TR_LOG_SKIPPED, NULL, NULL);
             snprintf(row.reason, sizeof row.reason, "no version to rank yet");
-            tr_reg_txn txn;
-            memset(&txn, 0, sizeof txn);
-            txn.log = &row;
-            txn.n_log = 1;
-            txn.now = row.finished_at;
-            rc = tr_store_registry_commit(store, &txn, err);
+            rc = tr_cycle_log(store, &row, err);
             if (!rc) {
                 it->outcome = TR_RUN_SKIPPED;
                 snprintf(it->detail, sizeof it->detail, "%s", row.reason);
