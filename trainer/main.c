@@ -712,6 +712,32 @@ static int open_existing(const char *store_dir, tr_store **st, tr_error *e)
     return tr_store_open(tr_store_location(store_dir), 0, st, e) ? -1 : 0;
 }
 
+/* Runs the weekly (full set) or daily (incr set) cycle on the store: *out receives the result
+ * (the caller frees it) and 0 is returned, or the exit code of the failure. */
+static int run_cycle(const char *store_dir, out_opts *oo, const tr_full_opts *full,
+                     const tr_incr_opts *incr, tr_cycle_result **out)
+{
+    tr_error e;
+    tr_store *st;
+    *out = NULL;
+    if (open_existing(store_dir, &st, &e))
+        return tr_cli_fail(&e);
+    tr_cycle_result *r = calloc(1, sizeof *r);
+    if (!r) {
+        tr_store_close(st);
+        return EXIT_NOMEM;
+    }
+    tr_code rc = full ? tr_cycle_full(st, full, r, &e) : tr_cycle_incremental(st, incr, r, &e);
+    end_bar(oo);
+    tr_store_close(st);
+    if (rc) {
+        free(r);
+        return tr_cli_fail(&e);
+    }
+    *out = r;
+    return EXIT_OK;
+}
+
 static int cmd_full(args *a)
 {
     const char *store_dir = NULL, *v, *as_of_s = NULL;
@@ -791,22 +817,10 @@ static int cmd_full(args *a)
         return tr_cli_usage(a->cmd, "bad --as-of time:", as_of_s);
     o.on_event = on_event;
     o.user = &oo;
-    tr_error e;
-    tr_store *st;
-    if (open_existing(store_dir, &st, &e))
-        return tr_cli_fail(&e);
-    tr_cycle_result *r = calloc(1, sizeof *r);
-    if (!r) {
-        tr_store_close(st);
-        return EXIT_NOMEM;
-    }
-    tr_code rc = tr_cycle_full(st, &o, r, &e);
-    end_bar(&oo);
-    tr_store_close(st);
-    if (rc) {
-        free(r);
-        return tr_cli_fail(&e);
-    }
+    tr_cycle_result *r;
+    int ex = run_cycle(store_dir, &oo, &o, NULL, &r);
+    if (ex)
+        return ex;
     const tr_version *v2 = &r->rec;
     char t0[32], t1[32];
     if (oo.json) {
@@ -876,22 +890,10 @@ static int cmd_incremental(args *a)
         return tr_cli_usage(a->cmd, "bad --as-of time:", as_of_s);
     o.on_event = on_event;
     o.user = &oo;
-    tr_error e;
-    tr_store *st;
-    if (open_existing(store_dir, &st, &e))
-        return tr_cli_fail(&e);
-    tr_cycle_result *r = calloc(1, sizeof *r);
-    if (!r) {
-        tr_store_close(st);
-        return EXIT_NOMEM;
-    }
-    tr_code rc = tr_cycle_incremental(st, &o, r, &e);
-    end_bar(&oo);
-    tr_store_close(st);
-    if (rc) {
-        free(r);
-        return tr_cli_fail(&e);
-    }
+    tr_cycle_result *r;
+    int ex = run_cycle(store_dir, &oo, NULL, &o, &r);
+    if (ex)
+        return ex;
     if (oo.json) {
         printf("{\"event\":\"result\",\"cycle\":\"incremental\",\"status\":\"%s\","
                "\"version\":\"%s\","
