@@ -96,3 +96,97 @@ int tr_cli_parse_time(const char *s, int64_t *t)
 {
     return tr_time_parse(s, strlen(s), 0, t);
 }
+
+/* The value of def v: 0 when it was good and stored. */
+static int store_value(const tr_cli_optdef *d, const char *v)
+{
+    long n;
+    double x;
+    switch (d->kind) {
+    case TR_OPT_STR:
+    case TR_OPT_POS:
+        *(const char **)d->dst = v;
+        return 0;
+    case TR_OPT_INT:
+        if (tr_cli_parse_int(v, (long)d->lo, (long)d->hi, &n))
+            return -1;
+        *(int *)d->dst = (int)n;
+        return 0;
+    case TR_OPT_I64:
+        if (tr_cli_parse_int(v, (long)d->lo, (long)d->hi, &n))
+            return -1;
+        *(int64_t *)d->dst = n;
+        return 0;
+    case TR_OPT_DOUBLE:
+    case TR_OPT_FLOAT:
+        if (tr_cli_parse_double(v, d->lo, d->hi, &x))
+            return -1;
+        if (d->kind == TR_OPT_DOUBLE)
+            *(double *)d->dst = x;
+        else
+            *(float *)d->dst = (float)x;
+        return 0;
+    case TR_OPT_TIME:
+        return tr_cli_parse_time(v, (int64_t *)d->dst);
+    case TR_OPT_CALL:
+        return d->fn(v, d->dst);
+    case TR_OPT_LIST:
+        if (d->fn && d->fn(v, NULL))
+            return -1;
+        ((const char **)d->dst)[(*d->count)++] = v;
+        return 0;
+    }
+    return -1;
+}
+
+int tr_cli_scan(tr_cli_args *a, const char *help, const tr_cli_optdef *defs, size_t n)
+{
+    for (; a->i < a->argc; a->i++) {
+        const char *s = a->argv[a->i], *v = NULL;
+        if (strcmp(s, "--help") == 0) {
+            fputs(help, stdout);
+            return -1;
+        }
+        const tr_cli_optdef *d = NULL;
+        int missing = 0;
+        for (size_t k = 0; k < n && !d; k++) {
+            if (defs[k].kind == TR_OPT_POS)
+                continue;
+            if (defs[k].kind == TR_OPT_FLAG || defs[k].kind == TR_OPT_CLEAR) {
+                if (strcmp(s, defs[k].name) == 0)
+                    d = &defs[k];
+            } else if (tr_cli_opt(a, defs[k].name, &v, &missing)) {
+                d = &defs[k];
+            }
+        }
+        if (!d && s[0] != '-') {
+            for (size_t k = 0; k < n && !d; k++)
+                if (defs[k].kind == TR_OPT_POS && !*(const char **)defs[k].dst)
+                    d = &defs[k];
+            if (!d)
+                return tr_cli_usage(a->cmd, "unexpected argument", s);
+            v = s;
+        }
+        if (!d)
+            return tr_cli_usage(a->cmd, "unknown option", s);
+        if (d->kind == TR_OPT_FLAG || d->kind == TR_OPT_CLEAR) {
+            *(int *)d->dst = d->kind == TR_OPT_FLAG;
+            continue;
+        }
+        if (missing)
+            return tr_cli_usage(a->cmd, "missing value after", s);
+        if (d->kind == TR_OPT_LIST && *d->count >= (int)d->hi) {
+            char what[96];
+            snprintf(what, sizeof what, "too many %s (at most %d)", d->name, (int)d->hi);
+            return tr_cli_usage(a->cmd, what, NULL);
+        }
+        if (store_value(d, v)) {
+            char what[160];
+            snprintf(what, sizeof what, "bad %s%s%s%s:", d->name,
+                     d->kind == TR_OPT_TIME ? " time" : "", d->hint ? " " : "",
+                     d->hint ? d->hint : "");
+            return tr_cli_usage(a->cmd, what, v);
+        }
+    }
+    return 0;
+}

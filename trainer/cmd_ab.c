@@ -34,62 +34,41 @@ static const char *help_ab =
 typedef struct ab_args {
     const char *store, *a, *b, *pairs, *note, *id;
     double split;
-    long days, min_trades;
+    int days;
+    int64_t min_trades;
     uint64_t seed;
     int64_t as_of;
     int json;
 } ab_args;
 
+/* A non-zero hexadecimal seed. */
+static int parse_seed(const char *v, void *dst)
+{
+    char *end;
+    unsigned long long x = strtoull(v, &end, 16);
+    if (end == v || *end || x == 0)
+        return -1;
+    *(uint64_t *)dst = (uint64_t)x;
+    return 0;
+}
+
 static int parse(tr_cli_args *a, ab_args *o)
 {
-    const char *v;
-    int missing = 0;
-    for (; a->i < a->argc; a->i++) {
-        const char *s = a->argv[a->i];
-        if (strcmp(s, "--help") == 0) {
-            fputs(help_ab, stdout);
-            return -1;
-        } else if (strcmp(s, "--json") == 0) {
-            o->json = 1;
-        } else if (tr_cli_opt(a, "--store", &v, &missing)) {
-            o->store = v;
-        } else if (tr_cli_opt(a, "--a", &v, &missing)) {
-            o->a = v;
-        } else if (tr_cli_opt(a, "--b", &v, &missing)) {
-            o->b = v;
-        } else if (tr_cli_opt(a, "--pairs", &v, &missing)) {
-            o->pairs = v;
-        } else if (tr_cli_opt(a, "--note", &v, &missing)) {
-            o->note = v;
-        } else if (tr_cli_opt(a, "--split", &v, &missing)) {
-            if (!missing && tr_cli_parse_double(v, 1e-6, 1 - 1e-6, &o->split))
-                return tr_cli_usage(a->cmd, "bad --split (a share in (0, 1)):", v);
-        } else if (tr_cli_opt(a, "--days", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 1, 365, &o->days))
-                return tr_cli_usage(a->cmd, "bad --days (1..365):", v);
-        } else if (tr_cli_opt(a, "--min-trades", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 0, 100000000, &o->min_trades))
-                return tr_cli_usage(a->cmd, "bad --min-trades:", v);
-        } else if (tr_cli_opt(a, "--seed", &v, &missing)) {
-            char *end;
-            unsigned long long x = missing ? 0 : strtoull(v, &end, 16);
-            if (!missing && (end == v || *end || x == 0))
-                return tr_cli_usage(a->cmd, "bad --seed (non-zero hexadecimal):", v);
-            o->seed = (uint64_t)x;
-        } else if (tr_cli_opt(a, "--as-of", &v, &missing)) {
-            if (!missing && tr_cli_parse_time(v, &o->as_of))
-                return tr_cli_usage(a->cmd, "bad --as-of time:", v);
-        } else if (s[0] == '-') {
-            return tr_cli_usage(a->cmd, "unknown option", s);
-        } else if (!o->id) {
-            o->id = s;
-        } else {
-            return tr_cli_usage(a->cmd, "unexpected argument", s);
-        }
-        if (missing)
-            return tr_cli_usage(a->cmd, "missing value after", s);
-    }
-    return 0;
+    const tr_cli_optdef opts[] = {
+        OPT_FLAG("--json", &o->json),
+        OPT_STR("--store", &o->store),
+        OPT_STR("--a", &o->a),
+        OPT_STR("--b", &o->b),
+        OPT_STR("--pairs", &o->pairs),
+        OPT_STR("--note", &o->note),
+        OPT_DBL("--split", &o->split, 1e-6, 1 - 1e-6, "(a share in (0, 1))"),
+        OPT_INT("--days", &o->days, 1, 365, "(1..365)"),
+        OPT_I64("--min-trades", &o->min_trades, 0, 100000000, NULL),
+        OPT_CALL("--seed", &o->seed, parse_seed, "(non-zero hexadecimal)"),
+        OPT_TIME("--as-of", &o->as_of),
+        OPT_POS("ID", &o->id),
+    };
+    return tr_cli_scan(a, help_ab, opts, sizeof opts / sizeof opts[0]);
 }
 
 static int print_report(const tr_ab_report *r, int json)
@@ -182,7 +161,7 @@ int tr_cmd_ab(int argc, char **argv)
         so.b = o.b;
         so.pairs = o.pairs;
         so.split = o.split;
-        so.days = (int)o.days;
+        so.days = o.days;
         so.min_trades = o.min_trades;
         so.seed = o.seed;
         so.as_of = o.as_of;

@@ -36,24 +36,12 @@ static const char *help_listen =
 
 int tr_cmd_db(int argc, char **argv, int (*fail)(const tr_error *e))
 {
-    const char *store = NULL, *sub = NULL, *v;
-    int missing = 0;
+    const char *store = NULL, *sub = NULL;
+    const tr_cli_optdef opts[] = {OPT_STR("--store", &store), OPT_POS("migrate", &sub)};
     tr_cli_args a = {argc, 2, argv, "db"};
-    for (; a.i < argc; a.i++) {
-        const char *s = argv[a.i];
-        if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
-            fputs(help_db, stdout);
-            return EXIT_OK;
-        } else if (tr_cli_opt(&a, "--store", &v, &missing)) {
-            if (missing)
-                return tr_cli_usage("db", "missing value of", s);
-            store = v;
-        } else if (s[0] != '-' && !sub) {
-            sub = s;
-        } else {
-            return tr_cli_usage("db", "unknown argument", s);
-        }
-    }
+    int sc = tr_cli_scan(&a, help_db, opts, sizeof opts / sizeof opts[0]);
+    if (sc)
+        return sc < 0 ? EXIT_OK : sc;
     if (!sub)
         return tr_cli_usage("db", "missing subcommand (migrate)", NULL);
     if (strcmp(sub, "migrate") != 0)
@@ -98,45 +86,20 @@ static int on_event(const char *channel, const char *payload, void *user)
 
 int tr_cmd_listen(int argc, char **argv, int (*fail)(const tr_error *e))
 {
-    const char *store = NULL, *v;
+    const char *store = NULL;
     const char *channels[MAX_CHANNELS];
-    size_t n_channels = 0;
-    long count = 0;
+    int n_channels = 0, count = 0;
     double timeout = -1;
-    int missing = 0;
+    const tr_cli_optdef opts[] = {
+        OPT_STR("--store", &store),
+        OPT_LIST("--channel", channels, MAX_CHANNELS, &n_channels, NULL),
+        OPT_INT("--count", &count, 1, 2147483647L, "(a positive number)"),
+        OPT_DBL("--timeout", &timeout, 0, 1e9, "(seconds)"),
+    };
     tr_cli_args a = {argc, 2, argv, "listen"};
-    for (; a.i < argc; a.i++) {
-        const char *s = argv[a.i];
-        char *end;
-        if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
-            fputs(help_listen, stdout);
-            return EXIT_OK;
-        } else if (tr_cli_opt(&a, "--store", &v, &missing)) {
-            if (missing)
-                return tr_cli_usage("listen", "missing value of", s);
-            store = v;
-        } else if (tr_cli_opt(&a, "--channel", &v, &missing)) {
-            if (missing)
-                return tr_cli_usage("listen", "missing value of", s);
-            if (n_channels == MAX_CHANNELS)
-                return tr_cli_usage("listen", "too many channels", NULL);
-            channels[n_channels++] = v;
-        } else if (tr_cli_opt(&a, "--count", &v, &missing)) {
-            if (missing)
-                return tr_cli_usage("listen", "missing value of", s);
-            count = strtol(v, &end, 10);
-            if (end == v || *end || count < 1)
-                return tr_cli_usage("listen", "bad --count (a positive number):", v);
-        } else if (tr_cli_opt(&a, "--timeout", &v, &missing)) {
-            if (missing)
-                return tr_cli_usage("listen", "missing value of", s);
-            timeout = strtod(v, &end);
-            if (end == v || *end || !(timeout >= 0) || timeout > 1e9)
-                return tr_cli_usage("listen", "bad --timeout (seconds):", v);
-        } else {
-            return tr_cli_usage("listen", "unknown argument", s);
-        }
-    }
+    int sc = tr_cli_scan(&a, help_listen, opts, sizeof opts / sizeof opts[0]);
+    if (sc)
+        return sc < 0 ? EXIT_OK : sc;
     if (n_channels == 0) {
         channels[n_channels++] = "new_market_data";
         channels[n_channels++] = "training_completed";
@@ -147,14 +110,14 @@ int tr_cmd_listen(int argc, char **argv, int (*fail)(const tr_error *e))
     tr_store *st;
     if (tr_store_open(tr_store_location(store), 0, &st, &e))
         return fail(&e);
-    listen_state ls = {count, 0, channels, n_channels};
+    listen_state ls = {count, 0, channels, (size_t)n_channels};
     tr_code rc = tr_store_listen(st, channels, n_channels, timeout, on_event, &ls, &e);
     tr_store_close(st);
     if (rc)
         return fail(&e);
     if (count > 0 && ls.seen < count) {
         tr_fail(&e, TR_ERR_NOTFOUND, "timed out after %g s with %ld of %ld events", timeout,
-                ls.seen, count);
+                ls.seen, (long)count);
         return fail(&e);
     }
     return EXIT_OK;

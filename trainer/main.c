@@ -4,6 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,142 @@ typedef tr_cli_args args;
 static int parse_time_arg(const char *s, int64_t *t)
 {
     return tr_cli_parse_time(s, t);
+}
+
+static int parse_hhmm(const char *s, int *minute)
+{
+    int h, m, used = 0;
+    if (sscanf(s, "%2d:%2d%n", &h, &m, &used) != 2 || s[used] || h < 0 || h > 23 || m < 0 || m > 59)
+        return -1;
+    *minute = h * 60 + m;
+    return 0;
+}
+
+/* The options every registry command takes, and those of the weekly retrain's A/B test. */
+#define COMMON_OPTS(oo, store)                                                                     \
+    OPT_FLAG("--json", &(oo).json), OPT_FLAG("--quiet", &(oo).quiet),                             \
+        OPT_FLAG("-q", &(oo).quiet), OPT_STR("--store", &(store))
+#define AB_OPTS(fo)                                                                                \
+    OPT_FLAG("--ab", &(fo).ab), OPT_INT("--ab-days", &(fo).ab_days, 1, 365, NULL),                \
+        OPT_DBL("--ab-split", &(fo).ab_split, 1e-9, 1 - 1e-9, "(a share in (0, 1))"),            \
+        OPT_I64("--ab-min-trades", &(fo).ab_min_trades, 0, 100000000, NULL)
+
+/* Scans a command's options from argv[2]; returns from the command on --help (exit 0) or a
+ * usage error. */
+#define SCAN_OPTS(a, help, opts, n)                                                                \
+    do {                                                                                           \
+        (a)->i = 2;                                                                                \
+        int sc_ = tr_cli_scan((a), (help), (opts), (n));                                           \
+        if (sc_)                                                                                   \
+            return sc_ < 0 ? EXIT_OK : sc_;                                                        \
+    } while (0)
+
+/* ---- option values (tr_cli_optdef TR_OPT_CALL and TR_OPT_LIST checks) ------------------------ */
+
+static int parse_seed(const char *v, void *dst)
+{
+    long n;
+    if (tr_cli_parse_int(v, 0, 2147483647L, &n))
+        return -1;
+    *(uint64_t *)dst = (uint64_t)n;
+    return 0;
+}
+
+static int parse_monitor(const char *v, void *dst)
+{
+    int *m = dst;
+    if (strcmp(v, "loss") == 0)
+        *m = AIFX_MONITOR_VAL_LOSS;
+    else if (strcmp(v, "macro_f1") == 0)
+        *m = AIFX_MONITOR_VAL_MACRO_F1;
+    else
+        return -1;
+    return 0;
+}
+
+static int parse_gate_metric(const char *v, void *dst)
+{
+    return tr_gate_metric_parse(v, dst);
+}
+
+static int parse_score(const char *v, void *dst)
+{
+    return tr_score_method_parse(v, dst);
+}
+
+static int check_pair(const char *v, void *dst)
+{
+    (void)dst;
+    return tr_pair_valid(v) ? 0 : -1;
+}
+
+/* Hours, as seconds. */
+static int parse_hours(const char *v, void *dst)
+{
+    double h;
+    if (tr_cli_parse_double(v, DBL_MIN, 1e6, &h))
+        return -1;
+    *(int64_t *)dst = (int64_t)(h * 3600);
+    return 0;
+}
+
+/* W,S,P,D: the ranking's weights. */
+static int parse_weights(const char *v, void *dst)
+{
+    tr_rank_weights *w = dst;
+    double x[4];
+    int used = 0;
+    if (sscanf(v, "%lf,%lf,%lf,%lf%n", &x[0], &x[1], &x[2], &x[3], &used) != 4 ||
+        v[used] != '\0' || !isfinite(x[0] + x[1] + x[2] + x[3]))
+        return -1;
+    w->win_rate = x[0];
+    w->sharpe = x[1];
+    w->avg_pnl = x[2];
+    w->drawdown = x[3];
+    return 0;
+}
+
+static int parse_hhmm_opt(const char *v, void *dst)
+{
+    return parse_hhmm(v, dst);
+}
+
+/* DAY,HH:MM with DAY mon..sun: the weekly slot. */
+static int parse_weekly(const char *v, void *dst)
+{
+    static const char *const days[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    tr_schedule *sc = dst;
+    for (int d = 0; d < 7; d++)
+        if (strncmp(v, days[d], 3) == 0 && v[3] == ',' &&
+            parse_hhmm(v + 4, &sc->minute[TR_SLOT_WEEKLY]) == 0) {
+            sc->weekday = d;
+            return 0;
+        }
+    return -1;
+}
+
+/* D,HH:MM with D 1..28: the monthly slot. */
+static int parse_monthly(const char *v, void *dst)
+{
+    tr_schedule *sc = dst;
+    int d = 0, used = 0;
+    if (sscanf(v, "%2d,%n", &d, &used) != 1 || used == 0 || d < 1 || d > 28 ||
+        parse_hhmm(v + used, &sc->minute[TR_SLOT_MONTHLY]))
+        return -1;
+    sc->monthday = d;
+    return 0;
+}
+
+/* A slot's cycle name: that slot is disabled. */
+static int parse_disable(const char *v, void *dst)
+{
+    tr_schedule *sc = dst;
+    for (int j = 0; j < TR_N_SLOTS; j++)
+        if (strcmp(v, tr_slot_cycle(j)) == 0) {
+            sc->enabled[j] = 0;
+            return 0;
+        }
+    return -1;
 }
 
 /* ---- help texts ----------------------------------------------------------------------------- */
@@ -118,33 +255,15 @@ static const char *help_bars = "usage: aifx-train bars [--store DIR]\n"
 static int cmd_ingest(args *a)
 {
     const char *pair = NULL, *csv = NULL, *store_dir = NULL, *tfs = "15m", *fmt = "auto";
-    const char *tz = NULL, *v;
-    int replace = 0, missing = 0;
-    for (a->i = 2; a->i < a->argc; a->i++) {
-        const char *s = a->argv[a->i];
-        if (strcmp(s, "--help") == 0) {
-            fputs(help_ingest, stdout);
-            return EXIT_OK;
-        } else if (strcmp(s, "--replace") == 0) {
-            replace = 1;
-        } else if (tr_cli_opt(a, "--pair", &v, &missing)) {
-            pair = v;
-        } else if (tr_cli_opt(a, "--csv", &v, &missing)) {
-            csv = v;
-        } else if (tr_cli_opt(a, "--store", &v, &missing)) {
-            store_dir = v;
-        } else if (tr_cli_opt(a, "--timeframe", &v, &missing)) {
-            tfs = v;
-        } else if (tr_cli_opt(a, "--format", &v, &missing)) {
-            fmt = v;
-        } else if (tr_cli_opt(a, "--tz-offset", &v, &missing)) {
-            tz = v;
-        } else {
-            return tr_cli_usage(a->cmd, "unknown option", s);
-        }
-        if (missing)
-            return tr_cli_usage(a->cmd, "missing value after", s);
-    }
+    const char *tz = NULL;
+    int replace = 0;
+    const tr_cli_optdef opts[] = {
+        OPT_FLAG("--replace", &replace),   OPT_STR("--pair", &pair),
+        OPT_STR("--csv", &csv),            OPT_STR("--store", &store_dir),
+        OPT_STR("--timeframe", &tfs),      OPT_STR("--format", &fmt),
+        OPT_STR("--tz-offset", &tz),
+    };
+    SCAN_OPTS(a, help_ingest, opts, sizeof opts / sizeof opts[0]);
     if (!pair || !csv)
         return tr_cli_usage(a->cmd, "--pair and --csv are required", NULL);
     if (!tr_pair_valid(pair))
@@ -194,35 +313,14 @@ static int cmd_ingest(args *a)
 static int cmd_synth(args *a)
 {
     const char *pair = NULL, *csv = NULL, *store_dir = NULL, *tfs = "15m", *from = NULL;
-    const char *to = NULL, *seed_s = "1", *v;
-    int replace = 0, missing = 0;
-    for (a->i = 2; a->i < a->argc; a->i++) {
-        const char *s = a->argv[a->i];
-        if (strcmp(s, "--help") == 0) {
-            fputs(help_synth, stdout);
-            return EXIT_OK;
-        } else if (strcmp(s, "--replace") == 0) {
-            replace = 1;
-        } else if (tr_cli_opt(a, "--pair", &v, &missing)) {
-            pair = v;
-        } else if (tr_cli_opt(a, "--csv", &v, &missing)) {
-            csv = v;
-        } else if (tr_cli_opt(a, "--store", &v, &missing)) {
-            store_dir = v;
-        } else if (tr_cli_opt(a, "--timeframe", &v, &missing)) {
-            tfs = v;
-        } else if (tr_cli_opt(a, "--from", &v, &missing)) {
-            from = v;
-        } else if (tr_cli_opt(a, "--to", &v, &missing)) {
-            to = v;
-        } else if (tr_cli_opt(a, "--seed", &v, &missing)) {
-            seed_s = v;
-        } else {
-            return tr_cli_usage(a->cmd, "unknown option", s);
-        }
-        if (missing)
-            return tr_cli_usage(a->cmd, "missing value after", s);
-    }
+    const char *to = NULL, *seed_s = "1";
+    int replace = 0;
+    const tr_cli_optdef opts[] = {
+        OPT_FLAG("--replace", &replace), OPT_STR("--pair", &pair), OPT_STR("--csv", &csv),
+        OPT_STR("--store", &store_dir),  OPT_STR("--timeframe", &tfs), OPT_STR("--from", &from),
+        OPT_STR("--to", &to),            OPT_STR("--seed", &seed_s),
+    };
+    SCAN_OPTS(a, help_synth, opts, sizeof opts / sizeof opts[0]);
     if (!pair || !from || !to)
         return tr_cli_usage(a->cmd, "--pair, --from and --to are required", NULL);
     tr_synth_params p = tr_synth_params_default(pair, 0, 0, 0);
@@ -310,61 +408,24 @@ static void print_describe(const tr_dataset *ds)
 static int cmd_dataset(args *a)
 {
     const char *pairs[64];
-    int n_pairs = 0, describe = 0, missing = 0;
-    const char *store_dir = NULL, *tfs = "15m", *from = NULL, *to = NULL, *v;
+    int n_pairs = 0, describe = 0;
+    const char *store_dir = NULL, *tfs = "15m", *from = NULL, *to = NULL;
     tr_dataset_options o = tr_dataset_options_default();
-    for (a->i = 2; a->i < a->argc; a->i++) {
-        const char *s = a->argv[a->i];
-        long n;
-        if (strcmp(s, "--help") == 0) {
-            fputs(help_dataset, stdout);
-            return EXIT_OK;
-        } else if (strcmp(s, "--describe") == 0) {
-            describe = 1;
-        } else if (tr_cli_opt(a, "--pair", &v, &missing)) {
-            if (n_pairs == 64)
-                return tr_cli_usage(a->cmd, "too many --pair options", NULL);
-            if (!missing)
-                pairs[n_pairs++] = v;
-        } else if (tr_cli_opt(a, "--store", &v, &missing)) {
-            store_dir = v;
-        } else if (tr_cli_opt(a, "--timeframe", &v, &missing)) {
-            tfs = v;
-        } else if (tr_cli_opt(a, "--from", &v, &missing)) {
-            from = v;
-        } else if (tr_cli_opt(a, "--to", &v, &missing)) {
-            to = v;
-        } else if (tr_cli_opt(a, "--window", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 1, 10000, &n))
-                return tr_cli_usage(a->cmd, "bad --window:", v);
-            o.window = missing ? 0 : (int)n;
-        } else if (tr_cli_opt(a, "--k", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 1, 10000, &n))
-                return tr_cli_usage(a->cmd, "bad --k:", v);
-            o.label.k = missing ? 0 : (int)n;
-        } else if (tr_cli_opt(a, "--h", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 1, 10000, &n))
-                return tr_cli_usage(a->cmd, "bad --h:", v);
-            o.label.h = missing ? 0 : (int)n;
-        } else if (tr_cli_opt(a, "--embargo", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 1, 1000000, &n))
-                return tr_cli_usage(a->cmd, "bad --embargo:", v);
-            o.embargo = missing ? 0 : (int)n;
-        } else if (tr_cli_opt(a, "--max-gap", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 0, 1000000, &n))
-                return tr_cli_usage(a->cmd, "bad --max-gap:", v);
-            o.max_gap_bars = missing ? 0 : (int)n;
-        } else if (tr_cli_opt(a, "--m", &v, &missing)) {
-            char *end;
-            o.label.m = missing ? 0 : strtod(v, &end);
-            if (!missing && (end == v || *end || !(o.label.m > 0) || !isfinite(o.label.m)))
-                return tr_cli_usage(a->cmd, "bad --m:", v);
-        } else {
-            return tr_cli_usage(a->cmd, "unknown option", s);
-        }
-        if (missing)
-            return tr_cli_usage(a->cmd, "missing value after", s);
-    }
+    const tr_cli_optdef opts[] = {
+        OPT_FLAG("--describe", &describe),
+        OPT_LIST("--pair", pairs, 64, &n_pairs, NULL),
+        OPT_STR("--store", &store_dir),
+        OPT_STR("--timeframe", &tfs),
+        OPT_STR("--from", &from),
+        OPT_STR("--to", &to),
+        OPT_INT("--window", &o.window, 1, 10000, NULL),
+        OPT_INT("--k", &o.label.k, 1, 10000, NULL),
+        OPT_INT("--h", &o.label.h, 1, 10000, NULL),
+        OPT_INT("--embargo", &o.embargo, 1, 1000000, NULL),
+        OPT_INT("--max-gap", &o.max_gap_bars, 0, 1000000, NULL),
+        OPT_DBL("--m", &o.label.m, DBL_MIN, 1e9, NULL),
+    };
+    SCAN_OPTS(a, help_dataset, opts, sizeof opts / sizeof opts[0]);
     if (!from || !to)
         return tr_cli_usage(a->cmd, "--from and --to are required", NULL);
     int32_t tf;
@@ -418,21 +479,9 @@ static int cmd_dataset(args *a)
 
 static int cmd_bars(args *a)
 {
-    const char *store_dir = NULL, *v;
-    int missing = 0;
-    for (a->i = 2; a->i < a->argc; a->i++) {
-        const char *s = a->argv[a->i];
-        if (strcmp(s, "--help") == 0) {
-            fputs(help_bars, stdout);
-            return EXIT_OK;
-        } else if (tr_cli_opt(a, "--store", &v, &missing)) {
-            store_dir = v;
-        } else {
-            return tr_cli_usage(a->cmd, "unknown option", s);
-        }
-        if (missing)
-            return tr_cli_usage(a->cmd, "missing value after", s);
-    }
+    const char *store_dir = NULL;
+    const tr_cli_optdef opts[] = {OPT_STR("--store", &store_dir)};
+    SCAN_OPTS(a, help_bars, opts, sizeof opts / sizeof opts[0]);
     tr_error e;
     tr_error_clear(&e);
     tr_store *st;
@@ -654,58 +703,6 @@ static void json_bt(const tr_bt_figs *b)
     printf(",\"signal_freq\":%.6f}", b->signal_freq);
 }
 
-/* Common options of the registry commands; returns 1 when s was one of them. */
-static int common_opt(args *a, const char **store_dir, out_opts *oo, int *missing)
-{
-    const char *s = a->argv[a->i], *v;
-    if (strcmp(s, "--json") == 0) {
-        oo->json = 1;
-        return 1;
-    }
-    if (strcmp(s, "--quiet") == 0 || strcmp(s, "-q") == 0) {
-        oo->quiet = 1;
-        return 1;
-    }
-    if (tr_cli_opt(a, "--store", &v, missing)) {
-        *store_dir = v;
-        return 1;
-    }
-    return 0;
-}
-
-/* The A/B options of the weekly retrain (full, run-due, replay): --ab, --ab-days N,
- * --ab-split X, --ab-min-trades N. Returns 1 when s was one of them (*bad set for a bad value). */
-static int ab_opt(args *a, tr_full_opts *fo, int *missing, int *bad)
-{
-    const char *s = a->argv[a->i], *v;
-    long n = 0;
-    if (strcmp(s, "--ab") == 0) {
-        fo->ab = 1;
-        return 1;
-    }
-    if (tr_cli_opt(a, "--ab-days", &v, missing)) {
-        *bad = !*missing && tr_cli_parse_int(v, 1, 365, &n);
-        if (!*missing && !*bad)
-            fo->ab_days = (int)n;
-        return 1;
-    }
-    if (tr_cli_opt(a, "--ab-min-trades", &v, missing)) {
-        *bad = !*missing && tr_cli_parse_int(v, 0, 100000000, &n);
-        if (!*missing && !*bad)
-            fo->ab_min_trades = n;
-        return 1;
-    }
-    if (tr_cli_opt(a, "--ab-split", &v, missing)) {
-        char *end = NULL;
-        double x = *missing ? 0 : strtod(v, &end);
-        *bad = !*missing && (end == v || *end || !(x > 0 && x < 1));
-        if (!*missing && !*bad)
-            fo->ab_split = x;
-        return 1;
-    }
-    return 0;
-}
-
 static int open_existing(const char *store_dir, tr_store **st, tr_error *e)
 {
     tr_error_clear(e);
@@ -740,79 +737,27 @@ static int run_cycle(const char *store_dir, out_opts *oo, const tr_full_opts *fu
 
 static int cmd_full(args *a)
 {
-    const char *store_dir = NULL, *v, *as_of_s = NULL;
-    int missing = 0, bad_ab = 0;
+    const char *store_dir = NULL, *as_of_s = NULL;
     out_opts oo = {0, 0, isatty(2), 0};
     tr_full_opts o = tr_full_opts_default();
-    for (a->i = 2; a->i < a->argc; a->i++) {
-        const char *s = a->argv[a->i];
-        long n;
-        if (strcmp(s, "--help") == 0) {
-            fputs(help_full, stdout);
-            return EXIT_OK;
-        } else if (ab_opt(a, &o, &missing, &bad_ab)) {
-            if (bad_ab)
-                return tr_cli_usage(a->cmd, "bad value of", s);
-        } else if (common_opt(a, &store_dir, &oo, &missing)) {
-        } else if (strcmp(s, "--resume") == 0) {
-            o.resume = 1;
-        } else if (tr_cli_opt(a, "--as-of", &v, &missing)) {
-            as_of_s = v;
-        } else if (tr_cli_opt(a, "--version-base", &v, &missing)) {
-            o.version_base = v;
-        } else if (tr_cli_opt(a, "--months", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 1, 120, &n))
-                return tr_cli_usage(a->cmd, "bad --months:", v);
-            o.months = (int)n;
-        } else if (tr_cli_opt(a, "--layers", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 1, 4, &n))
-                return tr_cli_usage(a->cmd, "bad --layers (1..4):", v);
-            o.n_layers = (int)n;
-        } else if (tr_cli_opt(a, "--hidden", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 1, 1024, &n))
-                return tr_cli_usage(a->cmd, "bad --hidden:", v);
-            o.n_hidden = (int)n;
-        } else if (tr_cli_opt(a, "--epochs", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 1, 100, &n))
-                return tr_cli_usage(a->cmd, "bad --epochs (1..100):", v);
-            o.max_epochs = (int)n;
-        } else if (tr_cli_opt(a, "--patience", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 1, 100, &n))
-                return tr_cli_usage(a->cmd, "bad --patience:", v);
-            o.patience = (int)n;
-        } else if (tr_cli_opt(a, "--batch", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 1, 4096, &n))
-                return tr_cli_usage(a->cmd, "bad --batch:", v);
-            o.batch = (int)n;
-        } else if (tr_cli_opt(a, "--seed", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 0, 2147483647L, &n))
-                return tr_cli_usage(a->cmd, "bad --seed:", v);
-            o.seed = (uint64_t)n;
-        } else if (tr_cli_opt(a, "--lr", &v, &missing)) {
-            char *end;
-            double x = missing ? 0 : strtod(v, &end);
-            if (!missing && (end == v || *end || !(x > 0) || x > 1))
-                return tr_cli_usage(a->cmd, "bad --lr:", v);
-            o.lr = (float)x;
-        } else if (tr_cli_opt(a, "--class-weight-power", &v, &missing)) {
-            char *end;
-            double x = missing ? 0 : strtod(v, &end);
-            if (!missing && (end == v || *end || !(x >= 0) || x > 2))
-                return tr_cli_usage(a->cmd, "bad --class-weight-power (0..2):", v);
-            o.class_weight_power = x;
-        } else if (tr_cli_opt(a, "--monitor", &v, &missing)) {
-            if (!missing && strcmp(v, "loss") == 0)
-                o.monitor = AIFX_MONITOR_VAL_LOSS;
-            else if (!missing && strcmp(v, "macro_f1") == 0)
-                o.monitor = AIFX_MONITOR_VAL_MACRO_F1;
-            else if (!missing)
-                return tr_cli_usage(a->cmd, "bad --monitor (loss, macro_f1):", v);
-        } else {
-            return tr_cli_usage(a->cmd, "unknown option", s);
-        }
-        if (missing)
-            return tr_cli_usage(a->cmd, "missing value after", s);
-    }
+    const tr_cli_optdef opts[] = {
+        COMMON_OPTS(oo, store_dir),
+        AB_OPTS(o),
+        OPT_FLAG("--resume", &o.resume),
+        OPT_STR("--as-of", &as_of_s),
+        OPT_STR("--version-base", &o.version_base),
+        OPT_INT("--months", &o.months, 1, 120, NULL),
+        OPT_INT("--layers", &o.n_layers, 1, 4, "(1..4)"),
+        OPT_INT("--hidden", &o.n_hidden, 1, 1024, NULL),
+        OPT_INT("--epochs", &o.max_epochs, 1, 100, "(1..100)"),
+        OPT_INT("--patience", &o.patience, 1, 100, NULL),
+        OPT_INT("--batch", &o.batch, 1, 4096, NULL),
+        OPT_CALL("--seed", &o.seed, parse_seed, "(0..2147483647)"),
+        OPT_FLT("--lr", &o.lr, FLT_MIN, 1, "(0 < lr <= 1)"),
+        OPT_DBL("--class-weight-power", &o.class_weight_power, 0, 2, "(0..2)"),
+        OPT_CALL("--monitor", &o.monitor, parse_monitor, "(loss, macro_f1)"),
+    };
+    SCAN_OPTS(a, help_full, opts, sizeof opts / sizeof opts[0]);
     if (as_of_s && parse_time_arg(as_of_s, &o.as_of))
         return tr_cli_usage(a->cmd, "bad --as-of time:", as_of_s);
     o.on_event = on_event;
@@ -857,34 +802,17 @@ static int cmd_full(args *a)
 
 static int cmd_incremental(args *a)
 {
-    const char *store_dir = NULL, *v, *as_of_s = NULL;
-    int missing = 0;
+    const char *store_dir = NULL, *as_of_s = NULL;
     out_opts oo = {0, 0, isatty(2), 0};
     tr_incr_opts o = tr_incr_opts_default();
-    for (a->i = 2; a->i < a->argc; a->i++) {
-        const char *s = a->argv[a->i];
-        long n;
-        if (strcmp(s, "--help") == 0) {
-            fputs(help_incremental, stdout);
-            return EXIT_OK;
-        } else if (common_opt(a, &store_dir, &oo, &missing)) {
-        } else if (strcmp(s, "--force") == 0) {
-            o.force = 1;
-        } else if (tr_cli_opt(a, "--as-of", &v, &missing)) {
-            as_of_s = v;
-        } else if (tr_cli_opt(a, "--min-samples", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 1, 1000000, &n))
-                return tr_cli_usage(a->cmd, "bad --min-samples:", v);
-            o.min_samples = (int)n;
-        } else if (tr_cli_opt(a, "--gate-metric", &v, &missing)) {
-            if (!missing && tr_gate_metric_parse(v, &o.gate_metric))
-                return tr_cli_usage(a->cmd, "bad --gate-metric (macro_f1, accuracy, loss):", v);
-        } else {
-            return tr_cli_usage(a->cmd, "unknown option", s);
-        }
-        if (missing)
-            return tr_cli_usage(a->cmd, "missing value after", s);
-    }
+    const tr_cli_optdef opts[] = {
+        COMMON_OPTS(oo, store_dir),
+        OPT_FLAG("--force", &o.force),
+        OPT_STR("--as-of", &as_of_s),
+        OPT_INT("--min-samples", &o.min_samples, 1, 1000000, NULL),
+        OPT_CALL("--gate-metric", &o.gate_metric, parse_gate_metric, "(macro_f1, accuracy, loss)"),
+    };
+    SCAN_OPTS(a, help_incremental, opts, sizeof opts / sizeof opts[0]);
     o.as_of = tr_wall_now();
     if (as_of_s && parse_time_arg(as_of_s, &o.as_of))
         return tr_cli_usage(a->cmd, "bad --as-of time:", as_of_s);
@@ -915,27 +843,18 @@ static int cmd_incremental(args *a)
     return EXIT_OK;
 }
 
-static int cmd_activate(args *a, int rollback)
+static int activate_or_rollback(args *a, int rollback)
 {
-    const char *store_dir = NULL, *v, *version = NULL, *note = "";
-    int missing = 0;
+    const char *store_dir = NULL, *version = NULL, *note = "";
     out_opts oo = {0, 0, 0, 0};
-    for (a->i = 2; a->i < a->argc; a->i++) {
-        const char *s = a->argv[a->i];
-        if (strcmp(s, "--help") == 0) {
-            fputs(rollback ? help_rollback : help_activate, stdout);
-            return EXIT_OK;
-        } else if (common_opt(a, &store_dir, &oo, &missing)) {
-        } else if (tr_cli_opt(a, "--reason", &v, &missing)) {
-            note = v;
-        } else if (s[0] != '-' && !rollback && !version) {
-            version = s;
-        } else {
-            return tr_cli_usage(a->cmd, "unknown option", s);
-        }
-        if (missing)
-            return tr_cli_usage(a->cmd, "missing value after", s);
-    }
+    const tr_cli_optdef opts[] = {
+        COMMON_OPTS(oo, store_dir),
+        OPT_STR("--reason", &note),
+        OPT_POS("VERSION", &version), /* last: rollback takes none */
+    };
+    /* rollback takes no VERSION: the table without its last entry */
+    SCAN_OPTS(a, rollback ? help_rollback : help_activate, opts,
+              sizeof opts / sizeof opts[0] - (size_t)(rollback != 0));
     if (!rollback && !version)
         return tr_cli_usage(a->cmd, "which version? (aifx-train activate VERSION)", NULL);
     if (version && !tr_version_name_valid(version))
@@ -958,27 +877,29 @@ static int cmd_activate(args *a, int rollback)
     return EXIT_OK;
 }
 
+static int cmd_activate(args *a)
+{
+    return activate_or_rollback(a, 0);
+}
+
+static int cmd_rollback(args *a)
+{
+    return activate_or_rollback(a, 1);
+}
+
 static int cmd_versions(args *a)
 {
     const char *store_dir = NULL, *show = NULL;
-    int missing = 0;
     out_opts oo = {0, 0, 0, 0};
-    for (a->i = 2; a->i < a->argc; a->i++) {
-        const char *s = a->argv[a->i];
-        if (strcmp(s, "--help") == 0) {
-            fputs(help_versions, stdout);
-            return EXIT_OK;
-        } else if (common_opt(a, &store_dir, &oo, &missing)) {
-        } else if (strcmp(s, "show") == 0 && !show) {
-            if (a->i + 1 >= a->argc)
-                return tr_cli_usage(a->cmd, "which version? (versions show VERSION)", NULL);
-            show = a->argv[++a->i];
-        } else {
-            return tr_cli_usage(a->cmd, "unknown option", s);
-        }
-        if (missing)
-            return tr_cli_usage(a->cmd, "missing value after", s);
-    }
+    const char *word = NULL;
+    const tr_cli_optdef opts[] = {
+        COMMON_OPTS(oo, store_dir),
+        OPT_POS("show", &word),
+        OPT_POS("VERSION", &show),
+    };
+    SCAN_OPTS(a, help_versions, opts, sizeof opts / sizeof opts[0]);
+    if (word && (strcmp(word, "show") != 0 || !show))
+        return tr_cli_usage(a->cmd, "which version? (versions show VERSION)", NULL);
     tr_error e;
     tr_store *st;
     if (open_existing(store_dir, &st, &e))
@@ -1065,22 +986,13 @@ static int cmd_versions(args *a)
 static int cmd_log(args *a)
 {
     const char *store_dir = NULL;
-    int missing = 0, acts = 0;
+    int acts = 0;
     out_opts oo = {0, 0, 0, 0};
-    for (a->i = 2; a->i < a->argc; a->i++) {
-        const char *s = a->argv[a->i];
-        if (strcmp(s, "--help") == 0) {
-            fputs(help_log, stdout);
-            return EXIT_OK;
-        } else if (common_opt(a, &store_dir, &oo, &missing)) {
-        } else if (strcmp(s, "--activations") == 0) {
-            acts = 1;
-        } else {
-            return tr_cli_usage(a->cmd, "unknown option", s);
-        }
-        if (missing)
-            return tr_cli_usage(a->cmd, "missing value after", s);
-    }
+    const tr_cli_optdef opts[] = {
+        COMMON_OPTS(oo, store_dir),
+        OPT_FLAG("--activations", &acts),
+    };
+    SCAN_OPTS(a, help_log, opts, sizeof opts / sizeof opts[0]);
     tr_error e;
     tr_store *st;
     if (open_existing(store_dir, &st, &e))
@@ -1136,54 +1048,27 @@ static int cmd_log(args *a)
     return EXIT_OK;
 }
 
-static int cmd_evaluate(args *a, int backtest)
+static int evaluate_or_backtest(args *a, int backtest)
 {
-    const char *store_dir = NULL, *v, *version = NULL, *from = NULL, *to = NULL, *pairs[8];
-    int missing = 0, n_pairs = 0;
+    const char *store_dir = NULL, *version = NULL, *from = NULL, *to = NULL, *pairs[8];
+    int n_pairs = 0;
     out_opts oo = {0, 0, 0, 0};
     tr_bt_override ovr = tr_bt_override_none();
-    for (a->i = 2; a->i < a->argc; a->i++) {
-        const char *s = a->argv[a->i];
-        long n;
-        double *dst = NULL;
-        if (strcmp(s, "--help") == 0) {
-            fputs(backtest ? help_backtest : help_evaluate, stdout);
-            return EXIT_OK;
-        } else if (common_opt(a, &store_dir, &oo, &missing)) {
-        } else if (tr_cli_opt(a, "--version", &v, &missing)) {
-            version = v;
-        } else if (tr_cli_opt(a, "--from", &v, &missing)) {
-            from = v;
-        } else if (tr_cli_opt(a, "--to", &v, &missing)) {
-            to = v;
-        } else if (tr_cli_opt(a, "--pair", &v, &missing)) {
-            if (n_pairs == 8)
-                return tr_cli_usage(a->cmd, "at most 8 --pair options", NULL);
-            if (!missing) {
-                if (!tr_pair_valid(v))
-                    return tr_cli_usage(a->cmd, "bad pair name (3-15 characters A-Z 0-9):", v);
-                pairs[n_pairs++] = v;
-            }
-        } else if (backtest && tr_cli_opt(a, "--max-hold", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 1, 100000, &n))
-                return tr_cli_usage(a->cmd, "bad --max-hold:", v);
-            ovr.max_hold = (int)n;
-        } else if (backtest &&
-                   ((tr_cli_opt(a, "--threshold", &v, &missing) && (dst = &ovr.threshold)) ||
-                    (tr_cli_opt(a, "--sl-atr", &v, &missing) && (dst = &ovr.sl_atr)) ||
-                    (tr_cli_opt(a, "--tp-atr", &v, &missing) && (dst = &ovr.tp_atr)) ||
-                    (tr_cli_opt(a, "--spread", &v, &missing) && (dst = &ovr.spread_pips)))) {
-            char *end;
-            double x = missing ? 0 : strtod(v, &end);
-            if (!missing && (end == v || *end || !(x >= 0) || !isfinite(x)))
-                return tr_cli_usage(a->cmd, "bad value:", v);
-            *dst = x;
-        } else {
-            return tr_cli_usage(a->cmd, "unknown option", s);
-        }
-        if (missing)
-            return tr_cli_usage(a->cmd, "missing value after", s);
-    }
+    const tr_cli_optdef opts[] = {
+        COMMON_OPTS(oo, store_dir),
+        OPT_STR("--version", &version),
+        OPT_STR("--from", &from),
+        OPT_STR("--to", &to),
+        OPT_LIST("--pair", pairs, 8, &n_pairs, check_pair),
+        /* the backtest's settings: last, backtest only */
+        OPT_INT("--max-hold", &ovr.max_hold, 1, 100000, NULL),
+        OPT_DBL("--threshold", &ovr.threshold, 0, 1e300, NULL),
+        OPT_DBL("--sl-atr", &ovr.sl_atr, 0, 1e300, NULL),
+        OPT_DBL("--tp-atr", &ovr.tp_atr, 0, 1e300, NULL),
+        OPT_DBL("--spread", &ovr.spread_pips, 0, 1e300, NULL),
+    };
+    SCAN_OPTS(a, backtest ? help_backtest : help_evaluate, opts,
+              sizeof opts / sizeof opts[0] - (backtest ? 0 : 5));
     if (!version || !from || !to)
         return tr_cli_usage(a->cmd, "--version, --from and --to are required", NULL);
     int64_t f, t;
@@ -1239,40 +1124,33 @@ static int cmd_evaluate(args *a, int backtest)
     return EXIT_OK;
 }
 
+static int cmd_evaluate(args *a)
+{
+    return evaluate_or_backtest(a, 0);
+}
+
+static int cmd_backtest(args *a)
+{
+    return evaluate_or_backtest(a, 1);
+}
+
 static int cmd_predict(args *a)
 {
-    const char *store_dir = NULL, *v, *as_of_s = NULL;
-    int missing = 0;
+    const char *store_dir = NULL, *as_of_s = NULL;
     out_opts oo = {0, 0, 0, 0};
     tr_predict_opts o;
     memset(&o, 0, sizeof o);
     o.timeframe = 900;
     o.max_age = 7200;
     o.record = 1;
-    for (a->i = 2; a->i < a->argc; a->i++) {
-        const char *s = a->argv[a->i];
-        if (strcmp(s, "--help") == 0) {
-            fputs(help_predict, stdout);
-            return EXIT_OK;
-        } else if (common_opt(a, &store_dir, &oo, &missing)) {
-        } else if (strcmp(s, "--no-record") == 0) {
-            o.record = 0;
-        } else if (tr_cli_opt(a, "--pair", &v, &missing)) {
-            o.pair = v;
-        } else if (tr_cli_opt(a, "--as-of", &v, &missing)) {
-            as_of_s = v;
-        } else if (tr_cli_opt(a, "--max-age", &v, &missing)) {
-            char *end;
-            double h = missing ? 0 : strtod(v, &end);
-            if (!missing && (end == v || *end || !(h > 0) || h > 1e6))
-                return tr_cli_usage(a->cmd, "bad --max-age (hours):", v);
-            o.max_age = (int64_t)(h * 3600);
-        } else {
-            return tr_cli_usage(a->cmd, "unknown option", s);
-        }
-        if (missing)
-            return tr_cli_usage(a->cmd, "missing value after", s);
-    }
+    const tr_cli_optdef opts[] = {
+        COMMON_OPTS(oo, store_dir),
+        OPT_CLEAR("--no-record", &o.record),
+        OPT_STR("--pair", &o.pair),
+        OPT_STR("--as-of", &as_of_s),
+        OPT_CALL("--max-age", &o.max_age, parse_hours, "(hours)"),
+    };
+    SCAN_OPTS(a, help_predict, opts, sizeof opts / sizeof opts[0]);
     if (!o.pair)
         return tr_cli_usage(a->cmd, "--pair is required", NULL);
     if (!tr_pair_valid(o.pair))
@@ -1322,53 +1200,19 @@ static const char *help_rank =
 
 static int cmd_rank(args *a)
 {
-    const char *store_dir = NULL, *v, *as_of_s = NULL;
-    int missing = 0;
+    const char *store_dir = NULL, *as_of_s = NULL;
     out_opts oo = {0, 0, 0, 0};
     tr_rank_opts o = tr_rank_opts_default();
-    for (a->i = 2; a->i < a->argc; a->i++) {
-        const char *s = a->argv[a->i];
-        long n;
-        if (strcmp(s, "--help") == 0) {
-            fputs(help_rank, stdout);
-            return EXIT_OK;
-        } else if (common_opt(a, &store_dir, &oo, &missing)) {
-        } else if (tr_cli_opt(a, "--as-of", &v, &missing)) {
-            as_of_s = v;
-        } else if (tr_cli_opt(a, "--score", &v, &missing)) {
-            if (!missing && tr_score_method_parse(v, &o.method))
-                return tr_cli_usage(a->cmd, "bad --score (raw, rank):", v);
-        } else if (tr_cli_opt(a, "--weights", &v, &missing)) {
-            double w[4];
-            int used = 0;
-            if (!missing &&
-                (sscanf(v, "%lf,%lf,%lf,%lf%n", &w[0], &w[1], &w[2], &w[3], &used) != 4 ||
-                 v[used] != '\0' || !isfinite(w[0] + w[1] + w[2] + w[3])))
-                return tr_cli_usage(a->cmd, "bad --weights (four numbers W,S,P,D):", v);
-            if (!missing) {
-                o.w.win_rate = w[0];
-                o.w.sharpe = w[1];
-                o.w.avg_pnl = w[2];
-                o.w.drawdown = w[3];
-            }
-        } else if (tr_cli_opt(a, "--min-trades", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 0, 1000000, &n))
-                return tr_cli_usage(a->cmd, "bad --min-trades:", v);
-            o.min_trades = (int)n;
-        } else if (tr_cli_opt(a, "--window-days", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 1, 3660, &n))
-                return tr_cli_usage(a->cmd, "bad --window-days:", v);
-            o.window_days = (int)n;
-        } else if (tr_cli_opt(a, "--retain-months", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 1, 1200, &n))
-                return tr_cli_usage(a->cmd, "bad --retain-months:", v);
-            o.retain_months = (int)n;
-        } else {
-            return tr_cli_usage(a->cmd, "unknown option", s);
-        }
-        if (missing)
-            return tr_cli_usage(a->cmd, "missing value after", s);
-    }
+    const tr_cli_optdef opts[] = {
+        COMMON_OPTS(oo, store_dir),
+        OPT_STR("--as-of", &as_of_s),
+        OPT_CALL("--score", &o.method, parse_score, "(raw, rank)"),
+        OPT_CALL("--weights", &o.w, parse_weights, "(four numbers W,S,P,D)"),
+        OPT_INT("--min-trades", &o.min_trades, 0, 1000000, NULL),
+        OPT_INT("--window-days", &o.window_days, 1, 3660, NULL),
+        OPT_INT("--retain-months", &o.retain_months, 1, 1200, NULL),
+    };
+    SCAN_OPTS(a, help_rank, opts, sizeof opts / sizeof opts[0]);
     o.as_of = tr_wall_now();
     if (as_of_s && parse_time_arg(as_of_s, &o.as_of))
         return tr_cli_usage(a->cmd, "bad --as-of time:", as_of_s);
@@ -1478,72 +1322,22 @@ static const char *help_run_due =
     "  at running A/B tests. --ab: the weekly retrain starts an A/B test (see full --help).\n"
     "  docs/operations.md.\n";
 
-static int parse_hhmm(const char *s, int *minute)
-{
-    int h, m, used = 0;
-    if (sscanf(s, "%2d:%2d%n", &h, &m, &used) != 2 || s[used] || h < 0 || h > 23 || m < 0 || m > 59)
-        return -1;
-    *minute = h * 60 + m;
-    return 0;
-}
-
 static int cmd_run_due(args *a)
 {
-    const char *store_dir = NULL, *v, *as_of_s = NULL;
-    int missing = 0, bad_ab = 0;
+    const char *store_dir = NULL, *as_of_s = NULL;
     out_opts oo = {0, 0, isatty(2), 0};
     tr_due_opts o = tr_due_opts_default();
-    static const char *const days[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-    for (a->i = 2; a->i < a->argc; a->i++) {
-        const char *s = a->argv[a->i];
-        long n;
-        if (strcmp(s, "--help") == 0) {
-            fputs(help_run_due, stdout);
-            return EXIT_OK;
-        } else if (ab_opt(a, &o.full, &missing, &bad_ab)) {
-            if (bad_ab)
-                return tr_cli_usage(a->cmd, "bad value of", s);
-        } else if (common_opt(a, &store_dir, &oo, &missing)) {
-        } else if (tr_cli_opt(a, "--as-of", &v, &missing)) {
-            as_of_s = v;
-        } else if (tr_cli_opt(a, "--daily-at", &v, &missing)) {
-            if (!missing && parse_hhmm(v, &o.sched.minute[TR_SLOT_DAILY]))
-                return tr_cli_usage(a->cmd, "bad --daily-at (HH:MM):", v);
-        } else if (tr_cli_opt(a, "--weekly-at", &v, &missing)) {
-            int ok = 0;
-            for (int d = 0; !missing && d < 7; d++)
-                if (strncmp(v, days[d], 3) == 0 && v[3] == ',' &&
-                    parse_hhmm(v + 4, &o.sched.minute[TR_SLOT_WEEKLY]) == 0) {
-                    o.sched.weekday = d;
-                    ok = 1;
-                }
-            if (!missing && !ok)
-                return tr_cli_usage(a->cmd, "bad --weekly-at (DAY,HH:MM, DAY mon..sun):", v);
-        } else if (tr_cli_opt(a, "--monthly-at", &v, &missing)) {
-            int d = 0, used = 0;
-            if (!missing && (sscanf(v, "%2d,%n", &d, &used) != 1 || used == 0 || d < 1 || d > 28 ||
-                             parse_hhmm(v + used, &o.sched.minute[TR_SLOT_MONTHLY])))
-                return tr_cli_usage(a->cmd, "bad --monthly-at (D,HH:MM, D 1..28):", v);
-            o.sched.monthday = d ? d : o.sched.monthday;
-        } else if (tr_cli_opt(a, "--max-retries", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 1, 1000, &n))
-                return tr_cli_usage(a->cmd, "bad --max-retries:", v);
-            o.sched.max_retries = (int)n;
-        } else if (tr_cli_opt(a, "--disable", &v, &missing)) {
-            int k = -1;
-            for (int j = 0; !missing && j < TR_N_SLOTS; j++)
-                if (strcmp(v, tr_slot_cycle(j)) == 0)
-                    k = j;
-            if (!missing && k < 0)
-                return tr_cli_usage(a->cmd, "bad --disable (incremental, full, rank, abtest):", v);
-            if (!missing)
-                o.sched.enabled[k] = 0;
-        } else {
-            return tr_cli_usage(a->cmd, "unknown option", s);
-        }
-        if (missing)
-            return tr_cli_usage(a->cmd, "missing value after", s);
-    }
+    const tr_cli_optdef opts[] = {
+        COMMON_OPTS(oo, store_dir),
+        AB_OPTS(o.full),
+        OPT_STR("--as-of", &as_of_s),
+        OPT_CALL("--daily-at", &o.sched.minute[TR_SLOT_DAILY], parse_hhmm_opt, "(HH:MM)"),
+        OPT_CALL("--weekly-at", &o.sched, parse_weekly, "(DAY,HH:MM, DAY mon..sun)"),
+        OPT_CALL("--monthly-at", &o.sched, parse_monthly, "(D,HH:MM, D 1..28)"),
+        OPT_INT("--max-retries", &o.sched.max_retries, 1, 1000, NULL),
+        OPT_CALL("--disable", &o.sched, parse_disable, "(incremental, full, rank, abtest)"),
+    };
+    SCAN_OPTS(a, help_run_due, opts, sizeof opts / sizeof opts[0]);
     o.as_of = tr_wall_now();
     if (as_of_s && parse_time_arg(as_of_s, &o.as_of))
         return tr_cli_usage(a->cmd, "bad --as-of time:", as_of_s);
@@ -1634,46 +1428,20 @@ static void on_replay_step(const tr_replay_progress *p, void *user)
 
 static int cmd_replay(args *a)
 {
-    const char *store_dir = NULL, *v, *from_s = NULL, *to_s = NULL;
-    int missing = 0, bad_ab = 0, n_csv = 0, n_pair = 0;
+    const char *store_dir = NULL, *from_s = NULL, *to_s = NULL;
+    int n_csv = 0, n_pair = 0;
     out_opts oo = {0, 0, 0, 0};
     tr_replay_opts o = tr_replay_opts_default();
-    for (a->i = 2; a->i < a->argc; a->i++) {
-        const char *s = a->argv[a->i];
-        long n;
-        if (strcmp(s, "--help") == 0) {
-            fputs(help_replay, stdout);
-            return EXIT_OK;
-        } else if (ab_opt(a, &o.due.full, &missing, &bad_ab)) {
-            if (bad_ab)
-                return tr_cli_usage(a->cmd, "bad value of", s);
-        } else if (common_opt(a, &store_dir, &oo, &missing)) {
-        } else if (tr_cli_opt(a, "--csv", &v, &missing)) {
-            if (!missing && n_csv >= TR_REPLAY_MAX_PAIRS)
-                return tr_cli_usage(a->cmd, "too many --csv (at most 8)", NULL);
-            if (!missing)
-                o.csv[n_csv++] = v;
-        } else if (tr_cli_opt(a, "--pair", &v, &missing)) {
-            if (!missing && n_pair >= TR_REPLAY_MAX_PAIRS)
-                return tr_cli_usage(a->cmd, "too many --pair (at most 8)", NULL);
-            if (!missing && !tr_pair_valid(v))
-                return tr_cli_usage(a->cmd, "bad --pair:", v);
-            if (!missing)
-                o.pair[n_pair++] = v;
-        } else if (tr_cli_opt(a, "--from", &v, &missing)) {
-            from_s = v;
-        } else if (tr_cli_opt(a, "--to", &v, &missing)) {
-            to_s = v;
-        } else if (tr_cli_opt(a, "--flush-steps", &v, &missing)) {
-            if (!missing && tr_cli_parse_int(v, 1, 100000, &n))
-                return tr_cli_usage(a->cmd, "bad --flush-steps:", v);
-            o.flush_steps = (int)n;
-        } else {
-            return tr_cli_usage(a->cmd, "unknown option", s);
-        }
-        if (missing)
-            return tr_cli_usage(a->cmd, "missing value after", s);
-    }
+    const tr_cli_optdef opts[] = {
+        COMMON_OPTS(oo, store_dir),
+        AB_OPTS(o.due.full),
+        OPT_LIST("--csv", o.csv, TR_REPLAY_MAX_PAIRS, &n_csv, NULL),
+        OPT_LIST("--pair", o.pair, TR_REPLAY_MAX_PAIRS, &n_pair, check_pair),
+        OPT_STR("--from", &from_s),
+        OPT_STR("--to", &to_s),
+        OPT_INT("--flush-steps", &o.flush_steps, 1, 100000, NULL),
+    };
+    SCAN_OPTS(a, help_replay, opts, sizeof opts / sizeof opts[0]);
     if (n_csv == 0 || n_csv != n_pair)
         return tr_cli_usage(a->cmd, "give one --pair for each --csv", NULL);
     o.n_pairs = n_csv;
@@ -1741,39 +1509,21 @@ int main(int argc, char **argv)
         printf("aifx-train %s\n", AIFX_TRAIN_VERSION);
         return EXIT_OK;
     }
+    static const struct {
+        const char *name;
+        int (*fn)(args *a);
+    } commands[] = {
+        {"ingest", cmd_ingest},     {"synth", cmd_synth},       {"dataset", cmd_dataset},
+        {"bars", cmd_bars},         {"full", cmd_full},         {"incremental", cmd_incremental},
+        {"activate", cmd_activate}, {"rollback", cmd_rollback}, {"versions", cmd_versions},
+        {"log", cmd_log},           {"evaluate", cmd_evaluate}, {"backtest", cmd_backtest},
+        {"predict", cmd_predict},   {"rank", cmd_rank},         {"run-due", cmd_run_due},
+        {"replay", cmd_replay},
+    };
     args a = {argc, 2, argv, argv[1]};
-    if (strcmp(argv[1], "ingest") == 0)
-        return cmd_ingest(&a);
-    if (strcmp(argv[1], "synth") == 0)
-        return cmd_synth(&a);
-    if (strcmp(argv[1], "dataset") == 0)
-        return cmd_dataset(&a);
-    if (strcmp(argv[1], "bars") == 0)
-        return cmd_bars(&a);
-    if (strcmp(argv[1], "full") == 0)
-        return cmd_full(&a);
-    if (strcmp(argv[1], "incremental") == 0)
-        return cmd_incremental(&a);
-    if (strcmp(argv[1], "activate") == 0)
-        return cmd_activate(&a, 0);
-    if (strcmp(argv[1], "rollback") == 0)
-        return cmd_activate(&a, 1);
-    if (strcmp(argv[1], "versions") == 0)
-        return cmd_versions(&a);
-    if (strcmp(argv[1], "log") == 0)
-        return cmd_log(&a);
-    if (strcmp(argv[1], "evaluate") == 0)
-        return cmd_evaluate(&a, 0);
-    if (strcmp(argv[1], "backtest") == 0)
-        return cmd_evaluate(&a, 1);
-    if (strcmp(argv[1], "predict") == 0)
-        return cmd_predict(&a);
-    if (strcmp(argv[1], "rank") == 0)
-        return cmd_rank(&a);
-    if (strcmp(argv[1], "run-due") == 0)
-        return cmd_run_due(&a);
-    if (strcmp(argv[1], "replay") == 0)
-        return cmd_replay(&a);
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+        if (strcmp(argv[1], commands[k].name) == 0)
+            return commands[k].fn(&a);
     if (strcmp(argv[1], "db") == 0)
         return tr_cmd_db(argc, argv, tr_cli_fail);
     if (strcmp(argv[1], "ab") == 0)
