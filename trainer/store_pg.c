@@ -699,47 +699,21 @@ static void select_expr(tr_sb *b, const col *c)
     }
 }
 
-/* The SQL expression of parameter $i for column c. */
+/* The SQL expression of parameter $i for column c: a cast to the column's type. */
 static void value_expr(tr_sb *b, const col *c, int i)
 {
-    switch (c->type) {
-    case C_TEXT:
-        tr_sb_printf(b, "$%d::text", i);
-        break;
-    case C_I64:
-    case C_U32:
-        tr_sb_printf(b, "$%d::int8", i);
-        break;
-    case C_INT:
-        tr_sb_printf(b, "$%d::int4", i);
-        break;
-    case C_U64:
-        tr_sb_printf(b, "$%d::numeric", i);
-        break;
-    case C_F8:
-        tr_sb_printf(b, "$%d::float8", i);
-        break;
-    case C_F8A3:
-    case C_F8N:
-        tr_sb_printf(b, "$%d::float8[]", i);
-        break;
-    case C_F4N:
-        tr_sb_printf(b, "$%d::float4[]", i);
-        break;
-    case C_I64A3:
-    case C_I64A9:
-        tr_sb_printf(b, "$%d::int8[]", i);
-        break;
-    case C_TIME:
+    static const char *const cast[] = {
+        [C_TEXT] = "text",       [C_I64] = "int8",      [C_INT] = "int4",
+        [C_U32] = "int8",        [C_U64] = "numeric",   [C_F8] = "float8",
+        [C_F8A3] = "float8[]",   [C_I64A3] = "int8[]",  [C_I64A9] = "int8[]",
+        [C_BOOL] = "bool",       [C_F4N] = "float4[]",  [C_F8N] = "float8[]",
+    };
+    if (c->type == C_TIME)
         tr_sb_printf(b, "to_timestamp($%d::float8)", i);
-        break;
-    case C_BOOL:
-        tr_sb_printf(b, "$%d::bool", i);
-        break;
-    case C_ENUM:
+    else if (c->type == C_ENUM)
         tr_sb_printf(b, "$%d::%s", i, c->enum_type);
-        break;
-    }
+    else
+        tr_sb_printf(b, "$%d::%s", i, cast[c->type]);
 }
 
 /* Appends the parameter of column c of the record at base. -1 when the value cannot be stored
