@@ -322,40 +322,7 @@ START_TEST(test_two_processes)
     char *dir = tu_tempdir();
     tr_store *st = make_store(dir);
     tr_store_close(st);
-    int gate[2];
-    ck_assert_int_eq(pipe(gate), 0);
-    pid_t kids[2];
-    for (int k = 0; k < 2; k++) {
-        kids[k] = fork();
-        ck_assert_int_ge(kids[k], 0);
-        if (kids[k] == 0) {
-            close(gate[1]);
-            char c;
-            while (read(gate[0], &c, 1) > 0) {
-            } /* both start when the parent closes the pipe */
-            tr_store *s;
-            tr_error e;
-            if (tr_store_open(dir, 0, &s, &e))
-                _exit(10);
-            tr_due_opts o = tu_tiny_due("2024-04-04T12:00");
-            tr_due_result r;
-            tr_code rc = tr_run_due(s, &o, &r, &e);
-            tr_store_close(s);
-            _exit(rc == TR_OK ? 0 : rc == TR_ERR_CONFLICT ? 4 : 11);
-        }
-    }
-    close(gate[0]);
-    close(gate[1]);
-    int n_ok = 0;
-    for (int k = 0; k < 2; k++) {
-        int status;
-        ck_assert_int_eq(waitpid(kids[k], &status, 0), kids[k]);
-        ck_assert(WIFEXITED(status));
-        int code = WEXITSTATUS(status);
-        ck_assert_msg(code == 0 || code == 4, "child exit %d", code);
-        n_ok += code == 0;
-    }
-    ck_assert_int_ge(n_ok, 1);
+    ck_assert_int_ge(tu_two_run_due(dir, "2024-04-04T12:00"), 1);
     ck_assert_int_eq(tr_store_open(dir, 0, &st, NULL), TR_OK);
     /* each cycle ran exactly once for its slot */
     ck_assert_int_eq(tu_log_rows(st, "full", T("2024-03-31T01:00"), -1), 1);

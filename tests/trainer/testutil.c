@@ -185,3 +185,41 @@ int tu_log_rows(tr_store *st, const char *cycle, int64_t as_of, int status)
     tr_registry_free(&reg);
     return n;
 }
+
+int tu_two_run_due(const char *location, const char *iso)
+{
+    int gate[2];
+    ck_assert_int_eq(pipe(gate), 0);
+    pid_t kids[2];
+    for (int k = 0; k < 2; k++) {
+        kids[k] = fork();
+        ck_assert_int_ge(kids[k], 0);
+        if (kids[k] == 0) {
+            close(gate[1]);
+            char c;
+            while (read(gate[0], &c, 1) > 0) {
+            } /* both start when the parent closes the pipe */
+            tr_store *s;
+            tr_error e;
+            if (tr_store_open(location, 0, &s, &e))
+                _exit(10);
+            tr_due_opts o = tu_tiny_due(iso);
+            tr_due_result r;
+            tr_code rc = tr_run_due(s, &o, &r, &e);
+            tr_store_close(s);
+            _exit(rc == TR_OK ? 0 : rc == TR_ERR_CONFLICT ? 4 : 11);
+        }
+    }
+    close(gate[0]);
+    close(gate[1]);
+    int n_ok = 0;
+    for (int k = 0; k < 2; k++) {
+        int status;
+        ck_assert_int_eq(waitpid(kids[k], &status, 0), kids[k]);
+        ck_assert(WIFEXITED(status));
+        int code = WEXITSTATUS(status);
+        ck_assert_msg(code == 0 || code == 4, "child exit %d", code);
+        n_ok += code == 0;
+    }
+    return n_ok;
+}

@@ -43,6 +43,10 @@ tr_due_opts tu_tiny_due(const char *iso);
  * v1.0, the ranking of March 1st and the retrain of Sunday March 2nd run at the first bar of the
  * week. */
 tr_replay_opts tu_tiny_replay(char **csv, const char *const *pairs);
+/* Starts two processes that open the store at location and call run-due (tu_tiny_due(iso)) at the
+ * same moment. Each must either run (exit 0) or find the other's lock (exit 4); returns how many
+ * ran. Any other outcome fails the test. */
+int tu_two_run_due(const char *location, const char *iso);
 /* Log rows of cycle with as-of time as_of and status (-1: any). */
 int tu_log_rows(tr_store *st, const char *cycle, int64_t as_of, int status);
 
