@@ -691,55 +691,19 @@ START_TEST(test_replay_both_stores)
                   "report at %s (expected under %s)", r.report_path, f.dir);
     tr_replay_result_free(&r);
 
-    tr_signal *sa, *sb;
-    size_t na, nb;
-    ck_assert_int_eq(tr_store_signals_get(d, NULL, INT64_MIN, INT64_MAX, &sa, &na, &e), TR_OK);
-    ck_assert_int_eq(tr_store_signals_get(p, NULL, INT64_MIN, INT64_MAX, &sb, &nb, &e), TR_OK);
-    ck_assert_uint_eq(na, nb);
-    ck_assert_uint_gt(na, 100);
-    for (size_t i = 0; i < na; i++) {
-        ck_assert_str_eq(sa[i].pair, sb[i].pair);
-        ck_assert_int_eq(sa[i].bar_time, sb[i].bar_time);
-        ck_assert_int_eq(sa[i].signal, sb[i].signal);
-        ck_assert_str_eq(sa[i].model_version, sb[i].model_version);
-        ck_assert_str_eq(sa[i].outcome, sb[i].outcome);
-        ck_assert_int_eq(sa[i].exit_time, sb[i].exit_time);
-        ck_assert(sa[i].pnl_pips == sb[i].pnl_pips);
-        for (int k = 0; k < 3; k++) /* the directory store keeps 9 significant digits */
-            ck_assert_double_eq_tol(sa[i].probs[k], sb[i].probs[k], 1e-8);
-    }
-    free(sa);
-    free(sb);
-    tr_registry ra, rb;
-    ck_assert_int_eq(tr_store_registry_read(d, &ra, &e), TR_OK);
-    ck_assert_int_eq(tr_store_registry_read(p, &rb, &e), TR_OK);
-    ck_assert_uint_eq(ra.n_versions, rb.n_versions);
-    ck_assert_uint_ge(ra.n_versions, 3);
-    for (size_t i = 0; i < ra.n_versions; i++) {
-        ck_assert_str_eq(ra.versions[i].version, rb.versions[i].version);
-        ck_assert_int_eq(ra.versions[i].status, rb.versions[i].status);
-        ck_assert_int_eq(ra.versions[i].is_active, rb.versions[i].is_active);
-        ck_assert_int_eq(ra.versions[i].deprecated_at, rb.versions[i].deprecated_at);
-        ck_assert_uint_eq(ra.versions[i].ckpt_crc, rb.versions[i].ckpt_crc);
-    }
-    ck_assert_uint_eq(ra.n_log, rb.n_log);
-    for (size_t i = 0; i < ra.n_log; i++) {
-        ck_assert_str_eq(ra.log[i].cycle, rb.log[i].cycle);
-        ck_assert_int_eq(ra.log[i].as_of, rb.log[i].as_of);
-        ck_assert_int_eq(ra.log[i].status, rb.log[i].status);
-        ck_assert_str_eq(ra.log[i].version, rb.log[i].version);
-        ck_assert_str_eq(ra.log[i].verdict, rb.log[i].verdict);
-    }
-    ck_assert_uint_eq(ra.n_activations, rb.n_activations);
-    ck_assert_uint_ge(ra.n_activations, 1);
-    for (size_t i = 0; i < ra.n_activations; i++) {
-        ck_assert_str_eq(ra.activations[i].from, rb.activations[i].from);
-        ck_assert_str_eq(ra.activations[i].to, rb.activations[i].to);
-        ck_assert_str_eq(ra.activations[i].reason, rb.activations[i].reason);
-        /* .at: the gate stamps the wall clock */
-    }
-    tr_registry_free(&ra);
-    tr_registry_free(&rb);
+    /* the same end state; the directory store keeps probabilities to 9 significant digits */
+    tu_assert_same_state(d, p, 1e-8);
+    tr_registry reg;
+    ck_assert_int_eq(tr_store_registry_read(p, &reg, &e), TR_OK);
+    ck_assert_uint_ge(reg.n_versions, 3);
+    ck_assert_uint_ge(reg.n_activations, 1);
+    tr_registry_free(&reg);
+    tr_signal *sigs;
+    size_t n_sigs;
+    ck_assert_int_eq(tr_store_signals_get(p, NULL, INT64_MIN, INT64_MAX, &sigs, &n_sigs, &e),
+                     TR_OK);
+    ck_assert_uint_gt(n_sigs, 100);
+    free(sigs);
     tr_store_close(d);
     tr_store_close(p);
     free(sd), free(csv[0]), free(csv[1]);

@@ -61,61 +61,6 @@ static void replay_ok(tr_store *st, const tr_replay_opts *o, tr_replay_result *r
     ck_assert_msg(rc == TR_OK, "replay: %s", e.msg);
 }
 
-/* The end states of two stores are the same: signals (all fields but ids and wall times), the
- * versions, the log and the activations (all but wall-clock fields). */
-static void assert_same_state(tr_store *a, tr_store *b)
-{
-    tr_error e;
-    tr_signal *sa, *sb;
-    size_t na, nb;
-    ck_assert_int_eq(tr_store_signals_get(a, NULL, INT64_MIN, INT64_MAX, &sa, &na, &e), TR_OK);
-    ck_assert_int_eq(tr_store_signals_get(b, NULL, INT64_MIN, INT64_MAX, &sb, &nb, &e), TR_OK);
-    ck_assert_uint_eq(na, nb);
-    for (size_t i = 0; i < na; i++) {
-        /* recording order may differ after a restart; both are in bar order per pair */
-        const tr_signal *x = &sa[i], *y = NULL;
-        for (size_t j = 0; j < nb && !y; j++)
-            if (sb[j].bar_time == x->bar_time && strcmp(sb[j].pair, x->pair) == 0)
-                y = &sb[j];
-        ck_assert_ptr_nonnull(y);
-        ck_assert_int_eq(x->signal, y->signal);
-        for (int k = 0; k < 3; k++)
-            ck_assert(x->probs[k] == y->probs[k]);
-        ck_assert_str_eq(x->model_version, y->model_version);
-        ck_assert_int_eq(x->created_at, y->created_at);
-        ck_assert_str_eq(x->outcome, y->outcome);
-        ck_assert_int_eq(x->exit_time, y->exit_time);
-        ck_assert(x->pnl_pips == y->pnl_pips);
-    }
-    free(sa);
-    free(sb);
-    tr_registry ra, rb;
-    ck_assert_int_eq(tr_store_registry_read(a, &ra, &e), TR_OK);
-    ck_assert_int_eq(tr_store_registry_read(b, &rb, &e), TR_OK);
-    ck_assert_uint_eq(ra.n_versions, rb.n_versions);
-    for (size_t i = 0; i < ra.n_versions; i++) {
-        ck_assert_str_eq(ra.versions[i].version, rb.versions[i].version);
-        ck_assert_int_eq(ra.versions[i].status, rb.versions[i].status);
-        ck_assert_int_eq(ra.versions[i].deprecated_at, rb.versions[i].deprecated_at);
-        ck_assert_uint_eq(ra.versions[i].ckpt_crc, rb.versions[i].ckpt_crc);
-    }
-    ck_assert_uint_eq(ra.n_log, rb.n_log);
-    for (size_t i = 0; i < ra.n_log; i++) {
-        ck_assert_str_eq(ra.log[i].cycle, rb.log[i].cycle);
-        ck_assert_int_eq(ra.log[i].as_of, rb.log[i].as_of);
-        ck_assert_int_eq(ra.log[i].status, rb.log[i].status);
-        ck_assert_str_eq(ra.log[i].version, rb.log[i].version);
-        ck_assert_str_eq(ra.log[i].verdict, rb.log[i].verdict);
-    }
-    ck_assert_uint_eq(ra.n_activations, rb.n_activations);
-    for (size_t i = 0; i < ra.n_activations; i++) {
-        ck_assert_str_eq(ra.activations[i].to, rb.activations[i].to);
-        ck_assert_str_eq(ra.activations[i].reason, rb.activations[i].reason);
-    }
-    tr_registry_free(&ra);
-    tr_registry_free(&rb);
-}
-
 static int n_rows(const tr_registry *reg, const char *cycle, int status)
 {
     int n = 0;
@@ -211,7 +156,7 @@ START_TEST(test_replay_week)
     ck_assert(r.resumed);
     ck_assert_uint_lt(r.n_steps_run, r.n_steps);
     tr_replay_result_free(&r);
-    assert_same_state(a, b);
+    tu_assert_same_state(a, b, 0);
 
     /* signals written but the state not (killed between the two writes): after a stop, the
      * state is rewound to the earliest clock the writes allow, the step before the last ingest
@@ -240,7 +185,7 @@ START_TEST(test_replay_week)
     ck_assert_uint_gt(n, 10); /* signals after the rewound clock: not to be recorded twice */
     replay_ok(c, &o, &r);
     tr_replay_result_free(&r);
-    assert_same_state(a, c);
+    tu_assert_same_state(a, c, 0);
 
     /* another replay's state in the store */
     tr_replay_opts other = o;

@@ -9,6 +9,7 @@
 #include "timeutil.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,4 +223,61 @@ int tu_two_run_due(const char *location, const char *iso)
         n_ok += code == 0;
     }
     return n_ok;
+}
+
+void tu_assert_same_state(tr_store *a, tr_store *b, double prob_tol)
+{
+    tr_error e;
+    tr_signal *sa, *sb;
+    size_t na, nb;
+    ck_assert_int_eq(tr_store_signals_get(a, NULL, INT64_MIN, INT64_MAX, &sa, &na, &e), TR_OK);
+    ck_assert_int_eq(tr_store_signals_get(b, NULL, INT64_MIN, INT64_MAX, &sb, &nb, &e), TR_OK);
+    ck_assert_uint_eq(na, nb);
+    for (size_t i = 0; i < na; i++) {
+        /* recording order may differ after a restart; both are in bar order per pair */
+        const tr_signal *x = &sa[i], *y = NULL;
+        for (size_t j = 0; j < nb && !y; j++)
+            if (sb[j].bar_time == x->bar_time && strcmp(sb[j].pair, x->pair) == 0)
+                y = &sb[j];
+        ck_assert_ptr_nonnull(y);
+        ck_assert_int_eq(x->signal, y->signal);
+        for (int k = 0; k < 3; k++)
+            ck_assert(fabs(x->probs[k] - y->probs[k]) <= prob_tol);
+        ck_assert_str_eq(x->model_version, y->model_version);
+        ck_assert_str_eq(x->ab_test_id, y->ab_test_id);
+        ck_assert_int_eq(x->created_at, y->created_at);
+        ck_assert_str_eq(x->outcome, y->outcome);
+        ck_assert_int_eq(x->exit_time, y->exit_time);
+        ck_assert(x->pnl_pips == y->pnl_pips);
+    }
+    free(sa);
+    free(sb);
+    tr_registry ra, rb;
+    ck_assert_int_eq(tr_store_registry_read(a, &ra, &e), TR_OK);
+    ck_assert_int_eq(tr_store_registry_read(b, &rb, &e), TR_OK);
+    ck_assert_uint_eq(ra.n_versions, rb.n_versions);
+    for (size_t i = 0; i < ra.n_versions; i++) {
+        ck_assert_str_eq(ra.versions[i].version, rb.versions[i].version);
+        ck_assert_int_eq(ra.versions[i].status, rb.versions[i].status);
+        ck_assert_int_eq(ra.versions[i].is_active, rb.versions[i].is_active);
+        ck_assert_int_eq(ra.versions[i].deprecated_at, rb.versions[i].deprecated_at);
+        ck_assert_uint_eq(ra.versions[i].ckpt_crc, rb.versions[i].ckpt_crc);
+    }
+    ck_assert_uint_eq(ra.n_log, rb.n_log);
+    for (size_t i = 0; i < ra.n_log; i++) {
+        ck_assert_str_eq(ra.log[i].cycle, rb.log[i].cycle);
+        ck_assert_int_eq(ra.log[i].as_of, rb.log[i].as_of);
+        ck_assert_int_eq(ra.log[i].status, rb.log[i].status);
+        ck_assert_str_eq(ra.log[i].version, rb.log[i].version);
+        ck_assert_str_eq(ra.log[i].verdict, rb.log[i].verdict);
+    }
+    ck_assert_uint_eq(ra.n_activations, rb.n_activations);
+    for (size_t i = 0; i < ra.n_activations; i++) {
+        ck_assert_str_eq(ra.activations[i].from, rb.activations[i].from);
+        ck_assert_str_eq(ra.activations[i].to, rb.activations[i].to);
+        ck_assert_str_eq(ra.activations[i].reason, rb.activations[i].reason);
+        /* .at: the gate stamps the wall clock */
+    }
+    tr_registry_free(&ra);
+    tr_registry_free(&rb);
 }

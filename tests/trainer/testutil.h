@@ -47,6 +47,10 @@ tr_replay_opts tu_tiny_replay(char **csv, const char *const *pairs);
  * same moment. Each must either run (exit 0) or find the other's lock (exit 4); returns how many
  * ran. Any other outcome fails the test. */
 int tu_two_run_due(const char *location, const char *iso);
+/* The end states of two stores are the same: the signals (matched by pair and bar time; all
+ * fields but ids and wall times; probabilities within prob_tol, 0 for equal), the versions, the
+ * log and the activations (all but wall-clock fields). */
+void tu_assert_same_state(tr_store *a, tr_store *b, double prob_tol);
 /* Log rows of cycle with as-of time as_of and status (-1: any). */
 int tu_log_rows(tr_store *st, const char *cycle, int64_t as_of, int status);
 
