@@ -145,7 +145,8 @@ static tr_code normalise_pairs(const char *in, char *out, size_t size, tr_error 
     return TR_OK;
 }
 
-tr_code tr_ab_start(tr_store *store, const tr_ab_start_opts *o, tr_ab_test *out, tr_error *err)
+tr_code tr_ab_new(const tr_registry *reg, const tr_ab_start_opts *o, tr_ab_test *out,
+                  tr_error *err)
 {
     memset(out, 0, sizeof *out);
     if (!o->a || !o->b)
@@ -159,12 +160,7 @@ tr_code tr_ab_start(tr_store *store, const tr_ab_start_opts *o, tr_ab_test *out,
     tr_code rc = normalise_pairs(o->pairs, t->pairs, sizeof t->pairs, err);
     if (rc)
         return rc;
-    tr_registry reg;
-    rc = tr_store_registry_read(store, &reg, err);
-    if (rc)
-        return rc;
-    tr_ab_next_id(&reg, t->id, sizeof t->id);
-    tr_registry_free(&reg);
+    tr_ab_next_id(reg, t->id, sizeof t->id);
     snprintf(t->version_a, sizeof t->version_a, "%s", o->a);
     snprintf(t->version_b, sizeof t->version_b, "%s", o->b);
     t->split = o->split;
@@ -174,11 +170,24 @@ tr_code tr_ab_start(tr_store *store, const tr_ab_start_opts *o, tr_ab_test *out,
     t->seed = o->seed ? o->seed : tr_ab_default_seed(t->id, t->started_at);
     t->status = TR_AB_RUNNING;
     snprintf(t->origin, sizeof t->origin, "%s", o->origin ? o->origin : "manual");
+    return TR_OK;
+}
+
+tr_code tr_ab_start(tr_store *store, const tr_ab_start_opts *o, tr_ab_test *out, tr_error *err)
+{
+    tr_registry reg;
+    tr_code rc = tr_store_registry_read(store, &reg, err);
+    if (rc)
+        return rc;
+    rc = tr_ab_new(&reg, o, out, err);
+    tr_registry_free(&reg);
+    if (rc)
+        return rc;
     tr_reg_txn txn;
     memset(&txn, 0, sizeof txn);
-    txn.ab_put = t;
+    txn.ab_put = out;
     txn.n_ab_put = 1;
-    txn.now = t->started_at;
+    txn.now = out->started_at;
     return tr_store_registry_commit(store, &txn, err);
 }
 

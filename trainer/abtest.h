@@ -67,6 +67,11 @@ void tr_ab_next_id(const tr_registry *reg, char *out, size_t size);
 /* The seed a test gets when none is given: a hash of its id and start time. */
 uint64_t tr_ab_default_seed(const char *id, int64_t started_at);
 
+/* A new running test as o describes it, with the next free id of reg (not registered: put it
+ * in a transaction). TR_ERR_INVALID for a bad plan or pair set. */
+tr_code tr_ab_new(const tr_registry *reg, const tr_ab_start_opts *o, tr_ab_test *out,
+                  tr_error *err);
+
 /* Registers a new running test with the next free id ("ab1", "ab2", ...). The registry's rules
  * apply (both versions usable, no running test on an overlapping pair set). */
 tr_code tr_ab_start(tr_store *store, const tr_ab_start_opts *o, tr_ab_test *out, tr_error *err);

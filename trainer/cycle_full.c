@@ -462,17 +462,18 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
                      tr_time_format(busy->planned_end, te, sizeof te));
         } else {
             tr_ab_start_opts so = tr_ab_start_opts_default();
-            memset(&abt, 0, sizeof abt);
-            tr_ab_next_id(&reg, abt.id, sizeof abt.id);
-            snprintf(abt.version_a, sizeof abt.version_a, "%s", cur->version);
-            snprintf(abt.version_b, sizeof abt.version_b, "%s", version);
-            abt.split = o->ab_split > 0 ? o->ab_split : so.split;
-            abt.started_at = as_of;
-            abt.planned_end = as_of + (int64_t)(o->ab_days > 0 ? o->ab_days : so.days) * 86400;
-            abt.min_trades = o->ab_min_trades;
-            abt.seed = tr_ab_default_seed(abt.id, as_of);
-            abt.status = TR_AB_RUNNING;
-            snprintf(abt.origin, sizeof abt.origin, "full");
+            so.a = cur->version;
+            so.b = version;
+            if (o->ab_split > 0)
+                so.split = o->ab_split;
+            if (o->ab_days > 0)
+                so.days = o->ab_days;
+            so.min_trades = o->ab_min_trades;
+            so.as_of = as_of;
+            so.origin = "full";
+            rc = tr_ab_new(&reg, &so, &abt, err);
+            if (rc)
+                goto fail;
             ab_start = 1;
             snprintf(ab_note, sizeof ab_note, "; A/B test %.16s started: %.40s (A) vs %.40s (B)",
                      abt.id, abt.version_a, abt.version_b);

@@ -21,7 +21,6 @@ static char *dir;
 #define run(...) tu_run(AIFX_TRAIN_EXE, dir, __VA_ARGS__)
 #define output_has(text) tu_output_has(dir, text)
 
-
 static void setup(void)
 {
     dir = tu_tempdir();

@@ -462,8 +462,6 @@ END_TEST
 #define run(dir, ...) tu_run(AIFX_TRAIN_EXE, dir, __VA_ARGS__)
 #define output_has tu_output_has
 
-
-
 START_TEST(test_cli)
 {
     char *dir = tu_tempdir();

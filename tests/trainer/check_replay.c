@@ -233,7 +233,6 @@ START_TEST(test_bars_after_clock)
 }
 END_TEST
 
-
 #define run(...) tu_run(AIFX_TRAIN_EXE, NULL, __VA_ARGS__)
 
 START_TEST(test_command_usage)

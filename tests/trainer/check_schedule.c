@@ -274,7 +274,6 @@ START_TEST(test_run_due_catch_up_and_retries)
 }
 END_TEST
 
-
 /* A weekly retrain killed mid-run is continued by the next call for the same slot; an
  * interrupted run of an older slot is replaced by a fresh run. */
 START_TEST(test_resume_killed_full)
@@ -342,8 +341,6 @@ END_TEST
 
 #define run(dir, ...) tu_run(AIFX_TRAIN_EXE, dir, __VA_ARGS__)
 #define output_has tu_output_has
-
-
 
 START_TEST(test_cli)
 {

@@ -1,7 +1,8 @@
 /*
- * check_store.c - the embedded directory store: round trips, range reads, merges, every damaged
- * file a reader can meet (truncated, bad magic, newer version, bad checksums), the store marker,
- * two processes writing one series at once, and the load time of 130,000 bars.
+ * check_store.c - what is particular to the embedded directory store (the behaviour both
+ * backends share is in check_store_contract.c): an interleaved merge with no temporary file left,
+ * every damaged file a reader can meet (truncated, bad magic, newer version, bad checksums), the
+ * store marker, two processes writing one series at once, and the load time of 130,000 bars.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -42,49 +43,6 @@ static void fx_close(fixture *f)
     free(f->dir);
 }
 
-START_TEST(test_roundtrip_and_ranges)
-{
-    fixture f;
-    fx_open(&f);
-    tr_bar bars[100];
-    tu_walk(bars, 100, T0, M15, 1, 1.1);
-    tr_error e;
-    tr_put_stats st;
-    ck_assert_int_eq(tr_store_bars_put(f.s, "EURUSD", M15, bars, 100, 0, &st, &e), TR_OK);
-    ck_assert_uint_eq(st.n_added, 100);
-    tr_bars b = {0};
-    ck_assert_int_eq(tr_store_bars_get(f.s, "EURUSD", M15, INT64_MIN, INT64_MAX, &b, &e), TR_OK);
-    ck_assert_uint_eq(b.n, 100);
-    for (int i = 0; i < 100; i++)
-        ck_assert(tr_bar_equal(&b.v[i], &bars[i]));
-    b.n = 0;
-    /* [from, to): bars 10..19 */
-    ck_assert_int_eq(tr_store_bars_get(f.s, "EURUSD", M15, T0 + 10 * M15, T0 + 20 * M15, &b, &e),
-                     TR_OK);
-    ck_assert_uint_eq(b.n, 10);
-    ck_assert_int_eq(b.v[0].t, T0 + 10 * M15);
-    ck_assert_int_eq(b.v[9].t, T0 + 19 * M15);
-    b.n = 0;
-    /* off-grid bounds and an empty range */
-    ck_assert_int_eq(tr_store_bars_get(f.s, "EURUSD", M15, T0 + 10 * M15 + 1, T0 + 12 * M15 - 1,
-                                       &b, &e), TR_OK);
-    ck_assert_uint_eq(b.n, 1);
-    b.n = 0;
-    ck_assert_int_eq(tr_store_bars_get(f.s, "EURUSD", M15, T0 - 5000, T0, &b, &e), TR_OK);
-    ck_assert_uint_eq(b.n, 0);
-    /* a series that does not exist, and bad arguments */
-    ck_assert_int_eq(tr_store_bars_get(f.s, "USDJPY", M15, INT64_MIN, INT64_MAX, &b, &e),
-                     TR_ERR_NOTFOUND);
-    ck_assert_ptr_nonnull(strstr(e.msg, "USDJPY 15m"));
-    ck_assert_int_eq(tr_store_bars_get(f.s, "eur/usd", M15, INT64_MIN, INT64_MAX, &b, &e),
-                     TR_ERR_INVALID);
-    ck_assert_int_eq(tr_store_bars_get(f.s, "EURUSD", 7 * 60, INT64_MIN, INT64_MAX, &b, &e),
-                     TR_ERR_INVALID);
-    tr_bars_free(&b);
-    fx_close(&f);
-}
-END_TEST
-
 START_TEST(test_merge_and_list)
 {
     fixture f;
@@ -118,15 +76,6 @@ START_TEST(test_merge_and_list)
     ck_assert_int_eq(list[1].first, T0);
     ck_assert_int_eq(list[1].last, T0 + 59 * M15);
     free(list);
-    /* rejected input: out of order, invalid bar, off grid */
-    tr_bar two[2] = {bars[1], bars[0]};
-    ck_assert_int_eq(tr_store_bars_put(f.s, "USDJPY", M15, two, 2, 0, &st, &e), TR_ERR_INVALID);
-    tr_bar bad = bars[0];
-    bad.high = bad.low / 2;
-    ck_assert_int_eq(tr_store_bars_put(f.s, "USDJPY", M15, &bad, 1, 0, &st, &e), TR_ERR_DATA);
-    bad = bars[0];
-    bad.t += 60;
-    ck_assert_int_eq(tr_store_bars_put(f.s, "USDJPY", M15, &bad, 1, 0, &st, &e), TR_ERR_DATA);
     /* no temporary files are left behind */
     char *bdir = tu_path(f.sdir, "bars");
     DIR *d = opendir(bdir);
@@ -300,7 +249,6 @@ static Suite *suite(void)
     Suite *s = suite_create("trainer_store");
     TCase *tc = tcase_create("store");
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_roundtrip_and_ranges);
     tcase_add_test(tc, test_merge_and_list);
     tcase_add_loop_test(tc, test_damaged_files, 0, (int)(sizeof damages / sizeof damages[0]));
     tcase_add_test(tc, test_store_marker);
