@@ -26,7 +26,7 @@
 #include <string.h>
 
 #include "../check_main.h"
-#include "abstat.h"
+#include "market/abstat.h"
 #include "aifxnn.h"
 
 #define FIX           TRAINER_FIXTURES

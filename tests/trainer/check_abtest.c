@@ -12,15 +12,15 @@
 #include <string.h>
 
 #include "../check_main.h"
-#include "abtest.h"
-#include "backtest.h"
-#include "labels.h"
-#include "outcome.h"
-#include "rank.h"
-#include "store.h"
-#include "ta.h"
+#include "cycles/abtest.h"
+#include "market/backtest.h"
+#include "market/labels.h"
+#include "market/outcome.h"
+#include "cycles/rank.h"
+#include "store/store.h"
+#include "market/ta.h"
 #include "testutil.h"
-#include "timeutil.h"
+#include "base/timeutil.h"
 
 static tr_ab_test mk_test(const char *id, uint64_t seed, double split)
 {

@@ -11,13 +11,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "csv.h"
-#include "dataset.h"
-#include "ingest.h"
-#include "labels.h"
-#include "store.h"
+#include "base/csv.h"
+#include "data/dataset.h"
+#include "data/ingest.h"
+#include "market/labels.h"
+#include "store/store.h"
 #include "testutil.h"
-#include "timeutil.h"
+#include "base/timeutil.h"
 #include "../check_main.h"
 
 #ifndef AIFX_SHARED_DATA /* defined by aifx_add_check_suite; a fallback for other builds */

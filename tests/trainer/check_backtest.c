@@ -9,8 +9,8 @@
 #include <math.h>
 
 #include "../check_main.h"
-#include "backtest.h"
-#include "labels.h"
+#include "market/backtest.h"
+#include "market/labels.h"
 
 enum { H = TR_LABEL_HOLD, B = TR_LABEL_BUY, S = TR_LABEL_SELL };
 

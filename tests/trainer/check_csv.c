@@ -10,11 +10,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "csv.h"
-#include "ingest.h"
-#include "store.h"
+#include "base/csv.h"
+#include "data/ingest.h"
+#include "store/store.h"
 #include "testutil.h"
-#include "timeutil.h"
+#include "base/timeutil.h"
 #include "../check_main.h"
 
 #define FIX TRAINER_FIXTURES

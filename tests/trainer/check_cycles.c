@@ -15,12 +15,12 @@
 #include <unistd.h>
 
 #include "../check_main.h"
-#include "cycle.h"
-#include "fsutil.h"
-#include "store.h"
-#include "synth.h"
+#include "cycles/cycle.h"
+#include "base/fsutil.h"
+#include "store/store.h"
+#include "market/synth.h"
 #include "testutil.h"
-#include "timeutil.h"
+#include "base/timeutil.h"
 
 /* A store with 5 months of synthetic EURUSD and USDJPY bars. */
 static tr_store *make_store(const char *dir)

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataset.h"
+#include "data/dataset.h"
 #include "testutil.h"
-#include "timeutil.h"
+#include "base/timeutil.h"
 #include "../check_main.h"
 
 #define M15 900

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
-#include "featureset.h"
-#include "fsutil.h"
-#include "ta.h"
+#include "base/csv.h"
+#include "market/featureset.h"
+#include "base/fsutil.h"
+#include "market/ta.h"
 #include "testutil.h"
 #include "../check_main.h"
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "labels.h"
+#include "market/labels.h"
 #include "../check_main.h"
 
 enum { N = 41 };

@@ -13,11 +13,11 @@
 #include <string.h>
 
 #include "../check_main.h"
-#include "backtest.h"
-#include "labels.h"
-#include "outcome.h"
-#include "store.h"
-#include "ta.h"
+#include "market/backtest.h"
+#include "market/labels.h"
+#include "market/outcome.h"
+#include "store/store.h"
+#include "market/ta.h"
 #include "testutil.h"
 
 enum { H = TR_LABEL_HOLD, B = TR_LABEL_BUY, S = TR_LABEL_SELL };

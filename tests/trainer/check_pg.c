@@ -36,15 +36,15 @@
 #include <unistd.h>
 
 #include "../check_main.h"
-#include "csv.h"
-#include "fsutil.h"
+#include "base/csv.h"
+#include "base/fsutil.h"
 #include "pgutil.h"
-#include "replay.h"
-#include "schedule.h"
-#include "store.h"
-#include "synth.h"
+#include "cycles/replay.h"
+#include "cycles/schedule.h"
+#include "store/store.h"
+#include "market/synth.h"
 #include "testutil.h"
-#include "timeutil.h"
+#include "base/timeutil.h"
 
 #define M15 900
 

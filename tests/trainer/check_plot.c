@@ -16,8 +16,8 @@
 #include <unistd.h>
 
 #include "../check_main.h"
-#include "fsutil.h"
-#include "plot.h"
+#include "base/fsutil.h"
+#include "report/plot.h"
 #include "testutil.h"
 
 /* Width and height from the PNG's IHDR chunk (big-endian at bytes 16..23). */

@@ -17,14 +17,14 @@
 #include <unistd.h>
 
 #include "../check_main.h"
-#include "cycle.h"
-#include "fsutil.h"
-#include "plot.h"
-#include "rank.h"
-#include "store.h"
-#include "synth.h"
+#include "cycles/cycle.h"
+#include "base/fsutil.h"
+#include "report/plot.h"
+#include "cycles/rank.h"
+#include "store/store.h"
+#include "market/synth.h"
 #include "testutil.h"
-#include "timeutil.h"
+#include "base/timeutil.h"
 
 static tr_rank_entry entry(const char *name, double win, double sharpe, double pips, double dd,
                            int64_t trades)

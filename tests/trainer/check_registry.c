@@ -14,12 +14,12 @@
 #include <unistd.h>
 
 #include "../check_main.h"
-#include "cycle.h"
-#include "fsutil.h"
-#include "registry.h"
-#include "store.h"
+#include "cycles/cycle.h"
+#include "base/fsutil.h"
+#include "registry/registry.h"
+#include "store/store.h"
 #include "testutil.h"
-#include "timeutil.h"
+#include "base/timeutil.h"
 
 static char *dir;
 static tr_store *st;

@@ -17,14 +17,14 @@
 #include <sys/wait.h>
 
 #include "../check_main.h"
-#include "csv.h"
-#include "cycle.h"
-#include "fsutil.h"
-#include "replay.h"
-#include "store.h"
-#include "synth.h"
+#include "base/csv.h"
+#include "cycles/cycle.h"
+#include "base/fsutil.h"
+#include "cycles/replay.h"
+#include "store/store.h"
+#include "market/synth.h"
 #include "testutil.h"
-#include "timeutil.h"
+#include "base/timeutil.h"
 
 static const char *const pairs[2] = {"EURUSD", "USDJPY"};
 

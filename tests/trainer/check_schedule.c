@@ -16,13 +16,13 @@
 #include <unistd.h>
 
 #include "../check_main.h"
-#include "cycle.h"
-#include "fsutil.h"
-#include "schedule.h"
-#include "store.h"
-#include "synth.h"
+#include "cycles/cycle.h"
+#include "base/fsutil.h"
+#include "cycles/schedule.h"
+#include "store/store.h"
+#include "market/synth.h"
 #include "testutil.h"
-#include "timeutil.h"
+#include "base/timeutil.h"
 
 START_TEST(test_latest)
 {

@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fsutil.h"
-#include "store.h"
+#include "base/fsutil.h"
+#include "store/store.h"
 #include "testutil.h"
 #include "../check_main.h"
 

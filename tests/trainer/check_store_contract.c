@@ -23,7 +23,7 @@
 
 #include "../check_main.h"
 #include "pgutil.h"
-#include "store.h"
+#include "store/store.h"
 #include "testutil.h"
 
 #define M15 900

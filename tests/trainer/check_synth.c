@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
-#include "store.h"
-#include "synth.h"
+#include "base/csv.h"
+#include "store/store.h"
+#include "market/synth.h"
 #include "testutil.h"
-#include "timeutil.h"
+#include "base/timeutil.h"
 #include "../check_main.h"
 
 #define JAN1 1704067200 /* 2024-01-01 */

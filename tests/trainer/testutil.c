@@ -6,7 +6,7 @@
 
 #include <check.h>
 
-#include "timeutil.h"
+#include "base/timeutil.h"
 
 #include <dirent.h>
 #include <math.h>

@@ -4,10 +4,10 @@
 
 #include <stddef.h>
 
-#include "bars.h"
-#include "replay.h"
-#include "schedule.h"
-#include "store.h"
+#include "base/bars.h"
+#include "cycles/replay.h"
+#include "cycles/schedule.h"
+#include "store/store.h"
 
 /* Creates a fresh directory under $TMPDIR or /tmp and returns its malloc'd path. */
 char *tu_tempdir(void);

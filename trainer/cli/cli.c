@@ -1,0 +1,192 @@
+/*
+ * cli.c - exit codes, error printing and option scanning shared by the commands (cli.h).
+ */
+#include "cli/cli.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/timeutil.h"
+
+int tr_cli_exit_code(tr_code rc)
+{
+    switch (rc) {
+    case TR_OK:
+        return EXIT_OK;
+    case TR_ERR_INVALID:
+        return EXIT_USAGE;
+    case TR_ERR_DATA:
+        return EXIT_DATA;
+    case TR_ERR_CONFLICT:
+        return EXIT_CONFLICT;
+    case TR_ERR_IO:
+    case TR_ERR_FORMAT:
+    case TR_ERR_VERSION:
+    case TR_ERR_CHECKSUM:
+    case TR_ERR_STORE:
+        return EXIT_STORE;
+    case TR_ERR_NOTFOUND:
+        return EXIT_NOTFOUND;
+    case TR_ERR_NOMEM:
+        return EXIT_NOMEM;
+    case TR_ERR_UNSUPPORTED:
+        return EXIT_UNSUPPORTED;
+    case TR_ERR_STALE:
+        return EXIT_STALE;
+    }
+    return EXIT_INTERNAL;
+}
+
+int tr_cli_fail(const tr_error *e)
+{
+    fprintf(stderr, "aifx-train: error: %s\n", e->msg);
+    return tr_cli_exit_code(e->code);
+}
+
+int tr_cli_usage(const char *cmd, const char *what, const char *arg)
+{
+    fprintf(stderr, "aifx-train %s: %s%s%s\nTry 'aifx-train %s --help'.\n", cmd, what,
+            arg ? " " : "", arg ? arg : "", cmd);
+    return EXIT_USAGE;
+}
+
+int tr_cli_opt(tr_cli_args *a, const char *name, const char **value, int *missing)
+{
+    const char *s = a->argv[a->i];
+    size_t n = strlen(name);
+    if (strncmp(s, name, n) != 0)
+        return 0;
+    if (s[n] == '=') {
+        *value = s + n + 1;
+        return 1;
+    }
+    if (s[n] != '\0')
+        return 0;
+    if (a->i + 1 >= a->argc) {
+        *missing = 1;
+        return 1;
+    }
+    *value = a->argv[++a->i];
+    return 1;
+}
+
+int tr_cli_parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int tr_cli_parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || *end || !isfinite(v) || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int tr_cli_parse_time(const char *s, int64_t *t)
+{
+    return tr_time_parse(s, strlen(s), 0, t);
+}
+
+/* The value of def v: 0 when it was good and stored. */
+static int store_value(const tr_cli_optdef *d, const char *v)
+{
+    long n;
+    double x;
+    switch (d->kind) {
+    case TR_OPT_STR:
+    case TR_OPT_POS:
+        *(const char **)d->dst = v;
+        return 0;
+    case TR_OPT_INT:
+        if (tr_cli_parse_int(v, (long)d->lo, (long)d->hi, &n))
+            return -1;
+        *(int *)d->dst = (int)n;
+        return 0;
+    case TR_OPT_I64:
+        if (tr_cli_parse_int(v, (long)d->lo, (long)d->hi, &n))
+            return -1;
+        *(int64_t *)d->dst = n;
+        return 0;
+    case TR_OPT_DOUBLE:
+    case TR_OPT_FLOAT:
+        if (tr_cli_parse_double(v, d->lo, d->hi, &x))
+            return -1;
+        if (d->kind == TR_OPT_DOUBLE)
+            *(double *)d->dst = x;
+        else
+            *(float *)d->dst = (float)x;
+        return 0;
+    case TR_OPT_TIME:
+        return tr_cli_parse_time(v, (int64_t *)d->dst);
+    case TR_OPT_CALL:
+        return d->fn(v, d->dst);
+    case TR_OPT_LIST:
+        if (d->fn && d->fn(v, NULL))
+            return -1;
+        ((const char **)d->dst)[(*d->count)++] = v;
+        return 0;
+    }
+    return -1;
+}
+
+int tr_cli_scan(tr_cli_args *a, const char *help, const tr_cli_optdef *defs, size_t n)
+{
+    for (; a->i < a->argc; a->i++) {
+        const char *s = a->argv[a->i], *v = NULL;
+        if (strcmp(s, "--help") == 0) {
+            fputs(help, stdout);
+            return -1;
+        }
+        const tr_cli_optdef *d = NULL;
+        int missing = 0;
+        for (size_t k = 0; k < n && !d; k++) {
+            if (defs[k].kind == TR_OPT_POS)
+                continue;
+            if (defs[k].kind == TR_OPT_FLAG || defs[k].kind == TR_OPT_CLEAR) {
+                if (strcmp(s, defs[k].name) == 0)
+                    d = &defs[k];
+            } else if (tr_cli_opt(a, defs[k].name, &v, &missing)) {
+                d = &defs[k];
+            }
+        }
+        if (!d && s[0] != '-') {
+            for (size_t k = 0; k < n && !d; k++)
+                if (defs[k].kind == TR_OPT_POS && !*(const char **)defs[k].dst)
+                    d = &defs[k];
+            if (!d)
+                return tr_cli_usage(a->cmd, "unexpected argument", s);
+            v = s;
+        }
+        if (!d)
+            return tr_cli_usage(a->cmd, "unknown option", s);
+        if (d->kind == TR_OPT_FLAG || d->kind == TR_OPT_CLEAR) {
+            *(int *)d->dst = d->kind == TR_OPT_FLAG;
+            continue;
+        }
+        if (missing)
+            return tr_cli_usage(a->cmd, "missing value after", s);
+        if (d->kind == TR_OPT_LIST && *d->count >= (int)d->hi) {
+            char what[96];
+            snprintf(what, sizeof what, "too many %s (at most %d)", d->name, (int)d->hi);
+            return tr_cli_usage(a->cmd, what, NULL);
+        }
+        if (store_value(d, v)) {
+            char what[160];
+            snprintf(what, sizeof what, "bad %s%s%s%s:", d->name,
+                     d->kind == TR_OPT_TIME ? " time" : "", d->hint ? " " : "",
+                     d->hint ? d->hint : "");
+            return tr_cli_usage(a->cmd, what, v);
+        }
+    }
+    return 0;
+}

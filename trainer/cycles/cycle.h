@@ -1,0 +1,200 @@
+/*
+ * cycle.h - the training cycles (full: cycle_full.c, incremental: cycle_incremental.c), prediction
+ * (predict.c), and what they share: options, progress events, the deploy gate, checkpoints that
+ * are verified before a version is registered, and the failed-cycle log row.
+ *
+ * A cycle never prints: it reports through an optional event callback (main.c draws the progress
+ * bar or prints JSON events). Its registry changes are one transaction (registry.h): a completed
+ * cycle lands its version, log row and activation together; a failed one lands only a failed log
+ * row with the error, and the active version is untouched.
+ */
+#ifndef AIFXT_CYCLE_H
+#define AIFXT_CYCLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aifxnn.h"
+#include "data/dataset.h"
+#include "data/eval.h"
+#include "registry/registry.h"
+#include "store/store.h"
+
+enum { TR_EV_STAGE = 0, TR_EV_EPOCH = 1 };
+
+typedef struct tr_event {
+    int kind;                       /* TR_EV_* */
+    const char *cycle;              /* "full", "incremental" */
+    const char *text;               /* TR_EV_STAGE: what starts now */
+    const aifx_epoch_report *epoch; /* TR_EV_EPOCH */
+} tr_event;
+
+typedef void (*tr_event_fn)(const tr_event *ev, void *user);
+
+enum { TR_GATE_MACRO_F1 = 0, TR_GATE_ACCURACY = 1, TR_GATE_LOSS = 2 };
+
+typedef struct tr_full_opts {
+    int64_t as_of;            /* 0: now, or with resume the interrupted run's */
+    int months;               /* data window before as_of (default 3) */
+    int32_t timeframe;        /* default 900 */
+    const char *version_base; /* NULL: the next minor version */
+    int resume;               /* continue the interrupted run from its last epoch checkpoint */
+    int n_layers, n_hidden, batch, max_epochs, patience;
+    float lr, dropout;
+    int monitor;               /* AIFX_MONITOR_* for early stopping and best weights */
+    double class_weight_power; /* weights (n / (C n_c))^power: 1 balanced, 0.5 (default)
+                                  the square root, 0 unweighted */
+    uint64_t seed;
+    int stop_after_epoch; /* tests: fail as if killed after this epoch (0: off) */
+    /* --ab: the new version is registered together with an A/B test against the active one
+     * (abtest.h); a running test whose planned end has come is concluded first */
+    int ab;
+    int ab_days;            /* default 7 */
+    double ab_split;        /* share of bars to the new version, default 0.5 */
+    int64_t ab_min_trades;  /* default 0: the end date alone */
+    int64_t now;            /* stamps the concluded test's activation; 0: the wall clock */
+    tr_event_fn on_event;
+    void *user;
+} tr_full_opts;
+
+tr_full_opts tr_full_opts_default(void);
+
+typedef struct tr_incr_opts {
+    int64_t as_of;
+    int32_t timeframe;
+    int min_samples; /* default 100 */
+    float lr;        /* default 1e-4 */
+    int epochs;      /* default 10 */
+    int batch;       /* default 32 */
+    int gate_metric; /* TR_GATE_*, default macro-F1 */
+    int gate_days;   /* default 7 */
+    int force;       /* activate whatever the gate says (verdict "forced") */
+    uint64_t seed;
+    tr_event_fn on_event;
+    void *user;
+} tr_incr_opts;
+
+tr_incr_opts tr_incr_opts_default(void);
+
+typedef struct tr_cycle_result {
+    int status;                   /* TR_LOG_* */
+    char version[TR_VERSION_MAX]; /* produced, "" if none */
+    char verdict[16];
+    double candidate_value, active_value;
+    int activated;
+    char reason[256];
+    int resumed_epoch;      /* full --resume: epochs already done when it resumed */
+    double seconds;         /* wall time of the cycle */
+    tr_version rec;         /* the registered version */
+    tr_bt_figs bt_pairs[8]; /* full: test-part backtest per pair */
+    char pairs[8][TR_PAIR_MAX];
+    int n_pairs;
+} tr_cycle_result;
+
+/* Runs the weekly full retrain (docs/registry.md). On success rc TR_OK and res->status
+ * completed; on failure the error, a failed log row committed, nothing else changed. */
+tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *res, tr_error *err);
+
+/* Runs the daily fine-tune and its deploy gate. A skip (too few samples) is TR_OK with
+ * res->status skipped and a logged reason. */
+tr_code tr_cycle_incremental(tr_store *store, const tr_incr_opts *o, tr_cycle_result *res,
+                             tr_error *err);
+
+/* The gate: 1 when the candidate is to be activated, with the verdict text ("blessed",
+ * "not_blessed", "forced"). Higher is better for macro-F1 and accuracy, lower for loss; a tie
+ * (within 1e-12) blesses the candidate ("at least as good"). A non-finite candidate value is
+ * never blessed (but may be forced). */
+int tr_gate_decide(int metric, double candidate, double active, int force, char *verdict,
+                   size_t size);
+const char *tr_gate_metric_name(int metric);
+int tr_gate_metric_parse(const char *s, int *metric);
+/* The gate metric's value in figures. */
+double tr_gate_value(int metric, const tr_cls_figs *f);
+
+/* Prediction for the newest bar of a pair (predict.c). */
+typedef struct tr_predict_opts {
+    const char *pair;
+    int32_t timeframe;
+    int64_t as_of;   /* bars that closed by then are visible */
+    int64_t max_age; /* seconds: the newest bar may have closed at most this long before as_of */
+    int record;      /* store the signal */
+} tr_predict_opts;
+
+typedef struct tr_prediction {
+    tr_signal sig;
+    int64_t bar_close; /* bar_time + timeframe */
+    size_t n_history;  /* bars used */
+} tr_prediction;
+
+#define TR_PREDICT_MIN_HISTORY 1000
+#define TR_PREDICT_MAX_HISTORY 5000 /* bars the features are computed over */
+
+tr_code tr_predict(tr_store *store, const tr_predict_opts *o, tr_prediction *out, tr_error *err);
+
+/* The model's probabilities for the window that ends at the newest of n bars (n >= the feature
+ * warm-up + T): the 38 features over the last min(n, TR_PREDICT_MAX_HISTORY) bars, by the same
+ * code as training, then the last T rows through the model's scaler. feat: room for
+ * min(n, TR_PREDICT_MAX_HISTORY) x TR_N_FEATURES doubles; x: T x TR_N_FEATURES floats (caller
+ * buffers, so a loop need not allocate). *best is the argmax class. A non-finite feature is
+ * TR_ERR_DATA naming the pair, the feature and the bar time. Used by predict and replay. */
+tr_code tr_predict_window(const aifx_model *m, const char *pair, const tr_bar *bars, size_t n,
+                          double *feat, float *x, float probs[3], int *best, tr_error *err);
+
+/* Evaluation of a registered version on any window (evaluate and backtest commands). */
+typedef struct tr_eval_report {
+    char version[TR_VERSION_MAX];
+    int64_t from, to;
+    int n_pairs;
+    char pairs[8][TR_PAIR_MAX];
+    tr_cls_figs figs;
+    tr_bt_figs bt;
+    tr_bt_figs bt_pairs[8];
+} tr_eval_report;
+
+/* pairs NULL (n_pairs 0): every pair stored at the timeframe. equity (optional) receives the
+ * backtest's equity curve (tr_equity_free). */
+tr_code tr_evaluate_version(tr_store *store, const char *version, const char *const *pairs,
+                            int n_pairs, int32_t timeframe, int64_t from, int64_t to,
+                            const tr_bt_override *ovr, tr_eval_report *out, tr_equity *equity,
+                            tr_error *err);
+
+/* The one way an operator changes the active version: activates version (reason "manual") or,
+ * with rollback (version NULL), the previous active version (reason "rollback"), recording from,
+ * to, when, why and evidence (JSON; note is the operator's text). from_out receives the version
+ * that was active. */
+tr_code tr_activate(tr_store *store, const char *version, int rollback, const char *note,
+                    char *from_out, char *to_out, tr_error *err);
+
+/* ---- shared helpers ------------------------------------------------------------------------ */
+
+/* Wall-clock seconds since the epoch. */
+int64_t tr_wall_now(void);
+
+/* Starts a training-log row: zeroed, then cycle, as-of, started and finished (now) times,
+ * status, version and parent (NULL for none), candidate and active values NaN. */
+void tr_log_row_begin(tr_log_row *row, const char *cycle, int64_t as_of, int64_t started,
+                      int status, const char *version, const char *parent);
+/* Monotonic seconds, for durations. */
+double tr_mono_now(void);
+/* t minus a number of calendar months (the day clamped to the month's length). */
+int64_t tr_time_minus_months(int64_t t, int months);
+/* Every pair stored at the timeframe (at most max), sorted. TR_ERR_NOTFOUND when none. */
+tr_code tr_store_pairs(tr_store *store, int32_t tf, char (*pairs)[TR_PAIR_MAX], int max, int *n,
+                       tr_error *err);
+/* Saves the model (without training state) as <models_dir>/<version>.ckpt, loads it back and
+ * compares the parameters, and records path, size and CRC-32 in rec. */
+tr_code tr_checkpoint_save_verified(tr_store *store, const aifx_model *m, tr_version *rec,
+                                    tr_error *err);
+/* Loads a registered version's checkpoint after checking its size and CRC-32 against the
+ * record. */
+tr_code tr_checkpoint_load(tr_store *store, const tr_version *rec, aifx_model **out, tr_error *err);
+/* Commits a failed log row with cause's message (best effort: a failure to log is ignored, the
+ * cause is what the caller reports). */
+/* Commits one log row alone (its finished time stamped as the transaction's). */
+tr_code tr_cycle_log(tr_store *store, const tr_log_row *row, tr_error *err);
+void tr_cycle_log_failure(tr_store *store, const char *cycle, int64_t as_of, int64_t started,
+                          const char *version, const char *parent, const tr_error *cause);
+/* An aifx_status as a tr_code with a message. */
+tr_code tr_fail_aifx(tr_error *err, aifx_status st, const char *what);
+
+#endif

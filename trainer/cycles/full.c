@@ -1,0 +1,559 @@
+/*
+ * cycle_full.c - the weekly full retrain (docs/registry.md, "full").
+ *
+ * The last `months` months of bars before as_of of every pair at the timeframe, split 70/15/15
+ * with the embargo (dataset.h); the scaler fit on the training windows; class-weighted
+ * cross-entropy with balanced weights from the training part; trained from scratch for at most
+ * max_epochs epochs with early stopping on the validation loss (patience 8) and the best epoch's
+ * weights restored; evaluated on all three parts and backtested on the test part; saved and
+ * verified; registered as the next version with its log row, in one registry transaction. It is
+ * activated only when no version is active (verdict "first_model").
+ *
+ * Resume: after every epoch the model with its whole training state (optimizer, progress, best
+ * weights, generator) is saved to <models>/runs/full.ckpt, and runs/full.state records the run's
+ * as-of time and version. `--resume` loads both and continues exactly where the run stopped;
+ * a completed cycle removes them.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cycles/abtest.h"
+#include "cycles/cycle.h"
+#include "base/fsutil.h"
+#include "base/strbuf.h"
+#include "base/timeutil.h"
+
+typedef struct fit_ctx {
+    const tr_full_opts *o;
+    aifx_model *model;
+    tr_version *rec;          /* receives the training curves */
+    const char *history_path; /* the curves so far, beside the run's checkpoint */
+    const char *ckpt_path;
+    int stop_after;
+    int interrupted;
+    aifx_status save_status;
+    char save_msg[256];
+} fit_ctx;
+
+/* Writes the curves of rec to path: "aifx-history 1", then "epoch train val f1 lr" lines. */
+static tr_code history_write(const char *path, const tr_version *rec, tr_error *err)
+{
+    tr_sb b = {0};
+    tr_sb_printf(&b, "aifx-history 1\n");
+    for (int i = 0; i < rec->n_history; i++)
+        tr_sb_printf(&b, "%d %.9g %.9g %.9g %.9g\n", i + 1, (double)rec->hist_train_loss[i],
+                     (double)rec->hist_val_loss[i], (double)rec->hist_val_macro_f1[i],
+                     (double)rec->hist_lr[i]);
+    if (b.oom) {
+        tr_sb_free(&b);
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory writing %s", path);
+    }
+    tr_code rc = tr_file_write_atomic(path, b.p, b.n, err);
+    tr_sb_free(&b);
+    return rc;
+}
+
+/* Reads the curves of an interrupted run into rec; a missing file leaves them empty. */
+static tr_code history_read(const char *path, tr_version *rec, tr_error *err)
+{
+    rec->n_history = 0;
+    if (access(path, F_OK) != 0)
+        return TR_OK;
+    char *text;
+    size_t len;
+    tr_code rc = tr_file_read(path, &text, &len, err);
+    if (rc)
+        return rc;
+    const char *p = text;
+    int ok = strncmp(p, "aifx-history 1\n", 15) == 0;
+    p += ok ? 15 : 0;
+    while (ok && *p) {
+        int e, used = 0;
+        float tl, vl, f1, lr;
+        if (sscanf(p, "%d %g %g %g %g\n%n", &e, &tl, &vl, &f1, &lr, &used) != 5 || used == 0 ||
+            e != rec->n_history + 1 || e > TR_HISTORY_MAX) {
+            ok = 0;
+            break;
+        }
+        rec->hist_train_loss[e - 1] = tl;
+        rec->hist_val_loss[e - 1] = vl;
+        rec->hist_val_macro_f1[e - 1] = f1;
+        rec->hist_lr[e - 1] = lr;
+        rec->n_history = e;
+        p += used;
+    }
+    free(text);
+    if (!ok)
+        return tr_fail(err, TR_ERR_FORMAT, "%s: not a training history of this program", path);
+    return TR_OK;
+}
+
+static int on_epoch(const aifx_epoch_report *r, void *user)
+{
+    fit_ctx *c = user;
+    /* the curves first: a kill between the two leaves one epoch too many, which the resumed
+     * run overwrites; the other order would lose one */
+    if (r->epoch >= 1 && r->epoch <= TR_HISTORY_MAX) {
+        tr_version *v = c->rec;
+        v->hist_train_loss[r->epoch - 1] = (float)r->train_loss;
+        v->hist_val_loss[r->epoch - 1] = (float)r->val_loss;
+        v->hist_val_macro_f1[r->epoch - 1] = (float)r->val_macro_f1;
+        v->hist_lr[r->epoch - 1] = r->lr;
+        v->n_history = r->epoch;
+        tr_error e;
+        if (history_write(c->history_path, v, &e)) {
+            c->save_status = AIFX_ERR_IO;
+            snprintf(c->save_msg, sizeof c->save_msg, "%.200s", e.msg);
+            return 1;
+        }
+    }
+    aifx_status st = aifx_model_save(c->model, c->ckpt_path, 1, c->save_msg, sizeof c->save_msg);
+    if (st != AIFX_OK) {
+        c->save_status = st;
+        return 1;
+    }
+    if (c->o->on_event) {
+        tr_event ev = {TR_EV_EPOCH, "full", NULL, r};
+        c->o->on_event(&ev, c->o->user);
+    }
+    if (c->stop_after > 0 && r->epoch >= c->stop_after) {
+        c->interrupted = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void stage(const tr_full_opts *o, const char *text)
+{
+    if (o->on_event) {
+        tr_event ev = {TR_EV_STAGE, "full", text, NULL};
+        o->on_event(&ev, o->user);
+    }
+}
+
+static tr_code read_state(const char *path, int64_t *as_of, char *version, size_t size,
+                          tr_error *err)
+{
+    char *text;
+    size_t len;
+    tr_code rc = tr_file_read(path, &text, &len, err);
+    if (rc)
+        return rc;
+    long long t = 0;
+    char v[TR_VERSION_MAX];
+    int ok = sscanf(text, "aifx-run 1 full as_of=%lld version=%63s", &t, v) == 2 &&
+             tr_version_name_valid(v);
+    free(text);
+    if (!ok)
+        return tr_fail(err, TR_ERR_FORMAT, "%s: not a run state file", path);
+    *as_of = t;
+    snprintf(version, size, "%s", v);
+    return TR_OK;
+}
+
+static void hyper_json(const tr_full_opts *o, const tr_dataset *ds, char *out, size_t size)
+{
+    tr_sb b = {0};
+    tr_sb_printf(
+        &b,
+        "{\"model\":\"lstm\",\"n_features\":%d,\"n_steps\":%d,\"n_layers\":%d,"
+        "\"n_hidden\":%d,\"n_classes\":3,\"dropout\":%g,\"batch\":%d,\"lr\":%g,"
+        "\"optimizer\":\"adam\",\"max_epochs\":%d,\"early_stopping\":{\"monitor\":\"%s\","
+        "\"patience\":%d},\"restore_best\":true,\"seed\":%llu,\"months\":%d,"
+        "\"timeframe\":%d,\"labels\":{\"k\":%d,\"m\":%g,\"h\":%d,\"atr\":%d},"
+        "\"split\":[%g,%g],\"embargo\":%d,\"class_weight\":\"balanced^%g\"}",
+        TR_N_FEATURES, ds->opt.window, o->n_layers, o->n_hidden, (double)o->dropout, o->batch,
+        (double)o->lr, o->max_epochs,
+        o->monitor == AIFX_MONITOR_VAL_MACRO_F1 ? "val_macro_f1" : "val_loss", o->patience,
+        (unsigned long long)o->seed, o->months, (int)o->timeframe, ds->opt.label.k, ds->opt.label.m,
+        ds->opt.label.h, ds->opt.label.atr_period, ds->opt.train_frac, ds->opt.val_frac,
+        ds->opt.embargo ? ds->opt.embargo : ds->opt.window + tr_label_horizon(&ds->opt.label),
+        o->class_weight_power);
+    snprintf(out, size, "%s", b.oom || !b.p ? "{}" : b.p);
+    tr_sb_free(&b);
+}
+
+static tr_code new_model(const tr_full_opts *o, const tr_dataset *ds, const tr_split_data *train,
+                         aifx_model **out, tr_error *err)
+{
+    aifx_model_config mc = aifx_model_config_default();
+    mc.n_features = TR_N_FEATURES;
+    mc.n_steps = ds->opt.window;
+    mc.n_layers = o->n_layers;
+    mc.n_hidden = o->n_hidden;
+    mc.n_classes = 3;
+    mc.dropout = o->dropout;
+    mc.batch_size = o->batch;
+    mc.seed = o->seed;
+    aifx_model *m;
+    aifx_status st = aifx_model_new(&mc, &m);
+    if (st != AIFX_OK)
+        return tr_fail_aifx(err, st, "creating the model");
+    static const char *const classes[3] = {"hold", "buy", "sell"};
+    st = aifx_model_fit_scaler(m, &train->d);
+    if (st == AIFX_OK)
+        st = aifx_model_set_feature_names(m, tr_feature_names);
+    if (st == AIFX_OK)
+        st = aifx_model_set_class_names(m, classes);
+    if (st == AIFX_OK) {
+        aifx_adam_config ac = aifx_adam_config_default();
+        ac.lr = o->lr;
+        st = aifx_model_set_optimizer(m, &ac);
+    }
+    if (st != AIFX_OK) {
+        aifx_model_free(m);
+        return tr_fail_aifx(err, st, "preparing the model");
+    }
+    *out = m;
+    return TR_OK;
+}
+
+tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *res, tr_error *err)
+{
+    tr_error local;
+    if (!err)
+        err = &local;
+    memset(res, 0, sizeof *res);
+    res->candidate_value = res->active_value = NAN;
+    int64_t started = tr_wall_now();
+    double mono0 = tr_mono_now();
+    char ckpt_path[4400], state_path[4400], history_path[4400];
+    snprintf(ckpt_path, sizeof ckpt_path, "%s/runs/full.ckpt", store->models_dir);
+    snprintf(history_path, sizeof history_path, "%s/runs/full.history", store->models_dir);
+    snprintf(state_path, sizeof state_path, "%s/runs/full.state", store->models_dir);
+    char runs[4400];
+    snprintf(runs, sizeof runs, "%s/runs", store->models_dir);
+    tr_code rc = tr_mkdir_p(runs, err);
+    if (rc)
+        return rc;
+    int lock = -1;
+    rc = tr_store_cycle_lock(store, "full", &lock, err);
+    if (rc)
+        return rc;
+    tr_registry reg;
+    tr_dataset *ds = NULL;
+    tr_rows rows = {0};
+    tr_split_data sp[3];
+    memset(sp, 0, sizeof sp);
+    aifx_model *model = NULL;
+    float *probs[3] = {NULL, NULL, NULL};
+    int8_t *pred[3] = {NULL, NULL, NULL};
+    int64_t as_of = o->as_of;
+    char version[TR_VERSION_MAX] = "";
+    int registry_ok = 0, ckpt_written = 0;
+    tr_version *rec = &res->rec;
+    memset(rec, 0, sizeof *rec);
+
+    rc = tr_store_registry_read(store, &reg, err);
+    if (rc)
+        goto done;
+    registry_ok = 1;
+    if (o->resume && access(state_path, F_OK) == 0) {
+        int64_t st_as_of = 0;
+        rc = read_state(state_path, &st_as_of, version, sizeof version, err);
+        if (rc)
+            goto fail;
+        if (o->as_of != st_as_of && o->as_of != 0) {
+            char a[32], b[32];
+            rc = tr_fail(err, TR_ERR_INVALID,
+                         "--resume: the interrupted run of %s is as of %s, not %s", version,
+                         tr_time_format(st_as_of, a, sizeof a),
+                         tr_time_format(o->as_of, b, sizeof b));
+            goto fail;
+        }
+        as_of = st_as_of;
+        if (tr_registry_find(&reg, version)) {
+            rc = tr_fail(err, TR_ERR_CONFLICT,
+                         "--resume: version %s of the interrupted run is already registered",
+                         version);
+            goto fail;
+        }
+        rc = history_read(history_path, rec, err);
+        if (rc)
+            goto fail;
+        char msg[512];
+        if (access(ckpt_path, F_OK) == 0) { /* else killed before the first epoch ended */
+            aifx_status st = aifx_model_load(ckpt_path, &model, msg, sizeof msg);
+            if (st != AIFX_OK) {
+                rc = tr_fail(err, TR_ERR_FORMAT, "--resume: %s", msg);
+                goto fail;
+            }
+        }
+    } else {
+        if (as_of == 0)
+            as_of = tr_wall_now();
+        unlink(ckpt_path);
+        unlink(state_path);
+        unlink(history_path);
+        rc = tr_registry_next_full(&reg, o->version_base, version, sizeof version, err);
+        if (rc)
+            goto fail;
+    }
+    snprintf(res->version, sizeof res->version, "%s", version);
+
+    char(*pairs)[TR_PAIR_MAX] = res->pairs;
+    rc = tr_store_pairs(store, o->timeframe, pairs, 8, &res->n_pairs, err);
+    if (rc)
+        goto fail;
+    const char *pp[8];
+    for (int i = 0; i < res->n_pairs; i++)
+        pp[i] = pairs[i];
+    tr_dataset_options dopt = tr_dataset_options_default();
+    dopt.from = tr_time_minus_months(as_of, o->months);
+    dopt.to = as_of;
+    stage(o, "building the dataset");
+    rc = tr_dataset_build(store, pp, res->n_pairs, o->timeframe, &dopt, &ds, err);
+    if (rc)
+        goto fail;
+    rc = tr_rows_make(ds, &rows, err);
+    for (int k = 0; k < 3 && !rc; k++)
+        rc = tr_split_make(ds, &rows, k, &sp[k], err);
+    if (rc)
+        goto fail;
+    if (ds->n[TR_SPLIT_VAL] == 0 || ds->n[TR_SPLIT_TEST] == 0) {
+        rc = tr_fail(err, TR_ERR_NOTFOUND,
+                     "too few samples for a validation and a test part "
+                     "(train %zu, val %zu, test %zu)",
+                     ds->n[0], ds->n[1], ds->n[2]);
+        goto fail;
+    }
+    if (model) {
+        aifx_model_config mc;
+        aifx_model_get_config(model, &mc);
+        if (mc.n_features != TR_N_FEATURES || mc.n_steps != ds->opt.window) {
+            rc = tr_fail(err, TR_ERR_FORMAT, "--resume: %s does not fit this dataset", ckpt_path);
+            goto fail;
+        }
+    } else {
+        rc = new_model(o, ds, &sp[0], &model, err);
+        if (rc)
+            goto fail;
+        char text[256];
+        snprintf(text, sizeof text, "aifx-run 1 full as_of=%lld version=%s\n", (long long)as_of,
+                 version);
+        rc = tr_file_write_atomic(state_path, text, strlen(text), err);
+        if (rc)
+            goto fail;
+    }
+    {
+        char meta[1024];
+        char a[32];
+        snprintf(meta, sizeof meta,
+                 "{\"version\":\"%s\",\"type\":\"full\",\"as_of\":\"%s\",\"features\":\"aifx-38\","
+                 "\"classes\":[\"hold\",\"buy\",\"sell\"],\"labels\":{\"k\":%d,\"m\":%g,\"h\":%d}}",
+                 version, tr_time_format(as_of, a, sizeof a), ds->opt.label.k, ds->opt.label.m,
+                 ds->opt.label.h);
+        aifx_model_set_metadata(model, meta);
+    }
+    double cwd[3];
+    float cw[3];
+    for (int c = 0; c < 3; c++) {
+        cwd[c] = ds->class_weight[c] > 0 ? pow(ds->class_weight[c], o->class_weight_power) : 0.0;
+        cw[c] = (float)cwd[c];
+    }
+    fit_ctx fc;
+    memset(&fc, 0, sizeof fc);
+    fc.o = o;
+    fc.model = model;
+    fc.rec = rec;
+    fc.history_path = history_path;
+    fc.ckpt_path = ckpt_path;
+    fc.stop_after = o->stop_after_epoch;
+    aifx_fit_config fcfg = aifx_fit_config_default();
+    fcfg.epochs = o->max_epochs;
+    fcfg.class_weights = cw;
+    fcfg.monitor = (aifx_monitor)o->monitor;
+    fcfg.early_stopping = 1;
+    fcfg.patience = o->patience;
+    fcfg.restore_best = 1;
+    fcfg.clip_norm = 1.0f;
+    fcfg.callback = on_epoch;
+    fcfg.user = &fc;
+    {
+        aifx_fit_result fr;
+        memset(&fr, 0, sizeof fr);
+        stage(o, "training");
+        double t0 = tr_mono_now();
+        aifx_status st = aifx_model_fit(model, &sp[0].d, &sp[1].d, &fcfg, &fr);
+        rec->seconds = tr_mono_now() - t0;
+        res->resumed_epoch = fr.epoch - fr.epochs_run;
+        if (fc.save_status != AIFX_OK) {
+            rc = tr_fail(err, TR_ERR_IO, "epoch checkpoint: %s", fc.save_msg);
+            goto fail;
+        }
+        if (st != AIFX_OK) {
+            rc = tr_fail_aifx(err, st, "training");
+            goto fail;
+        }
+        if (fc.interrupted) {
+            rc = tr_fail(err, TR_ERR_IO,
+                         "training interrupted after epoch %d (test hook); "
+                         "continue with --resume",
+                         o->stop_after_epoch);
+            goto fail;
+        }
+        rec->epochs = fr.epoch;
+        rec->best_epoch = fr.best_epoch;
+        if (rec->n_history > fr.epoch)
+            rec->n_history = fr.epoch;
+    }
+    stage(o, "evaluating");
+    for (int k = 0; k < 3; k++) {
+        rc = tr_predict_split(model, ds, &rows, k, &probs[k], &pred[k], err);
+        if (rc)
+            goto fail;
+        tr_cls_figs_compute(ds->n[k], sp[k].labels, pred[k], probs[k], cwd, &rec->figs[k]);
+    }
+    rc =
+        tr_backtest_split(ds, TR_SPLIT_TEST, pred[2], probs[2], NULL, &rec->bt, res->bt_pairs, err);
+    if (rc)
+        goto fail;
+
+    snprintf(rec->version, sizeof rec->version, "%s", version);
+    rec->type = TR_VT_FULL;
+    rec->status = TR_VS_COMPLETED;
+    rec->as_of = as_of;
+    rec->data_from = dopt.from;
+    rec->data_to = dopt.to;
+    for (int k = 0; k < 3; k++)
+        rec->n_samples[k] = (int64_t)ds->n[k];
+    for (int c = 0; c < 3; c++)
+        rec->class_weight[c] = cwd[c];
+    hyper_json(o, ds, rec->hyper, sizeof rec->hyper);
+    stage(o, "saving and verifying the checkpoint");
+    rc = tr_checkpoint_save_verified(store, model, rec, err);
+    if (rc)
+        goto fail;
+    ckpt_written = 1;
+    rec->trained_at = tr_wall_now();
+
+    char ab_note[160] = "";
+    tr_ab_test abt;
+    int ab_start = 0;
+    if (o->ab) {
+        /* a test whose planned end has come is concluded first (its winner may become active) */
+        int ending = 0;
+        for (size_t i = 0; i < reg.n_abtests; i++)
+            ending |= reg.abtests[i].status == TR_AB_RUNNING && reg.abtests[i].planned_end <= as_of;
+        if (ending) {
+            stage(o, "concluding the A/B test that reached its planned end");
+            rc = tr_ab_check(store, as_of, o->now, NULL, NULL, NULL, 0, err);
+            if (!rc) {
+                tr_registry_free(&reg);
+                registry_ok = 0;
+                rc = tr_store_registry_read(store, &reg, err);
+                registry_ok = rc == TR_OK;
+            }
+            if (rc)
+                goto fail;
+        }
+        const tr_version *cur = tr_registry_active(&reg);
+        const tr_ab_test *busy = tr_ab_running_for(&reg, "");
+        if (!cur) {
+            snprintf(ab_note, sizeof ab_note, "; no A/B test: nothing active to test against");
+        } else if (busy) {
+            char te[32];
+            snprintf(ab_note, sizeof ab_note, "; no A/B test: %s runs until %s", busy->id,
+                     tr_time_format(busy->planned_end, te, sizeof te));
+        } else {
+            tr_ab_start_opts so = tr_ab_start_opts_default();
+            so.a = cur->version;
+            so.b = version;
+            if (o->ab_split > 0)
+                so.split = o->ab_split;
+            if (o->ab_days > 0)
+                so.days = o->ab_days;
+            so.min_trades = o->ab_min_trades;
+            so.as_of = as_of;
+            so.origin = "full";
+            rc = tr_ab_new(&reg, &so, &abt, err);
+            if (rc)
+                goto fail;
+            ab_start = 1;
+            snprintf(ab_note, sizeof ab_note, "; A/B test %.16s started: %.40s (A) vs %.40s (B)",
+                     abt.id, abt.version_a, abt.version_b);
+        }
+    }
+
+    tr_log_row row;
+    tr_log_row_begin(&row, "full", as_of, started, TR_LOG_COMPLETED, version, NULL);
+    snprintf(row.gate_metric, sizeof row.gate_metric, "macro_f1");
+    row.candidate_value = rec->figs[TR_SPLIT_TEST].macro_f1;
+    row.active_value = NAN;
+    const tr_version *active = tr_registry_active(&reg);
+    tr_activation act;
+    memset(&act, 0, sizeof act);
+    tr_reg_txn txn;
+    memset(&txn, 0, sizeof txn);
+    txn.put = rec;
+    txn.n_put = 1;
+    txn.log = &row;
+    txn.n_log = 1;
+    txn.now = row.finished_at;
+    if (!active) {
+        snprintf(row.verdict, sizeof row.verdict, "first_model");
+        snprintf(row.reason, sizeof row.reason, "no active version: the first model is activated");
+        snprintf(act.to, sizeof act.to, "%s", version);
+        snprintf(act.reason, sizeof act.reason, "first_model");
+        snprintf(act.evidence, sizeof act.evidence,
+                 "{\"cycle\":\"full\",\"test_macro_f1\":%.6f,\"test_accuracy\":%.6f,"
+                 "\"test_n\":%lld,\"backtest_trades\":%lld,\"backtest_win_rate\":%.6f}",
+                 rec->figs[2].macro_f1, rec->figs[2].accuracy, (long long)rec->figs[2].n,
+                 (long long)rec->bt.trades, rec->bt.win_rate);
+        txn.activate = &act;
+        res->activated = 1;
+    } else {
+        snprintf(row.parent, sizeof row.parent, "%s", active->version);
+        snprintf(row.reason, sizeof row.reason,
+                 "registered; %.63s stays active (the ranking and A/B tests choose)%.120s",
+                 active->version, ab_note);
+        if (ab_start) {
+            txn.ab_put = &abt;
+            txn.n_ab_put = 1;
+        }
+    }
+    snprintf(res->verdict, sizeof res->verdict, "%s", row.verdict);
+    snprintf(res->reason, sizeof res->reason, "%s", row.reason);
+    res->candidate_value = row.candidate_value;
+    stage(o, "registering");
+    rc = tr_store_registry_commit(store, &txn, err);
+    if (rc)
+        goto fail;
+    res->status = TR_LOG_COMPLETED;
+    unlink(ckpt_path);
+    unlink(state_path);
+    unlink(history_path);
+    goto done;
+fail:
+    if (ckpt_written) {
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", store->models_dir, rec->checkpoint);
+        unlink(path);
+    }
+    res->status = TR_LOG_FAILED;
+    {
+        /* an interruption is not a failure of the cycle: it resumes */
+        int hook = o->stop_after_epoch > 0 && strstr(err->msg, "(test hook)") != NULL;
+        if (registry_ok && !hook)
+            tr_cycle_log_failure(store, "full", as_of, started, version, "", err);
+    }
+done:
+    res->seconds = tr_mono_now() - mono0;
+    for (int k = 0; k < 3; k++) {
+        free(probs[k]);
+        free(pred[k]);
+        tr_split_free(&sp[k]);
+    }
+    tr_rows_free(&rows);
+    tr_dataset_free(ds);
+    aifx_model_free(model);
+    if (registry_ok)
+        tr_registry_free(&reg);
+    tr_store_cycle_unlock(store, lock);
+    return rc;
+}

@@ -1,0 +1,125 @@
+/*
+ * rank.h - the monthly ranking (docs/ranking.md): every non-deprecated version scored on the
+ * bars it was not trained on, the best eligible one activated with the scores as evidence, old
+ * daily versions retired, and a Markdown report written under the store's reports/ directory.
+ *
+ * Score of a version, from the backtest of its signals on [max(as_of - 30 days, end of its data
+ * window), as_of):
+ *   raw:  w_win * win_rate + w_sharpe * sharpe + w_pnl * avg_pips + w_dd * (1 - max_drawdown)
+ *         win rate and drawdown are fractions in [0, 1], Sharpe is annualised on daily returns
+ *         (sqrt(252), docs/backtest.md), average PnL is in pips per trade net of the spread;
+ *   rank: the same weights on each term's rank among the eligible versions, scaled to [0, 1]
+ *         (1 the best: highest win rate, Sharpe and PnL, lowest drawdown; ties share the mean
+ *         rank), so no term dominates by its unit.
+ * A version is eligible with at least min_trades trades in its window. Only eligible versions
+ * are ranked and can be activated. Ties (within 1e-12) go to the active version, then to the
+ * later-registered one.
+ *
+ * Everything the ranking changes (the activation, the retired versions, its log row) is one
+ * registry transaction (registry.h), committed under the store lock; checkpoint files of retired
+ * versions are deleted after the commit. The report's pictures (PNG, plot.h) sit beside it:
+ * equity curves of the top three eligible versions and the active one, the confusion matrix of
+ * the version active after the ranking, and the training curves of the newest full version; a
+ * picture that cannot be drawn is noted in the report and does not fail the ranking. Nothing
+ * here prints.
+ */
+#ifndef AIFXT_RANK_H
+#define AIFXT_RANK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data/eval.h"
+#include "registry/registry.h"
+#include "store/store.h"
+
+enum { TR_SCORE_RAW = 0, TR_SCORE_RANK = 1 };
+
+typedef struct tr_rank_weights {
+    double win_rate, sharpe, avg_pnl, drawdown; /* default 0.3, 0.3, 0.2, 0.2 */
+} tr_rank_weights;
+
+typedef struct tr_rank_opts {
+    int64_t as_of;     /* the ranking's time; bars before it only */
+    int64_t now;       /* stamped on the activation and deprecations; 0: the wall clock */
+    int32_t timeframe; /* default 900 */
+    int window_days;   /* default 30 */
+    int min_trades;    /* eligibility, default 20 */
+    int method;        /* TR_SCORE_RAW (default) or TR_SCORE_RANK */
+    tr_rank_weights w;
+    int retain_months; /* daily versions whose as-of time is more than this many calendar
+                          months before as_of are retired; default 3 */
+} tr_rank_opts;
+
+tr_rank_opts tr_rank_opts_default(void);
+
+/* One version's line of the ranking. */
+typedef struct tr_rank_entry {
+    char version[TR_VERSION_MAX];
+    int type;                /* TR_VT_* */
+    int was_active;          /* active when the ranking started */
+    int64_t from, to;        /* its evaluation window; from >= to: nothing to evaluate */
+    int evaluated;           /* 1 when the backtest ran */
+    char note[256];          /* why not evaluated or not eligible */
+    tr_cls_figs figs;        /* classification figures on the window */
+    tr_bt_figs bt;           /* backtest on the window */
+    int eligible;            /* evaluated with at least min_trades trades */
+    double raw, norm, score; /* raw and rank-normalised scores (NAN when not eligible: norm;
+                                NAN when not evaluated: raw); score = the chosen one */
+    int rank;                /* 1 = best among the eligible; 0 when not eligible */
+    /* production: recorded signals of this version with bar times in [as_of - window, as_of) */
+    int64_t prod_signals, prod_resolved, prod_wins;
+    double prod_win_rate, prod_total_pips, prod_avg_pips; /* NAN without resolved signals */
+    tr_equity equity; /* the backtest's equity curve on the window (owned) */
+} tr_rank_entry;
+
+typedef struct tr_rank_result {
+    tr_rank_entry *entries; /* (n), in registry order; free with tr_rank_result_free */
+    size_t n;
+    int n_eligible;
+    char best[TR_VERSION_MAX]; /* "" when none is eligible */
+    char active_before[TR_VERSION_MAX];
+    int activated;                   /* 1 when best replaced the active version */
+    char ab_hold[TR_VERSION_MAX];    /* the running A/B test of the active version, which keeps
+                                        the ranking from replacing it ("" when none) */
+    char (*retired)[TR_VERSION_MAX]; /* (n_retired) */
+    size_t n_retired;
+    int64_t prod_signals_total, prod_resolved_total; /* over all versions in the window */
+    char report_path[4400];
+    int n_pictures;        /* PNGs written beside the report */
+    char picture_note[512]; /* why a picture is missing, "" when all were drawn */
+    double seconds;
+} tr_rank_result;
+
+/* The raw score of one version's figures (hand-computable; see the header comment). */
+double tr_rank_score_raw(const tr_rank_weights *w, double win_rate, double sharpe, double avg_pips,
+                         double max_drawdown);
+
+/* Fills norm (and rank order) of the eligible entries: each term's rank among them scaled to
+ * [0, 1] (a single eligible entry gets 1 for every term), weighted by w. Sets score from the
+ * method, and rank (1 = best) with the tie rule of the header comment. Returns the index of the
+ * best entry or -1 when none is eligible. */
+long tr_rank_order(tr_rank_entry *e, size_t n, const tr_rank_weights *w, int method);
+
+/* Eligibility: evaluated and trades >= min_trades (note says why not). */
+void tr_rank_eligibility(tr_rank_entry *e, int min_trades);
+
+/* The daily versions to retire at as_of: type incremental, not deprecated, not named keep (the
+ * version active after the ranking), and whose as-of time is strictly before as_of minus
+ * months calendar months. Writes their indices in reg->versions to idx (room for
+ * reg->n_versions) and returns how many. */
+size_t tr_rank_retire_select(const tr_registry *reg, const char *keep, int64_t as_of, int months,
+                             size_t *idx);
+
+/* Runs the ranking (see the header comment). TR_ERR_NOTFOUND when no version is registered;
+ * TR_ERR_CONFLICT when another ranking holds the lock or the active version changed meanwhile.
+ * A version that cannot be evaluated (no bars after its window, a missing checkpoint) is reported
+ * with the reason and is not eligible; it does not stop the ranking. */
+tr_code tr_rank_run(tr_store *store, const tr_rank_opts *o, tr_rank_result *res, tr_error *err);
+
+void tr_rank_result_free(tr_rank_result *r);
+
+const char *tr_score_method_name(int method);
+int tr_score_method_parse(const char *s, int *method);
+
+#endif

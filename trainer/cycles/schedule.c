@@ -1,0 +1,318 @@
+/*
+ * schedule.c - due cycles and run-due (schedule.h, docs/operations.md).
+ *
+ * Latest slot time at or before t (d = t's day start, m = the slot's minute of the day):
+ *   daily    d + m, or one day earlier when that is after t
+ *   weekly   d - ((weekday(t) - W + 7) mod 7) days + m, or one week earlier when after t
+ *   monthly  day D of t's month + m, or of the month before when after t
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "cycles/schedule.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cycles/abtest.h"
+#include "base/fsutil.h"
+#include "base/timeutil.h"
+
+tr_schedule tr_schedule_default(void)
+{
+    tr_schedule s;
+    memset(&s, 0, sizeof s);
+    s.minute[TR_SLOT_DAILY] = 2 * 60;
+    s.minute[TR_SLOT_WEEKLY] = 1 * 60;
+    s.minute[TR_SLOT_MONTHLY] = 0;
+    s.minute[TR_SLOT_ABTEST] = 30;
+    s.weekday = 6; /* Sunday */
+    s.monthday = 1;
+    for (int i = 0; i < TR_N_SLOTS; i++)
+        s.enabled[i] = 1;
+    s.max_retries = 3;
+    return s;
+}
+
+static const char *const slot_cycles[TR_N_SLOTS] = {"incremental", "full", "rank", "abtest"};
+
+const char *tr_slot_cycle(int slot)
+{
+    return slot >= 0 && slot < TR_N_SLOTS ? slot_cycles[slot] : "?";
+}
+
+static int64_t day_start(int64_t t)
+{
+    int64_t d = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    return d * 86400;
+}
+
+int64_t tr_sched_latest(const tr_schedule *s, int slot, int64_t t)
+{
+    int64_t d = day_start(t), m = (int64_t)s->minute[slot] * 60, x;
+    switch (slot) {
+    case TR_SLOT_DAILY:
+    case TR_SLOT_ABTEST:
+        x = d + m;
+        return x > t ? x - 86400 : x;
+    case TR_SLOT_WEEKLY:
+        x = d - (int64_t)((tr_weekday(t) - s->weekday + 7) % 7) * 86400 + m;
+        return x > t ? x - 7 * 86400 : x;
+    default: {
+        int64_t y;
+        int mo, dd;
+        tr_civil_from_days(d / 86400, &y, &mo, &dd);
+        x = tr_days_from_civil(y, mo, s->monthday) * 86400 + m;
+        if (x > t) {
+            if (--mo == 0) {
+                mo = 12;
+                y--;
+            }
+            x = tr_days_from_civil(y, mo, s->monthday) * 86400 + m;
+        }
+        return x;
+    }
+    }
+}
+
+int tr_sched_due(const tr_registry *reg, const char *cycle, int64_t latest, int max_retries,
+                 int *n_failed, const char **last_error)
+{
+    int failed = 0;
+    const char *last = NULL;
+    if (strcmp(cycle, "abtest") == 0) {
+        /* due only while a test runs that started before the slot time */
+        int running = 0;
+        for (size_t i = 0; i < reg->n_abtests; i++)
+            running |= reg->abtests[i].status == TR_AB_RUNNING &&
+                       reg->abtests[i].started_at < latest;
+        if (!running) {
+            if (n_failed)
+                *n_failed = 0;
+            if (last_error)
+                *last_error = NULL;
+            return TR_DUE_NO;
+        }
+    }
+    for (size_t i = 0; i < reg->n_log; i++) {
+        const tr_log_row *r = &reg->log[i];
+        if (strcmp(r->cycle, cycle) != 0 || r->as_of < latest)
+            continue;
+        if (r->status == TR_LOG_COMPLETED || r->status == TR_LOG_SKIPPED) {
+            if (n_failed)
+                *n_failed = failed;
+            if (last_error)
+                *last_error = last;
+            return TR_DUE_NO;
+        }
+        failed++;
+        last = r->error;
+    }
+    if (n_failed)
+        *n_failed = failed;
+    if (last_error)
+        *last_error = last;
+    return failed >= max_retries ? TR_DUE_GAVE_UP : TR_DUE_YES;
+}
+
+tr_due_opts tr_due_opts_default(void)
+{
+    tr_due_opts o;
+    memset(&o, 0, sizeof o);
+    o.sched = tr_schedule_default();
+    o.full = tr_full_opts_default();
+    o.incr = tr_incr_opts_default();
+    o.rank = tr_rank_opts_default();
+    return o;
+}
+
+static const char *const outcome_names[] = {"not_due", "completed", "skipped",
+                                            "failed",  "gave_up",   "disabled"};
+
+const char *tr_run_outcome_name(int outcome)
+{
+    return outcome >= 0 && outcome <= TR_RUN_DISABLED ? outcome_names[outcome] : "?";
+}
+
+/* 1 when models/runs/full.state holds an interrupted run as of exactly t (cycle_full.c's
+ * "aifx-run 1 full as_of=<t> version=<v>" line), so that run-due continues it. */
+static int interrupted_full_at(const tr_store *store, int64_t t)
+{
+    char path[4400], *text;
+    size_t len;
+    long long at;
+    snprintf(path, sizeof path, "%s/runs/full.state", store->models_dir);
+    if (tr_file_read(path, &text, &len, NULL) != TR_OK)
+        return 0;
+    int ok = sscanf(text, "aifx-run 1 full as_of=%lld", &at) == 1 && (int64_t)at == t;
+    free(text);
+    return ok;
+}
+
+/* Runs one cycle as of t; fills item. Returns the cycle's code. */
+static tr_code run_cycle(tr_store *store, const tr_due_opts *o, int slot, int64_t t,
+                         tr_due_item *it, tr_error *err)
+{
+    tr_code rc;
+    if (slot == TR_SLOT_ABTEST) {
+        int n_tests = 0, n_ended = 0;
+        rc = tr_ab_check(store, t, o->sim_clock ? t : 0, &n_tests, &n_ended, it->detail,
+                         sizeof it->detail, err);
+        if (!rc)
+            it->outcome = n_tests ? TR_RUN_COMPLETED : TR_RUN_SKIPPED;
+        return rc;
+    }
+    if (slot == TR_SLOT_MONTHLY) {
+        /* nothing registered yet: the slot is skipped (logged), not failed and retried */
+        tr_registry reg;
+        rc = tr_store_registry_read(store, &reg, err);
+        if (rc)
+            return rc;
+        size_t n_versions = reg.n_versions;
+        tr_registry_free(&reg);
+        if (n_versions == 0) {
+            tr_log_row row;
+            tr_log_row_begin(&row, "rank", t, tr_wall_now(), TR_LOG_SKIPPED, NULL, NULL);
+            snprintf(row.reason, sizeof row.reason, "no version to rank yet");
+            rc = tr_cycle_log(store, &row, err);
+            if (!rc) {
+                it->outcome = TR_RUN_SKIPPED;
+                snprintf(it->detail, sizeof it->detail, "%s", row.reason);
+            }
+            return rc;
+        }
+        tr_rank_opts ro = o->rank;
+        ro.as_of = t;
+        if (o->sim_clock)
+            ro.now = t;
+        tr_rank_result rr;
+        rc = tr_rank_run(store, &ro, &rr, err);
+        if (!rc) {
+            it->outcome = TR_RUN_COMPLETED;
+            snprintf(it->version, sizeof it->version, "%s", rr.best);
+            snprintf(it->detail, sizeof it->detail,
+                     "%zu ranked, %d eligible, best %s%s, %zu retired, report %.600s", rr.n,
+                     rr.n_eligible, rr.best[0] ? rr.best : "none",
+                     rr.activated ? " (activated)" : "", rr.n_retired, rr.report_path);
+        }
+        tr_rank_result_free(&rr);
+        return rc;
+    }
+    tr_cycle_result *cr = calloc(1, sizeof *cr);
+    if (!cr)
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    if (slot == TR_SLOT_WEEKLY) {
+        tr_full_opts fo = o->full;
+        fo.as_of = t;
+        fo.now = o->sim_clock ? t : 0;
+        fo.resume = interrupted_full_at(store, t);
+        rc = tr_cycle_full(store, &fo, cr, err);
+    } else {
+        tr_incr_opts io = o->incr;
+        io.as_of = t;
+        rc = tr_cycle_incremental(store, &io, cr, err);
+    }
+    if (!rc) {
+        it->outcome = cr->status == TR_LOG_SKIPPED ? TR_RUN_SKIPPED : TR_RUN_COMPLETED;
+        snprintf(it->version, sizeof it->version, "%s", cr->version);
+        int w = snprintf(it->detail, sizeof it->detail, "%s%s%.900s", cr->verdict,
+                         cr->verdict[0] && cr->reason[0] ? ": " : "", cr->reason);
+        if (cr->resumed_epoch > 0 && w > 0 && (size_t)w < sizeof it->detail)
+            snprintf(it->detail + w, sizeof it->detail - (size_t)w,
+                     " (interrupted run resumed after epoch %d)", cr->resumed_epoch);
+    }
+    free(cr);
+    return rc;
+}
+
+tr_code tr_run_due(tr_store *store, const tr_due_opts *o, tr_due_result *res, tr_error *err)
+{
+    tr_error local;
+    if (!err)
+        err = &local;
+    memset(res, 0, sizeof *res);
+    const tr_schedule *s = &o->sched;
+    if (s->max_retries < 1 || s->weekday < 0 || s->weekday > 6 || s->monthday < 1 ||
+        s->monthday > 28)
+        return tr_fail(err, TR_ERR_INVALID, "bad schedule (retries %d, weekday %d, day %d)",
+                       s->max_retries, s->weekday, s->monthday);
+    for (int k = 0; k < TR_N_SLOTS; k++)
+        if (s->minute[k] < 0 || s->minute[k] >= 1440)
+            return tr_fail(err, TR_ERR_INVALID, "bad schedule time for the %s cycle",
+                           tr_slot_cycle(k));
+    int lock = -1;
+    tr_code rc = tr_store_cycle_lock(store, "run-due", &lock, err);
+    if (rc) {
+        if (rc == TR_ERR_CONFLICT)
+            tr_fail(err, TR_ERR_CONFLICT, "another run-due is running on store %s",
+                    store->location);
+        return rc;
+    }
+    /* the slots in the order of their times */
+    int order[TR_N_SLOTS];
+    int64_t when[TR_N_SLOTS];
+    for (int k = 0; k < TR_N_SLOTS; k++) {
+        when[k] = tr_sched_latest(s, k, o->as_of);
+        order[k] = k;
+    }
+    for (int i = 1; i < TR_N_SLOTS; i++)
+        for (int j = i; j > 0 && when[order[j]] < when[order[j - 1]]; j--) {
+            int x = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = x;
+        }
+    for (int i = 0; i < TR_N_SLOTS; i++) {
+        int k = order[i];
+        tr_due_item *it = &res->items[res->n_items++];
+        it->slot = k;
+        it->latest = when[k];
+        if (!s->enabled[k]) {
+            it->outcome = TR_RUN_DISABLED;
+            continue;
+        }
+        tr_registry reg;
+        rc = tr_store_registry_read(store, &reg, err);
+        if (rc)
+            break;
+        int n_failed = 0;
+        const char *last = NULL;
+        int due = tr_sched_due(&reg, tr_slot_cycle(k), when[k], s->max_retries, &n_failed, &last);
+        int64_t last_id = reg.n_log ? reg.log[reg.n_log - 1].id : 0;
+        it->attempt = n_failed + 1;
+        if (due == TR_DUE_NO) {
+            it->outcome = TR_RUN_NOT_DUE;
+        } else if (due == TR_DUE_GAVE_UP) {
+            it->outcome = TR_RUN_GAVE_UP;
+            snprintf(it->detail, sizeof it->detail, "%d failed attempts; last error: %s", n_failed,
+                     last ? last : "");
+        }
+        tr_registry_free(&reg);
+        if (due != TR_DUE_YES)
+            continue;
+        int64_t started = tr_wall_now();
+        tr_error ce;
+        tr_error_clear(&ce);
+        tr_code crc = run_cycle(store, o, k, when[k], it, &ce);
+        if (!crc)
+            continue;
+        it->outcome = TR_RUN_FAILED;
+        snprintf(it->detail, sizeof it->detail, "%s", ce.msg);
+        if (!res->first_error)
+            res->first_error = crc;
+        /* the attempt must be in the log, or it would never count: add the failed row when
+         * the cycle did not (a lock held by a manual run, a version name in use, ...) */
+        if (tr_store_registry_read(store, &reg, err) == TR_OK) {
+            int logged = 0;
+            for (size_t j = 0; j < reg.n_log; j++)
+                logged |= reg.log[j].id > last_id && reg.log[j].status == TR_LOG_FAILED &&
+                          reg.log[j].as_of == when[k] &&
+                          strcmp(reg.log[j].cycle, tr_slot_cycle(k)) == 0;
+            tr_registry_free(&reg);
+            if (!logged)
+                tr_cycle_log_failure(store, tr_slot_cycle(k), when[k], started, "", "", &ce);
+        }
+    }
+    tr_store_cycle_unlock(store, lock);
+    return rc;
+}

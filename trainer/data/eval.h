@@ -1,0 +1,91 @@
+/*
+ * eval.h - a model on a dataset: the library's view of the windows, predictions, classification
+ * figures (confusion matrix, per-class precision/recall/F1, macro-F1, buy/sell shares) and the
+ * backtest of the predictions, plus the two baselines of docs/results.md.
+ *
+ * The windows go to the library unscaled (aifx_dataset over one float matrix of every series'
+ * feature rows, with window ends); the model applies its own scaler. So training, evaluation and
+ * prediction share one path: tr_features_compute -> float rows -> the model's scaler -> the net.
+ */
+#ifndef AIFXT_EVAL_H
+#define AIFXT_EVAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aifxnn.h"
+#include "market/backtest.h"
+#include "data/dataset.h"
+#include "registry/registry.h"
+
+/* Every series' feature rows as floats, (n_rows, TR_N_FEATURES); warm-up rows (NaN) are 0 and
+ * never inside a window. */
+typedef struct tr_rows {
+    float *rows;
+    size_t n_rows;
+    size_t *offset; /* (n_series): first row of each series */
+} tr_rows;
+
+tr_code tr_rows_make(const tr_dataset *ds, tr_rows *out, tr_error *err);
+void tr_rows_free(tr_rows *r);
+
+/* A split as an aifx_dataset (borrowing rows; ends and labels owned here). */
+typedef struct tr_split_data {
+    aifx_dataset d;
+    int64_t *ends;
+    int32_t *labels;
+} tr_split_data;
+
+tr_code tr_split_make(const tr_dataset *ds, const tr_rows *rows, int split, tr_split_data *out,
+                      tr_error *err);
+void tr_split_free(tr_split_data *s);
+
+/* Class probabilities (n, 3) and predicted classes (n) of the model for a split's windows. */
+tr_code tr_predict_split(const aifx_model *m, const tr_dataset *ds, const tr_rows *rows, int split,
+                         float **probs, int8_t **pred, tr_error *err);
+
+/* Figures from labels and predictions; probs (n, 3) and class_weight (3) give the weighted loss
+ * (NAN without probs; class_weight NULL means ones). */
+void tr_cls_figs_compute(size_t n, const int32_t *labels, const int8_t *pred, const float *probs,
+                         const double *class_weight, tr_cls_figs *out);
+
+/* Backtest settings that replace the per-pair defaults (tr_bt_params_for_pair); a negative value
+ * keeps the default. */
+typedef struct tr_bt_override {
+    double threshold, sl_atr, tp_atr, spread_pips;
+    int max_hold;
+} tr_bt_override;
+
+/* All defaults (every field -1). */
+tr_bt_override tr_bt_override_none(void);
+
+/* The equity curve of a backtest over all pairs: cumulative net pips after each closed trade,
+ * trades ordered by exit time (ties by pair order). */
+typedef struct tr_equity {
+    size_t n;
+    int64_t *t;   /* (n) exit times */
+    double *pips; /* (n) cumulative net pips */
+} tr_equity;
+
+void tr_equity_free(tr_equity *eq);
+
+/* Backtests the predictions of a split, pair by pair, over the bars from the split's first to
+ * its last sample of that pair (a signal at a sample's bar; other bars carry none), and combines
+ * the pairs (registry.h, tr_bt_figs). ovr: NULL for the defaults. per_pair (n_series) is
+ * optional. */
+tr_code tr_backtest_split(const tr_dataset *ds, int split, const int8_t *pred, const float *probs,
+                          const tr_bt_override *ovr, tr_bt_figs *all, tr_bt_figs *per_pair,
+                          tr_error *err);
+/* The same, also giving the equity curve (eq, freed with tr_equity_free; empty on error). */
+tr_code tr_backtest_split_equity(const tr_dataset *ds, int split, const int8_t *pred,
+                                 const float *probs, const tr_bt_override *ovr, tr_bt_figs *all,
+                                 tr_bt_figs *per_pair, tr_equity *eq, tr_error *err);
+
+/* The simple rule baseline: buy when RSI(14) < 30, sell when RSI(14) > 70, else hold, at the
+ * window's last bar. pred (n of the split). */
+void tr_baseline_rsi(const tr_dataset *ds, int split, int8_t *pred);
+
+/* A split's labels as int32 (n). NULL when out of memory. */
+int32_t *tr_split_labels(const tr_dataset *ds, int split);
+
+#endif

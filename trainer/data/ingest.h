@@ -1,0 +1,25 @@
+/*
+ * ingest.h - a CSV file into the store, all or nothing.
+ *
+ * The file is read and validated completely (csv.h) before the store is touched; the bars are
+ * then merged in one atomic write. Bars identical to stored ones are a no-op; a bar that differs
+ * from a stored one at the same time is TR_ERR_CONFLICT naming the file and line, unless replace.
+ */
+#ifndef AIFXT_INGEST_H
+#define AIFXT_INGEST_H
+
+#include "base/csv.h"
+#include "store/store.h"
+
+typedef struct tr_ingest_result {
+    size_t n_read;        /* bars in the file */
+    tr_put_stats put;     /* added, unchanged, replaced */
+    tr_csv_format format; /* dialect read */
+    int64_t first, last;  /* times of the file's first and last bars */
+} tr_ingest_result;
+
+tr_code tr_ingest_csv(tr_store *store, const char *pair, const char *path,
+                      const tr_csv_options *opt, int replace, tr_ingest_result *res,
+                      tr_error *err);
+
+#endif

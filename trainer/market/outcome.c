@@ -1,0 +1,209 @@
+/*
+ * outcome.c - resolving signals into outcomes (outcome.h). The walk is tr_backtest's loop
+ * (backtest.c) over the signals' bars, with the live differences stated in outcome.h: no exit at
+ * the end of the data, and a signal on the newest bar waits for the next one. check_outcome.c
+ * checks that it yields tr_backtest's trades on the same path.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "market/backtest.h"
+#include "market/labels.h"
+#include "market/outcome.h"
+
+int tr_outcome_final(const tr_signal *sig)
+{
+    return strcmp(sig->outcome, "win") == 0 || strcmp(sig->outcome, "loss") == 0 ||
+           strcmp(sig->outcome, "none") == 0;
+}
+
+typedef struct {
+    int dir;
+    size_t entry_i, sig; /* entry bar, index of the signal that opened it */
+    double entry, sl, tp;
+} position;
+
+static void set_outcome(tr_signal *g, const char *what, unsigned char *changed, size_t k,
+                        size_t *n_changed)
+{
+    if (strcmp(g->outcome, what) != 0) {
+        snprintf(g->outcome, sizeof g->outcome, "%s", what);
+        if (changed)
+            changed[k] = 1;
+        (*n_changed)++;
+    }
+}
+
+static void close_pos(tr_signal *sigs, const position *pos, const tr_bar *b, double price,
+                      const tr_bt_params *p, unsigned char *changed, size_t *n_changed)
+{
+    tr_signal *g = &sigs[pos->sig];
+    double pips = pos->dir * (price - pos->entry) / p->pip - p->spread_pips;
+    g->exit_time = b->t;
+    g->exit_price = price;
+    g->pnl_pips = pips;
+    g->pnl_percent = pips * p->pip / pos->entry * 100.0;
+    snprintf(g->outcome, sizeof g->outcome, "%s", pips > 0 ? "win" : "loss");
+    if (changed)
+        changed[pos->sig] = 1;
+    (*n_changed)++;
+}
+
+/* The first bar with t >= x among bars[0..n). */
+static size_t lower_bound(const tr_bar *bars, size_t n, int64_t x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (bars[mid].t < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+tr_code tr_outcomes_resolve(const tr_bar *bars, size_t n, const double *atr, int32_t timeframe,
+                            const tr_bt_params *p, int64_t as_of, tr_signal *sigs, size_t n_sigs,
+                            unsigned char *changed, size_t *n_changed, tr_error *err)
+{
+    size_t local = 0;
+    if (!n_changed)
+        n_changed = &local;
+    *n_changed = 0;
+    if ((n && (!bars || !atr)) || (n_sigs && !sigs) || !p || timeframe <= 0)
+        return tr_fail(err, TR_ERR_INVALID, "outcomes: missing input");
+    if (!(p->sl_atr > 0) || !(p->tp_atr > 0) || p->max_hold < 1 || !(p->spread_pips >= 0) ||
+        !(p->pip > 0) || !(p->threshold >= 0 && p->threshold <= 1) || !isfinite(p->sl_atr) ||
+        !isfinite(p->tp_atr) || !isfinite(p->spread_pips))
+        return tr_fail(err, TR_ERR_INVALID, "outcomes: invalid parameters");
+    for (size_t k = 1; k < n_sigs; k++)
+        if (sigs[k].bar_time < sigs[k - 1].bar_time)
+            return tr_fail(err, TR_ERR_INVALID, "outcomes: signals not in bar order (id %lld)",
+                           (long long)sigs[k].id);
+    /* the visible bars: closed by as_of */
+    size_t nv = n;
+    while (nv > 0 && bars[nv - 1].t + timeframe > as_of)
+        nv--;
+    size_t k = 0;
+    while (k < n_sigs && tr_outcome_final(&sigs[k]))
+        k++;
+    if (k == n_sigs)
+        return TR_OK;
+    position pos = {0};
+    int pending = 0, pending_exit = 0;
+    size_t pending_sig = 0;
+    double pending_atr = 0;
+    for (size_t i = lower_bound(bars, nv, sigs[k].bar_time); i < nv; i++) {
+        const tr_bar *b = &bars[i];
+        /* signals on bars missing from the series open nothing */
+        while (k < n_sigs && sigs[k].bar_time < b->t) {
+            if (!tr_outcome_final(&sigs[k]))
+                set_outcome(&sigs[k], "none", changed, k, n_changed);
+            k++;
+        }
+        if (pending_exit && pos.dir) {
+            close_pos(sigs, &pos, b, b->open, p, changed, n_changed);
+            pos.dir = 0;
+        }
+        if (pending && !pos.dir) {
+            pos.dir = pending;
+            pos.entry_i = i;
+            pos.sig = pending_sig;
+            pos.entry = b->open;
+            pos.sl = b->open - pending * p->sl_atr * pending_atr;
+            pos.tp = b->open + pending * p->tp_atr * pending_atr;
+        }
+        pending = pending_exit = 0;
+        if (pos.dir) {
+            double price;
+            if (tr_bt_intrabar_exit(b, pos.dir, pos.sl, pos.tp, &price, NULL)) {
+                close_pos(sigs, &pos, b, price, p, changed, n_changed);
+                pos.dir = 0;
+            } else if ((int)(i - pos.entry_i + 1) >= p->max_hold) {
+                close_pos(sigs, &pos, b, b->close, p, changed, n_changed);
+                pos.dir = 0;
+            }
+        }
+        /* the signals at this bar's close (a second one on the same bar opens nothing) */
+        int first = 1;
+        for (; k < n_sigs && sigs[k].bar_time == b->t; k++, first = 0) {
+            tr_signal *g = &sigs[k];
+            if (tr_outcome_final(g)) /* only possible for a duplicate; the walk passes it */
+                continue;
+            int s = g->signal == TR_LABEL_BUY ? 1 : (g->signal == TR_LABEL_SELL ? -1 : 0);
+            if (s && !(g->confidence >= p->threshold))
+                s = 0;
+            if (!s || !first || pos.dir == s || !isfinite(atr[i]) || !(atr[i] > 0)) {
+                set_outcome(g, "none", changed, k, n_changed);
+                continue;
+            }
+            if (i + 1 >= nv) /* the next open has not come yet */
+                continue;
+            pending = s;
+            pending_exit = pos.dir == -s;
+            pending_sig = k;
+            pending_atr = atr[i];
+        }
+    }
+    return TR_OK;
+}
+
+/* The book of a signal: "" for production signals, else the A/B test and the arm's version. */
+static int same_book(const tr_signal *a, const tr_signal *b)
+{
+    if (!a->ab_test_id[0] || !b->ab_test_id[0])
+        return !a->ab_test_id[0] && !b->ab_test_id[0];
+    return strcmp(a->ab_test_id, b->ab_test_id) == 0 &&
+           strcmp(a->model_version, b->model_version) == 0;
+}
+
+tr_code tr_outcomes_resolve_books(const tr_bar *bars, size_t n, const double *atr,
+                                  int32_t timeframe, const tr_bt_params *p, int64_t as_of,
+                                  tr_signal *sigs, size_t n_sigs, unsigned char *changed,
+                                  size_t *n_changed, tr_error *err)
+{
+    size_t local = 0;
+    if (!n_changed)
+        n_changed = &local;
+    *n_changed = 0;
+    int tested = 0;
+    for (size_t i = 0; i < n_sigs && !tested; i++)
+        tested = sigs[i].ab_test_id[0] != '\0';
+    if (!tested)
+        return tr_outcomes_resolve(bars, n, atr, timeframe, p, as_of, sigs, n_sigs, changed,
+                                   n_changed, err);
+    size_t *idx = malloc(n_sigs * sizeof *idx);
+    tr_signal *book = malloc(n_sigs * sizeof *book);
+    unsigned char *done = calloc(n_sigs, 1), *ch = malloc(n_sigs);
+    tr_code rc = TR_OK;
+    if (!idx || !book || !done || !ch)
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory resolving outcomes");
+    for (size_t first = 0; !rc && first < n_sigs; first++) {
+        if (done[first])
+            continue;
+        size_t m = 0;
+        for (size_t i = first; i < n_sigs; i++)
+            if (!done[i] && same_book(&sigs[first], &sigs[i])) {
+                done[i] = 1;
+                idx[m] = i;
+                book[m++] = sigs[i];
+            }
+        memset(ch, 0, m);
+        size_t nc = 0;
+        rc = tr_outcomes_resolve(bars, n, atr, timeframe, p, as_of, book, m, ch, &nc, err);
+        for (size_t j = 0; !rc && j < m; j++) {
+            sigs[idx[j]] = book[j];
+            if (changed && ch[j])
+                changed[idx[j]] = 1;
+        }
+        *n_changed += nc;
+    }
+    free(idx);
+    free(book);
+    free(done);
+    free(ch);
+    return rc;
+}

@@ -1,0 +1,52 @@
+/*
+ * outcome.h - the position monitor: resolves recorded signals into outcomes (win or loss, PnL)
+ * with the backtest engine's rules (backtest.h, docs/backtest.md).
+ *
+ * One pair's signals, in bar order, are traded as the backtest would trade them: a buy or sell
+ * signal at a bar's close (with probability >= threshold) opens a position at the next bar's
+ * open, one position at a time; it exits at the stop or target (ATR multiples from the entry, ATR
+ * at the signal bar; stop before target within a bar; a gap fills at the open), at the next open
+ * after an opposite signal (which opens the reverse position), or at the close of the max_hold-th
+ * bar. The signal that opened a position receives its outcome when the exit occurs: "win" (net
+ * PnL > 0) or "loss" (<= 0), exit_time (open time of the exit bar), exit_price, pnl_pips (net of
+ * the spread) and pnl_percent (pnl_pips x pip / entry x 100). A signal that opens no position
+ * (hold, below the threshold, the direction already held, no ATR, or a bar not in the series)
+ * becomes "none" as soon as that is known. A position still open at as_of stays "open" (there is
+ * no end-of-data exit: the monitor runs live), as does a signal whose next bar has not closed.
+ *
+ * Incremental: signals whose outcome is not "open" are final and never changed; the walk starts
+ * flat at the first "open" signal (nothing can be open before it), so calling again with a later
+ * as_of continues the same trades. Same bars, signals and parameters: same outcomes.
+ */
+#ifndef AIFXT_OUTCOME_H
+#define AIFXT_OUTCOME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "market/backtest.h"
+#include "base/bars.h"
+#include "base/err.h"
+#include "store/store.h"
+
+/* Resolves what can be resolved by as_of. bars (n): the pair's series, ascending; only bars that
+ * closed by as_of (t + timeframe <= as_of) are used. atr (n): ATR at each bar (as the backtest's,
+ * ta_atr with period 14 over the same series). sigs (n_sigs): the pair's signals, ascending
+ * bar_time, changed in place; changed (n_sigs, optional) is set to 1 where a signal changed.
+ * *n_changed (optional) counts them. TR_ERR_INVALID for bad parameters or unordered signals. */
+tr_code tr_outcomes_resolve(const tr_bar *bars, size_t n, const double *atr, int32_t timeframe,
+                            const tr_bt_params *p, int64_t as_of, tr_signal *sigs, size_t n_sigs,
+                            unsigned char *changed, size_t *n_changed, tr_error *err);
+
+/* The same, with each book traded on its own: the production signals (no A/B test id) form one
+ * book, and each (A/B test, version) another, so an arm's position is never closed by the other
+ * arm's signal (abtest.h). Without A/B signals this is tr_outcomes_resolve. */
+tr_code tr_outcomes_resolve_books(const tr_bar *bars, size_t n, const double *atr,
+                                  int32_t timeframe, const tr_bt_params *p, int64_t as_of,
+                                  tr_signal *sigs, size_t n_sigs, unsigned char *changed,
+                                  size_t *n_changed, tr_error *err);
+
+/* 1 when the outcome is final ("win", "loss", "none"). */
+int tr_outcome_final(const tr_signal *sig);
+
+#endif

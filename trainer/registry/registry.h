@@ -1,0 +1,220 @@
+/*
+ * registry.h - the model registry: versions (model_versions), the training log
+ * (model_training_log), the append-only activation history (model_activations), and the
+ * transactions through which a cycle changes them all at once (docs/registry.md).
+ *
+ * The records are plain values; a backend stores them (store.h: registry_read and
+ * registry_commit). A transaction (tr_reg_txn) collects what a cycle adds or changes: new
+ * versions, updated versions, log rows, and at most one activation. tr_registry_apply is the one
+ * function that changes the active version: it checks the transaction against the registry (new
+ * names unused, updated names present, the activated version usable, the active version still
+ * the one the caller saw; A/B tests: ids unused, both versions usable, at most one running test
+ * per overlapping pair set, an ended test never changes, a version under a running test is not
+ * deprecated) and applies all of it or nothing. Every backend runs it (the directory
+ * store under its lock on the loaded registry), so the rules are the same on every backend.
+ *
+ * Version names: v<major>.<minor> for full versions (v1.0, then v1.1, ...; --version-base starts
+ * another line), <full version>-daily-YYYYMMDD for daily fine-tunes. A name is 1..63 characters
+ * of A-Z a-z 0-9 . - _ and starts with a letter or digit (so it is safe in a file name).
+ */
+#ifndef AIFXT_REGISTRY_H
+#define AIFXT_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+#define TR_VERSION_MAX 64 /* bytes of a version name, with the NUL */
+#define TR_HISTORY_MAX 256 /* epochs of training curves kept per version */
+#define TR_AB_PAIRS_MAX 128 /* bytes of an A/B test's pair set, with the NUL */
+#define TR_AB_LOOKS_MAX 64  /* interim looks recorded per A/B test */
+
+enum { TR_VT_FULL = 0, TR_VT_INCREMENTAL = 1 };
+enum { TR_VS_TRAINING = 0, TR_VS_COMPLETED = 1, TR_VS_FAILED = 2, TR_VS_DEPLOYED = 3 };
+enum { TR_LOG_COMPLETED = 0, TR_LOG_SKIPPED = 1, TR_LOG_FAILED = 2 };
+
+/* Classification figures of one window (a split, or the gate window). */
+typedef struct tr_cls_figs {
+    int64_t n;
+    double loss, accuracy, macro_f1;
+    double precision[3], recall[3], f1[3];  /* hold, buy, sell */
+    int64_t confusion[3][3];                /* [true][predicted] */
+    double buy_share, sell_share;           /* of the predictions */
+    double true_buy_share, true_sell_share; /* of the labels */
+} tr_cls_figs;
+
+/* Backtest figures (docs/backtest.md), over all pairs: trades, wins and PnL summed; Sharpe and
+ * Sortino the mean of the pairs' values; drawdown the worst pair's. */
+typedef struct tr_bt_figs {
+    int64_t trades, wins, n_signals, n_bars;
+    double win_rate, total_pips, avg_pips, total_return, sharpe, sortino, max_drawdown;
+    double profit_factor, signal_freq;
+} tr_bt_figs;
+
+typedef struct tr_version {
+    char version[TR_VERSION_MAX];
+    int type;                    /* TR_VT_* */
+    char parent[TR_VERSION_MAX]; /* "" for a full version */
+    int status;                  /* TR_VS_*; usable: completed or deployed */
+    int64_t trained_at;          /* wall clock when it was registered */
+    int64_t as_of;               /* the cycle's as-of time */
+    int64_t data_from, data_to;  /* the sample window [from, to) it was trained on */
+    int64_t n_samples[3];        /* train, val, test (incremental: fine-tune, 0, gate) */
+    char hyper[2048];            /* JSON: architecture, optimiser, epochs, label settings */
+    double class_weight[3];
+    int epochs, best_epoch;
+    double seconds;       /* training wall time */
+    tr_cls_figs figs[3];  /* train, val, test (incremental: fine-tune data, -, gate window) */
+    tr_bt_figs bt;        /* on the test part (incremental: the gate window) */
+    char checkpoint[256]; /* relative to the store's models directory */
+    uint32_t ckpt_crc;    /* CRC-32 of the whole checkpoint file */
+    int64_t ckpt_size;
+    int is_active;
+    int64_t deployed_at, deprecated_at; /* 0 when never */
+    char deprecation_reason[256];
+    char error[512];
+    /* training curves (full versions): one entry per epoch of the whole run, 1..n_history */
+    int n_history;
+    float hist_train_loss[TR_HISTORY_MAX], hist_val_loss[TR_HISTORY_MAX];
+    float hist_val_macro_f1[TR_HISTORY_MAX], hist_lr[TR_HISTORY_MAX];
+} tr_version;
+
+typedef struct tr_log_row {
+    int64_t id;     /* assigned on commit, 1, 2, ... */
+    char cycle[16]; /* "full", "incremental" */
+    int64_t as_of, started_at, finished_at;
+    int status;                   /* TR_LOG_* */
+    char reason[256];             /* why skipped, or a note */
+    char version[TR_VERSION_MAX]; /* produced, "" if none */
+    char parent[TR_VERSION_MAX];  /* fine-tuned from / active at the time */
+    char verdict[16];             /* "blessed", "not_blessed", "first_model", "forced", "" */
+    char gate_metric[16];         /* "macro_f1", "accuracy", "loss" */
+    double candidate_value, active_value; /* NAN when not evaluated */
+    char error[1024];
+} tr_log_row;
+
+typedef struct tr_activation {
+    int64_t id;                /* assigned on commit */
+    char from[TR_VERSION_MAX]; /* "" when nothing was active */
+    char to[TR_VERSION_MAX];
+    int64_t at;
+    char reason[32];     /* "first_model", "manual", "rollback", "gate", "forced" */
+    char evidence[1024]; /* JSON: the figures that justified it */
+} tr_activation;
+
+/* An A/B test between two versions (model_ab_test, docs/abtest.md). Tests live in the registry
+ * so that a test's end and the activation of its winner commit in one transaction. */
+enum { TR_AB_RUNNING = 0, TR_AB_COMPLETED = 1, TR_AB_STOPPED = 2 };
+typedef struct tr_ab_test {
+    char id[TR_VERSION_MAX]; /* "ab1", "ab2", ...: chosen by the program, unique */
+    char version_a[TR_VERSION_MAX], version_b[TR_VERSION_MAX]; /* a: control, b: challenger */
+    char pairs[TR_AB_PAIRS_MAX]; /* comma-separated sorted pair set; "" = every pair */
+    double split;                /* share of bars assigned to B, in (0, 1) */
+    uint64_t seed;               /* of the assignment hash */
+    int64_t started_at;          /* simulated or wall time the test began */
+    int64_t planned_end;         /* started_at + days */
+    int64_t min_trades;          /* planned resolved trades per arm; 0: the end date alone */
+    int status;                  /* TR_AB_* */
+    int64_t ended_at;            /* 0 while running */
+    char origin[16];             /* "manual", "full" (started by full --ab) */
+    char verdict[16];            /* "" while running, then "a", "b", "tie", "insufficient" */
+    char end_reason[64];         /* "planned_end", "min_trades", "early_stop", "stopped" */
+    int n_looks;                 /* interim analyses made so far */
+    double look_frac[TR_AB_LOOKS_MAX]; /* their information fractions, ascending */
+    int64_t n_pred_a, n_pred_b;  /* predictions assigned to each arm (last analysis) */
+    char result[4096];           /* JSON: the figures of the last analysis */
+} tr_ab_test;
+
+typedef struct tr_registry {
+    tr_version *versions; /* in registration order */
+    size_t n_versions;
+    tr_log_row *log;
+    size_t n_log;
+    tr_activation *activations;
+    size_t n_activations;
+    tr_ab_test *abtests; /* in creation order */
+    size_t n_abtests;
+} tr_registry;
+
+/* What one cycle changes, applied together or not at all. */
+typedef struct tr_reg_txn {
+    const tr_version *put; /* new versions (names must be unused) */
+    size_t n_put;
+    const tr_version *update; /* replacements of existing versions, by name */
+    size_t n_update;
+    const tr_log_row *log; /* rows to append */
+    size_t n_log;
+    const tr_activation *activate; /* NULL, or: make activate->to active; from must equal the
+                                      active version when applied ("" for none) */
+    int64_t now;                   /* the time stamped on activations and deployed_at */
+    const tr_ab_test *ab_put;      /* new A/B tests (ids unused, versions usable, no running
+                                      test on an overlapping pair set) */
+    size_t n_ab_put;
+    const tr_ab_test *ab_update;   /* replacements of existing tests, by id */
+    size_t n_ab_update;
+} tr_reg_txn;
+
+void tr_registry_init(tr_registry *reg);
+void tr_registry_free(tr_registry *reg);
+
+/* A version by name, or NULL. */
+const tr_version *tr_registry_find(const tr_registry *reg, const char *version);
+/* The active version, or NULL. */
+const tr_version *tr_registry_active(const tr_registry *reg);
+/* TR_ERR_NOTFOUND naming the version when it is not registered. */
+tr_code tr_registry_get(const tr_registry *reg, const char *version, const tr_version **out,
+                        tr_error *err);
+
+/* 1 when the name is a valid version name. */
+int tr_version_name_valid(const char *name);
+/* Parses "v<major>.<minor>" exactly; 0 on success. */
+int tr_version_parse_full(const char *name, int *major, int *minor);
+/* The next full version: base if given (it must be a valid v<major>.<minor> not yet used),
+ * else v1.0 for an empty line, else the highest full version's minor + 1. */
+tr_code tr_registry_next_full(const tr_registry *reg, const char *base, char *out, size_t size,
+                              tr_error *err);
+/* The daily name for a fine-tune of parent at time as_of: <root>-daily-YYYYMMDD, root being the
+ * full version parent descends from (a daily of a daily keeps the full root). */
+tr_code tr_registry_daily_name(const char *parent, int64_t as_of, char *out, size_t size,
+                               tr_error *err);
+/* The version that rollback returns to: the activation history replayed as a stack (an
+ * activation pushes its target, a rollback pops), the entry below the top. TR_ERR_NOTFOUND when
+ * there is none. */
+tr_code tr_registry_rollback_target(const tr_registry *reg, char *out, size_t size, tr_error *err);
+
+/* Checks txn against reg and applies it: all of it (TR_OK) or nothing (an error naming the
+ * version: TR_ERR_CONFLICT for a name in use or an active version that changed, TR_ERR_NOTFOUND
+ * for an unknown one, TR_ERR_INVALID for an unusable one or a bad name). Ids of the appended log
+ * rows and activation are assigned here. An update that deprecates the version that is active
+ * after the transaction is TR_ERR_INVALID (the active version is never retired). */
+tr_code tr_registry_apply(tr_registry *reg, const tr_reg_txn *txn, tr_error *err);
+
+/* An A/B test by id, or NULL. */
+const tr_ab_test *tr_registry_find_ab(const tr_registry *reg, const char *id);
+/* 1 when two pair sets (comma-separated; "" = every pair) share a pair. */
+int tr_ab_pairs_overlap(const char *a, const char *b);
+
+/* Text forms. */
+const char *tr_ab_status_name(int status);
+const char *tr_version_type_name(int type);
+const char *tr_version_status_name(int status);
+const char *tr_log_status_name(int status);
+/* 1 for completed or deployed (its checkpoint was written and verified). */
+int tr_version_usable(const tr_version *v);
+
+/* Serialisation used by the directory store (and by tests): one record per line,
+ * "<kind>\tkey=value\t..." with %XX escapes for tab, newline, CR, '%' and '='; unknown kinds and
+ * keys are ignored so that older programs read newer minor versions. */
+tr_code tr_registry_encode(const tr_registry *reg, char **text, size_t *len, tr_error *err);
+tr_code tr_registry_decode(const char *what, const char *text, size_t len, tr_registry *reg,
+                           tr_error *err);
+
+/* JSON of one version (for `versions --json` and `versions show`), of one log row and of one
+ * activation, into a malloc'd string. */
+char *tr_version_json(const tr_version *v);
+char *tr_log_row_json(const tr_log_row *r);
+char *tr_activation_json(const tr_activation *a);
+char *tr_ab_test_json(const tr_ab_test *t);
+
+#endif

@@ -1,0 +1,221 @@
+/* store.c - backend selection and argument checks in front of the store's function table. */
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/timeutil.h"
+
+const char *tr_store_location(const char *explicit_location)
+{
+    if (explicit_location && explicit_location[0])
+        return explicit_location;
+    const char *env = getenv("AIFX_STORE");
+    if (env && env[0])
+        return env;
+    return TR_STORE_DEFAULT_DIR;
+}
+
+int tr_store_location_is_pg(const char *location)
+{
+    if (strncmp(location, "postgresql://", 13) == 0 || strncmp(location, "postgres://", 11) == 0)
+        return 1;
+    /* a libpq keyword/value string: "key=value ..." with its '=' before any '/' */
+    size_t eq = strcspn(location, "="), slash = strcspn(location, "/");
+    return location[eq] == '=' && eq < slash;
+}
+
+#ifndef AIFX_WITH_POSTGRESQL
+tr_code tr_store_pg_open(const char *location, tr_store **out, tr_error *err)
+{
+    *out = NULL;
+    return tr_fail(err, TR_ERR_UNSUPPORTED,
+                   "store %s: this build has no PostgreSQL backend (built with "
+                   "AIFX_WITH_POSTGRESQL=OFF); use a directory",
+                   location);
+}
+
+tr_code tr_store_pg_migrate(const char *location, tr_migrate_result *res, tr_error *err)
+{
+    memset(res, 0, sizeof *res);
+    return tr_fail(err, TR_ERR_UNSUPPORTED,
+                   "store %s: this build has no PostgreSQL backend (built with "
+                   "AIFX_WITH_POSTGRESQL=OFF)",
+                   location);
+}
+#endif
+
+/* The models directory's parent ("." for a bare name). */
+static void parent_dir(const char *path, char *out, size_t size)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    size_t n = strlen(buf);
+    while (n > 1 && buf[n - 1] == '/')
+        buf[--n] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        snprintf(out, size, ".");
+    else if (slash == buf)
+        snprintf(out, size, "/");
+    else {
+        *slash = '\0';
+        snprintf(out, size, "%s", buf);
+    }
+}
+
+tr_code tr_store_open(const char *location, int create, tr_store **out, tr_error *err)
+{
+    *out = NULL;
+    if (!location || !location[0])
+        return tr_fail(err, TR_ERR_INVALID, "empty store location");
+    int pg = tr_store_location_is_pg(location);
+    tr_code rc = pg ? tr_store_pg_open(location, out, err)
+                    : tr_store_dir_open(location, create, out, err);
+    if (rc)
+        return rc;
+    tr_store *s = *out;
+    const char *md = getenv("AIFX_MODELS_DIR");
+    if (md && md[0]) {
+        if (strlen(md) >= sizeof s->models_dir) {
+            tr_store_close(s);
+            *out = NULL;
+            return tr_fail(err, TR_ERR_INVALID, "models directory path too long");
+        }
+        snprintf(s->models_dir, sizeof s->models_dir, "%s", md);
+    }
+    if (pg)
+        parent_dir(s->models_dir, s->files_dir, sizeof s->files_dir);
+    else
+        snprintf(s->files_dir, sizeof s->files_dir, "%s", s->location);
+    return TR_OK;
+}
+
+tr_code tr_store_migrate(const char *location, tr_migrate_result *res, tr_error *err)
+{
+    memset(res, 0, sizeof *res);
+    if (!location || !location[0])
+        return tr_fail(err, TR_ERR_INVALID, "empty store location");
+    if (!tr_store_location_is_pg(location))
+        return tr_fail(err, TR_ERR_UNSUPPORTED,
+                       "store %s is a directory store, which has no schema to migrate (db "
+                       "migrate is for PostgreSQL stores)",
+                       location);
+    return tr_store_pg_migrate(location, res, err);
+}
+
+tr_code tr_store_listen(tr_store *store, const char *const *channels, size_t n, double timeout,
+                        tr_listen_fn fn, void *user, tr_error *err)
+{
+    if (n == 0)
+        return tr_fail(err, TR_ERR_INVALID, "no channel to listen on");
+    return store->ops->listen(store, channels, n, timeout, fn, user, err);
+}
+
+void tr_store_close(tr_store *store)
+{
+    if (store)
+        store->ops->close(store);
+}
+
+static tr_code check_series(const char *pair, int32_t timeframe, tr_error *err)
+{
+    if (!tr_pair_valid(pair))
+        return tr_fail(err, TR_ERR_INVALID,
+                       "bad pair name '%s' (3 to 15 characters A-Z, 0-9, e.g. EURUSD)",
+                       pair ? pair : "(null)");
+    if (timeframe <= 0 || timeframe > 86400 || 86400 % timeframe != 0)
+        return tr_fail(err, TR_ERR_INVALID, "bad timeframe of %d seconds", (int)timeframe);
+    return TR_OK;
+}
+
+tr_code tr_store_bars_put(tr_store *store, const char *pair, int32_t timeframe, const tr_bar *bars,
+                          size_t n, int replace, tr_put_stats *stats, tr_error *err)
+{
+    tr_put_stats local;
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof *stats);
+    tr_code rc = check_series(pair, timeframe, err);
+    if (rc)
+        return rc;
+    if (n > 0 && !bars)
+        return tr_fail(err, TR_ERR_INVALID, "no bars given");
+    /* every bar valid, on the grid, strictly ascending: checked once here for every backend */
+    char tfn[16], ts[32];
+    tr_timeframe_name(timeframe, tfn, sizeof tfn);
+    for (size_t i = 0; i < n; i++) {
+        const char *why = tr_bar_invalid(&bars[i]);
+        if (why)
+            return tr_fail(err, TR_ERR_DATA, "%s %s bar %s: %s", pair, tfn,
+                           tr_time_format(bars[i].t, ts, sizeof ts), why);
+        if (bars[i].t % timeframe != 0)
+            return tr_fail(err, TR_ERR_DATA, "%s %s bar %s is off the bar grid", pair, tfn,
+                           tr_time_format(bars[i].t, ts, sizeof ts));
+        if (i > 0 && bars[i].t <= bars[i - 1].t)
+            return tr_fail(err, TR_ERR_INVALID, "%s %s bars are not strictly ascending at %s",
+                           pair, tfn, tr_time_format(bars[i].t, ts, sizeof ts));
+    }
+    return store->ops->bars_put(store, pair, timeframe, bars, n, replace, stats, err);
+}
+
+tr_code tr_store_bars_get(tr_store *store, const char *pair, int32_t timeframe, int64_t from,
+                          int64_t to, tr_bars *out, tr_error *err)
+{
+    tr_code rc = check_series(pair, timeframe, err);
+    if (rc)
+        return rc;
+    if (from > to)
+        return tr_fail(err, TR_ERR_INVALID, "empty time range (from after to)");
+    return store->ops->bars_get(store, pair, timeframe, from, to, out, err);
+}
+
+tr_code tr_store_series_list(tr_store *store, tr_series_info **list, size_t *n, tr_error *err)
+{
+    *list = NULL;
+    *n = 0;
+    return store->ops->series_list(store, list, n, err);
+}
+
+tr_code tr_store_registry_read(tr_store *store, tr_registry *reg, tr_error *err)
+{
+    tr_registry_init(reg);
+    return store->ops->registry_read(store, reg, err);
+}
+
+tr_code tr_store_registry_commit(tr_store *store, const tr_reg_txn *txn, tr_error *err)
+{
+    if (!txn)
+        return tr_fail(err, TR_ERR_INVALID, "no registry change given");
+    return store->ops->registry_commit(store, txn, err);
+}
+
+tr_code tr_store_signal_put(tr_store *store, tr_signal *sig, tr_error *err)
+{
+    tr_code rc = check_series(sig->pair, sig->timeframe, err);
+    if (rc)
+        return rc;
+    if (!tr_version_name_valid(sig->model_version))
+        return tr_fail(err, TR_ERR_INVALID, "signal with a bad model version '%s'",
+                       sig->model_version);
+    return store->ops->signal_put(store, sig, err);
+}
+
+tr_code tr_store_signals_get(tr_store *store, const char *pair, int64_t from, int64_t to,
+                             tr_signal **list, size_t *n, tr_error *err)
+{
+    *list = NULL;
+    *n = 0;
+    return store->ops->signals_get(store, pair, from, to, list, n, err);
+}
+
+tr_code tr_store_cycle_lock(tr_store *store, const char *cycle, int *token, tr_error *err)
+{
+    return store->ops->cycle_lock(store, cycle, token, err);
+}
+
+void tr_store_cycle_unlock(tr_store *store, int token)
+{
+    store->ops->cycle_unlock(store, token);
+}

@@ -1,0 +1,2070 @@
+/*
+ * store_pg.c - the PostgreSQL store, behind the same table of functions as the directory store
+ * (store.h). The only file that includes libpq-fe.h. The schema is in trainer/sql/NNN_*.sql,
+ * embedded at build time; docs/schema.md section 5 describes tables, types, transactions, events
+ * and locks.
+ *
+ * Rules this file keeps:
+ *  - Every value travels as a parameter of PQexecParams (or as COPY data); SQL text is built only
+ *    from the column names of the tables below. LISTEN takes an identifier, not a value: channel
+ *    names are checked ([a-z0-9_]) and quoted with PQescapeIdentifier.
+ *  - Doubles and floats go both ways in PostgreSQL's binary format (float8, float8[], float4[]),
+ *    so every bit survives, NaN and infinities included; results are read in binary format too.
+ *    Times are timestamptz, exchanged as seconds since the epoch; a time of 0 is NULL.
+ *  - A registry commit is one transaction under a transaction-level advisory lock: it reads the
+ *    registry, runs tr_registry_apply (the same rules as every backend), writes only the rows that
+ *    changed, sends its NOTIFYs and commits; any failure rolls all of it back.
+ *  - Cycle locks are session-level advisory locks on hashtextextended('aifx:' || name, 0),
+ *    released by cycle_unlock or by the end of the session (a dead process, a lost connection).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/sql/migrations.h"
+#include "store/store.h"
+#include "base/strbuf.h"
+#include "base/timeutil.h"
+
+#define PG_MAX_LOCKS          16
+#define PG_DEFAULT_MODELS_DIR "./aifx-models"
+
+/* Type OIDs of the binary formats used here (pg_type.dat; stable across versions). */
+enum { OID_INT8 = 20, OID_INT4 = 23, OID_TEXT = 25, OID_FLOAT4 = 700, OID_FLOAT8 = 701 };
+
+typedef struct pg_store {
+    tr_store base; /* first member: a tr_store * points at the pg_store */
+    PGconn *conn;
+    char safe[1024];              /* the location without its password, for messages */
+    char locks[PG_MAX_LOCKS][64]; /* names of the cycle locks held ("" = free slot) */
+} pg_store;
+
+/* ---- the location, without its password ---------------------------------------------------- */
+
+/* Copies loc into out with any password replaced by "***": the "user:password@" of a URI, its
+ * "password=" query parameter, and the "password = value" of a keyword/value string. */
+static void redact(const char *loc, char *out, size_t size)
+{
+    tr_sb b = {0};
+    const char *p = loc;
+    const char *scheme = strstr(loc, "://");
+    if (scheme &&
+        (strncmp(loc, "postgresql://", 13) == 0 || strncmp(loc, "postgres://", 11) == 0)) {
+        const char *auth = scheme + 3;
+        size_t alen = strcspn(auth, "/?");
+        const char *at = NULL;
+        for (size_t i = 0; i < alen; i++)
+            if (auth[i] == '@')
+                at = auth + i;
+        const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+        if (colon) {
+            tr_sb_put(&b, loc, (size_t)(colon - loc) + 1);
+            tr_sb_put(&b, "***", 3);
+            p = at;
+        }
+        /* the query string's password= */
+        for (;;) {
+            const char *pw = strstr(p, "password=");
+            if (!pw || (pw > loc && pw[-1] != '?' && pw[-1] != '&')) {
+                tr_sb_put(&b, p, strlen(p));
+                break;
+            }
+            tr_sb_put(&b, p, (size_t)(pw - p) + 9);
+            tr_sb_put(&b, "***", 3);
+            p = pw + 9 + strcspn(pw + 9, "&");
+        }
+    } else {
+        for (;;) {
+            const char *pw = strstr(p, "password");
+            if (!pw) {
+                tr_sb_put(&b, p, strlen(p));
+                break;
+            }
+            const char *q = pw + 8;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            int keyword = *q == '=' && (pw == loc || pw[-1] == ' ' || pw[-1] == '\t');
+            if (!keyword) {
+                tr_sb_put(&b, p, (size_t)(pw - p) + 8);
+                p = pw + 8;
+                continue;
+            }
+            q++;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            tr_sb_put(&b, p, (size_t)(q - p));
+            tr_sb_put(&b, "***", 3);
+            if (*q == '\'') { /* quoted value, with \' and \\ escapes */
+                q++;
+                while (*q && *q != '\'')
+                    q += (*q == '\\' && q[1]) ? 2 : 1;
+                if (*q)
+                    q++;
+            } else {
+                while (*q && *q != ' ' && *q != '\t')
+                    q++;
+            }
+            p = q;
+        }
+    }
+    snprintf(out, size, "%s", b.p && !b.oom ? b.p : "(PostgreSQL store)");
+    tr_sb_free(&b);
+}
+
+/* ---- errors ---------------------------------------------------------------------------------- */
+
+/* libpq's message on one line, without the trailing newline. */
+static void one_line(const char *msg, char *out, size_t size)
+{
+    size_t o = 0;
+    for (const char *p = msg ? msg : ""; *p && o + 1 < size; p++) {
+        if (*p == '\n') {
+            while (p[1] == ' ' || p[1] == '\t')
+                p++; /* libpq indents continuation lines */
+            if (p[1] == '\0')
+                break;
+            if (o + 3 < size) {
+                out[o++] = ';';
+                out[o++] = ' ';
+            }
+        } else {
+            out[o++] = *p;
+        }
+    }
+    out[o] = '\0';
+}
+
+/* The tr_code of a failed statement: a lost connection or an unknown failure is TR_ERR_STORE; a
+ * few SQLSTATEs that the program's rules can meet map to their codes. */
+static tr_code code_of(const pg_store *s, const PGresult *r)
+{
+    if (PQstatus(s->conn) != CONNECTION_OK)
+        return TR_ERR_STORE;
+    const char *st = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (!st)
+        return TR_ERR_STORE;
+    if (strcmp(st, "23505") == 0 || strcmp(st, "55P03") == 0 || strcmp(st, "40001") == 0 ||
+        strcmp(st, "40P01") == 0)
+        return TR_ERR_CONFLICT; /* unique violation, lock not available, serialization, deadlock */
+    if (strcmp(st, "23503") == 0)
+        return TR_ERR_NOTFOUND; /* a foreign key names a row that does not exist */
+    if (strncmp(st, "22", 2) == 0 || strcmp(st, "23502") == 0 || strcmp(st, "23514") == 0)
+        return TR_ERR_DATA; /* data exception (bad encoding, out of range), not null, check */
+    return TR_ERR_STORE;
+}
+
+/* Fails with the statement's error, naming the store and what was being done. */
+static tr_code pg_fail(pg_store *s, const PGresult *r, const char *what, tr_error *err)
+{
+    char msg[700];
+    const char *m = r ? PQresultErrorMessage(r) : NULL;
+    if (!m || !m[0])
+        m = PQerrorMessage(s->conn);
+    one_line(m, msg, sizeof msg);
+    if (PQstatus(s->conn) != CONNECTION_OK)
+        return tr_fail(err, TR_ERR_STORE, "store %s: %s: the connection to the server is lost: %s",
+                       s->safe, what, msg);
+    return tr_fail(err, code_of(s, r), "store %s: %s: %s", s->safe, what, msg);
+}
+
+/* ---- parameters ---------------------------------------------------------------------------- */
+
+#define MAX_PARAMS 112
+
+typedef struct params {
+    int n, oom;
+    const char *v[MAX_PARAMS];
+    int len[MAX_PARAMS], fmt[MAX_PARAMS];
+    char *own[MAX_PARAMS]; /* malloc'd values, freed by params_free */
+} params;
+
+static void params_free(params *p)
+{
+    for (int i = 0; i < p->n; i++)
+        free(p->own[i]);
+    p->n = 0;
+}
+
+/* Appends a value of len bytes (copied); v NULL is SQL NULL. fmt 0 text, 1 binary. */
+static void p_raw(params *p, const void *v, size_t len, int fmt)
+{
+    if (p->n >= MAX_PARAMS) {
+        p->oom = 1;
+        return;
+    }
+    int i = p->n++;
+    p->own[i] = NULL;
+    p->v[i] = NULL;
+    p->len[i] = 0;
+    p->fmt[i] = fmt;
+    if (!v)
+        return;
+    p->own[i] = malloc(len + 1);
+    if (!p->own[i]) {
+        p->oom = 1;
+        return;
+    }
+    memcpy(p->own[i], v, len);
+    p->own[i][len] = '\0';
+    p->v[i] = p->own[i];
+    p->len[i] = (int)len;
+}
+
+static void p_text(params *p, const char *s)
+{
+    p_raw(p, s, s ? strlen(s) : 0, 0);
+}
+
+static void p_i64(params *p, int64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%lld", (long long)v);
+    p_text(p, buf);
+}
+
+static void p_u64(params *p, uint64_t v)
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
+    p_text(p, buf);
+}
+
+/* A time: seconds since the epoch as float8 text (exact below 2^53), NULL for 0. */
+static void p_time(params *p, int64_t t)
+{
+    if (t == 0)
+        p_raw(p, NULL, 0, 0);
+    else
+        p_i64(p, t);
+}
+
+/* A bound of a range: clamped to +-infinity outside what timestamptz holds. */
+static void p_bound(params *p, int64_t t)
+{
+    if (t < -210000000000LL)
+        p_text(p, "-Infinity");
+    else if (t > 9000000000000LL)
+        p_text(p, "Infinity");
+    else
+        p_i64(p, t);
+}
+
+static void be64(unsigned char *o, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        o[i] = (unsigned char)(v >> (56 - 8 * i));
+}
+static void be32(unsigned char *o, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        o[i] = (unsigned char)(v >> (24 - 8 * i));
+}
+static uint64_t rd64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+static uint32_t rd32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static void p_f8(params *p, double d)
+{
+    unsigned char b[8];
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    be64(b, u);
+    p_raw(p, b, 8, 1);
+}
+
+/* One-dimensional arrays in PostgreSQL's binary array format: ndim, has-nulls flag, element
+ * type, (length, lower bound 1), then each element as (byte length, bytes). An empty array has
+ * ndim 0. kind: 'd' doubles, 'f' floats, 'l' int64, 'i' int32, 's' strings (const char *). */
+static void p_array(params *p, char kind, const void *vals, size_t n)
+{
+    uint32_t oid = kind == 'd'   ? OID_FLOAT8
+                   : kind == 'f' ? OID_FLOAT4
+                   : kind == 'l' ? OID_INT8
+                   : kind == 'i' ? OID_INT4
+                                 : OID_TEXT;
+    size_t size = 20;
+    for (size_t i = 0; i < n; i++) {
+        size_t w = kind == 'd' || kind == 'l' ? 8
+                   : kind == 's'              ? strlen(((const char *const *)vals)[i])
+                                              : 4;
+        size += 4 + w;
+    }
+    unsigned char *b = malloc(size);
+    if (!b) {
+        p->oom = 1;
+        return;
+    }
+    unsigned char *o = b;
+    be32(o, n ? 1 : 0);
+    be32(o + 4, 0);
+    be32(o + 8, oid);
+    o += 12;
+    if (n) {
+        be32(o, (uint32_t)n);
+        be32(o + 4, 1);
+        o += 8;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (kind == 'd' || kind == 'l') {
+            uint64_t u;
+            if (kind == 'd')
+                memcpy(&u, &((const double *)vals)[i], 8);
+            else
+                memcpy(&u, &((const int64_t *)vals)[i], 8);
+            be32(o, 8);
+            be64(o + 4, u);
+            o += 12;
+        } else if (kind == 's') {
+            const char *s = ((const char *const *)vals)[i];
+            size_t l = strlen(s);
+            be32(o, (uint32_t)l);
+            memcpy(o + 4, s, l);
+            o += 4 + l;
+        } else {
+            uint32_t u;
+            if (kind == 'f')
+                memcpy(&u, &((const float *)vals)[i], 4);
+            else
+                memcpy(&u, &((const int32_t *)vals)[i], 4);
+            be32(o, 4);
+            be32(o + 4, u);
+            o += 8;
+        }
+    }
+    p_raw(p, b, (size_t)(o - b), 1);
+    free(b);
+}
+
+/* Runs sql with the parameters; results in binary format when binary. NULL only when out of
+ * memory (libpq's own failure). */
+static PGresult *run(pg_store *s, const char *sql, const params *p, int binary)
+{
+    return PQexecParams(s->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL, p ? p->len : NULL,
+                        p ? p->fmt : NULL, binary);
+}
+
+/* Runs a statement that returns no rows (or rows nobody reads); fails naming what. */
+static tr_code exec(pg_store *s, const char *sql, const params *p, const char *what, tr_error *err)
+{
+    if (p && p->oom)
+        return tr_fail(err, TR_ERR_NOMEM, "store %s: out of memory (%s)", s->safe, what);
+    PGresult *r = run(s, sql, p, 0);
+    ExecStatusType st = PQresultStatus(r);
+    tr_code rc = TR_OK;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        rc = pg_fail(s, r, what, err);
+    PQclear(r);
+    return rc;
+}
+
+/* Runs a query; on success *out holds its rows (the caller PQclears it). */
+static tr_code query(pg_store *s, const char *sql, const params *p, int binary, PGresult **out,
+                     const char *what, tr_error *err)
+{
+    *out = NULL;
+    if (p && p->oom)
+        return tr_fail(err, TR_ERR_NOMEM, "store %s: out of memory (%s)", s->safe, what);
+    PGresult *r = run(s, sql, p, binary);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        tr_code rc = pg_fail(s, r, what, err);
+        PQclear(r);
+        return rc;
+    }
+    *out = r;
+    return TR_OK;
+}
+
+static tr_code begin(pg_store *s, const char *what, tr_error *err)
+{
+    return exec(s, "BEGIN", NULL, what, err);
+}
+
+static void rollback(pg_store *s)
+{
+    if (PQstatus(s->conn) == CONNECTION_OK && PQtransactionStatus(s->conn) != PQTRANS_IDLE) {
+        PGresult *r = PQexec(s->conn, "ROLLBACK");
+        PQclear(r);
+    }
+}
+
+static tr_code commit(pg_store *s, const char *what, tr_error *err)
+{
+    return exec(s, "COMMIT", NULL, what, err);
+}
+
+/* Serialises the transaction with others taking the same name (released at its end). */
+static tr_code xact_lock(pg_store *s, const char *name, tr_error *err)
+{
+    params p = {0};
+    p_text(&p, name);
+    tr_code rc = exec(s, "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))", &p,
+                      "taking a transaction lock", err);
+    params_free(&p);
+    return rc;
+}
+
+static tr_code notify(pg_store *s, const char *channel, const tr_sb *payload, tr_error *err)
+{
+    if (payload->oom)
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    params p = {0};
+    p_text(&p, channel);
+    p_text(&p, payload->p ? payload->p : "{}");
+    tr_code rc = exec(s, "SELECT pg_notify($1::text, $2::text)", &p, "sending an event", err);
+    params_free(&p);
+    return rc;
+}
+
+/* ---- reading binary results ------------------------------------------------------------------ */
+
+static int is_null(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col);
+}
+static int64_t g_i64(const PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        return 0;
+    const unsigned char *p = (const unsigned char *)PQgetvalue(r, row, col);
+    int len = PQgetlength(r, row, col);
+    if (len == 8)
+        return (int64_t)rd64(p);
+    if (len == 4)
+        return (int32_t)rd32(p);
+    return 0;
+}
+static double g_f8(const PGresult *r, int row, int col)
+{
+    uint64_t u = rd64((const unsigned char *)PQgetvalue(r, row, col));
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+static int g_bool(const PGresult *r, int row, int col)
+{
+    return PQgetvalue(r, row, col)[0] != 0;
+}
+/* A text value into out (size bytes); -1 when it does not fit. */
+static int g_text(const PGresult *r, int row, int col, char *out, size_t size)
+{
+    int len = PQgetlength(r, row, col);
+    if (PQgetisnull(r, row, col))
+        len = 0;
+    if ((size_t)len >= size)
+        return -1;
+    memcpy(out, PQgetvalue(r, row, col), (size_t)len);
+    out[len] = '\0';
+    return 0;
+}
+/* A one-dimensional binary array of 4- or 8-byte elements into out (at most max); the element
+ * count in *n. -1 when malformed, longer than max, or holding NULLs. */
+static int g_array(const PGresult *r, int row, int col, char kind, void *out, int max, int *n)
+{
+    *n = 0;
+    if (PQgetisnull(r, row, col))
+        return -1;
+    const unsigned char *p = (const unsigned char *)PQgetvalue(r, row, col);
+    int len = PQgetlength(r, row, col);
+    if (len < 12)
+        return -1;
+    uint32_t ndim = rd32(p);
+    if (ndim == 0)
+        return 0;
+    if (ndim != 1 || len < 20)
+        return -1;
+    uint32_t count = rd32(p + 12);
+    size_t w = kind == 'd' || kind == 'l' ? 8 : 4;
+    if (count > (uint32_t)max || (size_t)len != 20 + count * (4 + w))
+        return -1;
+    p += 20;
+    for (uint32_t i = 0; i < count; i++, p += 4 + w) {
+        if (rd32(p) != w)
+            return -1;
+        if (w == 8) {
+            uint64_t u = rd64(p + 4);
+            memcpy((char *)out + i * 8, &u, 8);
+        } else {
+            uint32_t u = rd32(p + 4);
+            memcpy((char *)out + i * 4, &u, 4);
+        }
+    }
+    *n = (int)count;
+    return 0;
+}
+
+/* ---- tables: columns of each record ------------------------------------------------------- */
+
+/* How a field maps to a column: the SQL type it is written as and read back from. */
+enum {
+    C_TEXT,  /* char[] <-> text */
+    C_I64,   /* int64_t <-> bigint */
+    C_INT,   /* int <-> integer */
+    C_U32,   /* uint32_t <-> bigint */
+    C_U64,   /* uint64_t <-> numeric(20) */
+    C_F8,    /* double <-> float8 (binary) */
+    C_F8A3,  /* double[3] <-> float8[] */
+    C_I64A3, /* int64_t[3] <-> bigint[] */
+    C_I64A9, /* int64_t[9] (3x3) <-> bigint[] */
+    C_TIME,  /* int64_t seconds <-> timestamptz, 0 <-> NULL */
+    C_BOOL,  /* int <-> boolean */
+    C_F4N,   /* float[max] with its count at cnt_off <-> float4[] */
+    C_F8N,   /* double[max] with its count at cnt_off <-> float8[] */
+    C_ENUM   /* int <-> an enum type, names in enum_names */
+};
+
+typedef struct col {
+    const char *name; /* the column */
+    int type;
+    size_t off, size;
+    const char *enum_type;    /* C_ENUM: the SQL type */
+    const char *const *names; /* C_ENUM: the names of 0, 1, ... */
+    int n_names;              /* C_ENUM */
+    size_t cnt_off;           /* C_F4N, C_F8N: offset of the int count */
+    int max;                  /* C_F4N, C_F8N: capacity */
+} col;
+
+static const char *const vt_names[] = {"full", "incremental"};
+static const char *const vs_names[] = {"training", "completed", "failed", "deployed"};
+static const char *const ls_names[] = {"completed", "skipped", "failed"};
+static const char *const ab_names[] = {"running", "completed", "stopped"};
+
+#define COL(T, c, m, ty)                                                                           \
+    {                                                                                              \
+        c, ty, offsetof(T, m), sizeof(((T *)0)->m), NULL, NULL, 0, 0, 0                            \
+    }
+#define CENUM(T, c, m, et, nm)                                                                     \
+    {                                                                                              \
+        c, C_ENUM, offsetof(T, m), sizeof(int), et, nm, (int)(sizeof nm / sizeof nm[0]), 0, 0      \
+    }
+#define CARR(T, c, m, ty, cnt, mx)                                                                 \
+    {                                                                                              \
+        c, ty, offsetof(T, m), sizeof(((T *)0)->m), NULL, NULL, 0, offsetof(T, cnt), mx            \
+    }
+
+#define CLS(k, pre)                                                                                \
+    COL(tr_version, pre "n", figs[k].n, C_I64), COL(tr_version, pre "loss", figs[k].loss, C_F8),   \
+        COL(tr_version, pre "accuracy", figs[k].accuracy, C_F8),                                   \
+        COL(tr_version, pre "macro_f1", figs[k].macro_f1, C_F8),                                   \
+        COL(tr_version, pre "precision", figs[k].precision, C_F8A3),                               \
+        COL(tr_version, pre "recall", figs[k].recall, C_F8A3),                                     \
+        COL(tr_version, pre "f1", figs[k].f1, C_F8A3),                                             \
+        COL(tr_version, pre "confusion", figs[k].confusion, C_I64A9),                              \
+        COL(tr_version, pre "buy_share", figs[k].buy_share, C_F8),                                 \
+        COL(tr_version, pre "sell_share", figs[k].sell_share, C_F8),                               \
+        COL(tr_version, pre "true_buy_share", figs[k].true_buy_share, C_F8),                       \
+        COL(tr_version, pre "true_sell_share", figs[k].true_sell_share, C_F8)
+
+static const col version_cols[] = {
+    COL(tr_version, "version", version, C_TEXT),
+    CENUM(tr_version, "type", type, "training_type", vt_names),
+    COL(tr_version, "parent_version", parent, C_TEXT),
+    CENUM(tr_version, "status", status, "version_status", vs_names),
+    COL(tr_version, "trained_at", trained_at, C_TIME),
+    COL(tr_version, "as_of", as_of, C_TIME),
+    COL(tr_version, "data_from", data_from, C_TIME),
+    COL(tr_version, "data_to", data_to, C_TIME),
+    COL(tr_version, "n_samples", n_samples, C_I64A3),
+    COL(tr_version, "hyperparameters_json", hyper, C_TEXT),
+    COL(tr_version, "class_weight", class_weight, C_F8A3),
+    COL(tr_version, "epochs", epochs, C_INT),
+    COL(tr_version, "best_epoch", best_epoch, C_INT),
+    COL(tr_version, "training_seconds", seconds, C_F8),
+    COL(tr_version, "checkpoint_path", checkpoint, C_TEXT),
+    COL(tr_version, "checkpoint_crc32", ckpt_crc, C_U32),
+    COL(tr_version, "checkpoint_size", ckpt_size, C_I64),
+    COL(tr_version, "is_active", is_active, C_BOOL),
+    COL(tr_version, "deployed_at", deployed_at, C_TIME),
+    COL(tr_version, "deprecated_at", deprecated_at, C_TIME),
+    COL(tr_version, "deprecation_reason", deprecation_reason, C_TEXT),
+    COL(tr_version, "error_message", error, C_TEXT),
+    CLS(0, "train_"),
+    CLS(1, "val_"),
+    CLS(2, "test_"),
+    COL(tr_version, "bt_trades", bt.trades, C_I64),
+    COL(tr_version, "bt_wins", bt.wins, C_I64),
+    COL(tr_version, "bt_n_signals", bt.n_signals, C_I64),
+    COL(tr_version, "bt_n_bars", bt.n_bars, C_I64),
+    COL(tr_version, "bt_win_rate", bt.win_rate, C_F8),
+    COL(tr_version, "bt_total_pips", bt.total_pips, C_F8),
+    COL(tr_version, "bt_avg_pips", bt.avg_pips, C_F8),
+    COL(tr_version, "bt_total_return", bt.total_return, C_F8),
+    COL(tr_version, "bt_sharpe", bt.sharpe, C_F8),
+    COL(tr_version, "bt_sortino", bt.sortino, C_F8),
+    COL(tr_version, "bt_max_drawdown", bt.max_drawdown, C_F8),
+    COL(tr_version, "bt_profit_factor", bt.profit_factor, C_F8),
+    COL(tr_version, "bt_signal_freq", bt.signal_freq, C_F8),
+    COL(tr_version, "n_history", n_history, C_INT),
+    CARR(tr_version, "hist_train_loss", hist_train_loss, C_F4N, n_history, TR_HISTORY_MAX),
+    CARR(tr_version, "hist_val_loss", hist_val_loss, C_F4N, n_history, TR_HISTORY_MAX),
+    CARR(tr_version, "hist_val_macro_f1", hist_val_macro_f1, C_F4N, n_history, TR_HISTORY_MAX),
+    CARR(tr_version, "hist_lr", hist_lr, C_F4N, n_history, TR_HISTORY_MAX),
+};
+
+static const col log_cols[] = {
+    COL(tr_log_row, "log_id", id, C_I64),
+    COL(tr_log_row, "cycle", cycle, C_TEXT),
+    COL(tr_log_row, "scheduled_for", as_of, C_TIME),
+    COL(tr_log_row, "started_at", started_at, C_TIME),
+    COL(tr_log_row, "finished_at", finished_at, C_TIME),
+    CENUM(tr_log_row, "status", status, "log_status", ls_names),
+    COL(tr_log_row, "reason", reason, C_TEXT),
+    COL(tr_log_row, "version", version, C_TEXT),
+    COL(tr_log_row, "parent_version", parent, C_TEXT),
+    COL(tr_log_row, "verdict", verdict, C_TEXT),
+    COL(tr_log_row, "gate_metric", gate_metric, C_TEXT),
+    COL(tr_log_row, "candidate_value", candidate_value, C_F8),
+    COL(tr_log_row, "active_value", active_value, C_F8),
+    COL(tr_log_row, "error_message", error, C_TEXT),
+};
+
+static const col act_cols[] = {
+    COL(tr_activation, "activation_id", id, C_I64),
+    COL(tr_activation, "from_version", from, C_TEXT),
+    COL(tr_activation, "to_version", to, C_TEXT),
+    COL(tr_activation, "activated_at", at, C_TIME),
+    COL(tr_activation, "reason", reason, C_TEXT),
+    COL(tr_activation, "evidence_json", evidence, C_TEXT),
+};
+
+static const col ab_cols[] = {
+    COL(tr_ab_test, "test_id", id, C_TEXT),
+    COL(tr_ab_test, "version_a", version_a, C_TEXT),
+    COL(tr_ab_test, "version_b", version_b, C_TEXT),
+    COL(tr_ab_test, "pairs", pairs, C_TEXT),
+    COL(tr_ab_test, "split", split, C_F8),
+    COL(tr_ab_test, "seed", seed, C_U64),
+    COL(tr_ab_test, "started_at", started_at, C_TIME),
+    COL(tr_ab_test, "planned_end", planned_end, C_TIME),
+    COL(tr_ab_test, "min_trades", min_trades, C_I64),
+    CENUM(tr_ab_test, "status", status, "ab_status", ab_names),
+    COL(tr_ab_test, "ended_at", ended_at, C_TIME),
+    COL(tr_ab_test, "origin", origin, C_TEXT),
+    COL(tr_ab_test, "verdict", verdict, C_TEXT),
+    COL(tr_ab_test, "end_reason", end_reason, C_TEXT),
+    COL(tr_ab_test, "n_looks", n_looks, C_INT),
+    CARR(tr_ab_test, "look_frac", look_frac, C_F8N, n_looks, TR_AB_LOOKS_MAX),
+    COL(tr_ab_test, "n_pred_a", n_pred_a, C_I64),
+    COL(tr_ab_test, "n_pred_b", n_pred_b, C_I64),
+    COL(tr_ab_test, "result_json", result, C_TEXT),
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+
+typedef struct table {
+    const char *name; /* SQL table */
+    const col *cols;
+    size_t n_cols;
+    const char *order; /* the column that keeps the program's order: set on insert */
+    const char *key;   /* the column an update finds the row by (the first column) */
+    const char *what;  /* for messages */
+} table;
+
+static const table t_versions = {"model_versions", version_cols, N_OF(version_cols),
+                                 "registered_no",  "version",    "version"};
+static const table t_log = {"model_training_log", log_cols, N_OF(log_cols), NULL, "log_id",
+                            "training log row"};
+static const table t_acts = {"model_activations", act_cols,    N_OF(act_cols), NULL,
+                             "activation_id",     "activation"};
+static const table t_abs = {"model_ab_test", ab_cols,   N_OF(ab_cols),
+                            "created_no",    "test_id", "A/B test"};
+
+/* The SQL expression reading column c in the binary form decode_row expects. */
+static void select_expr(tr_sb *b, const col *c)
+{
+    switch (c->type) {
+    case C_ENUM:
+    case C_U64:
+        tr_sb_printf(b, "%s::text", c->name);
+        break;
+    case C_TIME:
+        tr_sb_printf(b, "extract(epoch FROM %s)::int8", c->name);
+        break;
+    default:
+        tr_sb_printf(b, "%s", c->name);
+    }
+}
+
+/* The SQL expression of parameter $i for column c: a cast to the column's type. */
+static void value_expr(tr_sb *b, const col *c, int i)
+{
+    static const char *const cast[] = {
+        [C_TEXT] = "text",       [C_I64] = "int8",      [C_INT] = "int4",
+        [C_U32] = "int8",        [C_U64] = "numeric",   [C_F8] = "float8",
+        [C_F8A3] = "float8[]",   [C_I64A3] = "int8[]",  [C_I64A9] = "int8[]",
+        [C_BOOL] = "bool",       [C_F4N] = "float4[]",  [C_F8N] = "float8[]",
+    };
+    if (c->type == C_TIME)
+        tr_sb_printf(b, "to_timestamp($%d::float8)", i);
+    else if (c->type == C_ENUM)
+        tr_sb_printf(b, "$%d::%s", i, c->enum_type);
+    else
+        tr_sb_printf(b, "$%d::%s", i, cast[c->type]);
+}
+
+/* Appends the parameter of column c of the record at base. -1 when the value cannot be stored
+ * (an enumeration out of range, a count beyond its array). */
+static int bind_col(params *p, const col *c, const char *base)
+{
+    const void *f = base + c->off;
+    switch (c->type) {
+    case C_TEXT: {
+        /* a char array may lack its NUL only if the program broke it; stop at its size */
+        size_t l = strnlen((const char *)f, c->size);
+        p_raw(p, f, l, 0);
+        return 0;
+    }
+    case C_I64:
+        p_i64(p, *(const int64_t *)f);
+        return 0;
+    case C_INT:
+        p_i64(p, *(const int *)f);
+        return 0;
+    case C_U32:
+        p_i64(p, (int64_t) * (const uint32_t *)f);
+        return 0;
+    case C_U64:
+        p_u64(p, *(const uint64_t *)f);
+        return 0;
+    case C_F8:
+        p_f8(p, *(const double *)f);
+        return 0;
+    case C_F8A3:
+        p_array(p, 'd', f, 3);
+        return 0;
+    case C_I64A3:
+        p_array(p, 'l', f, 3);
+        return 0;
+    case C_I64A9:
+        p_array(p, 'l', f, 9);
+        return 0;
+    case C_TIME:
+        p_time(p, *(const int64_t *)f);
+        return 0;
+    case C_BOOL:
+        p_text(p, *(const int *)f ? "t" : "f");
+        return 0;
+    case C_F4N:
+    case C_F8N: {
+        int n = *(const int *)(const void *)(base + c->cnt_off);
+        if (n < 0 || n > c->max)
+            return -1;
+        p_array(p, c->type == C_F4N ? 'f' : 'd', f, (size_t)n);
+        return 0;
+    }
+    case C_ENUM: {
+        int v = *(const int *)f;
+        if (v < 0 || v >= c->n_names)
+            return -1;
+        p_text(p, c->names[v]);
+        return 0;
+    }
+    }
+    return -1;
+}
+
+/* Binds every column of a record; fails naming the record and column that cannot be stored. */
+static tr_code bind_row(pg_store *s, params *p, const table *t, const void *rec, tr_error *err)
+{
+    for (size_t i = 0; i < t->n_cols; i++)
+        if (bind_col(p, &t->cols[i], rec))
+            return tr_fail(err, TR_ERR_INVALID, "store %s: %s %s: field %s out of range", s->safe,
+                           t->what, (const char *)rec, t->cols[i].name);
+    if (p->oom)
+        return tr_fail(err, TR_ERR_NOMEM, "store %s: out of memory", s->safe);
+    return TR_OK;
+}
+
+/* Decodes row `row` of a binary result (columns in table order) into the zeroed record rec.
+ * -1 naming the column in *bad when a value does not fit its field. */
+static int decode_row(const PGresult *r, int row, const table *t, void *rec, const char **bad)
+{
+    char *base = rec;
+    for (size_t i = 0; i < t->n_cols; i++) {
+        const col *c = &t->cols[i];
+        int k = (int)i, n = 0;
+        void *f = base + c->off;
+        *bad = c->name;
+        switch (c->type) {
+        case C_TEXT:
+            if (g_text(r, row, k, f, c->size))
+                return -1;
+            break;
+        case C_I64:
+        case C_TIME:
+            *(int64_t *)f = g_i64(r, row, k);
+            break;
+        case C_INT:
+            *(int *)f = (int)g_i64(r, row, k);
+            break;
+        case C_U32:
+            *(uint32_t *)f = (uint32_t)g_i64(r, row, k);
+            break;
+        case C_U64: {
+            char buf[32];
+            if (g_text(r, row, k, buf, sizeof buf))
+                return -1;
+            *(uint64_t *)f = strtoull(buf, NULL, 10);
+            break;
+        }
+        case C_F8:
+            if (is_null(r, row, k))
+                return -1;
+            *(double *)f = g_f8(r, row, k);
+            break;
+        case C_BOOL:
+            *(int *)f = g_bool(r, row, k);
+            break;
+        case C_F8A3:
+            if (g_array(r, row, k, 'd', f, 3, &n) || n != 3)
+                return -1;
+            break;
+        case C_I64A3:
+            if (g_array(r, row, k, 'l', f, 3, &n) || n != 3)
+                return -1;
+            break;
+        case C_I64A9:
+            if (g_array(r, row, k, 'l', f, 9, &n) || n != 9)
+                return -1;
+            break;
+        case C_F4N:
+        case C_F8N:
+            if (g_array(r, row, k, c->type == C_F4N ? 'f' : 'd', f, c->max, &n) ||
+                n != *(int *)(void *)(base + c->cnt_off))
+                return -1;
+            break;
+        case C_ENUM: {
+            char buf[32];
+            if (g_text(r, row, k, buf, sizeof buf))
+                return -1;
+            int v = -1;
+            for (int j = 0; j < c->n_names; j++)
+                if (strcmp(buf, c->names[j]) == 0)
+                    v = j;
+            if (v < 0)
+                return -1;
+            *(int *)f = v;
+            break;
+        }
+        }
+    }
+    return 0;
+}
+
+/* Reads every row of table t, ordered by ord, into a malloc'd array of records of size elem. */
+static tr_code read_table(pg_store *s, const table *t, const char *ord, size_t elem, void **out,
+                          size_t *n_out, void (*init)(void *), tr_error *err)
+{
+    *out = NULL;
+    *n_out = 0;
+    tr_sb q = {0};
+    tr_sb_printf(&q, "SELECT ");
+    for (size_t i = 0; i < t->n_cols; i++) {
+        if (i)
+            tr_sb_printf(&q, ", ");
+        select_expr(&q, &t->cols[i]);
+    }
+    tr_sb_printf(&q, " FROM %s ORDER BY %s", t->name, ord);
+    if (q.oom) {
+        tr_sb_free(&q);
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    }
+    PGresult *r;
+    char what[96];
+    snprintf(what, sizeof what, "reading %s", t->name);
+    tr_code rc = query(s, q.p, NULL, 1, &r, what, err);
+    tr_sb_free(&q);
+    if (rc)
+        return rc;
+    int rows = PQntuples(r);
+    char *v = rows ? calloc((size_t)rows, elem) : NULL;
+    if (rows && !v) {
+        PQclear(r);
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory reading %s", t->name);
+    }
+    for (int i = 0; i < rows; i++) {
+        const char *bad = "";
+        if (init)
+            init(v + (size_t)i * elem);
+        if (decode_row(r, i, t, v + (size_t)i * elem, &bad)) {
+            rc = tr_fail(err, TR_ERR_FORMAT, "store %s: %s row %d: column %s does not fit", s->safe,
+                         t->name, i + 1, bad);
+            free(v);
+            PQclear(r);
+            return rc;
+        }
+    }
+    PQclear(r);
+    *out = v;
+    *n_out = (size_t)rows;
+    return TR_OK;
+}
+
+static void init_log(void *rec)
+{
+    tr_log_row *l = rec;
+    l->candidate_value = NAN;
+    l->active_value = NAN;
+}
+
+/* The whole registry (inside the caller's transaction, if any). */
+static tr_code read_registry(pg_store *s, tr_registry *reg, tr_error *err)
+{
+    tr_registry_init(reg);
+    void *p;
+    size_t n;
+    tr_code rc = read_table(s, &t_versions, "registered_no", sizeof(tr_version), &p, &n, NULL, err);
+    if (rc)
+        return rc;
+    reg->versions = p;
+    reg->n_versions = n;
+    rc = read_table(s, &t_log, "log_id", sizeof(tr_log_row), &p, &n, init_log, err);
+    if (rc)
+        goto fail;
+    reg->log = p;
+    reg->n_log = n;
+    rc = read_table(s, &t_acts, "activation_id", sizeof(tr_activation), &p, &n, NULL, err);
+    if (rc)
+        goto fail;
+    reg->activations = p;
+    reg->n_activations = n;
+    rc = read_table(s, &t_abs, "created_no", sizeof(tr_ab_test), &p, &n, NULL, err);
+    if (rc)
+        goto fail;
+    reg->abtests = p;
+    reg->n_abtests = n;
+    return TR_OK;
+fail:
+    tr_registry_free(reg);
+    return rc;
+}
+
+/* INSERT of one record (with its order number when the table keeps one). */
+static tr_code insert_row(pg_store *s, const table *t, const void *rec, int64_t order_no,
+                          tr_error *err)
+{
+    params p = {0};
+    tr_sb q = {0};
+    tr_code rc = bind_row(s, &p, t, rec, err);
+    if (rc)
+        goto done;
+    tr_sb_printf(&q, "INSERT INTO %s (", t->name);
+    for (size_t i = 0; i < t->n_cols; i++)
+        tr_sb_printf(&q, "%s%s", i ? ", " : "", t->cols[i].name);
+    if (t->order)
+        tr_sb_printf(&q, ", %s", t->order);
+    tr_sb_printf(&q, ") VALUES (");
+    for (size_t i = 0; i < t->n_cols; i++) {
+        if (i)
+            tr_sb_printf(&q, ", ");
+        value_expr(&q, &t->cols[i], (int)i + 1);
+    }
+    if (t->order) {
+        p_i64(&p, order_no);
+        tr_sb_printf(&q, ", $%d::int8", p.n);
+    }
+    tr_sb_printf(&q, ")");
+    if (q.oom) {
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    char what[160];
+    snprintf(what, sizeof what, "adding %s %s", t->what,
+             t == &t_log || t == &t_acts ? "" : (const char *)rec);
+    rc = exec(s, q.p, &p, what, err);
+done:
+    tr_sb_free(&q);
+    params_free(&p);
+    return rc;
+}
+
+/* UPDATE of every column of the row whose key column equals the record's first field. */
+static tr_code update_row(pg_store *s, const table *t, const void *rec, tr_error *err)
+{
+    params p = {0};
+    tr_sb q = {0};
+    tr_code rc = bind_row(s, &p, t, rec, err);
+    if (rc)
+        goto done;
+    tr_sb_printf(&q, "UPDATE %s SET ", t->name);
+    for (size_t i = 1; i < t->n_cols; i++) {
+        tr_sb_printf(&q, "%s%s = ", i > 1 ? ", " : "", t->cols[i].name);
+        value_expr(&q, &t->cols[i], (int)i + 1);
+    }
+    tr_sb_printf(&q, " WHERE %s = ", t->key);
+    value_expr(&q, &t->cols[0], 1);
+    if (q.oom) {
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    char what[160];
+    snprintf(what, sizeof what, "updating %s %s", t->what, (const char *)rec);
+    rc = exec(s, q.p, &p, what, err);
+done:
+    tr_sb_free(&q);
+    params_free(&p);
+    return rc;
+}
+
+/* 1 when two records store the same values (their parameters are byte for byte the same). */
+static int same_row(const table *t, const void *a, const void *b)
+{
+    params pa = {0}, pb = {0};
+    int same = 1;
+    for (size_t i = 0; i < t->n_cols && same; i++) {
+        int ea = bind_col(&pa, &t->cols[i], a), eb = bind_col(&pb, &t->cols[i], b);
+        int k = pa.n - 1;
+        if (ea || eb || pa.oom || pb.oom || pa.len[k] != pb.len[k] || pa.fmt[k] != pb.fmt[k] ||
+            (pa.v[k] == NULL) != (pb.v[k] == NULL) ||
+            (pa.v[k] && memcmp(pa.v[k], pb.v[k], (size_t)pa.len[k]) != 0))
+            same = 0;
+    }
+    params_free(&pa);
+    params_free(&pb);
+    return same;
+}
+
+/* ---- the registry ------------------------------------------------------------------------- */
+
+static tr_code pg_registry_read(tr_store *st, tr_registry *reg, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    /* one snapshot for the four tables */
+    tr_code rc = exec(s, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL,
+                      "reading the registry", err);
+    if (rc)
+        return rc;
+    rc = read_registry(s, reg, err);
+    if (rc) {
+        rollback(s);
+        return rc;
+    }
+    rc = commit(s, "reading the registry", err);
+    if (rc)
+        tr_registry_free(reg);
+    return rc;
+}
+
+static const tr_version *find_version(const tr_registry *reg, const char *name)
+{
+    return tr_registry_find(reg, name);
+}
+
+static const tr_ab_test *find_ab(const tr_registry *reg, const char *id)
+{
+    return tr_registry_find_ab(reg, id);
+}
+
+/* A deep copy of the registry's arrays. */
+static int copy_registry(const tr_registry *a, tr_registry *b)
+{
+    tr_registry_init(b);
+    b->versions = malloc((a->n_versions + 1) * sizeof *b->versions);
+    b->log = malloc((a->n_log + 1) * sizeof *b->log);
+    b->activations = malloc((a->n_activations + 1) * sizeof *b->activations);
+    b->abtests = malloc((a->n_abtests + 1) * sizeof *b->abtests);
+    if (!b->versions || !b->log || !b->activations || !b->abtests)
+        return -1;
+    if (a->n_versions)
+        memcpy(b->versions, a->versions, a->n_versions * sizeof *b->versions);
+    if (a->n_log)
+        memcpy(b->log, a->log, a->n_log * sizeof *b->log);
+    if (a->n_activations)
+        memcpy(b->activations, a->activations, a->n_activations * sizeof *b->activations);
+    if (a->n_abtests)
+        memcpy(b->abtests, a->abtests, a->n_abtests * sizeof *b->abtests);
+    b->n_versions = a->n_versions;
+    b->n_log = a->n_log;
+    b->n_activations = a->n_activations;
+    b->n_abtests = a->n_abtests;
+    return 0;
+}
+
+/* Writes the difference between old and cur (cur = old after tr_registry_apply). */
+static tr_code write_changes(pg_store *s, const tr_registry *old, const tr_registry *cur,
+                             tr_error *err)
+{
+    tr_code rc = TR_OK;
+    /* versions: first those that stop being active (the one-active index checks each row),
+     * then the other changed ones, then the new ones */
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        for (size_t i = 0; i < cur->n_versions && !rc; i++) {
+            const tr_version *v = &cur->versions[i];
+            const tr_version *o = find_version(old, v->version);
+            if (!o) {
+                if (pass == 1)
+                    rc = insert_row(s, &t_versions, v, (int64_t)i + 1, err);
+                continue;
+            }
+            int clearing = o->is_active && !v->is_active;
+            if (clearing != (pass == 0))
+                continue;
+            if (!same_row(&t_versions, o, v))
+                rc = update_row(s, &t_versions, v, err);
+        }
+    }
+    for (size_t i = old->n_log; i < cur->n_log && !rc; i++)
+        rc = insert_row(s, &t_log, &cur->log[i], 0, err);
+    for (size_t i = old->n_activations; i < cur->n_activations && !rc; i++)
+        rc = insert_row(s, &t_acts, &cur->activations[i], 0, err);
+    for (size_t i = 0; i < cur->n_abtests && !rc; i++) {
+        const tr_ab_test *a = &cur->abtests[i];
+        const tr_ab_test *o = find_ab(old, a->id);
+        if (!o)
+            rc = insert_row(s, &t_abs, a, (int64_t)i + 1, err);
+        else if (!same_row(&t_abs, o, a))
+            rc = update_row(s, &t_abs, a, err);
+    }
+    return rc;
+}
+
+/* The events of a commit: training_completed per new version, model_deployed per activation. */
+static tr_code registry_events(pg_store *s, const tr_registry *old, const tr_registry *cur,
+                               tr_error *err)
+{
+    tr_code rc = TR_OK;
+    for (size_t i = 0; i < cur->n_versions && !rc; i++) {
+        const tr_version *v = &cur->versions[i];
+        if (find_version(old, v->version))
+            continue;
+        const char *cycle = tr_version_type_name(v->type);
+        for (size_t j = old->n_log; j < cur->n_log; j++)
+            if (strcmp(cur->log[j].version, v->version) == 0)
+                cycle = cur->log[j].cycle;
+        tr_sb b = {0};
+        tr_sb_printf(&b, "{\"version\":");
+        tr_sb_json_str(&b, v->version);
+        tr_sb_printf(&b,
+                     ",\"type\":\"%s\",\"status\":\"%s\",\"cycle\":", tr_version_type_name(v->type),
+                     tr_version_status_name(v->status));
+        tr_sb_json_str(&b, cycle);
+        tr_sb_printf(&b, "}");
+        rc = notify(s, "training_completed", &b, err);
+        tr_sb_free(&b);
+    }
+    for (size_t i = old->n_activations; i < cur->n_activations && !rc; i++) {
+        const tr_activation *a = &cur->activations[i];
+        char at[32];
+        tr_sb b = {0};
+        tr_sb_printf(&b, "{\"from\":");
+        tr_sb_json_str(&b, a->from);
+        tr_sb_printf(&b, ",\"to\":");
+        tr_sb_json_str(&b, a->to);
+        tr_sb_printf(&b, ",\"reason\":");
+        tr_sb_json_str(&b, a->reason);
+        tr_sb_printf(&b, ",\"at\":\"%s\"}", tr_time_format(a->at, at, sizeof at));
+        rc = notify(s, "model_deployed", &b, err);
+        tr_sb_free(&b);
+    }
+    return rc;
+}
+
+static tr_code pg_registry_commit(tr_store *st, const tr_reg_txn *txn, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    tr_registry old, cur;
+    tr_registry_init(&old);
+    tr_registry_init(&cur);
+    tr_code rc = begin(s, "committing to the registry", err);
+    if (rc)
+        return rc;
+    rc = xact_lock(s, "aifx:registry", err);
+    if (rc)
+        goto done;
+    rc = read_registry(s, &old, err);
+    if (rc)
+        goto done;
+    if (copy_registry(&old, &cur)) {
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    rc = tr_registry_apply(&cur, txn, err);
+    if (rc)
+        goto done;
+    rc = write_changes(s, &old, &cur, err);
+    if (rc)
+        goto done;
+    rc = registry_events(s, &old, &cur, err);
+    if (rc)
+        goto done;
+    rc = commit(s, "committing to the registry", err);
+done:
+    if (rc)
+        rollback(s);
+    tr_registry_free(&old);
+    tr_registry_free(&cur);
+    return rc;
+}
+
+/* ---- market data ---------------------------------------------------------------------------- */
+
+static tr_code copy_bars(pg_store *s, const tr_bar *bars, size_t n, tr_error *err)
+{
+    PGresult *r = PQexec(s->conn, "COPY aifx_staging (ord, t, ts, open, high, low, close, volume) "
+                                  "FROM STDIN");
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        tr_code rc = pg_fail(s, r, "loading bars (COPY)", err);
+        PQclear(r);
+        return rc;
+    }
+    PQclear(r);
+    tr_sb b = {0};
+    int ok = 1;
+    for (size_t i = 0; i < n && ok; i++) {
+        char ts[32];
+        const tr_bar *x = &bars[i];
+        tr_sb_printf(&b, "%zu\t%lld\t%s\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\n", i, (long long)x->t,
+                     tr_time_format(x->t, ts, sizeof ts), x->open, x->high, x->low, x->close,
+                     x->volume);
+        if (b.oom)
+            break;
+        if (b.n >= (1u << 16) || i + 1 == n) {
+            ok = PQputCopyData(s->conn, b.p, (int)b.n) == 1;
+            b.n = 0;
+        }
+    }
+    int oom = b.oom;
+    tr_sb_free(&b);
+    if (PQputCopyEnd(s->conn, ok && !oom ? NULL : "aborted by aifx-train") != 1)
+        ok = 0;
+    tr_code rc = TR_OK;
+    while ((r = PQgetResult(s->conn)) != NULL) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && !rc)
+            rc = pg_fail(s, r, "loading bars (COPY)", err);
+        PQclear(r);
+    }
+    if (!rc && oom)
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory loading bars");
+    if (!rc && !ok)
+        rc = pg_fail(s, NULL, "loading bars (COPY)", err);
+    return rc;
+}
+
+/* Bitwise equality of stored and new bar values (float8send: -0 and 0 differ, as in C). */
+#define SAME_BAR(m, x)                                                                             \
+    "(float8send(" m ".open), float8send(" m ".high), float8send(" m ".low), float8send(" m        \
+    ".close), float8send(" m ".volume)) = (float8send(" x ".open), float8send(" x                  \
+    ".high), float8send(" x ".low), float8send(" x ".close), float8send(" x ".volume))"
+
+/* The staged bars beside the stored ones at their times; $4 and $5 bound the stored bars' times
+ * to the batch's range, so that the index serves a batch in a long series. */
+static const char bars_join[] =
+    "FROM aifx_staging s LEFT JOIN market_data m ON m.pair = $1::text AND m.timeframe = $2::int4 "
+    "AND m.\"timestamp\" = s.ts AND m.\"timestamp\" >= to_timestamp($4::float8) AND "
+    "m.\"timestamp\" <= to_timestamp($5::float8)";
+
+static tr_code pg_bars_put(tr_store *st, const char *pair, int32_t tf, const tr_bar *bars, size_t n,
+                           int replace, tr_put_stats *stats, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    char tfn[16], ts[32];
+    tr_timeframe_name(tf, tfn, sizeof tfn);
+    /* validity, grid and order were checked by tr_store_bars_put */
+    if (n == 0)
+        return TR_OK;
+    params p = {0};
+    PGresult *r = NULL;
+    tr_sb lock = {0}, q = {0};
+    tr_code rc = begin(s, "storing bars", err);
+    if (rc)
+        return rc;
+    tr_sb_printf(&lock, "aifx:bars:%s:%d", pair, (int)tf);
+    rc = lock.oom ? tr_fail(err, TR_ERR_NOMEM, "out of memory") : xact_lock(s, lock.p, err);
+    if (rc)
+        goto done;
+    rc = exec(s,
+              "CREATE TEMP TABLE aifx_staging (ord int8 NOT NULL, t int8 NOT NULL, ts timestamptz "
+              "NOT NULL, open float8, high float8, low float8, close float8, volume float8) "
+              "ON COMMIT DROP",
+              NULL, "storing bars (staging table)", err);
+    if (rc)
+        goto done;
+    rc = copy_bars(s, bars, n, err);
+    if (rc)
+        goto done;
+    rc = exec(s, "ANALYZE aifx_staging", NULL, "storing bars (staging table)", err);
+    if (rc)
+        goto done;
+    /* the first conflict (a stored bar that differs), then the counts before it */
+    p_text(&p, pair);
+    p_i64(&p, tf);
+    tr_sb_printf(
+        &q,
+        "WITH j AS (SELECT s.ord, s.t, m.\"timestamp\" IS NOT NULL AS stored, "
+        "coalesce(" SAME_BAR(
+            "m",
+            "s") ", false) AS same %s), "
+                 "c AS (SELECT min(ord) AS ord FROM j WHERE stored AND NOT same AND NOT $3::bool) "
+                 "SELECT count(*) FILTER (WHERE NOT stored AND j.ord < coalesce(c.ord, j.ord + "
+                 "1)), "
+                 "count(*) FILTER (WHERE stored AND same AND j.ord < coalesce(c.ord, j.ord + 1)), "
+                 "count(*) FILTER (WHERE stored AND NOT same AND j.ord < coalesce(c.ord, j.ord + "
+                 "1)), "
+                 "min(j.t) FILTER (WHERE NOT stored), max(j.t) FILTER (WHERE NOT stored), c.ord "
+                 "FROM j CROSS JOIN c GROUP BY c.ord",
+        bars_join);
+    p_text(&p, replace ? "t" : "f");
+    p_i64(&p, bars[0].t);
+    p_i64(&p, bars[n - 1].t);
+    rc = q.oom ? tr_fail(err, TR_ERR_NOMEM, "out of memory")
+               : query(s, q.p, &p, 1, &r, "storing bars (comparing)", err);
+    if (rc)
+        goto done;
+    stats->n_added = (size_t)g_i64(r, 0, 0);
+    stats->n_unchanged = (size_t)g_i64(r, 0, 1);
+    stats->n_replaced = (size_t)g_i64(r, 0, 2);
+    int64_t first = g_i64(r, 0, 3), last = g_i64(r, 0, 4);
+    int conflict = !is_null(r, 0, 5);
+    size_t cidx = (size_t)g_i64(r, 0, 5);
+    PQclear(r);
+    r = NULL;
+    if (conflict) {
+        stats->conflict = cidx;
+        const tr_bar *nb = &bars[cidx];
+        params pc = {0};
+        p_text(&pc, pair);
+        p_i64(&pc, tf);
+        p_i64(&pc, (int64_t)cidx);
+        p_i64(&pc, bars[0].t);
+        p_i64(&pc, bars[n - 1].t);
+        tr_sb_free(&q);
+        tr_sb_printf(&q,
+                     "SELECT m.open, m.high, m.low, m.close, m.volume %s WHERE s.ord = $3::int8",
+                     bars_join);
+        rc = q.oom ? tr_fail(err, TR_ERR_NOMEM, "out of memory")
+                   : query(s, q.p, &pc, 1, &r, "storing bars (conflict)", err);
+        params_free(&pc);
+        if (rc)
+            goto done;
+        rc = tr_fail(err, TR_ERR_CONFLICT,
+                     "%s %s bar %s conflicts with the stored bar (stored o/h/l/c/v "
+                     "%.10g/%.10g/%.10g/%.10g/%.10g, new %.10g/%.10g/%.10g/%.10g/%.10g); "
+                     "use --replace to overwrite",
+                     pair, tfn, tr_time_format(nb->t, ts, sizeof ts), g_f8(r, 0, 0), g_f8(r, 0, 1),
+                     g_f8(r, 0, 2), g_f8(r, 0, 3), g_f8(r, 0, 4), nb->open, nb->high, nb->low,
+                     nb->close, nb->volume);
+        goto done;
+    }
+    if (stats->n_added == 0 && stats->n_replaced == 0)
+        goto done; /* nothing changes: nothing is written (the transaction rolls back) */
+    tr_sb_free(&q);
+    tr_sb_printf(
+        &q,
+        "INSERT INTO market_data (pair, timeframe, \"timestamp\", open, high, low, close, "
+        "volume) SELECT $1::text, $2::int4, ts, open, high, low, close, volume FROM "
+        "aifx_staging ORDER BY ord ON CONFLICT (pair, timeframe, \"timestamp\") DO UPDATE "
+        "SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low, close = "
+        "EXCLUDED.close, volume = EXCLUDED.volume WHERE NOT " SAME_BAR("market_data", "EXCLUDED"));
+    params_free(&p);
+    p_text(&p, pair);
+    p_i64(&p, tf);
+    rc =
+        q.oom ? tr_fail(err, TR_ERR_NOMEM, "out of memory") : exec(s, q.p, &p, "storing bars", err);
+    if (rc)
+        goto done;
+    if (stats->n_added) {
+        char a[32], b2[32];
+        tr_sb ev = {0};
+        tr_sb_printf(&ev, "{\"pair\":");
+        tr_sb_json_str(&ev, pair);
+        tr_sb_printf(&ev, ",\"timeframe\":\"%s\",\"n_added\":%zu,\"first\":\"%s\",\"last\":\"%s\"}",
+                     tfn, stats->n_added, tr_time_format(first, a, sizeof a),
+                     tr_time_format(last, b2, sizeof b2));
+        rc = notify(s, "new_market_data", &ev, err);
+        tr_sb_free(&ev);
+        if (rc)
+            goto done;
+    }
+    rc = commit(s, "storing bars", err);
+done:
+    PQclear(r);
+    if (rc || PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+        rollback(s);
+    params_free(&p);
+    tr_sb_free(&q);
+    tr_sb_free(&lock);
+    return rc;
+}
+
+static tr_code pg_bars_get(tr_store *st, const char *pair, int32_t tf, int64_t from, int64_t to,
+                           tr_bars *out, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    params p = {0};
+    p_text(&p, pair);
+    p_i64(&p, tf);
+    p_bound(&p, from);
+    p_bound(&p, to);
+    PGresult *r;
+    tr_code rc = query(s,
+                       "SELECT extract(epoch FROM \"timestamp\")::int8, open, high, low, close, "
+                       "volume FROM market_data WHERE pair = $1::text AND timeframe = $2::int4 AND "
+                       "\"timestamp\" >= to_timestamp($3::float8) AND \"timestamp\" < "
+                       "to_timestamp($4::float8) ORDER BY \"timestamp\"",
+                       &p, 1, &r, "reading bars", err);
+    if (rc) {
+        params_free(&p);
+        return rc;
+    }
+    int rows = PQntuples(r);
+    if (rows == 0) {
+        /* no bar in the range: an empty range of an existing series, or no series */
+        PQclear(r);
+        params pe = {0};
+        p_text(&pe, pair);
+        p_i64(&pe, tf);
+        rc = query(s,
+                   "SELECT 1 FROM market_data WHERE pair = $1::text AND timeframe = $2::int4 "
+                   "LIMIT 1",
+                   &pe, 1, &r, "reading bars", err);
+        params_free(&pe);
+        params_free(&p);
+        if (rc)
+            return rc;
+        rows = PQntuples(r);
+        PQclear(r);
+        if (rows == 0) {
+            char tfn[16];
+            return tr_fail(err, TR_ERR_NOTFOUND, "store %s has no bars for %s %s", s->safe, pair,
+                           tr_timeframe_name(tf, tfn, sizeof tfn));
+        }
+        return TR_OK;
+    }
+    params_free(&p);
+    rc = tr_bars_reserve(out, out->n + (size_t)rows, err);
+    if (rc == TR_OK) {
+        for (int i = 0; i < rows; i++) {
+            tr_bar *b = &out->v[out->n++];
+            b->t = g_i64(r, i, 0);
+            b->open = g_f8(r, i, 1);
+            b->high = g_f8(r, i, 2);
+            b->low = g_f8(r, i, 3);
+            b->close = g_f8(r, i, 4);
+            b->volume = g_f8(r, i, 5);
+        }
+    }
+    PQclear(r);
+    return rc;
+}
+
+static tr_code pg_series_list(tr_store *st, tr_series_info **list, size_t *n_out, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    PGresult *r;
+    tr_code rc = query(s,
+                       "SELECT pair, timeframe, count(*)::int8, extract(epoch FROM "
+                       "min(\"timestamp\"))::int8, extract(epoch FROM max(\"timestamp\"))::int8 "
+                       "FROM market_data GROUP BY pair, timeframe ORDER BY pair COLLATE \"C\", "
+                       "timeframe",
+                       NULL, 1, &r, "listing series", err);
+    if (rc)
+        return rc;
+    int rows = PQntuples(r);
+    tr_series_info *v = calloc((size_t)rows + 1, sizeof *v);
+    if (!v) {
+        PQclear(r);
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory listing series");
+    }
+    size_t n = 0;
+    for (int i = 0; i < rows; i++) {
+        tr_series_info *x = &v[n];
+        if (g_text(r, i, 0, x->pair, sizeof x->pair))
+            continue; /* a name longer than the program's pairs: not one of its series */
+        x->timeframe = (int32_t)g_i64(r, i, 1);
+        x->count = (size_t)g_i64(r, i, 2);
+        x->first = g_i64(r, i, 3);
+        x->last = g_i64(r, i, 4);
+        n++;
+    }
+    PQclear(r);
+    *list = v;
+    *n_out = n;
+    return TR_OK;
+}
+
+/* ---- trading signals ------------------------------------------------------------------------ */
+
+static const char *const sig_names[3] = {"hold", "buy", "sell"};
+
+static tr_code pg_signals_append(tr_store *st, tr_signal *sigs, size_t n, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    for (size_t i = 0; i < n; i++)
+        if (!tr_pair_valid(sigs[i].pair) || sigs[i].timeframe <= 0 ||
+            !tr_version_name_valid(sigs[i].model_version) || sigs[i].signal < 0 ||
+            sigs[i].signal > 2)
+            return tr_fail(err, TR_ERR_INVALID,
+                           "signal %zu of %zu: bad pair, timeframe, version or signal", i + 1, n);
+    if (n == 0)
+        return TR_OK;
+    if (n > INT32_MAX / 2)
+        return tr_fail(err, TR_ERR_INVALID, "too many signals at once (%zu)", n);
+    /* one array per column */
+    int64_t *i64 = malloc(n * 5 * sizeof *i64);
+    int32_t *tfs = malloc(n * sizeof *tfs);
+    double *dbl = malloc(n * 7 * sizeof *dbl);
+    const char **str = malloc(n * 5 * sizeof *str);
+    params p = {0};
+    PGresult *r = NULL;
+    tr_code rc = TR_OK;
+    if (!i64 || !tfs || !dbl || !str) {
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory storing %zu signals", n);
+        goto out;
+    }
+    rc = begin(s, "storing signals", err);
+    if (rc)
+        goto out;
+    rc = xact_lock(s, "aifx:signals", err);
+    if (rc)
+        goto done;
+    p_i64(&p, (int64_t)n);
+    rc = query(s,
+               "SELECT nextval(pg_get_serial_sequence('trading_signals', 'signal_no')) FROM "
+               "generate_series(1, $1::int4)",
+               &p, 1, &r, "storing signals (numbering)", err);
+    params_free(&p);
+    if (rc)
+        goto done;
+    int64_t *id = i64, *bar = i64 + n, *created = i64 + 2 * n, *exit_t = i64 + 3 * n;
+    for (size_t i = 0; i < n; i++)
+        id[i] = g_i64(r, (int)i, 0);
+    PQclear(r);
+    r = NULL;
+    /* ascending, in the order given */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && id[j] < id[j - 1]; j--) {
+            int64_t x = id[j];
+            id[j] = id[j - 1];
+            id[j - 1] = x;
+        }
+    const char **pairs = str, **sig = str + n, **ver = str + 2 * n, **ab = str + 3 * n,
+               **outc = str + 4 * n;
+    for (size_t i = 0; i < n; i++) {
+        const tr_signal *g = &sigs[i];
+        bar[i] = g->bar_time;
+        created[i] = g->created_at;
+        exit_t[i] = g->exit_time;
+        tfs[i] = g->timeframe;
+        pairs[i] = g->pair;
+        sig[i] = sig_names[g->signal];
+        ver[i] = g->model_version;
+        ab[i] = g->ab_test_id;
+        outc[i] = g->outcome[0] ? g->outcome : "open";
+        dbl[i] = g->confidence;
+        for (int k = 0; k < 3; k++)
+            dbl[(size_t)(1 + k) * n + i] = g->probs[k];
+        dbl[4 * n + i] = g->exit_price;
+        dbl[5 * n + i] = g->pnl_pips;
+        dbl[6 * n + i] = g->pnl_percent;
+    }
+    p_array(&p, 'l', id, n);
+    p_array(&p, 's', pairs, n);
+    p_array(&p, 'i', tfs, n);
+    p_array(&p, 'l', bar, n);
+    p_array(&p, 's', sig, n);
+    for (int k = 0; k < 4; k++)
+        p_array(&p, 'd', dbl + (size_t)k * n, n);
+    p_array(&p, 's', ver, n);
+    p_array(&p, 's', ab, n);
+    p_array(&p, 'l', created, n);
+    p_array(&p, 's', outc, n);
+    p_array(&p, 'l', exit_t, n);
+    for (int k = 4; k < 7; k++)
+        p_array(&p, 'd', dbl + (size_t)k * n, n);
+    rc = exec(
+        s,
+        "INSERT INTO trading_signals (signal_no, pair, timeframe, bar_time, signal, "
+        "confidence, prob_hold, prob_buy, prob_sell, model_version, ab_test_id, created_at, "
+        "actual_outcome, exit_time, exit_price, pnl_pips, pnl_percent) OVERRIDING SYSTEM "
+        "VALUE SELECT id, pair, tf, to_timestamp(bar), sig::signal_type, conf, ph, pb, ps, "
+        "ver, nullif(ab, ''), CASE WHEN created = 0 THEN NULL ELSE to_timestamp(created) END, "
+        "outc::signal_outcome, CASE WHEN ex = 0 THEN NULL ELSE to_timestamp(ex) END, xp, pips, "
+        "pct FROM unnest($1::int8[], $2::text[], $3::int4[], $4::int8[], $5::text[], "
+        "$6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::text[], $11::text[], "
+        "$12::int8[], $13::text[], $14::int8[], $15::float8[], $16::float8[], $17::float8[]) "
+        "AS u(id, pair, tf, bar, sig, conf, ph, pb, ps, ver, ab, created, outc, ex, xp, pips, "
+        "pct) ORDER BY id",
+        &p, "storing signals", err);
+    if (rc)
+        goto done;
+    rc = commit(s, "storing signals", err);
+    if (rc == TR_OK)
+        for (size_t i = 0; i < n; i++)
+            sigs[i].id = id[i];
+done:
+    PQclear(r);
+    if (rc)
+        rollback(s);
+out:
+    params_free(&p);
+    free(i64);
+    free(tfs);
+    free(dbl);
+    free(str);
+    return rc;
+}
+
+static tr_code pg_signal_put(tr_store *st, tr_signal *sig, tr_error *err)
+{
+    return pg_signals_append(st, sig, 1, err);
+}
+
+static tr_code pg_signals_update(tr_store *st, const tr_signal *sigs, size_t n, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    if (n == 0)
+        return TR_OK;
+    int64_t *i64 = malloc(n * 2 * sizeof *i64);
+    double *dbl = malloc(n * 3 * sizeof *dbl);
+    const char **outc = malloc(n * sizeof *outc);
+    params p = {0};
+    PGresult *r = NULL;
+    tr_code rc = TR_OK;
+    if (!i64 || !dbl || !outc) {
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory updating %zu signals", n);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        i64[i] = sigs[i].id;
+        i64[n + i] = sigs[i].exit_time;
+        outc[i] = sigs[i].outcome[0] ? sigs[i].outcome : "open";
+        dbl[i] = sigs[i].exit_price;
+        dbl[n + i] = sigs[i].pnl_pips;
+        dbl[2 * n + i] = sigs[i].pnl_percent;
+    }
+    rc = begin(s, "updating signals", err);
+    if (rc)
+        goto out;
+    p_array(&p, 'l', i64, n);
+    rc = query(s,
+               "SELECT u.id FROM unnest($1::int8[]) AS u(id) WHERE NOT EXISTS (SELECT 1 FROM "
+               "trading_signals t WHERE t.signal_no = u.id) ORDER BY u.id LIMIT 1",
+               &p, 1, &r, "updating signals", err);
+    if (rc)
+        goto done;
+    if (PQntuples(r) > 0) {
+        rc = tr_fail(err, TR_ERR_NOTFOUND, "store %s: no signal with id %lld", s->safe,
+                     (long long)g_i64(r, 0, 0));
+        goto done;
+    }
+    PQclear(r);
+    r = NULL;
+    p_array(&p, 's', outc, n);
+    p_array(&p, 'l', i64 + n, n);
+    for (int k = 0; k < 3; k++)
+        p_array(&p, 'd', dbl + (size_t)k * n, n);
+    rc = exec(s,
+              "UPDATE trading_signals t SET actual_outcome = u.outc::signal_outcome, exit_time = "
+              "CASE WHEN u.ex = 0 THEN NULL ELSE to_timestamp(u.ex) END, exit_price = u.xp, "
+              "pnl_pips = u.pips, pnl_percent = u.pct FROM unnest($1::int8[], $2::text[], "
+              "$3::int8[], $4::float8[], $5::float8[], $6::float8[]) AS u(id, outc, ex, xp, pips, "
+              "pct) WHERE t.signal_no = u.id",
+              &p, "updating signals", err);
+    if (rc)
+        goto done;
+    rc = commit(s, "updating signals", err);
+done:
+    PQclear(r);
+    if (rc)
+        rollback(s);
+out:
+    params_free(&p);
+    free(i64);
+    free(dbl);
+    free(outc);
+    return rc;
+}
+
+static tr_code pg_signals_get(tr_store *st, const char *pair, int64_t from, int64_t to,
+                              tr_signal **list, size_t *n_out, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    params p = {0};
+    p_bound(&p, from);
+    p_bound(&p, to);
+    if (pair)
+        p_text(&p, pair);
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT signal_no, pair, timeframe, extract(epoch FROM bar_time)::int8, signal::text, "
+             "confidence, prob_hold, prob_buy, prob_sell, model_version, coalesce(ab_test_id, ''), "
+             "extract(epoch FROM created_at)::int8, actual_outcome::text, extract(epoch FROM "
+             "exit_time)::int8, exit_price, pnl_pips, pnl_percent FROM trading_signals WHERE "
+             "bar_time >= to_timestamp($1::float8) AND bar_time < to_timestamp($2::float8)%s "
+             "ORDER BY signal_no",
+             pair ? " AND pair = $3::text" : "");
+    PGresult *r;
+    tr_code rc = query(s, sql, &p, 1, &r, "reading signals", err);
+    params_free(&p);
+    if (rc)
+        return rc;
+    int rows = PQntuples(r);
+    tr_signal *v = calloc((size_t)rows + 1, sizeof *v);
+    if (!v) {
+        PQclear(r);
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory reading signals");
+    }
+    for (int i = 0; i < rows; i++) {
+        tr_signal *g = &v[i];
+        char sig[8];
+        g->id = g_i64(r, i, 0);
+        int bad = g_text(r, i, 1, g->pair, sizeof g->pair) || g_text(r, i, 4, sig, sizeof sig) ||
+                  g_text(r, i, 9, g->model_version, sizeof g->model_version) ||
+                  g_text(r, i, 10, g->ab_test_id, sizeof g->ab_test_id) ||
+                  g_text(r, i, 12, g->outcome, sizeof g->outcome);
+        if (bad) {
+            long long id = (long long)g->id;
+            free(v);
+            PQclear(r);
+            return tr_fail(err, TR_ERR_FORMAT,
+                           "store %s: signal %lld has a field that does not fit", s->safe, id);
+        }
+        g->timeframe = (int32_t)g_i64(r, i, 2);
+        g->bar_time = g_i64(r, i, 3);
+        g->signal = strcmp(sig, "buy") == 0 ? 1 : strcmp(sig, "sell") == 0 ? 2 : 0;
+        g->confidence = g_f8(r, i, 5);
+        for (int k = 0; k < 3; k++)
+            g->probs[k] = g_f8(r, i, 6 + k);
+        g->created_at = g_i64(r, i, 11);
+        g->exit_time = g_i64(r, i, 13);
+        g->exit_price = g_f8(r, i, 14);
+        g->pnl_pips = g_f8(r, i, 15);
+        g->pnl_percent = g_f8(r, i, 16);
+    }
+    PQclear(r);
+    *list = v;
+    *n_out = (size_t)rows;
+    return TR_OK;
+}
+
+/* ---- cycle locks ------------------------------------------------------------------------------
+ */
+
+static tr_code pg_cycle_lock(tr_store *st, const char *cycle, int *token, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    int slot = -1;
+    if (strlen(cycle) >= sizeof s->locks[0])
+        return tr_fail(err, TR_ERR_INVALID, "lock name too long: %s", cycle);
+    for (int i = 0; i < PG_MAX_LOCKS; i++) {
+        if (strcmp(s->locks[i], cycle) == 0)
+            return tr_fail(err, TR_ERR_CONFLICT,
+                           "another %s cycle is running on store %s (this process holds its lock)",
+                           cycle, s->safe);
+        if (slot < 0 && s->locks[i][0] == '\0')
+            slot = i;
+    }
+    if (slot < 0)
+        return tr_fail(err, TR_ERR_INVALID, "too many cycle locks held at once");
+    params p = {0};
+    p_text(&p, cycle);
+    PGresult *r;
+    tr_code rc = query(s, "SELECT pg_try_advisory_lock(hashtextextended('aifx:' || $1::text, 0))",
+                       &p, 1, &r, "taking a cycle lock", err);
+    params_free(&p);
+    if (rc)
+        return rc;
+    int got = g_bool(r, 0, 0);
+    PQclear(r);
+    if (!got)
+        return tr_fail(err, TR_ERR_CONFLICT,
+                       "another %s cycle is running on store %s (advisory lock 'aifx:%s' is held)",
+                       cycle, s->safe, cycle);
+    snprintf(s->locks[slot], sizeof s->locks[slot], "%s", cycle);
+    *token = slot;
+    return TR_OK;
+}
+
+static void pg_cycle_unlock(tr_store *st, int token)
+{
+    pg_store *s = (pg_store *)st;
+    if (token < 0 || token >= PG_MAX_LOCKS || s->locks[token][0] == '\0')
+        return;
+    if (PQstatus(s->conn) == CONNECTION_OK) {
+        params p = {0};
+        p_text(&p, s->locks[token]);
+        PGresult *r =
+            run(s, "SELECT pg_advisory_unlock(hashtextextended('aifx:' || $1::text, 0))", &p, 0);
+        PQclear(r); /* a lost connection released the lock already */
+        params_free(&p);
+    }
+    s->locks[token][0] = '\0';
+}
+
+/* ---- events -------------------------------------------------------------------------------------
+ */
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static tr_code pg_listen(tr_store *st, const char *const *channels, size_t n, double timeout,
+                         tr_listen_fn fn, void *user, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    for (size_t i = 0; i < n; i++) {
+        const char *c = channels[i];
+        size_t len = strlen(c);
+        int ok = len > 0 && len < 64;
+        for (size_t j = 0; j < len && ok; j++)
+            ok = (c[j] >= 'a' && c[j] <= 'z') || (c[j] >= '0' && c[j] <= '9') || c[j] == '_';
+        if (!ok)
+            return tr_fail(err, TR_ERR_INVALID,
+                           "bad channel name '%s' (1 to 63 characters a-z, 0-9, _)", c);
+        char *id = PQescapeIdentifier(s->conn, c, len);
+        if (!id)
+            return pg_fail(s, NULL, "listening", err);
+        char sql[160];
+        snprintf(sql, sizeof sql, "LISTEN %s", id);
+        PQfreemem(id);
+        tr_code rc = exec(s, sql, NULL, "listening", err);
+        if (rc)
+            return rc;
+    }
+    if (fn(NULL, NULL, user))
+        return TR_OK;
+    double end = timeout >= 0 ? mono_now() + timeout : 0;
+    for (;;) {
+        PGnotify *nt;
+        while ((nt = PQnotifies(s->conn)) != NULL) {
+            int stop = fn(nt->relname, nt->extra, user);
+            PQfreemem(nt);
+            if (stop)
+                return TR_OK;
+        }
+        int wait_ms = -1;
+        if (timeout >= 0) {
+            double left = end - mono_now();
+            if (left <= 0)
+                return TR_OK;
+            wait_ms = (int)(left * 1000) + 1;
+        }
+        struct pollfd pf = {PQsocket(s->conn), POLLIN, 0};
+        if (pf.fd < 0)
+            return pg_fail(s, NULL, "listening", err);
+        int k = poll(&pf, 1, wait_ms);
+        if (k < 0 && errno != EINTR)
+            return tr_fail(err, TR_ERR_IO, "store %s: waiting for events: %s", s->safe,
+                           strerror(errno));
+        if (k > 0 && !PQconsumeInput(s->conn))
+            return pg_fail(s, NULL, "listening", err);
+    }
+}
+
+/* ---- opening, the schema version, migrations ----------------------------------------------- */
+
+static void pg_close(tr_store *st)
+{
+    pg_store *s = (pg_store *)st;
+    if (!s)
+        return;
+    PQfinish(s->conn);
+    free(s);
+}
+
+static const tr_store_ops pg_ops = {
+    "postgresql",     pg_close,           pg_bars_put,       pg_bars_get,    pg_series_list,
+    pg_registry_read, pg_registry_commit, pg_signal_put,     pg_signals_get, pg_cycle_lock,
+    pg_cycle_unlock,  pg_signals_append,  pg_signals_update, pg_listen,
+};
+
+/* Connects; sets timeouts the session does not have yet (a conninfo's options, PGOPTIONS or a
+ * role's settings win). */
+static tr_code connect_store(const char *location, pg_store **out, tr_error *err)
+{
+    *out = NULL;
+    pg_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory opening store");
+    s->base.ops = &pg_ops;
+    redact(location, s->safe, sizeof s->safe);
+    snprintf(s->base.location, sizeof s->base.location, "%s", location);
+    const char *keys[4], *vals[4];
+    int k = 0;
+    if (!getenv("PGCONNECT_TIMEOUT")) {
+        keys[k] = "connect_timeout";
+        vals[k++] = "10";
+    }
+    keys[k] = "application_name";
+    vals[k++] = "aifx-train";
+    keys[k] = "dbname"; /* the location, expanded: its settings override the two above */
+    vals[k++] = location;
+    keys[k] = NULL;
+    vals[k] = NULL;
+    s->conn = PQconnectdbParams(keys, vals, 1);
+    if (!s->conn) {
+        free(s);
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory connecting to a PostgreSQL store");
+    }
+    if (PQstatus(s->conn) != CONNECTION_OK) {
+        char msg[700];
+        one_line(PQerrorMessage(s->conn), msg, sizeof msg);
+        tr_code rc =
+            tr_fail(err, TR_ERR_STORE, "store %s: cannot connect to PostgreSQL: %s", s->safe, msg);
+        pg_close(&s->base);
+        return rc;
+    }
+    tr_code rc = exec(s,
+                      "SELECT set_config('statement_timeout', '300s', false) WHERE "
+                      "current_setting('statement_timeout') = '0'; ",
+                      NULL, "setting timeouts", err);
+    if (!rc)
+        rc = exec(s,
+                  "SELECT set_config('lock_timeout', '60s', false) WHERE "
+                  "current_setting('lock_timeout') = '0'",
+                  NULL, "setting timeouts", err);
+    if (!rc)
+        rc = exec(s,
+                  "SELECT set_config('idle_in_transaction_session_timeout', '600s', false) WHERE "
+                  "current_setting('idle_in_transaction_session_timeout') = '0'",
+                  NULL, "setting timeouts", err);
+    if (rc) {
+        pg_close(&s->base);
+        return rc;
+    }
+    snprintf(s->base.models_dir, sizeof s->base.models_dir, "%s", PG_DEFAULT_MODELS_DIR);
+    *out = s;
+    return TR_OK;
+}
+
+static int latest_version(void)
+{
+    return tr_pg_n_migrations ? tr_pg_migrations[tr_pg_n_migrations - 1].version : 0;
+}
+
+/* The schema version recorded in schema_migrations (0 without the table). */
+static tr_code schema_version(pg_store *s, int *version, tr_error *err)
+{
+    PGresult *r;
+    *version = 0;
+    tr_code rc = query(s, "SELECT to_regclass('schema_migrations') IS NOT NULL", NULL, 1, &r,
+                       "reading the schema version", err);
+    if (rc)
+        return rc;
+    int exists = g_bool(r, 0, 0);
+    PQclear(r);
+    if (!exists)
+        return TR_OK;
+    rc = query(s, "SELECT coalesce(max(version), 0)::int8 FROM schema_migrations", NULL, 1, &r,
+               "reading the schema version", err);
+    if (rc)
+        return rc;
+    *version = (int)g_i64(r, 0, 0);
+    PQclear(r);
+    return TR_OK;
+}
+
+tr_code tr_store_pg_open(const char *location, tr_store **out, tr_error *err)
+{
+    pg_store *s;
+    *out = NULL;
+    tr_code rc = connect_store(location, &s, err);
+    if (rc)
+        return rc;
+    int v = 0, latest = latest_version();
+    rc = schema_version(s, &v, err);
+    if (!rc && v < latest)
+        rc = tr_fail(err, TR_ERR_VERSION,
+                     "store %s: schema at version %d, this program needs %d: run aifx-train db "
+                     "migrate",
+                     s->safe, v, latest);
+    if (!rc && v > latest)
+        rc = tr_fail(err, TR_ERR_VERSION,
+                     "store %s: schema at version %d is newer than this program knows (%d): use "
+                     "a newer aifx-train",
+                     s->safe, v, latest);
+    if (rc) {
+        pg_close(&s->base);
+        return rc;
+    }
+    *out = &s->base;
+    return TR_OK;
+}
+
+tr_code tr_store_pg_migrate(const char *location, tr_migrate_result *res, tr_error *err)
+{
+    pg_store *s;
+    memset(res, 0, sizeof *res);
+    res->latest = latest_version();
+    tr_code rc = connect_store(location, &s, err);
+    if (rc)
+        return rc;
+    snprintf(res->location, sizeof res->location, "%s", s->safe);
+    /* one migrate at a time: a second one waits here, then finds the schema current */
+    rc = exec(s, "SELECT pg_advisory_lock(hashtextextended('aifx:migrate', 0))", NULL,
+              "waiting for another migration", err);
+    if (rc)
+        goto out;
+    int v = 0;
+    rc = schema_version(s, &v, err);
+    if (rc)
+        goto unlock;
+    res->from = res->to = v;
+    if (v > res->latest) {
+        rc = tr_fail(err, TR_ERR_VERSION,
+                     "store %s: schema at version %d is newer than this program knows (%d): use "
+                     "a newer aifx-train",
+                     s->safe, v, res->latest);
+        goto unlock;
+    }
+    tr_sb names = {0};
+    for (size_t i = 0; i < tr_pg_n_migrations && !rc; i++) {
+        const tr_pg_migration *m = &tr_pg_migrations[i];
+        if (m->version <= v)
+            continue;
+        char what[128];
+        snprintf(what, sizeof what, "applying migration %s", m->name);
+        rc = begin(s, what, err);
+        if (rc)
+            break;
+        /* the migration's own text: several statements, no parameters (simple protocol) */
+        PGresult *r = PQexec(s->conn, m->sql);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+            rc = pg_fail(s, r, what, err);
+        PQclear(r);
+        if (!rc) {
+            params p = {0};
+            p_i64(&p, m->version);
+            p_text(&p, m->name);
+            rc =
+                exec(s, "INSERT INTO schema_migrations (version, name) VALUES ($1::int4, $2::text)",
+                     &p, what, err);
+            params_free(&p);
+        }
+        if (!rc)
+            rc = commit(s, what, err);
+        if (rc) {
+            rollback(s);
+            break;
+        }
+        res->to = m->version;
+        tr_sb_printf(&names, "%s%s", names.n ? ", " : "", m->name);
+    }
+    snprintf(res->applied, sizeof res->applied, "%s", names.p && !names.oom ? names.p : "");
+    tr_sb_free(&names);
+unlock:
+    if (PQstatus(s->conn) == CONNECTION_OK) {
+        PGresult *r = PQexec(s->conn, "SELECT pg_advisory_unlock_all()");
+        PQclear(r);
+    }
+out:
+    pg_close(&s->base);
+    return rc;
+}
