@@ -13,6 +13,9 @@
 
 #include "base/err.h"
 
+#define TR_PAIR_MAX 16    /* bytes of a pair name ("EURUSD"), with the NUL */
+#define TR_VERSION_MAX 64 /* bytes of a version or A/B test name, with the NUL */
+
 typedef struct tr_bar {
     int64_t t;     /* open time, UTC seconds */
     double open, high, low, close;

@@ -2,9 +2,12 @@
  * timeutil.c - civil calendar arithmetic (the days-from-civil algorithm on 400-year eras of
  * 146097 days), ISO 8601 parsing, timeframes, and the EU daylight-saving rule for EET.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include "base/timeutil.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -220,3 +223,34 @@ int32_t tr_eet_offset(int64_t utc)
 {
     return eet_is_summer(utc) ? 3 * 3600 : 2 * 3600;
 }
+
+int64_t tr_wall_now(void)
+{
+    return (int64_t)time(NULL);
+}
+
+double tr_mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int64_t tr_time_minus_months(int64_t t, int months)
+{
+    int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    int64_t secs = t - days * 86400;
+    int64_t y;
+    int m, d;
+    tr_civil_from_days(days, &y, &m, &d);
+    int64_t mm = y * 12 + (m - 1) - months;
+    y = mm >= 0 ? mm / 12 : -((-mm + 11) / 12);
+    m = (int)(mm - y * 12) + 1;
+    static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    int ml = mdays[m - 1] + (m == 2 && leap);
+    if (d > ml)
+        d = ml;
+    return tr_days_from_civil(y, m, d) * 86400 + secs;
+}
+

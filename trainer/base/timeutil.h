@@ -45,4 +45,11 @@ int tr_eet_to_utc(int64_t local, int64_t *utc);
 /* The EET/EEST offset east of UTC at a UTC time: 7200 or 10800 seconds. */
 int32_t tr_eet_offset(int64_t utc);
 
+/* Wall-clock seconds since the epoch. */
+int64_t tr_wall_now(void);
+/* Monotonic seconds, for durations. */
+double tr_mono_now(void);
+/* t minus a number of calendar months (the day clamped to the month's length). */
+int64_t tr_time_minus_months(int64_t t, int months);
+
 #endif

@@ -17,6 +17,7 @@
 #include "aifxnn.h"
 #include "data/dataset.h"
 #include "data/eval.h"
+#include "data/models.h"
 #include "registry/registry.h"
 #include "store/store.h"
 
@@ -140,24 +141,6 @@ tr_code tr_predict(tr_store *store, const tr_predict_opts *o, tr_prediction *out
 tr_code tr_predict_window(const aifx_model *m, const char *pair, const tr_bar *bars, size_t n,
                           double *feat, float *x, float probs[3], int *best, tr_error *err);
 
-/* Evaluation of a registered version on any window (evaluate and backtest commands). */
-typedef struct tr_eval_report {
-    char version[TR_VERSION_MAX];
-    int64_t from, to;
-    int n_pairs;
-    char pairs[8][TR_PAIR_MAX];
-    tr_cls_figs figs;
-    tr_bt_figs bt;
-    tr_bt_figs bt_pairs[8];
-} tr_eval_report;
-
-/* pairs NULL (n_pairs 0): every pair stored at the timeframe. equity (optional) receives the
- * backtest's equity curve (tr_equity_free). */
-tr_code tr_evaluate_version(tr_store *store, const char *version, const char *const *pairs,
-                            int n_pairs, int32_t timeframe, int64_t from, int64_t to,
-                            const tr_bt_override *ovr, tr_eval_report *out, tr_equity *equity,
-                            tr_error *err);
-
 /* The one way an operator changes the active version: activates version (reason "manual") or,
  * with rollback (version NULL), the previous active version (reason "rollback"), recording from,
  * to, when, why and evidence (JSON; note is the operator's text). from_out receives the version
@@ -167,34 +150,16 @@ tr_code tr_activate(tr_store *store, const char *version, int rollback, const ch
 
 /* ---- shared helpers ------------------------------------------------------------------------ */
 
-/* Wall-clock seconds since the epoch. */
-int64_t tr_wall_now(void);
 
 /* Starts a training-log row: zeroed, then cycle, as-of, started and finished (now) times,
  * status, version and parent (NULL for none), candidate and active values NaN. */
 void tr_log_row_begin(tr_log_row *row, const char *cycle, int64_t as_of, int64_t started,
                       int status, const char *version, const char *parent);
-/* Monotonic seconds, for durations. */
-double tr_mono_now(void);
-/* t minus a number of calendar months (the day clamped to the month's length). */
-int64_t tr_time_minus_months(int64_t t, int months);
-/* Every pair stored at the timeframe (at most max), sorted. TR_ERR_NOTFOUND when none. */
-tr_code tr_store_pairs(tr_store *store, int32_t tf, char (*pairs)[TR_PAIR_MAX], int max, int *n,
-                       tr_error *err);
-/* Saves the model (without training state) as <models_dir>/<version>.ckpt, loads it back and
- * compares the parameters, and records path, size and CRC-32 in rec. */
-tr_code tr_checkpoint_save_verified(tr_store *store, const aifx_model *m, tr_version *rec,
-                                    tr_error *err);
-/* Loads a registered version's checkpoint after checking its size and CRC-32 against the
- * record. */
-tr_code tr_checkpoint_load(tr_store *store, const tr_version *rec, aifx_model **out, tr_error *err);
 /* Commits a failed log row with cause's message (best effort: a failure to log is ignored, the
  * cause is what the caller reports). */
 /* Commits one log row alone (its finished time stamped as the transaction's). */
 tr_code tr_cycle_log(tr_store *store, const tr_log_row *row, tr_error *err);
 void tr_cycle_log_failure(tr_store *store, const char *cycle, int64_t as_of, int64_t started,
                           const char *version, const char *parent, const tr_error *cause);
-/* An aifx_status as a tr_code with a message. */
-tr_code tr_fail_aifx(tr_error *err, aifx_status st, const char *what);
 
 #endif

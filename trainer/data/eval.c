@@ -2,9 +2,11 @@
 #include "data/eval.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "data/models.h"
 #include "market/ta.h"
 
 tr_code tr_rows_make(const tr_dataset *ds, tr_rows *out, tr_error *err)
@@ -378,3 +380,77 @@ void tr_baseline_rsi(const tr_dataset *ds, int split, int8_t *pred)
         pred[i] = (int8_t)(rsi < 30 ? TR_LABEL_BUY : rsi > 70 ? TR_LABEL_SELL : TR_LABEL_HOLD);
     }
 }
+
+tr_code tr_evaluate_version(tr_store *store, const char *version, const char *const *pairs,
+                            int n_pairs, int32_t timeframe, int64_t from, int64_t to,
+                            const tr_bt_override *ovr, tr_eval_report *out, tr_equity *equity,
+                            tr_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (equity)
+        memset(equity, 0, sizeof *equity);
+    snprintf(out->version, sizeof out->version, "%s", version);
+    out->from = from;
+    out->to = to;
+    tr_registry reg;
+    tr_code rc = tr_store_registry_read(store, &reg, err);
+    if (rc)
+        return rc;
+    const tr_version *v;
+    aifx_model *m = NULL;
+    tr_dataset *ds = NULL;
+    tr_rows rows = {0};
+    float *probs = NULL;
+    int8_t *pred = NULL;
+    int32_t *y = NULL;
+    rc = tr_registry_get(&reg, version, &v, err);
+    if (!rc)
+        rc = tr_checkpoint_load(store, v, &m, err);
+    if (rc)
+        goto done;
+    if (n_pairs == 0) {
+        rc = tr_store_pairs(store, timeframe, out->pairs, 8, &out->n_pairs, err);
+        if (rc)
+            goto done;
+    } else {
+        if (n_pairs > 8) {
+            rc = tr_fail(err, TR_ERR_INVALID, "at most 8 pairs");
+            goto done;
+        }
+        for (int i = 0; i < n_pairs; i++)
+            snprintf(out->pairs[i], TR_PAIR_MAX, "%s", pairs[i]);
+        out->n_pairs = n_pairs;
+    }
+    const char *pp[8];
+    for (int i = 0; i < out->n_pairs; i++)
+        pp[i] = out->pairs[i];
+    tr_dataset_options d = tr_dataset_options_default();
+    d.from = from;
+    d.to = to;
+    d.no_split = 1;
+    rc = tr_dataset_build(store, pp, out->n_pairs, timeframe, &d, &ds, err);
+    if (!rc)
+        rc = tr_rows_make(ds, &rows, err);
+    if (!rc)
+        rc = tr_predict_split(m, ds, &rows, TR_SPLIT_TEST, &probs, &pred, err);
+    if (rc)
+        goto done;
+    y = tr_split_labels(ds, TR_SPLIT_TEST);
+    if (!y) {
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    tr_cls_figs_compute(ds->n[TR_SPLIT_TEST], y, pred, probs, v->class_weight, &out->figs);
+    rc = tr_backtest_split_equity(ds, TR_SPLIT_TEST, pred, probs, ovr, &out->bt, out->bt_pairs,
+                                  equity, err);
+done:
+    free(y);
+    free(probs);
+    free(pred);
+    tr_rows_free(&rows);
+    tr_dataset_free(ds);
+    aifx_model_free(m);
+    tr_registry_free(&reg);
+    return rc;
+}
+

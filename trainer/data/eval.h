@@ -88,4 +88,22 @@ void tr_baseline_rsi(const tr_dataset *ds, int split, int8_t *pred);
 /* A split's labels as int32 (n). NULL when out of memory. */
 int32_t *tr_split_labels(const tr_dataset *ds, int split);
 
+/* Evaluation of a registered version on any window (evaluate and backtest commands). */
+typedef struct tr_eval_report {
+    char version[TR_VERSION_MAX];
+    int64_t from, to;
+    int n_pairs;
+    char pairs[8][TR_PAIR_MAX];
+    tr_cls_figs figs;
+    tr_bt_figs bt;
+    tr_bt_figs bt_pairs[8];
+} tr_eval_report;
+
+/* pairs NULL (n_pairs 0): every pair stored at the timeframe. equity (optional) receives the
+ * backtest's equity curve (tr_equity_free). */
+tr_code tr_evaluate_version(tr_store *store, const char *version, const char *const *pairs,
+                            int n_pairs, int32_t timeframe, int64_t from, int64_t to,
+                            const tr_bt_override *ovr, tr_eval_report *out, tr_equity *equity,
+                            tr_error *err);
+
 #endif

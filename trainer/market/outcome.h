@@ -27,7 +27,7 @@
 #include "market/backtest.h"
 #include "base/bars.h"
 #include "base/err.h"
-#include "store/store.h"
+#include "market/signal.h"
 
 /* Resolves what can be resolved by as_of. bars (n): the pair's series, ascending; only bars that
  * closed by as_of (t + timeframe <= as_of) are used. atr (n): ATR at each bar (as the backtest's,

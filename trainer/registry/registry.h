@@ -23,9 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/bars.h" /* TR_VERSION_MAX */
 #include "base/err.h"
 
-#define TR_VERSION_MAX 64 /* bytes of a version name, with the NUL */
 #define TR_HISTORY_MAX 256 /* epochs of training curves kept per version */
 #define TR_AB_PAIRS_MAX 128 /* bytes of an A/B test's pair set, with the NUL */
 #define TR_AB_LOOKS_MAX 64  /* interim looks recorded per A/B test */

@@ -219,3 +219,25 @@ void tr_store_cycle_unlock(tr_store *store, int token)
 {
     store->ops->cycle_unlock(store, token);
 }
+
+tr_code tr_store_pairs(tr_store *store, int32_t tf, char (*pairs)[TR_PAIR_MAX], int max, int *n,
+                       tr_error *err)
+{
+    tr_series_info *list;
+    size_t nl;
+    *n = 0;
+    tr_code rc = tr_store_series_list(store, &list, &nl, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < nl && *n < max; i++)
+        if (list[i].timeframe == tf)
+            snprintf(pairs[(*n)++], TR_PAIR_MAX, "%s", list[i].pair);
+    free(list);
+    if (*n == 0) {
+        char tfn[16];
+        return tr_fail(err, TR_ERR_NOTFOUND, "store %s has no series at %s", store->location,
+                       tr_timeframe_name(tf, tfn, sizeof tfn));
+    }
+    return TR_OK;
+}
+

@@ -25,10 +25,10 @@
 
 #include "base/bars.h"
 #include "base/err.h"
+#include "market/signal.h"
 #include "registry/registry.h"
 
 #define TR_STORE_DEFAULT_DIR "./aifx-data"
-#define TR_PAIR_MAX 16 /* bytes, with the NUL */
 
 typedef struct tr_store tr_store;
 
@@ -48,23 +48,6 @@ typedef struct tr_series_info {
     int64_t first, last; /* open times of the first and last bars */
 } tr_series_info;
 
-/* One served prediction (trading_signals). Outcome fields are filled by the position monitor
- * (outcome.h): outcome "open" until resolved, then "win", "loss" or "none" (no position). */
-typedef struct tr_signal {
-    int64_t id; /* assigned by signal_put: 1, 2, ... */
-    char pair[TR_PAIR_MAX];
-    int32_t timeframe;
-    int64_t bar_time; /* open time of the bar whose close the signal is for */
-    int signal;       /* TR_LABEL_HOLD, BUY, SELL */
-    double confidence; /* probability of the signalled class */
-    double probs[3];   /* hold, buy, sell */
-    char model_version[TR_VERSION_MAX];
-    char ab_test_id[TR_VERSION_MAX]; /* "" outside an A/B test */
-    int64_t created_at;
-    char outcome[8]; /* "open", "win", "loss", "none" */
-    int64_t exit_time;
-    double exit_price, pnl_pips, pnl_percent;
-} tr_signal;
 
 /* An event callback (listen): channel and payload (JSON) of one event, or channel NULL once when
  * listening has begun. Returns non-zero to stop listening. */
@@ -165,6 +148,10 @@ static inline tr_code tr_store_signals_update(tr_store *store, const tr_signal *
 {
     return n ? store->ops->signals_update(store, sigs, n, err) : TR_OK;
 }
+
+/* Every pair stored at the timeframe (at most max), sorted. TR_ERR_NOTFOUND when none. */
+tr_code tr_store_pairs(tr_store *store, int32_t tf, char (*pairs)[TR_PAIR_MAX], int max, int *n,
+                       tr_error *err);
 
 /* 1 when location names a PostgreSQL database: a postgresql:// or postgres:// URI, or a libpq
  * keyword/value string (an '=' before any '/', e.g. "host=/run/pg dbname=aifx"). */

@@ -1,0 +1,23 @@
+/*
+ * models.h - the registry's checkpoints on disk: a version's model saved and verified before it
+ * is registered, and loaded only when its size and CRC-32 match the record.
+ */
+#ifndef AIFXT_MODELS_H
+#define AIFXT_MODELS_H
+
+#include "aifxnn.h"
+#include "base/err.h"
+#include "registry/registry.h"
+#include "store/store.h"
+
+/* An aifx_status as a tr_code with a message. */
+tr_code tr_fail_aifx(tr_error *err, aifx_status st, const char *what);
+
+/* Saves the model (without training state) as <models_dir>/<version>.ckpt, loads it back and
+ * compares the parameters, and records path, size and CRC-32 in rec. */
+tr_code tr_checkpoint_save_verified(tr_store *store, const aifx_model *m, tr_version *rec,
+                                    tr_error *err);
+/* Loads a registered version's checkpoint after checking its size and CRC-32 against the
+ * record. */
+tr_code tr_checkpoint_load(tr_store *store, const tr_version *rec, aifx_model **out, tr_error *err);
+#endif
