@@ -121,7 +121,7 @@ static void setup(void)
 {
     dir = tu_tempdir();
     tr_error e;
-    ck_assert_int_eq(tr_store_open(dir, 1, &st, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(dir, &(tr_store_options){.create = 1}, &st, &e), TR_OK);
     put_version("v1.0", TR_VT_FULL, T("2025-01-05"));
     put_version("v1.1", TR_VT_FULL, T("2025-01-12"));
 }

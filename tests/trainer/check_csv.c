@@ -259,7 +259,7 @@ START_TEST(test_ingest_all_or_nothing)
     char *csv = tu_write(dir, "bad.csv", bad);
     tr_store *s;
     tr_error e;
-    ck_assert_int_eq(tr_store_open(sdir, 1, &s, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(sdir, &(tr_store_options){.create = 1}, &s, &e), TR_OK);
     tr_csv_options o = tr_csv_options_default(M15);
     tr_ingest_result r;
     ck_assert_int_eq(tr_ingest_csv(s, "EURUSD", csv, &o, 0, &r, &e), TR_ERR_DATA);
@@ -282,7 +282,7 @@ START_TEST(test_ingest_noop_conflict_replace)
     char *csv = tu_write(dir, "a.csv", good);
     tr_store *s;
     tr_error e;
-    ck_assert_int_eq(tr_store_open(sdir, 1, &s, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(sdir, &(tr_store_options){.create = 1}, &s, &e), TR_OK);
     tr_csv_options o = tr_csv_options_default(M15);
     tr_ingest_result r;
     ck_assert_int_eq(tr_ingest_csv(s, "EURUSD", csv, &o, 0, &r, &e), TR_OK);

@@ -27,7 +27,7 @@ static tr_store *make_store(const char *dir)
 {
     tr_store *st;
     tr_error e;
-    ck_assert_int_eq(tr_store_open(dir, 1, &st, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(dir, &(tr_store_options){.create = 1}, &st, &e), TR_OK);
     static const char *pairs[2] = {"EURUSD", "USDJPY"};
     for (int p = 0; p < 2; p++) {
         tr_synth_params sp =
@@ -332,7 +332,7 @@ START_TEST(test_cycle_lock)
     int tok;
     ck_assert_int_eq(tr_store_cycle_lock(st, "full", &tok, &e), TR_OK);
     tr_store *other;
-    ck_assert_int_eq(tr_store_open(dir, 0, &other, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(dir, NULL, &other, &e), TR_OK);
     tr_cycle_result *r = calloc(1, sizeof *r);
     tr_full_opts o = tiny_full(T("2024-05-01"));
     ck_assert_int_eq(tr_cycle_full(other, &o, r, &e), TR_ERR_CONFLICT);

@@ -75,7 +75,7 @@ START_TEST(test_cycles_on_real_data)
     char *dir = tu_tempdir();
     tr_store *st;
     tr_error e;
-    ck_assert_int_eq(tr_store_open(dir, 1, &st, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(dir, &(tr_store_options){.create = 1}, &st, &e), TR_OK);
     tr_csv_options co = tr_csv_options_default(900);
     for (int p = 0; p < 2; p++) {
         tr_ingest_result ir;

@@ -254,7 +254,7 @@ START_TEST(test_from_store)
     char *dir = tu_tempdir();
     tr_store *st;
     tr_error e;
-    ck_assert_int_eq(tr_store_open(dir, 1, &st, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(dir, &(tr_store_options){.create = 1}, &st, &e), TR_OK);
     tr_bar *b = malloc(3000 * sizeof *b);
     size_t n = market_walk(b, 3000, 5, 1.1, 0, 0);
     ck_assert_int_eq(tr_store_bars_put(st, "EURUSD", M15, b, n, 0, NULL, &e), TR_OK);

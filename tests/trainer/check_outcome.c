@@ -226,7 +226,7 @@ START_TEST(test_store_append_update)
     char *dir = tu_tempdir();
     tr_store *st;
     tr_error e;
-    ck_assert_int_eq(tr_store_open(dir, 1, &st, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(dir, &(tr_store_options){.create = 1}, &st, &e), TR_OK);
     path p;
     hand_made(&p);
     ck_assert_int_eq(tr_store_signal_put(st, &p.sigs[0], &e), TR_OK); /* id 1 */

@@ -41,6 +41,7 @@
 #include "pgutil.h"
 #include "cycles/replay.h"
 #include "cycles/schedule.h"
+#include "store/backend.h" /* the backend table, reached directly */
 #include "store/store.h"
 #include "market/synth.h"
 #include "testutil.h"
@@ -82,7 +83,10 @@ static tr_store *open_ok(const char *location)
 {
     tr_store *s;
     tr_error e;
-    tr_code rc = tr_store_open(location, 1, &s, &e);
+    /* the models directory as the command line gives it to the store ($AIFX_MODELS_DIR, which the
+     * fixture sets for the program's runs) */
+    tr_store_options o = {.create = 1, .models_dir = getenv("AIFX_MODELS_DIR")};
+    tr_code rc = tr_store_open(location, &o, &s, &e);
     ck_assert_msg(rc == TR_OK, "open %s: %s", location, e.msg);
     return s;
 }
@@ -158,7 +162,7 @@ START_TEST(test_migrations)
     tr_store *s;
     tr_error e;
     /* a new database: refused until migrated */
-    ck_assert_int_eq(tr_store_open(f.ci, 1, &s, &e), TR_ERR_VERSION);
+    ck_assert_int_eq(tr_store_open(f.ci, &(tr_store_options){.create = 1}, &s, &e), TR_ERR_VERSION);
     ck_assert_ptr_nonnull(strstr(e.msg, "schema at version 0, this program needs 1: run aifx-train "
                                         "db migrate"));
     ck_assert_int_eq(run(f.dir, "bars --store '%s'", f.ci), 5);
@@ -190,14 +194,16 @@ START_TEST(test_migrations)
                                     "'public'::regnamespace"),
                      n_objects);
     s = open_ok(f.ci);
-    ck_assert_str_eq(s->ops->name, "postgresql");
-    ck_assert_str_eq(s->models_dir, f.models); /* $AIFX_MODELS_DIR */
-    ck_assert_str_eq(s->files_dir, f.dir);     /* beside the models */
+    char dir[4400];
+    ck_assert_int_eq(tr_store_path(s, TR_AREA_MODELS, NULL, dir, sizeof dir, &e), TR_OK);
+    ck_assert_str_eq(dir, f.models); /* the models directory given to open */
+    ck_assert_int_eq(tr_store_path(s, TR_AREA_FILES, NULL, dir, sizeof dir, &e), TR_OK);
+    ck_assert_str_eq(dir, f.dir); /* beside the models */
     tr_store_close(s);
     /* a schema from the future: refused by every command and by migrate */
     ck_assert_int_eq(
         pu_psql(f.ci, "INSERT INTO schema_migrations VALUES (999, '999_future');", NULL, 0), 0);
-    ck_assert_int_eq(tr_store_open(f.ci, 1, &s, &e), TR_ERR_VERSION);
+    ck_assert_int_eq(tr_store_open(f.ci, &(tr_store_options){.create = 1}, &s, &e), TR_ERR_VERSION);
     ck_assert_ptr_nonnull(strstr(e.msg, "schema at version 999 is newer than this program knows"));
     ck_assert_int_eq(run(f.dir, "versions --store '%s'", f.ci), 5);
     ck_assert(tu_output_has(f.dir, "newer than this program"));
@@ -224,12 +230,12 @@ START_TEST(test_unreachable)
     /* a URI with a password, a keyword string with one: neither shows in the message */
     char loc[4300];
     snprintf(loc, sizeof loc, "postgresql://aifx:s3cret@/aifx?host=%s&port=1", dir);
-    ck_assert_int_eq(tr_store_open(loc, 0, &s, &e), TR_ERR_STORE);
+    ck_assert_int_eq(tr_store_open(loc, NULL, &s, &e), TR_ERR_STORE);
     ck_assert_ptr_nonnull(strstr(e.msg, "cannot connect to PostgreSQL"));
     ck_assert_ptr_nonnull(strstr(e.msg, "postgresql://aifx:***@/aifx?host="));
     ck_assert_ptr_null(strstr(e.msg, "s3cret"));
     snprintf(loc, sizeof loc, "host=%s port=1 password='s3 cret' dbname=aifx", dir);
-    ck_assert_int_eq(tr_store_open(loc, 0, &s, &e), TR_ERR_STORE);
+    ck_assert_int_eq(tr_store_open(loc, NULL, &s, &e), TR_ERR_STORE);
     ck_assert_ptr_nonnull(strstr(e.msg, "password=*** dbname=aifx"));
     ck_assert_ptr_null(strstr(e.msg, "s3"));
     snprintf(loc, sizeof loc, "postgresql://aifx:s3cret@/aifx?host=%s&port=1", dir);
@@ -572,7 +578,7 @@ START_TEST(test_fault_server_stops)
      * refuse bad names without reaching SQL (the handle's connection is gone, so a statement
      * would have been a store error too) */
     tr_store *down;
-    ck_assert_int_eq(tr_store_open(f.ci, 0, &down, &e), TR_ERR_STORE);
+    ck_assert_int_eq(tr_store_open(f.ci, NULL, &down, &e), TR_ERR_STORE);
     ck_assert_ptr_nonnull(strstr(e.msg, f.ci));
     tr_bar b[3];
     bars_of(b, 3, T("2024-05-01"), 3);

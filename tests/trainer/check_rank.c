@@ -210,7 +210,7 @@ static tr_store *make_store(const char *dir)
 {
     tr_store *st;
     tr_error e;
-    ck_assert_int_eq(tr_store_open(dir, 1, &st, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(dir, &(tr_store_options){.create = 1}, &st, &e), TR_OK);
     static const char *pairs[2] = {"EURUSD", "USDJPY"};
     for (int p = 0; p < 2; p++) {
         tr_synth_params sp =
@@ -247,10 +247,10 @@ static void fake_daily(tr_store *st, const char *from, const char *name, const c
     tr_version v = *tr_registry_find(&reg, from);
     tr_registry_free(&reg);
     char src[4400], dst[4400];
-    snprintf(src, sizeof src, "%s/%s", st->models_dir, v.checkpoint);
+    ck_assert_int_eq(tr_store_path(st, TR_AREA_MODELS, v.checkpoint, src, sizeof src, &e), TR_OK);
     snprintf(v.version, sizeof v.version, "%s", name);
     snprintf(v.checkpoint, sizeof v.checkpoint, "%s.ckpt", name);
-    snprintf(dst, sizeof dst, "%s/%s", st->models_dir, v.checkpoint);
+    ck_assert_int_eq(tr_store_path(st, TR_AREA_MODELS, v.checkpoint, dst, sizeof dst, &e), TR_OK);
     char *data;
     size_t len;
     ck_assert_int_eq(tr_file_read(src, &data, &len, &e), TR_OK);
@@ -270,10 +270,10 @@ static void fake_daily(tr_store *st, const char *from, const char *name, const c
     ck_assert_int_eq(tr_store_registry_commit(st, &txn, &e), TR_OK);
 }
 
-static int file_exists(const char *dir, const char *name)
+static int model_exists(const tr_store *st, const char *name)
 {
     char p[4400];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
+    ck_assert_int_eq(tr_store_path(st, TR_AREA_MODELS, name, p, sizeof p, NULL), TR_OK);
     return access(p, F_OK) == 0;
 }
 
@@ -323,7 +323,7 @@ START_TEST(test_rank_store)
     int tok;
     ck_assert_int_eq(tr_store_cycle_lock(st, "rank", &tok, &e), TR_OK);
     tr_store *other;
-    ck_assert_int_eq(tr_store_open(dir, 0, &other, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(dir, NULL, &other, &e), TR_OK);
     ck_assert_int_eq(tr_rank_run(other, &o, &r, &e), TR_ERR_CONFLICT);
     tr_rank_result_free(&r);
     tr_store_close(other);
@@ -365,9 +365,9 @@ START_TEST(test_rank_store)
     /* retention */
     ck_assert_uint_eq(r.n_retired, 1);
     ck_assert_str_eq(r.retired[0], "v1.0-daily-20240115");
-    ck_assert(!file_exists(st->models_dir, "v1.0-daily-20240115.ckpt"));
-    ck_assert(file_exists(st->models_dir, "v1.0-daily-20240301.ckpt"));
-    ck_assert(file_exists(st->models_dir, "v1.0.ckpt"));
+    ck_assert(!model_exists(st, "v1.0-daily-20240115.ckpt"));
+    ck_assert(model_exists(st, "v1.0-daily-20240301.ckpt"));
+    ck_assert(model_exists(st, "v1.0.ckpt"));
     /* the report */
     char *rp = tu_path(dir, "reports/rank-2024-06-01.md");
     ck_assert_str_eq(r.report_path, rp);
@@ -444,7 +444,7 @@ START_TEST(test_rank_store)
     ck_assert_str_eq(r.best, "");
     ck_assert(!r.activated);
     ck_assert_uint_eq(r.n_retired, 0); /* the only old daily is the active one */
-    ck_assert(file_exists(st->models_dir, "v1.0-daily-20240301.ckpt"));
+    ck_assert(model_exists(st, "v1.0-daily-20240301.ckpt"));
     tr_rank_result_free(&r);
     ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
     ck_assert_str_eq(tr_registry_active(&reg)->version, "v1.0-daily-20240301");
@@ -495,7 +495,7 @@ START_TEST(test_cli)
     /* another ranking holds the lock: exit 4 */
     tr_store *st;
     tr_error e;
-    ck_assert_int_eq(tr_store_open(sd, 0, &st, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(sd, NULL, &st, &e), TR_OK);
     int tok;
     ck_assert_int_eq(tr_store_cycle_lock(st, "rank", &tok, &e), TR_OK);
     ck_assert_int_eq(run(dir, "rank --as-of 2024-06-01 --store '%s'", sd), 4);

@@ -28,7 +28,7 @@ static void setup(void)
 {
     dir = tu_tempdir();
     tr_error e;
-    ck_assert_int_eq(tr_store_open(dir, 1, &st, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(dir, &(tr_store_options){.create = 1}, &st, &e), TR_OK);
 }
 
 static void teardown(void)

@@ -50,7 +50,7 @@ static tr_store *open_store(const char *dir)
 {
     tr_store *st;
     tr_error e;
-    ck_assert_int_eq(tr_store_open(dir, 1, &st, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(dir, &(tr_store_options){.create = 1}, &st, &e), TR_OK);
     return st;
 }
 

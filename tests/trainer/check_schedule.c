@@ -150,7 +150,7 @@ static tr_store *make_store(const char *dir)
 {
     tr_store *st;
     tr_error e;
-    ck_assert_int_eq(tr_store_open(dir, 1, &st, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(dir, &(tr_store_options){.create = 1}, &st, &e), TR_OK);
     static const char *pairs[2] = {"EURUSD", "USDJPY"};
     for (int p = 0; p < 2; p++) {
         tr_synth_params sp =
@@ -262,7 +262,7 @@ START_TEST(test_run_due_catch_up_and_retries)
     /* the lock: another run-due holds it */
     ck_assert_int_eq(tr_store_cycle_lock(st, "run-due", &tok, &e), TR_OK);
     tr_store *other;
-    ck_assert_int_eq(tr_store_open(dir, 0, &other, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(dir, NULL, &other, &e), TR_OK);
     o.as_of = T("2024-04-13T12:00");
     ck_assert_int_eq(tr_run_due(other, &o, &r, &e), TR_ERR_CONFLICT);
     ck_assert(strstr(e.msg, "another run-due") != NULL);
@@ -322,7 +322,7 @@ START_TEST(test_two_processes)
     tr_store *st = make_store(dir);
     tr_store_close(st);
     ck_assert_int_ge(tu_two_run_due(dir, "2024-04-04T12:00"), 1);
-    ck_assert_int_eq(tr_store_open(dir, 0, &st, NULL), TR_OK);
+    ck_assert_int_eq(tr_store_open(dir, NULL, &st, NULL), TR_OK);
     /* each cycle ran exactly once for its slot */
     ck_assert_int_eq(tu_log_rows(st, "full", T("2024-03-31T01:00"), -1), 1);
     ck_assert_int_eq(tu_log_rows(st, "rank", T("2024-04-01T00:00"), -1), 1);
@@ -373,7 +373,7 @@ START_TEST(test_cli)
     ck_assert(output_has(dir, "\"outcome\":\"gave_up\""));
     tr_store *st;
     tr_error e;
-    ck_assert_int_eq(tr_store_open(sd, 0, &st, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(sd, NULL, &st, &e), TR_OK);
     int tok;
     ck_assert_int_eq(tr_store_cycle_lock(st, "run-due", &tok, &e), TR_OK);
     ck_assert_int_eq(run(dir, "run-due --as-of 2024-04-03T12:00 --store '%s'", sd), 4);

@@ -32,7 +32,7 @@ static void fx_open(fixture *f)
     tr_error e;
     f->dir = tu_tempdir();
     f->sdir = tu_path(f->dir, "store");
-    ck_assert_int_eq(tr_store_open(f->sdir, 1, &f->s, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(f->sdir, &(tr_store_options){.create = 1}, &f->s, &e), TR_OK);
 }
 
 static void fx_close(fixture *f)
@@ -155,22 +155,22 @@ START_TEST(test_store_marker)
     char *missing = tu_path(dir, "nothing");
     tr_store *s;
     tr_error e;
-    ck_assert_int_eq(tr_store_open(missing, 0, &s, &e), TR_ERR_NOTFOUND);
+    ck_assert_int_eq(tr_store_open(missing, NULL, &s, &e), TR_ERR_NOTFOUND);
     ck_assert_ptr_nonnull(strstr(e.msg, missing));
     char *other = tu_path(dir, "other");
     ck_assert_int_eq(tr_mkdir_p(other, &e), TR_OK);
     free(tu_write(other, "notes.txt", "hello"));
-    ck_assert_int_eq(tr_store_open(other, 1, &s, &e), TR_ERR_FORMAT);
+    ck_assert_int_eq(tr_store_open(other, &(tr_store_options){.create = 1}, &s, &e), TR_ERR_FORMAT);
     char *newer = tu_path(dir, "newer");
-    ck_assert_int_eq(tr_store_open(newer, 1, &s, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(newer, &(tr_store_options){.create = 1}, &s, &e), TR_OK);
     tr_store_close(s);
     free(tu_write(newer, "aifx-store", "aifx-store 2\n"));
-    ck_assert_int_eq(tr_store_open(newer, 0, &s, &e), TR_ERR_VERSION);
+    ck_assert_int_eq(tr_store_open(newer, NULL, &s, &e), TR_ERR_VERSION);
 #ifdef AIFX_WITH_POSTGRESQL /* no server behind that socket directory: a store error */
-    ck_assert_int_eq(tr_store_open("postgresql:///aifx?host=/nonexistent-aifx-pg", 0, &s, &e),
+    ck_assert_int_eq(tr_store_open("postgresql:///aifx?host=/nonexistent-aifx-pg", NULL, &s, &e),
                      TR_ERR_STORE);
 #else
-    ck_assert_int_eq(tr_store_open("postgresql:///aifx?host=/nonexistent-aifx-pg", 0, &s, &e),
+    ck_assert_int_eq(tr_store_open("postgresql:///aifx?host=/nonexistent-aifx-pg", NULL, &s, &e),
                      TR_ERR_UNSUPPORTED);
 #endif
     ck_assert_str_eq(tr_store_location("x"), "x");
@@ -198,7 +198,7 @@ START_TEST(test_two_writers)
         if (kids[k] == 0) {
             tr_store *s;
             tr_error e;
-            int bad = tr_store_open(f.sdir, 0, &s, &e) != TR_OK;
+            int bad = tr_store_open(f.sdir, NULL, &s, &e) != TR_OK;
             for (int i = k; i < N && !bad; i += 2)
                 bad = tr_store_bars_put(s, "EURUSD", M15, &bars[i], 1, 0, NULL, &e) != TR_OK;
             if (!bad)

@@ -23,6 +23,7 @@
 
 #include "../check_main.h"
 #include "pgutil.h"
+#include "store/backend.h" /* the backend table, reached directly */
 #include "store/store.h"
 #include "testutil.h"
 
@@ -49,7 +50,7 @@ static int fx_open(fixture *f, int i)
     else
         f->location = tu_path(f->dir, "store");
     tr_error e;
-    tr_code rc = tr_store_open(f->location, 1, &f->s, &e);
+    tr_code rc = tr_store_open(f->location, &(tr_store_options){.create = 1}, &f->s, &e);
     ck_assert_msg(rc == TR_OK, "open %s: %s", f->location, e.msg);
     ck_assert_str_eq(f->s->ops->name, f->pg ? "postgresql" : "dir");
     return 1;
@@ -60,7 +61,7 @@ static tr_store *fx_second(const fixture *f)
 {
     tr_store *s;
     tr_error e;
-    ck_assert_int_eq(tr_store_open(f->location, 0, &s, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(f->location, NULL, &s, &e), TR_OK);
     return s;
 }
 

@@ -116,7 +116,7 @@ START_TEST(test_store_and_csv_agree)
     ck_assert_int_eq(tr_csv_write(csv, a.v, a.n, dec, &e), TR_OK);
     tr_store *s;
     char *sdir = tu_path(dir, "store");
-    ck_assert_int_eq(tr_store_open(sdir, 1, &s, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(sdir, &(tr_store_options){.create = 1}, &s, &e), TR_OK);
     free(sdir);
     ck_assert_int_eq(tr_store_bars_put(s, "EURUSD", 900, a.v, a.n, 0, NULL, &e), TR_OK);
     tr_csv_options o = tr_csv_options_default(900);

@@ -202,7 +202,7 @@ int tu_two_run_due(const char *location, const char *iso)
             } /* both start when the parent closes the pipe */
             tr_store *s;
             tr_error e;
-            if (tr_store_open(location, 0, &s, &e))
+            if (tr_store_open(location, NULL, &s, &e))
                 _exit(10);
             tr_due_opts o = tu_tiny_due(iso);
             tr_due_result r;

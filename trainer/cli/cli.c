@@ -10,6 +10,14 @@
 
 #include "base/timeutil.h"
 
+const char *tr_cli_models_dir;
+
+tr_code tr_cli_store_open(const char *location, int create, tr_store **out, tr_error *err)
+{
+    tr_store_options o = {.create = create, .models_dir = tr_cli_models_dir};
+    return tr_store_open(tr_store_location(location), &o, out, err);
+}
+
 int tr_cli_exit_code(tr_code rc)
 {
     switch (rc) {

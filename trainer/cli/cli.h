@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "store/store.h"
 
 /* The exit codes of docs/cli.md. */
 enum {
@@ -24,6 +25,13 @@ enum {
     EXIT_UNSUPPORTED = 8,
     EXIT_STALE = 9
 };
+
+/* --models-dir (or $AIFX_MODELS_DIR), NULL for the store's default; set by main. */
+extern const char *tr_cli_models_dir;
+
+/* Opens the store at location (NULL: $AIFX_STORE, else the default), with the models directory
+ * of the command line. */
+tr_code tr_cli_store_open(const char *location, int create, tr_store **out, tr_error *err);
 
 /* The exit code of an error code. */
 int tr_cli_exit_code(tr_code rc);

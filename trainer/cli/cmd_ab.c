@@ -146,7 +146,7 @@ int tr_cmd_ab(int argc, char **argv)
     tr_store *st;
     tr_error e;
     tr_error_clear(&e);
-    if (tr_store_open(tr_store_location(o.store), 0, &st, &e))
+    if (tr_cli_store_open(o.store, 0, &st, &e))
         return tr_cli_fail(&e);
     int ex = EXIT_OK;
     tr_ab_report *rep = calloc(1, sizeof *rep);

@@ -108,7 +108,7 @@ int tr_cmd_listen(int argc, char **argv, int (*fail)(const tr_error *e))
     tr_error e;
     tr_error_clear(&e);
     tr_store *st;
-    if (tr_store_open(tr_store_location(store), 0, &st, &e))
+    if (tr_cli_store_open(store, 0, &st, &e))
         return fail(&e);
     listen_state ls = {count, 0, channels, (size_t)n_channels};
     tr_code rc = tr_store_listen(st, channels, n_channels, timeout, on_event, &ls, &e);

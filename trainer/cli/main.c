@@ -290,7 +290,7 @@ static int cmd_ingest(args *a)
     tr_error e;
     tr_error_clear(&e);
     tr_store *st;
-    tr_code rc = tr_store_open(tr_store_location(store_dir), 1, &st, &e);
+    tr_code rc = tr_cli_store_open(store_dir, 1, &st, &e);
     if (rc)
         return tr_cli_fail(&e);
     tr_ingest_result r;
@@ -354,13 +354,13 @@ static int cmd_synth(args *a)
     } else {
         tr_store *st;
         tr_put_stats ps;
-        rc = tr_store_open(tr_store_location(store_dir), 1, &st, &e);
+        rc = tr_cli_store_open(store_dir, 1, &st, &e);
         if (!rc) {
             rc = tr_store_bars_put(st, pair, p.timeframe, bars.v, bars.n, replace, &ps, &e);
             if (!rc)
                 printf("%s %s: %zu synthetic bars (seed %llu) into %s: %zu added, %zu unchanged, "
                        "%zu replaced\n",
-                       pair, tfn, bars.n, seed, st->location, ps.n_added, ps.n_unchanged,
+                       pair, tfn, bars.n, seed, tr_store_name(st), ps.n_added, ps.n_unchanged,
                        ps.n_replaced);
             tr_store_close(st);
         }
@@ -438,7 +438,7 @@ static int cmd_dataset(args *a)
     tr_error e;
     tr_error_clear(&e);
     tr_store *st;
-    tr_code rc = tr_store_open(tr_store_location(store_dir), 0, &st, &e);
+    tr_code rc = tr_cli_store_open(store_dir, 0, &st, &e);
     if (rc)
         return tr_cli_fail(&e);
     tr_series_info *list = NULL;
@@ -450,7 +450,7 @@ static int cmd_dataset(args *a)
                 pairs[n_pairs++] = list[i].pair;
         if (!rc && n_pairs == 0) {
             char tfn[16];
-            rc = tr_fail(&e, TR_ERR_NOTFOUND, "store %s has no series at %s", st->location,
+            rc = tr_fail(&e, TR_ERR_NOTFOUND, "store %s has no series at %s", tr_store_name(st),
                          tr_timeframe_name(tf, tfn, sizeof tfn));
         }
     }
@@ -485,7 +485,7 @@ static int cmd_bars(args *a)
     tr_error e;
     tr_error_clear(&e);
     tr_store *st;
-    tr_code rc = tr_store_open(tr_store_location(store_dir), 0, &st, &e);
+    tr_code rc = tr_cli_store_open(store_dir, 0, &st, &e);
     if (rc)
         return tr_cli_fail(&e);
     tr_series_info *list;
@@ -706,7 +706,7 @@ static void json_bt(const tr_bt_figs *b)
 static int open_existing(const char *store_dir, tr_store **st, tr_error *e)
 {
     tr_error_clear(e);
-    return tr_store_open(tr_store_location(store_dir), 0, st, e) ? -1 : 0;
+    return tr_cli_store_open(store_dir, 0, st, e) ? -1 : 0;
 }
 
 /* Runs the weekly (full set) or daily (incr set) cycle on the store: *out receives the result
@@ -1456,7 +1456,7 @@ static int cmd_replay(args *a)
     tr_error e;
     tr_store *st;
     tr_error_clear(&e);
-    if (tr_store_open(tr_store_location(store_dir), 1, &st, &e))
+    if (tr_cli_store_open(store_dir, 1, &st, &e))
         return tr_cli_fail(&e);
     double t0 = now_seconds();
     tr_replay_result r;
@@ -1473,8 +1473,9 @@ static int cmd_replay(args *a)
 
 int main(int argc, char **argv)
 {
-    /* --models-dir DIR, anywhere: taken out of argv and passed on as $AIFX_MODELS_DIR, which
-     * tr_store_open reads (so every command and any child process see the same directory) */
+    /* --models-dir DIR, anywhere: taken out of argv and given to every store this process
+     * opens (tr_cli_store_open); $AIFX_MODELS_DIR is its default */
+    tr_cli_models_dir = getenv("AIFX_MODELS_DIR");
     for (int i = 1; i < argc; i++) {
         const char *s = argv[i], *v = NULL;
         int used = 0;
@@ -1491,10 +1492,11 @@ int main(int argc, char **argv)
         }
         if (!used)
             continue;
-        if (!v[0] || setenv("AIFX_MODELS_DIR", v, 1) != 0) {
+        if (!v[0]) {
             fprintf(stderr, "aifx-train: bad --models-dir '%s'\n", v);
             return EXIT_USAGE;
         }
+        tr_cli_models_dir = v;
         for (int j = i; j + used <= argc; j++)
             argv[j] = argv[j + used]; /* argv[argc] is NULL and moves along */
         argc -= used;

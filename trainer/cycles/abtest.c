@@ -292,7 +292,7 @@ static tr_code load(tr_store *store, const char *id, int64_t *as_of, tr_registry
     if (id && !*t) {
         tr_registry_free(reg);
         return tr_fail(err, TR_ERR_NOTFOUND, "A/B test %s does not exist in store %s", id,
-                       store->location);
+                       tr_store_name(store));
     }
     int64_t from = INT64_MAX;
     for (size_t i = 0; i < reg->n_abtests; i++)

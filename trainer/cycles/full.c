@@ -223,12 +223,17 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
     int64_t started = tr_wall_now();
     double mono0 = tr_mono_now();
     char ckpt_path[4400], state_path[4400], history_path[4400];
-    snprintf(ckpt_path, sizeof ckpt_path, "%s/runs/full.ckpt", store->models_dir);
-    snprintf(history_path, sizeof history_path, "%s/runs/full.history", store->models_dir);
-    snprintf(state_path, sizeof state_path, "%s/runs/full.state", store->models_dir);
     char runs[4400];
-    snprintf(runs, sizeof runs, "%s/runs", store->models_dir);
-    tr_code rc = tr_mkdir_p(runs, err);
+    tr_code rc = tr_store_path(store, TR_AREA_RUNS, "full.ckpt", ckpt_path, sizeof ckpt_path, err);
+    if (!rc)
+        rc = tr_store_path(store, TR_AREA_RUNS, "full.history", history_path, sizeof history_path,
+                           err);
+    if (!rc)
+        rc = tr_store_path(store, TR_AREA_RUNS, "full.state", state_path, sizeof state_path, err);
+    if (!rc)
+        rc = tr_store_path(store, TR_AREA_RUNS, NULL, runs, sizeof runs, err);
+    if (!rc)
+        rc = tr_mkdir_p(runs, err);
     if (rc)
         return rc;
     int lock = -1;
@@ -532,8 +537,8 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
 fail:
     if (ckpt_written) {
         char path[4400];
-        snprintf(path, sizeof path, "%s/%s", store->models_dir, rec->checkpoint);
-        unlink(path);
+        if (tr_store_path(store, TR_AREA_MODELS, rec->checkpoint, path, sizeof path, NULL) == TR_OK)
+            unlink(path);
     }
     res->status = TR_LOG_FAILED;
     {

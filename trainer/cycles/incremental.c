@@ -356,8 +356,8 @@ tr_code tr_cycle_incremental(tr_store *store, const tr_incr_opts *o, tr_cycle_re
 fail:
     if (ckpt_written) {
         char path[4400];
-        snprintf(path, sizeof path, "%s/%s", store->models_dir, rec->checkpoint);
-        unlink(path);
+        if (tr_store_path(store, TR_AREA_MODELS, rec->checkpoint, path, sizeof path, NULL) == TR_OK)
+            unlink(path);
     }
     res->status = TR_LOG_FAILED;
     if (registry_ok)

@@ -51,7 +51,7 @@ tr_code tr_predict(tr_store *store, const tr_predict_opts *o, tr_prediction *out
     const tr_version *active = serving ? tr_registry_find(&reg, serving) : NULL;
     if (!active) {
         rc = tr_fail(err, TR_ERR_NOTFOUND, "no active version in store %s (run `aifx-train full`)",
-                     store->location);
+                     tr_store_name(store));
         goto done;
     }
     rc = tr_checkpoint_load(store, active, &m, err);

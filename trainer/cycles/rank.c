@@ -193,10 +193,11 @@ static void fmt_num(char *buf, size_t size, int decimals, double v)
         snprintf(buf, size, "-");
 }
 
-/* The store's reports directory: <files_dir>/reports (store.h). */
+/* The store's reports directory (store.h). */
 static void reports_dir(const tr_store *store, char *out, size_t size)
 {
-    snprintf(out, size, "%s/reports", store->files_dir);
+    if (tr_store_path(store, TR_AREA_REPORTS, NULL, out, size, NULL) != TR_OK)
+        out[0] = '\0';
 }
 
 static void evidence_of(tr_sb *b, const char *key, const tr_rank_entry *e)
@@ -515,8 +516,8 @@ static void delete_retired_files(tr_store *store, const tr_registry *reg)
             !v->checkpoint[0])
             continue;
         char path[4400];
-        snprintf(path, sizeof path, "%s/%s", store->models_dir, v->checkpoint);
-        (void)unlink(path); /* absent already: fine */
+        if (tr_store_path(store, TR_AREA_MODELS, v->checkpoint, path, sizeof path, NULL) == TR_OK)
+            (void)unlink(path); /* absent already: fine */
     }
 }
 
@@ -549,7 +550,7 @@ tr_code tr_rank_run(tr_store *store, const tr_rank_opts *o, tr_rank_result *res,
         return rc;
     }
     if (reg.n_versions == 0) {
-        rc = tr_fail(err, TR_ERR_NOTFOUND, "no version to rank in store %s", store->location);
+        rc = tr_fail(err, TR_ERR_NOTFOUND, "no version to rank in store %s", tr_store_name(store));
         goto done;
     }
     const tr_version *act0 = tr_registry_active(&reg);

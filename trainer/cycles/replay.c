@@ -619,8 +619,9 @@ static tr_code write_report(replay *r, const char *text, size_t n, tr_replay_res
                             tr_error *err)
 {
     char dir[4300], a[40], b[40];
-    snprintf(dir, sizeof dir, "%s/reports", r->store->files_dir);
-    tr_code rc = tr_mkdir_p(dir, err);
+    tr_code rc = tr_store_path(r->store, TR_AREA_REPORTS, NULL, dir, sizeof dir, err);
+    if (!rc)
+        rc = tr_mkdir_p(dir, err);
     if (rc)
         return rc;
     int64_t y;
@@ -727,12 +728,13 @@ tr_code tr_replay_run(tr_store *store, const tr_replay_opts *o, tr_replay_result
     }
     /* the state belongs to one store: a directory store keeps it inside; other stores share
      * their files directory, so the file is named after the store's location */
-    uint32_t sid = aifx_crc32(0, store->location, strlen(store->location));
-    if (strcmp(store->files_dir, store->location) == 0)
-        snprintf(r->state_path, sizeof r->state_path, "%s/replay.state", store->files_dir);
-    else
-        snprintf(r->state_path, sizeof r->state_path, "%s/replay-%08x.state", store->files_dir,
-                 (unsigned)sid);
+    {
+        char name[64];
+        tr_store_private_name(store, "replay", ".state", name, sizeof name);
+        rc = tr_store_path(store, TR_AREA_FILES, name, r->state_path, sizeof r->state_path, err);
+        if (rc)
+            goto done;
+    }
     {
         tr_sb k = {0};
         tr_sb_printf(&k, "aifx-replay 1\tfrom=%lld\tto=%lld\ttf=%d\tpairs=", (long long)o->from,
@@ -780,7 +782,7 @@ tr_code tr_replay_run(tr_store *store, const tr_replay_opts *o, tr_replay_result
                     rc = tr_fail(err, TR_ERR_CONFLICT,
                                  "store %s already holds %s bars after %s (the replay's clock); "
                                  "replay into a store without them",
-                                 store->location, r->s[i].pair, tr_time_format(clock, a, sizeof a));
+                                 tr_store_name(store), r->s[i].pair, tr_time_format(clock, a, sizeof a));
                 }
         free(list);
         if (rc)

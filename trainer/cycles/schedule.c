@@ -142,7 +142,8 @@ static int interrupted_full_at(const tr_store *store, int64_t t)
     char path[4400], *text;
     size_t len;
     long long at;
-    snprintf(path, sizeof path, "%s/runs/full.state", store->models_dir);
+    if (tr_store_path(store, TR_AREA_RUNS, "full.state", path, sizeof path, NULL) != TR_OK)
+        return 0;
     if (tr_file_read(path, &text, &len, NULL) != TR_OK)
         return 0;
     int ok = sscanf(text, "aifx-run 1 full as_of=%lld", &at) == 1 && (int64_t)at == t;
@@ -246,7 +247,7 @@ tr_code tr_run_due(tr_store *store, const tr_due_opts *o, tr_due_result *res, tr
     if (rc) {
         if (rc == TR_ERR_CONFLICT)
             tr_fail(err, TR_ERR_CONFLICT, "another run-due is running on store %s",
-                    store->location);
+                    tr_store_name(store));
         return rc;
     }
     /* the slots in the order of their times */

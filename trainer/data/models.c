@@ -29,8 +29,12 @@ tr_code tr_checkpoint_save_verified(tr_store *store, const aifx_model *m, tr_ver
 {
     char path[4400], msg[512];
     snprintf(rec->checkpoint, sizeof rec->checkpoint, "%s.ckpt", rec->version);
-    snprintf(path, sizeof path, "%s/%s", store->models_dir, rec->checkpoint);
-    tr_code rc0 = tr_mkdir_p(store->models_dir, err);
+    char dir[4400];
+    tr_code rc0 = tr_store_path(store, TR_AREA_MODELS, rec->checkpoint, path, sizeof path, err);
+    if (!rc0)
+        rc0 = tr_store_path(store, TR_AREA_MODELS, NULL, dir, sizeof dir, err);
+    if (!rc0)
+        rc0 = tr_mkdir_p(dir, err);
     if (rc0)
         return rc0;
     aifx_status st = aifx_model_save(m, path, 0, msg, sizeof msg);
@@ -74,8 +78,10 @@ tr_code tr_checkpoint_load(tr_store *store, const tr_version *rec, aifx_model **
     if (!tr_version_usable(rec))
         return tr_fail(err, TR_ERR_INVALID, "version %s is not usable (status %s)", rec->version,
                        tr_version_status_name(rec->status));
-    snprintf(path, sizeof path, "%s/%s", store->models_dir, rec->checkpoint);
     char *data;
+    tr_code rc0 = tr_store_path(store, TR_AREA_MODELS, rec->checkpoint, path, sizeof path, err);
+    if (rc0)
+        return rc0;
     size_t len;
     tr_code rc = tr_file_read(path, &data, &len, err);
     if (rc == TR_ERR_NOTFOUND)

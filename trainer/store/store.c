@@ -1,10 +1,12 @@
 /* store.c - backend selection and argument checks in front of the store's function table. */
-#include "store/store.h"
+#include "store/backend.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "aifxnn.h" /* aifx_crc32 */
+#include "base/strbuf.h"
 #include "base/timeutil.h"
 
 const char *tr_store_location(const char *explicit_location)
@@ -65,31 +67,139 @@ static void parent_dir(const char *path, char *out, size_t size)
     }
 }
 
-tr_code tr_store_open(const char *location, int create, tr_store **out, tr_error *err)
+tr_code tr_store_open(const char *location, const tr_store_options *o, tr_store **out,
+                      tr_error *err)
 {
+    static const tr_store_options defaults = {0};
+    if (!o)
+        o = &defaults;
     *out = NULL;
     if (!location || !location[0])
         return tr_fail(err, TR_ERR_INVALID, "empty store location");
+    if (o->models_dir && strlen(o->models_dir) >= TR_STORE_PATH_MAX - 64)
+        return tr_fail(err, TR_ERR_INVALID, "models directory path too long");
     int pg = tr_store_location_is_pg(location);
     tr_code rc = pg ? tr_store_pg_open(location, out, err)
-                    : tr_store_dir_open(location, create, out, err);
+                    : tr_store_dir_open(location, o->create, out, err);
     if (rc)
         return rc;
     tr_store *s = *out;
-    const char *md = getenv("AIFX_MODELS_DIR");
-    if (md && md[0]) {
-        if (strlen(md) >= sizeof s->models_dir) {
-            tr_store_close(s);
-            *out = NULL;
-            return tr_fail(err, TR_ERR_INVALID, "models directory path too long");
-        }
-        snprintf(s->models_dir, sizeof s->models_dir, "%s", md);
-    }
+    if (o->models_dir && o->models_dir[0])
+        snprintf(s->models_dir, sizeof s->models_dir, "%s", o->models_dir);
     if (pg)
         parent_dir(s->models_dir, s->files_dir, sizeof s->files_dir);
     else
         snprintf(s->files_dir, sizeof s->files_dir, "%s", s->location);
     return TR_OK;
+}
+
+const char *tr_store_name(const tr_store *store)
+{
+    return store->safe;
+}
+
+tr_code tr_store_path(const tr_store *store, tr_store_area area, const char *name, char *buf,
+                      size_t size, tr_error *err)
+{
+    const char *dir = area == TR_AREA_FILES || area == TR_AREA_REPORTS ? store->files_dir
+                                                                       : store->models_dir;
+    const char *sub = area == TR_AREA_RUNS ? "/runs" : area == TR_AREA_REPORTS ? "/reports" : "";
+    int has_name = name && name[0];
+    int n = snprintf(buf, size, "%s%s%s%s", dir, sub, has_name ? "/" : "", has_name ? name : "");
+    if (n < 0 || (size_t)n >= size)
+        return tr_fail(err, TR_ERR_INVALID, "path of %s in store %s is too long",
+                       has_name ? name : "a directory", store->safe);
+    return TR_OK;
+}
+
+void tr_store_private_name(const tr_store *store, const char *stem, const char *ext, char *out,
+                           size_t size)
+{
+    if (strcmp(store->files_dir, store->location) == 0)
+        snprintf(out, size, "%s%s", stem, ext);
+    else
+        snprintf(out, size, "%s-%08x%s", stem,
+                 (unsigned)aifx_crc32(0, store->location, strlen(store->location)), ext);
+}
+
+tr_code tr_store_signals_append(tr_store *store, tr_signal *sigs, size_t n, tr_error *err)
+{
+    return n ? store->ops->signals_append(store, sigs, n, err) : TR_OK;
+}
+
+tr_code tr_store_signals_update(tr_store *store, const tr_signal *sigs, size_t n, tr_error *err)
+{
+    return n ? store->ops->signals_update(store, sigs, n, err) : TR_OK;
+}
+
+/* Copies loc into out with any password replaced by "***": the "user:password@" of a URI, its
+ * "password=" query parameter, and the "password = value" of a keyword/value string. */
+void tr_store_location_redact(const char *loc, char *out, size_t size)
+{
+    tr_sb b = {0};
+    const char *p = loc;
+    const char *scheme = strstr(loc, "://");
+    if (scheme &&
+        (strncmp(loc, "postgresql://", 13) == 0 || strncmp(loc, "postgres://", 11) == 0)) {
+        const char *auth = scheme + 3;
+        size_t alen = strcspn(auth, "/?");
+        const char *at = NULL;
+        for (size_t i = 0; i < alen; i++)
+            if (auth[i] == '@')
+                at = auth + i;
+        const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+        if (colon) {
+            tr_sb_put(&b, loc, (size_t)(colon - loc) + 1);
+            tr_sb_put(&b, "***", 3);
+            p = at;
+        }
+        /* the query string's password= */
+        for (;;) {
+            const char *pw = strstr(p, "password=");
+            if (!pw || (pw > loc && pw[-1] != '?' && pw[-1] != '&')) {
+                tr_sb_put(&b, p, strlen(p));
+                break;
+            }
+            tr_sb_put(&b, p, (size_t)(pw - p) + 9);
+            tr_sb_put(&b, "***", 3);
+            p = pw + 9 + strcspn(pw + 9, "&");
+        }
+    } else {
+        for (;;) {
+            const char *pw = strstr(p, "password");
+            if (!pw) {
+                tr_sb_put(&b, p, strlen(p));
+                break;
+            }
+            const char *q = pw + 8;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            int keyword = *q == '=' && (pw == loc || pw[-1] == ' ' || pw[-1] == '\t');
+            if (!keyword) {
+                tr_sb_put(&b, p, (size_t)(pw - p) + 8);
+                p = pw + 8;
+                continue;
+            }
+            q++;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            tr_sb_put(&b, p, (size_t)(q - p));
+            tr_sb_put(&b, "***", 3);
+            if (*q == '\'') { /* quoted value, with \' and \\ escapes */
+                q++;
+                while (*q && *q != '\'')
+                    q += (*q == '\\' && q[1]) ? 2 : 1;
+                if (*q)
+                    q++;
+            } else {
+                while (*q && *q != ' ' && *q != '\t')
+                    q++;
+            }
+            p = q;
+        }
+    }
+    snprintf(out, size, "%s", b.p && !b.oom ? b.p : "(PostgreSQL store)");
+    tr_sb_free(&b);
 }
 
 tr_code tr_store_migrate(const char *location, tr_migrate_result *res, tr_error *err)
@@ -235,7 +345,7 @@ tr_code tr_store_pairs(tr_store *store, int32_t tf, char (*pairs)[TR_PAIR_MAX], 
     free(list);
     if (*n == 0) {
         char tfn[16];
-        return tr_fail(err, TR_ERR_NOTFOUND, "store %s has no series at %s", store->location,
+        return tr_fail(err, TR_ERR_NOTFOUND, "store %s has no series at %s", store->safe,
                        tr_timeframe_name(tf, tfn, sizeof tfn));
     }
     return TR_OK;

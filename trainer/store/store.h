@@ -8,10 +8,13 @@
  * AIFX_WITH_POSTGRESQL; otherwise such a location is TR_ERR_UNSUPPORTED).
  *
  * The table holds only what is implemented: market data (bars); the registry (model versions,
- * the training log and the activation history, read as a whole and changed by transactions,
- * registry.h); trading signals; and a lock per cycle. A/B tests (docs/schema.md) will be appended
- * to tr_store_ops; no entry exists before it works. Checkpoint files live in a directory on disk
- * on every backend (tr_store.models_dir); the registry records their paths and checksums.
+ * the training log, the activation history and A/B tests, read as a whole and changed by
+ * transactions, registry.h); trading signals; locks; events. Checkpoint files live in a directory
+ * on disk on every backend (TR_AREA_MODELS); the registry records their paths and checksums.
+ *
+ * The handle is opaque: backends keep their fields in store/backend.h. A path in one of the
+ * store's directories comes from tr_store_path; the location is printed only as tr_store_name,
+ * which never shows a password.
  *
  * Concurrency: writers serialise on a store-wide lock; readers need no lock because every write
  * replaces a file atomically (a reader sees the old or the new series, never a mix). A store
@@ -53,71 +56,52 @@ typedef struct tr_series_info {
  * listening has begun. Returns non-zero to stop listening. */
 typedef int (*tr_listen_fn)(const char *channel, const char *payload, void *user);
 
-typedef struct tr_store_ops {
-    const char *name; /* "dir" */
-    void (*close)(tr_store *store);
-    /* Merges bars (n, strictly ascending, valid, on the grid) into the series (pair, timeframe).
-     * A bar at a time already stored must be identical unless replace is set; otherwise nothing
-     * is written and TR_ERR_CONFLICT names the time. All or nothing, atomic and durable. */
-    tr_code (*bars_put)(tr_store *store, const char *pair, int32_t timeframe, const tr_bar *bars,
-                        size_t n, int replace, tr_put_stats *stats, tr_error *err);
-    /* Appends to out the stored bars with from <= t < to, ascending. A series that does not
-     * exist is TR_ERR_NOTFOUND; an existing series with no bar in the range gives zero bars. */
-    tr_code (*bars_get)(tr_store *store, const char *pair, int32_t timeframe, int64_t from,
-                        int64_t to, tr_bars *out, tr_error *err);
-    /* Lists the stored series into a malloc'd array (*list, *n), sorted by pair then timeframe;
-     * the caller frees *list. */
-    tr_code (*series_list)(tr_store *store, tr_series_info **list, size_t *n, tr_error *err);
-    /* Reads the whole registry into reg (initialised by the call; the caller frees it). An
-     * empty store has an empty registry. A damaged registry is an error naming it. */
-    tr_code (*registry_read)(tr_store *store, tr_registry *reg, tr_error *err);
-    /* Applies txn with tr_registry_apply to the current registry and stores the result: all of
-     * it or nothing, atomic and durable, serialised with other writers. */
-    tr_code (*registry_commit)(tr_store *store, const tr_reg_txn *txn, tr_error *err);
-    /* Records a signal, assigning sig->id; durable on return. */
-    tr_code (*signal_put)(tr_store *store, tr_signal *sig, tr_error *err);
-    /* The signals of pair (NULL: all) with from <= bar_time < to, in recording order, into a
-     * malloc'd array the caller frees. */
-    tr_code (*signals_get)(tr_store *store, const char *pair, int64_t from, int64_t to,
-                           tr_signal **list, size_t *n, tr_error *err);
-    /* Takes the lock of a cycle ("full", "incremental") without waiting: TR_ERR_CONFLICT when
-     * another process holds it. *token is released with cycle_unlock (also released when the
-     * process dies). */
-    tr_code (*cycle_lock)(tr_store *store, const char *cycle, int *token, tr_error *err);
-    void (*cycle_unlock)(tr_store *store, int token);
-    /* Records n signals at once, assigning their ids in order; one atomic, durable write. */
-    tr_code (*signals_append)(tr_store *store, tr_signal *sigs, size_t n, tr_error *err);
-    /* Replaces the outcome fields (outcome, exit_time, exit_price, pnl_pips, pnl_percent) of the
-     * stored signals with the ids of sigs (n); one atomic, durable write. An unknown id is
-     * TR_ERR_NOTFOUND and nothing is written. */
-    tr_code (*signals_update)(tr_store *store, const tr_signal *sigs, size_t n, tr_error *err);
-    /* Waits for events on the channels (n names: new_market_data, training_completed,
-     * model_deployed) for at most timeout seconds (< 0: no limit), calling fn once with channel
-     * NULL when listening has begun, then once per event as it arrives; returns TR_OK when fn
-     * returns non-zero or the time is up. Events are sent by the commits that cause them, so
-     * only committed changes are announced. The directory store has none: TR_ERR_UNSUPPORTED. */
-    tr_code (*listen)(tr_store *store, const char *const *channels, size_t n, double timeout,
-                      tr_listen_fn fn, void *user, tr_error *err);
-} tr_store_ops;
 
-struct tr_store {
-    const tr_store_ops *ops;
-    char location[4096];
-    char models_dir[4096]; /* checkpoints: <models_dir>/<version>.ckpt; runs in progress under
-                              <models_dir>/runs/. $AIFX_MODELS_DIR (set by --models-dir) wins
-                              over the backend's default: <store>/models, ./aifx-models */
-    char files_dir[4096];  /* the store's other local files (reports/, replay.state): the store
-                              directory itself, or for PostgreSQL the models directory's parent */
-};
 
 /* The location to use: explicit (if non-NULL and non-empty), else $AIFX_STORE, else the
  * default. Returns a pointer to one of those strings (never NULL). */
 const char *tr_store_location(const char *explicit_location);
 
-/* Opens the store at location, choosing the backend from its form. With create, a missing
- * embedded store directory is created; without it, a missing store is TR_ERR_NOTFOUND.
- * The caller closes *out with tr_store_close. */
-tr_code tr_store_open(const char *location, int create, tr_store **out, tr_error *err);
+/* How to open a store. */
+typedef struct tr_store_options {
+    int create;             /* create a missing directory store */
+    const char *models_dir; /* checkpoints and runs in progress; NULL or "": the backend's
+                               default (<store>/models for a directory, ./aifx-models for
+                               PostgreSQL) */
+} tr_store_options;
+
+/* Opens the store at location, choosing the backend from its form. o NULL: defaults (no
+ * create). With create, a missing embedded store directory is created; without it, a missing
+ * store is TR_ERR_NOTFOUND. The caller closes *out with tr_store_close. */
+tr_code tr_store_open(const char *location, const tr_store_options *o, tr_store **out,
+                      tr_error *err);
+
+/* The store's location as it may be printed: a password (in a URI's user info or query, or a
+ * keyword/value string's password=) replaced by "***". Never NULL. */
+const char *tr_store_name(const tr_store *store);
+
+/* The same redaction for a location not opened (yet): copies loc into out. */
+void tr_store_location_redact(const char *loc, char *out, size_t size);
+
+/* The store's local directories. */
+typedef enum tr_store_area {
+    TR_AREA_MODELS = 0, /* <models_dir>: checkpoints <version>.ckpt */
+    TR_AREA_RUNS,       /* <models_dir>/runs: training runs in progress */
+    TR_AREA_FILES,      /* the store's other files: the store directory itself, or for
+                           PostgreSQL the models directory's parent */
+    TR_AREA_REPORTS     /* <files>/reports: Markdown reports and pictures */
+} tr_store_area;
+
+/* "<area directory>/<name>" (name NULL or "": the directory itself) into buf; TR_ERR_INVALID
+ * when it does not fit. */
+tr_code tr_store_path(const tr_store *store, tr_store_area area, const char *name, char *buf,
+                      size_t size, tr_error *err);
+
+/* A file name of the files area private to this store: "<stem><ext>" for a directory store,
+ * "<stem>-<crc of the location><ext>" for a database (whose files directory may be shared by
+ * several databases). */
+void tr_store_private_name(const tr_store *store, const char *stem, const char *ext, char *out,
+                           size_t size);
 
 /* Closes the store; NULL does nothing. */
 void tr_store_close(tr_store *store);
@@ -138,16 +122,8 @@ tr_code tr_store_cycle_lock(tr_store *store, const char *cycle, int *token, tr_e
 void tr_store_cycle_unlock(tr_store *store, int token);
 
 /* The batch forms used by the replay (signals_append, signals_update above). */
-static inline tr_code tr_store_signals_append(tr_store *store, tr_signal *sigs, size_t n,
-                                              tr_error *err)
-{
-    return n ? store->ops->signals_append(store, sigs, n, err) : TR_OK;
-}
-static inline tr_code tr_store_signals_update(tr_store *store, const tr_signal *sigs, size_t n,
-                                              tr_error *err)
-{
-    return n ? store->ops->signals_update(store, sigs, n, err) : TR_OK;
-}
+tr_code tr_store_signals_append(tr_store *store, tr_signal *sigs, size_t n, tr_error *err);
+tr_code tr_store_signals_update(tr_store *store, const tr_signal *sigs, size_t n, tr_error *err);
 
 /* Every pair stored at the timeframe (at most max), sorted. TR_ERR_NOTFOUND when none. */
 tr_code tr_store_pairs(tr_store *store, int32_t tf, char (*pairs)[TR_PAIR_MAX], int max, int *n,
@@ -157,7 +133,10 @@ tr_code tr_store_pairs(tr_store *store, int32_t tf, char (*pairs)[TR_PAIR_MAX], 
  * keyword/value string (an '=' before any '/', e.g. "host=/run/pg dbname=aifx"). */
 int tr_store_location_is_pg(const char *location);
 
-/* Waits for events (see listen above). */
+/* Waits for events on the channels (n names: new_market_data, training_completed,
+ * model_deployed) for at most timeout seconds (< 0: no limit), calling fn once with channel NULL
+ * when listening has begun, then once per event; TR_OK when fn returns non-zero or the time is
+ * up. Only committed changes are announced. The directory store has none: TR_ERR_UNSUPPORTED. */
 tr_code tr_store_listen(tr_store *store, const char *const *channels, size_t n, double timeout,
                         tr_listen_fn fn, void *user, tr_error *err);
 
@@ -166,7 +145,7 @@ typedef struct tr_migrate_result {
     int from, to;       /* schema versions before and after */
     int latest;         /* the newest this program knows */
     char applied[512];  /* names of the migrations applied, comma-separated ("" for none) */
-    char location[1024]; /* the store, without its password */
+    char location[4096]; /* the store, without its password */
 } tr_migrate_result;
 
 /* Brings the schema of the PostgreSQL store at location up to this program's version (aifx-train
@@ -174,13 +153,5 @@ typedef struct tr_migrate_result {
  * process at a time. A schema newer than the program is TR_ERR_VERSION; a directory store has no
  * schema (TR_ERR_UNSUPPORTED). */
 tr_code tr_store_migrate(const char *location, tr_migrate_result *res, tr_error *err);
-
-/* The embedded directory backend (store_dir.c). */
-tr_code tr_store_dir_open(const char *dir, int create, tr_store **out, tr_error *err);
-
-/* The PostgreSQL backend (store_pg.c; TR_ERR_UNSUPPORTED without AIFX_WITH_POSTGRESQL). Opening
- * needs the current schema: a missing or older one is TR_ERR_VERSION asking for db migrate. */
-tr_code tr_store_pg_open(const char *location, tr_store **out, tr_error *err);
-tr_code tr_store_pg_migrate(const char *location, tr_migrate_result *res, tr_error *err);
 
 #endif

@@ -44,7 +44,7 @@
 #include "aifxnn.h" /* aifx_crc32 */
 #include "base/fsutil.h"
 #include "base/strbuf.h"
-#include "store/store.h"
+#include "store/backend.h"
 #include "base/timeutil.h"
 
 #define LAYOUT_VERSION 1
@@ -862,12 +862,22 @@ static void dir_close(tr_store *s)
     free(s);
 }
 
-static const tr_store_ops dir_ops = {"dir",           dir_close,           dir_bars_put,
-                                     dir_bars_get,    dir_series_list,     dir_registry_read,
-                                     dir_registry_commit, dir_signal_put,  dir_signals_get,
-                                     dir_cycle_lock,  dir_cycle_unlock,   dir_signals_append,
-                                     dir_signals_update, dir_listen};
-
+static const tr_store_ops dir_ops = {
+    .name = "dir",
+    .close = dir_close,
+    .bars_put = dir_bars_put,
+    .bars_get = dir_bars_get,
+    .series_list = dir_series_list,
+    .registry_read = dir_registry_read,
+    .registry_commit = dir_registry_commit,
+    .signal_put = dir_signal_put,
+    .signals_get = dir_signals_get,
+    .cycle_lock = dir_cycle_lock,
+    .cycle_unlock = dir_cycle_unlock,
+    .signals_append = dir_signals_append,
+    .signals_update = dir_signals_update,
+    .listen = dir_listen,
+};
 /* ---- opening --------------------------------------------------------------------------------- */
 
 static int dir_is_empty(const char *path)
@@ -942,6 +952,7 @@ tr_code tr_store_dir_open(const char *dir, int create, tr_store **out, tr_error 
         return tr_fail(err, TR_ERR_NOMEM, "out of memory opening store %s", dir);
     ds->base.ops = &dir_ops;
     snprintf(ds->base.location, sizeof ds->base.location, "%s", dir);
+    snprintf(ds->base.safe, sizeof ds->base.safe, "%s", dir);
     snprintf(ds->base.models_dir, sizeof ds->base.models_dir, "%s/models", dir);
     *out = &ds->base;
     return TR_OK;

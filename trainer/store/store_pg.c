@@ -29,7 +29,7 @@
 #include <time.h>
 
 #include "store/sql/migrations.h"
-#include "store/store.h"
+#include "store/backend.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 
@@ -42,81 +42,9 @@ enum { OID_INT8 = 20, OID_INT4 = 23, OID_TEXT = 25, OID_FLOAT4 = 700, OID_FLOAT8
 typedef struct pg_store {
     tr_store base; /* first member: a tr_store * points at the pg_store */
     PGconn *conn;
-    char safe[1024];              /* the location without its password, for messages */
     char locks[PG_MAX_LOCKS][64]; /* names of the cycle locks held ("" = free slot) */
 } pg_store;
 
-/* ---- the location, without its password ---------------------------------------------------- */
-
-/* Copies loc into out with any password replaced by "***": the "user:password@" of a URI, its
- * "password=" query parameter, and the "password = value" of a keyword/value string. */
-static void redact(const char *loc, char *out, size_t size)
-{
-    tr_sb b = {0};
-    const char *p = loc;
-    const char *scheme = strstr(loc, "://");
-    if (scheme &&
-        (strncmp(loc, "postgresql://", 13) == 0 || strncmp(loc, "postgres://", 11) == 0)) {
-        const char *auth = scheme + 3;
-        size_t alen = strcspn(auth, "/?");
-        const char *at = NULL;
-        for (size_t i = 0; i < alen; i++)
-            if (auth[i] == '@')
-                at = auth + i;
-        const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-        if (colon) {
-            tr_sb_put(&b, loc, (size_t)(colon - loc) + 1);
-            tr_sb_put(&b, "***", 3);
-            p = at;
-        }
-        /* the query string's password= */
-        for (;;) {
-            const char *pw = strstr(p, "password=");
-            if (!pw || (pw > loc && pw[-1] != '?' && pw[-1] != '&')) {
-                tr_sb_put(&b, p, strlen(p));
-                break;
-            }
-            tr_sb_put(&b, p, (size_t)(pw - p) + 9);
-            tr_sb_put(&b, "***", 3);
-            p = pw + 9 + strcspn(pw + 9, "&");
-        }
-    } else {
-        for (;;) {
-            const char *pw = strstr(p, "password");
-            if (!pw) {
-                tr_sb_put(&b, p, strlen(p));
-                break;
-            }
-            const char *q = pw + 8;
-            while (*q == ' ' || *q == '\t')
-                q++;
-            int keyword = *q == '=' && (pw == loc || pw[-1] == ' ' || pw[-1] == '\t');
-            if (!keyword) {
-                tr_sb_put(&b, p, (size_t)(pw - p) + 8);
-                p = pw + 8;
-                continue;
-            }
-            q++;
-            while (*q == ' ' || *q == '\t')
-                q++;
-            tr_sb_put(&b, p, (size_t)(q - p));
-            tr_sb_put(&b, "***", 3);
-            if (*q == '\'') { /* quoted value, with \' and \\ escapes */
-                q++;
-                while (*q && *q != '\'')
-                    q += (*q == '\\' && q[1]) ? 2 : 1;
-                if (*q)
-                    q++;
-            } else {
-                while (*q && *q != ' ' && *q != '\t')
-                    q++;
-            }
-            p = q;
-        }
-    }
-    snprintf(out, size, "%s", b.p && !b.oom ? b.p : "(PostgreSQL store)");
-    tr_sb_free(&b);
-}
 
 /* ---- errors ---------------------------------------------------------------------------------- */
 
@@ -170,8 +98,8 @@ static tr_code pg_fail(pg_store *s, const PGresult *r, const char *what, tr_erro
     one_line(m, msg, sizeof msg);
     if (PQstatus(s->conn) != CONNECTION_OK)
         return tr_fail(err, TR_ERR_STORE, "store %s: %s: the connection to the server is lost: %s",
-                       s->safe, what, msg);
-    return tr_fail(err, code_of(s, r), "store %s: %s: %s", s->safe, what, msg);
+                       s->base.safe, what, msg);
+    return tr_fail(err, code_of(s, r), "store %s: %s: %s", s->base.safe, what, msg);
 }
 
 /* ---- parameters ---------------------------------------------------------------------------- */
@@ -362,7 +290,7 @@ static PGresult *run(pg_store *s, const char *sql, const params *p, int binary)
 static tr_code exec(pg_store *s, const char *sql, const params *p, const char *what, tr_error *err)
 {
     if (p && p->oom)
-        return tr_fail(err, TR_ERR_NOMEM, "store %s: out of memory (%s)", s->safe, what);
+        return tr_fail(err, TR_ERR_NOMEM, "store %s: out of memory (%s)", s->base.safe, what);
     PGresult *r = run(s, sql, p, 0);
     ExecStatusType st = PQresultStatus(r);
     tr_code rc = TR_OK;
@@ -378,7 +306,7 @@ static tr_code query(pg_store *s, const char *sql, const params *p, int binary, 
 {
     *out = NULL;
     if (p && p->oom)
-        return tr_fail(err, TR_ERR_NOMEM, "store %s: out of memory (%s)", s->safe, what);
+        return tr_fail(err, TR_ERR_NOMEM, "store %s: out of memory (%s)", s->base.safe, what);
     PGresult *r = run(s, sql, p, binary);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         tr_code rc = pg_fail(s, r, what, err);
@@ -782,10 +710,10 @@ static tr_code bind_row(pg_store *s, params *p, const table *t, const void *rec,
 {
     for (size_t i = 0; i < t->n_cols; i++)
         if (bind_col(p, &t->cols[i], rec))
-            return tr_fail(err, TR_ERR_INVALID, "store %s: %s %s: field %s out of range", s->safe,
+            return tr_fail(err, TR_ERR_INVALID, "store %s: %s %s: field %s out of range", s->base.safe,
                            t->what, (const char *)rec, t->cols[i].name);
     if (p->oom)
-        return tr_fail(err, TR_ERR_NOMEM, "store %s: out of memory", s->safe);
+        return tr_fail(err, TR_ERR_NOMEM, "store %s: out of memory", s->base.safe);
     return TR_OK;
 }
 
@@ -901,7 +829,7 @@ static tr_code read_table(pg_store *s, const table *t, const char *ord, size_t e
         if (init)
             init(v + (size_t)i * elem);
         if (decode_row(r, i, t, v + (size_t)i * elem, &bad)) {
-            rc = tr_fail(err, TR_ERR_FORMAT, "store %s: %s row %d: column %s does not fit", s->safe,
+            rc = tr_fail(err, TR_ERR_FORMAT, "store %s: %s row %d: column %s does not fit", s->base.safe,
                          t->name, i + 1, bad);
             free(v);
             PQclear(r);
@@ -1439,7 +1367,7 @@ static tr_code pg_bars_get(tr_store *st, const char *pair, int32_t tf, int64_t f
         PQclear(r);
         if (rows == 0) {
             char tfn[16];
-            return tr_fail(err, TR_ERR_NOTFOUND, "store %s has no bars for %s %s", s->safe, pair,
+            return tr_fail(err, TR_ERR_NOTFOUND, "store %s has no bars for %s %s", s->base.safe, pair,
                            tr_timeframe_name(tf, tfn, sizeof tfn));
         }
         return TR_OK;
@@ -1657,7 +1585,7 @@ static tr_code pg_signals_update(tr_store *st, const tr_signal *sigs, size_t n, 
     if (rc)
         goto done;
     if (PQntuples(r) > 0) {
-        rc = tr_fail(err, TR_ERR_NOTFOUND, "store %s: no signal with id %lld", s->safe,
+        rc = tr_fail(err, TR_ERR_NOTFOUND, "store %s: no signal with id %lld", s->base.safe,
                      (long long)g_i64(r, 0, 0));
         goto done;
     }
@@ -1731,7 +1659,7 @@ static tr_code pg_signals_get(tr_store *st, const char *pair, int64_t from, int6
             free(v);
             PQclear(r);
             return tr_fail(err, TR_ERR_FORMAT,
-                           "store %s: signal %lld has a field that does not fit", s->safe, id);
+                           "store %s: signal %lld has a field that does not fit", s->base.safe, id);
         }
         g->timeframe = (int32_t)g_i64(r, i, 2);
         g->bar_time = g_i64(r, i, 3);
@@ -1764,7 +1692,7 @@ static tr_code pg_cycle_lock(tr_store *st, const char *cycle, int *token, tr_err
         if (strcmp(s->locks[i], cycle) == 0)
             return tr_fail(err, TR_ERR_CONFLICT,
                            "another %s cycle is running on store %s (this process holds its lock)",
-                           cycle, s->safe);
+                           cycle, s->base.safe);
         if (slot < 0 && s->locks[i][0] == '\0')
             slot = i;
     }
@@ -1783,7 +1711,7 @@ static tr_code pg_cycle_lock(tr_store *st, const char *cycle, int *token, tr_err
     if (!got)
         return tr_fail(err, TR_ERR_CONFLICT,
                        "another %s cycle is running on store %s (advisory lock 'aifx:%s' is held)",
-                       cycle, s->safe, cycle);
+                       cycle, s->base.safe, cycle);
     snprintf(s->locks[slot], sizeof s->locks[slot], "%s", cycle);
     *token = slot;
     return TR_OK;
@@ -1861,7 +1789,7 @@ static tr_code pg_listen(tr_store *st, const char *const *channels, size_t n, do
             return pg_fail(s, NULL, "listening", err);
         int k = poll(&pf, 1, wait_ms);
         if (k < 0 && errno != EINTR)
-            return tr_fail(err, TR_ERR_IO, "store %s: waiting for events: %s", s->safe,
+            return tr_fail(err, TR_ERR_IO, "store %s: waiting for events: %s", s->base.safe,
                            strerror(errno));
         if (k > 0 && !PQconsumeInput(s->conn))
             return pg_fail(s, NULL, "listening", err);
@@ -1880,11 +1808,21 @@ static void pg_close(tr_store *st)
 }
 
 static const tr_store_ops pg_ops = {
-    "postgresql",     pg_close,           pg_bars_put,       pg_bars_get,    pg_series_list,
-    pg_registry_read, pg_registry_commit, pg_signal_put,     pg_signals_get, pg_cycle_lock,
-    pg_cycle_unlock,  pg_signals_append,  pg_signals_update, pg_listen,
+    .name = "postgresql",
+    .close = pg_close,
+    .bars_put = pg_bars_put,
+    .bars_get = pg_bars_get,
+    .series_list = pg_series_list,
+    .registry_read = pg_registry_read,
+    .registry_commit = pg_registry_commit,
+    .signal_put = pg_signal_put,
+    .signals_get = pg_signals_get,
+    .cycle_lock = pg_cycle_lock,
+    .cycle_unlock = pg_cycle_unlock,
+    .signals_append = pg_signals_append,
+    .signals_update = pg_signals_update,
+    .listen = pg_listen,
 };
-
 /* Connects; sets timeouts the session does not have yet (a conninfo's options, PGOPTIONS or a
  * role's settings win). */
 static tr_code connect_store(const char *location, pg_store **out, tr_error *err)
@@ -1894,7 +1832,7 @@ static tr_code connect_store(const char *location, pg_store **out, tr_error *err
     if (!s)
         return tr_fail(err, TR_ERR_NOMEM, "out of memory opening store");
     s->base.ops = &pg_ops;
-    redact(location, s->safe, sizeof s->safe);
+    tr_store_location_redact(location, s->base.safe, sizeof s->base.safe);
     snprintf(s->base.location, sizeof s->base.location, "%s", location);
     const char *keys[4], *vals[4];
     int k = 0;
@@ -1917,7 +1855,7 @@ static tr_code connect_store(const char *location, pg_store **out, tr_error *err
         char msg[700];
         one_line(PQerrorMessage(s->conn), msg, sizeof msg);
         tr_code rc =
-            tr_fail(err, TR_ERR_STORE, "store %s: cannot connect to PostgreSQL: %s", s->safe, msg);
+            tr_fail(err, TR_ERR_STORE, "store %s: cannot connect to PostgreSQL: %s", s->base.safe, msg);
         pg_close(&s->base);
         return rc;
     }
@@ -1984,12 +1922,12 @@ tr_code tr_store_pg_open(const char *location, tr_store **out, tr_error *err)
         rc = tr_fail(err, TR_ERR_VERSION,
                      "store %s: schema at version %d, this program needs %d: run aifx-train db "
                      "migrate",
-                     s->safe, v, latest);
+                     s->base.safe, v, latest);
     if (!rc && v > latest)
         rc = tr_fail(err, TR_ERR_VERSION,
                      "store %s: schema at version %d is newer than this program knows (%d): use "
                      "a newer aifx-train",
-                     s->safe, v, latest);
+                     s->base.safe, v, latest);
     if (rc) {
         pg_close(&s->base);
         return rc;
@@ -2006,7 +1944,7 @@ tr_code tr_store_pg_migrate(const char *location, tr_migrate_result *res, tr_err
     tr_code rc = connect_store(location, &s, err);
     if (rc)
         return rc;
-    snprintf(res->location, sizeof res->location, "%s", s->safe);
+    snprintf(res->location, sizeof res->location, "%s", s->base.safe);
     /* one migrate at a time: a second one waits here, then finds the schema current */
     rc = exec(s, "SELECT pg_advisory_lock(hashtextextended('aifx:migrate', 0))", NULL,
               "waiting for another migration", err);
@@ -2021,7 +1959,7 @@ tr_code tr_store_pg_migrate(const char *location, tr_migrate_result *res, tr_err
         rc = tr_fail(err, TR_ERR_VERSION,
                      "store %s: schema at version %d is newer than this program knows (%d): use "
                      "a newer aifx-train",
-                     s->safe, v, res->latest);
+                     s->base.safe, v, res->latest);
         goto unlock;
     }
     tr_sb names = {0};
