@@ -260,9 +260,13 @@ typedef struct aifx_model_config {
     float dropout;
     int batch_size; /* training mini-batch */
     uint64_t seed;  /* initialisation, shuffling and dropout all draw from it */
+    /* Worker threads of training and evaluation (aifx_net_config.n_threads: the batch is split
+     * over them, each calling BLAS from its own thread). A run-time setting, not part of the
+     * model: checkpoints do not store it, and a loaded model has 1 (aifx_model_set_threads). */
+    int n_threads;
 } aifx_model_config;
 
-/* F 38, T 20, 1 layer, H 64, C 3, dropout 0.2, batch 64, seed 42. */
+/* F 38, T 20, 1 layer, H 64, C 3, dropout 0.2, batch 64, seed 42, n_threads 1. */
 AIFX_API aifx_model_config aifx_model_config_default(void);
 
 /* A model with Keras-initialised weights, an identity scaler (mean 0, scale 1), Adam with
@@ -271,6 +275,11 @@ AIFX_API aifx_model_config aifx_model_config_default(void);
 AIFX_API aifx_status aifx_model_new(const aifx_model_config *config, aifx_model **out);
 AIFX_API void aifx_model_free(aifx_model *model);
 AIFX_API aifx_status aifx_model_get_config(const aifx_model *model, aifx_model_config *out);
+/* Sets the worker threads of training and evaluation (1 .. AIFX_MAX_THREADS; see
+ * aifx_model_config.n_threads). Not while another thread uses the model. A given thread count
+ * gives bit-identical results run after run. AIFX_ERR_INVALID for a count out of range; on
+ * AIFX_ERR_NOMEM the model keeps its previous threads. */
+AIFX_API aifx_status aifx_model_set_threads(aifx_model *model, int n_threads);
 /* The model's network (owned by the model), for direct access to its parameters. */
 AIFX_API aifx_net *aifx_model_net(aifx_model *model);
 

@@ -580,6 +580,7 @@ static aifx_status load(const unsigned char *b, size_t n, const char *file, aifx
     cfg.batch_size = (int)get_u32(a + 20);
     cfg.dropout = get_f32(a + 24);
     cfg.seed = get_u64(a + 32);
+    cfg.n_threads = 1; /* a run-time setting, not stored */
     uint64_t n_params = get_u64(a + 40);
     if (!aifx__model_config_valid(&cfg))
         return fail(err, errlen, file, AIFX_ERR_ARCH,

@@ -82,6 +82,8 @@ void aifx__lstm_cell(int n_batch, int n_hidden, const float *bias, float *z, con
  * on the caller) and returns when all are done; a NULL pool runs fn(ctx, 0, 1). aifx__split gives
  * part k of n of [0, total): [total k / n, total (k+1) / n). */
 typedef struct aifx_pool aifx_pool;
+/* Replaces the net's workers (1 .. AIFX_MAX_THREADS); the net is unchanged on failure. */
+aifx_status aifx__net_set_threads(aifx_net *net, int n_threads);
 aifx_status aifx__pool_new(int n_threads, aifx_pool **out); /* *out = NULL for n_threads <= 1 */
 void aifx__pool_free(aifx_pool *pool);
 int aifx__pool_size(const aifx_pool *pool);

@@ -18,7 +18,7 @@
 
 aifx_model_config aifx_model_config_default(void)
 {
-    aifx_model_config c = {38, 20, 1, 64, 3, 0.2f, 64, 42};
+    aifx_model_config c = {38, 20, 1, 64, 3, 0.2f, 64, 42, 1};
     return c;
 }
 
@@ -32,6 +32,7 @@ static aifx_net_config net_config(const aifx_model_config *c)
     n.n_classes = c->n_classes;
     n.max_batch = c->batch_size;
     n.dropout = c->dropout;
+    n.n_threads = c->n_threads;
     return n;
 }
 
@@ -185,6 +186,16 @@ aifx_status aifx_model_get_config(const aifx_model *model, aifx_model_config *ou
         return AIFX_ERR_INVALID;
     *out = model->cfg;
     return AIFX_OK;
+}
+
+aifx_status aifx_model_set_threads(aifx_model *model, int n_threads)
+{
+    if (!model || n_threads < 1 || n_threads > AIFX_MAX_THREADS)
+        return AIFX_ERR_INVALID;
+    aifx_status st = aifx__net_set_threads(model->net, n_threads);
+    if (st == AIFX_OK)
+        model->cfg.n_threads = n_threads;
+    return st;
 }
 
 aifx_net *aifx_model_net(aifx_model *model)

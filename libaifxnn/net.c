@@ -147,6 +147,23 @@ aifx_status aifx_net_new(const aifx_net_config *config, aifx_net **out)
     return AIFX_OK;
 }
 
+aifx_status aifx__net_set_threads(aifx_net *net, int n_threads)
+{
+    const size_t H = (size_t)net->cfg.n_hidden;
+    float *db_part = aifx__falloc((size_t)n_threads * 4 * H);
+    aifx_pool *pool = NULL;
+    if (!db_part || aifx__pool_new(n_threads, &pool) != AIFX_OK) {
+        aifx__free(db_part);
+        return AIFX_ERR_NOMEM;
+    }
+    aifx__pool_free(net->pool);
+    aifx__free(net->db_part);
+    net->pool = pool;
+    net->db_part = db_part;
+    net->cfg.n_threads = n_threads;
+    return AIFX_OK;
+}
+
 aifx_status aifx_net_get_config(const aifx_net *net, aifx_net_config *out)
 {
     if (!net || !out)

@@ -3,12 +3,15 @@
  * evaluate, the scaler, class weights on an imbalanced problem, fine-tuning, and concurrent
  * predict.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <check.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aifxnn.h"
 #include "check_main.h"
@@ -539,6 +542,70 @@ START_TEST(test_evaluate_uneven_chunks)
 }
 END_TEST
 
+/* n_threads in the model's config reaches the net's workers: two threads repeat their bytes run
+ * after run, a model set to two threads after creation trains exactly as one made with two, and a
+ * checkpoint does not carry the setting (a loaded model has one thread). */
+static void fit_threads(int n_cfg, int n_set, float *params_out, size_t n_params)
+{
+    aifx_model_config c = small_config();
+    c.n_threads = n_cfg;
+    float *xr;
+    int32_t *yr;
+    aifx_dataset tr = make_trend_data(5, 256, c.n_steps, c.n_features, &xr, &yr);
+    aifx_model *m;
+    ck_assert_int_eq(aifx_model_new(&c, &m), AIFX_OK);
+    if (n_set)
+        ck_assert_int_eq(aifx_model_set_threads(m, n_set), AIFX_OK);
+    aifx_model_config got;
+    ck_assert_int_eq(aifx_model_get_config(m, &got), AIFX_OK);
+    ck_assert_int_eq(got.n_threads, n_set ? n_set : n_cfg);
+    aifx_fit_config fc = aifx_fit_config_default();
+    fc.epochs = 2;
+    ck_assert_int_eq(aifx_model_fit(m, &tr, NULL, &fc, NULL), AIFX_OK);
+    ck_assert_uint_eq(aifx_net_n_params(aifx_model_net(m)), n_params);
+    memcpy(params_out, aifx_net_params(aifx_model_net(m)), n_params * sizeof(float));
+    aifx_model_free(m);
+    free(xr), free(yr);
+}
+
+START_TEST(test_model_threads)
+{
+    aifx_model_config c = small_config();
+    aifx_model *m;
+    ck_assert_int_eq(aifx_model_new(&c, &m), AIFX_OK);
+    const size_t n = aifx_net_n_params(aifx_model_net(m));
+    ck_assert_int_eq(aifx_model_set_threads(m, 0), AIFX_ERR_INVALID);
+    ck_assert_int_eq(aifx_model_set_threads(m, AIFX_MAX_THREADS + 1), AIFX_ERR_INVALID);
+    ck_assert_int_eq(aifx_model_set_threads(NULL, 2), AIFX_ERR_INVALID);
+    char err[256];
+    char path[] = "/tmp/aifx-threads-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    ck_assert_int_eq(aifx_model_set_threads(m, 3), AIFX_OK);
+    ck_assert_int_eq(aifx_model_save(m, path, 1, err, sizeof err), AIFX_OK);
+    aifx_model *back;
+    ck_assert_int_eq(aifx_model_load(path, &back, err, sizeof err), AIFX_OK);
+    aifx_model_config got;
+    ck_assert_int_eq(aifx_model_get_config(back, &got), AIFX_OK);
+    ck_assert_int_eq(got.n_threads, 1);
+    aifx_model_free(back);
+    aifx_model_free(m);
+    unlink(path);
+    c.n_threads = AIFX_MAX_THREADS + 1;
+    ck_assert_int_eq(aifx_model_new(&c, &m), AIFX_ERR_INVALID);
+
+    float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
+    float *s = malloc(n * sizeof(float));
+    fit_threads(2, 0, a, n);
+    fit_threads(2, 0, b, n);
+    fit_threads(1, 2, s, n);
+    ck_assert_mem_eq(a, b, n * sizeof(float));
+    ck_assert_mem_eq(a, s, n * sizeof(float));
+    free(a), free(b), free(s);
+}
+END_TEST
+
 START_TEST(test_windows_by_index)
 {
     /* windows given by end rows over one series equal the same windows laid out (n, T, F) */
@@ -589,6 +656,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_metrics_undefined_classes);
     tcase_add_test(tc, test_windows_by_index);
     tcase_add_test(tc, test_evaluate_uneven_chunks);
+    tcase_add_test(tc, test_model_threads);
     suite_add_tcase(s, tc);
     return s;
 }
