@@ -25,6 +25,8 @@ void aifx__softmax_xent(int n, int n_classes, const float *logits, const int32_t
             m = z[j] > m ? z[j] : m;
         for (int j = 0; j < C; j++)
             s += exp((double)z[j] - m);
+        /* s >= 1: the largest logit contributes exp(0) */
+        // cppcheck-suppress invalidFunctionArg
         double lse = m + log(s);
         if (probs)
             for (int j = 0; j < C; j++)
@@ -49,6 +51,8 @@ void aifx__softmax_xent(int n, int n_classes, const float *logits, const int32_t
             m = z[j] > m ? z[j] : m;
         for (int j = 0; j < C; j++)
             s += exp((double)z[j] - m);
+        /* s >= 1: the largest logit contributes exp(0) */
+        // cppcheck-suppress invalidFunctionArg
         double lse = m + log(s);
         for (int j = 0; j < C; j++)
             d[j] = (float)(scale * (exp((double)z[j] - lse) - (j == labels[i] ? 1.0 : 0.0)));

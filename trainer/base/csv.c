@@ -204,6 +204,8 @@ tr_code tr_csv_parse(const char *name, const char *text, size_t len, const tr_cs
         size_t n = nl ? (size_t)(nl - line) : len - pos;
         pos += n + (nl ? 1 : 0);
         lineno++;
+        /* n is 0 for an empty line (nl == line), which cppcheck does not see */
+        // cppcheck-suppress knownConditionTrueFalse
         if (n > 0 && line[n - 1] == '\r')
             n--;
         size_t k = 0;

@@ -142,6 +142,8 @@ static double beta_cf(double a, double b, double x)
 {
     const double tiny = 1e-300, eps = 1e-15;
     const long max_terms = 4000000;
+    /* c and d carry from one term to the next (modified Lentz), so they live outside the loop */
+    // cppcheck-suppress variableScope
     double f = 1.0, c = 1.0, d = 0.0;
     for (long n = 1; n <= max_terms; n++) {
         double m = (double)(n / 2), dn;

@@ -25,7 +25,7 @@ int tr_store_location_is_pg(const char *location)
         return 1;
     /* a libpq keyword/value string: "key=value ..." with its '=' before any '/' */
     size_t eq = strcspn(location, "="), slash = strcspn(location, "/");
-    return location[eq] == '=' && eq < slash;
+    return eq < slash && location[eq] == '=';
 }
 
 #ifndef AIFX_WITH_POSTGRESQL

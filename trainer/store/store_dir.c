@@ -256,16 +256,18 @@ static size_t record_lower_bound(const unsigned char *rec, size_t n, int64_t t)
 static tr_code dir_bars_get(tr_store *s, const char *pair, int32_t tf, int64_t from, int64_t to,
                             tr_bars *out, tr_error *err)
 {
-    char path[4200], tfn[16];
+    char path[4200];
     char *data;
     size_t n;
     tr_code rc = series_path(s, pair, tf, path, sizeof path, err);
     if (rc)
         return rc;
     rc = read_series(path, pair, tf, &data, &n, err);
-    if (rc == TR_ERR_NOTFOUND)
-        return tr_fail(err, rc, "store %s has no bars for %s %s", s->location, pair,
+    if (rc == TR_ERR_NOTFOUND) {
+        char tfn[16];
+        return tr_fail(err, rc, "store %s has no bars for %s %s", s->safe, pair,
                        tr_timeframe_name(tf, tfn, sizeof tfn));
+    }
     if (rc)
         return rc;
     const unsigned char *rec = (const unsigned char *)data + HEADER_SIZE;
@@ -716,7 +718,6 @@ static tr_code dir_signals_append(tr_store *s, tr_signal *sigs, size_t n, tr_err
     rc = read_signals(path, &data, &good, &count, NULL, 0, 0, NULL, NULL, err);
     if (rc == TR_ERR_NOTFOUND) {
         tr_error_clear(err);
-        rc = TR_OK;
         tr_sb_put(&out, sig_magic, sizeof sig_magic - 1);
     } else if (rc) {
         goto done;
