@@ -111,7 +111,7 @@ typedef struct tr_cli_optdef {
     OPT_FLAG("--json", &(oo).json), OPT_FLAG("--quiet", &(oo).quiet),                             \
         OPT_FLAG("-q", &(oo).quiet), OPT_STR("--store", &(store))
 
-/* A seed of the trainer (full): decimal, within what the network's initialiser takes. */
+/* The seed of a training run (full): decimal, 0..2^31-1, the range full has always accepted. */
 #define OPT_TRAIN_SEED(n, d) OPT_U64(n, d, 10, 0, 2147483647u, "(0..2147483647)")
 /* The share of bars an A/B test gives to version B (ab start --split, --ab-split): one bound for
  * every command. The library takes (0, 1); a share closer to 0 or 1 than one bar in a million
