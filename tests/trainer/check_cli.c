@@ -233,6 +233,9 @@ START_TEST(test_value_parsers)
     ck_assert(output_has("bad --seed (non-zero hexadecimal): 0"));
     ck_assert_int_eq(run("ab start --a v1.0 --b v1.1 --seed 12g --store %s/none", dir), 2);
     ck_assert_int_eq(run("ab start --a v1.0 --b v1.1 --seed ffff --store %s/none", dir), 6);
+    /* hours east of UTC in quarter hours, or EET */
+    ck_assert_int_eq(run("ingest --pair EURUSD --csv x.csv --tz-offset 5.3"), 2);
+    ck_assert(output_has("bad --tz-offset (hours, a multiple of 0.25, or EET): 5.3"));
     /* times: the same message for --as-of on every command */
     ck_assert_int_eq(run("predict --pair EURUSD --as-of yesterday --store %s/none", dir), 2);
     ck_assert(output_has("bad --as-of time: yesterday"));

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/csv.h"
 #include "base/timeutil.h"
 #include "cycles/cycle.h"
 #include "cycles/rank.h"
@@ -236,6 +237,22 @@ int tr_cli_opt_disable(const char *v, void *dst)
             return 0;
         }
     return -1;
+}
+
+int tr_cli_opt_tz_offset(const char *v, void *dst)
+{
+    tr_csv_options *o = dst;
+    if (strcmp(v, "EET") == 0 || strcmp(v, "eet") == 0) {
+        o->tz_mode = TR_TZ_EET;
+        return 0;
+    }
+    /* whole quarter hours within +-14: every zone in use (India +5:30, Nepal +5:45) */
+    double hours;
+    if (tr_cli_parse_double(v, -14, 14, &hours) || fabs(hours * 4 - round(hours * 4)) > 1e-9)
+        return -1;
+    o->tz_mode = TR_TZ_FIXED;
+    o->tz_offset = (int32_t)lround(hours * 3600);
+    return 0;
 }
 
 /* The value of def v: 0 when it was good and stored. */

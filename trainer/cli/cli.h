@@ -162,5 +162,6 @@ int tr_cli_opt_weights(const char *v, void *dst);     /* tr_rank_weights: W,S,P,
 int tr_cli_opt_weekly(const char *v, void *dst);      /* tr_schedule: DAY,HH:MM */
 int tr_cli_opt_monthly(const char *v, void *dst);     /* tr_schedule: D,HH:MM */
 int tr_cli_opt_disable(const char *v, void *dst);     /* tr_schedule: a slot's cycle name */
+int tr_cli_opt_tz_offset(const char *v, void *dst);   /* tr_csv_options: hours east, or EET */
 
 #endif

@@ -4,10 +4,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "base/timeutil.h"

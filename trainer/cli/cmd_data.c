@@ -5,7 +5,6 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <float.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,12 +57,12 @@ const char tr_cli_help_bars[] = "usage: aifx-train bars [--store DIR]\n"
 int tr_cli_cmd_ingest(tr_cli_args *a)
 {
     const char *pair = NULL, *csv = NULL, *store_dir = NULL, *tfs = "15m", *fmt = "auto";
-    const char *tz = NULL;
     int replace = 0;
+    tr_csv_options o = tr_csv_options_default(0); /* the timeframe once it is known */
     const tr_cli_optdef opts[] = {
         OPT_FLAG("--replace", &replace), OPT_STR("--pair", &pair),     OPT_STR("--csv", &csv),
         OPT_STR("--store", &store_dir),  OPT_STR("--timeframe", &tfs), OPT_STR("--format", &fmt),
-        OPT_STR("--tz-offset", &tz),
+        OPT_CALL("--tz-offset", &o, tr_cli_opt_tz_offset, "(hours, a multiple of 0.25, or EET)"),
     };
     TR_CLI_SCAN(a, opts);
     if (!pair || !csv)
@@ -73,22 +72,9 @@ int tr_cli_cmd_ingest(tr_cli_args *a)
     int32_t tf;
     if (tr_timeframe_parse(tfs, &tf))
         return tr_cli_usage(a->cmd, "bad timeframe:", tfs);
-    tr_csv_options o = tr_csv_options_default(tf);
+    o.timeframe = tf;
     if (tr_csv_format_parse(fmt, &o.format))
         return tr_cli_usage(a->cmd, "bad format (auto, generic, yfinance, mt4):", fmt);
-    if (tz) {
-        if (strcmp(tz, "EET") == 0 || strcmp(tz, "eet") == 0) {
-            o.tz_mode = TR_TZ_EET;
-        } else {
-            char *end;
-            double hours = strtod(tz, &end);
-            if (end == tz || *end || !(fabs(hours) <= 14) ||
-                fabs(hours * 4 - round(hours * 4)) > 1e-9)
-                return tr_cli_usage(a->cmd,
-                                    "bad --tz-offset (hours, a multiple of 0.25, or EET):", tz);
-            o.tz_offset = (int32_t)lround(hours * 3600);
-        }
-    }
     tr_error e;
     tr_error_clear(&e);
     tr_store *st;

@@ -4,13 +4,10 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "base/timeutil.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/print.h"
