@@ -88,15 +88,15 @@ int tr_cli_cmd_ab(tr_cli_args *a)
         return rc < 0 ? EXIT_OK : rc;
     const char *sub = o.sub;
     if (!sub)
-        return tr_cli_usage("ab", "missing subcommand (start, status, stop, report)", NULL);
+        return tr_cli_usage(a->cmd, "missing subcommand (start, status, stop, report)", NULL);
     int is_start = strcmp(sub, "start") == 0, is_status = strcmp(sub, "status") == 0;
     int is_stop = strcmp(sub, "stop") == 0, is_report = strcmp(sub, "report") == 0;
     if (!is_start && !is_status && !is_stop && !is_report)
-        return tr_cli_usage("ab", "unknown subcommand (start, status, stop, report):", sub);
+        return tr_cli_usage(a->cmd, "unknown subcommand (start, status, stop, report):", sub);
     if (is_start && (!o.a || !o.b || o.id))
-        return tr_cli_usage("ab", "start needs --a VERSION and --b VERSION", NULL);
+        return tr_cli_usage(a->cmd, "start needs --a VERSION and --b VERSION", NULL);
     if ((is_stop || is_report) && !o.id)
-        return tr_cli_usage("ab", "which test? (an id such as ab1)", NULL);
+        return tr_cli_usage(a->cmd, "which test? (an id such as ab1)", NULL);
     tr_store *st;
     tr_error e;
     tr_error_clear(&e);

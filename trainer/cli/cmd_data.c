@@ -60,8 +60,12 @@ int tr_cli_cmd_ingest(tr_cli_args *a)
     int replace = 0;
     tr_csv_options o = tr_csv_options_default(0); /* the timeframe once it is known */
     const tr_cli_optdef opts[] = {
-        OPT_FLAG("--replace", &replace), OPT_STR("--pair", &pair),     OPT_STR("--csv", &csv),
-        OPT_STR("--store", &store_dir),  OPT_STR("--timeframe", &tfs), OPT_STR("--format", &fmt),
+        OPT_FLAG("--replace", &replace),
+        OPT_STR("--pair", &pair),
+        OPT_STR("--csv", &csv),
+        OPT_STR("--store", &store_dir),
+        OPT_STR("--timeframe", &tfs),
+        OPT_STR("--format", &fmt),
         OPT_CALL("--tz-offset", &o, tr_cli_opt_tz_offset, "(hours, a multiple of 0.25, or EET)"),
     };
     TR_CLI_SCAN(a, opts);
@@ -88,13 +92,7 @@ int tr_cli_cmd_ingest(tr_cli_args *a)
     tr_store_close(st);
     if (rc)
         return tr_cli_fail(&e);
-    char f0[32], f1[32], tfn[16];
-    printf("%s %s: %zu bars from %s (%s, %s to %s) in %.3f s: %zu added, %zu unchanged, "
-           "%zu replaced\n",
-           pair, tr_timeframe_name(tf, tfn, sizeof tfn), r.n_read, csv,
-           tr_csv_format_name(r.format), tr_time_format(r.first, f0, sizeof f0),
-           tr_time_format(r.last, f1, sizeof f1), dt, r.put.n_added, r.put.n_unchanged,
-           r.put.n_replaced);
+    tr_cli_print_ingest(pair, tf, csv, &r, dt);
     return EXIT_OK;
 }
 
@@ -134,13 +132,10 @@ int tr_cli_cmd_synth(tr_cli_args *a)
     tr_code rc = tr_synth_generate(&p, &bars, &dec, &e);
     if (rc)
         return tr_cli_fail(&e);
-    char tfn[16];
-    tr_timeframe_name(p.timeframe, tfn, sizeof tfn);
     if (csv) {
         rc = tr_csv_write(csv, bars.v, bars.n, dec, &e);
         if (!rc)
-            printf("%s %s: wrote %zu synthetic bars (seed %llu) to %s\n", pair, tfn, bars.n,
-                   (unsigned long long)seed, csv);
+            tr_cli_print_synth(pair, p.timeframe, bars.n, seed, csv, NULL);
     } else {
         tr_store *st;
         tr_put_stats ps;
@@ -148,10 +143,7 @@ int tr_cli_cmd_synth(tr_cli_args *a)
         if (!rc) {
             rc = tr_store_bars_put(st, pair, p.timeframe, bars.v, bars.n, replace, &ps, &e);
             if (!rc)
-                printf("%s %s: %zu synthetic bars (seed %llu) into %s: %zu added, %zu unchanged, "
-                       "%zu replaced\n",
-                       pair, tfn, bars.n, (unsigned long long)seed, tr_store_name(st), ps.n_added,
-                       ps.n_unchanged, ps.n_replaced);
+                tr_cli_print_synth(pair, p.timeframe, bars.n, seed, tr_store_name(st), &ps);
             tr_store_close(st);
         }
     }
@@ -218,14 +210,7 @@ int tr_cli_cmd_dataset(tr_cli_args *a)
         free(list);
         return tr_cli_fail(&e);
     }
-    if (describe) {
-        tr_cli_print_dataset(ds);
-        printf("\nbuilt in %.3f s\n", dt);
-    } else {
-        printf("dataset: train %zu, val %zu, test %zu samples (built in %.3f s; --describe for "
-               "details)\n",
-               ds->n[0], ds->n[1], ds->n[2], dt);
-    }
+    tr_cli_print_dataset(ds, describe, dt);
     tr_dataset_free(ds);
     free(list);
     return EXIT_OK;

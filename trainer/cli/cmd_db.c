@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/print.h"
 #include "store/store.h"
 
 const char tr_cli_help_db[] =
@@ -38,19 +39,15 @@ int tr_cli_cmd_db(tr_cli_args *a)
     const tr_cli_optdef opts[] = {OPT_STR("--store", &store), OPT_POS("migrate", &sub)};
     TR_CLI_SCAN(a, opts);
     if (!sub)
-        return tr_cli_usage("db", "missing subcommand (migrate)", NULL);
+        return tr_cli_usage(a->cmd, "missing subcommand (migrate)", NULL);
     if (strcmp(sub, "migrate") != 0)
-        return tr_cli_usage("db", "unknown subcommand", sub);
+        return tr_cli_usage(a->cmd, "unknown subcommand", sub);
     tr_error e;
     tr_error_clear(&e);
     tr_migrate_result r;
     if (tr_store_migrate(tr_store_location(store), &r, &e))
         return tr_cli_fail(&e);
-    if (r.from == r.to)
-        printf("store %s: schema at version %d, current; nothing to do\n", r.location, r.to);
-    else
-        printf("store %s: schema migrated from version %d to %d (applied %s)\n", r.location, r.from,
-               r.to, r.applied);
+    tr_cli_print_migration(&r);
     return EXIT_OK;
 }
 
@@ -64,15 +61,10 @@ static int on_event(const char *channel, const char *payload, void *user)
 {
     listen_state *st = user;
     if (!channel) {
-        fprintf(stderr, "listening on");
-        for (size_t i = 0; i < st->n_channels; i++)
-            fprintf(stderr, "%s %s", i ? "," : "", st->channels[i]);
-        fprintf(stderr, "\n");
-        fflush(stderr);
+        tr_cli_print_listening(st->channels, st->n_channels);
         return 0;
     }
-    printf("%s\t%s\n", channel, payload ? payload : "");
-    fflush(stdout);
+    tr_cli_print_store_event(channel, payload);
     st->seen++;
     return st->count > 0 && st->seen >= st->count;
 }

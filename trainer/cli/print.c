@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/csv.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "cli/cli.h"
@@ -154,6 +155,33 @@ static void json_bt(const tr_bt_figs *b)
 
 /* ---- data ----------------------------------------------------------------------------------- */
 
+void tr_cli_print_ingest(const char *pair, int32_t timeframe, const char *csv,
+                         const tr_ingest_result *r, double seconds)
+{
+    char f0[32], f1[32], tfn[16];
+    printf("%s %s: %zu bars from %s (%s, %s to %s) in %.3f s: %zu added, %zu unchanged, "
+           "%zu replaced\n",
+           pair, tr_timeframe_name(timeframe, tfn, sizeof tfn), r->n_read, csv,
+           tr_csv_format_name(r->format), tr_time_format(r->first, f0, sizeof f0),
+           tr_time_format(r->last, f1, sizeof f1), seconds, r->put.n_added, r->put.n_unchanged,
+           r->put.n_replaced);
+}
+
+void tr_cli_print_synth(const char *pair, int32_t timeframe, size_t n, uint64_t seed,
+                        const char *dest, const tr_put_stats *put)
+{
+    char tfn[16];
+    tr_timeframe_name(timeframe, tfn, sizeof tfn);
+    if (!put)
+        printf("%s %s: wrote %zu synthetic bars (seed %llu) to %s\n", pair, tfn, n,
+               (unsigned long long)seed, dest);
+    else
+        printf("%s %s: %zu synthetic bars (seed %llu) into %s: %zu added, %zu unchanged, "
+               "%zu replaced\n",
+               pair, tfn, n, (unsigned long long)seed, dest, put->n_added, put->n_unchanged,
+               put->n_replaced);
+}
+
 void tr_cli_print_series(const tr_series_info *list, size_t n)
 {
     printf("%-10s %-5s %9s  %-21s %-21s\n", "pair", "tf", "bars", "first", "last");
@@ -166,7 +194,7 @@ void tr_cli_print_series(const tr_series_info *list, size_t n)
     }
 }
 
-void tr_cli_print_dataset(const tr_dataset *ds)
+static void print_describe(const tr_dataset *ds)
 {
     static const char *split_names[TR_N_SPLITS] = {"train", "val", "test"};
     char a[32], b[32], tfn[16];
@@ -200,6 +228,44 @@ void tr_cli_print_dataset(const tr_dataset *ds)
         printf("%-3d %-12s %12.4g %12.4g %12.4g %12.4g %12.4g %12.4g\n", f, tr_feature_names[f],
                ds->mean[f], ds->sd[f], ds->fmin[0][f], ds->fmax[0][f],
                ds->n[2] ? ds->fmin[2][f] : NAN, ds->n[2] ? ds->fmax[2][f] : NAN);
+}
+
+void tr_cli_print_dataset(const tr_dataset *ds, int describe, double seconds)
+{
+    if (describe) {
+        print_describe(ds);
+        printf("\nbuilt in %.3f s\n", seconds);
+    } else {
+        printf("dataset: train %zu, val %zu, test %zu samples (built in %.3f s; --describe for "
+               "details)\n",
+               ds->n[0], ds->n[1], ds->n[2], seconds);
+    }
+}
+
+/* ---- the PostgreSQL store ------------------------------------------------------------------- */
+
+void tr_cli_print_migration(const tr_migrate_result *r)
+{
+    if (r->from == r->to)
+        printf("store %s: schema at version %d, current; nothing to do\n", r->location, r->to);
+    else
+        printf("store %s: schema migrated from version %d to %d (applied %s)\n", r->location,
+               r->from, r->to, r->applied);
+}
+
+void tr_cli_print_listening(const char *const *channels, size_t n)
+{
+    fprintf(stderr, "listening on");
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "%s %s", i ? "," : "", channels[i]);
+    fprintf(stderr, "\n");
+    fflush(stderr);
+}
+
+void tr_cli_print_store_event(const char *channel, const char *payload)
+{
+    printf("%s\t%s\n", channel, payload ? payload : "");
+    fflush(stdout); /* a reader of the pipe sees each event as it comes */
 }
 
 /* ---- full and incremental ------------------------------------------------------------------- */

@@ -1,8 +1,8 @@
 /*
  * print.h - how aifx-train renders results: text for a person or JSON for a program. The command
- * handlers (cmd_*.c) compute, then call one of these; no other file of the program formats a
- * result. The records' own JSON encoders (tr_version_json and the like) stay in registry/, and
- * are called from here.
+ * handlers (cmd_*.c) compute, then call one of these; they print only error lines themselves. The
+ * records' own JSON encoders (tr_version_json and the like) stay in registry/ and are called from
+ * here.
  */
 #ifndef AIFXT_PRINT_H
 #define AIFXT_PRINT_H
@@ -16,6 +16,7 @@
 #include "cycles/replay.h"
 #include "cycles/schedule.h"
 #include "data/dataset.h"
+#include "data/ingest.h"
 #include "store/store.h"
 
 /* The output settings of a command (--json, --quiet) and the progress bar's state: tty when
@@ -33,9 +34,21 @@ void tr_cli_print_end_bar(tr_cli_out *o);
 /* A replay's progress line (user a tr_cli_out), on standard error. */
 void tr_cli_print_replay_step(const tr_replay_progress *p, void *user);
 
-/* bars: the stored series. dataset --describe: everything about a dataset. */
+/* ingest (seconds: its duration); synth, into dest (a CSV file, or the store named dest with
+ * put its counts); bars: the stored series; dataset, built in seconds: its split sizes, or with
+ * describe everything about it. */
+void tr_cli_print_ingest(const char *pair, int32_t timeframe, const char *csv,
+                         const tr_ingest_result *r, double seconds);
+void tr_cli_print_synth(const char *pair, int32_t timeframe, size_t n, uint64_t seed,
+                        const char *dest, const tr_put_stats *put);
 void tr_cli_print_series(const tr_series_info *list, size_t n);
-void tr_cli_print_dataset(const tr_dataset *ds);
+void tr_cli_print_dataset(const tr_dataset *ds, int describe, double seconds);
+
+/* db migrate: what the migration did. listen: that it listens on the channels (standard error),
+ * then each event as it arrives, one line. */
+void tr_cli_print_migration(const tr_migrate_result *r);
+void tr_cli_print_listening(const char *const *channels, size_t n);
+void tr_cli_print_store_event(const char *channel, const char *payload);
 
 /* The results of full and incremental (gate_metric: the incremental's TR_GATE_*). */
 void tr_cli_print_full(const tr_cycle_result *r, int json);
