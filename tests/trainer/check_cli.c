@@ -174,6 +174,76 @@ START_TEST(test_registry_commands)
 }
 END_TEST
 
+START_TEST(test_help)
+{
+    /* every command: `help NAME`, `NAME --help` and `NAME -h` print its usage and exit 0 */
+    static const char *const names[] = {"ingest",   "synth",    "dataset",  "bars",     "full",
+                                        "incremental", "activate", "rollback", "versions",
+                                        "log",      "evaluate", "backtest", "predict",  "rank",
+                                        "run-due",  "replay",   "ab",       "db",       "listen"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char usage[64];
+        snprintf(usage, sizeof usage, "usage: aifx-train %s", names[i]);
+        ck_assert_int_eq(run("help %s", names[i]), 0);
+        ck_assert_msg(output_has(usage), "help %s", names[i]);
+        ck_assert_int_eq(run("%s --help", names[i]), 0);
+        ck_assert_msg(output_has(usage), "%s --help", names[i]);
+        ck_assert_int_eq(run("%s -h", names[i]), 0);
+        ck_assert_msg(output_has(usage), "%s -h", names[i]);
+    }
+    /* the global usage lists every command with its summary */
+    ck_assert_int_eq(run("help"), 0);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "  %-12s ", names[i]);
+        ck_assert_msg(output_has(line), "help lists %s", names[i]);
+    }
+    ck_assert_int_eq(run("-h"), 0);
+    ck_assert(output_has("usage: aifx-train <command>"));
+    ck_assert_int_eq(run("%s", ""), 2);
+    ck_assert_int_eq(run("help frobnicate"), 2);
+    ck_assert(output_has("unknown command 'frobnicate'"));
+}
+END_TEST
+
+START_TEST(test_value_parsers)
+{
+    /* one parser per kind of value, and one bound for an A/B test's share, whatever the command;
+     * all refused while scanning, before any store is opened */
+    ck_assert_int_eq(run("ab start --a v1.0 --b v1.1 --split 0.0000001 --store %s/none", dir), 2);
+    ck_assert(output_has("bad --split (a share in (0, 1)): 0.0000001"));
+    ck_assert_int_eq(run("full --ab --ab-split 0.0000001 --store %s/none", dir), 2);
+    ck_assert(output_has("bad --ab-split (a share in (0, 1)): 0.0000001"));
+    ck_assert_int_eq(run("run-due --ab-split 1 --store %s/none", dir), 2);
+    ck_assert(output_has("bad --ab-split"));
+    /* a share at the bound is taken: the command goes on to the (missing) store */
+    ck_assert_int_eq(run("full --ab --ab-split 0.000001 --store %s/none", dir), 6);
+    /* seeds: decimal for the trainer and the generator, non-zero hexadecimal for an A/B test;
+     * no sign, no overflow */
+    ck_assert_int_eq(run("full --seed -1 --store %s/none", dir), 2);
+    ck_assert(output_has("bad --seed (0..2147483647): -1"));
+    ck_assert_int_eq(run("full --seed 2147483648 --store %s/none", dir), 2);
+    ck_assert_int_eq(run("full --seed 0x10 --store %s/none", dir), 2);
+    ck_assert_int_eq(run("synth --pair EURUSD --from 2024-01-01 --to 2024-01-02 --seed -1"), 2);
+    ck_assert(output_has("bad --seed: -1"));
+    ck_assert_int_eq(run("synth --pair EURUSD --from 2024-01-01 --to 2024-01-02 "
+                         "--seed 18446744073709551616"),
+                     2);
+    ck_assert_int_eq(run("ab start --a v1.0 --b v1.1 --seed 0 --store %s/none", dir), 2);
+    ck_assert(output_has("bad --seed (non-zero hexadecimal): 0"));
+    ck_assert_int_eq(run("ab start --a v1.0 --b v1.1 --seed 12g --store %s/none", dir), 2);
+    ck_assert_int_eq(run("ab start --a v1.0 --b v1.1 --seed ffff --store %s/none", dir), 6);
+    /* hours east of UTC in quarter hours, or EET */
+    ck_assert_int_eq(run("ingest --pair EURUSD --csv x.csv --tz-offset 5.3"), 2);
+    ck_assert(output_has("bad --tz-offset (hours, a multiple of 0.25, or EET): 5.3"));
+    /* times: the same message for --as-of on every command */
+    ck_assert_int_eq(run("predict --pair EURUSD --as-of yesterday --store %s/none", dir), 2);
+    ck_assert(output_has("bad --as-of time: yesterday"));
+    ck_assert_int_eq(run("ab status --as-of yesterday --store %s/none", dir), 2);
+    ck_assert(output_has("bad --as-of time: yesterday"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("trainer_cli");
@@ -182,6 +252,8 @@ static Suite *suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_exit_codes);
     tcase_add_test(tc, test_registry_commands);
+    tcase_add_test(tc, test_help);
+    tcase_add_test(tc, test_value_parsers);
     suite_add_tcase(s, tc);
     return s;
 }

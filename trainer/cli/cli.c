@@ -1,14 +1,25 @@
 /*
- * cli.c - exit codes, error printing and option scanning shared by the commands (cli.h).
+ * cli.c - exit codes, error printing, option scanning and the value parsers shared by the
+ * commands (cli.h).
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include "cli/cli.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "base/csv.h"
 #include "base/timeutil.h"
+#include "cycles/cycle.h"
+#include "cycles/rank.h"
+#include "cycles/schedule.h"
 
 const char *tr_cli_models_dir;
 
@@ -16,6 +27,13 @@ tr_code tr_cli_store_open(const char *location, int create, tr_store **out, tr_e
 {
     tr_store_options o = {.create = create, .models_dir = tr_cli_models_dir};
     return tr_store_open(tr_store_location(location), &o, out, err);
+}
+
+double tr_cli_now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 int tr_cli_exit_code(tr_code rc)
@@ -100,9 +118,141 @@ int tr_cli_parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+int tr_cli_parse_u64(const char *s, int base, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+    /* strtoull skips blanks and takes a sign (negating in unsigned arithmetic): refused here,
+     * so that "-1" is not read as 18446744073709551615 */
+    if (!isxdigit((unsigned char)s[0]))
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, base);
+    if (*end || errno == ERANGE || v < lo || v > hi)
+        return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
 int tr_cli_parse_time(const char *s, int64_t *t)
 {
     return tr_time_parse(s, strlen(s), 0, t);
+}
+
+int tr_cli_parse_hhmm(const char *s, int *minute)
+{
+    int h, m, used = 0;
+    if (sscanf(s, "%2d:%2d%n", &h, &m, &used) != 2 || s[used] || h < 0 || h > 23 || m < 0 || m > 59)
+        return -1;
+    *minute = h * 60 + m;
+    return 0;
+}
+
+int tr_cli_opt_pair(const char *v, void *dst)
+{
+    (void)dst;
+    return tr_pair_valid(v) ? 0 : -1;
+}
+
+int tr_cli_opt_hours(const char *v, void *dst)
+{
+    double h;
+    if (tr_cli_parse_double(v, DBL_MIN, 1e6, &h))
+        return -1;
+    *(int64_t *)dst = (int64_t)(h * 3600);
+    return 0;
+}
+
+int tr_cli_opt_hhmm(const char *v, void *dst)
+{
+    return tr_cli_parse_hhmm(v, dst);
+}
+
+int tr_cli_opt_monitor(const char *v, void *dst)
+{
+    int *m = dst;
+    if (strcmp(v, "loss") == 0)
+        *m = AIFX_MONITOR_VAL_LOSS;
+    else if (strcmp(v, "macro_f1") == 0)
+        *m = AIFX_MONITOR_VAL_MACRO_F1;
+    else
+        return -1;
+    return 0;
+}
+
+int tr_cli_opt_gate_metric(const char *v, void *dst)
+{
+    return tr_gate_metric_parse(v, dst);
+}
+
+int tr_cli_opt_score(const char *v, void *dst)
+{
+    return tr_score_method_parse(v, dst);
+}
+
+int tr_cli_opt_weights(const char *v, void *dst)
+{
+    tr_rank_weights *w = dst;
+    double x[4];
+    int used = 0;
+    if (sscanf(v, "%lf,%lf,%lf,%lf%n", &x[0], &x[1], &x[2], &x[3], &used) != 4 || v[used] != '\0' ||
+        !isfinite(x[0] + x[1] + x[2] + x[3]))
+        return -1;
+    w->win_rate = x[0];
+    w->sharpe = x[1];
+    w->avg_pnl = x[2];
+    w->drawdown = x[3];
+    return 0;
+}
+
+int tr_cli_opt_weekly(const char *v, void *dst)
+{
+    static const char *const days[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    tr_schedule *sc = dst;
+    for (int d = 0; d < 7; d++)
+        if (strncmp(v, days[d], 3) == 0 && v[3] == ',' &&
+            tr_cli_parse_hhmm(v + 4, &sc->minute[TR_SLOT_WEEKLY]) == 0) {
+            sc->weekday = d;
+            return 0;
+        }
+    return -1;
+}
+
+int tr_cli_opt_monthly(const char *v, void *dst)
+{
+    tr_schedule *sc = dst;
+    int d = 0, used = 0;
+    if (sscanf(v, "%2d,%n", &d, &used) != 1 || used == 0 || d < 1 || d > 28 ||
+        tr_cli_parse_hhmm(v + used, &sc->minute[TR_SLOT_MONTHLY]))
+        return -1;
+    sc->monthday = d;
+    return 0;
+}
+
+int tr_cli_opt_disable(const char *v, void *dst)
+{
+    tr_schedule *sc = dst;
+    for (int j = 0; j < TR_N_SLOTS; j++)
+        if (strcmp(v, tr_slot_cycle(j)) == 0) {
+            sc->enabled[j] = 0;
+            return 0;
+        }
+    return -1;
+}
+
+int tr_cli_opt_tz_offset(const char *v, void *dst)
+{
+    tr_csv_options *o = dst;
+    if (strcmp(v, "EET") == 0 || strcmp(v, "eet") == 0) {
+        o->tz_mode = TR_TZ_EET;
+        return 0;
+    }
+    /* whole quarter hours within +-14: every zone in use (India +5:30, Nepal +5:45) */
+    double hours;
+    if (tr_cli_parse_double(v, -14, 14, &hours) || fabs(hours * 4 - round(hours * 4)) > 1e-9)
+        return -1;
+    o->tz_mode = TR_TZ_FIXED;
+    o->tz_offset = (int32_t)lround(hours * 3600);
+    return 0;
 }
 
 /* The value of def v: 0 when it was good and stored. */
@@ -136,6 +286,8 @@ static int store_value(const tr_cli_optdef *d, const char *v)
         return 0;
     case TR_OPT_TIME:
         return tr_cli_parse_time(v, (int64_t *)d->dst);
+    case TR_OPT_U64:
+        return tr_cli_parse_u64(v, d->base, d->ulo, d->uhi, (uint64_t *)d->dst);
     case TR_OPT_CALL:
         return d->fn(v, d->dst);
     case TR_OPT_LIST:
@@ -147,12 +299,12 @@ static int store_value(const tr_cli_optdef *d, const char *v)
     return -1;
 }
 
-int tr_cli_scan(tr_cli_args *a, const char *help, const tr_cli_optdef *defs, size_t n)
+int tr_cli_scan(tr_cli_args *a, const tr_cli_optdef *defs, size_t n)
 {
     for (; a->i < a->argc; a->i++) {
         const char *s = a->argv[a->i], *v = NULL;
-        if (strcmp(s, "--help") == 0) {
-            fputs(help, stdout);
+        if (strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0) {
+            fputs(a->help, stdout);
             return -1;
         }
         const tr_cli_optdef *d = NULL;

@@ -1,7 +1,7 @@
 /*
- * cli.h - what the command files of aifx-train share (main.c, cmd_db.c, cmd_ab.c): exit codes,
- * the error printer, usage errors and option scanning. Part of the program, not of aifxtrain:
- * these print.
+ * cli.h - what the command files of aifx-train share (main.c and cmd_*.c): exit codes, the error
+ * printer, usage errors, option scanning and the one set of option value parsers. Part of the
+ * program, not of aifxcore: these print.
  */
 #ifndef AIFXT_CLI_H
 #define AIFXT_CLI_H
@@ -40,11 +40,16 @@ int tr_cli_fail(const tr_error *e);
 /* Prints a usage error naming the command (and arg); returns EXIT_USAGE. */
 int tr_cli_usage(const char *cmd, const char *what, const char *arg);
 
-/* The arguments being scanned: argv[i] is the current one. */
+/* A monotonic clock in seconds, for the durations the commands print. */
+double tr_cli_now_seconds(void);
+
+/* A command's arguments, as the dispatcher (main.c) hands them to its handler: argv[1] is the
+ * command's name (cmd), argv[i] the next to scan (2 at first), help its --help text. */
 typedef struct tr_cli_args {
     int argc, i;
     char **argv;
     const char *cmd;
+    const char *help;
 } tr_cli_args;
 
 /* If argv[i] is --name followed by a value, or --name=value: sets *value (advancing over a
@@ -60,6 +65,7 @@ enum {
     TR_OPT_DOUBLE, /* *(double *)dst, a finite number in [lo, hi] */
     TR_OPT_FLOAT,  /* *(float *)dst, a finite number in [lo, hi] */
     TR_OPT_TIME,   /* *(int64_t *)dst, a UTC time */
+    TR_OPT_U64,    /* *(uint64_t *)dst, digits in base (10 or 16) within [ulo, uhi] */
     TR_OPT_CALL,   /* fn(value, dst) == 0 */
     TR_OPT_LIST,   /* dst is const char *[hi], *count the number stored; fn (optional) checks */
     TR_OPT_POS     /* a positional argument (name: its label), at most once */
@@ -74,6 +80,8 @@ typedef struct tr_cli_optdef {
     const char *hint; /* shown after the option's name when its value is bad, e.g. "(1..4)" */
     int (*fn)(const char *value, void *dst); /* CALL, LIST: 0 when value is good */
     int *count;                              /* LIST */
+    int base;                                /* U64 */
+    uint64_t ulo, uhi;                       /* U64: doubles cannot hold every 64-bit bound */
 } tr_cli_optdef;
 
 /* Table entries (designated, so that unnamed fields are zero). */
@@ -94,15 +102,66 @@ typedef struct tr_cli_optdef {
 #define OPT_LIST(n, d, cap, cnt, f)                                                                \
     {.name = (n), .kind = TR_OPT_LIST, .dst = (d), .hi = (cap), .count = (cnt), .fn = (f)}
 #define OPT_POS(label, d) {.name = (label), .kind = TR_OPT_POS, .dst = (d)}
+#define OPT_U64(n, d, b, l, h, ht)                                                                 \
+    {.name = (n), .kind = TR_OPT_U64, .dst = (d), .base = (b), .ulo = (l), .uhi = (h), .hint = (ht)}
 
-/* Scans a->argv[a->i ..] against defs (n): "--help" prints help and returns -1 (the command then
- * exits 0); each option sets its destination; an unknown option, a missing or bad value, or an
- * unexpected argument prints a usage error and returns EXIT_USAGE. 0 when everything was good. */
-int tr_cli_scan(tr_cli_args *a, const char *help, const tr_cli_optdef *defs, size_t n);
+/* The output options every registry and cycle command takes (oo a tr_cli_out, print.h), and
+ * --store. */
+#define OPT_OUTPUT(oo, store)                                                                      \
+    OPT_FLAG("--json", &(oo).json), OPT_FLAG("--quiet", &(oo).quiet),                             \
+        OPT_FLAG("-q", &(oo).quiet), OPT_STR("--store", &(store))
 
-/* Integer and real numbers within [lo, hi], and UTC times (timeutil.h forms); 0 on success. */
+/* The seed of a training run (full): decimal, 0..2^31-1, the range full has always accepted. */
+#define OPT_TRAIN_SEED(n, d) OPT_U64(n, d, 10, 0, 2147483647u, "(0..2147483647)")
+/* The share of bars an A/B test gives to version B (ab start --split, --ab-split): one bound for
+ * every command. The library takes (0, 1); a share closer to 0 or 1 than one bar in a million
+ * would give an arm no bar in any test of realistic length, so it is refused as a typo. */
+#define TR_CLI_SHARE_MIN 1e-6
+#define OPT_SHARE(n, d) OPT_DBL(n, d, TR_CLI_SHARE_MIN, 1 - TR_CLI_SHARE_MIN, "(a share in (0, 1))")
+/* The plan of an A/B test started by a weekly retrain (full, run-due, replay): fo is a
+ * tr_full_opts. */
+#define OPT_AB_PLAN(fo)                                                                            \
+    OPT_FLAG("--ab", &(fo).ab), OPT_INT("--ab-days", &(fo).ab_days, 1, 365, NULL),                \
+        OPT_SHARE("--ab-split", &(fo).ab_split),                                                   \
+        OPT_I64("--ab-min-trades", &(fo).ab_min_trades, 0, 100000000, NULL)
+
+/* Scans a->argv[a->i ..] against defs (n): "--help" or "-h" prints a->help and returns -1 (the
+ * command then exits 0); each option sets its destination; an unknown option, a missing or bad
+ * value, or an unexpected argument prints a usage error and returns EXIT_USAGE. 0 when everything
+ * was good. */
+int tr_cli_scan(tr_cli_args *a, const tr_cli_optdef *defs, size_t n);
+
+/* Scans a command's options (the table opts) with tr_cli_scan; returns from the calling handler
+ * on --help (exit 0) or a usage error. */
+#define TR_CLI_SCAN(a, opts)                                                                       \
+    do {                                                                                           \
+        int sc_ = tr_cli_scan((a), (opts), sizeof(opts) / sizeof((opts)[0]));                      \
+        if (sc_)                                                                                   \
+            return sc_ < 0 ? EXIT_OK : sc_;                                                        \
+    } while (0)
+
+/* ---- the value parsers: every command parses a kind of value with the same function --------- */
+
+/* Integer and real numbers within [lo, hi], unsigned 64-bit numbers in base 10 or 16 within
+ * [lo, hi] (no sign, no blanks), and UTC times (timeutil.h forms); 0 on success. */
 int tr_cli_parse_int(const char *s, long lo, long hi, long *out);
 int tr_cli_parse_double(const char *s, double lo, double hi, double *out);
+int tr_cli_parse_u64(const char *s, int base, uint64_t lo, uint64_t hi, uint64_t *out);
 int tr_cli_parse_time(const char *s, int64_t *t);
+/* HH:MM, as minutes after midnight. */
+int tr_cli_parse_hhmm(const char *s, int *minute);
+
+/* TR_OPT_CALL and TR_OPT_LIST checks: 0 when v is good (and, for CALL, stored in dst). */
+int tr_cli_opt_pair(const char *v, void *dst);        /* a valid pair name; dst unused */
+int tr_cli_opt_hours(const char *v, void *dst);       /* int64_t seconds, from hours > 0 */
+int tr_cli_opt_hhmm(const char *v, void *dst);        /* int minutes */
+int tr_cli_opt_monitor(const char *v, void *dst);     /* int: loss, macro_f1 */
+int tr_cli_opt_gate_metric(const char *v, void *dst); /* int: TR_GATE_* */
+int tr_cli_opt_score(const char *v, void *dst);       /* int: raw, rank */
+int tr_cli_opt_weights(const char *v, void *dst);     /* tr_rank_weights: W,S,P,D */
+int tr_cli_opt_weekly(const char *v, void *dst);      /* tr_schedule: DAY,HH:MM */
+int tr_cli_opt_monthly(const char *v, void *dst);     /* tr_schedule: D,HH:MM */
+int tr_cli_opt_disable(const char *v, void *dst);     /* tr_schedule: a slot's cycle name */
+int tr_cli_opt_tz_offset(const char *v, void *dst);   /* tr_csv_options: hours east, or EET */
 
 #endif

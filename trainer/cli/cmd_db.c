@@ -1,20 +1,19 @@
 /*
  * cmd_db.c - `aifx-train db migrate` (the schema of a PostgreSQL store) and `aifx-train listen`
- * (its events, one line each as they arrive). See cmd_db.h and docs/cli.md.
+ * (its events, one line each as they arrive). docs/cli.md.
  */
 #define _POSIX_C_SOURCE 200809L
-
-#include "cli/cmd_db.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/print.h"
 #include "store/store.h"
 
-
-static const char *help_db =
+const char tr_cli_help_db[] =
     "usage: aifx-train db migrate [--store LOCATION]\n"
     "\n"
     "  Brings a PostgreSQL store's schema up to this program's version: applies the missing\n"
@@ -24,7 +23,7 @@ static const char *help_db =
     "  LOCATION: postgresql://user@host/db, or a libpq string such as\n"
     "  \"host=/run/postgresql dbname=aifx\"; default $AIFX_STORE. The PG* variables apply.\n";
 
-static const char *help_listen =
+const char tr_cli_help_listen[] =
     "usage: aifx-train listen [--store LOCATION] [--channel C]... [--count N]\n"
     "                         [--timeout SECONDS]\n"
     "\n"
@@ -34,28 +33,21 @@ static const char *help_listen =
     "  when fewer than N events came). \"listening\" on standard error says it has begun.\n"
     "  PostgreSQL stores only (a directory store has no events: exit 8).\n";
 
-int tr_cmd_db(int argc, char **argv, int (*fail)(const tr_error *e))
+int tr_cli_cmd_db(tr_cli_args *a)
 {
     const char *store = NULL, *sub = NULL;
     const tr_cli_optdef opts[] = {OPT_STR("--store", &store), OPT_POS("migrate", &sub)};
-    tr_cli_args a = {argc, 2, argv, "db"};
-    int sc = tr_cli_scan(&a, help_db, opts, sizeof opts / sizeof opts[0]);
-    if (sc)
-        return sc < 0 ? EXIT_OK : sc;
+    TR_CLI_SCAN(a, opts);
     if (!sub)
-        return tr_cli_usage("db", "missing subcommand (migrate)", NULL);
+        return tr_cli_usage(a->cmd, "missing subcommand (migrate)", NULL);
     if (strcmp(sub, "migrate") != 0)
-        return tr_cli_usage("db", "unknown subcommand", sub);
+        return tr_cli_usage(a->cmd, "unknown subcommand", sub);
     tr_error e;
     tr_error_clear(&e);
     tr_migrate_result r;
     if (tr_store_migrate(tr_store_location(store), &r, &e))
-        return fail(&e);
-    if (r.from == r.to)
-        printf("store %s: schema at version %d, current; nothing to do\n", r.location, r.to);
-    else
-        printf("store %s: schema migrated from version %d to %d (applied %s)\n", r.location, r.from,
-               r.to, r.applied);
+        return tr_cli_fail(&e);
+    tr_cli_print_migration(&r);
     return EXIT_OK;
 }
 
@@ -69,22 +61,17 @@ static int on_event(const char *channel, const char *payload, void *user)
 {
     listen_state *st = user;
     if (!channel) {
-        fprintf(stderr, "listening on");
-        for (size_t i = 0; i < st->n_channels; i++)
-            fprintf(stderr, "%s %s", i ? "," : "", st->channels[i]);
-        fprintf(stderr, "\n");
-        fflush(stderr);
+        tr_cli_print_listening(st->channels, st->n_channels);
         return 0;
     }
-    printf("%s\t%s\n", channel, payload ? payload : "");
-    fflush(stdout);
+    tr_cli_print_store_event(channel, payload);
     st->seen++;
     return st->count > 0 && st->seen >= st->count;
 }
 
 #define MAX_CHANNELS 16
 
-int tr_cmd_listen(int argc, char **argv, int (*fail)(const tr_error *e))
+int tr_cli_cmd_listen(tr_cli_args *a)
 {
     const char *store = NULL;
     const char *channels[MAX_CHANNELS];
@@ -96,10 +83,7 @@ int tr_cmd_listen(int argc, char **argv, int (*fail)(const tr_error *e))
         OPT_INT("--count", &count, 1, 2147483647L, "(a positive number)"),
         OPT_DBL("--timeout", &timeout, 0, 1e9, "(seconds)"),
     };
-    tr_cli_args a = {argc, 2, argv, "listen"};
-    int sc = tr_cli_scan(&a, help_listen, opts, sizeof opts / sizeof opts[0]);
-    if (sc)
-        return sc < 0 ? EXIT_OK : sc;
+    TR_CLI_SCAN(a, opts);
     if (n_channels == 0) {
         channels[n_channels++] = "new_market_data";
         channels[n_channels++] = "training_completed";
@@ -109,16 +93,16 @@ int tr_cmd_listen(int argc, char **argv, int (*fail)(const tr_error *e))
     tr_error_clear(&e);
     tr_store *st;
     if (tr_cli_store_open(store, 0, &st, &e))
-        return fail(&e);
+        return tr_cli_fail(&e);
     listen_state ls = {count, 0, channels, (size_t)n_channels};
     tr_code rc = tr_store_listen(st, channels, n_channels, timeout, on_event, &ls, &e);
     tr_store_close(st);
     if (rc)
-        return fail(&e);
+        return tr_cli_fail(&e);
     if (count > 0 && ls.seen < count) {
         tr_fail(&e, TR_ERR_NOTFOUND, "timed out after %g s with %ld of %ld events", timeout,
                 ls.seen, (long)count);
-        return fail(&e);
+        return tr_cli_fail(&e);
     }
     return EXIT_OK;
 }

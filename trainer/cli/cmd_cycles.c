@@ -1,0 +1,181 @@
+/*
+ * cmd_cycles.c - the loop around the cycles: rank (the monthly ranking and retention), run-due
+ * (the scheduler), replay (months of the loop on history). docs/cli.md, docs/operations.md.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "base/timeutil.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/print.h"
+#include "cycles/rank.h"
+#include "cycles/replay.h"
+#include "cycles/schedule.h"
+#include "store/store.h"
+
+const char tr_cli_help_rank[] =
+    "usage: aifx-train rank [--as-of TIME] [--score raw|rank] [--weights W,S,P,D]\n"
+    "                       [--min-trades N] [--window-days N] [--retain-months N] [--json]\n"
+    "                       [--store DIR]\n"
+    "\n"
+    "  The monthly ranking (docs/ranking.md): every non-deprecated version is backtested on the\n"
+    "  bars of the last 30 days after the end of its own data window and scored\n"
+    "  0.3 x win rate + 0.3 x Sharpe + 0.2 x average PnL (pips/trade) + 0.2 x (1 - max drawdown)\n"
+    "  (--score rank: each term's rank among the eligible versions, in [0, 1]). Versions with\n"
+    "  fewer than 20 trades are reported but not eligible. The best eligible version is\n"
+    "  activated (no change when it is active); daily versions more than 3 months old are\n"
+    "  retired (checkpoint deleted, record kept); full versions and the active one are kept.\n"
+    "  A Markdown report goes to <store>/reports/rank-YYYY-MM-DD.md.\n";
+
+int tr_cli_cmd_rank(tr_cli_args *a)
+{
+    const char *store_dir = NULL;
+    tr_cli_out oo = {0, 0, 0, 0};
+    tr_rank_opts o = tr_rank_opts_default();
+    o.as_of = tr_wall_now();
+    const tr_cli_optdef opts[] = {
+        OPT_OUTPUT(oo, store_dir),
+        OPT_TIME("--as-of", &o.as_of),
+        OPT_CALL("--score", &o.method, tr_cli_opt_score, "(raw, rank)"),
+        OPT_CALL("--weights", &o.w, tr_cli_opt_weights, "(four numbers W,S,P,D)"),
+        OPT_INT("--min-trades", &o.min_trades, 0, 1000000, NULL),
+        OPT_INT("--window-days", &o.window_days, 1, 3660, NULL),
+        OPT_INT("--retain-months", &o.retain_months, 1, 1200, NULL),
+    };
+    TR_CLI_SCAN(a, opts);
+    tr_error e;
+    tr_error_clear(&e);
+    tr_store *st;
+    if (tr_cli_store_open(store_dir, 0, &st, &e))
+        return tr_cli_fail(&e);
+    tr_rank_result r;
+    tr_code rc = tr_rank_run(st, &o, &r, &e);
+    tr_store_close(st);
+    if (rc) {
+        tr_rank_result_free(&r);
+        return tr_cli_fail(&e);
+    }
+    tr_cli_print_rank(&o, &r, oo.json);
+    tr_rank_result_free(&r);
+    return EXIT_OK;
+}
+
+const char tr_cli_help_run_due[] =
+    "usage: aifx-train run-due [--as-of TIME] [--daily-at HH:MM] [--weekly-at DAY,HH:MM]\n"
+    "                          [--monthly-at D,HH:MM] [--max-retries N]\n"
+    "                          [--disable incremental|full|rank|abtest ...] [--ab ...]\n"
+    "                          [--quiet] [--json]\n"
+    "                          [--store DIR]\n"
+    "\n"
+    "  Runs the cycles due at TIME (default now), UTC: the daily fine-tune (incremental) at\n"
+    "  02:00, the weekly full retrain on Sunday at 01:00, the monthly ranking on the 1st at\n"
+    "  00:00. A cycle is due when its latest scheduled time is not covered by a completed or\n"
+    "  skipped log row; it runs once, as of that time (missed periods are caught up once). A\n"
+    "  failed cycle is retried at the next call, up to 3 failed attempts per scheduled time.\n"
+    "  Another run-due on the store: exit 4, nothing run. The abtest slot (00:30 daily) looks\n"
+    "  at running A/B tests. --ab: the weekly retrain starts an A/B test (see full --help).\n"
+    "  docs/operations.md.\n";
+
+int tr_cli_cmd_run_due(tr_cli_args *a)
+{
+    const char *store_dir = NULL;
+    tr_cli_out oo = {0, 0, isatty(2), 0};
+    tr_due_opts o = tr_due_opts_default();
+    o.as_of = tr_wall_now();
+    const tr_cli_optdef opts[] = {
+        OPT_OUTPUT(oo, store_dir),
+        OPT_AB_PLAN(o.full),
+        OPT_TIME("--as-of", &o.as_of),
+        OPT_CALL("--daily-at", &o.sched.minute[TR_SLOT_DAILY], tr_cli_opt_hhmm, "(HH:MM)"),
+        OPT_CALL("--weekly-at", &o.sched, tr_cli_opt_weekly, "(DAY,HH:MM, DAY mon..sun)"),
+        OPT_CALL("--monthly-at", &o.sched, tr_cli_opt_monthly, "(D,HH:MM, D 1..28)"),
+        OPT_INT("--max-retries", &o.sched.max_retries, 1, 1000, NULL),
+        OPT_CALL("--disable", &o.sched, tr_cli_opt_disable, "(incremental, full, rank, abtest)"),
+    };
+    TR_CLI_SCAN(a, opts);
+    if (!oo.json) {
+        o.full.on_event = tr_cli_print_event;
+        o.full.user = &oo;
+        o.incr.on_event = tr_cli_print_event;
+        o.incr.user = &oo;
+    }
+    tr_error e;
+    tr_error_clear(&e);
+    tr_store *st;
+    if (tr_cli_store_open(store_dir, 0, &st, &e))
+        return tr_cli_fail(&e);
+    tr_due_result r;
+    tr_code rc = tr_run_due(st, &o, &r, &e);
+    tr_cli_print_end_bar(&oo);
+    tr_store_close(st);
+    if (rc)
+        return tr_cli_fail(&e);
+    tr_cli_print_due(o.as_of, &r, oo.json);
+    if (r.first_error) {
+        fprintf(stderr, "aifx-train: error: a cycle failed (kept in the log; retried at the next "
+                        "call)\n");
+        return tr_cli_exit_code(r.first_error);
+    }
+    return EXIT_OK;
+}
+
+const char tr_cli_help_replay[] =
+    "usage: aifx-train replay --csv FILE --pair P [--csv FILE --pair P ...] --from D --to D\n"
+    "                         [--flush-steps N] [--ab [--ab-days N] [--ab-split X]\n"
+    "                         [--ab-min-trades N]] [--quiet] [--store DIR]\n"
+    "\n"
+    "  Walks a simulated clock over the 15-minute bar closes in (--from, --to]: each new bar\n"
+    "  becomes visible, the active version's prediction for it is recorded as a signal, the\n"
+    "  signals' outcomes are resolved when their exits occur, and run-due's schedule runs the\n"
+    "  daily, weekly and monthly cycles as of the clock. Bars before --from are history (the\n"
+    "  weekly retrain needs 3 months of them). Prints the timeline and writes it to\n"
+    "  <store>/reports/replay-FROM-TO.md. Killed, it continues when started again with the same\n"
+    "  arguments (state in <store>/replay.state); another replay's state there: exit 4.\n"
+    "  docs/operations.md. --ab: every weekly retrain starts an A/B test (see full --help).\n";
+
+int tr_cli_cmd_replay(tr_cli_args *a)
+{
+    const char *store_dir = NULL, *from_s = NULL, *to_s = NULL;
+    int n_csv = 0, n_pair = 0;
+    tr_cli_out oo = {0, 0, 0, 0};
+    tr_replay_opts o = tr_replay_opts_default();
+    const tr_cli_optdef opts[] = {
+        OPT_OUTPUT(oo, store_dir),
+        OPT_AB_PLAN(o.due.full),
+        OPT_LIST("--csv", o.csv, TR_REPLAY_MAX_PAIRS, &n_csv, NULL),
+        OPT_LIST("--pair", o.pair, TR_REPLAY_MAX_PAIRS, &n_pair, tr_cli_opt_pair),
+        OPT_STR("--from", &from_s),
+        OPT_STR("--to", &to_s),
+        OPT_INT("--flush-steps", &o.flush_steps, 1, 100000, NULL),
+    };
+    TR_CLI_SCAN(a, opts);
+    if (n_csv == 0 || n_csv != n_pair)
+        return tr_cli_usage(a->cmd, "give one --pair for each --csv", NULL);
+    o.n_pairs = n_csv;
+    if (!from_s || tr_cli_parse_time(from_s, &o.from))
+        return tr_cli_usage(a->cmd, "missing or bad --from time:", from_s);
+    if (!to_s || tr_cli_parse_time(to_s, &o.to))
+        return tr_cli_usage(a->cmd, "missing or bad --to time:", to_s);
+    if (o.from >= o.to)
+        return tr_cli_usage(a->cmd, "--from must be before --to", NULL);
+    o.on_step = tr_cli_print_replay_step;
+    o.user = &oo;
+    tr_error e;
+    tr_store *st;
+    tr_error_clear(&e);
+    if (tr_cli_store_open(store_dir, 1, &st, &e))
+        return tr_cli_fail(&e);
+    double t0 = tr_cli_now_seconds();
+    tr_replay_result r;
+    tr_code rc = tr_replay_run(st, &o, &r, &e);
+    tr_store_close(st);
+    if (rc)
+        return tr_cli_fail(&e);
+    tr_cli_print_replay(&r, tr_cli_now_seconds() - t0);
+    tr_replay_result_free(&r);
+    return EXIT_OK;
+}

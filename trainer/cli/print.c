@@ -1,0 +1,692 @@
+/*
+ * print.c - the text and JSON renderings of aifx-train's results (print.h).
+ */
+#include "cli/print.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/csv.h"
+#include "base/strbuf.h"
+#include "base/timeutil.h"
+#include "cli/cli.h"
+
+/* ---- progress ------------------------------------------------------------------------------- */
+
+void tr_cli_print_event(const tr_event *ev, void *user)
+{
+    tr_cli_out *o = user;
+    if (o->json) {
+        if (ev->kind == TR_EV_STAGE) {
+            printf("{\"event\":\"stage\",\"cycle\":\"%s\",\"text\":\"%s\"}\n", ev->cycle, ev->text);
+        } else {
+            const aifx_epoch_report *r = ev->epoch;
+            printf("{\"event\":\"epoch\",\"cycle\":\"%s\",\"epoch\":%d,\"n_epochs\":%d,"
+                   "\"train_loss\":%.6f,",
+                   ev->cycle, r->epoch, r->n_epochs, r->train_loss);
+            if (isfinite(r->val_loss))
+                printf("\"val_loss\":%.6f,\"val_accuracy\":%.6f,\"val_macro_f1\":%.6f,",
+                       r->val_loss, r->val_accuracy, r->val_macro_f1);
+            printf("\"lr\":%g,\"seconds\":%.3f,\"improved\":%s}\n", (double)r->lr, r->seconds,
+                   r->improved ? "true" : "false");
+        }
+        fflush(stdout);
+        return;
+    }
+    if (o->quiet)
+        return;
+    if (ev->kind == TR_EV_STAGE) {
+        if (o->last_was_bar)
+            fputc('\n', stderr);
+        o->last_was_bar = 0;
+        fprintf(stderr, "%s: %s\n", ev->cycle, ev->text);
+        return;
+    }
+    const aifx_epoch_report *r = ev->epoch;
+    char vals[128] = "";
+    if (isfinite(r->val_loss))
+        snprintf(vals, sizeof vals, " val_loss %.4f val_acc %.3f val_f1 %.3f", r->val_loss,
+                 r->val_accuracy, r->val_macro_f1);
+    if (o->tty) {
+        int width = 24, done = r->n_epochs > 0 ? r->epoch * width / r->n_epochs : width;
+        char bar[32];
+        for (int i = 0; i < width; i++)
+            bar[i] = i < done ? '#' : '.';
+        bar[width] = '\0';
+        fprintf(stderr, "\r[%s] epoch %3d/%d loss %.4f%s %5.1fs%s\x1b[K", bar, r->epoch,
+                r->n_epochs, r->train_loss, vals, r->seconds, r->improved ? " *" : "");
+        o->last_was_bar = 1;
+    } else {
+        fprintf(stderr, "epoch %d/%d loss %.4f%s %.1fs%s\n", r->epoch, r->n_epochs, r->train_loss,
+                vals, r->seconds, r->improved ? " *" : "");
+    }
+    fflush(stderr);
+}
+
+void tr_cli_print_end_bar(tr_cli_out *o)
+{
+    if (o->last_was_bar)
+        fputc('\n', stderr);
+    o->last_was_bar = 0;
+}
+
+void tr_cli_print_replay_step(const tr_replay_progress *p, void *user)
+{
+    const tr_cli_out *oo = user;
+    if (oo->quiet)
+        return;
+    char t[40], t1[40];
+    fprintf(stderr, "replay %s: step %zu/%zu, %zu signals\n", tr_time_format(p->clock, t, sizeof t),
+            p->step, p->n_steps, p->n_signals);
+    for (int i = 0; p->due && i < p->due->n_items; i++) {
+        const tr_due_item *it = &p->due->items[i];
+        if (it->outcome == TR_RUN_NOT_DUE || it->outcome == TR_RUN_DISABLED)
+            continue;
+        fprintf(stderr, "  %-11s %s: %s %s%s%.200s\n", tr_slot_cycle(it->slot),
+                tr_time_format(it->latest, t1, sizeof t1), tr_run_outcome_name(it->outcome),
+                it->version, it->detail[0] ? ": " : "", it->detail);
+    }
+}
+
+/* ---- figures: classification and backtest, as text and as JSON --------------------------------
+ */
+
+static void print_cls(const char *title, const tr_cls_figs *f)
+{
+    static const char *cn[3] = {"hold", "buy", "sell"};
+    printf("%s: %lld windows, accuracy %.4f, macro-F1 %.4f, loss %.4f\n", title, (long long)f->n,
+           f->accuracy, f->macro_f1, f->loss);
+    printf("  predicted buy %.2f%% sell %.2f%% (true buy %.2f%% sell %.2f%%)\n", 100 * f->buy_share,
+           100 * f->sell_share, 100 * f->true_buy_share, 100 * f->true_sell_share);
+    printf("  %-6s %9s %9s %9s   confusion (true \\ predicted: hold buy sell)\n", "class",
+           "precision", "recall", "F1");
+    for (int c = 0; c < 3; c++)
+        printf("  %-6s %9.4f %9.4f %9.4f   %8lld %8lld %8lld\n", cn[c], f->precision[c],
+               f->recall[c], f->f1[c], (long long)f->confusion[c][0], (long long)f->confusion[c][1],
+               (long long)f->confusion[c][2]);
+}
+
+static void print_bt(const char *title, const tr_bt_figs *b)
+{
+    printf("%s: %lld trades, win rate %.4f, total %.1f pips (avg %.2f), return %.4f%%, "
+           "Sharpe %.3f, Sortino %.3f, max drawdown %.4f%%, profit factor %.3f, signals %.4f/bar\n",
+           title, (long long)b->trades, b->win_rate, b->total_pips, b->avg_pips,
+           100 * b->total_return, b->sharpe, b->sortino, 100 * b->max_drawdown, b->profit_factor,
+           b->signal_freq);
+}
+
+static void json_cls(const tr_cls_figs *f)
+{
+    printf("{\"n\":%lld,\"accuracy\":%.6f,\"macro_f1\":%.6f,\"loss\":%.6f,\"buy_share\":%.6f,"
+           "\"sell_share\":%.6f,\"true_buy_share\":%.6f,\"true_sell_share\":%.6f,"
+           "\"precision\":[%.6f,%.6f,%.6f],\"recall\":[%.6f,%.6f,%.6f],\"f1\":[%.6f,%.6f,%.6f],"
+           "\"confusion\":[[%lld,%lld,%lld],[%lld,%lld,%lld],[%lld,%lld,%lld]]}",
+           (long long)f->n, f->accuracy, f->macro_f1, f->loss, f->buy_share, f->sell_share,
+           f->true_buy_share, f->true_sell_share, f->precision[0], f->precision[1], f->precision[2],
+           f->recall[0], f->recall[1], f->recall[2], f->f1[0], f->f1[1], f->f1[2],
+           (long long)f->confusion[0][0], (long long)f->confusion[0][1],
+           (long long)f->confusion[0][2], (long long)f->confusion[1][0],
+           (long long)f->confusion[1][1], (long long)f->confusion[1][2],
+           (long long)f->confusion[2][0], (long long)f->confusion[2][1],
+           (long long)f->confusion[2][2]);
+}
+
+static void json_num(double v)
+{
+    if (isfinite(v))
+        printf("%.6g", v);
+    else
+        printf("null");
+}
+
+static void json_bt(const tr_bt_figs *b)
+{
+    printf("{\"trades\":%lld,\"wins\":%lld,\"win_rate\":%.6f,\"total_pips\":%.4f,"
+           "\"avg_pips\":%.4f,\"total_return\":%.8f,\"sharpe\":%.6f,\"sortino\":%.6f,"
+           "\"max_drawdown\":%.8f,\"profit_factor\":",
+           (long long)b->trades, (long long)b->wins, b->win_rate, b->total_pips, b->avg_pips,
+           b->total_return, b->sharpe, b->sortino, b->max_drawdown);
+    json_num(b->profit_factor);
+    printf(",\"signal_freq\":%.6f}", b->signal_freq);
+}
+
+/* ---- data ----------------------------------------------------------------------------------- */
+
+void tr_cli_print_ingest(const char *pair, int32_t timeframe, const char *csv,
+                         const tr_ingest_result *r, double seconds)
+{
+    char f0[32], f1[32], tfn[16];
+    printf("%s %s: %zu bars from %s (%s, %s to %s) in %.3f s: %zu added, %zu unchanged, "
+           "%zu replaced\n",
+           pair, tr_timeframe_name(timeframe, tfn, sizeof tfn), r->n_read, csv,
+           tr_csv_format_name(r->format), tr_time_format(r->first, f0, sizeof f0),
+           tr_time_format(r->last, f1, sizeof f1), seconds, r->put.n_added, r->put.n_unchanged,
+           r->put.n_replaced);
+}
+
+void tr_cli_print_synth(const char *pair, int32_t timeframe, size_t n, uint64_t seed,
+                        const char *dest, const tr_put_stats *put)
+{
+    char tfn[16];
+    tr_timeframe_name(timeframe, tfn, sizeof tfn);
+    if (!put)
+        printf("%s %s: wrote %zu synthetic bars (seed %llu) to %s\n", pair, tfn, n,
+               (unsigned long long)seed, dest);
+    else
+        printf("%s %s: %zu synthetic bars (seed %llu) into %s: %zu added, %zu unchanged, "
+               "%zu replaced\n",
+               pair, tfn, n, (unsigned long long)seed, dest, put->n_added, put->n_unchanged,
+               put->n_replaced);
+}
+
+void tr_cli_print_series(const tr_series_info *list, size_t n)
+{
+    printf("%-10s %-5s %9s  %-21s %-21s\n", "pair", "tf", "bars", "first", "last");
+    for (size_t i = 0; i < n; i++) {
+        char tfn[16], f0[32], f1[32];
+        printf("%-10s %-5s %9zu  %-21s %-21s\n", list[i].pair,
+               tr_timeframe_name(list[i].timeframe, tfn, sizeof tfn), list[i].count,
+               tr_time_format(list[i].first, f0, sizeof f0),
+               tr_time_format(list[i].last, f1, sizeof f1));
+    }
+}
+
+static void print_describe(const tr_dataset *ds)
+{
+    static const char *split_names[TR_N_SPLITS] = {"train", "val", "test"};
+    char a[32], b[32], tfn[16];
+    printf("dataset: %d pair%s (", ds->n_series, ds->n_series == 1 ? "" : "s");
+    for (int s = 0; s < ds->n_series; s++)
+        printf("%s%s", s ? ", " : "", ds->series[s].pair);
+    printf(") at %s, samples in [%s, %s)\n", tr_timeframe_name(ds->timeframe, tfn, sizeof tfn),
+           tr_time_format(ds->opt.from, a, sizeof a), tr_time_format(ds->opt.to, b, sizeof b));
+    int E = ds->opt.embargo ? ds->opt.embargo : ds->opt.window + tr_label_horizon(&ds->opt.label);
+    printf("window T=%d x %d features; labels k=%d m=%g h=%d ATR(%d); embargo %d bars; "
+           "max gap %d bars\n",
+           ds->opt.window, TR_N_FEATURES, ds->opt.label.k, ds->opt.label.m, ds->opt.label.h,
+           ds->opt.label.atr_period, E, ds->opt.max_gap_bars);
+    printf("bars in range %zu: %zu warm-up, %zu unlabeled, %zu across a gap, %zu embargoed\n\n",
+           ds->n_in_range, ds->n_warmup, ds->n_unlabeled, ds->n_gap, ds->n_embargo);
+    printf("%-6s %-21s %-21s %8s %8s %8s %8s   %6s %6s %6s\n", "split", "first", "last", "samples",
+           "hold", "buy", "sell", "hold%", "buy%", "sell%");
+    for (int k = 0; k < TR_N_SPLITS; k++) {
+        const size_t *c = ds->class_count[k];
+        double n = ds->n[k] ? (double)ds->n[k] : 1.0;
+        printf("%-6s %-21s %-21s %8zu %8zu %8zu %8zu   %6.2f %6.2f %6.2f\n", split_names[k],
+               ds->n[k] ? tr_time_format(ds->first[k], a, sizeof a) : "-",
+               ds->n[k] ? tr_time_format(ds->last[k], b, sizeof b) : "-", ds->n[k], c[0], c[1],
+               c[2], 100.0 * (double)c[0] / n, 100.0 * (double)c[1] / n, 100.0 * (double)c[2] / n);
+    }
+    printf("\nclass weights (train, n / (3 n_c)): hold %.4f  buy %.4f  sell %.4f\n\n",
+           ds->class_weight[0], ds->class_weight[1], ds->class_weight[2]);
+    printf("%-3s %-12s %12s %12s %12s %12s %12s %12s\n", "#", "feature", "train mean", "train sd",
+           "train min", "train max", "test min", "test max");
+    for (int f = 0; f < TR_N_FEATURES; f++)
+        printf("%-3d %-12s %12.4g %12.4g %12.4g %12.4g %12.4g %12.4g\n", f, tr_feature_names[f],
+               ds->mean[f], ds->sd[f], ds->fmin[0][f], ds->fmax[0][f],
+               ds->n[2] ? ds->fmin[2][f] : NAN, ds->n[2] ? ds->fmax[2][f] : NAN);
+}
+
+void tr_cli_print_dataset(const tr_dataset *ds, int describe, double seconds)
+{
+    if (describe) {
+        print_describe(ds);
+        printf("\nbuilt in %.3f s\n", seconds);
+    } else {
+        printf("dataset: train %zu, val %zu, test %zu samples (built in %.3f s; --describe for "
+               "details)\n",
+               ds->n[0], ds->n[1], ds->n[2], seconds);
+    }
+}
+
+/* ---- the PostgreSQL store ------------------------------------------------------------------- */
+
+void tr_cli_print_migration(const tr_migrate_result *r)
+{
+    if (r->from == r->to)
+        printf("store %s: schema at version %d, current; nothing to do\n", r->location, r->to);
+    else
+        printf("store %s: schema migrated from version %d to %d (applied %s)\n", r->location,
+               r->from, r->to, r->applied);
+}
+
+void tr_cli_print_listening(const char *const *channels, size_t n)
+{
+    fprintf(stderr, "listening on");
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "%s %s", i ? "," : "", channels[i]);
+    fprintf(stderr, "\n");
+    fflush(stderr);
+}
+
+void tr_cli_print_store_event(const char *channel, const char *payload)
+{
+    printf("%s\t%s\n", channel, payload ? payload : "");
+    fflush(stdout); /* a reader of the pipe sees each event as it comes */
+}
+
+/* ---- full and incremental ------------------------------------------------------------------- */
+
+void tr_cli_print_full(const tr_cycle_result *r, int json)
+{
+    const tr_version *v2 = &r->rec;
+    char t0[32], t1[32];
+    if (json) {
+        printf("{\"event\":\"result\",\"cycle\":\"full\",\"status\":\"completed\","
+               "\"version\":\"%s\","
+               "\"activated\":%s,\"verdict\":\"%s\",\"seconds\":%.3f,\"epochs\":%d,"
+               "\"best_epoch\":%d,\"resumed_from_epoch\":%d,\"test\":",
+               v2->version, r->activated ? "true" : "false", r->verdict, r->seconds, v2->epochs,
+               v2->best_epoch, r->resumed_epoch);
+        json_cls(&v2->figs[2]);
+        printf(",\"backtest\":");
+        json_bt(&v2->bt);
+        printf("}\n");
+        return;
+    }
+    printf("full: version %s trained on %s .. %s (%lld train, %lld val, %lld test windows) "
+           "in %.1f s: %d epochs, best %d%s\n",
+           v2->version, tr_time_format(v2->data_from, t0, sizeof t0),
+           tr_time_format(v2->data_to, t1, sizeof t1), (long long)v2->n_samples[0],
+           (long long)v2->n_samples[1], (long long)v2->n_samples[2], r->seconds, v2->epochs,
+           v2->best_epoch, r->resumed_epoch ? " (resumed)" : "");
+    print_cls("test", &v2->figs[2]);
+    print_bt("backtest (test part)", &v2->bt);
+    for (int p = 0; p < r->n_pairs; p++) {
+        char title[64];
+        snprintf(title, sizeof title, "  %s", r->pairs[p]);
+        print_bt(title, &r->bt_pairs[p]);
+    }
+    printf("%s\n", r->activated ? "activated: no version was active (first model)" : r->reason);
+}
+
+void tr_cli_print_incremental(const tr_cycle_result *r, int gate_metric, int json)
+{
+    if (json) {
+        printf("{\"event\":\"result\",\"cycle\":\"incremental\",\"status\":\"%s\","
+               "\"version\":\"%s\","
+               "\"verdict\":\"%s\",\"activated\":%s,\"gate_metric\":\"%s\",\"candidate\":",
+               tr_log_status_name(r->status), r->version, r->verdict,
+               r->activated ? "true" : "false", tr_gate_metric_name(gate_metric));
+        json_num(r->candidate_value);
+        printf(",\"active\":");
+        json_num(r->active_value);
+        printf(",\"seconds\":%.3f}\n", r->seconds);
+    } else if (r->status == TR_LOG_SKIPPED) {
+        printf("incremental: skipped: %s\n", r->reason);
+    } else {
+        printf("incremental: version %s (fine-tuned on %lld windows in %.1f s): %s%s\n  %s\n",
+               r->version, (long long)r->rec.n_samples[0], r->seconds, r->verdict,
+               r->activated ? ", activated" : ", not activated", r->reason);
+    }
+}
+
+/* ---- the registry --------------------------------------------------------------------------- */
+
+void tr_cli_print_activation(const char *from, const char *to, int rollback, int json)
+{
+    if (json)
+        printf("{\"from\":\"%s\",\"to\":\"%s\",\"reason\":\"%s\"}\n", from, to,
+               rollback ? "rollback" : "manual");
+    else
+        printf("%s: %s -> %s\n", rollback ? "rolled back" : "activated", from[0] ? from : "(none)",
+               to);
+}
+
+void tr_cli_print_version(const tr_version *v, int json)
+{
+    if (json) {
+        char *j = tr_version_json(v);
+        printf("%s\n", j ? j : "null");
+        free(j);
+        return;
+    }
+    char t0[32], t1[32];
+    printf("version      %s (%s%s%s)\n", v->version, tr_version_type_name(v->type),
+           v->parent[0] ? ", parent " : "", v->parent);
+    printf("status       %s%s\n", tr_version_status_name(v->status),
+           v->is_active ? ", ACTIVE" : "");
+    printf("trained at   %s, as of %s\n",
+           v->trained_at ? tr_time_format(v->trained_at, t0, sizeof t0) : "-",
+           tr_time_format(v->as_of, t1, sizeof t1));
+    printf("data         %s .. ", tr_time_format(v->data_from, t0, sizeof t0));
+    printf("%s: %lld / %lld / %lld windows\n", tr_time_format(v->data_to, t1, sizeof t1),
+           (long long)v->n_samples[0], (long long)v->n_samples[1], (long long)v->n_samples[2]);
+    printf("training     %d epochs (best %d) in %.1f s\n", v->epochs, v->best_epoch, v->seconds);
+    printf("class weight hold %.4f buy %.4f sell %.4f\n", v->class_weight[0], v->class_weight[1],
+           v->class_weight[2]);
+    printf("hyper        %s\n", v->hyper);
+    printf("checkpoint   %s (%lld bytes, crc32 %08x)\n", v->checkpoint, (long long)v->ckpt_size,
+           (unsigned)v->ckpt_crc);
+    if (v->deployed_at)
+        printf("deployed at  %s\n", tr_time_format(v->deployed_at, t0, sizeof t0));
+    if (v->deprecated_at)
+        printf("deprecated   %s: %s\n", tr_time_format(v->deprecated_at, t0, sizeof t0),
+               v->deprecation_reason);
+    static const char *names[2][3] = {{"train", "validation", "test"},
+                                      {"fine-tune data", "-", "gate window"}};
+    for (int k = 0; k < 3; k++)
+        if (v->figs[k].n)
+            print_cls(names[v->type == TR_VT_INCREMENTAL][k], &v->figs[k]);
+    print_bt(v->type == TR_VT_INCREMENTAL ? "backtest (gate window)" : "backtest (test part)",
+             &v->bt);
+}
+
+void tr_cli_print_versions(const tr_registry *reg, int json)
+{
+    if (json) {
+        printf("[");
+        for (size_t i = 0; i < reg->n_versions; i++) {
+            char *j = tr_version_json(&reg->versions[i]);
+            printf("%s%s", i ? ",\n" : "\n", j ? j : "null");
+            free(j);
+        }
+        printf("\n]\n");
+        return;
+    }
+    char t0[32];
+    printf("%-28s %-11s %-10s %-6s %-20s %8s %8s %7s\n", "version", "type", "status", "active",
+           "trained at", "test F1", "gate F1", "trades");
+    for (size_t i = 0; i < reg->n_versions; i++) {
+        const tr_version *v = &reg->versions[i];
+        int inc = v->type == TR_VT_INCREMENTAL;
+        char f1[16];
+        snprintf(f1, sizeof f1, "%.4f", v->figs[2].macro_f1);
+        printf("%-28s %-11s %-10s %-6s %-20s %8s %8s %7lld\n", v->version,
+               tr_version_type_name(v->type), tr_version_status_name(v->status),
+               v->is_active ? "*" : "", tr_time_format(v->trained_at, t0, sizeof t0),
+               inc ? "-" : f1, inc ? f1 : "-", (long long)v->bt.trades);
+    }
+}
+
+void tr_cli_print_activations(const tr_registry *reg, int json)
+{
+    char t0[32];
+    if (json)
+        printf("[");
+    for (size_t i = 0; i < reg->n_activations; i++) {
+        const tr_activation *x = &reg->activations[i];
+        if (json) {
+            char *j = tr_activation_json(x);
+            printf("%s%s", i ? ",\n" : "\n", j ? j : "null");
+            free(j);
+        } else {
+            printf("%3lld %s %-28s -> %-28s %-11s %s\n", (long long)x->id,
+                   tr_time_format(x->at, t0, sizeof t0), x->from[0] ? x->from : "(none)", x->to,
+                   x->reason, x->evidence);
+        }
+    }
+    if (json)
+        printf("\n]\n");
+}
+
+void tr_cli_print_log(const tr_registry *reg, int json)
+{
+    char t0[32];
+    if (json)
+        printf("[");
+    else
+        printf("%4s %-11s %-20s %-9s %-28s %-11s %9s %9s  %s\n", "id", "cycle", "as of", "status",
+               "version", "verdict", "candidate", "active", "reason / error");
+    for (size_t i = 0; i < reg->n_log; i++) {
+        const tr_log_row *r = &reg->log[i];
+        if (json) {
+            char *j = tr_log_row_json(r);
+            printf("%s%s", i ? ",\n" : "\n", j ? j : "null");
+            free(j);
+        } else {
+            printf("%4lld %-11s %-20s %-9s %-28s %-11s %9.4f %9.4f  %s\n", (long long)r->id,
+                   r->cycle, tr_time_format(r->as_of, t0, sizeof t0), tr_log_status_name(r->status),
+                   r->version[0] ? r->version : "-", r->verdict[0] ? r->verdict : "-",
+                   r->candidate_value, r->active_value,
+                   r->status == TR_LOG_FAILED ? r->error : r->reason);
+        }
+    }
+    if (json)
+        printf("\n]\n");
+}
+
+/* ---- evaluation and prediction -------------------------------------------------------------- */
+
+void tr_cli_print_eval(const tr_eval_report *r, const char *version, const char *from,
+                       const char *to, int64_t f, int64_t t, int backtest, int json)
+{
+    if (json) {
+        printf("{\"version\":\"%s\",\"from\":\"%s\",\"to\":\"%s\"", version, from, to);
+        if (!backtest) {
+            printf(",\"classification\":");
+            json_cls(&r->figs);
+        }
+        printf(",\"backtest\":");
+        json_bt(&r->bt);
+        printf(",\"pairs\":{");
+        for (int p = 0; p < r->n_pairs; p++) {
+            printf("%s\"%s\":", p ? "," : "", r->pairs[p]);
+            json_bt(&r->bt_pairs[p]);
+        }
+        printf("}}\n");
+        return;
+    }
+    char t0[32], t1[32];
+    printf("version %s on %s .. %s\n", version, tr_time_format(f, t0, sizeof t0),
+           tr_time_format(t, t1, sizeof t1));
+    if (!backtest)
+        print_cls("classification", &r->figs);
+    print_bt("backtest (all pairs)", &r->bt);
+    for (int p = 0; p < r->n_pairs; p++) {
+        char title[64];
+        snprintf(title, sizeof title, "  %s", r->pairs[p]);
+        print_bt(title, &r->bt_pairs[p]);
+    }
+}
+
+void tr_cli_print_prediction(const tr_prediction *p, int recorded, int json)
+{
+    char t0[32];
+    const tr_signal *g = &p->sig;
+    if (json)
+        printf("{\"pair\":\"%s\",\"bar_time\":\"%s\",\"signal\":\"%s\",\"confidence\":%.6f,"
+               "\"probabilities\":{\"hold\":%.6f,\"buy\":%.6f,\"sell\":%.6f},\"version\":\"%s\","
+               "\"signal_id\":%lld}\n",
+               g->pair, tr_time_format(g->bar_time, t0, sizeof t0), tr_label_name(g->signal),
+               g->confidence, g->probs[0], g->probs[1], g->probs[2], g->model_version,
+               (long long)g->id);
+    else
+        printf("%s %s: %s (confidence %.4f; hold %.4f buy %.4f sell %.4f) by %s%s\n", g->pair,
+               tr_time_format(g->bar_time, t0, sizeof t0), tr_label_name(g->signal), g->confidence,
+               g->probs[0], g->probs[1], g->probs[2], g->model_version,
+               recorded ? ", recorded" : "");
+}
+
+/* ---- rank, run-due, replay ------------------------------------------------------------------ */
+
+static void rank_json(const tr_rank_opts *o, const tr_rank_result *r)
+{
+    char t0[32];
+    tr_sb rp = {0};
+    tr_sb_json_str(&rp, r->report_path);
+    printf("{\"as_of\":\"%s\",\"method\":\"%s\",\"weights\":[%g,%g,%g,%g],"
+           "\"min_trades\":%d,\"window_days\":%d,\"best\":\"%s\",\"active_before\":\"%s\","
+           "\"activated\":%s,\"production_signals\":%lld,\"production_outcomes\":%lld,"
+           "\"report\":%s,\"versions\":[",
+           tr_time_format(o->as_of, t0, sizeof t0), tr_score_method_name(o->method), o->w.win_rate,
+           o->w.sharpe, o->w.avg_pnl, o->w.drawdown, o->min_trades, o->window_days, r->best,
+           r->active_before, r->activated ? "true" : "false", (long long)r->prod_signals_total,
+           (long long)r->prod_resolved_total, rp.p ? rp.p : "\"\"");
+    for (size_t i = 0; i < r->n; i++) {
+        const tr_rank_entry *x = &r->entries[i];
+        printf("%s{\"version\":\"%s\",\"type\":\"%s\",\"active\":%s,\"evaluated\":%s,"
+               "\"eligible\":%s,\"rank\":%d,\"raw\":",
+               i ? "," : "", x->version, tr_version_type_name(x->type),
+               x->was_active ? "true" : "false", x->evaluated ? "true" : "false",
+               x->eligible ? "true" : "false", x->rank);
+        json_num(x->raw);
+        printf(",\"rank_score\":");
+        json_num(x->norm);
+        tr_sb nb = {0};
+        tr_sb_json_str(&nb, x->eligible ? "" : x->note);
+        printf(",\"note\":%s,\"backtest\":", nb.p ? nb.p : "\"\"");
+        tr_sb_free(&nb);
+        json_bt(&x->bt);
+        printf(",\"production\":{\"signals\":%lld,\"with_outcome\":%lld,\"win_rate\":",
+               (long long)x->prod_signals, (long long)x->prod_resolved);
+        json_num(x->prod_win_rate);
+        printf(",\"avg_pips\":");
+        json_num(x->prod_avg_pips);
+        printf("}}");
+    }
+    tr_sb_free(&rp);
+    printf("],\"retired\":[");
+    for (size_t i = 0; i < r->n_retired; i++)
+        printf("%s\"%s\"", i ? "," : "", r->retired[i]);
+    printf("]}\n");
+}
+
+void tr_cli_print_rank(const tr_rank_opts *o, const tr_rank_result *r, int json)
+{
+    if (json) {
+        rank_json(o, r);
+        return;
+    }
+    char t0[32];
+    printf("rank as of %s (%s score, weights %g/%g/%g/%g, at least %d trades):\n",
+           tr_time_format(o->as_of, t0, sizeof t0), tr_score_method_name(o->method), o->w.win_rate,
+           o->w.sharpe, o->w.avg_pnl, o->w.drawdown, o->min_trades);
+    printf("%4s %-28s %-11s %-6s %6s %8s %8s %8s %8s %9s %9s  %s\n", "rank", "version", "type",
+           "active", "trades", "win", "sharpe", "avg pips", "max dd", "raw", "rank sc", "note");
+    for (size_t i = 0; i < r->n; i++) {
+        const tr_rank_entry *x = &r->entries[i];
+        char rk[16], raw[16], nrm[16];
+        snprintf(rk, sizeof rk, x->rank ? "%d" : "-", x->rank);
+        snprintf(raw, sizeof raw, isfinite(x->raw) ? "%.4f" : "-", x->raw);
+        snprintf(nrm, sizeof nrm, isfinite(x->norm) ? "%.4f" : "-", x->norm);
+        printf("%4s %-28s %-11s %-6s %6lld %8.4f %8.3f %8.2f %8.4f %9s %9s  %s\n", rk, x->version,
+               tr_version_type_name(x->type), x->was_active ? "*" : "", (long long)x->bt.trades,
+               x->bt.win_rate, x->bt.sharpe, x->bt.avg_pips, x->bt.max_drawdown, raw, nrm,
+               x->eligible ? "" : x->note);
+    }
+    if (r->prod_resolved_total == 0)
+        printf("production: %lld recorded signals in the window, no outcomes recorded\n",
+               (long long)r->prod_signals_total);
+    else
+        printf("production: %lld recorded signals in the window, %lld with outcomes\n",
+               (long long)r->prod_signals_total, (long long)r->prod_resolved_total);
+    if (!r->best[0])
+        printf("no eligible version: active version %s unchanged\n",
+               r->active_before[0] ? r->active_before : "(none)");
+    else if (r->activated)
+        printf("activated %s (was %s)\n", r->best,
+               r->active_before[0] ? r->active_before : "(none)");
+    else
+        printf("best eligible version %s is already active: no change\n", r->best);
+    printf("retired %zu daily version%s", r->n_retired, r->n_retired == 1 ? "" : "s");
+    for (size_t i = 0; i < r->n_retired; i++)
+        printf("%s %s", i ? "," : ":", r->retired[i]);
+    printf("\nreport: %s\n", r->report_path);
+}
+
+void tr_cli_print_due(int64_t as_of, const tr_due_result *r, int json)
+{
+    char t0[32], t1[32];
+    if (json)
+        printf("{\"as_of\":\"%s\",\"cycles\":[", tr_time_format(as_of, t0, sizeof t0));
+    for (int i = 0; i < r->n_items; i++) {
+        const tr_due_item *it = &r->items[i];
+        if (json) {
+            printf("%s{\"cycle\":\"%s\",\"scheduled\":\"%s\",\"outcome\":\"%s\",\"attempt\":%d,"
+                   "\"version\":\"%s\",\"detail\":",
+                   i ? "," : "", tr_slot_cycle(it->slot), tr_time_format(it->latest, t1, sizeof t1),
+                   tr_run_outcome_name(it->outcome), it->attempt, it->version);
+            tr_sb b = {0};
+            tr_sb_json_str(&b, it->detail);
+            printf("%s}", b.p ? b.p : "\"\"");
+            tr_sb_free(&b);
+        } else {
+            printf("%-11s scheduled %s: %s", tr_slot_cycle(it->slot),
+                   tr_time_format(it->latest, t1, sizeof t1), tr_run_outcome_name(it->outcome));
+            if (it->outcome == TR_RUN_FAILED || it->outcome == TR_RUN_COMPLETED ||
+                it->outcome == TR_RUN_SKIPPED)
+                printf(" (attempt %d)", it->attempt);
+            if (it->version[0])
+                printf(" %s", it->version);
+            if (it->detail[0])
+                printf(": %s", it->detail);
+            printf("\n");
+        }
+    }
+    if (json)
+        printf("]}\n");
+}
+
+void tr_cli_print_replay(const tr_replay_result *r, double seconds)
+{
+    fputs(r->timeline, stdout);
+    printf("\nreport: %s\nreplay: %zu steps (%zu run now%s), %zu signals, %.1f s\n", r->report_path,
+           r->n_steps, r->n_steps_run, r->resumed ? ", resumed" : "", r->n_signals, seconds);
+}
+
+/* ---- A/B tests ------------------------------------------------------------------------------ */
+
+void tr_cli_print_ab_started(const tr_ab_test *t, int json)
+{
+    if (json) {
+        char *j = tr_ab_test_json(t);
+        printf("%s\n", j ? j : "null");
+        free(j);
+        return;
+    }
+    char a1[32];
+    printf("started A/B test %s: %s (A) vs %s (B) on %s, %.0f%% of bars to B, "
+           "seed %016" PRIx64 ", until %s%s\n",
+           t->id, t->version_a, t->version_b, t->pairs[0] ? t->pairs : "every pair", 100 * t->split,
+           t->seed, tr_time_format(t->planned_end, a1, sizeof a1),
+           t->min_trades ? " or the planned trades per arm" : "");
+}
+
+void tr_cli_print_ab_tests(const tr_registry *reg, int json)
+{
+    if (json) {
+        printf("[");
+        for (size_t i = 0; i < reg->n_abtests; i++) {
+            char *j = tr_ab_test_json(&reg->abtests[i]);
+            printf("%s%s", i ? "," : "", j ? j : "null");
+            free(j);
+        }
+        printf("]\n");
+        return;
+    }
+    if (reg->n_abtests == 0) {
+        printf("no A/B test in the store\n");
+        return;
+    }
+    printf("%-6s %-22s %-22s %-14s %-9s %-17s %-17s %5s %9s %9s  %s\n", "id", "A", "B", "pairs",
+           "status", "started", "planned end", "looks", "pred A", "pred B", "verdict");
+    for (size_t i = 0; i < reg->n_abtests; i++) {
+        const tr_ab_test *t = &reg->abtests[i];
+        char a[32], b[32];
+        tr_time_format(t->started_at, a, sizeof a);
+        tr_time_format(t->planned_end, b, sizeof b);
+        printf("%-6s %-22s %-22s %-14s %-9s %-17.16s %-17.16s %5d %9lld %9lld  %s%s%s\n", t->id,
+               t->version_a, t->version_b, t->pairs[0] ? t->pairs : "all",
+               tr_ab_status_name(t->status), a, b, t->n_looks, (long long)t->n_pred_a,
+               (long long)t->n_pred_b, t->verdict[0] ? t->verdict : "-",
+               t->end_reason[0] ? " " : "", t->end_reason);
+    }
+}
+
+int tr_cli_print_ab_report(const tr_ab_report *r, int json)
+{
+    char *text = json ? tr_ab_report_json(r) : tr_ab_report_markdown(r);
+    if (!text) {
+        fprintf(stderr, "aifx-train: error: out of memory\n");
+        return EXIT_NOMEM;
+    }
+    fputs(text, stdout);
+    if (json)
+        fputc('\n', stdout);
+    free(text);
+    return EXIT_OK;
+}
