@@ -19,6 +19,7 @@
 #include "cycles/cycle.h"
 #include "base/fsutil.h"
 #include "cycles/schedule.h"
+#include "cycles/testhook.h"
 #include "store/store.h"
 #include "market/synth.h"
 #include "testutil.h"
@@ -276,6 +277,13 @@ END_TEST
 
 /* A weekly retrain killed mid-run is continued by the next call for the same slot; an
  * interrupted run of an older slot is replaced by a fresh run. */
+/* The test hook: interrupts the full retrain after its first epoch, as if killed. */
+static int stop_after_epoch_1(const char *cycle, int epoch)
+{
+    (void)cycle;
+    return epoch >= 1;
+}
+
 START_TEST(test_resume_killed_full)
 {
     char *dir = tu_tempdir();
@@ -287,9 +295,10 @@ START_TEST(test_resume_killed_full)
     o.full.patience = 3;
     tr_full_opts killed = o.full;
     killed.as_of = T("2024-03-31T01:00");
-    killed.stop_after_epoch = 1;
     tr_cycle_result *cr = calloc(1, sizeof *cr);
+    tr_testhook_epoch = stop_after_epoch_1;
     ck_assert_int_ne(tr_cycle_full(st, &killed, cr, &e), TR_OK);
+    tr_testhook_epoch = NULL;
     ck_assert_int_eq(n_log(st, "full"), 0); /* an interruption logs nothing */
     tr_due_result r;
     ck_assert_int_eq(tr_run_due(st, &o, &r, &e), TR_OK);
@@ -301,7 +310,9 @@ START_TEST(test_resume_killed_full)
     /* an interrupted run of the week before: not resumed, a fresh run of this week's slot */
     killed.as_of = T("2024-03-31T01:00");
     killed.version_base = "v2.0";
+    tr_testhook_epoch = stop_after_epoch_1;
     ck_assert_int_ne(tr_cycle_full(st, &killed, cr, &e), TR_OK);
+    tr_testhook_epoch = NULL;
     o.as_of = T("2024-04-08T12:00");
     ck_assert_int_eq(tr_run_due(st, &o, &r, &e), TR_OK);
     W = slot_item(&r, TR_SLOT_WEEKLY);

@@ -46,7 +46,6 @@ typedef struct tr_full_opts {
     double class_weight_power; /* weights (n / (C n_c))^power: 1 balanced, 0.5 (default)
                                   the square root, 0 unweighted */
     uint64_t seed;
-    int stop_after_epoch; /* tests: fail as if killed after this epoch (0: off) */
     /* --ab: the new version is registered together with an A/B test against the active one
      * (abtest.h); a running test whose planned end has come is concluded first */
     int ab;

@@ -24,6 +24,7 @@
 
 #include "cycles/abtest.h"
 #include "cycles/cycle.h"
+#include "cycles/testhook.h"
 #include "base/fsutil.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
@@ -34,8 +35,7 @@ typedef struct fit_ctx {
     tr_version *rec;          /* receives the training curves */
     const char *history_path; /* the curves so far, beside the run's checkpoint */
     const char *ckpt_path;
-    int stop_after;
-    int interrupted;
+    int interrupted; /* the epoch after which the test hook stopped the run, 0: none */
     aifx_status save_status;
     char save_msg[256];
 } fit_ctx;
@@ -121,8 +121,8 @@ static int on_epoch(const aifx_epoch_report *r, void *user)
         tr_event ev = {TR_EV_EPOCH, "full", NULL, r};
         c->o->on_event(&ev, c->o->user);
     }
-    if (c->stop_after > 0 && r->epoch >= c->stop_after) {
-        c->interrupted = 1;
+    if (tr_testhook_epoch && tr_testhook_epoch("full", r->epoch)) {
+        c->interrupted = r->epoch;
         return 1;
     }
     return 0;
@@ -251,6 +251,7 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
     int64_t as_of = o->as_of;
     char version[TR_VERSION_MAX] = "";
     int registry_ok = 0, ckpt_written = 0;
+    int interrupted = 0; /* by the test hook: not a failure of the cycle, it resumes */
     tr_version *rec = &res->rec;
     memset(rec, 0, sizeof *rec);
 
@@ -368,7 +369,6 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
     fc.rec = rec;
     fc.history_path = history_path;
     fc.ckpt_path = ckpt_path;
-    fc.stop_after = o->stop_after_epoch;
     aifx_fit_config fcfg = aifx_fit_config_default();
     fcfg.epochs = o->max_epochs;
     fcfg.class_weights = cw;
@@ -396,10 +396,11 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
             goto fail;
         }
         if (fc.interrupted) {
+            interrupted = 1;
             rc = tr_fail(err, TR_ERR_IO,
                          "training interrupted after epoch %d (test hook); "
                          "continue with --resume",
-                         o->stop_after_epoch);
+                         fc.interrupted);
             goto fail;
         }
         rec->epochs = fr.epoch;
@@ -543,8 +544,7 @@ fail:
     res->status = TR_LOG_FAILED;
     {
         /* an interruption is not a failure of the cycle: it resumes */
-        int hook = o->stop_after_epoch > 0 && strstr(err->msg, "(test hook)") != NULL;
-        if (registry_ok && !hook)
+        if (registry_ok && !interrupted)
             tr_cycle_log_failure(store, "full", as_of, started, version, "", err);
     }
 done:

@@ -54,14 +54,9 @@ static tr_code window_dataset(tr_store *store, const char *const *pairs, int n_p
     d.from = from;
     d.to = to;
     d.no_split = 1;
+    d.empty_ok = 1;
     *ds = NULL;
-    tr_code rc = tr_dataset_build(store, pairs, n_pairs, tf, &d, ds, err);
-    if (rc == TR_ERR_NOTFOUND && strstr(err->msg, "usable samples")) {
-        tr_error_clear(err);
-        *ds = NULL;
-        return TR_OK;
-    }
-    return rc;
+    return tr_dataset_build(store, pairs, n_pairs, tf, &d, ds, err);
 }
 
 /* The candidate: a copy of the active model with a new batch size. */

@@ -15,6 +15,7 @@
 #include "aifxnn.h"
 #include "base/csv.h"
 #include "cycles/cycle.h"
+#include "cycles/testhook.h"
 #include "market/featureset.h"
 #include "base/fsutil.h"
 #include "market/labels.h"
@@ -806,7 +807,7 @@ tr_code tr_replay_run(tr_store *store, const tr_replay_opts *o, tr_replay_result
     int retry = 0;
     size_t since_flush = 0;
     for (int64_t c = next_clock(r, clock); c <= o->to && !done_before; c = next_clock(r, c)) {
-        if (o->stop_after_steps && res->n_steps_run >= o->stop_after_steps) {
+        if (tr_testhook_step && tr_testhook_step(res->n_steps_run)) {
             res->stopped = 1;
             goto done; /* as if killed: no final write */
         }
