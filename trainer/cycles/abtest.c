@@ -454,9 +454,11 @@ tr_code tr_ab_stop(tr_store *store, const char *id, int64_t as_of, const char *n
     return rc;
 }
 
-tr_code tr_ab_check(tr_store *store, int64_t as_of, int64_t now, int *n_tests, int *n_ended,
-                    char *summary, size_t size, tr_error *err)
+tr_code tr_ab_look(const tr_cycle_ctx *ctx, int *n_tests, int *n_ended, char *summary,
+                   size_t size, tr_error *err)
 {
+    tr_store *store = ctx->store;
+    int64_t as_of = ctx->as_of;
     int64_t started = tr_wall_now();
     if (n_tests)
         *n_tests = 0;
@@ -561,7 +563,7 @@ tr_code tr_ab_check(tr_store *store, int64_t as_of, int64_t now, int *n_tests, i
     txn.log = &row;
     txn.n_log = 1;
     txn.activate = activate ? &a : NULL;
-    txn.now = now ? now : tr_wall_now();
+    txn.now = tr_cycle_now(ctx);
     rc = s.oom ? tr_fail(err, TR_ERR_NOMEM, "out of memory")
                : tr_store_registry_commit(store, &txn, err);
     tr_sb_free(&s);
@@ -681,3 +683,40 @@ char *tr_ab_report_markdown(const tr_ab_report *r)
     }
     return b.p;
 }
+
+tr_code tr_ab_check(tr_store *store, int64_t as_of, int *n_tests, int *n_ended, char *summary,
+                    size_t size, tr_error *err)
+{
+    tr_cycle_ctx ctx = {store, as_of, NULL, 0, NULL, NULL};
+    return tr_ab_look(&ctx, n_tests, n_ended, summary, size, err);
+}
+
+/* The scheduler's daily look: completed when a test was analysed, else skipped. */
+static tr_code ab_entry(const tr_cycle_ctx *ctx, const void *opts, tr_cycle_outcome *out,
+                        tr_error *err)
+{
+    (void)opts;
+    void *figures = out->figures;
+    memset(out, 0, sizeof *out);
+    out->figures = figures;
+    int n_tests = 0, n_ended = 0;
+    tr_code rc = tr_ab_look(ctx, &n_tests, &n_ended, out->detail, sizeof out->detail, err);
+    out->status = rc ? TR_LOG_FAILED : n_tests ? TR_LOG_COMPLETED : TR_LOG_SKIPPED;
+    return rc;
+}
+
+/* Nothing to look at: no test runs that started before the slot time t. */
+static int ab_idle(const tr_registry *reg, int64_t t)
+{
+    for (size_t i = 0; i < reg->n_abtests; i++)
+        if (reg->abtests[i].status == TR_AB_RUNNING && reg->abtests[i].started_at < t)
+            return 0;
+    return 1;
+}
+
+const tr_cycle_def tr_cycle_abtest_def = {
+    .name = "abtest",
+    .figures = NULL,
+    .run = ab_entry,
+    .idle = ab_idle,
+};

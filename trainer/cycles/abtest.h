@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cycles/cycledef.h"
 #include "market/abstat.h"
 #include "registry/registry.h"
 #include "store/store.h"
@@ -101,12 +102,15 @@ tr_code tr_ab_analyse(tr_store *store, const char *id, int64_t as_of, tr_ab_repo
 tr_code tr_ab_stop(tr_store *store, const char *id, int64_t as_of, const char *note,
                    tr_ab_report *out, tr_error *err);
 
-/* The scheduler's look at every running test as of as_of, with now stamped on activations
- * (0: the wall clock): records the look, ends tests whose call is final and activates winners,
- * all in one transaction with one "abtest" log row. *n_tests (optional) receives the tests
- * analysed, *n_ended the tests ended; summary (optional, size bytes) a one-line account. */
-tr_code tr_ab_check(tr_store *store, int64_t as_of, int64_t now, int *n_tests, int *n_ended,
-                    char *summary, size_t size, tr_error *err);
+/* The scheduler's look (the "abtest" cycle) at every running test as of ctx->as_of, ctx's clock
+ * stamped on activations: records the look, ends tests whose call is final and activates
+ * winners, all in one transaction with one "abtest" log row. *n_tests (optional) receives the
+ * tests analysed, *n_ended the tests ended; summary (optional, size bytes) a one-line account. */
+tr_code tr_ab_look(const tr_cycle_ctx *ctx, int *n_tests, int *n_ended, char *summary,
+                   size_t size, tr_error *err);
+/* The same as of as_of on the wall clock. */
+tr_code tr_ab_check(tr_store *store, int64_t as_of, int *n_tests, int *n_ended, char *summary,
+                    size_t size, tr_error *err);
 
 /* The report as JSON or Markdown, into a malloc'd string (NULL when out of memory). */
 char *tr_ab_report_json(const tr_ab_report *r);

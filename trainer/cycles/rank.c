@@ -521,19 +521,25 @@ static void delete_retired_files(tr_store *store, const tr_registry *reg)
     }
 }
 
-tr_code tr_rank_run(tr_store *store, const tr_rank_opts *o, tr_rank_result *res, tr_error *err)
+/* The ranking as of ctx->as_of, its changes stamped by ctx's clock. */
+static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_rank_result *res,
+                        tr_error *err)
 {
     tr_error local;
     if (!err)
         err = &local;
     memset(res, 0, sizeof *res);
+    tr_store *store = ctx->store;
+    tr_rank_opts ro = *opts;
+    ro.as_of = ctx->as_of;
+    const tr_rank_opts *o = &ro;
     if (o->window_days < 1 || o->min_trades < 0 || o->retain_months < 1)
         return tr_fail(err, TR_ERR_INVALID,
                        "bad ranking options (window %d days, minimum %d trades, retain %d months)",
                        o->window_days, o->min_trades, o->retain_months);
     double mono0 = tr_mono_now();
     int64_t started = tr_wall_now();
-    int64_t now = o->now ? o->now : started;
+    int64_t now = tr_cycle_now(ctx);
     int lock = -1;
     tr_code rc = tr_store_cycle_lock(store, "rank", &lock, err);
     if (rc)
@@ -751,3 +757,56 @@ done:
     tr_store_cycle_unlock(store, lock);
     return rc;
 }
+
+tr_code tr_rank_run(tr_store *store, const tr_rank_opts *o, tr_rank_result *res, tr_error *err)
+{
+    tr_cycle_ctx ctx = {store, o->as_of, NULL, 0, NULL, NULL};
+    return rank_run(&ctx, o, res, err);
+}
+
+/* The table entry: with nothing registered yet the ranking is skipped (logged), not failed. */
+static tr_code rank_entry(const tr_cycle_ctx *ctx, const void *opts, tr_cycle_outcome *out,
+                          tr_error *err)
+{
+    void *figures = out->figures;
+    memset(out, 0, sizeof *out);
+    out->figures = figures;
+    tr_registry reg;
+    tr_code rc = tr_store_registry_read(ctx->store, &reg, err);
+    if (rc)
+        return rc;
+    size_t n_versions = reg.n_versions;
+    tr_registry_free(&reg);
+    if (n_versions == 0) {
+        tr_log_row row;
+        tr_log_row_begin(&row, "rank", ctx->as_of, tr_wall_now(), TR_LOG_SKIPPED, NULL, NULL);
+        snprintf(row.reason, sizeof row.reason, "no version to rank yet");
+        rc = tr_cycle_log(ctx->store, &row, err);
+        if (!rc) {
+            out->status = TR_LOG_SKIPPED;
+            snprintf(out->detail, sizeof out->detail, "%s", row.reason);
+        }
+        return rc;
+    }
+    tr_rank_opts def = tr_rank_opts_default();
+    tr_rank_result own, *rr = figures ? figures : &own;
+    rc = rank_run(ctx, opts ? opts : &def, rr, err);
+    out->status = rc ? TR_LOG_FAILED : TR_LOG_COMPLETED;
+    if (!rc) {
+        out->activated = rr->activated;
+        snprintf(out->version, sizeof out->version, "%s", rr->best);
+        snprintf(out->detail, sizeof out->detail,
+                 "%zu ranked, %d eligible, best %s%s, %zu retired, report %.600s", rr->n,
+                 rr->n_eligible, rr->best[0] ? rr->best : "none",
+                 rr->activated ? " (activated)" : "", rr->n_retired, rr->report_path);
+    }
+    if (!figures)
+        tr_rank_result_free(&own);
+    return rc;
+}
+
+const tr_cycle_def tr_cycle_rank_def = {
+    .name = "rank",
+    .figures = "tr_rank_result",
+    .run = rank_entry,
+};

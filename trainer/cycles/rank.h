@@ -41,7 +41,6 @@ typedef struct tr_rank_weights {
 
 typedef struct tr_rank_opts {
     int64_t as_of;     /* the ranking's time; bars before it only */
-    int64_t now;       /* stamped on the activation and deprecations; 0: the wall clock */
     int32_t timeframe; /* default 900 */
     int window_days;   /* default 30 */
     int min_trades;    /* eligibility, default 20 */

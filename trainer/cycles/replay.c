@@ -32,7 +32,7 @@ tr_replay_opts tr_replay_opts_default(void)
     memset(&o, 0, sizeof o);
     o.timeframe = 900;
     o.due = tr_due_opts_default();
-    o.due.sim_clock = 1;
+    o.due.clock = tr_clock_as_of; /* the simulated clock stands at each slot time */
     o.flush_steps = 96;
     return o;
 }

@@ -82,15 +82,16 @@ typedef struct tr_due_result {
     tr_code first_error; /* TR_OK, or the code of the first cycle that failed in this call */
 } tr_due_result;
 
-/* The cycles' settings; their as_of fields are replaced by the slot times. */
+/* The cycles' settings; their as_of fields are replaced by the slot times (the cycles' context,
+ * cycledef.h). */
 typedef struct tr_due_opts {
     int64_t as_of;
     tr_schedule sched;
-    tr_full_opts full; /* resume is set: a killed weekly run continues */
+    tr_full_opts full; /* resumed when its entry finds a killed run of the slot */
     tr_incr_opts incr;
     tr_rank_opts rank;
-    int sim_clock; /* replay: the ranking stamps its activation and retirements with its slot
-                      time instead of the wall clock (rank.now) */
+    tr_clock_fn clock; /* the cycles' clock: NULL the wall clock; the replay's tr_clock_as_of
+                          stamps activations and retirements with the slot time */
 } tr_due_opts;
 
 tr_due_opts tr_due_opts_default(void);
