@@ -78,8 +78,7 @@ typedef struct tr_cycle_def {
     /* Runs the cycle. TR_OK with out->status completed or skipped (the skip logged with its
      * reason); on failure the error, with the failed log row committed when the cycle got far
      * enough to log one. opts: the cycle's option struct, NULL for the defaults. */
-    tr_code (*run)(const tr_cycle_ctx *ctx, const void *opts, tr_cycle_outcome *out,
-                   tr_error *err);
+    tr_code (*run)(const tr_cycle_ctx *ctx, const void *opts, tr_cycle_outcome *out, tr_error *err);
     /* Optional: 1 when an interrupted run as of exactly ctx->as_of waits to be continued (the
      * scheduler then runs the cycle with resume set). */
     int (*pending)(const tr_cycle_ctx *ctx);

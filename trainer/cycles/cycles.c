@@ -9,11 +9,7 @@ extern const tr_cycle_def tr_cycle_rank_def;
 extern const tr_cycle_def tr_cycle_abtest_def;
 
 const tr_cycle_def *const tr_cycles[] = {
-    &tr_cycle_full_def,
-    &tr_cycle_incremental_def,
-    &tr_cycle_rank_def,
-    &tr_cycle_abtest_def,
-    NULL,
+    &tr_cycle_full_def, &tr_cycle_incremental_def, &tr_cycle_rank_def, &tr_cycle_abtest_def, NULL,
 };
 
 const tr_cycle_def *tr_cycle_find(const char *name)
