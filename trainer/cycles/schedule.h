@@ -43,7 +43,8 @@ typedef struct tr_schedule {
 
 tr_schedule tr_schedule_default(void);
 
-/* The cycle run by a slot: "incremental", "full", "rank", "abtest". */
+/* The cycle run by a slot: "incremental", "full", "rank", "abtest" (schedule.c's slot table,
+ * each an entry of tr_cycles[], cycledef.h). */
 const char *tr_slot_cycle(int slot);
 
 /* The latest scheduled time of a slot at or before t. */
@@ -52,7 +53,8 @@ int64_t tr_sched_latest(const tr_schedule *s, int slot, int64_t t);
 enum { TR_DUE_NO = 0, TR_DUE_YES = 1, TR_DUE_GAVE_UP = 2 };
 
 /* Whether cycle is due for the slot time latest, from the log in reg: TR_DUE_NO when a completed
- * or skipped row of it has as_of >= latest (and, for "abtest", when no A/B test is running); TR_DUE_GAVE_UP when max_retries failed rows have;
+ * or skipped row of it has as_of >= latest, or when its entry (cycledef.h) says it is idle then
+ * ("abtest" without a running test); TR_DUE_GAVE_UP when max_retries failed rows have;
  * else TR_DUE_YES. n_failed (optional) receives the failed rows counted; last_error (optional)
  * the newest one's error (pointing into reg). */
 int tr_sched_due(const tr_registry *reg, const char *cycle, int64_t latest, int max_retries,
