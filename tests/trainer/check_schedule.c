@@ -63,6 +63,29 @@ START_TEST(test_latest)
 }
 END_TEST
 
+/* Every slot's cycle is an entry of the table of cycles; the clocks. */
+START_TEST(test_cycle_table)
+{
+    for (int k = 0; k < TR_N_SLOTS; k++) {
+        const tr_cycle_def *d = tr_cycle_find(tr_slot_cycle(k));
+        ck_assert_ptr_nonnull(d);
+        ck_assert_str_eq(d->name, tr_slot_cycle(k));
+        ck_assert(d->run != NULL);
+    }
+    size_t n = 0;
+    while (tr_cycles[n])
+        n++;
+    ck_assert_uint_eq(n, 4);
+    ck_assert_ptr_null(tr_cycle_find("nope"));
+    ck_assert(tr_cycle_find("full")->pending != NULL);
+    ck_assert(tr_cycle_find("abtest")->idle != NULL);
+    tr_cycle_ctx ctx = {NULL, T("2024-03-01T00:00"), tr_clock_as_of, 0, NULL, NULL};
+    ck_assert_int_eq(tr_cycle_now(&ctx), T("2024-03-01T00:00"));
+    ctx.clock = NULL;
+    ck_assert_int_gt(tr_cycle_now(&ctx), T("2024-03-01T00:00")); /* the wall clock */
+}
+END_TEST
+
 static tr_log_row row(const char *cycle, const char *as_of, int status)
 {
     tr_log_row r;
@@ -403,6 +426,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("schedule");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_latest);
+    tcase_add_test(tc, test_cycle_table);
     tcase_add_test(tc, test_due_table);
     tcase_add_test(tc, test_run_due_catch_up_and_retries);
     tcase_add_test(tc, test_resume_killed_full);
