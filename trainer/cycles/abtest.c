@@ -454,8 +454,8 @@ tr_code tr_ab_stop(tr_store *store, const char *id, int64_t as_of, const char *n
     return rc;
 }
 
-tr_code tr_ab_look(const tr_cycle_ctx *ctx, int *n_tests, int *n_ended, char *summary,
-                   size_t size, tr_error *err)
+tr_code tr_ab_look(const tr_cycle_ctx *ctx, int *n_tests, int *n_ended, char *summary, size_t size,
+                   tr_error *err)
 {
     tr_store *store = ctx->store;
     int64_t as_of = ctx->as_of;

@@ -78,7 +78,6 @@ tr_code tr_ab_new(const tr_registry *reg, const tr_ab_start_opts *o, tr_ab_test 
  * apply (both versions usable, no running test on an overlapping pair set). */
 tr_code tr_ab_start(tr_store *store, const tr_ab_start_opts *o, tr_ab_test *out, tr_error *err);
 
-
 /* Analyses the test id as of as_of from the recorded signals (as_of 0: the wall clock). Does not
  * change the store. TR_ERR_NOTFOUND for an unknown id. */
 tr_code tr_ab_analyse(tr_store *store, const char *id, int64_t as_of, tr_ab_report *out,
@@ -93,8 +92,8 @@ tr_code tr_ab_stop(tr_store *store, const char *id, int64_t as_of, const char *n
  * stamped on activations: records the look, ends tests whose call is final and activates
  * winners, all in one transaction with one "abtest" log row. *n_tests (optional) receives the
  * tests analysed, *n_ended the tests ended; summary (optional, size bytes) a one-line account. */
-tr_code tr_ab_look(const tr_cycle_ctx *ctx, int *n_tests, int *n_ended, char *summary,
-                   size_t size, tr_error *err);
+tr_code tr_ab_look(const tr_cycle_ctx *ctx, int *n_tests, int *n_ended, char *summary, size_t size,
+                   tr_error *err);
 /* The same as of as_of on the wall clock. */
 tr_code tr_ab_check(tr_store *store, int64_t as_of, int *n_tests, int *n_ended, char *summary,
                     size_t size, tr_error *err);

@@ -147,7 +147,6 @@ typedef tr_code (*tr_train_fn)(const tr_cycle_ctx *ctx, const void *opts, tr_cyc
 tr_code tr_cycle_run_training(const tr_cycle_ctx *ctx, const void *opts, tr_train_fn train,
                               tr_cycle_outcome *out, tr_error *err);
 
-
 /* Starts a training-log row: zeroed, then cycle, as-of, started and finished (now) times,
  * status, version and parent (NULL for none), candidate and active values NaN. */
 void tr_log_row_begin(tr_log_row *row, const char *cycle, int64_t as_of, int64_t started,

@@ -457,11 +457,15 @@ static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_ra
     {
         char dir[4200];
         reports_dir(store, dir, sizeof dir);
-        tr_rank_rules rules = {o->as_of,     o->window_days, o->min_trades,
-                               o->method,    o->w,           o->retain_months,
-                               tr_score_method_name(o->method)};
-        rc = tr_rank_report_write(&rules, res, &reg, dir, res->report_path,
-                                  sizeof res->report_path, err);
+        tr_rank_rules rules = {.as_of = o->as_of,
+                               .window_days = o->window_days,
+                               .min_trades = o->min_trades,
+                               .method = o->method,
+                               .w = o->w,
+                               .retain_months = o->retain_months,
+                               .method_name = tr_score_method_name(o->method)};
+        rc = tr_rank_report_write(&rules, res, &reg, dir, res->report_path, sizeof res->report_path,
+                                  err);
     }
     goto done;
 fail:

@@ -47,7 +47,6 @@ typedef struct tr_rank_opts {
 
 tr_rank_opts tr_rank_opts_default(void);
 
-
 /* The raw score of one version's figures (hand-computable; see the header comment). */
 double tr_rank_score_raw(const tr_rank_weights *w, double win_rate, double sharpe, double avg_pips,
                          double max_drawdown);
