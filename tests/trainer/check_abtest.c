@@ -232,7 +232,7 @@ START_TEST(test_early_stop_activates_winner)
     int ended_at = 0;
     for (int d = 0; d < 6 && !ended_at; d++) {
         ck_assert_int_eq(
-            tr_ab_check(st, day + 86400 * (int64_t)d, 0, &nt, &ne, summary, sizeof summary, &e),
+            tr_ab_check(st, day + 86400 * (int64_t)d, &nt, &ne, summary, sizeof summary, &e),
             TR_OK);
         ck_assert_int_eq(nt, 1);
         if (ne)
@@ -259,7 +259,7 @@ START_TEST(test_early_stop_activates_winner)
     ck_assert_str_eq(l->verdict, "activated");
     tr_registry_free(&reg);
     /* an ended test is not looked at again, and stopping it is a conflict */
-    ck_assert_int_eq(tr_ab_check(st, day + 86400 * 7, 0, &nt, &ne, NULL, 0, &e), TR_OK);
+    ck_assert_int_eq(tr_ab_check(st, day + 86400 * 7, &nt, &ne, NULL, 0, &e), TR_OK);
     ck_assert_int_eq(nt, 0);
     tr_ab_report rep;
     ck_assert_int_eq(tr_ab_stop(st, "ab1", 0, "late", &rep, &e), TR_ERR_CONFLICT);
@@ -275,7 +275,7 @@ START_TEST(test_tie_at_planned_end)
     int nt, ne;
     for (int d = 1; d <= 6; d++) {
         ck_assert_int_eq(
-            tr_ab_check(st, T("2025-01-12T00:30") + 86400 * (int64_t)d, 0, &nt, &ne, NULL, 0, &e),
+            tr_ab_check(st, T("2025-01-12T00:30") + 86400 * (int64_t)d, &nt, &ne, NULL, 0, &e),
             TR_OK);
         ck_assert_int_eq(ne, 0);
     }
@@ -284,7 +284,7 @@ START_TEST(test_tie_at_planned_end)
     ck_assert(rep.at_end);
     ck_assert_int_eq((int)(rep.n_pred[0] + rep.n_pred[1]), 640);
     ck_assert(rep.arm[0].n > 200 && rep.arm[1].n > 200);
-    ck_assert_int_eq(tr_ab_check(st, T("2025-01-19T01:00"), 0, &nt, &ne, NULL, 0, &e), TR_OK);
+    ck_assert_int_eq(tr_ab_check(st, T("2025-01-19T01:00"), &nt, &ne, NULL, 0, &e), TR_OK);
     ck_assert_int_eq(ne, 1);
     tr_registry reg;
     ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
@@ -309,7 +309,7 @@ START_TEST(test_insufficient_and_stop)
     put_signals(&t, T("2025-01-12T01:15"), 12, 0.2, 0.9, 5);
     tr_error e;
     int nt, ne;
-    ck_assert_int_eq(tr_ab_check(st, T("2025-01-14T01:00"), 0, &nt, &ne, NULL, 0, &e), TR_OK);
+    ck_assert_int_eq(tr_ab_check(st, T("2025-01-14T01:00"), &nt, &ne, NULL, 0, &e), TR_OK);
     tr_registry reg;
     ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
     ck_assert_str_eq(tr_registry_find_ab(&reg, "ab1")->verdict, "insufficient");

@@ -16,6 +16,7 @@
 
 #include "../check_main.h"
 #include "cycles/cycle.h"
+#include "cycles/testhook.h"
 #include "base/fsutil.h"
 #include "store/store.h"
 #include "market/synth.h"
@@ -216,6 +217,15 @@ static float *params_of(tr_store *st, const char *version, size_t *n)
     return p;
 }
 
+static int stop_epoch;
+
+/* The test hook: interrupts the full retrain after epoch stop_epoch, as if killed. */
+static int stop_after_epoch(const char *cycle, int epoch)
+{
+    (void)cycle;
+    return epoch >= stop_epoch;
+}
+
 START_TEST(test_resume_exact)
 {
     char *d1 = tu_tempdir(), *d2 = tu_tempdir();
@@ -227,15 +237,16 @@ START_TEST(test_resume_exact)
     o.patience = 10;
     ck_assert_msg(tr_cycle_full(s1, &o, r, &e) == TR_OK, "%s", e.msg);
     /* interrupted after epoch 2 (as if killed): no version, no log row, the run kept */
-    o.stop_after_epoch = 2;
+    stop_epoch = 2;
+    tr_testhook_epoch = stop_after_epoch;
     ck_assert_int_ne(tr_cycle_full(s2, &o, r, &e), TR_OK);
+    tr_testhook_epoch = NULL;
     tr_registry reg;
     ck_assert_int_eq(tr_store_registry_read(s2, &reg, &e), TR_OK);
     ck_assert_uint_eq(reg.n_versions + reg.n_log, 0);
     tr_registry_free(&reg);
     char *state = tu_path(d2, "models/runs/full.state");
     ck_assert_int_eq(access(state, F_OK), 0);
-    o.stop_after_epoch = 0;
     o.resume = 1;
     o.as_of = 0; /* taken from the run */
     ck_assert_msg(tr_cycle_full(s2, &o, r, &e) == TR_OK, "%s", e.msg);

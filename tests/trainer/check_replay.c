@@ -21,6 +21,7 @@
 #include "cycles/cycle.h"
 #include "base/fsutil.h"
 #include "cycles/replay.h"
+#include "cycles/testhook.h"
 #include "store/store.h"
 #include "market/synth.h"
 #include "testutil.h"
@@ -52,6 +53,14 @@ static tr_store *open_store(const char *dir)
     tr_error e;
     ck_assert_int_eq(tr_store_open(dir, &(tr_store_options){.create = 1}, &st, &e), TR_OK);
     return st;
+}
+
+static size_t stop_steps;
+
+/* The test hook: stops the replay after stop_steps steps of a call, as if killed. */
+static int stop_after_steps(size_t steps_run)
+{
+    return steps_run >= stop_steps;
 }
 
 static void replay_ok(tr_store *st, const tr_replay_opts *o, tr_replay_result *r)
@@ -148,8 +157,10 @@ START_TEST(test_replay_week)
 
     /* stopped as if killed after 150 steps (the last write at step 96), then continued */
     tr_replay_opts ok = o;
-    ok.stop_after_steps = 150;
+    stop_steps = 150;
+    tr_testhook_step = stop_after_steps;
     replay_ok(b, &ok, &r);
+    tr_testhook_step = NULL;
     ck_assert(r.stopped);
     tr_replay_result_free(&r);
     replay_ok(b, &o, &r);
@@ -161,9 +172,11 @@ START_TEST(test_replay_week)
     /* signals written but the state not (killed between the two writes): after a stop, the
      * state is rewound to the earliest clock the writes allow, the step before the last ingest
      * (made for a cycle, right after a state write) */
-    ok.stop_after_steps = 230;
+    stop_steps = 230;
     ok.flush_steps = 10;
+    tr_testhook_step = stop_after_steps;
     replay_ok(c, &ok, &r);
+    tr_testhook_step = NULL;
     tr_replay_result_free(&r);
     tr_series_info *list;
     size_t n_list;

@@ -19,6 +19,7 @@
 #include "cycles/cycle.h"
 #include "base/fsutil.h"
 #include "cycles/schedule.h"
+#include "cycles/testhook.h"
 #include "store/store.h"
 #include "market/synth.h"
 #include "testutil.h"
@@ -59,6 +60,29 @@ START_TEST(test_latest)
                      T("2024-06-05T23:30"));
     ck_assert_int_eq(tr_sched_latest(&s, TR_SLOT_MONTHLY, T("2024-03-15T05:59")),
                      T("2024-02-15T06:00"));
+}
+END_TEST
+
+/* Every slot's cycle is an entry of the table of cycles; the clocks. */
+START_TEST(test_cycle_table)
+{
+    for (int k = 0; k < TR_N_SLOTS; k++) {
+        const tr_cycle_def *d = tr_cycle_find(tr_slot_cycle(k));
+        ck_assert_ptr_nonnull(d);
+        ck_assert_str_eq(d->name, tr_slot_cycle(k));
+        ck_assert(d->run != NULL);
+    }
+    size_t n = 0;
+    while (tr_cycles[n])
+        n++;
+    ck_assert_uint_eq(n, 4);
+    ck_assert_ptr_null(tr_cycle_find("nope"));
+    ck_assert(tr_cycle_find("full")->pending != NULL);
+    ck_assert(tr_cycle_find("abtest")->idle != NULL);
+    tr_cycle_ctx ctx = {NULL, T("2024-03-01T00:00"), tr_clock_as_of, 0, NULL, NULL};
+    ck_assert_int_eq(tr_cycle_now(&ctx), T("2024-03-01T00:00"));
+    ctx.clock = NULL;
+    ck_assert_int_gt(tr_cycle_now(&ctx), T("2024-03-01T00:00")); /* the wall clock */
 }
 END_TEST
 
@@ -276,6 +300,13 @@ END_TEST
 
 /* A weekly retrain killed mid-run is continued by the next call for the same slot; an
  * interrupted run of an older slot is replaced by a fresh run. */
+/* The test hook: interrupts the full retrain after its first epoch, as if killed. */
+static int stop_after_epoch_1(const char *cycle, int epoch)
+{
+    (void)cycle;
+    return epoch >= 1;
+}
+
 START_TEST(test_resume_killed_full)
 {
     char *dir = tu_tempdir();
@@ -287,9 +318,10 @@ START_TEST(test_resume_killed_full)
     o.full.patience = 3;
     tr_full_opts killed = o.full;
     killed.as_of = T("2024-03-31T01:00");
-    killed.stop_after_epoch = 1;
     tr_cycle_result *cr = calloc(1, sizeof *cr);
+    tr_testhook_epoch = stop_after_epoch_1;
     ck_assert_int_ne(tr_cycle_full(st, &killed, cr, &e), TR_OK);
+    tr_testhook_epoch = NULL;
     ck_assert_int_eq(n_log(st, "full"), 0); /* an interruption logs nothing */
     tr_due_result r;
     ck_assert_int_eq(tr_run_due(st, &o, &r, &e), TR_OK);
@@ -301,7 +333,9 @@ START_TEST(test_resume_killed_full)
     /* an interrupted run of the week before: not resumed, a fresh run of this week's slot */
     killed.as_of = T("2024-03-31T01:00");
     killed.version_base = "v2.0";
+    tr_testhook_epoch = stop_after_epoch_1;
     ck_assert_int_ne(tr_cycle_full(st, &killed, cr, &e), TR_OK);
+    tr_testhook_epoch = NULL;
     o.as_of = T("2024-04-08T12:00");
     ck_assert_int_eq(tr_run_due(st, &o, &r, &e), TR_OK);
     W = slot_item(&r, TR_SLOT_WEEKLY);
@@ -392,6 +426,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("schedule");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_latest);
+    tcase_add_test(tc, test_cycle_table);
     tcase_add_test(tc, test_due_table);
     tcase_add_test(tc, test_run_due_catch_up_and_retries);
     tcase_add_test(tc, test_resume_killed_full);

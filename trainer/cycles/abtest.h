@@ -32,7 +32,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cycles/cycledef.h"
 #include "market/abstat.h"
+#include "report/ab_report.h"
 #include "registry/registry.h"
 #include "store/store.h"
 
@@ -76,21 +78,6 @@ tr_code tr_ab_new(const tr_registry *reg, const tr_ab_start_opts *o, tr_ab_test 
  * apply (both versions usable, no running test on an overlapping pair set). */
 tr_code tr_ab_start(tr_store *store, const tr_ab_start_opts *o, tr_ab_test *out, tr_error *err);
 
-/* One analysis of a test. */
-typedef struct tr_ab_report {
-    tr_ab_test test;      /* as stored (with this look appended when recorded) */
-    int64_t as_of;
-    double info_frac;     /* of this analysis */
-    int at_end;           /* the planned end is reached */
-    tr_ab_arm arm[2];     /* resolved trades of A and B */
-    int64_t n_pred[2];    /* signals served by A and B */
-    int64_t n_open[2];    /* signals still open */
-    double total_pips[2], avg_pips[2], win_rate[2];
-    tr_ab_verdict v;      /* the statistics and the call */
-    int stats_ok;         /* 0 when tr_ab_decide refused (then v.call is CONTINUE) */
-    char stats_error[256];
-} tr_ab_report;
-
 /* Analyses the test id as of as_of from the recorded signals (as_of 0: the wall clock). Does not
  * change the store. TR_ERR_NOTFOUND for an unknown id. */
 tr_code tr_ab_analyse(tr_store *store, const char *id, int64_t as_of, tr_ab_report *out,
@@ -101,15 +88,18 @@ tr_code tr_ab_analyse(tr_store *store, const char *id, int64_t as_of, tr_ab_repo
 tr_code tr_ab_stop(tr_store *store, const char *id, int64_t as_of, const char *note,
                    tr_ab_report *out, tr_error *err);
 
-/* The scheduler's look at every running test as of as_of, with now stamped on activations
- * (0: the wall clock): records the look, ends tests whose call is final and activates winners,
- * all in one transaction with one "abtest" log row. *n_tests (optional) receives the tests
- * analysed, *n_ended the tests ended; summary (optional, size bytes) a one-line account. */
-tr_code tr_ab_check(tr_store *store, int64_t as_of, int64_t now, int *n_tests, int *n_ended,
-                    char *summary, size_t size, tr_error *err);
+/* The scheduler's look (the "abtest" cycle) at every running test as of ctx->as_of, ctx's clock
+ * stamped on activations: records the look, ends tests whose call is final and activates
+ * winners, all in one transaction with one "abtest" log row. *n_tests (optional) receives the
+ * tests analysed, *n_ended the tests ended; summary (optional, size bytes) a one-line account. */
+tr_code tr_ab_look(const tr_cycle_ctx *ctx, int *n_tests, int *n_ended, char *summary, size_t size,
+                   tr_error *err);
+/* The same as of as_of on the wall clock. */
+tr_code tr_ab_check(tr_store *store, int64_t as_of, int *n_tests, int *n_ended, char *summary,
+                    size_t size, tr_error *err);
 
-/* The report as JSON or Markdown, into a malloc'd string (NULL when out of memory). */
+/* The report as JSON, into a malloc'd string (NULL when out of memory); the Markdown one is
+ * report/ab_report.h's tr_ab_report_markdown. */
 char *tr_ab_report_json(const tr_ab_report *r);
-char *tr_ab_report_markdown(const tr_ab_report *r);
 
 #endif

@@ -50,6 +50,56 @@ tr_incr_opts tr_incr_opts_default(void)
     return o;
 }
 
+int64_t tr_clock_wall(const tr_cycle_ctx *ctx)
+{
+    (void)ctx;
+    return tr_wall_now();
+}
+
+int64_t tr_clock_as_of(const tr_cycle_ctx *ctx)
+{
+    return ctx->as_of;
+}
+
+int64_t tr_cycle_now(const tr_cycle_ctx *ctx)
+{
+    return ctx->clock ? ctx->clock(ctx) : tr_wall_now();
+}
+
+void tr_cycle_stage(const tr_cycle_ctx *ctx, const char *cycle, const char *text)
+{
+    if (ctx->on_event) {
+        tr_event ev = {TR_EV_STAGE, cycle, text, NULL};
+        ctx->on_event(&ev, ctx->user);
+    }
+}
+
+tr_code tr_cycle_run_training(const tr_cycle_ctx *ctx, const void *opts, tr_train_fn train,
+                              tr_cycle_outcome *out, tr_error *err)
+{
+    void *figures = out->figures;
+    memset(out, 0, sizeof *out);
+    out->figures = figures;
+    tr_cycle_result *res = figures ? figures : calloc(1, sizeof *res);
+    if (!res)
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    tr_code rc = train(ctx, opts, res, err);
+    out->status = rc ? TR_LOG_FAILED : res->status;
+    snprintf(out->version, sizeof out->version, "%s", res->version);
+    snprintf(out->verdict, sizeof out->verdict, "%s", res->verdict);
+    out->activated = res->activated;
+    if (!rc) {
+        int w = snprintf(out->detail, sizeof out->detail, "%s%s%.900s", res->verdict,
+                         res->verdict[0] && res->reason[0] ? ": " : "", res->reason);
+        if (res->resumed_epoch > 0 && w > 0 && (size_t)w < sizeof out->detail)
+            snprintf(out->detail + w, sizeof out->detail - (size_t)w,
+                     " (interrupted run resumed after epoch %d)", res->resumed_epoch);
+    }
+    if (!figures)
+        free(res);
+    return rc;
+}
+
 static const char *const gate_names[3] = {"macro_f1", "accuracy", "loss"};
 
 const char *tr_gate_metric_name(int metric)

@@ -15,22 +15,12 @@
 #include <stdint.h>
 
 #include "aifxnn.h"
+#include "cycles/cycledef.h"
 #include "data/dataset.h"
 #include "data/eval.h"
 #include "data/models.h"
 #include "registry/registry.h"
 #include "store/store.h"
-
-enum { TR_EV_STAGE = 0, TR_EV_EPOCH = 1 };
-
-typedef struct tr_event {
-    int kind;                       /* TR_EV_* */
-    const char *cycle;              /* "full", "incremental" */
-    const char *text;               /* TR_EV_STAGE: what starts now */
-    const aifx_epoch_report *epoch; /* TR_EV_EPOCH */
-} tr_event;
-
-typedef void (*tr_event_fn)(const tr_event *ev, void *user);
 
 enum { TR_GATE_MACRO_F1 = 0, TR_GATE_ACCURACY = 1, TR_GATE_LOSS = 2 };
 
@@ -46,14 +36,12 @@ typedef struct tr_full_opts {
     double class_weight_power; /* weights (n / (C n_c))^power: 1 balanced, 0.5 (default)
                                   the square root, 0 unweighted */
     uint64_t seed;
-    int stop_after_epoch; /* tests: fail as if killed after this epoch (0: off) */
     /* --ab: the new version is registered together with an A/B test against the active one
      * (abtest.h); a running test whose planned end has come is concluded first */
     int ab;
     int ab_days;            /* default 7 */
     double ab_split;        /* share of bars to the new version, default 0.5 */
     int64_t ab_min_trades;  /* default 0: the end date alone */
-    int64_t now;            /* stamps the concluded test's activation; 0: the wall clock */
     tr_event_fn on_event;
     void *user;
 } tr_full_opts;
@@ -150,6 +138,14 @@ tr_code tr_activate(tr_store *store, const char *version, int rollback, const ch
 
 /* ---- shared helpers ------------------------------------------------------------------------ */
 
+/* A training cycle's run (full, incremental) into its own result. */
+typedef tr_code (*tr_train_fn)(const tr_cycle_ctx *ctx, const void *opts, tr_cycle_result *res,
+                               tr_error *err);
+/* The table entry's run of a training cycle: runs train into out->figures (a tr_cycle_result)
+ * or a result of its own, and fills the common outcome from it (detail: "verdict: reason",
+ * noting a resumed run). */
+tr_code tr_cycle_run_training(const tr_cycle_ctx *ctx, const void *opts, tr_train_fn train,
+                              tr_cycle_outcome *out, tr_error *err);
 
 /* Starts a training-log row: zeroed, then cycle, as-of, started and finished (now) times,
  * status, version and parent (NULL for none), candidate and active values NaN. */

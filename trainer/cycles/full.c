@@ -24,18 +24,18 @@
 
 #include "cycles/abtest.h"
 #include "cycles/cycle.h"
+#include "cycles/testhook.h"
 #include "base/fsutil.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 
 typedef struct fit_ctx {
-    const tr_full_opts *o;
+    const tr_cycle_ctx *ctx;
     aifx_model *model;
     tr_version *rec;          /* receives the training curves */
     const char *history_path; /* the curves so far, beside the run's checkpoint */
     const char *ckpt_path;
-    int stop_after;
-    int interrupted;
+    int interrupted; /* the epoch after which the test hook stopped the run, 0: none */
     aifx_status save_status;
     char save_msg[256];
 } fit_ctx;
@@ -117,23 +117,20 @@ static int on_epoch(const aifx_epoch_report *r, void *user)
         c->save_status = st;
         return 1;
     }
-    if (c->o->on_event) {
+    if (c->ctx->on_event) {
         tr_event ev = {TR_EV_EPOCH, "full", NULL, r};
-        c->o->on_event(&ev, c->o->user);
+        c->ctx->on_event(&ev, c->ctx->user);
     }
-    if (c->stop_after > 0 && r->epoch >= c->stop_after) {
-        c->interrupted = 1;
+    if (tr_testhook_epoch && tr_testhook_epoch("full", r->epoch)) {
+        c->interrupted = r->epoch;
         return 1;
     }
     return 0;
 }
 
-static void stage(const tr_full_opts *o, const char *text)
+static void stage(const tr_cycle_ctx *ctx, const char *text)
 {
-    if (o->on_event) {
-        tr_event ev = {TR_EV_STAGE, "full", text, NULL};
-        o->on_event(&ev, o->user);
-    }
+    tr_cycle_stage(ctx, "full", text);
 }
 
 static tr_code read_state(const char *path, int64_t *as_of, char *version, size_t size,
@@ -213,8 +210,11 @@ static tr_code new_model(const tr_full_opts *o, const tr_dataset *ds, const tr_s
     return TR_OK;
 }
 
-tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *res, tr_error *err)
+/* The retrain as of ctx->as_of (0: now), continuing the interrupted run with ctx->resume. */
+static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle_result *res,
+                        tr_error *err)
 {
+    tr_store *store = ctx->store;
     tr_error local;
     if (!err)
         err = &local;
@@ -248,9 +248,10 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
     aifx_model *model = NULL;
     float *probs[3] = {NULL, NULL, NULL};
     int8_t *pred[3] = {NULL, NULL, NULL};
-    int64_t as_of = o->as_of;
+    int64_t as_of = ctx->as_of;
     char version[TR_VERSION_MAX] = "";
     int registry_ok = 0, ckpt_written = 0;
+    int interrupted = 0; /* by the test hook: not a failure of the cycle, it resumes */
     tr_version *rec = &res->rec;
     memset(rec, 0, sizeof *rec);
 
@@ -258,17 +259,17 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
     if (rc)
         goto done;
     registry_ok = 1;
-    if (o->resume && access(state_path, F_OK) == 0) {
+    if (ctx->resume && access(state_path, F_OK) == 0) {
         int64_t st_as_of = 0;
         rc = read_state(state_path, &st_as_of, version, sizeof version, err);
         if (rc)
             goto fail;
-        if (o->as_of != st_as_of && o->as_of != 0) {
+        if (ctx->as_of != st_as_of && ctx->as_of != 0) {
             char a[32], b[32];
             rc = tr_fail(err, TR_ERR_INVALID,
                          "--resume: the interrupted run of %s is as of %s, not %s", version,
                          tr_time_format(st_as_of, a, sizeof a),
-                         tr_time_format(o->as_of, b, sizeof b));
+                         tr_time_format(ctx->as_of, b, sizeof b));
             goto fail;
         }
         as_of = st_as_of;
@@ -311,7 +312,7 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
     tr_dataset_options dopt = tr_dataset_options_default();
     dopt.from = tr_time_minus_months(as_of, o->months);
     dopt.to = as_of;
-    stage(o, "building the dataset");
+    stage(ctx, "building the dataset");
     rc = tr_dataset_build(store, pp, res->n_pairs, o->timeframe, &dopt, &ds, err);
     if (rc)
         goto fail;
@@ -363,12 +364,11 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
     }
     fit_ctx fc;
     memset(&fc, 0, sizeof fc);
-    fc.o = o;
+    fc.ctx = ctx;
     fc.model = model;
     fc.rec = rec;
     fc.history_path = history_path;
     fc.ckpt_path = ckpt_path;
-    fc.stop_after = o->stop_after_epoch;
     aifx_fit_config fcfg = aifx_fit_config_default();
     fcfg.epochs = o->max_epochs;
     fcfg.class_weights = cw;
@@ -382,7 +382,7 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
     {
         aifx_fit_result fr;
         memset(&fr, 0, sizeof fr);
-        stage(o, "training");
+        stage(ctx, "training");
         double t0 = tr_mono_now();
         aifx_status st = aifx_model_fit(model, &sp[0].d, &sp[1].d, &fcfg, &fr);
         rec->seconds = tr_mono_now() - t0;
@@ -396,10 +396,11 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
             goto fail;
         }
         if (fc.interrupted) {
+            interrupted = 1;
             rc = tr_fail(err, TR_ERR_IO,
                          "training interrupted after epoch %d (test hook); "
                          "continue with --resume",
-                         o->stop_after_epoch);
+                         fc.interrupted);
             goto fail;
         }
         rec->epochs = fr.epoch;
@@ -407,7 +408,7 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
         if (rec->n_history > fr.epoch)
             rec->n_history = fr.epoch;
     }
-    stage(o, "evaluating");
+    stage(ctx, "evaluating");
     for (int k = 0; k < 3; k++) {
         rc = tr_predict_split(model, ds, &rows, k, &probs[k], &pred[k], err);
         if (rc)
@@ -430,7 +431,7 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
     for (int c = 0; c < 3; c++)
         rec->class_weight[c] = cwd[c];
     hyper_json(o, ds, rec->hyper, sizeof rec->hyper);
-    stage(o, "saving and verifying the checkpoint");
+    stage(ctx, "saving and verifying the checkpoint");
     rc = tr_checkpoint_save_verified(store, model, rec, err);
     if (rc)
         goto fail;
@@ -446,8 +447,10 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
         for (size_t i = 0; i < reg.n_abtests; i++)
             ending |= reg.abtests[i].status == TR_AB_RUNNING && reg.abtests[i].planned_end <= as_of;
         if (ending) {
-            stage(o, "concluding the A/B test that reached its planned end");
-            rc = tr_ab_check(store, as_of, o->now, NULL, NULL, NULL, 0, err);
+            stage(ctx, "concluding the A/B test that reached its planned end");
+            tr_cycle_ctx look = *ctx;
+            look.as_of = as_of;
+            rc = tr_ab_look(&look, NULL, NULL, NULL, 0, err);
             if (!rc) {
                 tr_registry_free(&reg);
                 registry_ok = 0;
@@ -525,7 +528,7 @@ tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *r
     snprintf(res->verdict, sizeof res->verdict, "%s", row.verdict);
     snprintf(res->reason, sizeof res->reason, "%s", row.reason);
     res->candidate_value = row.candidate_value;
-    stage(o, "registering");
+    stage(ctx, "registering");
     rc = tr_store_registry_commit(store, &txn, err);
     if (rc)
         goto fail;
@@ -543,8 +546,7 @@ fail:
     res->status = TR_LOG_FAILED;
     {
         /* an interruption is not a failure of the cycle: it resumes */
-        int hook = o->stop_after_epoch > 0 && strstr(err->msg, "(test hook)") != NULL;
-        if (registry_ok && !hook)
+        if (registry_ok && !interrupted)
             tr_cycle_log_failure(store, "full", as_of, started, version, "", err);
     }
 done:
@@ -562,3 +564,50 @@ done:
     tr_store_cycle_unlock(store, lock);
     return rc;
 }
+
+tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *res, tr_error *err)
+{
+    tr_cycle_ctx ctx = {store, o->as_of, NULL, o->resume, o->on_event, o->user};
+    return full_run(&ctx, o, res, err);
+}
+
+static tr_code full_train(const tr_cycle_ctx *ctx, const void *opts, tr_cycle_result *res,
+                          tr_error *err)
+{
+    tr_full_opts def = tr_full_opts_default();
+    const tr_full_opts *o = opts ? opts : &def;
+    tr_cycle_ctx c = *ctx;
+    if (!c.on_event) { /* the options' sink serves when the context has none */
+        c.on_event = o->on_event;
+        c.user = o->user;
+    }
+    return full_run(&c, o, res, err);
+}
+
+static tr_code full_entry(const tr_cycle_ctx *ctx, const void *opts, tr_cycle_outcome *out,
+                          tr_error *err)
+{
+    return tr_cycle_run_training(ctx, opts, full_train, out, err);
+}
+
+/* 1 when runs/full.state holds an interrupted run as of exactly ctx->as_of (its first line
+ * "aifx-run 1 full as_of=<t> ..."). */
+static int full_pending(const tr_cycle_ctx *ctx)
+{
+    char path[4400], *text;
+    size_t len;
+    long long at;
+    if (tr_store_path(ctx->store, TR_AREA_RUNS, "full.state", path, sizeof path, NULL) != TR_OK ||
+        tr_file_read(path, &text, &len, NULL) != TR_OK)
+        return 0;
+    int ok = sscanf(text, "aifx-run 1 full as_of=%lld", &at) == 1 && (int64_t)at == ctx->as_of;
+    free(text);
+    return ok;
+}
+
+const tr_cycle_def tr_cycle_full_def = {
+    .name = "full",
+    .figures = "tr_cycle_result",
+    .run = full_entry,
+    .pending = full_pending,
+};

@@ -24,26 +24,19 @@
 #include "cycles/cycle.h"
 #include "base/timeutil.h"
 
-typedef struct ev_ctx {
-    const tr_incr_opts *o;
-} ev_ctx;
-
 static int on_epoch(const aifx_epoch_report *r, void *user)
 {
-    const ev_ctx *c = user;
-    if (c->o->on_event) {
+    const tr_cycle_ctx *ctx = user;
+    if (ctx->on_event) {
         tr_event ev = {TR_EV_EPOCH, "incremental", NULL, r};
-        c->o->on_event(&ev, c->o->user);
+        ctx->on_event(&ev, ctx->user);
     }
     return 0;
 }
 
-static void stage(const tr_incr_opts *o, const char *text)
+static void stage(const tr_cycle_ctx *ctx, const char *text)
 {
-    if (o->on_event) {
-        tr_event ev = {TR_EV_STAGE, "incremental", text, NULL};
-        o->on_event(&ev, o->user);
-    }
+    tr_cycle_stage(ctx, "incremental", text);
 }
 
 /* A window's dataset; *ds NULL (and TR_OK) when it holds no usable sample. */
@@ -54,14 +47,9 @@ static tr_code window_dataset(tr_store *store, const char *const *pairs, int n_p
     d.from = from;
     d.to = to;
     d.no_split = 1;
+    d.empty_ok = 1;
     *ds = NULL;
-    tr_code rc = tr_dataset_build(store, pairs, n_pairs, tf, &d, ds, err);
-    if (rc == TR_ERR_NOTFOUND && strstr(err->msg, "usable samples")) {
-        tr_error_clear(err);
-        *ds = NULL;
-        return TR_OK;
-    }
-    return rc;
+    return tr_dataset_build(store, pairs, n_pairs, tf, &d, ds, err);
 }
 
 /* The candidate: a copy of the active model with a new batch size. */
@@ -125,9 +113,11 @@ static tr_code score(const aifx_model *m, const tr_dataset *ds, const double *cw
     return TR_OK;
 }
 
-tr_code tr_cycle_incremental(tr_store *store, const tr_incr_opts *o, tr_cycle_result *res,
-                             tr_error *err)
+/* The fine-tune as of ctx->as_of. */
+static tr_code incr_run(const tr_cycle_ctx *ctx, const tr_incr_opts *o, tr_cycle_result *res,
+                        tr_error *err)
 {
+    tr_store *store = ctx->store;
     tr_error local;
     if (!err)
         err = &local;
@@ -151,7 +141,7 @@ tr_code tr_cycle_incremental(tr_store *store, const tr_incr_opts *o, tr_cycle_re
     char version[TR_VERSION_MAX] = "", parent[TR_VERSION_MAX] = "";
     tr_version *rec = &res->rec;
     memset(rec, 0, sizeof *rec);
-    const int64_t as_of = o->as_of;
+    const int64_t as_of = ctx->as_of;
 
     rc = tr_store_registry_read(store, &reg, err);
     if (rc)
@@ -173,7 +163,7 @@ tr_code tr_cycle_incremental(tr_store *store, const tr_incr_opts *o, tr_cycle_re
         goto done; /* not a failure of the cycle: nothing to log */
     }
     snprintf(res->version, sizeof res->version, "%s", version);
-    stage(o, "loading the active version");
+    stage(ctx, "loading the active version");
     rc = tr_checkpoint_load(store, active, &active_m, err);
     if (rc)
         goto fail;
@@ -193,7 +183,7 @@ tr_code tr_cycle_incremental(tr_store *store, const tr_incr_opts *o, tr_cycle_re
                      mc.n_steps, mc.n_features, dd.window, TR_N_FEATURES);
         goto fail;
     }
-    stage(o, "building the fine-tune window");
+    stage(ctx, "building the fine-tune window");
     int64_t ft_from = as_of - 86400;
     rc = window_dataset(store, pp, n_pairs, o->timeframe, ft_from, as_of, &ft, err);
     if (rc)
@@ -237,7 +227,7 @@ tr_code tr_cycle_incremental(tr_store *store, const tr_incr_opts *o, tr_cycle_re
     for (int c = 0; c < 3; c++)
         cw[c] = (float)active->class_weight[c];
     int has_cw = cw[0] > 0 || cw[1] > 0 || cw[2] > 0;
-    ev_ctx ec = {o};
+    tr_cycle_ctx ev_ctx = *ctx; /* the epoch callback's */
     aifx_fit_config fcfg = aifx_fit_config_default();
     fcfg.epochs = o->epochs;
     fcfg.class_weights = has_cw ? cw : NULL;
@@ -245,8 +235,8 @@ tr_code tr_cycle_incremental(tr_store *store, const tr_incr_opts *o, tr_cycle_re
     fcfg.restore_best = 0;
     fcfg.clip_norm = 1.0f;
     fcfg.callback = on_epoch;
-    fcfg.user = &ec;
-    stage(o, "fine-tuning");
+    fcfg.user = &ev_ctx;
+    stage(ctx, "fine-tuning");
     double t0 = tr_mono_now();
     aifx_fit_result fr;
     st = aifx_model_fit(cand, &sp.d, NULL, &fcfg, &fr);
@@ -261,7 +251,7 @@ tr_code tr_cycle_incremental(tr_store *store, const tr_incr_opts *o, tr_cycle_re
     if (rc)
         goto fail;
 
-    stage(o, "gate: scoring both versions on the last 7 days");
+    stage(ctx, "gate: scoring both versions on the last 7 days");
     int64_t E = dd.window + tr_label_horizon(&dd.label);
     int64_t g1 = ft_from - E * o->timeframe, g0 = g1 - (int64_t)o->gate_days * 86400;
     rc = window_dataset(store, pp, n_pairs, o->timeframe, g0, g1, &gate, err);
@@ -303,7 +293,7 @@ tr_code tr_cycle_incremental(tr_store *store, const tr_incr_opts *o, tr_cycle_re
              mc.n_features, mc.n_steps, mc.n_layers, mc.n_hidden, (double)o->lr, o->epochs,
              o->batch, o->min_samples, tr_gate_metric_name(o->gate_metric), o->gate_days,
              (long long)g0, (long long)g1, parent);
-    stage(o, "saving and verifying the checkpoint");
+    stage(ctx, "saving and verifying the checkpoint");
     rc = tr_checkpoint_save_verified(store, cand, rec, err);
     if (rc)
         goto fail;
@@ -342,7 +332,7 @@ tr_code tr_cycle_incremental(tr_store *store, const tr_incr_opts *o, tr_cycle_re
                  isfinite(va) ? va : -1.0, a0, a1, (long long)rec->n_samples[2], verdict);
         txn.activate = &act;
     }
-    stage(o, "registering");
+    stage(ctx, "registering");
     rc = tr_store_registry_commit(store, &txn, err);
     if (rc)
         goto fail;
@@ -381,3 +371,35 @@ done:
     tr_store_cycle_unlock(store, lock);
     return rc;
 }
+
+tr_code tr_cycle_incremental(tr_store *store, const tr_incr_opts *o, tr_cycle_result *res,
+                             tr_error *err)
+{
+    tr_cycle_ctx ctx = {store, o->as_of, NULL, 0, o->on_event, o->user};
+    return incr_run(&ctx, o, res, err);
+}
+
+static tr_code incr_train(const tr_cycle_ctx *ctx, const void *opts, tr_cycle_result *res,
+                          tr_error *err)
+{
+    tr_incr_opts def = tr_incr_opts_default();
+    const tr_incr_opts *o = opts ? opts : &def;
+    tr_cycle_ctx c = *ctx;
+    if (!c.on_event) { /* the options' sink serves when the context has none */
+        c.on_event = o->on_event;
+        c.user = o->user;
+    }
+    return incr_run(&c, o, res, err);
+}
+
+static tr_code incr_entry(const tr_cycle_ctx *ctx, const void *opts, tr_cycle_outcome *out,
+                          tr_error *err)
+{
+    return tr_cycle_run_training(ctx, opts, incr_train, out, err);
+}
+
+const tr_cycle_def tr_cycle_incremental_def = {
+    .name = "incremental",
+    .figures = "tr_cycle_result",
+    .run = incr_entry,
+};

@@ -31,17 +31,11 @@
 
 #include "data/eval.h"
 #include "registry/registry.h"
+#include "report/rank_report.h"
 #include "store/store.h"
-
-enum { TR_SCORE_RAW = 0, TR_SCORE_RANK = 1 };
-
-typedef struct tr_rank_weights {
-    double win_rate, sharpe, avg_pnl, drawdown; /* default 0.3, 0.3, 0.2, 0.2 */
-} tr_rank_weights;
 
 typedef struct tr_rank_opts {
     int64_t as_of;     /* the ranking's time; bars before it only */
-    int64_t now;       /* stamped on the activation and deprecations; 0: the wall clock */
     int32_t timeframe; /* default 900 */
     int window_days;   /* default 30 */
     int min_trades;    /* eligibility, default 20 */
@@ -52,44 +46,6 @@ typedef struct tr_rank_opts {
 } tr_rank_opts;
 
 tr_rank_opts tr_rank_opts_default(void);
-
-/* One version's line of the ranking. */
-typedef struct tr_rank_entry {
-    char version[TR_VERSION_MAX];
-    int type;                /* TR_VT_* */
-    int was_active;          /* active when the ranking started */
-    int64_t from, to;        /* its evaluation window; from >= to: nothing to evaluate */
-    int evaluated;           /* 1 when the backtest ran */
-    char note[256];          /* why not evaluated or not eligible */
-    tr_cls_figs figs;        /* classification figures on the window */
-    tr_bt_figs bt;           /* backtest on the window */
-    int eligible;            /* evaluated with at least min_trades trades */
-    double raw, norm, score; /* raw and rank-normalised scores (NAN when not eligible: norm;
-                                NAN when not evaluated: raw); score = the chosen one */
-    int rank;                /* 1 = best among the eligible; 0 when not eligible */
-    /* production: recorded signals of this version with bar times in [as_of - window, as_of) */
-    int64_t prod_signals, prod_resolved, prod_wins;
-    double prod_win_rate, prod_total_pips, prod_avg_pips; /* NAN without resolved signals */
-    tr_equity equity; /* the backtest's equity curve on the window (owned) */
-} tr_rank_entry;
-
-typedef struct tr_rank_result {
-    tr_rank_entry *entries; /* (n), in registry order; free with tr_rank_result_free */
-    size_t n;
-    int n_eligible;
-    char best[TR_VERSION_MAX]; /* "" when none is eligible */
-    char active_before[TR_VERSION_MAX];
-    int activated;                   /* 1 when best replaced the active version */
-    char ab_hold[TR_VERSION_MAX];    /* the running A/B test of the active version, which keeps
-                                        the ranking from replacing it ("" when none) */
-    char (*retired)[TR_VERSION_MAX]; /* (n_retired) */
-    size_t n_retired;
-    int64_t prod_signals_total, prod_resolved_total; /* over all versions in the window */
-    char report_path[4400];
-    int n_pictures;        /* PNGs written beside the report */
-    char picture_note[512]; /* why a picture is missing, "" when all were drawn */
-    double seconds;
-} tr_rank_result;
 
 /* The raw score of one version's figures (hand-computable; see the header comment). */
 double tr_rank_score_raw(const tr_rank_weights *w, double win_rate, double sharpe, double avg_pips,

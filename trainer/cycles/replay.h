@@ -59,8 +59,6 @@ typedef struct tr_replay_opts {
     int32_t timeframe;       /* default 900 */
     tr_due_opts due;         /* schedule and cycle settings (as_of set by the replay) */
     int flush_steps;         /* steps between batch writes (default 96) */
-    size_t stop_after_steps; /* tests: return after this many steps of this call, without the
-                                final write, as if killed (res->stopped; 0: off) */
     tr_replay_fn on_step;    /* called after every step that ran a cycle, and every 96 steps */
     void *user;
 } tr_replay_opts;
@@ -70,7 +68,7 @@ tr_replay_opts tr_replay_opts_default(void);
 typedef struct tr_replay_result {
     size_t n_steps, n_steps_run; /* all steps in (from, to]; run by this call */
     int resumed;                 /* continued a stored replay */
-    int stopped;                 /* stop_after_steps reached */
+    int stopped;                 /* stopped by the test hook (testhook.h) as if killed */
     size_t n_signals;            /* recorded in (from, to] by the replay, both calls */
     double seconds, seconds_cycles, seconds_predict;
     char *timeline; /* Markdown, malloc'd; free with tr_replay_result_free */

@@ -11,35 +11,50 @@
 #include "cycles/schedule.h"
 
 #include <math.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cycles/abtest.h"
-#include "base/fsutil.h"
 #include "base/timeutil.h"
+
+/* The slot table: the cycle each slot runs (an entry of tr_cycles[]), its time rule, and where
+ * its options sit in tr_due_opts (SIZE_MAX: none). A slot's minute, weekday or day of the month
+ * come from tr_schedule. */
+enum { RULE_DAILY, RULE_WEEKLY, RULE_MONTHLY };
+
+typedef struct slot_def {
+    const char *cycle;
+    int rule;
+    size_t opts;
+    int minute; /* the default time of day */
+} slot_def;
+
+static const slot_def slots[TR_N_SLOTS] = {
+    [TR_SLOT_DAILY] = {"incremental", RULE_DAILY, offsetof(tr_due_opts, incr), 2 * 60},
+    [TR_SLOT_WEEKLY] = {"full", RULE_WEEKLY, offsetof(tr_due_opts, full), 1 * 60},
+    [TR_SLOT_MONTHLY] = {"rank", RULE_MONTHLY, offsetof(tr_due_opts, rank), 0},
+    [TR_SLOT_ABTEST] = {"abtest", RULE_DAILY, SIZE_MAX, 30},
+};
 
 tr_schedule tr_schedule_default(void)
 {
     tr_schedule s;
     memset(&s, 0, sizeof s);
-    s.minute[TR_SLOT_DAILY] = 2 * 60;
-    s.minute[TR_SLOT_WEEKLY] = 1 * 60;
-    s.minute[TR_SLOT_MONTHLY] = 0;
-    s.minute[TR_SLOT_ABTEST] = 30;
+    for (int i = 0; i < TR_N_SLOTS; i++) {
+        s.minute[i] = slots[i].minute;
+        s.enabled[i] = 1;
+    }
     s.weekday = 6; /* Sunday */
     s.monthday = 1;
-    for (int i = 0; i < TR_N_SLOTS; i++)
-        s.enabled[i] = 1;
     s.max_retries = 3;
     return s;
 }
 
-static const char *const slot_cycles[TR_N_SLOTS] = {"incremental", "full", "rank", "abtest"};
-
 const char *tr_slot_cycle(int slot)
 {
-    return slot >= 0 && slot < TR_N_SLOTS ? slot_cycles[slot] : "?";
+    return slot >= 0 && slot < TR_N_SLOTS ? slots[slot].cycle : "?";
 }
 
 static int64_t day_start(int64_t t)
@@ -51,12 +66,11 @@ static int64_t day_start(int64_t t)
 int64_t tr_sched_latest(const tr_schedule *s, int slot, int64_t t)
 {
     int64_t d = day_start(t), m = (int64_t)s->minute[slot] * 60, x;
-    switch (slot) {
-    case TR_SLOT_DAILY:
-    case TR_SLOT_ABTEST:
+    switch (slots[slot].rule) {
+    case RULE_DAILY:
         x = d + m;
         return x > t ? x - 86400 : x;
-    case TR_SLOT_WEEKLY:
+    case RULE_WEEKLY:
         x = d - (int64_t)((tr_weekday(t) - s->weekday + 7) % 7) * 86400 + m;
         return x > t ? x - 7 * 86400 : x;
     default: {
@@ -81,19 +95,13 @@ int tr_sched_due(const tr_registry *reg, const char *cycle, int64_t latest, int 
 {
     int failed = 0;
     const char *last = NULL;
-    if (strcmp(cycle, "abtest") == 0) {
-        /* due only while a test runs that started before the slot time */
-        int running = 0;
-        for (size_t i = 0; i < reg->n_abtests; i++)
-            running |= reg->abtests[i].status == TR_AB_RUNNING &&
-                       reg->abtests[i].started_at < latest;
-        if (!running) {
-            if (n_failed)
-                *n_failed = 0;
-            if (last_error)
-                *last_error = NULL;
-            return TR_DUE_NO;
-        }
+    const tr_cycle_def *def = tr_cycle_find(cycle);
+    if (def && def->idle && def->idle(reg, latest)) {
+        if (n_failed)
+            *n_failed = 0;
+        if (last_error)
+            *last_error = NULL;
+        return TR_DUE_NO;
     }
     for (size_t i = 0; i < reg->n_log; i++) {
         const tr_log_row *r = &reg->log[i];
@@ -135,95 +143,24 @@ const char *tr_run_outcome_name(int outcome)
     return outcome >= 0 && outcome <= TR_RUN_DISABLED ? outcome_names[outcome] : "?";
 }
 
-/* 1 when models/runs/full.state holds an interrupted run as of exactly t (cycle_full.c's
- * "aifx-run 1 full as_of=<t> version=<v>" line), so that run-due continues it. */
-static int interrupted_full_at(const tr_store *store, int64_t t)
-{
-    char path[4400], *text;
-    size_t len;
-    long long at;
-    if (tr_store_path(store, TR_AREA_RUNS, "full.state", path, sizeof path, NULL) != TR_OK)
-        return 0;
-    if (tr_file_read(path, &text, &len, NULL) != TR_OK)
-        return 0;
-    int ok = sscanf(text, "aifx-run 1 full as_of=%lld", &at) == 1 && (int64_t)at == t;
-    free(text);
-    return ok;
-}
-
-/* Runs one cycle as of t; fills item. Returns the cycle's code. */
+/* Runs the slot's cycle through its table entry as of t; fills item. Returns the cycle's code. */
 static tr_code run_cycle(tr_store *store, const tr_due_opts *o, int slot, int64_t t,
                          tr_due_item *it, tr_error *err)
 {
-    tr_code rc;
-    if (slot == TR_SLOT_ABTEST) {
-        int n_tests = 0, n_ended = 0;
-        rc = tr_ab_check(store, t, o->sim_clock ? t : 0, &n_tests, &n_ended, it->detail,
-                         sizeof it->detail, err);
-        if (!rc)
-            it->outcome = n_tests ? TR_RUN_COMPLETED : TR_RUN_SKIPPED;
-        return rc;
-    }
-    if (slot == TR_SLOT_MONTHLY) {
-        /* nothing registered yet: the slot is skipped (logged), not failed and retried */
-        tr_registry reg;
-        rc = tr_store_registry_read(store, &reg, err);
-        if (rc)
-            return rc;
-        size_t n_versions = reg.n_versions;
-        tr_registry_free(&reg);
-        if (n_versions == 0) {
-            tr_log_row row;
-            tr_log_row_begin(&row, "rank", t, tr_wall_now(), TR_LOG_SKIPPED, NULL, NULL);
-            snprintf(row.reason, sizeof row.reason, "no version to rank yet");
-            rc = tr_cycle_log(store, &row, err);
-            if (!rc) {
-                it->outcome = TR_RUN_SKIPPED;
-                snprintf(it->detail, sizeof it->detail, "%s", row.reason);
-            }
-            return rc;
-        }
-        tr_rank_opts ro = o->rank;
-        ro.as_of = t;
-        if (o->sim_clock)
-            ro.now = t;
-        tr_rank_result rr;
-        rc = tr_rank_run(store, &ro, &rr, err);
-        if (!rc) {
-            it->outcome = TR_RUN_COMPLETED;
-            snprintf(it->version, sizeof it->version, "%s", rr.best);
-            snprintf(it->detail, sizeof it->detail,
-                     "%zu ranked, %d eligible, best %s%s, %zu retired, report %.600s", rr.n,
-                     rr.n_eligible, rr.best[0] ? rr.best : "none",
-                     rr.activated ? " (activated)" : "", rr.n_retired, rr.report_path);
-        }
-        tr_rank_result_free(&rr);
-        return rc;
-    }
-    tr_cycle_result *cr = calloc(1, sizeof *cr);
-    if (!cr)
-        return tr_fail(err, TR_ERR_NOMEM, "out of memory");
-    if (slot == TR_SLOT_WEEKLY) {
-        tr_full_opts fo = o->full;
-        fo.as_of = t;
-        fo.now = o->sim_clock ? t : 0;
-        fo.resume = interrupted_full_at(store, t);
-        rc = tr_cycle_full(store, &fo, cr, err);
-    } else {
-        tr_incr_opts io = o->incr;
-        io.as_of = t;
-        rc = tr_cycle_incremental(store, &io, cr, err);
-    }
+    const tr_cycle_def *def = tr_cycle_find(slots[slot].cycle);
+    if (!def)
+        return tr_fail(err, TR_ERR_INVALID, "no cycle named %s", slots[slot].cycle);
+    tr_cycle_ctx ctx = {store, t, o->clock, 0, NULL, NULL};
+    ctx.resume = def->pending && def->pending(&ctx); /* a killed run of this slot continues */
+    const void *opts = slots[slot].opts == SIZE_MAX ? NULL : (const char *)o + slots[slot].opts;
+    tr_cycle_outcome out;
+    memset(&out, 0, sizeof out);
+    tr_code rc = def->run(&ctx, opts, &out, err);
     if (!rc) {
-        it->outcome = cr->status == TR_LOG_SKIPPED ? TR_RUN_SKIPPED : TR_RUN_COMPLETED;
-        snprintf(it->version, sizeof it->version, "%s", cr->version);
-        int w = snprintf(it->detail, sizeof it->detail, "%s%s%.900s", cr->verdict,
-                         cr->verdict[0] && cr->reason[0] ? ": " : "", cr->reason);
-        if (cr->resumed_epoch > 0 && w > 0 && (size_t)w < sizeof it->detail)
-            snprintf(it->detail + w, sizeof it->detail - (size_t)w,
-                     " (interrupted run resumed after epoch %d)", cr->resumed_epoch);
+        it->outcome = out.status == TR_LOG_SKIPPED ? TR_RUN_SKIPPED : TR_RUN_COMPLETED;
+        snprintf(it->version, sizeof it->version, "%s", out.version);
+        snprintf(it->detail, sizeof it->detail, "%s", out.detail);
     }
-    free(cr);
     return rc;
 }
 

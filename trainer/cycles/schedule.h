@@ -43,7 +43,8 @@ typedef struct tr_schedule {
 
 tr_schedule tr_schedule_default(void);
 
-/* The cycle run by a slot: "incremental", "full", "rank", "abtest". */
+/* The cycle run by a slot: "incremental", "full", "rank", "abtest" (schedule.c's slot table,
+ * each an entry of tr_cycles[], cycledef.h). */
 const char *tr_slot_cycle(int slot);
 
 /* The latest scheduled time of a slot at or before t. */
@@ -52,7 +53,8 @@ int64_t tr_sched_latest(const tr_schedule *s, int slot, int64_t t);
 enum { TR_DUE_NO = 0, TR_DUE_YES = 1, TR_DUE_GAVE_UP = 2 };
 
 /* Whether cycle is due for the slot time latest, from the log in reg: TR_DUE_NO when a completed
- * or skipped row of it has as_of >= latest (and, for "abtest", when no A/B test is running); TR_DUE_GAVE_UP when max_retries failed rows have;
+ * or skipped row of it has as_of >= latest, or when its entry (cycledef.h) says it is idle then
+ * ("abtest" without a running test); TR_DUE_GAVE_UP when max_retries failed rows have;
  * else TR_DUE_YES. n_failed (optional) receives the failed rows counted; last_error (optional)
  * the newest one's error (pointing into reg). */
 int tr_sched_due(const tr_registry *reg, const char *cycle, int64_t latest, int max_retries,
@@ -82,15 +84,16 @@ typedef struct tr_due_result {
     tr_code first_error; /* TR_OK, or the code of the first cycle that failed in this call */
 } tr_due_result;
 
-/* The cycles' settings; their as_of fields are replaced by the slot times. */
+/* The cycles' settings; their as_of fields are replaced by the slot times (the cycles' context,
+ * cycledef.h). */
 typedef struct tr_due_opts {
     int64_t as_of;
     tr_schedule sched;
-    tr_full_opts full; /* resume is set: a killed weekly run continues */
+    tr_full_opts full; /* resumed when its entry finds a killed run of the slot */
     tr_incr_opts incr;
     tr_rank_opts rank;
-    int sim_clock; /* replay: the ranking stamps its activation and retirements with its slot
-                      time instead of the wall clock (rank.now) */
+    tr_clock_fn clock; /* the cycles' clock: NULL the wall clock; the replay's tr_clock_as_of
+                          stamps activations and retirements with the slot time */
 } tr_due_opts;
 
 tr_due_opts tr_due_opts_default(void);

@@ -158,13 +158,18 @@ static tr_code prepare_series(tr_dataset *ds, int s, uint8_t *cand, tr_error *er
     return TR_OK;
 }
 
-static tr_code assemble(tr_dataset *ds, uint8_t **cand, tr_error *err)
+/* Too few usable samples: TR_ERR_NOTFOUND, or with empty_ok TR_OK and *empty set. */
+static tr_code assemble(tr_dataset *ds, uint8_t **cand, int *empty, tr_error *err)
 {
     const tr_dataset_options *o = &ds->opt;
     size_t total = 0;
     for (int s = 0; s < ds->n_series; s++)
         for (size_t i = 0; i < ds->series[s].bars.n; i++)
             total += cand[s][i];
+    if (total < (o->no_split ? 1u : 10u) && o->empty_ok) {
+        *empty = 1;
+        return TR_OK;
+    }
     if (total < (o->no_split ? 1u : 10u))
         return tr_fail(err, TR_ERR_NOTFOUND,
                        "only %zu usable samples in the range (need at least 10): %zu bars in "
@@ -269,14 +274,16 @@ static tr_code finish(tr_dataset *ds, tr_dataset **out, tr_error *err)
         else
             rc = prepare_series(ds, s, cand[s], err);
     }
+    int empty = 0;
     if (!rc)
-        rc = assemble(ds, cand, err);
+        rc = assemble(ds, cand, &empty, err);
     if (cand)
         for (int s = 0; s < ds->n_series; s++)
             free(cand[s]);
     free(cand);
-    if (rc) {
+    if (rc || empty) {
         tr_dataset_free(ds);
+        *out = NULL;
         return rc;
     }
     *out = ds;

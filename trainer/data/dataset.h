@@ -42,6 +42,8 @@ typedef struct tr_dataset_options {
     int no_split;          /* evaluation windows: every usable sample goes to the test part
                               (no split, no embargo; the scaler is then fit on those rows and
                               is not meant for training); at least 1 sample instead of 10 */
+    int empty_ok;          /* too few usable samples is TR_OK with *out NULL (a window that
+                              may hold nothing), not TR_ERR_NOTFOUND */
 } tr_dataset_options;
 
 /* One pair's data. */
@@ -77,7 +79,8 @@ typedef struct tr_dataset {
 tr_dataset_options tr_dataset_options_default(void);
 
 /* Builds the dataset for pairs (n_pairs >= 1) at one timeframe from the store. Errors name the
- * pair (TR_ERR_NOTFOUND for a pair without bars, or with fewer than 10 usable samples). */
+ * pair (TR_ERR_NOTFOUND for a pair without bars, or with fewer than 10 usable samples; with
+ * opt->empty_ok the latter is TR_OK and *out NULL). */
 tr_code tr_dataset_build(tr_store *store, const char *const *pairs, int n_pairs, int32_t timeframe,
                          const tr_dataset_options *opt, tr_dataset **out, tr_error *err);
 

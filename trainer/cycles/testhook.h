@@ -1,0 +1,20 @@
+/*
+ * testhook.h - the cycles' test hooks: function pointers that only the test suites set, so that
+ * no production option carries a test's wish. NULL (the default) means no hook.
+ *
+ *   tr_testhook_epoch   called by the full retrain after each epoch's checkpoint is saved; a
+ *                       nonzero return interrupts the run there, as if the process were killed
+ *                       (no failed log row; `--resume` / run-due continues it)
+ *   tr_testhook_step    called by the replay before each step with the steps run by this call;
+ *                       a nonzero return stops the replay there without its final write, as if
+ *                       killed (tr_replay_result.stopped)
+ */
+#ifndef AIFXT_TESTHOOK_H
+#define AIFXT_TESTHOOK_H
+
+#include <stddef.h>
+
+extern int (*tr_testhook_epoch)(const char *cycle, int epoch);
+extern int (*tr_testhook_step)(size_t steps_run);
+
+#endif
