@@ -17,6 +17,7 @@
 #include "cycles/cycle.h"
 #include "base/fsutil.h"
 #include "registry/registry.h"
+#include "store/registry_text.h"
 #include "store/store.h"
 #include "testutil.h"
 #include "base/timeutil.h"
