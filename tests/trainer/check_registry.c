@@ -17,6 +17,8 @@
 #include "cycles/cycle.h"
 #include "base/fsutil.h"
 #include "registry/registry.h"
+#include "registry/schema.h"
+#include "schema_doc.h"
 #include "store/registry_text.h"
 #include "store/store.h"
 #include "testutil.h"
@@ -530,6 +532,52 @@ START_TEST(test_signals)
 }
 END_TEST
 
+/* The field tables: every key and column of a record is unique, and no two leaves overlap. */
+START_TEST(test_schema_tables)
+{
+    const tr_schema *recs[] = {&tr_version_schema, &tr_log_row_schema, &tr_activation_schema,
+                               &tr_ab_test_schema};
+    for (size_t r = 0; r < sizeof recs / sizeof recs[0]; r++) {
+        tr_leaf l[TR_SCHEMA_LEAVES_MAX];
+        size_t n = tr_schema_leaves(recs[r], l, TR_SCHEMA_LEAVES_MAX);
+        ck_assert_uint_gt(n, 0);
+        for (size_t i = 0; i < n; i++) {
+            ck_assert_uint_le(l[i].off + l[i].f->size, recs[r]->size);
+            for (size_t j = 0; j < i; j++) {
+                ck_assert_msg(strcmp(l[i].key, l[j].key) != 0, "key %s twice", l[i].key);
+                ck_assert_msg(strcmp(l[i].column, l[j].column) != 0, "column %s twice",
+                              l[i].column);
+                ck_assert_msg(l[i].off >= l[j].off + l[j].f->size ||
+                                  l[j].off >= l[i].off + l[i].f->size,
+                              "%s overlaps %s", l[i].key, l[j].key);
+            }
+        }
+    }
+    ck_assert_str_eq(tr_version_status_name(TR_VS_DEPLOYED), "deployed");
+    ck_assert_str_eq(tr_ab_status_name(TR_AB_COUNT), "?");
+    ck_assert_int_eq(tr_enum_value(&tr_log_status_enum, "skipped"), TR_LOG_SKIPPED);
+}
+END_TEST
+
+/* docs/schema.md's generated section is what the field tables produce. */
+START_TEST(test_schema_doc_current)
+{
+    char *doc, *gen = schema_doc_markdown();
+    size_t len;
+    tr_error e;
+    ck_assert_ptr_nonnull(gen);
+    ck_assert_msg(tr_file_read(AIFX_DOCS_DIR "/schema.md", &doc, &len, &e) == TR_OK, "%s", e.msg);
+    char *want = schema_doc_splice(doc, gen);
+    ck_assert_msg(want != NULL, "docs/schema.md lacks the generated section's markers");
+    ck_assert_msg(strcmp(want, doc) == 0,
+                  "docs/schema.md: the record field tables are stale; run "
+                  "build/dev/tests/trainer/gen_schema_doc docs/schema.md");
+    free(want);
+    free(doc);
+    free(gen);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("trainer_registry");
@@ -543,6 +591,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_history_and_abtest_round_trip);
     tcase_add_test(tc, test_abtest_rules);
     tcase_add_test(tc, test_signals);
+    tcase_add_test(tc, test_schema_tables);
+    tcase_add_test(tc, test_schema_doc_current);
     suite_add_tcase(s, tc);
     return s;
 }

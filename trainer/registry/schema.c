@@ -169,9 +169,8 @@ static const tr_field version_fields[] = {
     FIGS("val", 1),
     FIGS("test", 2),
     FGROUP("backtest", "bt_", offsetof(tr_version, bt), sizeof(tr_bt_figs), tr_bt_figs_schema,
-           "bt.", "backtest figures on the test part"),
-    FGROUP("history", "", 0, sizeof(tr_version), tr_history_schema, "",
-           "training curves (full versions)"),
+           "bt.", "backtest figures"),
+    FGROUP("history", "", 0, sizeof(tr_version), tr_history_schema, "", "training curves"),
 };
 SCHEMA(tr_version_schema, tr_version, "model_versions", version_fields);
 
