@@ -30,6 +30,7 @@
 
 #include "store/sql/migrations.h"
 #include "store/backend.h"
+#include "market/labels.h"
 #include "registry/schema.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
@@ -1307,8 +1308,6 @@ static tr_code pg_series_list(tr_store *st, tr_series_info **list, size_t *n_out
 
 /* ---- trading signals ------------------------------------------------------------------------ */
 
-static const char *const sig_names[3] = {"hold", "buy", "sell"};
-
 static tr_code pg_signals_append(tr_store *st, tr_signal *sigs, size_t n, tr_error *err)
 {
     pg_store *s = (pg_store *)st;
@@ -1369,7 +1368,7 @@ static tr_code pg_signals_append(tr_store *st, tr_signal *sigs, size_t n, tr_err
         exit_t[i] = g->exit_time;
         tfs[i] = g->timeframe;
         pairs[i] = g->pair;
-        sig[i] = sig_names[g->signal];
+        sig[i] = tr_label_name(g->signal); /* the names of signal_type */
         ver[i] = g->model_version;
         ab[i] = g->ab_test_id;
         outc[i] = g->outcome[0] ? g->outcome : "open";
@@ -1544,7 +1543,10 @@ static tr_code pg_signals_get(tr_store *st, const char *pair, int64_t from, int6
         }
         g->timeframe = (int32_t)g_i64(r, i, 2);
         g->bar_time = g_i64(r, i, 3);
-        g->signal = strcmp(sig, "buy") == 0 ? 1 : strcmp(sig, "sell") == 0 ? 2 : 0;
+        g->signal = TR_LABEL_HOLD;
+        for (int k = TR_LABEL_HOLD; k <= TR_LABEL_SELL; k++)
+            if (strcmp(sig, tr_label_name(k)) == 0)
+                g->signal = k;
         g->confidence = g_f8(r, i, 5);
         for (int k = 0; k < 3; k++)
             g->probs[k] = g_f8(r, i, 6 + k);
