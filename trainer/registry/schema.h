@@ -4,7 +4,7 @@
  * in them its one table of names. Everything that reads or writes the records field by field
  * derives from these tables: the JSON of registry.c, the directory store's line format
  * (store/registry_text.c), the PostgreSQL column lists, binds and reads (store/store_pg.c) and
- * the field tables of docs/schema.md (tests/trainer/gen_schema_doc.c).
+ * the field tables of docs/schema.md (tests/trainer/schema_doc.c).
  *
  * A field names its key (the line format's key and the JSON member) and its PostgreSQL column,
  * which differ for historical reasons (parent / parent_version) and must not change: both the

@@ -27,7 +27,7 @@ static const struct {
     [K_ABTEST] = {"abtest", &tr_ab_test_schema},
 };
 
-/* The array of records of kind k in reg, and where its count is. */
+/* The array of records of kind k in reg (to grow it), and where its count is. */
 static void **records_of(tr_registry *reg, int k, size_t **n)
 {
     switch (k) {
@@ -141,12 +141,13 @@ tr_code tr_registry_encode(const tr_registry *reg, char **text, size_t *len, tr_
         free(kl);
         return tr_fail(err, TR_ERR_NOMEM, "out of memory encoding the registry");
     }
+    const void *recs[K_COUNT] = {reg->versions, reg->log, reg->activations, reg->abtests};
+    const size_t counts[K_COUNT] = {reg->n_versions, reg->n_log, reg->n_activations,
+                                    reg->n_abtests};
     tr_sb b = {0};
     for (int k = 0; k < K_COUNT; k++) {
-        size_t *n;
-        const char *recs = *records_of((tr_registry *)(uintptr_t)reg, k, &n);
-        for (size_t i = 0; i < *n; i++) {
-            const char *rec = recs + i * kinds[k].schema->size;
+        for (size_t i = 0; i < counts[k]; i++) {
+            const char *rec = (const char *)recs[k] + i * kinds[k].schema->size;
             tr_sb_printf(&b, "%s", kinds[k].name);
             for (size_t j = 0; j < kl[k].n; j++) {
                 tr_sb_printf(&b, "\t%s=", kl[k].l[j].key);
