@@ -39,7 +39,7 @@ static void type_text(tr_sb *b, const tr_field *f, const tr_schema *rec)
         tr_sb_printf(b, "uint64 (16 hex digits in text)");
         break;
     case TR_FT_DOUBLE:
-        tr_sb_printf(b, "double");
+        tr_sb_printf(b, "double%s", f->nan_default ? " (NaN when a stored form lacks it)" : "");
         break;
     case TR_FT_DOUBLES:
         tr_sb_printf(b, "double[%d]", f->len);

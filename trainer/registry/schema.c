@@ -6,6 +6,7 @@
  */
 #include "registry/schema.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,31 +50,41 @@ int tr_enum_value(const tr_enum_def *e, const char *s)
 
 #define MEMBER_SIZE(T, m) sizeof(((T *)0)->m)
 
+/* The members every field has: member m of record T. */
+#define FBASE(T, k, col, m, ty, d)                                                                 \
+    .key = k, .column = col, .type = ty, .off = offsetof(T, m), .size = MEMBER_SIZE(T, m), .doc = d
+
 /* A scalar or text member m of record T. */
 #define F(T, key, col, m, ty, doc)                                                                 \
     {                                                                                              \
-        key, col, ty, offsetof(T, m), MEMBER_SIZE(T, m), 0, 0, 0, NULL, NULL, NULL, doc            \
+        FBASE(T, key, col, m, ty, doc)                                                             \
+    }
+/* A double that is NaN when a stored form lacks it (a log row's values, "not evaluated"). */
+#define FNAN(T, key, col, m, doc)                                                                  \
+    {                                                                                              \
+        FBASE(T, key, col, m, TR_FT_DOUBLE, doc), .nan_default = 1                                 \
     }
 /* An array of n elements (rows > 1: a matrix in JSON). */
-#define FARR(T, key, col, m, ty, n, rows, doc)                                                     \
+#define FARR(T, key, col, m, ty, n, r, doc)                                                        \
     {                                                                                              \
-        key, col, ty, offsetof(T, m), MEMBER_SIZE(T, m), n, rows, 0, NULL, NULL, NULL, doc         \
+        FBASE(T, key, col, m, ty, doc), .len = n, .rows = r                                        \
     }
 /* A list: array member m whose length is the int member cnt. */
 #define FLIST(T, key, col, m, ty, cnt, elem, doc)                                                  \
     {                                                                                              \
-        key, col, ty, offsetof(T, m), MEMBER_SIZE(T, m), (int)(MEMBER_SIZE(T, m) / sizeof(elem)),  \
-            0, offsetof(T, cnt), NULL, NULL, NULL, doc                                             \
+        FBASE(T, key, col, m, ty, doc), .len = (int)(MEMBER_SIZE(T, m) / sizeof(elem)),            \
+                                        .count_off = offsetof(T, cnt)                              \
     }
 /* An enumeration e. */
 #define FENUM(T, key, col, m, e, doc)                                                              \
     {                                                                                              \
-        key, col, TR_FT_ENUM, offsetof(T, m), MEMBER_SIZE(T, m), 0, 0, 0, &e, NULL, NULL, doc      \
+        FBASE(T, key, col, m, TR_FT_ENUM, doc), .enm = &e                                          \
     }
-/* An embedded record at offset off described by schema s. */
-#define FGROUP(key, col, off, size, s, prefix, doc)                                                \
+/* An embedded record at offset o (size n) described by schema s. */
+#define FGROUP(k, col, o, n, s, prefix, d)                                                         \
     {                                                                                              \
-        key, col, TR_FT_GROUP, off, size, 0, 0, 0, NULL, &s, prefix, doc                           \
+        .key = k, .column = col, .type = TR_FT_GROUP, .off = o, .size = n, .sub = &s,              \
+        .key_prefix = prefix, .doc = d                                                             \
     }
 
 #define SCHEMA(name, T, table, fields)                                                             \
@@ -189,10 +200,9 @@ static const tr_field log_fields[] = {
       "blessed, not_blessed, first_model, forced or \"\""),
     F(tr_log_row, "gate_metric", "gate_metric", gate_metric, TR_FT_TEXT,
       "macro_f1, accuracy, loss"),
-    F(tr_log_row, "candidate_value", "candidate_value", candidate_value, TR_FT_DOUBLE,
-      "NaN when not evaluated"),
-    F(tr_log_row, "active_value", "active_value", active_value, TR_FT_DOUBLE,
-      "NaN when not evaluated"),
+    FNAN(tr_log_row, "candidate_value", "candidate_value", candidate_value,
+         "NaN when not evaluated"),
+    FNAN(tr_log_row, "active_value", "active_value", active_value, "NaN when not evaluated"),
     F(tr_log_row, "error", "error_message", error, TR_FT_TEXT, ""),
 };
 SCHEMA(tr_log_row_schema, tr_log_row, "model_training_log", log_fields);
@@ -270,4 +280,23 @@ size_t tr_schema_leaves(const tr_schema *s, tr_leaf *out, size_t max)
 {
     size_t n = 0;
     return leaves(s, 0, "", "", out, max, &n) ? 0 : n;
+}
+
+/* ---- defaults ----------------------------------------------------------------------------- */
+
+static void nan_defaults(const tr_schema *s, char *rec)
+{
+    for (size_t i = 0; i < s->n_fields; i++) {
+        const tr_field *f = &s->fields[i];
+        if (f->type == TR_FT_GROUP)
+            nan_defaults(f->sub, rec + f->off);
+        else if (f->nan_default)
+            *(double *)(void *)(rec + f->off) = NAN;
+    }
+}
+
+void tr_schema_init(const tr_schema *s, void *rec)
+{
+    memset(rec, 0, s->size);
+    nan_defaults(s, rec);
 }

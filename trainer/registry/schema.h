@@ -65,6 +65,7 @@ typedef struct tr_field {
     const tr_schema *sub;   /* TR_FT_GROUP */
     const char *key_prefix; /* TR_FT_GROUP: the prefix of its keys in the line format */
     const char *doc;        /* one line for docs/schema.md */
+    int nan_default;        /* TR_FT_DOUBLE: NaN, not 0, when a stored form lacks the field */
 } tr_field;
 
 struct tr_schema {
@@ -95,5 +96,9 @@ typedef struct tr_leaf {
 /* The leaves of s in table order into out (at most max); returns their number, or 0 when they
  * do not fit (a program error: TR_SCHEMA_LEAVES_MAX is too small). */
 size_t tr_schema_leaves(const tr_schema *s, tr_leaf *out, size_t max);
+
+/* A record of s (s->size bytes at rec) before any field is read: zero, and NaN where a field
+ * says so. */
+void tr_schema_init(const tr_schema *s, void *rec);
 
 #endif

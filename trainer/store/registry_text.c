@@ -5,7 +5,6 @@
  */
 #include "store/registry_text.h"
 
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -374,11 +373,7 @@ tr_code tr_registry_decode(const char *what, const char *text, size_t len, tr_re
         if (grow_array(arr, &cap[kind], *n, elem))
             goto oom;
         char *rec = (char *)*arr + *n * elem;
-        memset(rec, 0, elem);
-        if (kind == K_LOG) {
-            ((tr_log_row *)(void *)rec)->candidate_value = NAN;
-            ((tr_log_row *)(void *)rec)->active_value = NAN;
-        }
+        tr_schema_init(kinds[kind].schema, rec); /* what an absent key leaves */
         for (const char *p = tab; p && p < nl;) {
             const char *fs = p + 1;
             const char *fe = memchr(fs, '\t', (size_t)(nl - fs));

@@ -657,7 +657,7 @@ static int decode_row(const PGresult *r, int row, const cols *cs, void *rec, con
 
 /* Reads every row of table t, ordered by ord, into a malloc'd array of its records. */
 static tr_code read_table(pg_store *s, const table *t, const char *ord, void **out, size_t *n_out,
-                          void (*init)(void *), tr_error *err)
+                          tr_error *err)
 {
     *out = NULL;
     *n_out = 0;
@@ -701,8 +701,7 @@ static tr_code read_table(pg_store *s, const table *t, const char *ord, void **o
     }
     for (int i = 0; i < rows; i++) {
         const char *bad = "";
-        if (init)
-            init(v + (size_t)i * elem);
+        tr_schema_init(t->schema, v + (size_t)i * elem);
         if (decode_row(r, i, c, v + (size_t)i * elem, &bad)) {
             rc = tr_fail(err, TR_ERR_FORMAT, "store %s: %s row %d: column %s does not fit",
                          s->base.safe, t->schema->table, i + 1, bad);
@@ -719,35 +718,28 @@ static tr_code read_table(pg_store *s, const table *t, const char *ord, void **o
     return TR_OK;
 }
 
-static void init_log(void *rec)
-{
-    tr_log_row *l = rec;
-    l->candidate_value = NAN;
-    l->active_value = NAN;
-}
-
 /* The whole registry (inside the caller's transaction, if any). */
 static tr_code read_registry(pg_store *s, tr_registry *reg, tr_error *err)
 {
     tr_registry_init(reg);
     void *p;
     size_t n;
-    tr_code rc = read_table(s, &t_versions, "registered_no", &p, &n, NULL, err);
+    tr_code rc = read_table(s, &t_versions, "registered_no", &p, &n, err);
     if (rc)
         return rc;
     reg->versions = p;
     reg->n_versions = n;
-    rc = read_table(s, &t_log, "log_id", &p, &n, init_log, err);
+    rc = read_table(s, &t_log, "log_id", &p, &n, err);
     if (rc)
         goto fail;
     reg->log = p;
     reg->n_log = n;
-    rc = read_table(s, &t_acts, "activation_id", &p, &n, NULL, err);
+    rc = read_table(s, &t_acts, "activation_id", &p, &n, err);
     if (rc)
         goto fail;
     reg->activations = p;
     reg->n_activations = n;
-    rc = read_table(s, &t_abs, "created_no", &p, &n, NULL, err);
+    rc = read_table(s, &t_abs, "created_no", &p, &n, err);
     if (rc)
         goto fail;
     reg->abtests = p;
