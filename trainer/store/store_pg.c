@@ -6,8 +6,10 @@
  *
  * Rules this file keeps:
  *  - Every value travels as a parameter of PQexecParams (or as COPY data); SQL text is built only
- *    from the column names of the tables below. LISTEN takes an identifier, not a value: channel
- *    names are checked ([a-z0-9_]) and quoted with PQescapeIdentifier.
+ *    from column names: the registry records' from their field tables (registry/schema.h, one
+ *    function writes a record, one reads a table), the bars' and signals' as written here.
+ *    LISTEN takes an identifier, not a value: channel names are checked ([a-z0-9_]) and quoted
+ *    with PQescapeIdentifier.
  *  - Doubles and floats go both ways in PostgreSQL's binary format (float8, float8[], float4[]),
  *    so every bit survives, NaN and infinities included; results are read in binary format too.
  *    Times are timestamptz, exchanged as seconds since the epoch; a time of 0 is NULL.
