@@ -16,7 +16,11 @@
 #include "../check_main.h"
 #include "cycles/cycle.h"
 #include "base/fsutil.h"
+#include "base/strbuf.h"
 #include "registry/registry.h"
+#include "registry/schema.h"
+#include "schema_doc.h"
+#include "store/registry_text.h"
 #include "store/store.h"
 #include "testutil.h"
 #include "base/timeutil.h"
@@ -529,6 +533,250 @@ START_TEST(test_signals)
 }
 END_TEST
 
+/* The alignment of the member a leaf describes (x86-64 and the usual ABIs). */
+static size_t leaf_align(const tr_leaf *l)
+{
+    switch (l->f->type) {
+    case TR_FT_TEXT:
+    case TR_FT_JSON:
+        return 1;
+    case TR_FT_INT:
+    case TR_FT_BOOL:
+    case TR_FT_U32:
+    case TR_FT_ENUM:
+    case TR_FT_FLOAT_LIST:
+        return 4;
+    default:
+        return 8;
+    }
+}
+
+/* The field tables: every key and column of a record is unique, no two leaves overlap, and the
+ * leaves cover every byte of the record but what can be padding (so a member without a field
+ * fails here, unless it is an int in the place padding could be; then the migration test and
+ * the byte-for-byte store contract catch it). */
+START_TEST(test_schema_tables)
+{
+    const tr_schema *recs[] = {&tr_version_schema, &tr_log_row_schema, &tr_activation_schema,
+                               &tr_ab_test_schema};
+    for (size_t r = 0; r < sizeof recs / sizeof recs[0]; r++) {
+        tr_leaf l[TR_SCHEMA_LEAVES_MAX];
+        size_t n = tr_schema_leaves(recs[r], l, TR_SCHEMA_LEAVES_MAX);
+        ck_assert_uint_gt(n, 0);
+        for (size_t i = 0; i < n; i++) {
+            ck_assert_uint_le(l[i].off + l[i].f->size, recs[r]->size);
+            for (size_t j = 0; j < i; j++) {
+                ck_assert_msg(strcmp(l[i].key, l[j].key) != 0, "key %s twice", l[i].key);
+                ck_assert_msg(strcmp(l[i].column, l[j].column) != 0, "column %s twice",
+                              l[i].column);
+                ck_assert_msg(l[i].off >= l[j].off + l[j].f->size ||
+                                  l[j].off >= l[i].off + l[i].f->size,
+                              "%s overlaps %s", l[i].key, l[j].key);
+            }
+        }
+        size_t size = recs[r]->size;
+        const tr_leaf **at = calloc(size, sizeof *at); /* the leaf covering each byte */
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < l[i].f->size; k++)
+                at[l[i].off + k] = &l[i];
+        for (size_t a = 0; a < size;) {
+            if (at[a]) {
+                a++;
+                continue;
+            }
+            size_t b = a;
+            while (b < size && !at[b])
+                b++;
+            size_t align = b < size ? leaf_align(at[b]) : 8;
+            ck_assert_msg(b - a == (align - a % align) % align,
+                          "%s: bytes %zu..%zu are in no field (a member without a field?)",
+                          recs[r]->record, a, b);
+            a = b;
+        }
+        free(at);
+    }
+    ck_assert_str_eq(tr_version_status_name(TR_VS_DEPLOYED), "deployed");
+    ck_assert_str_eq(tr_ab_status_name(TR_AB_COUNT), "?");
+    ck_assert_int_eq(tr_enum_value(&tr_log_status_enum, "skipped"), TR_LOG_SKIPPED);
+}
+END_TEST
+
+/* ---- the migration against the field tables ----------------------------------------------- */
+
+/* The SQL type a column of field type f has in the migration (lower case, as written there). */
+static const char *sql_type_of(const tr_field *f)
+{
+    switch (f->type) {
+    case TR_FT_TEXT:
+    case TR_FT_JSON:
+        return "text";
+    case TR_FT_INT:
+        return "integer";
+    case TR_FT_BOOL:
+        return "boolean";
+    case TR_FT_INT64:
+    case TR_FT_U32:
+        return "bigint";
+    case TR_FT_TIME:
+        return "timestamptz";
+    case TR_FT_U64:
+        return "numeric(20,0)";
+    case TR_FT_DOUBLE:
+        return "float8";
+    case TR_FT_DOUBLES:
+    case TR_FT_DOUBLE_LIST:
+        return "float8[]";
+    case TR_FT_INT64S:
+        return "bigint[]";
+    case TR_FT_FLOAT_LIST:
+        return "float4[]";
+    case TR_FT_ENUM:
+        return f->enm->sql_type;
+    case TR_FT_GROUP:
+        break;
+    }
+    return "?";
+}
+
+/* The column definitions of CREATE TABLE name in sql, comments dropped, split at top-level
+ * commas into defs (each NUL-terminated, in the malloc'd *buf); returns their number. */
+static int table_defs(const char *sql, const char *name, char **buf, char **defs, int max)
+{
+    char head[96];
+    snprintf(head, sizeof head, "CREATE TABLE %s (", name);
+    const char *a = strstr(sql, head);
+    ck_assert_msg(a != NULL, "the migration has no table %s", name);
+    a += strlen(head);
+    const char *e = strstr(a, "\n);");
+    ck_assert_ptr_nonnull(e);
+    char *o = *buf = malloc((size_t)(e - a) + 1);
+    for (const char *p = a; p < e; p++) {
+        if (p[0] == '-' && p[1] == '-')
+            while (p < e && *p != '\n')
+                p++;
+        *o++ = p < e ? *p : '\0';
+    }
+    *o = '\0';
+    int n = 0, depth = 0;
+    char *start = *buf;
+    for (char *p = *buf;; p++) {
+        if (*p == '(')
+            depth++;
+        else if (*p == ')')
+            depth--;
+        if (*p == '\0' || (*p == ',' && depth == 0)) {
+            int end = *p == '\0';
+            *p = '\0';
+            while (*start == ' ' || *start == '\n')
+                start++;
+            if (*start && n < max)
+                defs[n++] = start;
+            if (end)
+                break;
+            start = p + 1;
+        }
+    }
+    return n;
+}
+
+/* The SQL type of a column definition ("name type ..."), spaces dropped, lower case. */
+static void def_type(const char *def, char *name, size_t nsize, char *type, size_t tsize)
+{
+    size_t k = 0;
+    while (*def && *def != ' ' && k + 1 < nsize)
+        name[k++] = *def++;
+    name[k] = '\0';
+    while (*def == ' ')
+        def++;
+    k = 0;
+    int depth = 0;
+    for (; *def && (depth || *def != ' ') && k + 1 < tsize; def++) {
+        depth += *def == '(' ? 1 : *def == ')' ? -1 : 0;
+        if (*def != ' ')
+            type[k++] = (char)(*def >= 'A' && *def <= 'Z' ? *def - 'A' + 'a' : *def);
+    }
+    type[k] = '\0';
+}
+
+/* Migration 001 (written by hand: it has shipped) has exactly the columns the field tables
+ * derive, with the types store_pg.c binds, besides the uuid key, the order numbers and the
+ * generated jsonb columns; and its enum types have the names of the name tables. */
+START_TEST(test_schema_matches_migration)
+{
+    char *sql;
+    size_t len;
+    tr_error e;
+    ck_assert_msg(tr_file_read(AIFX_SQL_DIR "/001_initial.sql", &sql, &len, &e) == TR_OK, "%s",
+                  e.msg);
+    const tr_schema *recs[] = {&tr_version_schema, &tr_log_row_schema, &tr_activation_schema,
+                               &tr_ab_test_schema};
+    for (size_t r = 0; r < sizeof recs / sizeof recs[0]; r++) {
+        tr_leaf l[TR_SCHEMA_LEAVES_MAX];
+        size_t n = tr_schema_leaves(recs[r], l, TR_SCHEMA_LEAVES_MAX);
+        char *buf, *defs[160];
+        int nd = table_defs(sql, recs[r]->table, &buf, defs, 160);
+        int *seen = calloc(n, sizeof *seen);
+        for (int d = 0; d < nd; d++) {
+            char name[64], type[64];
+            def_type(defs[d], name, sizeof name, type, sizeof type);
+            size_t i = 0;
+            while (i < n && strcmp(l[i].column, name) != 0)
+                i++;
+            if (i == n) {
+                ck_assert_msg(strcmp(name, "id") == 0 || strstr(defs[d], "GENERATED") ||
+                                  strcmp(name, "registered_no") == 0 ||
+                                  strcmp(name, "created_no") == 0,
+                              "%s.%s is in no field table", recs[r]->table, name);
+                continue;
+            }
+            seen[i] = 1;
+            ck_assert_msg(strcmp(type, sql_type_of(l[i].f)) == 0, "%s.%s: %s in the migration, %s",
+                          recs[r]->table, name, type, sql_type_of(l[i].f));
+        }
+        for (size_t i = 0; i < n; i++)
+            ck_assert_msg(seen[i], "%s.%s is not in the migration", recs[r]->table, l[i].column);
+        free(seen);
+        free(buf);
+    }
+    const tr_enum_def *enums[] = {&tr_version_type_enum, &tr_version_status_enum,
+                                  &tr_log_status_enum, &tr_ab_status_enum};
+    for (size_t k = 0; k < sizeof enums / sizeof enums[0]; k++) {
+        tr_sb want = {0};
+        tr_sb_printf(&want, "CREATE TYPE %s", enums[k]->sql_type);
+        const char *p = strstr(sql, want.p);
+        ck_assert_msg(p != NULL, "no type %s", enums[k]->sql_type);
+        p = strstr(p, "AS ENUM (");
+        tr_sb_free(&want);
+        tr_sb_printf(&want, "AS ENUM (");
+        for (int i = 0; i < enums[k]->n; i++)
+            tr_sb_printf(&want, "%s'%s'", i ? ", " : "", enums[k]->names[i]);
+        tr_sb_printf(&want, ");");
+        ck_assert_msg(p && strncmp(p, want.p, want.n) == 0,
+                      "type %s: the migration has other names", enums[k]->sql_type);
+        tr_sb_free(&want);
+    }
+    free(sql);
+}
+END_TEST
+
+/* docs/schema.md's generated section is what the field tables produce. */
+START_TEST(test_schema_doc_current)
+{
+    char *doc, *gen = schema_doc_markdown();
+    size_t len;
+    tr_error e;
+    ck_assert_ptr_nonnull(gen);
+    ck_assert_msg(tr_file_read(AIFX_DOCS_DIR "/schema.md", &doc, &len, &e) == TR_OK, "%s", e.msg);
+    char *want = schema_doc_splice(doc, gen);
+    ck_assert_msg(want != NULL, "docs/schema.md lacks the generated section's markers");
+    ck_assert_msg(strcmp(want, doc) == 0, "docs/schema.md: the record field tables are stale; run "
+                                          "build/dev/tests/trainer/gen_schema_doc docs/schema.md");
+    free(want);
+    free(doc);
+    free(gen);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("trainer_registry");
@@ -542,6 +790,9 @@ static Suite *suite(void)
     tcase_add_test(tc, test_history_and_abtest_round_trip);
     tcase_add_test(tc, test_abtest_rules);
     tcase_add_test(tc, test_signals);
+    tcase_add_test(tc, test_schema_tables);
+    tcase_add_test(tc, test_schema_doc_current);
+    tcase_add_test(tc, test_schema_matches_migration);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -70,7 +70,7 @@ static void replay_ok(tr_store *st, const tr_replay_opts *o, tr_replay_result *r
     ck_assert_msg(rc == TR_OK, "replay: %s", e.msg);
 }
 
-static int n_rows(const tr_registry *reg, const char *cycle, int status)
+static int n_rows(const tr_registry *reg, const char *cycle, tr_log_status status)
 {
     int n = 0;
     for (size_t i = 0; i < reg->n_log; i++)

@@ -182,7 +182,7 @@ int tu_log_rows(tr_store *st, const char *cycle, int64_t as_of, int status)
     int n = 0;
     for (size_t i = 0; i < reg.n_log; i++)
         n += strcmp(reg.log[i].cycle, cycle) == 0 && reg.log[i].as_of == as_of &&
-             (status < 0 || reg.log[i].status == status);
+             (status < 0 || (int)reg.log[i].status == status);
     tr_registry_free(&reg);
     return n;
 }

@@ -30,9 +30,38 @@
 #define TR_AB_PAIRS_MAX 128 /* bytes of an A/B test's pair set, with the NUL */
 #define TR_AB_LOOKS_MAX 64  /* interim looks recorded per A/B test */
 
-enum { TR_VT_FULL = 0, TR_VT_INCREMENTAL = 1 };
-enum { TR_VS_TRAINING = 0, TR_VS_COMPLETED = 1, TR_VS_FAILED = 2, TR_VS_DEPLOYED = 3 };
-enum { TR_LOG_COMPLETED = 0, TR_LOG_SKIPPED = 1, TR_LOG_FAILED = 2 };
+/* The enumerations stored in the records, each with its one name table in schema.c (the names
+ * are those of the line format, the JSON and the PostgreSQL enum types). *_COUNT is the number
+ * of values, not a value. */
+typedef enum tr_version_type {
+    TR_VT_FULL = 0,
+    TR_VT_INCREMENTAL = 1,
+    TR_VT_COUNT
+} tr_version_type;
+typedef enum tr_version_status {
+    TR_VS_TRAINING = 0,
+    TR_VS_COMPLETED = 1,
+    TR_VS_FAILED = 2,
+    TR_VS_DEPLOYED = 3,
+    TR_VS_COUNT
+} tr_version_status;
+typedef enum tr_log_status {
+    TR_LOG_COMPLETED = 0,
+    TR_LOG_SKIPPED = 1,
+    TR_LOG_FAILED = 2,
+    TR_LOG_COUNT
+} tr_log_status;
+/* Of an A/B test. */
+typedef enum tr_ab_status {
+    TR_AB_RUNNING = 0,
+    TR_AB_COMPLETED = 1,
+    TR_AB_STOPPED = 2,
+    TR_AB_COUNT
+} tr_ab_status;
+/* The field tables (schema.h) read and write these members as int. */
+_Static_assert(sizeof(tr_version_type) == sizeof(int) && sizeof(tr_version_status) == sizeof(int) &&
+                   sizeof(tr_log_status) == sizeof(int) && sizeof(tr_ab_status) == sizeof(int),
+               "stored enumerations have the size of an int");
 
 /* Classification figures of one window (a split, or the gate window). */
 typedef struct tr_cls_figs {
@@ -54,9 +83,9 @@ typedef struct tr_bt_figs {
 
 typedef struct tr_version {
     char version[TR_VERSION_MAX];
-    int type;                    /* TR_VT_* */
+    tr_version_type type;
     char parent[TR_VERSION_MAX]; /* "" for a full version */
-    int status;                  /* TR_VS_*; usable: completed or deployed */
+    tr_version_status status;    /* usable: completed or deployed */
     int64_t trained_at;          /* wall clock when it was registered */
     int64_t as_of;               /* the cycle's as-of time */
     int64_t data_from, data_to;  /* the sample window [from, to) it was trained on */
@@ -84,7 +113,7 @@ typedef struct tr_log_row {
     int64_t id;     /* assigned on commit, 1, 2, ... */
     char cycle[16]; /* "full", "incremental" */
     int64_t as_of, started_at, finished_at;
-    int status;                   /* TR_LOG_* */
+    tr_log_status status;
     char reason[256];             /* why skipped, or a note */
     char version[TR_VERSION_MAX]; /* produced, "" if none */
     char parent[TR_VERSION_MAX];  /* fine-tuned from / active at the time */
@@ -105,7 +134,6 @@ typedef struct tr_activation {
 
 /* An A/B test between two versions (model_ab_test, docs/abtest.md). Tests live in the registry
  * so that a test's end and the activation of its winner commit in one transaction. */
-enum { TR_AB_RUNNING = 0, TR_AB_COMPLETED = 1, TR_AB_STOPPED = 2 };
 typedef struct tr_ab_test {
     char id[TR_VERSION_MAX]; /* "ab1", "ab2", ...: chosen by the program, unique */
     char version_a[TR_VERSION_MAX], version_b[TR_VERSION_MAX]; /* a: control, b: challenger */
@@ -115,7 +143,7 @@ typedef struct tr_ab_test {
     int64_t started_at;          /* simulated or wall time the test began */
     int64_t planned_end;         /* started_at + days */
     int64_t min_trades;          /* planned resolved trades per arm; 0: the end date alone */
-    int status;                  /* TR_AB_* */
+    tr_ab_status status;
     int64_t ended_at;            /* 0 while running */
     char origin[16];             /* "manual", "full" (started by full --ab) */
     char verdict[16];            /* "" while running, then "a", "b", "tie", "insufficient" */
@@ -195,7 +223,7 @@ const tr_ab_test *tr_registry_find_ab(const tr_registry *reg, const char *id);
 /* 1 when two pair sets (comma-separated; "" = every pair) share a pair. */
 int tr_ab_pairs_overlap(const char *a, const char *b);
 
-/* Text forms. */
+/* Text forms (the name tables of schema.c; "?" out of range). */
 const char *tr_ab_status_name(int status);
 const char *tr_version_type_name(int type);
 const char *tr_version_status_name(int status);
@@ -203,15 +231,8 @@ const char *tr_log_status_name(int status);
 /* 1 for completed or deployed (its checkpoint was written and verified). */
 int tr_version_usable(const tr_version *v);
 
-/* Serialisation used by the directory store (and by tests): one record per line,
- * "<kind>\tkey=value\t..." with %XX escapes for tab, newline, CR, '%' and '='; unknown kinds and
- * keys are ignored so that older programs read newer minor versions. */
-tr_code tr_registry_encode(const tr_registry *reg, char **text, size_t *len, tr_error *err);
-tr_code tr_registry_decode(const char *what, const char *text, size_t len, tr_registry *reg,
-                           tr_error *err);
-
 /* JSON of one version (for `versions --json` and `versions show`), of one log row and of one
- * activation, into a malloc'd string. */
+ * activation, into a malloc'd string; members in the order of the field tables (schema.h). */
 char *tr_version_json(const tr_version *v);
 char *tr_log_row_json(const tr_log_row *r);
 char *tr_activation_json(const tr_activation *a);

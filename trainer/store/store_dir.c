@@ -45,6 +45,7 @@
 #include "base/fsutil.h"
 #include "base/strbuf.h"
 #include "store/backend.h"
+#include "store/registry_text.h"
 #include "base/timeutil.h"
 
 #define LAYOUT_VERSION 1

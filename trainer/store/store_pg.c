@@ -6,8 +6,10 @@
  *
  * Rules this file keeps:
  *  - Every value travels as a parameter of PQexecParams (or as COPY data); SQL text is built only
- *    from the column names of the tables below. LISTEN takes an identifier, not a value: channel
- *    names are checked ([a-z0-9_]) and quoted with PQescapeIdentifier.
+ *    from column names: the registry records' from their field tables (registry/schema.h, one
+ *    function writes a record, one reads a table), the bars' and signals' as written here.
+ *    LISTEN takes an identifier, not a value: channel names are checked ([a-z0-9_]) and quoted
+ *    with PQescapeIdentifier.
  *  - Doubles and floats go both ways in PostgreSQL's binary format (float8, float8[], float4[]),
  *    so every bit survives, NaN and infinities included; results are read in binary format too.
  *    Times are timestamptz, exchanged as seconds since the epoch; a time of 0 is NULL.
@@ -30,6 +32,8 @@
 
 #include "store/sql/migrations.h"
 #include "store/backend.h"
+#include "market/labels.h"
+#include "registry/schema.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 
@@ -437,281 +441,147 @@ static int g_array(const PGresult *r, int row, int col, char kind, void *out, in
 
 /* ---- tables: columns of each record ------------------------------------------------------- */
 
-/* How a field maps to a column: the SQL type it is written as and read back from. */
-enum {
-    C_TEXT,  /* char[] <-> text */
-    C_I64,   /* int64_t <-> bigint */
-    C_INT,   /* int <-> integer */
-    C_U32,   /* uint32_t <-> bigint */
-    C_U64,   /* uint64_t <-> numeric(20) */
-    C_F8,    /* double <-> float8 (binary) */
-    C_F8A3,  /* double[3] <-> float8[] */
-    C_I64A3, /* int64_t[3] <-> bigint[] */
-    C_I64A9, /* int64_t[9] (3x3) <-> bigint[] */
-    C_TIME,  /* int64_t seconds <-> timestamptz, 0 <-> NULL */
-    C_BOOL,  /* int <-> boolean */
-    C_F4N,   /* float[max] with its count at cnt_off <-> float4[] */
-    C_F8N,   /* double[max] with its count at cnt_off <-> float8[] */
-    C_ENUM   /* int <-> an enum type, names in enum_names */
-};
-
-typedef struct col {
-    const char *name; /* the column */
-    int type;
-    size_t off, size;
-    const char *enum_type;    /* C_ENUM: the SQL type */
-    const char *const *names; /* C_ENUM: the names of 0, 1, ... */
-    int n_names;              /* C_ENUM */
-    size_t cnt_off;           /* C_F4N, C_F8N: offset of the int count */
-    int max;                  /* C_F4N, C_F8N: capacity */
-} col;
-
-static const char *const vt_names[] = {"full", "incremental"};
-static const char *const vs_names[] = {"training", "completed", "failed", "deployed"};
-static const char *const ls_names[] = {"completed", "skipped", "failed"};
-static const char *const ab_names[] = {"running", "completed", "stopped"};
-
-#define COL(T, c, m, ty)                                                                           \
-    {                                                                                              \
-        c, ty, offsetof(T, m), sizeof(((T *)0)->m), NULL, NULL, 0, 0, 0                            \
-    }
-#define CENUM(T, c, m, et, nm)                                                                     \
-    {                                                                                              \
-        c, C_ENUM, offsetof(T, m), sizeof(int), et, nm, (int)(sizeof nm / sizeof nm[0]), 0, 0      \
-    }
-#define CARR(T, c, m, ty, cnt, mx)                                                                 \
-    {                                                                                              \
-        c, ty, offsetof(T, m), sizeof(((T *)0)->m), NULL, NULL, 0, offsetof(T, cnt), mx            \
-    }
-
-#define CLS(k, pre)                                                                                \
-    COL(tr_version, pre "n", figs[k].n, C_I64), COL(tr_version, pre "loss", figs[k].loss, C_F8),   \
-        COL(tr_version, pre "accuracy", figs[k].accuracy, C_F8),                                   \
-        COL(tr_version, pre "macro_f1", figs[k].macro_f1, C_F8),                                   \
-        COL(tr_version, pre "precision", figs[k].precision, C_F8A3),                               \
-        COL(tr_version, pre "recall", figs[k].recall, C_F8A3),                                     \
-        COL(tr_version, pre "f1", figs[k].f1, C_F8A3),                                             \
-        COL(tr_version, pre "confusion", figs[k].confusion, C_I64A9),                              \
-        COL(tr_version, pre "buy_share", figs[k].buy_share, C_F8),                                 \
-        COL(tr_version, pre "sell_share", figs[k].sell_share, C_F8),                               \
-        COL(tr_version, pre "true_buy_share", figs[k].true_buy_share, C_F8),                       \
-        COL(tr_version, pre "true_sell_share", figs[k].true_sell_share, C_F8)
-
-static const col version_cols[] = {
-    COL(tr_version, "version", version, C_TEXT),
-    CENUM(tr_version, "type", type, "training_type", vt_names),
-    COL(tr_version, "parent_version", parent, C_TEXT),
-    CENUM(tr_version, "status", status, "version_status", vs_names),
-    COL(tr_version, "trained_at", trained_at, C_TIME),
-    COL(tr_version, "as_of", as_of, C_TIME),
-    COL(tr_version, "data_from", data_from, C_TIME),
-    COL(tr_version, "data_to", data_to, C_TIME),
-    COL(tr_version, "n_samples", n_samples, C_I64A3),
-    COL(tr_version, "hyperparameters_json", hyper, C_TEXT),
-    COL(tr_version, "class_weight", class_weight, C_F8A3),
-    COL(tr_version, "epochs", epochs, C_INT),
-    COL(tr_version, "best_epoch", best_epoch, C_INT),
-    COL(tr_version, "training_seconds", seconds, C_F8),
-    COL(tr_version, "checkpoint_path", checkpoint, C_TEXT),
-    COL(tr_version, "checkpoint_crc32", ckpt_crc, C_U32),
-    COL(tr_version, "checkpoint_size", ckpt_size, C_I64),
-    COL(tr_version, "is_active", is_active, C_BOOL),
-    COL(tr_version, "deployed_at", deployed_at, C_TIME),
-    COL(tr_version, "deprecated_at", deprecated_at, C_TIME),
-    COL(tr_version, "deprecation_reason", deprecation_reason, C_TEXT),
-    COL(tr_version, "error_message", error, C_TEXT),
-    CLS(0, "train_"),
-    CLS(1, "val_"),
-    CLS(2, "test_"),
-    COL(tr_version, "bt_trades", bt.trades, C_I64),
-    COL(tr_version, "bt_wins", bt.wins, C_I64),
-    COL(tr_version, "bt_n_signals", bt.n_signals, C_I64),
-    COL(tr_version, "bt_n_bars", bt.n_bars, C_I64),
-    COL(tr_version, "bt_win_rate", bt.win_rate, C_F8),
-    COL(tr_version, "bt_total_pips", bt.total_pips, C_F8),
-    COL(tr_version, "bt_avg_pips", bt.avg_pips, C_F8),
-    COL(tr_version, "bt_total_return", bt.total_return, C_F8),
-    COL(tr_version, "bt_sharpe", bt.sharpe, C_F8),
-    COL(tr_version, "bt_sortino", bt.sortino, C_F8),
-    COL(tr_version, "bt_max_drawdown", bt.max_drawdown, C_F8),
-    COL(tr_version, "bt_profit_factor", bt.profit_factor, C_F8),
-    COL(tr_version, "bt_signal_freq", bt.signal_freq, C_F8),
-    COL(tr_version, "n_history", n_history, C_INT),
-    CARR(tr_version, "hist_train_loss", hist_train_loss, C_F4N, n_history, TR_HISTORY_MAX),
-    CARR(tr_version, "hist_val_loss", hist_val_loss, C_F4N, n_history, TR_HISTORY_MAX),
-    CARR(tr_version, "hist_val_macro_f1", hist_val_macro_f1, C_F4N, n_history, TR_HISTORY_MAX),
-    CARR(tr_version, "hist_lr", hist_lr, C_F4N, n_history, TR_HISTORY_MAX),
-};
-
-static const col log_cols[] = {
-    COL(tr_log_row, "log_id", id, C_I64),
-    COL(tr_log_row, "cycle", cycle, C_TEXT),
-    COL(tr_log_row, "scheduled_for", as_of, C_TIME),
-    COL(tr_log_row, "started_at", started_at, C_TIME),
-    COL(tr_log_row, "finished_at", finished_at, C_TIME),
-    CENUM(tr_log_row, "status", status, "log_status", ls_names),
-    COL(tr_log_row, "reason", reason, C_TEXT),
-    COL(tr_log_row, "version", version, C_TEXT),
-    COL(tr_log_row, "parent_version", parent, C_TEXT),
-    COL(tr_log_row, "verdict", verdict, C_TEXT),
-    COL(tr_log_row, "gate_metric", gate_metric, C_TEXT),
-    COL(tr_log_row, "candidate_value", candidate_value, C_F8),
-    COL(tr_log_row, "active_value", active_value, C_F8),
-    COL(tr_log_row, "error_message", error, C_TEXT),
-};
-
-static const col act_cols[] = {
-    COL(tr_activation, "activation_id", id, C_I64),
-    COL(tr_activation, "from_version", from, C_TEXT),
-    COL(tr_activation, "to_version", to, C_TEXT),
-    COL(tr_activation, "activated_at", at, C_TIME),
-    COL(tr_activation, "reason", reason, C_TEXT),
-    COL(tr_activation, "evidence_json", evidence, C_TEXT),
-};
-
-static const col ab_cols[] = {
-    COL(tr_ab_test, "test_id", id, C_TEXT),
-    COL(tr_ab_test, "version_a", version_a, C_TEXT),
-    COL(tr_ab_test, "version_b", version_b, C_TEXT),
-    COL(tr_ab_test, "pairs", pairs, C_TEXT),
-    COL(tr_ab_test, "split", split, C_F8),
-    COL(tr_ab_test, "seed", seed, C_U64),
-    COL(tr_ab_test, "started_at", started_at, C_TIME),
-    COL(tr_ab_test, "planned_end", planned_end, C_TIME),
-    COL(tr_ab_test, "min_trades", min_trades, C_I64),
-    CENUM(tr_ab_test, "status", status, "ab_status", ab_names),
-    COL(tr_ab_test, "ended_at", ended_at, C_TIME),
-    COL(tr_ab_test, "origin", origin, C_TEXT),
-    COL(tr_ab_test, "verdict", verdict, C_TEXT),
-    COL(tr_ab_test, "end_reason", end_reason, C_TEXT),
-    COL(tr_ab_test, "n_looks", n_looks, C_INT),
-    CARR(tr_ab_test, "look_frac", look_frac, C_F8N, n_looks, TR_AB_LOOKS_MAX),
-    COL(tr_ab_test, "n_pred_a", n_pred_a, C_I64),
-    COL(tr_ab_test, "n_pred_b", n_pred_b, C_I64),
-    COL(tr_ab_test, "result_json", result, C_TEXT),
-};
-
-#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
-
+/* A registry table: its record's field table (registry/schema.h) gives the columns, in order,
+ * with their types; the first column is the key an update finds the row by. */
 typedef struct table {
-    const char *name; /* SQL table */
-    const col *cols;
-    size_t n_cols;
-    const char *order; /* the column that keeps the program's order: set on insert */
-    const char *key;   /* the column an update finds the row by (the first column) */
-    const char *what;  /* for messages */
+    const tr_schema *schema; /* schema->table is the SQL table */
+    const char *order;       /* the column that keeps the program's order: set on insert */
+    const char *what;        /* for messages */
 } table;
 
-static const table t_versions = {"model_versions", version_cols, N_OF(version_cols),
-                                 "registered_no",  "version",    "version"};
-static const table t_log = {"model_training_log", log_cols, N_OF(log_cols), NULL, "log_id",
-                            "training log row"};
-static const table t_acts = {"model_activations", act_cols,    N_OF(act_cols), NULL,
-                             "activation_id",     "activation"};
-static const table t_abs = {"model_ab_test", ab_cols,   N_OF(ab_cols),
-                            "created_no",    "test_id", "A/B test"};
+static const table t_versions = {&tr_version_schema, "registered_no", "version"};
+static const table t_log = {&tr_log_row_schema, NULL, "training log row"};
+static const table t_acts = {&tr_activation_schema, NULL, "activation"};
+static const table t_abs = {&tr_ab_test_schema, "created_no", "A/B test"};
+
+/* The columns of a table: the leaves of its record (groups flattened, "train_macro_f1"). */
+typedef struct cols {
+    tr_leaf c[TR_SCHEMA_LEAVES_MAX];
+    size_t n;
+} cols;
+
+static tr_code table_cols(pg_store *s, const table *t, cols *c, tr_error *err)
+{
+    c->n = tr_schema_leaves(t->schema, c->c, TR_SCHEMA_LEAVES_MAX);
+    if (!c->n || c->n > MAX_PARAMS)
+        return tr_fail(err, TR_ERR_INVALID, "store %s: %s: too many columns", s->base.safe,
+                       t->schema->table);
+    return TR_OK;
+}
 
 /* The SQL expression reading column c in the binary form decode_row expects. */
-static void select_expr(tr_sb *b, const col *c)
+static void select_expr(tr_sb *b, const tr_leaf *c)
 {
-    switch (c->type) {
-    case C_ENUM:
-    case C_U64:
-        tr_sb_printf(b, "%s::text", c->name);
+    switch (c->f->type) {
+    case TR_FT_ENUM:
+    case TR_FT_U64:
+        tr_sb_printf(b, "%s::text", c->column);
         break;
-    case C_TIME:
-        tr_sb_printf(b, "extract(epoch FROM %s)::int8", c->name);
+    case TR_FT_TIME:
+        tr_sb_printf(b, "extract(epoch FROM %s)::int8", c->column);
         break;
     default:
-        tr_sb_printf(b, "%s", c->name);
+        tr_sb_printf(b, "%s", c->column);
     }
 }
 
 /* The SQL expression of parameter $i for column c: a cast to the column's type. */
-static void value_expr(tr_sb *b, const col *c, int i)
+static void value_expr(tr_sb *b, const tr_leaf *c, int i)
 {
     static const char *const cast[] = {
-        [C_TEXT] = "text",       [C_I64] = "int8",      [C_INT] = "int4",
-        [C_U32] = "int8",        [C_U64] = "numeric",   [C_F8] = "float8",
-        [C_F8A3] = "float8[]",   [C_I64A3] = "int8[]",  [C_I64A9] = "int8[]",
-        [C_BOOL] = "bool",       [C_F4N] = "float4[]",  [C_F8N] = "float8[]",
+        [TR_FT_TEXT] = "text",
+        [TR_FT_JSON] = "text",
+        [TR_FT_INT] = "int4",
+        [TR_FT_BOOL] = "bool",
+        [TR_FT_INT64] = "int8",
+        [TR_FT_TIME] = "float8",
+        [TR_FT_U32] = "int8",
+        [TR_FT_U64] = "numeric",
+        [TR_FT_DOUBLE] = "float8",
+        [TR_FT_DOUBLES] = "float8[]",
+        [TR_FT_INT64S] = "int8[]",
+        [TR_FT_FLOAT_LIST] = "float4[]",
+        [TR_FT_DOUBLE_LIST] = "float8[]",
+        [TR_FT_ENUM] = "text",
+        [TR_FT_GROUP] = "text",
     };
-    if (c->type == C_TIME)
+    if (c->f->type == TR_FT_TIME)
         tr_sb_printf(b, "to_timestamp($%d::float8)", i);
-    else if (c->type == C_ENUM)
-        tr_sb_printf(b, "$%d::%s", i, c->enum_type);
+    else if (c->f->type == TR_FT_ENUM)
+        tr_sb_printf(b, "$%d::%s", i, c->f->enm->sql_type);
     else
-        tr_sb_printf(b, "$%d::%s", i, cast[c->type]);
+        tr_sb_printf(b, "$%d::%s", i, cast[c->f->type]);
 }
 
 /* Appends the parameter of column c of the record at base. -1 when the value cannot be stored
  * (an enumeration out of range, a count beyond its array). */
-static int bind_col(params *p, const col *c, const char *base)
+static int bind_col(params *p, const tr_leaf *c, const char *base)
 {
     const void *f = base + c->off;
-    switch (c->type) {
-    case C_TEXT: {
+    switch (c->f->type) {
+    case TR_FT_TEXT:
+    case TR_FT_JSON: {
         /* a char array may lack its NUL only if the program broke it; stop at its size */
-        size_t l = strnlen((const char *)f, c->size);
+        size_t l = strnlen((const char *)f, c->f->size);
         p_raw(p, f, l, 0);
         return 0;
     }
-    case C_I64:
+    case TR_FT_INT64:
         p_i64(p, *(const int64_t *)f);
         return 0;
-    case C_INT:
+    case TR_FT_INT:
         p_i64(p, *(const int *)f);
         return 0;
-    case C_U32:
+    case TR_FT_U32:
         p_i64(p, (int64_t) * (const uint32_t *)f);
         return 0;
-    case C_U64:
+    case TR_FT_U64:
         p_u64(p, *(const uint64_t *)f);
         return 0;
-    case C_F8:
+    case TR_FT_DOUBLE:
         p_f8(p, *(const double *)f);
         return 0;
-    case C_F8A3:
-        p_array(p, 'd', f, 3);
+    case TR_FT_DOUBLES:
+        p_array(p, 'd', f, (size_t)c->f->len);
         return 0;
-    case C_I64A3:
-        p_array(p, 'l', f, 3);
+    case TR_FT_INT64S:
+        p_array(p, 'l', f, (size_t)c->f->len);
         return 0;
-    case C_I64A9:
-        p_array(p, 'l', f, 9);
-        return 0;
-    case C_TIME:
+    case TR_FT_TIME:
         p_time(p, *(const int64_t *)f);
         return 0;
-    case C_BOOL:
+    case TR_FT_BOOL:
         p_text(p, *(const int *)f ? "t" : "f");
         return 0;
-    case C_F4N:
-    case C_F8N: {
-        int n = *(const int *)(const void *)(base + c->cnt_off);
-        if (n < 0 || n > c->max)
+    case TR_FT_FLOAT_LIST:
+    case TR_FT_DOUBLE_LIST: {
+        int n = *(const int *)(const void *)(base + c->count_off);
+        if (n < 0 || n > c->f->len)
             return -1;
-        p_array(p, c->type == C_F4N ? 'f' : 'd', f, (size_t)n);
+        p_array(p, c->f->type == TR_FT_FLOAT_LIST ? 'f' : 'd', f, (size_t)n);
         return 0;
     }
-    case C_ENUM: {
+    case TR_FT_ENUM: {
         int v = *(const int *)f;
-        if (v < 0 || v >= c->n_names)
+        if (v < 0 || v >= c->f->enm->n)
             return -1;
-        p_text(p, c->names[v]);
+        p_text(p, c->f->enm->names[v]);
         return 0;
     }
+    case TR_FT_GROUP: /* flattened away */
+        return -1;
     }
     return -1;
 }
 
 /* Binds every column of a record; fails naming the record and column that cannot be stored. */
-static tr_code bind_row(pg_store *s, params *p, const table *t, const void *rec, tr_error *err)
+static tr_code bind_row(pg_store *s, params *p, const table *t, const cols *c, const void *rec,
+                        tr_error *err)
 {
-    for (size_t i = 0; i < t->n_cols; i++)
-        if (bind_col(p, &t->cols[i], rec))
-            return tr_fail(err, TR_ERR_INVALID, "store %s: %s %s: field %s out of range", s->base.safe,
-                           t->what, (const char *)rec, t->cols[i].name);
+    for (size_t i = 0; i < c->n; i++)
+        if (bind_col(p, &c->c[i], rec))
+            return tr_fail(err, TR_ERR_INVALID, "store %s: %s %s: field %s out of range",
+                           s->base.safe, t->what, (const char *)rec, c->c[i].column);
     if (p->oom)
         return tr_fail(err, TR_ERR_NOMEM, "store %s: out of memory", s->base.safe);
     return TR_OK;
@@ -719,134 +589,135 @@ static tr_code bind_row(pg_store *s, params *p, const table *t, const void *rec,
 
 /* Decodes row `row` of a binary result (columns in table order) into the zeroed record rec.
  * -1 naming the column in *bad when a value does not fit its field. */
-static int decode_row(const PGresult *r, int row, const table *t, void *rec, const char **bad)
+static int decode_row(const PGresult *r, int row, const cols *cs, void *rec, const char **bad)
 {
     char *base = rec;
-    for (size_t i = 0; i < t->n_cols; i++) {
-        const col *c = &t->cols[i];
+    for (size_t i = 0; i < cs->n; i++) {
+        const tr_leaf *c = &cs->c[i];
         int k = (int)i, n = 0;
         void *f = base + c->off;
-        *bad = c->name;
-        switch (c->type) {
-        case C_TEXT:
-            if (g_text(r, row, k, f, c->size))
+        *bad = c->column;
+        switch (c->f->type) {
+        case TR_FT_TEXT:
+        case TR_FT_JSON:
+            if (g_text(r, row, k, f, c->f->size))
                 return -1;
             break;
-        case C_I64:
-        case C_TIME:
+        case TR_FT_INT64:
+        case TR_FT_TIME:
             *(int64_t *)f = g_i64(r, row, k);
             break;
-        case C_INT:
+        case TR_FT_INT:
             *(int *)f = (int)g_i64(r, row, k);
             break;
-        case C_U32:
+        case TR_FT_U32:
             *(uint32_t *)f = (uint32_t)g_i64(r, row, k);
             break;
-        case C_U64: {
+        case TR_FT_U64: {
             char buf[32];
             if (g_text(r, row, k, buf, sizeof buf))
                 return -1;
             *(uint64_t *)f = strtoull(buf, NULL, 10);
             break;
         }
-        case C_F8:
+        case TR_FT_DOUBLE:
             if (is_null(r, row, k))
                 return -1;
             *(double *)f = g_f8(r, row, k);
             break;
-        case C_BOOL:
+        case TR_FT_BOOL:
             *(int *)f = g_bool(r, row, k);
             break;
-        case C_F8A3:
-            if (g_array(r, row, k, 'd', f, 3, &n) || n != 3)
+        case TR_FT_DOUBLES:
+        case TR_FT_INT64S:
+            if (g_array(r, row, k, c->f->type == TR_FT_DOUBLES ? 'd' : 'l', f, c->f->len, &n) ||
+                n != c->f->len)
                 return -1;
             break;
-        case C_I64A3:
-            if (g_array(r, row, k, 'l', f, 3, &n) || n != 3)
+        case TR_FT_FLOAT_LIST:
+        case TR_FT_DOUBLE_LIST:
+            if (g_array(r, row, k, c->f->type == TR_FT_FLOAT_LIST ? 'f' : 'd', f, c->f->len, &n) ||
+                n != *(int *)(void *)(base + c->count_off))
                 return -1;
             break;
-        case C_I64A9:
-            if (g_array(r, row, k, 'l', f, 9, &n) || n != 9)
-                return -1;
-            break;
-        case C_F4N:
-        case C_F8N:
-            if (g_array(r, row, k, c->type == C_F4N ? 'f' : 'd', f, c->max, &n) ||
-                n != *(int *)(void *)(base + c->cnt_off))
-                return -1;
-            break;
-        case C_ENUM: {
+        case TR_FT_ENUM: {
             char buf[32];
             if (g_text(r, row, k, buf, sizeof buf))
                 return -1;
-            int v = -1;
-            for (int j = 0; j < c->n_names; j++)
-                if (strcmp(buf, c->names[j]) == 0)
-                    v = j;
+            int v = tr_enum_value(c->f->enm, buf);
             if (v < 0)
                 return -1;
             *(int *)f = v;
             break;
         }
+        case TR_FT_GROUP:
+            return -1;
         }
     }
     return 0;
 }
 
-/* Reads every row of table t, ordered by ord, into a malloc'd array of records of size elem. */
-static tr_code read_table(pg_store *s, const table *t, const char *ord, size_t elem, void **out,
-                          size_t *n_out, void (*init)(void *), tr_error *err)
+/* Reads every row of table t, ordered by ord, into a malloc'd array of its records. */
+static tr_code read_table(pg_store *s, const table *t, const char *ord, void **out, size_t *n_out,
+                          tr_error *err)
 {
     *out = NULL;
     *n_out = 0;
+    size_t elem = t->schema->size;
+    cols *c = malloc(sizeof *c);
+    if (!c)
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    tr_code rc = table_cols(s, t, c, err);
+    if (rc) {
+        free(c);
+        return rc;
+    }
     tr_sb q = {0};
     tr_sb_printf(&q, "SELECT ");
-    for (size_t i = 0; i < t->n_cols; i++) {
+    for (size_t i = 0; i < c->n; i++) {
         if (i)
             tr_sb_printf(&q, ", ");
-        select_expr(&q, &t->cols[i]);
+        select_expr(&q, &c->c[i]);
     }
-    tr_sb_printf(&q, " FROM %s ORDER BY %s", t->name, ord);
+    tr_sb_printf(&q, " FROM %s ORDER BY %s", t->schema->table, ord);
     if (q.oom) {
         tr_sb_free(&q);
+        free(c);
         return tr_fail(err, TR_ERR_NOMEM, "out of memory");
     }
     PGresult *r;
     char what[96];
-    snprintf(what, sizeof what, "reading %s", t->name);
-    tr_code rc = query(s, q.p, NULL, 1, &r, what, err);
+    snprintf(what, sizeof what, "reading %s", t->schema->table);
+    rc = query(s, q.p, NULL, 1, &r, what, err);
     tr_sb_free(&q);
-    if (rc)
+    if (rc) {
+        free(c);
         return rc;
+    }
     int rows = PQntuples(r);
     char *v = rows ? calloc((size_t)rows, elem) : NULL;
     if (rows && !v) {
         PQclear(r);
-        return tr_fail(err, TR_ERR_NOMEM, "out of memory reading %s", t->name);
+        free(c);
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory reading %s", t->schema->table);
     }
     for (int i = 0; i < rows; i++) {
         const char *bad = "";
-        if (init)
-            init(v + (size_t)i * elem);
-        if (decode_row(r, i, t, v + (size_t)i * elem, &bad)) {
-            rc = tr_fail(err, TR_ERR_FORMAT, "store %s: %s row %d: column %s does not fit", s->base.safe,
-                         t->name, i + 1, bad);
+        tr_schema_init(t->schema, v + (size_t)i * elem);
+        if (decode_row(r, i, c, v + (size_t)i * elem, &bad)) {
+            rc = tr_fail(err, TR_ERR_FORMAT, "store %s: %s row %d: column %s does not fit",
+                         s->base.safe, t->schema->table, i + 1, bad);
             free(v);
             PQclear(r);
+            free(c);
             return rc;
         }
     }
     PQclear(r);
+    free(c);
     *out = v;
     *n_out = (size_t)rows;
     return TR_OK;
-}
-
-static void init_log(void *rec)
-{
-    tr_log_row *l = rec;
-    l->candidate_value = NAN;
-    l->active_value = NAN;
 }
 
 /* The whole registry (inside the caller's transaction, if any). */
@@ -855,22 +726,22 @@ static tr_code read_registry(pg_store *s, tr_registry *reg, tr_error *err)
     tr_registry_init(reg);
     void *p;
     size_t n;
-    tr_code rc = read_table(s, &t_versions, "registered_no", sizeof(tr_version), &p, &n, NULL, err);
+    tr_code rc = read_table(s, &t_versions, "registered_no", &p, &n, err);
     if (rc)
         return rc;
     reg->versions = p;
     reg->n_versions = n;
-    rc = read_table(s, &t_log, "log_id", sizeof(tr_log_row), &p, &n, init_log, err);
+    rc = read_table(s, &t_log, "log_id", &p, &n, err);
     if (rc)
         goto fail;
     reg->log = p;
     reg->n_log = n;
-    rc = read_table(s, &t_acts, "activation_id", sizeof(tr_activation), &p, &n, NULL, err);
+    rc = read_table(s, &t_acts, "activation_id", &p, &n, err);
     if (rc)
         goto fail;
     reg->activations = p;
     reg->n_activations = n;
-    rc = read_table(s, &t_abs, "created_no", sizeof(tr_ab_test), &p, &n, NULL, err);
+    rc = read_table(s, &t_abs, "created_no", &p, &n, err);
     if (rc)
         goto fail;
     reg->abtests = p;
@@ -881,80 +752,84 @@ fail:
     return rc;
 }
 
-/* INSERT of one record (with its order number when the table keeps one). */
-static tr_code insert_row(pg_store *s, const table *t, const void *rec, int64_t order_no,
-                          tr_error *err)
+/* Writes one record: an INSERT (with its order number when the table keeps one), or when
+ * update an UPDATE of every column of the row whose key (the first column) is the record's. */
+static tr_code write_row(pg_store *s, const table *t, const void *rec, int update, int64_t order_no,
+                         tr_error *err)
 {
     params p = {0};
     tr_sb q = {0};
-    tr_code rc = bind_row(s, &p, t, rec, err);
+    cols *c = malloc(sizeof *c);
+    if (!c)
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    tr_code rc = table_cols(s, t, c, err);
+    if (!rc)
+        rc = bind_row(s, &p, t, c, rec, err);
     if (rc)
         goto done;
-    tr_sb_printf(&q, "INSERT INTO %s (", t->name);
-    for (size_t i = 0; i < t->n_cols; i++)
-        tr_sb_printf(&q, "%s%s", i ? ", " : "", t->cols[i].name);
-    if (t->order)
-        tr_sb_printf(&q, ", %s", t->order);
-    tr_sb_printf(&q, ") VALUES (");
-    for (size_t i = 0; i < t->n_cols; i++) {
-        if (i)
-            tr_sb_printf(&q, ", ");
-        value_expr(&q, &t->cols[i], (int)i + 1);
+    if (update) {
+        tr_sb_printf(&q, "UPDATE %s SET ", t->schema->table);
+        for (size_t i = 1; i < c->n; i++) {
+            tr_sb_printf(&q, "%s%s = ", i > 1 ? ", " : "", c->c[i].column);
+            value_expr(&q, &c->c[i], (int)i + 1);
+        }
+        tr_sb_printf(&q, " WHERE %s = ", c->c[0].column);
+        value_expr(&q, &c->c[0], 1);
+    } else {
+        tr_sb_printf(&q, "INSERT INTO %s (", t->schema->table);
+        for (size_t i = 0; i < c->n; i++)
+            tr_sb_printf(&q, "%s%s", i ? ", " : "", c->c[i].column);
+        if (t->order)
+            tr_sb_printf(&q, ", %s", t->order);
+        tr_sb_printf(&q, ") VALUES (");
+        for (size_t i = 0; i < c->n; i++) {
+            if (i)
+                tr_sb_printf(&q, ", ");
+            value_expr(&q, &c->c[i], (int)i + 1);
+        }
+        if (t->order) {
+            p_i64(&p, order_no);
+            tr_sb_printf(&q, ", $%d::int8", p.n);
+        }
+        tr_sb_printf(&q, ")");
     }
-    if (t->order) {
-        p_i64(&p, order_no);
-        tr_sb_printf(&q, ", $%d::int8", p.n);
-    }
-    tr_sb_printf(&q, ")");
-    if (q.oom) {
+    if (q.oom || p.oom) {
         rc = tr_fail(err, TR_ERR_NOMEM, "out of memory");
         goto done;
     }
     char what[160];
-    snprintf(what, sizeof what, "adding %s %s", t->what,
-             t == &t_log || t == &t_acts ? "" : (const char *)rec);
+    snprintf(what, sizeof what, "%s %s %s", update ? "updating" : "adding", t->what,
+             !update && (t == &t_log || t == &t_acts) ? "" : (const char *)rec);
     rc = exec(s, q.p, &p, what, err);
 done:
     tr_sb_free(&q);
     params_free(&p);
+    free(c);
     return rc;
 }
 
-/* UPDATE of every column of the row whose key column equals the record's first field. */
+static tr_code insert_row(pg_store *s, const table *t, const void *rec, int64_t order_no,
+                          tr_error *err)
+{
+    return write_row(s, t, rec, 0, order_no, err);
+}
+
 static tr_code update_row(pg_store *s, const table *t, const void *rec, tr_error *err)
 {
-    params p = {0};
-    tr_sb q = {0};
-    tr_code rc = bind_row(s, &p, t, rec, err);
-    if (rc)
-        goto done;
-    tr_sb_printf(&q, "UPDATE %s SET ", t->name);
-    for (size_t i = 1; i < t->n_cols; i++) {
-        tr_sb_printf(&q, "%s%s = ", i > 1 ? ", " : "", t->cols[i].name);
-        value_expr(&q, &t->cols[i], (int)i + 1);
-    }
-    tr_sb_printf(&q, " WHERE %s = ", t->key);
-    value_expr(&q, &t->cols[0], 1);
-    if (q.oom) {
-        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    char what[160];
-    snprintf(what, sizeof what, "updating %s %s", t->what, (const char *)rec);
-    rc = exec(s, q.p, &p, what, err);
-done:
-    tr_sb_free(&q);
-    params_free(&p);
-    return rc;
+    return write_row(s, t, rec, 1, 0, err);
 }
 
 /* 1 when two records store the same values (their parameters are byte for byte the same). */
 static int same_row(const table *t, const void *a, const void *b)
 {
+    cols *c = malloc(sizeof *c);
+    if (!c)
+        return 0;
+    c->n = tr_schema_leaves(t->schema, c->c, TR_SCHEMA_LEAVES_MAX);
     params pa = {0}, pb = {0};
-    int same = 1;
-    for (size_t i = 0; i < t->n_cols && same; i++) {
-        int ea = bind_col(&pa, &t->cols[i], a), eb = bind_col(&pb, &t->cols[i], b);
+    int same = c->n > 0;
+    for (size_t i = 0; i < c->n && same; i++) {
+        int ea = bind_col(&pa, &c->c[i], a), eb = bind_col(&pb, &c->c[i], b);
         int k = pa.n - 1;
         if (ea || eb || pa.oom || pb.oom || pa.len[k] != pb.len[k] || pa.fmt[k] != pb.fmt[k] ||
             (pa.v[k] == NULL) != (pb.v[k] == NULL) ||
@@ -963,6 +838,7 @@ static int same_row(const table *t, const void *a, const void *b)
     }
     params_free(&pa);
     params_free(&pb);
+    free(c);
     return same;
 }
 
@@ -1426,8 +1302,6 @@ static tr_code pg_series_list(tr_store *st, tr_series_info **list, size_t *n_out
 
 /* ---- trading signals ------------------------------------------------------------------------ */
 
-static const char *const sig_names[3] = {"hold", "buy", "sell"};
-
 static tr_code pg_signals_append(tr_store *st, tr_signal *sigs, size_t n, tr_error *err)
 {
     pg_store *s = (pg_store *)st;
@@ -1488,7 +1362,7 @@ static tr_code pg_signals_append(tr_store *st, tr_signal *sigs, size_t n, tr_err
         exit_t[i] = g->exit_time;
         tfs[i] = g->timeframe;
         pairs[i] = g->pair;
-        sig[i] = sig_names[g->signal];
+        sig[i] = tr_label_name(g->signal); /* the names of signal_type */
         ver[i] = g->model_version;
         ab[i] = g->ab_test_id;
         outc[i] = g->outcome[0] ? g->outcome : "open";
@@ -1663,7 +1537,10 @@ static tr_code pg_signals_get(tr_store *st, const char *pair, int64_t from, int6
         }
         g->timeframe = (int32_t)g_i64(r, i, 2);
         g->bar_time = g_i64(r, i, 3);
-        g->signal = strcmp(sig, "buy") == 0 ? 1 : strcmp(sig, "sell") == 0 ? 2 : 0;
+        g->signal = TR_LABEL_HOLD;
+        for (int k = TR_LABEL_HOLD; k <= TR_LABEL_SELL; k++)
+            if (strcmp(sig, tr_label_name(k)) == 0)
+                g->signal = k;
         g->confidence = g_f8(r, i, 5);
         for (int k = 0; k < 3; k++)
             g->probs[k] = g_f8(r, i, 6 + k);
