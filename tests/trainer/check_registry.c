@@ -21,6 +21,7 @@
 #include "registry/schema.h"
 #include "schema_doc.h"
 #include "store/registry_text.h"
+#include "store/signal_log.h"
 #include "store/store.h"
 #include "testutil.h"
 #include "base/timeutil.h"
@@ -506,32 +507,102 @@ START_TEST(test_signals)
     ck_assert_str_eq(list[0].outcome, "open");
     ck_assert(fabs(list[0].probs[1] - 0.7) < 1e-6);
     free(list);
-    /* a torn last line (a crash during a write) is ignored, then replaced by the next put */
-    char *path = tu_path(dir, "signals.aifx");
-    FILE *f = fopen(path, "a");
-    fputs("0badc0de\t5\tEURU", f);
-    fclose(f);
+    /* a bar predicted twice: the stored signal comes back, nothing is added */
+    tr_signal again = g;
+    again.probs[1] = 0.9;
+    ck_assert_int_eq(tr_store_signal_put(st, &again, &e), TR_OK);
+    ck_assert_int_eq(again.id, 4);
+    ck_assert(fabs(again.probs[1] - 0.7) < 1e-6);
     ck_assert_int_eq(tr_store_signals_get(st, NULL, INT64_MIN, INT64_MAX, &list, &n, &e), TR_OK);
     ck_assert_uint_eq(n, 4);
     free(list);
-    ck_assert_int_eq(tr_store_signal_put(st, &g, &e), TR_OK);
-    ck_assert_int_eq(g.id, 5);
-    ck_assert_int_eq(tr_store_signals_get(st, NULL, INT64_MIN, INT64_MAX, &list, &n, &e), TR_OK);
-    ck_assert_uint_eq(n, 5);
-    free(list);
-    /* a damaged complete line is an error naming the file and line */
+    /* a segment cut short (nothing writes a partial record) is an error naming the file and the
+     * record, never a silent loss; ids are never reused */
+    char *path = tu_path(dir, "signals/EURUSD/1970-01.sig");
     char *data;
     size_t len;
     ck_assert_int_eq(tr_file_read(path, &data, &len, &e), TR_OK);
-    data[20] = data[20] == 'x' ? 'y' : 'x';
+    ck_assert_int_eq(tr_file_write_atomic(path, data, len / 2, &e), TR_OK);
+    ck_assert_int_eq(tr_store_signals_get(st, "EURUSD", INT64_MIN, INT64_MAX, &list, &n, &e),
+                     TR_ERR_FORMAT);
+    ck_assert_msg(strstr(e.msg, "1970-01.sig:") != NULL, "%s", e.msg);
+    ck_assert_int_eq(tr_file_write_atomic(path, data, len, &e), TR_OK);
+    g.bar_time = 900 * 40;
+    ck_assert_int_eq(tr_store_signal_put(st, &g, &e), TR_OK);
+    ck_assert_int_eq(g.id, 5);
+    /* a damaged complete line is an error naming the file and line */
+    data[25] = data[25] == '7' ? '8' : '7'; /* a byte of the record, inside its pair name */
     ck_assert_int_eq(tr_file_write_atomic(path, data, len, &e), TR_OK);
     ck_assert_int_eq(tr_store_signals_get(st, NULL, INT64_MIN, INT64_MAX, &list, &n, &e),
                      TR_ERR_CHECKSUM);
-    ck_assert(strstr(e.msg, "signals.aifx:2") != NULL);
+    ck_assert_msg(strstr(e.msg, "signals/EURUSD/1970-01.sig:2") != NULL, "%s", e.msg);
+    /* and a write that would touch it refuses rather than rewrite what it cannot read */
+    g.bar_time = 900 * 41;
+    snprintf(g.pair, sizeof g.pair, "EURUSD");
+    ck_assert_int_eq(tr_store_signal_put(st, &g, &e), TR_ERR_CHECKSUM);
     free(data);
     free(path);
 }
 END_TEST
+
+/* A store written by an older program keeps every signal in one file, signals.aifx: readers
+ * read it, the first writer moves it into the split log keeping every id, and a cut file is an
+ * error, not a loss. */
+START_TEST(test_signals_legacy_file)
+{
+    tr_error e;
+    tr_sb b = {0};
+    tr_sb_put(&b, "AIFXSIG 1 0\n", 12);
+    tr_signal g;
+    memset(&g, 0, sizeof g);
+    g.timeframe = 900;
+    g.signal = 2;
+    g.confidence = 0.5;
+    g.probs[0] = 0.25, g.probs[1] = 0.25, g.probs[2] = 0.5;
+    snprintf(g.model_version, sizeof g.model_version, "v1.0");
+    snprintf(g.outcome, sizeof g.outcome, "open");
+    for (int i = 0; i < 6; i++) {
+        g.id = i + 1;
+        snprintf(g.pair, sizeof g.pair, "%s", i % 2 ? "USDJPY" : "EURUSD");
+        g.bar_time = T("2024-01-31T23:00:00Z") + 900 * i; /* across a month's end */
+        tr_siglog_encode(&b, &g);
+    }
+    char *legacy = tu_path(dir, "signals.aifx");
+    ck_assert_int_eq(tr_file_write_atomic(legacy, b.p, b.n, &e), TR_OK);
+    tr_signal *list;
+    size_t n;
+    ck_assert_int_eq(tr_store_signals_get(st, "USDJPY", INT64_MIN, INT64_MAX, &list, &n, &e),
+                     TR_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(list[2].id, 6);
+    free(list);
+    /* the first write moves the file, ids kept; the next id follows the largest */
+    g.bar_time += 900;
+    ck_assert_int_eq(tr_store_signal_put(st, &g, &e), TR_OK);
+    ck_assert_int_eq(g.id, 7);
+    ck_assert_int_eq(access(legacy, F_OK), -1);
+    ck_assert_int_eq(tr_store_signals_get(st, NULL, INT64_MIN, INT64_MAX, &list, &n, &e), TR_OK);
+    ck_assert_uint_eq(n, 7);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_int_eq(list[i].id, (int64_t)i + 1);
+    free(list);
+    /* another store whose old file was cut in the middle of a record */
+    char *dir2 = tu_tempdir();
+    tr_store *st2;
+    ck_assert_int_eq(tr_store_open(dir2, &(tr_store_options){.create = 1}, &st2, &e), TR_OK);
+    char *legacy2 = tu_path(dir2, "signals.aifx");
+    ck_assert_int_eq(tr_file_write_atomic(legacy2, b.p, b.n - 30, &e), TR_OK);
+    ck_assert_int_eq(tr_store_signals_get(st2, NULL, INT64_MIN, INT64_MAX, &list, &n, &e),
+                     TR_ERR_FORMAT);
+    ck_assert_msg(strstr(e.msg, "signals.aifx:7") != NULL, "%s", e.msg);
+    ck_assert_int_eq(tr_store_signal_put(st2, &g, &e), TR_ERR_FORMAT);
+    tr_store_close(st2);
+    tu_rmtree(dir2);
+    free(dir2);
+    free(legacy2);
+    free(legacy);
+    tr_sb_free(&b);
+}
 
 /* The alignment of the member a leaf describes (x86-64 and the usual ABIs). */
 static size_t leaf_align(const tr_leaf *l)
@@ -790,6 +861,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_history_and_abtest_round_trip);
     tcase_add_test(tc, test_abtest_rules);
     tcase_add_test(tc, test_signals);
+    tcase_add_test(tc, test_signals_legacy_file);
     tcase_add_test(tc, test_schema_tables);
     tcase_add_test(tc, test_schema_doc_current);
     tcase_add_test(tc, test_schema_matches_migration);

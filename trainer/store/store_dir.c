@@ -8,8 +8,9 @@
  *   registry.aifx            the registry: versions, training log, activation history (text,
  *                            "AIFXREG 1 0 <body bytes> <crc32>\n" then the body of
  *                            tr_registry_encode); replaced atomically as a whole on each commit
- *   signals.aifx             trading signals: "AIFXSIG 1 0\n", then one line per signal,
- *                            "<crc32 of the rest>\t<fields>\n"
+ *   signals/                 trading signals, one segment per pair and month (signal_log.h);
+ *                            a store of an older program has signals.aifx instead, one file of
+ *                            the same lines, moved into signals/ by the first writer
  *   models/<version>.ckpt    checkpoints (libaifxnn's format); models/runs/ holds runs in progress
  *   lock.<cycle>             flock'ed by a running cycle (full, incremental)
  *
@@ -46,6 +47,7 @@
 #include "base/strbuf.h"
 #include "store/backend.h"
 #include "store/registry_text.h"
+#include "store/signal_log.h"
 #include "base/timeutil.h"
 
 #define LAYOUT_VERSION 1
@@ -560,183 +562,137 @@ done:
 
 /* ---- trading signals ---------------------------------------------------------------------- */
 
-static const char sig_magic[] = "AIFXSIG 1 0\n";
+/* The log lives in <store>/signals/ (signal_log.h). Stores of older programs kept every signal in
+ * one file, signals.aifx ("AIFXSIG 1 0\n" and the same lines); the first writer moves it into the
+ * log under the store's lock, and readers read it until then. */
 
-static void encode_signal(tr_sb *b, const tr_signal *g)
+static const char legacy_magic[] = "AIFXSIG 1 0\n";
+
+static void signals_dir(const tr_store *s, char *buf, size_t size)
 {
-    tr_sb line = {0};
-    tr_sb_printf(&line,
-                 "%lld\t%s\t%d\t%lld\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%s\t%s\t%lld\t%s\t%lld\t%.17g"
-                 "\t%.17g\t%.17g",
-                 (long long)g->id, g->pair, (int)g->timeframe, (long long)g->bar_time, g->signal,
-                 g->confidence, g->probs[0], g->probs[1], g->probs[2], g->model_version,
-                 g->ab_test_id[0] ? g->ab_test_id : "-", (long long)g->created_at,
-                 g->outcome[0] ? g->outcome : "open", (long long)g->exit_time, g->exit_price,
-                 g->pnl_pips, g->pnl_percent);
-    if (line.oom) {
-        b->oom = 1;
-    } else {
-        tr_sb_printf(b, "%08x\t", (unsigned)aifx_crc32(0, line.p, line.n));
-        tr_sb_put(b, line.p, line.n);
-        tr_sb_put(b, "\n", 1);
-    }
-    tr_sb_free(&line);
+    snprintf(buf, size, "%s/signals", s->location);
 }
 
-static int decode_signal(char *text, tr_signal *g)
+/* Reads every record of the single-file log at path into a malloc'd array (ids as stored).
+ * Every record must be whole: that program never wrote a partial line either. */
+static tr_code read_legacy(const char *path, tr_signal **list, size_t *n_list, tr_error *err)
 {
-    char *f[17];
-    int n = 0;
-    char *p = text;
-    while (n < 17) {
-        f[n++] = p;
-        char *t = strchr(p, '\t');
-        if (!t)
-            break;
-        *t = '\0';
-        p = t + 1;
-    }
-    if (n != 17)
-        return -1;
-    memset(g, 0, sizeof *g);
-    g->id = strtoll(f[0], NULL, 10);
-    snprintf(g->pair, sizeof g->pair, "%s", f[1]);
-    g->timeframe = (int32_t)strtol(f[2], NULL, 10);
-    g->bar_time = strtoll(f[3], NULL, 10);
-    g->signal = (int)strtol(f[4], NULL, 10);
-    g->confidence = strtod(f[5], NULL);
-    for (int i = 0; i < 3; i++)
-        g->probs[i] = strtod(f[6 + i], NULL);
-    snprintf(g->model_version, sizeof g->model_version, "%s", f[9]);
-    snprintf(g->ab_test_id, sizeof g->ab_test_id, "%s", strcmp(f[10], "-") ? f[10] : "");
-    g->created_at = strtoll(f[11], NULL, 10);
-    snprintf(g->outcome, sizeof g->outcome, "%s", f[12]);
-    g->exit_time = strtoll(f[13], NULL, 10);
-    g->exit_price = strtod(f[14], NULL);
-    g->pnl_pips = strtod(f[15], NULL);
-    g->pnl_percent = strtod(f[16], NULL);
-    return 0;
-}
-
-/* Reads and checks signals.aifx. *data holds the file; *good is the length of its complete,
- * verified lines (a torn last line, from a crash during an append, is left out). With list,
- * the matching signals are collected. */
-static tr_code read_signals(const char *path, char **data, size_t *good, size_t *count,
-                            const char *pair, int64_t from, int64_t to, tr_signal **list,
-                            size_t *n_list, tr_error *err)
-{
+    char *data;
     size_t len;
-    *count = 0;
-    tr_code rc = tr_file_read(path, data, &len, err);
+    *list = NULL;
+    *n_list = 0;
+    tr_code rc = tr_file_read(path, &data, &len, err);
     if (rc)
         return rc;
-    size_t ml = sizeof sig_magic - 1;
-    if (len < ml || memcmp(*data, sig_magic, ml) != 0) {
-        if (len >= 8 && memcmp(*data, "AIFXSIG ", 8) == 0 && (*data)[8] > '1')
-            rc = tr_fail(err, TR_ERR_VERSION, "%s: signals format newer than this program reads",
-                         path);
-        else
-            rc = tr_fail(err, TR_ERR_FORMAT, "%s: not a signals file (bad header)", path);
-        free(*data);
-        *data = NULL;
-        return rc;
+    size_t ml = sizeof legacy_magic - 1, pos = ml, cap = 0;
+    if (len < ml || memcmp(data, legacy_magic, ml) != 0) {
+        free(data);
+        return tr_fail(err, TR_ERR_FORMAT, "%s: not a signals file (bad header)", path);
     }
-    size_t pos = ml, cap = 0;
     int line = 1;
-    while (pos < len) {
+    while (!rc && pos < len) {
         line++;
-        char *ls = *data + pos;
-        char *nl = memchr(ls, '\n', len - pos);
-        if (!nl)
-            break; /* torn tail */
+        const char *ls = data + pos;
+        const char *nl = memchr(ls, '\n', len - pos);
+        if (!nl) {
+            rc = tr_fail(err, TR_ERR_FORMAT, "%s:%d: record without its end of line (the file "
+                                             "was cut)", path, line);
+            break;
+        }
         size_t ll = (size_t)(nl - ls);
-        unsigned crc = 0;
-        if (ll < 10 || sscanf(ls, "%8x", &crc) != 1 || ls[8] != '\t' ||
-            aifx_crc32(0, ls + 9, ll - 9) != (uint32_t)crc) {
-            free(*data);
-            *data = NULL;
-            return tr_fail(err, TR_ERR_CHECKSUM, "%s:%d: damaged signal record (checksum)", path,
-                           line);
-        }
-        pos += ll + 1;
-        (*count)++;
-        if (!list)
-            continue;
-        char tmp[1024];
-        if (ll - 9 >= sizeof tmp)
-            continue;
-        memcpy(tmp, ls + 9, ll - 9);
-        tmp[ll - 9] = '\0';
-        tr_signal g;
-        if (decode_signal(tmp, &g)) {
-            free(*data);
-            *data = NULL;
-            return tr_fail(err, TR_ERR_FORMAT, "%s:%d: malformed signal record", path, line);
-        }
-        if ((pair && strcmp(pair, g.pair) != 0) || g.bar_time < from || g.bar_time >= to)
-            continue;
         if (*n_list == cap) {
             size_t nc = cap ? cap * 2 : 64;
             tr_signal *nv = realloc(*list, nc * sizeof *nv);
             if (!nv) {
-                free(*data);
-                *data = NULL;
-                return tr_fail(err, TR_ERR_NOMEM, "out of memory reading %s", path);
+                rc = tr_fail(err, TR_ERR_NOMEM, "out of memory reading %s", path);
+                break;
             }
             *list = nv;
             cap = nc;
         }
-        (*list)[(*n_list)++] = g;
+        int r = tr_siglog_decode(ls, ll, &(*list)[*n_list]);
+        if (r > 0)
+            rc = tr_fail(err, TR_ERR_CHECKSUM, "%s:%d: damaged signal record (checksum)", path,
+                         line);
+        else if (r < 0)
+            rc = tr_fail(err, TR_ERR_FORMAT, "%s:%d: malformed signal record", path, line);
+        else
+            (*n_list)++;
+        pos += ll + 1;
     }
-    *good = pos;
-    return TR_OK;
+    free(data);
+    if (rc) {
+        free(*list);
+        *list = NULL;
+        *n_list = 0;
+    }
+    return rc;
 }
 
-static tr_code dir_signals_append(tr_store *s, tr_signal *sigs, size_t n, tr_error *err);
-
-/* One signal: an append of one (same validation, same lock, same atomic rewrite). */
-static tr_code dir_signal_put(tr_store *s, tr_signal *sig, tr_error *err)
+/* Moves signals.aifx into the log, once; the caller holds the store lock. */
+static tr_code migrate_signals(const tr_store *s, tr_error *err)
 {
-    return dir_signals_append(s, sig, 1, err);
+    char dir[4200], legacy[4200], done[4300];
+    signals_dir(s, dir, sizeof dir);
+    if (tr_siglog_exists(dir))
+        return TR_OK;
+    snprintf(legacy, sizeof legacy, "%s/signals.aifx", s->location);
+    tr_signal *all;
+    size_t n;
+    tr_code rc = read_legacy(legacy, &all, &n, err);
+    if (rc == TR_ERR_NOTFOUND) {
+        tr_error_clear(err);
+        return TR_OK;
+    }
+    if (rc)
+        return rc;
+    rc = tr_siglog_import(dir, all, n, err);
+    free(all);
+    snprintf(done, sizeof done, "%s/signals.aifx.migrated", s->location);
+    if (!rc && rename(legacy, done) != 0)
+        rc = tr_fail(err, TR_ERR_IO, "%s: cannot set aside after moving it to %s: %s", legacy, dir,
+                     strerror(errno));
+    return rc;
 }
 
+/* Validates and records n signals (signal_log.h: ids in order, a stored one returned as is). */
 static tr_code dir_signals_append(tr_store *s, tr_signal *sigs, size_t n, tr_error *err)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/signals.aifx", s->location);
     for (size_t i = 0; i < n; i++)
         if (!tr_pair_valid(sigs[i].pair) || sigs[i].timeframe <= 0 ||
             !tr_version_name_valid(sigs[i].model_version))
             return tr_fail(err, TR_ERR_INVALID, "signal %zu of %zu: bad pair, timeframe or version",
                            i + 1, n);
+    char dir[4200];
+    signals_dir(s, dir, sizeof dir);
     int lock_fd = -1;
     tr_code rc = lock_store(s, &lock_fd, err);
     if (rc)
         return rc;
-    char *data = NULL;
-    size_t good = 0, count = 0;
-    tr_sb out = {0};
-    rc = read_signals(path, &data, &good, &count, NULL, 0, 0, NULL, NULL, err);
-    if (rc == TR_ERR_NOTFOUND) {
-        tr_error_clear(err);
-        tr_sb_put(&out, sig_magic, sizeof sig_magic - 1);
-    } else if (rc) {
-        goto done;
-    } else {
-        tr_sb_put(&out, data, good);
-    }
-    for (size_t i = 0; i < n; i++) {
-        sigs[i].id = (int64_t)(count + i) + 1;
-        encode_signal(&out, &sigs[i]);
-    }
-    if (out.oom) {
-        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory writing %s", path);
-        goto done;
-    }
-    rc = tr_file_write_atomic(path, out.p, out.n, err);
-done:
-    tr_sb_free(&out);
-    free(data);
+    rc = migrate_signals(s, err);
+    if (!rc)
+        rc = tr_siglog_append(dir, sigs, n, err);
+    unlock_store(lock_fd);
+    return rc;
+}
+
+/* One signal: an append of one. */
+static tr_code dir_signal_put(tr_store *s, tr_signal *sig, tr_error *err)
+{
+    return dir_signals_append(s, sig, 1, err);
+}
+
+static tr_code dir_signals_update(tr_store *s, const tr_signal *sigs, size_t n, tr_error *err)
+{
+    char dir[4200];
+    signals_dir(s, dir, sizeof dir);
+    int lock_fd = -1;
+    tr_code rc = lock_store(s, &lock_fd, err);
+    if (rc)
+        return rc;
+    rc = migrate_signals(s, err);
+    if (!rc)
+        rc = tr_siglog_update(dir, sigs, n, err);
     unlock_store(lock_fd);
     return rc;
 }
@@ -747,77 +703,35 @@ static int cmp_sig_id(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static tr_code dir_signals_update(tr_store *s, const tr_signal *sigs, size_t n, tr_error *err)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/signals.aifx", s->location);
-    tr_signal *upd = malloc(n * sizeof *upd);
-    if (!upd)
-        return tr_fail(err, TR_ERR_NOMEM, "out of memory updating %s", path);
-    memcpy(upd, sigs, n * sizeof *upd);
-    qsort(upd, n, sizeof *upd, cmp_sig_id);
-    int lock_fd = -1;
-    tr_signal *all = NULL;
-    size_t n_all = 0;
-    char *data = NULL;
-    tr_sb out = {0};
-    tr_code rc = lock_store(s, &lock_fd, err);
-    if (rc)
-        goto done;
-    size_t good = 0, count = 0;
-    rc = read_signals(path, &data, &good, &count, NULL, INT64_MIN, INT64_MAX, &all, &n_all, err);
-    if (rc)
-        goto done;
-    /* ids are 1..count in file order */
-    for (size_t i = 0; i < n; i++) {
-        if (upd[i].id < 1 || (size_t)upd[i].id > n_all || all[upd[i].id - 1].id != upd[i].id) {
-            rc = tr_fail(err, TR_ERR_NOTFOUND, "%s: no signal with id %lld", path,
-                         (long long)upd[i].id);
-            goto done;
-        }
-        tr_signal *g = &all[upd[i].id - 1];
-        snprintf(g->outcome, sizeof g->outcome, "%s", upd[i].outcome);
-        g->exit_time = upd[i].exit_time;
-        g->exit_price = upd[i].exit_price;
-        g->pnl_pips = upd[i].pnl_pips;
-        g->pnl_percent = upd[i].pnl_percent;
-    }
-    tr_sb_put(&out, sig_magic, sizeof sig_magic - 1);
-    for (size_t i = 0; i < n_all; i++)
-        encode_signal(&out, &all[i]);
-    if (out.oom) {
-        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory writing %s", path);
-        goto done;
-    }
-    rc = tr_file_write_atomic(path, out.p, out.n, err);
-done:
-    tr_sb_free(&out);
-    free(data);
-    free(all);
-    free(upd);
-    unlock_store(lock_fd);
-    return rc;
-}
-
 static tr_code dir_signals_get(tr_store *s, const char *pair, int64_t from, int64_t to,
                                tr_signal **list, size_t *n, tr_error *err)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/signals.aifx", s->location);
-    char *data = NULL;
-    size_t good, count;
-    tr_code rc = read_signals(path, &data, &good, &count, pair, from, to, list, n, err);
-    free(data);
+    char dir[4200], legacy[4200];
+    signals_dir(s, dir, sizeof dir);
+    *list = NULL;
+    *n = 0;
+    if (tr_siglog_exists(dir))
+        return tr_siglog_get(dir, pair, from, to, list, n, err);
+    /* not moved yet: the older program's file, if any */
+    snprintf(legacy, sizeof legacy, "%s/signals.aifx", s->location);
+    tr_signal *all;
+    size_t n_all;
+    tr_code rc = read_legacy(legacy, &all, &n_all, err);
     if (rc == TR_ERR_NOTFOUND) {
         tr_error_clear(err);
-        return TR_OK;
+        return tr_siglog_get(dir, pair, from, to, list, n, err); /* a log without a counter */
     }
-    if (rc) {
-        free(*list);
-        *list = NULL;
-        *n = 0;
-    }
-    return rc;
+    if (rc)
+        return rc;
+    size_t k = 0;
+    for (size_t i = 0; i < n_all; i++)
+        if ((!pair || strcmp(pair, all[i].pair) == 0) && all[i].bar_time >= from &&
+            all[i].bar_time < to)
+            all[k++] = all[i];
+    qsort(all, k, sizeof *all, cmp_sig_id);
+    *list = all;
+    *n = k;
+    return TR_OK;
 }
 
 /* ---- cycle locks -------------------------------------------------------------------------- */
