@@ -9,7 +9,8 @@
  *         failed commits (a name in use, a stale active version, an unknown version) that leave
  *         nothing behind; a tr_version with every field set (NaN, -NaN, infinities, -0, the
  *         smallest subnormal, training curves) read back bit for bit, and a tr_ab_test likewise;
- *   signals: put, append, get by pair and range, update, an unknown id (nothing written);
+ *   signals: put, append, get by pair and range, update, an unknown id (nothing written), one
+ *   record per (pair, bar, version, A/B test);
  *   locks: a second handle cannot take a held cycle lock, and can once it is released.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -605,6 +606,28 @@ START_TEST(test_signals)
     ck_assert(list[0].pnl_percent == 0.00112);
     ck_assert_str_eq(list[2].outcome, "none");
     ck_assert_str_eq(list[1].outcome, "open");
+    free(list);
+
+    /* a signal is unique per (pair, bar, version, A/B test): recording one again returns the
+     * stored record, alone or in a batch, and a batch that names a new one twice stores it once */
+    tr_signal again = signal_at("EURUSD", T0, 2);
+    again.probs[1] = 0.01;
+    ck_assert_int_eq(tr_store_signal_put(f.s, &again, &e), TR_OK);
+    ck_assert_int_eq(again.id, 1);
+    ck_assert_int_eq(again.signal, 1);
+    ck_assert_str_eq(again.outcome, "win");
+    tr_signal mixed[4] = {signal_at("EURUSD", T0 + 5 * M15, 1), signal_at("EURUSD", T0 + M15, 0),
+                          signal_at("EURUSD", T0 + 5 * M15, 2), signal_at("EURUSD", T0, 1)};
+    snprintf(mixed[3].model_version, sizeof mixed[3].model_version, "v1.1"); /* another version */
+    ck_assert_int_eq(tr_store_signals_append(f.s, mixed, 4, &e), TR_OK);
+    ck_assert_int_eq(mixed[0].id, 5);
+    ck_assert_int_eq(mixed[1].id, 3);
+    ck_assert_int_eq(mixed[1].signal, 2); /* as stored */
+    ck_assert_int_eq(mixed[2].id, 5);
+    ck_assert_int_eq(mixed[2].signal, 1);
+    ck_assert_int_eq(mixed[3].id, 6);
+    ck_assert_int_eq(tr_store_signals_get(f.s, NULL, INT64_MIN, INT64_MAX, &list, &n, &e), TR_OK);
+    ck_assert_uint_eq(n, 6);
     free(list);
     fx_close(&f);
 }

@@ -1302,6 +1302,104 @@ static tr_code pg_series_list(tr_store *st, tr_series_info **list, size_t *n_out
 
 /* ---- trading signals ------------------------------------------------------------------------ */
 
+/* The columns of a signal as decode_signal reads them, from a row of trading_signals `t`. */
+#define SIGNAL_COLUMNS                                                                             \
+    "t.signal_no, t.pair, t.timeframe, extract(epoch FROM t.bar_time)::int8, t.signal::text, "     \
+    "t.confidence, t.prob_hold, t.prob_buy, t.prob_sell, t.model_version, "                        \
+    "coalesce(t.ab_test_id, ''), extract(epoch FROM t.created_at)::int8, "                         \
+    "t.actual_outcome::text, extract(epoch FROM t.exit_time)::int8, t.exit_price, t.pnl_pips, "     \
+    "t.pnl_percent"
+
+/* Row i of r, from column c0 on (SIGNAL_COLUMNS), into g; TR_ERR_FORMAT when a text does not
+ * fit its field. */
+static tr_code decode_signal(pg_store *s, PGresult *r, int i, int c0, tr_signal *g, tr_error *err)
+{
+    char sig[8];
+    memset(g, 0, sizeof *g);
+    g->id = g_i64(r, i, c0 + 0);
+    int bad = g_text(r, i, c0 + 1, g->pair, sizeof g->pair) ||
+              g_text(r, i, c0 + 4, sig, sizeof sig) ||
+              g_text(r, i, c0 + 9, g->model_version, sizeof g->model_version) ||
+              g_text(r, i, c0 + 10, g->ab_test_id, sizeof g->ab_test_id) ||
+              g_text(r, i, c0 + 12, g->outcome, sizeof g->outcome);
+    if (bad)
+        return tr_fail(err, TR_ERR_FORMAT, "store %s: signal %lld has a field that does not fit",
+                       s->base.safe, (long long)g->id);
+    g->timeframe = (int32_t)g_i64(r, i, c0 + 2);
+    g->bar_time = g_i64(r, i, c0 + 3);
+    g->signal = TR_LABEL_HOLD;
+    for (int k = TR_LABEL_HOLD; k <= TR_LABEL_SELL; k++)
+        if (strcmp(sig, tr_label_name(k)) == 0)
+            g->signal = k;
+    g->confidence = g_f8(r, i, c0 + 5);
+    for (int k = 0; k < 3; k++)
+        g->probs[k] = g_f8(r, i, c0 + 6 + k);
+    g->created_at = g_i64(r, i, c0 + 11);
+    g->exit_time = g_i64(r, i, c0 + 13);
+    g->exit_price = g_f8(r, i, c0 + 14);
+    g->pnl_pips = g_f8(r, i, c0 + 15);
+    g->pnl_percent = g_f8(r, i, c0 + 16);
+    return TR_OK;
+}
+
+/* The same signal key: (pair, bar, model version, A/B test). */
+static int same_signal(const tr_signal *a, const tr_signal *b)
+{
+    return a->bar_time == b->bar_time && strcmp(a->pair, b->pair) == 0 &&
+           strcmp(a->model_version, b->model_version) == 0 &&
+           strcmp(a->ab_test_id, b->ab_test_id) == 0;
+}
+
+/* Marks in stored[] the signals of sigs (n) that trading_signals holds already, replacing each
+ * with the stored record. Runs inside the signals' transaction lock. */
+static tr_code find_stored_signals(pg_store *s, tr_signal *sigs, size_t n, unsigned char *stored,
+                                   tr_error *err)
+{
+    const char **pairs = malloc(n * sizeof *pairs), **ver = malloc(n * sizeof *ver);
+    const char **ab = malloc(n * sizeof *ab);
+    int64_t *bar = malloc(n * sizeof *bar);
+    params p = {0};
+    PGresult *r = NULL;
+    tr_code rc = TR_OK;
+    if (!pairs || !ver || !ab || !bar) {
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory storing %zu signals", n);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        pairs[i] = sigs[i].pair;
+        bar[i] = sigs[i].bar_time;
+        ver[i] = sigs[i].model_version;
+        ab[i] = sigs[i].ab_test_id;
+    }
+    p_array(&p, 's', pairs, n);
+    p_array(&p, 'l', bar, n);
+    p_array(&p, 's', ver, n);
+    p_array(&p, 's', ab, n);
+    rc = query(s,
+               "SELECT u.i::int8, " SIGNAL_COLUMNS " FROM unnest($1::text[], $2::int8[], "
+               "$3::text[], $4::text[]) WITH ORDINALITY AS u(pair, bar, ver, ab, i) JOIN "
+               "trading_signals t ON t.pair = u.pair AND t.bar_time = to_timestamp(u.bar) AND "
+               "t.model_version = u.ver AND coalesce(t.ab_test_id, '') = u.ab",
+               &p, 1, &r, "storing signals (looking for stored ones)", err);
+    if (rc)
+        goto out;
+    for (int row = 0; row < PQntuples(r) && !rc; row++) {
+        int64_t i = g_i64(r, row, 0) - 1;
+        if (i < 0 || (size_t)i >= n || stored[i])
+            continue; /* a key stored twice by an older program: the first row read stands */
+        rc = decode_signal(s, r, row, 1, &sigs[i], err);
+        stored[i] = 1;
+    }
+out:
+    PQclear(r);
+    params_free(&p);
+    free(pairs);
+    free(ver);
+    free(ab);
+    free(bar);
+    return rc;
+}
+
 static tr_code pg_signals_append(tr_store *st, tr_signal *sigs, size_t n, tr_error *err)
 {
     pg_store *s = (pg_store *)st;
@@ -1315,15 +1413,18 @@ static tr_code pg_signals_append(tr_store *st, tr_signal *sigs, size_t n, tr_err
         return TR_OK;
     if (n > INT32_MAX / 2)
         return tr_fail(err, TR_ERR_INVALID, "too many signals at once (%zu)", n);
+    const size_t n_total = n;
     /* one array per column */
     int64_t *i64 = malloc(n * 5 * sizeof *i64);
     int32_t *tfs = malloc(n * sizeof *tfs);
     double *dbl = malloc(n * 7 * sizeof *dbl);
     const char **str = malloc(n * 5 * sizeof *str);
+    unsigned char *stored = calloc(n, 1);
+    size_t *fresh = malloc(n * sizeof *fresh), *dup_of = calloc(n, sizeof *dup_of);
     params p = {0};
     PGresult *r = NULL;
     tr_code rc = TR_OK;
-    if (!i64 || !tfs || !dbl || !str) {
+    if (!i64 || !tfs || !dbl || !str || !stored || !fresh || !dup_of) {
         rc = tr_fail(err, TR_ERR_NOMEM, "out of memory storing %zu signals", n);
         goto out;
     }
@@ -1333,7 +1434,28 @@ static tr_code pg_signals_append(tr_store *st, tr_signal *sigs, size_t n, tr_err
     rc = xact_lock(s, "aifx:signals", err);
     if (rc)
         goto done;
-    p_i64(&p, (int64_t)n);
+    /* a signal is unique per (pair, bar, version, A/B test): one stored already, or given twice
+     * here, is returned as stored rather than recorded again */
+    rc = find_stored_signals(s, sigs, n, stored, err);
+    if (rc)
+        goto done;
+    size_t n_new = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (stored[i])
+            continue;
+        size_t j = 0;
+        while (j < n_new && !same_signal(&sigs[fresh[j]], &sigs[i]))
+            j++;
+        if (j == n_new)
+            fresh[n_new++] = i;
+        else
+            dup_of[i] = fresh[j] + 1;
+    }
+    if (n_new == 0) {
+        rc = commit(s, "storing signals", err);
+        goto done;
+    }
+    p_i64(&p, (int64_t)n_new);
     rc = query(s,
                "SELECT nextval(pg_get_serial_sequence('trading_signals', 'signal_no')) FROM "
                "generate_series(1, $1::int4)",
@@ -1342,12 +1464,12 @@ static tr_code pg_signals_append(tr_store *st, tr_signal *sigs, size_t n, tr_err
     if (rc)
         goto done;
     int64_t *id = i64, *bar = i64 + n, *created = i64 + 2 * n, *exit_t = i64 + 3 * n;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n_new; i++)
         id[i] = g_i64(r, (int)i, 0);
     PQclear(r);
     r = NULL;
     /* ascending, in the order given */
-    for (size_t i = 1; i < n; i++)
+    for (size_t i = 1; i < n_new; i++)
         for (size_t j = i; j > 0 && id[j] < id[j - 1]; j--) {
             int64_t x = id[j];
             id[j] = id[j - 1];
@@ -1355,8 +1477,9 @@ static tr_code pg_signals_append(tr_store *st, tr_signal *sigs, size_t n, tr_err
         }
     const char **pairs = str, **sig = str + n, **ver = str + 2 * n, **ab = str + 3 * n,
                **outc = str + 4 * n;
+    n = n_new; /* the columns below hold the new signals only, in the order given */
     for (size_t i = 0; i < n; i++) {
-        const tr_signal *g = &sigs[i];
+        const tr_signal *g = &sigs[fresh[i]];
         bar[i] = g->bar_time;
         created[i] = g->created_at;
         exit_t[i] = g->exit_time;
@@ -1404,9 +1527,13 @@ static tr_code pg_signals_append(tr_store *st, tr_signal *sigs, size_t n, tr_err
     if (rc)
         goto done;
     rc = commit(s, "storing signals", err);
-    if (rc == TR_OK)
-        for (size_t i = 0; i < n; i++)
-            sigs[i].id = id[i];
+    if (rc == TR_OK) {
+        for (size_t i = 0; i < n_new; i++)
+            sigs[fresh[i]].id = id[i];
+        for (size_t i = 0; i < n_total; i++)
+            if (dup_of[i])
+                sigs[i] = sigs[dup_of[i] - 1];
+    }
 done:
     PQclear(r);
     if (rc)
@@ -1417,6 +1544,9 @@ out:
     free(tfs);
     free(dbl);
     free(str);
+    free(stored);
+    free(fresh);
+    free(dup_of);
     return rc;
 }
 
@@ -1502,13 +1632,10 @@ static tr_code pg_signals_get(tr_store *st, const char *pair, int64_t from, int6
         p_text(&p, pair);
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT signal_no, pair, timeframe, extract(epoch FROM bar_time)::int8, signal::text, "
-             "confidence, prob_hold, prob_buy, prob_sell, model_version, coalesce(ab_test_id, ''), "
-             "extract(epoch FROM created_at)::int8, actual_outcome::text, extract(epoch FROM "
-             "exit_time)::int8, exit_price, pnl_pips, pnl_percent FROM trading_signals WHERE "
-             "bar_time >= to_timestamp($1::float8) AND bar_time < to_timestamp($2::float8)%s "
-             "ORDER BY signal_no",
-             pair ? " AND pair = $3::text" : "");
+             "SELECT " SIGNAL_COLUMNS " FROM trading_signals t WHERE "
+             "t.bar_time >= to_timestamp($1::float8) AND t.bar_time < to_timestamp($2::float8)%s "
+             "ORDER BY t.signal_no",
+             pair ? " AND t.pair = $3::text" : "");
     PGresult *r;
     tr_code rc = query(s, sql, &p, 1, &r, "reading signals", err);
     params_free(&p);
@@ -1520,37 +1647,13 @@ static tr_code pg_signals_get(tr_store *st, const char *pair, int64_t from, int6
         PQclear(r);
         return tr_fail(err, TR_ERR_NOMEM, "out of memory reading signals");
     }
-    for (int i = 0; i < rows; i++) {
-        tr_signal *g = &v[i];
-        char sig[8];
-        g->id = g_i64(r, i, 0);
-        int bad = g_text(r, i, 1, g->pair, sizeof g->pair) || g_text(r, i, 4, sig, sizeof sig) ||
-                  g_text(r, i, 9, g->model_version, sizeof g->model_version) ||
-                  g_text(r, i, 10, g->ab_test_id, sizeof g->ab_test_id) ||
-                  g_text(r, i, 12, g->outcome, sizeof g->outcome);
-        if (bad) {
-            long long id = (long long)g->id;
-            free(v);
-            PQclear(r);
-            return tr_fail(err, TR_ERR_FORMAT,
-                           "store %s: signal %lld has a field that does not fit", s->base.safe, id);
-        }
-        g->timeframe = (int32_t)g_i64(r, i, 2);
-        g->bar_time = g_i64(r, i, 3);
-        g->signal = TR_LABEL_HOLD;
-        for (int k = TR_LABEL_HOLD; k <= TR_LABEL_SELL; k++)
-            if (strcmp(sig, tr_label_name(k)) == 0)
-                g->signal = k;
-        g->confidence = g_f8(r, i, 5);
-        for (int k = 0; k < 3; k++)
-            g->probs[k] = g_f8(r, i, 6 + k);
-        g->created_at = g_i64(r, i, 11);
-        g->exit_time = g_i64(r, i, 13);
-        g->exit_price = g_f8(r, i, 14);
-        g->pnl_pips = g_f8(r, i, 15);
-        g->pnl_percent = g_f8(r, i, 16);
-    }
+    for (int i = 0; i < rows && !rc; i++)
+        rc = decode_signal(s, r, i, 0, &v[i], err);
     PQclear(r);
+    if (rc) {
+        free(v);
+        return rc;
+    }
     *list = v;
     *n_out = (size_t)rows;
     return TR_OK;
