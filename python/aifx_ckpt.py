@@ -1,6 +1,7 @@
 """aifx_ckpt - read, verify and run AIFX checkpoints (docs/checkpoint-format.md) with numpy.
 
     model = aifx_ckpt.load("model.ckpt")      # raises CheckpointError naming the cause
+    python3 python/aifx_ckpt.py FILE...       # verifies each file and prints a summary
     probs = model.predict(x)                  # x: (n, T, F) or (T, F) raw features
     scaler, lstm, head = model.to_torch()     # needs torch
 
@@ -311,3 +312,25 @@ def loads(b):
     arch = dict(F=F, T=T, L=L, H=H, C=C, batch_size=B, dropout=dropout, seed=seed)
     return Model(arch, params, mean, scale, fnames, cnames, meta.decode("utf-8", "replace"),
                  optimizer, progress)
+
+
+def main(argv):
+    """Verifies each file; prints its architecture and names, or the reason it is refused."""
+    bad = 0
+    for path in argv:
+        try:
+            m = load(path)
+        except (OSError, CheckpointError) as e:
+            print(f"{path}: REFUSED {e}")
+            bad += 1
+            continue
+        state = "with training state" if m.progress else "without training state"
+        print(f"{path}: OK, F={m.F} T={m.T} L={m.L} H={m.H} C={m.C}, {m.params.size} parameters, "
+              f"{state}; classes {', '.join(m.class_names)}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))
