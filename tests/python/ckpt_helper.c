@@ -143,24 +143,25 @@ static int hexdoc(const char *doc, int write)
     char *want = malloc(strlen(dump) + 16);
     sprintf(want, "```\n%s```\n", dump);
     size_t have = (size_t)(end - begin);
+    int rc = 0;
     if (have == strlen(want) && memcmp(begin, want, have) == 0) {
         printf("hexdoc: the dump in %s matches the library's output (%zu bytes)\n", doc, n);
-        return 0;
-    }
-    if (!write) {
+    } else if (!write) {
         fprintf(stderr,
                 "hexdoc: the dump in %s differs from what the library writes now; run\n"
                 "  ckpt_helper hexdoc %s --write\nand review the change. It should be:\n%s",
                 doc, doc, want);
-        return 1;
+        rc = 1;
+    } else {
+        FILE *f = fopen(doc, "wb");
+        fwrite(text, 1, (size_t)(begin - text), f);
+        fputs(want, f);
+        fputs(end, f);
+        fclose(f);
+        printf("hexdoc: rewrote the dump in %s\n", doc);
     }
-    FILE *f = fopen(doc, "wb");
-    fwrite(text, 1, (size_t)(begin - text), f);
-    fputs(want, f);
-    fputs(end, f);
-    fclose(f);
-    printf("hexdoc: rewrote the dump in %s\n", doc);
-    return 0;
+    free(b), free(dump), free(text), free(want);
+    return rc;
 }
 
 /* A 2-layer model trained for a few epochs on a noisy synthetic rule, its scaler fitted. */
