@@ -485,7 +485,10 @@ static aifx_status load(const unsigned char *b, size_t n, const char *file, aifx
     if (fsize < n)
         return fail(err, errlen, file, AIFX_ERR_FORMAT, "%zu bytes after the declared end",
                     n - (size_t)fsize);
-    if (table < CK_HEADER || table > n || ns > (n - table) / CK_ENTRY)
+    if (table != CK_HEADER) /* else bytes between the header and the table escape every check */
+        return fail(err, errlen, file, AIFX_ERR_FORMAT, "section table at offset %llu, not %d",
+                    (unsigned long long)table, CK_HEADER);
+    if (ns > (n - table) / CK_ENTRY)
         return fail(err, errlen, file, AIFX_ERR_TRUNCATED,
                     "a section table of %u entries at offset %llu runs past the end",
                     (unsigned)ns, (unsigned long long)table);
@@ -552,11 +555,12 @@ static aifx_status load(const unsigned char *b, size_t n, const char *file, aifx
         if (CRC_MISMATCH(aifx_crc32(0, b + off, (size_t)size), get_u32(e + 24)))
             return fail(err, errlen, file, AIFX_ERR_CHECKSUM, "section %s (id %u) checksum",
                         section_name(id), (unsigned)id);
+        for (uint32_t j = 0; j < i; j++) /* any id, known or not, appears at most once */
+            if (get_u32(b + table + (size_t)j * CK_ENTRY) == id)
+                return fail(err, errlen, file, AIFX_ERR_FORMAT, "section %s (id %u) appears twice",
+                            section_name(id), (unsigned)id);
         if (id == 0 || id >= SEC_MAX_ID)
             continue; /* a later minor version's section */
-        if (sec[id].present)
-            return fail(err, errlen, file, AIFX_ERR_FORMAT, "section %s appears twice",
-                        section_name(id));
         sec[id] = (sec_view){b + off, size, 1};
     }
     static const uint32_t required[] = {SEC_ARCH,          SEC_PARAMS,        SEC_SCALER,

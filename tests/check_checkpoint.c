@@ -397,6 +397,34 @@ START_TEST(test_header_cases)
     memcpy(longer, b, n);
     ck_assert_int_eq(try_load(longer, n + 64, err, sizeof(err)), AIFX_ERR_FORMAT);
     free(longer);
+    /* a section table anywhere but right after the header: the bytes between would escape
+     * every check */
+    wr64(b + 32, 128);
+    reseal_header(b);
+    ck_assert_int_eq(try_load(b, n, err, sizeof(err)), AIFX_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(err, "section table"));
+    wr64(b + 32, 64);
+    reseal_header(b);
+    /* reserved fields and flags are ignored (a later minor version may use them) */
+    wr32(b + 28, 0xdeadbeef);
+    wr32(b + 64 + 4, 1);
+    wr32(b + 64 + 28, 2);
+    reseal_header(b);
+    ck_assert_int_eq(try_load(b, n, err, sizeof(err)), AIFX_OK);
+    /* an unknown id is skipped; the same unknown id twice is refused */
+    uint32_t ids[2] = {rd32(b + 64), rd32(b + 96)};
+    wr32(b + 64, 7);
+    reseal_header(b);
+    ck_assert_int_eq(try_load(b, n, err, sizeof(err)), AIFX_ERR_FORMAT); /* ARCH is missing */
+    ck_assert_ptr_nonnull(strstr(err, "missing"));
+    wr32(b + 96, 7);
+    reseal_header(b);
+    ck_assert_int_eq(try_load(b, n, err, sizeof(err)), AIFX_ERR_FORMAT);
+    ck_assert_ptr_nonnull(strstr(err, "twice"));
+    wr32(b + 64, ids[0]);
+    wr32(b + 96, ids[1]);
+    reseal_header(b);
+    ck_assert_int_eq(try_load(b, n, err, sizeof(err)), AIFX_OK);
     /* a section claiming 2^40 floats in a small file: refused without allocating */
     uint32_t ns = rd32(b + 24);
     for (uint32_t i = 0; i < ns; i++)

@@ -175,6 +175,56 @@ START_TEST(test_mt4_offsets)
 }
 END_TEST
 
+/* Other common exports, recognised from their header line. */
+START_TEST(test_more_dialects)
+{
+    tr_csv_options o = tr_csv_options_default(M15);
+    o.tz_offset = 2 * 3600; /* only for times without a zone: not Unix or "Gmt time" */
+    tr_csv_data d;
+    tr_error e;
+    /* date and time of day in two columns (times with or without seconds) */
+    ck_assert_msg(tr_csv_read(FIX "/split_date_time.csv", &o, &d, &e) == TR_OK, "%s", e.msg);
+    ck_assert_int_eq(d.format, TR_CSV_GENERIC);
+    ck_assert_uint_eq(d.bars.n, 3);
+    ck_assert_int_eq(d.bars.v[0].t, T("2024-01-01T22:00:00Z")); /* local UTC+2 */
+    ck_assert_int_eq(d.bars.v[2].t, T("2024-01-01T22:30:00Z"));
+    ck_assert_double_eq(d.bars.v[2].volume, 143);
+    tr_csv_data_free(&d);
+    o.tz_offset = 0;
+    /* MetaTrader 5: tabs, <NAMES>, YYYY.MM.DD and HH:MM:SS, tick volume, CRLF */
+    ck_assert_msg(tr_csv_read(FIX "/mt5_tabs.csv", &o, &d, &e) == TR_OK, "%s", e.msg);
+    ck_assert_uint_eq(d.bars.n, 2);
+    ck_assert_int_eq(d.bars.v[1].t, T("2024-01-02T00:15:00Z"));
+    ck_assert_double_eq(d.bars.v[1].close, 1.1008);
+    ck_assert_double_eq(d.bars.v[1].volume, 98); /* <TICKVOL>, not <VOL> */
+    tr_csv_data_free(&d);
+    /* Dukascopy: "Gmt time" DD.MM.YYYY HH:MM:SS.mmm, UTC whatever the options' offset */
+    o.tz_offset = 3 * 3600;
+    ck_assert_msg(tr_csv_read(FIX "/dukascopy.csv", &o, &d, &e) == TR_OK, "%s", e.msg);
+    ck_assert_uint_eq(d.bars.n, 2);
+    ck_assert_int_eq(d.bars.v[0].t, T("2024-01-02T00:00:00Z"));
+    ck_assert_double_eq(d.bars.v[0].volume, 1234.56);
+    tr_csv_data_free(&d);
+    /* TradingView: time as Unix seconds (UTC by definition), or ISO 8601 */
+    ck_assert_msg(tr_csv_read(FIX "/tradingview_unix.csv", &o, &d, &e) == TR_OK, "%s", e.msg);
+    ck_assert_uint_eq(d.bars.n, 2);
+    ck_assert_int_eq(d.bars.v[0].t, T("2024-01-02T00:00:00Z"));
+    ck_assert_double_eq(d.bars.v[1].volume, 98);
+    tr_csv_data_free(&d);
+    o.tz_offset = 0;
+    ck_assert_msg(tr_csv_read(FIX "/tradingview_iso.csv", &o, &d, &e) == TR_OK, "%s", e.msg);
+    ck_assert_uint_eq(d.bars.n, 2);
+    ck_assert_int_eq(d.bars.v[1].t, T("2024-01-02T00:15:00Z"));
+    ck_assert_double_eq(d.bars.v[1].volume, 0);
+    tr_csv_data_free(&d);
+    /* Unix milliseconds */
+    const char *ms = "time,open,high,low,close\n1704153600000,1.1,1.2,1.0,1.15\n";
+    ck_assert_int_eq(tr_csv_parse("x.csv", ms, strlen(ms), &o, &d, &e), TR_OK);
+    ck_assert_int_eq(d.bars.v[0].t, T("2024-01-02T00:00:00Z"));
+    tr_csv_data_free(&d);
+}
+END_TEST
+
 /* ---- every validation error: code TR_ERR_DATA and a message naming file and line ------------ */
 
 static const struct bad_case {
@@ -195,7 +245,14 @@ static const struct bad_case {
     {"timestamp,open,high,low,close,volume\n2024-01-02T00:15:00Z,1.1,1.2,1.0,1.15,5\n2024-01-02T00:20:00Z,1.1,1.2,1.0,1.15,5\n", "x.csv:3: timestamp 2024-01-02T00:20:00Z is off the 15m bar grid"},
     {"timestamp,open,high,low,close,volume\n2024-13-02T00:15:00Z,1.1,1.2,1.0,1.15,5\n", "x.csv:2: unparsable timestamp"},
     {"timestamp,open,high,close,volume\n", "x.csv:1: the generic header has no 'low' column"},
-    {"hello world\n", "x.csv:1: cannot detect the CSV format"},
+    {"hello world\n", "x.csv:1: cannot detect the CSV format: the first column 'hello world'"},
+    {"timestamp,open,high,low,cls,vlm\n", "x.csv:1: the generic header has no 'close' column (unrecognised: 'cls', 'vlm')"},
+    {"time,open,high,low,close,close\n", "x.csv:1: the header names column 'close' twice (columns 5 and 6)"},
+    {"open,high,low,close,date\n", "x.csv:1: cannot detect the CSV format: the first column 'open'"},
+    {"date,hour,open,high,low,close\n2024-01-02,00:00,1.1,1.2,1.0,1.15\n2024-01-02,00:15,1.1,1.2,1.0,1.15\n", "holds dates without a time of day"},
+    {"date,time,open,high,low,close\n2024-01-02,0015,1.1,1.2,1.0,1.15\n", "x.csv:2: unparsable timestamp '2024-01-02 0015'"},
+    {"Gmt time,Open,High,Low,Close,Volume\n02.01.2024 00:00:00.500,1.1,1.2,1.0,1.15,3\n", "x.csv:2: unparsable timestamp"},
+    {"\xff\xfe<\0D\0", "x.csv:1: the file is UTF-16"},
     {"timestamp,open,high,low,close,volume\n", "x.csv: no bars in the file"},
     {"", "x.csv: no bars in the file"},
     {"2024.01.02,00:15,1.1,1.2,1.0,1.15,5\n2024.01.02,00:30,1.1,1.2,1.0,1.15\n", "x.csv:2: expected 7 fields, found 6"},
@@ -270,6 +327,31 @@ START_TEST(test_ingest_all_or_nothing)
     tr_store_close(s);
     tu_rmtree(dir);
     free(csv);
+    free(sdir);
+    free(dir);
+}
+END_TEST
+
+/* A date,time header file ingests every bar (it used to fail on "duplicate timestamps"). */
+START_TEST(test_ingest_split_date_time)
+{
+    char *dir = tu_tempdir();
+    char *sdir = tu_path(dir, "store");
+    tr_store *s;
+    tr_error e;
+    ck_assert_int_eq(tr_store_open(sdir, &(tr_store_options){.create = 1}, &s, &e), TR_OK);
+    tr_csv_options o = tr_csv_options_default(M15);
+    tr_ingest_result r;
+    ck_assert_msg(tr_ingest_csv(s, "EURUSD", FIX "/split_date_time.csv", &o, 0, &r, &e) == TR_OK,
+                  "%s", e.msg);
+    ck_assert_uint_eq(r.n_read, 3);
+    tr_bars b = {0};
+    ck_assert_int_eq(tr_store_bars_get(s, "EURUSD", M15, INT64_MIN, INT64_MAX, &b, &e), TR_OK);
+    ck_assert_uint_eq(b.n, 3);
+    ck_assert_int_eq(b.v[1].t, T("2024-01-02T00:15:00Z"));
+    tr_bars_free(&b);
+    tr_store_close(s);
+    tu_rmtree(dir);
     free(sdir);
     free(dir);
 }
@@ -370,6 +452,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_generic_headerless_and_crlf);
     tcase_add_test(tc, test_yfinance_files);
     tcase_add_test(tc, test_mt4_offsets);
+    tcase_add_test(tc, test_more_dialects);
     tcase_add_test(tc, test_csv_write_roundtrip);
     suite_add_tcase(s, tc);
     tc = tcase_create("validation");
@@ -380,6 +463,7 @@ static Suite *suite(void)
     tc = tcase_create("ingest");
     tcase_add_test(tc, test_ingest_all_or_nothing);
     tcase_add_test(tc, test_ingest_noop_conflict_replace);
+    tcase_add_test(tc, test_ingest_split_date_time);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -258,6 +258,50 @@ START_TEST(test_serving_context)
 }
 END_TEST
 
+/* Every one of the 38 features is scale-invariant: returns, ratios to a price or an average
+ * (c_sma*, range, bop, slope/C, macd/C, natr, bb_*, atr_ratio), oscillators (rsi, stoch, willr,
+ * cci, trix, ultosc, adx, di, aroon), volatility of log returns, and the time of day and week.
+ * None is an absolute price quantity. So the same pair quoted 1e-4 or 1e4 times larger gives
+ * the same rows, to rounding, and in particular the "zero" tests of the indicators must not
+ * depend on the price scale (with an absolute 1e-8, rsi14 became 0 on most rows at 1e-4). */
+static void check_scaled(const tr_bar *bars, size_t n, double s)
+{
+    tr_bar *sb = malloc(n * sizeof *sb);
+    double *f = malloc(n * TR_N_FEATURES * sizeof *f), *g = malloc(n * TR_N_FEATURES * sizeof *g);
+    for (size_t t = 0; t < n; t++) {
+        sb[t] = bars[t];
+        sb[t].open *= s, sb[t].high *= s, sb[t].low *= s, sb[t].close *= s;
+    }
+    tr_error e;
+    ck_assert_int_eq(tr_features_compute(bars, n, f, &e), TR_OK);
+    ck_assert_int_eq(tr_features_compute(sb, n, g, &e), TR_OK);
+    for (size_t t = TR_FEATURE_WARMUP; t < n; t++)
+        for (int j = 0; j < TR_N_FEATURES; j++) {
+            double a = f[t * TR_N_FEATURES + (size_t)j], b = g[t * TR_N_FEATURES + (size_t)j];
+            /* 1e-10 absolute: cci, bop and willr divide differences of nearly equal prices,
+             * which amplifies the rounding of the scaled prices (cci: 5e-11 seen) */
+            ck_assert_msg(fabs(a - b) <= 1e-9 * fabs(a) + 1e-10,
+                          "%s[%zu] at price scale %g: %.17g, unscaled %.17g", tr_feature_names[j],
+                          t, s, b, a);
+        }
+    free(sb), free(f), free(g);
+}
+
+START_TEST(test_scale_invariance)
+{
+    tr_bars b = load_bars(); /* EUR/USD-like, with a perfectly flat stretch */
+    check_scaled(b.v, b.n, 1e-4);
+    check_scaled(b.v, b.n, 1e4);
+    tr_bars_free(&b);
+    enum { N = 3000 };
+    tr_bar *bars = malloc(N * sizeof *bars);
+    tu_walk(bars, N, 1704067200, 900, 21, 150.0); /* USD/JPY-like */
+    check_scaled(bars, N, 1e-4);
+    check_scaled(bars, N, 1e4);
+    free(bars);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("trainer_features");
@@ -268,6 +312,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_feature_ranges_sane);
     tcase_add_test(tc, test_leakage);
     tcase_add_test(tc, test_serving_context);
+    tcase_add_test(tc, test_scale_invariance);
     suite_add_tcase(s, tc);
     return s;
 }

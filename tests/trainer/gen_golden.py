@@ -105,7 +105,7 @@ def rsi(C, p):
     out = [NAN] * len(C)
     for t in range(p, len(C)):
         s = ag[t] + al[t]
-        out[t] = 0.0 if abs(s) < 1e-8 else 100.0 * ag[t] / s
+        out[t] = 0.0 if abs(s) < 1e-8 * abs(C[t]) else 100.0 * ag[t] / s
     return out
 
 
@@ -174,7 +174,7 @@ def ultosc(H, L, C, p1, p2, p3):
         acc = 0.0
         for p, w in ((p1, 4.0), (p2, 2.0), (p3, 1.0)):
             sb, st = math.fsum(bp[t - p + 1:t + 1]), math.fsum(tr[t - p + 1:t + 1])
-            if abs(st) >= 1e-8:
+            if abs(st) >= 1e-8 * abs(C[t]):
                 acc += w * sb / st
         out[t] = 100.0 * acc / 7.0
     return out
@@ -197,7 +197,7 @@ def dmi(H, L, C, p):
         sp, sm, st = sp - sp / p + pdm[t], sm - sm / p + mdm[t], st - st / p + tr[t]
         dp = dm = 0.0
         dx = None
-        if abs(st) >= 1e-8:
+        if abs(st) >= 1e-8 * abs(C[t]):
             dp, dm = 100.0 * sp / st, 100.0 * sm / st
             if abs(dp + dm) >= 1e-8:
                 dx = 100.0 * abs(dm - dp) / (dm + dp)

@@ -1,8 +1,15 @@
 /*
- * csv.c - the three bar CSV dialects (see csv.h). The whole file is read into memory and parsed
- * line by line; fields are split on commas (no quoting: none of the dialects quotes), trimmed of
- * blanks and of one pair of surrounding double quotes. Numbers are plain decimals (digits, one
- * point, an optional sign and exponent), parsed with strtod in the "C" locale.
+ * csv.c - the bar CSV dialects (see csv.h). The whole file is read into memory and parsed line
+ * by line; fields are split on commas, or on tabs when the first line has tabs and no comma
+ * (MetaTrader 5), without quoting (none of the dialects quotes), and trimmed of blanks and of
+ * one pair of surrounding double quotes. Numbers are plain decimals (digits, one point, an
+ * optional sign and exponent), parsed with strtod in the "C" locale.
+ *
+ * Besides csv.h's three dialects, a header line maps columns by name, which reads the common
+ * exports: "date,time,open,..." (date and time of day in two columns), MetaTrader 5's
+ * "<DATE>\t<TIME>\t<OPEN>..." (tabs, "YYYY.MM.DD" and "HH:MM:SS"), Dukascopy's "Gmt time,Open,..."
+ * ("DD.MM.YYYY HH:MM:SS.mmm", UTC) and TradingView's "time,open,..." (Unix seconds or ISO 8601).
+ * A header that cannot be mapped is refused naming the missing or repeated column.
  */
 #include "base/csv.h"
 
@@ -24,6 +31,7 @@ typedef struct field {
 typedef struct colmap {
     int time, clock, open, high, low, close, volume; /* field indices; -1 if absent */
     int n_fields;                                   /* fields every data line must have */
+    int utc; /* the time column is UTC whatever the options say (Dukascopy's "Gmt time") */
 } colmap;
 
 tr_csv_options tr_csv_options_default(int32_t timeframe)
@@ -74,13 +82,13 @@ static field trim(field f)
     return f;
 }
 
-/* Splits a line into at most MAX_FIELDS fields; returns the total number of fields found. */
-static int split(const char *line, size_t len, field *f)
+/* Splits a line on sep into at most MAX_FIELDS fields; returns the number of fields found. */
+static int split(const char *line, size_t len, char sep, field *f)
 {
     int count = 0;
     size_t start = 0;
     for (size_t i = 0; i <= len; i++) {
-        if (i == len || line[i] == ',') {
+        if (i == len || line[i] == sep) {
             if (count < MAX_FIELDS) {
                 field x = {line + start, i - start};
                 f[count] = trim(x);
@@ -92,8 +100,14 @@ static int split(const char *line, size_t len, field *f)
     return count;
 }
 
+/* A header name compares case-insensitively, without MetaTrader 5's angle brackets
+ * ("<DATE>" is "date"). */
 static int field_is(field f, const char *name)
 {
+    if (f.n >= 2 && f.p[0] == '<' && f.p[f.n - 1] == '>') {
+        f.p++;
+        f.n -= 2;
+    }
     size_t n = strlen(name);
     if (f.n != n)
         return 0;
@@ -101,6 +115,34 @@ static int field_is(field f, const char *name)
         if (tolower((unsigned char)f.p[i]) != name[i])
             return 0;
     return 1;
+}
+
+static int all_digits(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)p[i]))
+            return 0;
+    return n > 0;
+}
+
+/* "YYYY-MM-DD", "YYYY.MM.DD", "YYYY/MM/DD" or "DD.MM.YYYY" into ISO "YYYY-MM-DD" at out (10
+ * bytes); 0, or -1 for another form. */
+static int iso_date(const char *p, size_t n, char *out)
+{
+    if (n < 10)
+        return -1;
+    if (isdigit((unsigned char)p[0]) && (p[4] == '-' || p[4] == '.' || p[4] == '/') &&
+        p[7] == p[4]) {
+        memcpy(out, p, 10);
+    } else if (p[2] == '.' && p[5] == '.') { /* Dukascopy: day first */
+        memcpy(out, p + 6, 4);
+        memcpy(out + 5, p + 3, 2);
+        memcpy(out + 8, p, 2);
+    } else {
+        return -1;
+    }
+    out[4] = out[7] = '-';
+    return 0;
 }
 
 /* 0 and *out on a plain decimal number; -1 otherwise (empty, letters, hex, nan, inf). */
@@ -149,35 +191,130 @@ static int looks_mt4(const char *line, size_t len)
            line[4] == '.' && line[7] == '.' && line[10] == ',';
 }
 
-/* Maps a header line's names to columns. Returns 0, or -1 with *missing naming a column. */
-static int map_header(const field *f, int n, tr_csv_format format, colmap *m, const char **missing)
+static int is_time_name(field f)
+{
+    return field_is(f, "timestamp") || field_is(f, "time") || field_is(f, "date") ||
+           field_is(f, "datetime") || field_is(f, "gmt time");
+}
+
+/* Columns a header may have besides the ones read: not reported as unknown. */
+static int is_ignored_name(field f)
+{
+    static const char *names[] = {"adj close", "vol", "real_volume", "spread", "ticker"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (field_is(f, names[i]))
+            return 1;
+    return 0;
+}
+
+/* Maps a header line's names to columns: a time column (timestamp, time, datetime, date,
+ * Gmt time; or a date column and a time column side by side), open, high, low, close and an
+ * optional volume (volume, tick_volume, tickvol). Returns 0, or -1 with why (size whylen)
+ * naming the missing or repeated column and the columns it did not recognise. */
+static int map_header(const field *f, int n, tr_csv_format format, colmap *m, char *why,
+                      size_t whylen)
 {
     m->time = m->clock = m->open = m->high = m->low = m->close = m->volume = -1;
     m->n_fields = n;
+    m->utc = 0;
+    char unknown[160] = "";
+    size_t ul = 0;
+    int date_col = -1, time_col = -1, other_time = -1;
     for (int i = 0; i < n && i < MAX_FIELDS; i++) {
-        if (m->time < 0 && (field_is(f[i], "timestamp") || field_is(f[i], "time") ||
-                            field_is(f[i], "date") || field_is(f[i], "datetime") ||
-                            (i == 0 && format == TR_CSV_YFINANCE && field_is(f[i], "price"))))
-            m->time = i;
+        int *slot = NULL;
+        if (field_is(f[i], "date"))
+            slot = &date_col;
+        else if (field_is(f[i], "time"))
+            slot = &time_col;
+        else if (is_time_name(f[i]) ||
+                 (i == 0 && format == TR_CSV_YFINANCE && field_is(f[i], "price")))
+            slot = &other_time;
         else if (field_is(f[i], "open"))
-            m->open = i;
+            slot = &m->open;
         else if (field_is(f[i], "high"))
-            m->high = i;
+            slot = &m->high;
         else if (field_is(f[i], "low"))
-            m->low = i;
+            slot = &m->low;
         else if (field_is(f[i], "close"))
-            m->close = i;
+            slot = &m->close;
         else if (field_is(f[i], "volume") || field_is(f[i], "tick_volume") ||
                  field_is(f[i], "tickvol"))
-            m->volume = i;
+            slot = &m->volume;
+        if (slot && *slot >= 0 && slot != &other_time && slot != &m->volume) {
+            snprintf(why, whylen, "the header names column '%.*s' twice (columns %d and %d)",
+                     (int)f[i].n, f[i].p, *slot + 1, i + 1);
+            return -1;
+        }
+        if (slot && *slot < 0)
+            *slot = i;
+        if (!slot && !is_ignored_name(f[i]) && ul + f[i].n + 8 < sizeof unknown)
+            ul += (size_t)snprintf(unknown + ul, sizeof unknown - ul, "%s'%.*s'", ul ? ", " : "",
+                                   (int)f[i].n, f[i].p);
     }
-    *missing = m->time < 0    ? (format == TR_CSV_YFINANCE ? "Date or Datetime" : "timestamp")
-               : m->open < 0  ? "open"
-               : m->high < 0  ? "high"
-               : m->low < 0   ? "low"
-               : m->close < 0 ? "close"
-                              : NULL;
-    return *missing ? -1 : 0;
+    if (other_time >= 0) { /* timestamp, datetime, Gmt time: one column */
+        m->time = other_time;
+        m->utc = field_is(f[other_time], "gmt time");
+    } else if (date_col >= 0 && time_col >= 0) { /* date and time of day side by side */
+        m->time = date_col;
+        m->clock = time_col;
+    } else {
+        m->time = date_col >= 0 ? date_col : time_col;
+    }
+    const char *missing = m->time < 0 ? (format == TR_CSV_YFINANCE ? "Date or Datetime"
+                                                                   : "timestamp")
+                          : m->open < 0  ? "open"
+                          : m->high < 0  ? "high"
+                          : m->low < 0   ? "low"
+                          : m->close < 0 ? "close"
+                                         : NULL;
+    if (!missing)
+        return 0;
+    snprintf(why, whylen, "the %s header has no '%s' column%s%s%s", tr_csv_format_name(format),
+             missing, ul ? " (unrecognised: " : "", unknown, ul ? ")" : "");
+    return -1;
+}
+
+/* The bar time of a data line under the column map: ISO 8601 (with or without a zone), a date
+ * and a time of day in two columns, Dukascopy's "DD.MM.YYYY HH:MM:SS.mmm", or Unix seconds
+ * (TradingView; 13 digits: milliseconds). 0, -1 unparsable, -2 no such local time (EET). */
+static int line_time(const colmap *m, const field *f, const tr_csv_options *opt, int64_t *t)
+{
+    field d = f[m->time];
+    char buf[48];
+    if (m->clock < 0 && all_digits(d.p, d.n) && (d.n == 9 || d.n == 10 || d.n == 13)) {
+        int64_t v = strtoll(d.p, NULL, 10); /* the digits end at a separator or the line end */
+        if (d.n == 13 && v % 1000 != 0)
+            return -1;
+        *t = d.n == 13 ? v / 1000 : v;
+        return 0;
+    }
+    const char *tp = NULL; /* time of day */
+    size_t tn = 0;
+    if (m->clock >= 0) {
+        if (d.n != 10)
+            return -1;
+        tp = f[m->clock].p;
+        tn = f[m->clock].n;
+    } else if (d.n > 11 && d.p[2] == '.' && d.p[5] == '.' && d.p[10] == ' ') {
+        tp = d.p + 11;
+        tn = d.n - 11;
+    }
+    if (!tp)
+        return to_utc(d.p, d.n, m->utc || has_zone(d), opt, t);
+    if (tn > 8 && tp[8] == '.') { /* milliseconds: only ".000" (or ".0") is a bar time */
+        for (size_t i = 9; i < tn; i++)
+            if (tp[i] != '0')
+                return -1;
+        tn = 8;
+    }
+    if ((tn != 5 && tn != 8) || iso_date(d.p, 10, buf))
+        return -1;
+    buf[10] = 'T';
+    memcpy(buf + 11, tp, tn);
+    size_t n = 11 + tn;
+    if (m->utc)
+        buf[n++] = 'Z';
+    return to_utc(buf, n, m->utc, opt, t);
 }
 
 tr_code tr_csv_parse(const char *name, const char *text, size_t len, const tr_csv_options *opt,
@@ -187,14 +324,20 @@ tr_code tr_csv_parse(const char *name, const char *text, size_t len, const tr_cs
     if (!opt || opt->timeframe <= 0)
         return tr_fail(err, TR_ERR_INVALID, "%s: no timeframe given", name);
     tr_csv_format format = opt->format;
-    colmap m = {-1, -1, -1, -1, -1, -1, -1, 0};
+    colmap m = {-1, -1, -1, -1, -1, -1, -1, 0, 0};
     int mapped = 0, data_seen = 0;
     size_t cap_lines = 0;
     size_t pos = 0;
     long lineno = 0;
     tr_code rc = TR_OK;
-    char tbuf[64];
+    char tbuf[64], sep = ',';
 
+    if (len >= 2 && (((unsigned char)text[0] == 0xFF && (unsigned char)text[1] == 0xFE) ||
+                     ((unsigned char)text[0] == 0xFE && (unsigned char)text[1] == 0xFF)))
+        return tr_fail(err, TR_ERR_DATA,
+                       "%s:1: the file is UTF-16 (as some MetaTrader exports are); convert it to "
+                       "UTF-8 first, e.g. iconv -f UTF-16 -t UTF-8",
+                       name);
     if (len >= 3 && (unsigned char)text[0] == 0xEF && (unsigned char)text[1] == 0xBB &&
         (unsigned char)text[2] == 0xBF)
         pos = 3;
@@ -215,40 +358,46 @@ tr_code tr_csv_parse(const char *name, const char *text, size_t len, const tr_cs
             continue; /* blank line */
 
         field f[MAX_FIELDS];
-        int nf = split(line, n, f);
+        if (!mapped && memchr(line, '\t', n) && !memchr(line, ',', n))
+            sep = '\t'; /* MetaTrader 5's export */
+        int nf = split(line, n, sep, f);
 
         if (!mapped) {
             if (format == TR_CSV_AUTO) {
+                int has_time_col = 0;
+                for (int i = 1; i < nf && i < MAX_FIELDS; i++)
+                    has_time_col |= field_is(f[i], "time");
                 if (looks_mt4(line, n))
                     format = TR_CSV_MT4;
-                else if (field_is(f[0], "date") || field_is(f[0], "datetime") ||
-                         field_is(f[0], "price"))
+                else if ((field_is(f[0], "date") && !has_time_col) ||
+                         field_is(f[0], "datetime") || field_is(f[0], "price"))
                     format = TR_CSV_YFINANCE;
-                else if (field_is(f[0], "timestamp") || field_is(f[0], "time") ||
-                         isdigit((unsigned char)f[0].p[0]))
+                else if (is_time_name(f[0]) || isdigit((unsigned char)f[0].p[0]))
                     format = TR_CSV_GENERIC;
                 else {
                     rc = tr_fail(err, TR_ERR_DATA,
-                                 "%s:%ld: cannot detect the CSV format (use --format)", name, lineno);
+                                 "%s:%ld: cannot detect the CSV format: the first column '%.*s' "
+                                 "is not a time column (timestamp, time, date, datetime, Gmt "
+                                 "time) and the line is no MetaTrader 4 bar (use --format)",
+                                 name, lineno, (int)(f[0].n < 40 ? f[0].n : 40), f[0].p);
                     goto fail;
                 }
             }
             mapped = 1;
             if (format == TR_CSV_MT4) {
-                colmap mt = {0, 1, 2, 3, 4, 5, 6, 7};
+                colmap mt = {0, 1, 2, 3, 4, 5, 6, 7, 0};
                 m = mt;
             } else if (isdigit((unsigned char)f[0].p[0]) && format == TR_CSV_GENERIC) {
-                colmap g = {0, -1, 1, 2, 3, 4, 5, 6};
+                colmap g = {0, -1, 1, 2, 3, 4, 5, 6, 0};
                 m = g;
                 if (nf == 5) {
                     m.volume = -1;
                     m.n_fields = 5;
                 }
             } else {
-                const char *missing;
-                if (map_header(f, nf, format, &m, &missing)) {
-                    rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: the %s header has no '%s' column",
-                                 name, lineno, tr_csv_format_name(format), missing);
+                char why[320];
+                if (map_header(f, nf, format, &m, why, sizeof why)) {
+                    rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: %s", name, lineno, why);
                     goto fail;
                 }
                 continue;
@@ -281,8 +430,7 @@ tr_code tr_csv_parse(const char *name, const char *text, size_t len, const tr_cs
             memcpy(tbuf + 11, c.p, c.n);
             trc = to_utc(tbuf, 11 + c.n, 0, opt, &t);
         } else {
-            field d = f[m.time];
-            trc = to_utc(d.p, d.n, has_zone(d), opt, &t);
+            trc = line_time(&m, f, opt, &t);
         }
         if (trc == -2) {
             rc = tr_fail(err, TR_ERR_DATA,
@@ -291,9 +439,10 @@ tr_code tr_csv_parse(const char *name, const char *text, size_t len, const tr_cs
             goto fail;
         }
         if (trc) {
-            field d = f[m.time];
-            rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: unparsable timestamp '%.*s'", name, lineno,
-                         (int)d.n, d.p);
+            field d = f[m.time], c = m.clock >= 0 ? f[m.clock] : f[m.time];
+            rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: unparsable timestamp '%.*s%s%.*s'", name,
+                         lineno, (int)d.n, d.p, m.clock >= 0 ? " " : "",
+                         m.clock >= 0 ? (int)c.n : 0, c.p);
             goto fail;
         }
         b.t = t;
@@ -327,13 +476,19 @@ tr_code tr_csv_parse(const char *name, const char *text, size_t len, const tr_cs
         }
         if (out->bars.n > 0 && b.t <= out->bars.v[out->bars.n - 1].t) {
             char prev[32];
+            /* a date without a time of day on an intraday grid: the time column was not found */
+            int date_only = format != TR_CSV_MT4 && m.clock < 0 && f[m.time].n == 10 &&
+                            opt->timeframe < 86400;
             rc = tr_fail(err, TR_ERR_DATA,
                          "%s:%ld: timestamp %s is %s the previous bar's %s (line %ld): bars must "
-                         "be strictly ascending",
+                         "be strictly ascending%s",
                          name, lineno, tr_time_format(b.t, tbuf, sizeof tbuf),
                          b.t == out->bars.v[out->bars.n - 1].t ? "equal to" : "before",
                          tr_time_format(out->bars.v[out->bars.n - 1].t, prev, sizeof prev),
-                         out->line[out->bars.n - 1]);
+                         out->line[out->bars.n - 1],
+                         date_only ? " (the time column holds dates without a time of day; "
+                                     "name the time-of-day column 'time')"
+                                   : "");
             goto fail;
         }
         if (out->bars.n == cap_lines) {

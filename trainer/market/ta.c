@@ -2,14 +2,20 @@
  * ta.c - the indicators of ta.h. Windowed sums are recomputed for every bar rather than kept as
  * running sums, so a value at t is bit-for-bit the same whatever the series' first bar is (only
  * the recursive EMA and Wilder families remember the seed; their weight decays geometrically).
- * "Zero" tests follow TA-Lib: TA_IS_ZERO is |v| < 1e-8 where TA-Lib uses it (RSI, DI, ADX,
- * ULTOSC) and an exact comparison elsewhere (STOCH, WILLR, CCI).
+ * "Zero" tests follow TA-Lib where it uses TA_IS_ZERO (RSI, DI, ADX, ULTOSC) and compare exactly
+ * elsewhere (STOCH, WILLR, CCI), but scale-free: TA-Lib 0.4.0's TA_IS_ZERO is the absolute
+ * |v| < 1e-8, which makes RSI depend on the price scale (a pair quoted near 0.01 reaches 1e-8
+ * after a few quiet bars). A price-valued quantity (RSI's average move, a sum of true ranges)
+ * counts as zero when |v| < 1e-8 |close| (TA-Lib 0.4.0's threshold at a price of 1);
+ * percentages (DI+ + DI-) are scale-free already and keep the absolute 1e-8.
  */
 #include "market/ta.h"
 
 #include <math.h>
 
 #define IS_ZERO(v) ((v) > -1e-8 && (v) < 1e-8)
+/* v, a price-valued quantity, is zero relative to the price ref */
+#define IS_ZERO_REL(v, ref) (fabs(v) < 1e-8 * fabs(ref))
 
 static void fill_nan(size_t n, double *out)
 {
@@ -108,7 +114,7 @@ void ta_rsi(size_t n, const double *c, int p, double *out)
     }
     gain /= p;
     loss /= p;
-    out[p] = IS_ZERO(gain + loss) ? 0.0 : 100.0 * (gain / (gain + loss));
+    out[p] = IS_ZERO_REL(gain + loss, c[p]) ? 0.0 : 100.0 * (gain / (gain + loss));
     for (size_t t = (size_t)p + 1; t < n; t++) {
         double d = c[t] - c[t - 1];
         gain *= p - 1;
@@ -119,7 +125,7 @@ void ta_rsi(size_t n, const double *c, int p, double *out)
             gain += d;
         gain /= p;
         loss /= p;
-        out[t] = IS_ZERO(gain + loss) ? 0.0 : 100.0 * (gain / (gain + loss));
+        out[t] = IS_ZERO_REL(gain + loss, c[t]) ? 0.0 : 100.0 * (gain / (gain + loss));
     }
 }
 
@@ -235,7 +241,7 @@ void ta_ultosc(size_t n, const double *h, const double *l, const double *c, int 
                 bp += c[j] - tl;
                 tr += true_range(h[j], l[j], c[j - 1]);
             }
-            if (!IS_ZERO(tr))
+            if (!IS_ZERO_REL(tr, c[t]))
                 acc += wt[k] * (bp / tr);
         }
         out[t] = 100.0 * (acc / 7.0);
@@ -270,7 +276,7 @@ void ta_dmi(size_t n, const double *h, const double *l, const double *c, int p, 
         tr = tr - tr / p + range;
         double dp = 0, dm = 0, dx = 0;
         int have_dx = 0;
-        if (!IS_ZERO(tr)) {
+        if (!IS_ZERO_REL(tr, c[t])) {
             dp = 100.0 * (pdm / tr);
             dm = 100.0 * (mdm / tr);
             if (!IS_ZERO(dp + dm)) {
