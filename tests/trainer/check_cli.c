@@ -244,6 +244,23 @@ START_TEST(test_value_parsers)
 }
 END_TEST
 
+START_TEST(test_lowercase_zone)
+{
+    /* "z" is the zone designator as "Z" is (RFC 3339) */
+    ck_assert_int_eq(run("ab status --as-of 2025-01-01T00:00:00z --store %s/none", dir), 6);
+    ck_assert(output_has("no store at"));
+    ck_assert_int_eq(run("predict --pair EURUSD --as-of 2025-01-01T00:00z --store %s/none", dir),
+                     6);
+    char *csv = tu_write(dir, "z.csv", "timestamp,open,high,low,close,volume\n"
+                                       "2024-01-02T00:00:00z,1.1,1.2,1.0,1.15,5\n"
+                                       "2024-01-02T00:15:00Z,1.1,1.2,1.0,1.15,5\n");
+    ck_assert_int_eq(run("ingest --pair EURUSD --csv %s --store %s/zs", csv, dir), 0);
+    ck_assert(output_has("2 added"));
+    ck_assert_int_eq(run("ab status --as-of 2025-01-01T00:00:00zz --store %s/none", dir), 2);
+    free(csv);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("trainer_cli");
@@ -254,6 +271,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_registry_commands);
     tcase_add_test(tc, test_help);
     tcase_add_test(tc, test_value_parsers);
+    tcase_add_test(tc, test_lowercase_zone);
     suite_add_tcase(s, tc);
     return s;
 }
