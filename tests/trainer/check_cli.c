@@ -244,6 +244,39 @@ START_TEST(test_value_parsers)
 }
 END_TEST
 
+START_TEST(test_json_errors)
+{
+    /* a command given --json prints its error as one JSON object on stderr, with the same exit
+     * code; usage errors too; without --json the text is as before */
+    ck_assert_int_eq(run("versions --json --store %s/none", dir), 6);
+    ck_assert(output_has("{\"error\":{\"code\":\"not_found\",\"exit\":6,\"message\":\"no store at "));
+    ck_assert(!output_has("aifx-train: error:"));
+    ck_assert_int_eq(run("versions --store %s/none", dir), 6);
+    ck_assert(output_has("aifx-train: error: no store at "));
+    ck_assert_int_eq(run("rank --json --bogus"), 2);
+    ck_assert(output_has("{\"error\":{\"code\":\"usage\",\"exit\":2,\"message\":\"unknown option "
+                         "--bogus\",\"command\":\"rank\"}}"));
+    ck_assert_int_eq(run("predict --pair EURUSD --as-of yesterday --json"), 2);
+    ck_assert(output_has("\"message\":\"bad --as-of time: yesterday\""));
+    ck_assert_int_eq(run("rank --bogus"), 2);
+    ck_assert(output_has("aifx-train rank: unknown option --bogus\nTry 'aifx-train rank --help'."));
+    ck_assert_int_eq(run("frobnicate --json"), 2);
+    ck_assert(output_has("{\"error\":{\"code\":\"usage\",\"exit\":2,\"message\":\"unknown command "
+                         "'frobnicate'\"}}"));
+    /* a message with quotes is escaped */
+    ck_assert_int_eq(run("ab report 'a\"b' --json --store %s/none", dir), 6);
+    ck_assert(output_has("{\"error\":{\"code\":\"not_found\""));
+    /* a bad data file, exit 3 */
+    char *bad = tu_write(dir, "bad.csv", "timestamp,open,high,low,close,volume\n"
+                                        "2024-01-02T00:00:00Z,1.1,1.2,1.0,1.15,5\n"
+                                        "2024-01-02T00:10:00Z,1.1,1.2,1.0,1.15,5\n");
+    ck_assert_int_eq(run("replay --csv %s --pair EURUSD --from 2024-01-01 --to 2024-01-03 --json "
+                         "--quiet --store %s/r", bad, dir), 3);
+    ck_assert(output_has("{\"error\":{\"code\":\"bad_data\",\"exit\":3,"));
+    free(bad);
+}
+END_TEST
+
 START_TEST(test_lowercase_zone)
 {
     /* "z" is the zone designator as "Z" is (RFC 3339) */
@@ -271,6 +304,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_registry_commands);
     tcase_add_test(tc, test_help);
     tcase_add_test(tc, test_value_parsers);
+    tcase_add_test(tc, test_json_errors);
     tcase_add_test(tc, test_lowercase_zone);
     suite_add_tcase(s, tc);
     return s;

@@ -10,18 +10,22 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/csv.h"
+#include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "cycles/cycle.h"
 #include "cycles/rank.h"
 #include "cycles/schedule.h"
+#include "registry/registry.h"
 
 const char *tr_cli_models_dir;
+int tr_cli_json_errors;
 
 tr_code tr_cli_store_open(const char *location, int create, tr_store **out, tr_error *err)
 {
@@ -65,14 +69,69 @@ int tr_cli_exit_code(tr_code rc)
     return EXIT_INTERNAL;
 }
 
+const char *tr_cli_exit_name(int exit_code)
+{
+    static const char *const names[] = {"ok",    "internal",  "usage",         "bad_data",
+                                        "conflict", "store", "not_found", "out_of_memory",
+                                        "unsupported", "stale"};
+    if (exit_code < 0 || exit_code >= (int)(sizeof names / sizeof names[0]))
+        return "internal";
+    return names[exit_code];
+}
+
+/* {"error":{"code":..,"exit":..,"message":..[,"command":..]}} on standard error. */
+static void json_error(int exit_code, const char *message, const char *cmd)
+{
+    tr_sb b = {0};
+    tr_sb_printf(&b, "{\"error\":{\"code\":\"%s\",\"exit\":%d,\"message\":",
+                 tr_cli_exit_name(exit_code), exit_code);
+    tr_sb_json_str(&b, message);
+    if (cmd) {
+        tr_sb_printf(&b, ",\"command\":");
+        tr_sb_json_str(&b, cmd);
+    }
+    tr_sb_printf(&b, "}}\n");
+    if (b.oom)
+        fprintf(stderr, "{\"error\":{\"code\":\"out_of_memory\",\"exit\":%d,"
+                        "\"message\":\"out of memory\"}}\n",
+                EXIT_NOMEM);
+    else
+        fputs(b.p, stderr);
+    tr_sb_free(&b);
+}
+
 int tr_cli_fail(const tr_error *e)
 {
-    fprintf(stderr, "aifx-train: error: %s\n", e->msg);
-    return tr_cli_exit_code(e->code);
+    int ex = tr_cli_exit_code(e->code);
+    if (tr_cli_json_errors)
+        json_error(ex, e->msg, NULL);
+    else
+        fprintf(stderr, "aifx-train: error: %s\n", e->msg);
+    return ex;
+}
+
+int tr_cli_error(int exit_code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (tr_cli_json_errors)
+        json_error(exit_code, msg, NULL);
+    else
+        fprintf(stderr, "aifx-train: error: %s\n", msg);
+    return exit_code;
 }
 
 int tr_cli_usage(const char *cmd, const char *what, const char *arg)
 {
+    if (tr_cli_json_errors) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s%s%s", what, arg ? " " : "", arg ? arg : "");
+        json_error(EXIT_USAGE, msg, cmd);
+        return EXIT_USAGE;
+    }
     fprintf(stderr, "aifx-train %s: %s%s%s\nTry 'aifx-train %s --help'.\n", cmd, what,
             arg ? " " : "", arg ? arg : "", cmd);
     return EXIT_USAGE;

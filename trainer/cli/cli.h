@@ -33,10 +33,18 @@ extern const char *tr_cli_models_dir;
  * of the command line. */
 tr_code tr_cli_store_open(const char *location, int create, tr_store **out, tr_error *err);
 
-/* The exit code of an error code. */
+/* 1 when the command line holds --json (set by main before the command runs): errors are then
+ * printed as one JSON object on standard error, {"error":{"code":..,"exit":..,"message":..}}. */
+extern int tr_cli_json_errors;
+
+/* The exit code of an error code, and the name of an exit code in a JSON error ("not_found"). */
 int tr_cli_exit_code(tr_code rc);
-/* Prints "aifx-train: error: <message>" on standard error; returns the exit code. */
+const char *tr_cli_exit_name(int exit_code);
+/* Prints "aifx-train: error: <message>" on standard error (or the JSON object); returns the exit
+ * code. */
 int tr_cli_fail(const tr_error *e);
+/* The same for a message composed here, with its exit code. */
+int tr_cli_error(int exit_code, const char *fmt, ...) TR_PRINTF(2, 3);
 /* Prints a usage error naming the command (and arg); returns EXIT_USAGE. */
 int tr_cli_usage(const char *cmd, const char *what, const char *arg);
 

@@ -106,8 +106,7 @@ int tr_cli_cmd_ab(tr_cli_args *a)
     tr_ab_report *rep = calloc(1, sizeof *rep);
     if (!rep) {
         tr_store_close(st);
-        fprintf(stderr, "aifx-train: error: out of memory\n");
-        return EXIT_NOMEM;
+        return tr_cli_error(EXIT_NOMEM, "out of memory");
     }
     if (is_start) {
         tr_ab_start_opts so = tr_ab_start_opts_default();
