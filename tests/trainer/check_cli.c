@@ -244,6 +244,75 @@ START_TEST(test_value_parsers)
 }
 END_TEST
 
+/* A store with two pairs and two small versions, v1.0 (active) and v1.1. */
+static char *two_versions(void)
+{
+    char *store = tu_path(dir, "s");
+    ck_assert_int_eq(run("synth --pair EURUSD --from 2024-01-01 --to 2024-03-08 --store %s", store),
+                     0);
+    ck_assert_int_eq(run("synth --pair USDJPY --from 2024-01-01 --to 2024-03-08 --seed 3 "
+                         "--store %s", store), 0);
+    ck_assert_int_eq(run("full --as-of 2024-03-01 --months 1 --epochs 2 --hidden 8 --quiet "
+                         "--store %s", store), 0);
+    ck_assert_int_eq(run("full --as-of 2024-03-05 --months 1 --epochs 2 --hidden 8 --quiet "
+                         "--store %s", store), 0);
+    return store;
+}
+
+START_TEST(test_version_and_pair_options)
+{
+    char *store = two_versions();
+    /* a version: --version V on every command that takes one, V alone as its shorthand */
+    ck_assert_int_eq(run("activate --version v1.1 --store %s", store), 0);
+    ck_assert(output_has("activated: v1.0 -> v1.1"));
+    ck_assert_int_eq(run("activate v1.0 --store %s", store), 0);
+    ck_assert(output_has("activated: v1.1 -> v1.0"));
+    ck_assert_int_eq(run("activate v1.0 --version v1.1 --store %s", store), 2);
+    ck_assert(output_has("more than one version: v1.0 and v1.1"));
+    ck_assert_int_eq(run("activate --version 'v1;rm' --store %s", store), 2);
+    ck_assert(output_has("bad --version"));
+    ck_assert_int_eq(run("versions show --version v1.1 --store %s", store), 0);
+    ck_assert(output_has("version      v1.1"));
+    ck_assert_int_eq(run("versions --version v1.1 --json --store %s", store), 0);
+    ck_assert(output_has("\"version\":\"v1.1\""));
+    ck_assert_int_eq(run("evaluate v1.1 --from 2024-02-20 --to 2024-03-05 --json --store %s",
+                         store), 0);
+    ck_assert(output_has("\"version\":\"v1.1\""));
+    /* pairs: --pair repeated or a comma list, --pairs an alias, on every command taking pairs */
+    ck_assert_int_eq(run("backtest --version v1.1 --from 2024-02-20 --to 2024-03-05 --json "
+                         "--pair EURUSD,USDJPY --store %s", store), 0);
+    ck_assert(output_has("\"pairs\":{\"EURUSD\":"));
+    ck_assert(output_has(",\"USDJPY\":"));
+    ck_assert_int_eq(run("evaluate --version v1.1 --from 2024-02-20 --to 2024-03-05 --json "
+                         "--pairs USDJPY --store %s", store), 0);
+    ck_assert(output_has("\"pairs\":{\"USDJPY\":"));
+    ck_assert_int_eq(run("dataset --pair EURUSD,USDJPY --from 2024-02-01 --to 2024-03-01 "
+                         "--describe --store %s", store), 0);
+    ck_assert(output_has("dataset: 2 pairs (EURUSD, USDJPY)"));
+    ck_assert_int_eq(run("dataset --pair EURUSD,eurusd --from 2024-02-01 --to 2024-03-01 "
+                         "--store %s", store), 2);
+    ck_assert(output_has("bad --pair (a pair or a comma list: EURUSD,USDJPY): EURUSD,eurusd"));
+    ck_assert_int_eq(run("dataset --pair EURUSD, --from 2024-02-01 --to 2024-03-01 --store %s",
+                         store), 2);
+    ck_assert_int_eq(run("predict --pair EURUSD,USDJPY --store %s", store), 2);
+    ck_assert(output_has("bad --pair (one pair, 3-15 characters A-Z 0-9): EURUSD,USDJPY"));
+    ck_assert_int_eq(run("replay --csv a.csv --csv b.csv --pair EURUSD,bad/x --from 2024-03-01 "
+                         "--to 2024-03-02 --store %s", store), 2);
+    ck_assert(output_has("bad --pair"));
+    /* an A/B test's two arms: --a/--b, or A B; its pairs like every command's */
+    ck_assert_int_eq(run("ab start v1.0 v1.1 --pair USDJPY,EURUSD --as-of 2024-03-06 --store %s",
+                         store), 0);
+    ck_assert(output_has("started A/B test ab1: v1.0 (A) vs v1.1 (B) on EURUSD,USDJPY"));
+    ck_assert_int_eq(run("ab stop ab1 --as-of 2024-03-06T01:00 --store %s", store), 0);
+    ck_assert_int_eq(run("ab start --a v1.0 --b v1.1 --pair EURUSD --pairs USDJPY "
+                         "--as-of 2024-03-06T02:00 --store %s", store), 0);
+    ck_assert(output_has("started A/B test ab2: v1.0 (A) vs v1.1 (B) on EURUSD,USDJPY"));
+    ck_assert_int_eq(run("ab start v1.0 --b v1.1 --store %s", store), 2);
+    ck_assert_int_eq(run("ab start --a v1.0 --a v1.1 --store %s", store), 2);
+    free(store);
+}
+END_TEST
+
 START_TEST(test_json_errors)
 {
     /* a command given --json prints its error as one JSON object on stderr, with the same exit
@@ -294,6 +363,20 @@ START_TEST(test_lowercase_zone)
 }
 END_TEST
 
+START_TEST(test_no_series_names_last_bar)
+{
+    /* a dataset at a timeframe the store lacks: the error names the store's last bar */
+    char *store = tu_path(dir, "s");
+    ck_assert_int_eq(run("synth --pair EURUSD --from 2024-01-01 --to 2024-01-08 --store %s", store),
+                     0);
+    ck_assert_int_eq(run("dataset --timeframe 1h --from 2024-01-01 --to 2024-02-01 --store %s",
+                         store), 6);
+    ck_assert(output_has("has no series at 1h; its last bar is EURUSD 15m at 2024-01-07T23:45:00Z "
+                         "(try --timeframe 15m)"));
+    free(store);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("trainer_cli");
@@ -304,8 +387,10 @@ static Suite *suite(void)
     tcase_add_test(tc, test_registry_commands);
     tcase_add_test(tc, test_help);
     tcase_add_test(tc, test_value_parsers);
+    tcase_add_test(tc, test_version_and_pair_options);
     tcase_add_test(tc, test_json_errors);
     tcase_add_test(tc, test_lowercase_zone);
+    tcase_add_test(tc, test_no_series_names_last_bar);
     suite_add_tcase(s, tc);
     return s;
 }

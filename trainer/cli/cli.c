@@ -212,6 +212,59 @@ int tr_cli_opt_pair(const char *v, void *dst)
     return tr_pair_valid(v) ? 0 : -1;
 }
 
+int tr_cli_opt_one_pair(const char *v, void *dst)
+{
+    if (!tr_pair_valid(v))
+        return -1;
+    *(const char **)dst = v;
+    return 0;
+}
+
+int tr_cli_opt_version(const char *v, void *dst)
+{
+    (void)dst;
+    return tr_version_name_valid(v) ? 0 : -1;
+}
+
+int tr_cli_parse_pairs(const char *s, int cap, tr_cli_pairs *p)
+{
+    if (cap > TR_CLI_PAIRS_MAX)
+        cap = TR_CLI_PAIRS_MAX;
+    int n = p->n;
+    for (const char *q = s;; q++) {
+        size_t k = strcspn(q, ",");
+        if (k == 0 || k >= TR_PAIR_MAX)
+            return -1; /* "", "A,,B", "A," or a name too long */
+        if (n >= cap)
+            return -2;
+        memcpy(p->name[n], q, k);
+        p->name[n][k] = '\0';
+        if (!tr_pair_valid(p->name[n]))
+            return -1;
+        n++;
+        q += k;
+        if (!*q)
+            break;
+    }
+    for (; p->n < n; p->n++)
+        p->v[p->n] = p->name[p->n];
+    return 0;
+}
+
+int tr_cli_pairs_join(const tr_cli_pairs *p, char *out, size_t size)
+{
+    size_t used = 0;
+    if (size)
+        out[0] = '\0';
+    for (int i = 0; i < p->n; i++) {
+        int w = snprintf(out + used, size - used, "%s%s", i ? "," : "", p->v[i]);
+        if (w < 0 || (size_t)w >= size - used)
+            return -1;
+        used += (size_t)w;
+    }
+    return 0;
+}
+
 int tr_cli_opt_hours(const char *v, void *dst)
 {
     double h;
@@ -320,8 +373,13 @@ static int store_value(const tr_cli_optdef *d, const char *v)
     long n;
     double x;
     switch (d->kind) {
-    case TR_OPT_STR:
     case TR_OPT_POS:
+    case TR_OPT_VERSION:
+        if (d->kind == TR_OPT_VERSION ? tr_cli_opt_version(v, NULL) : d->fn && d->fn(v, NULL))
+            return -1;
+        *(const char **)d->dst = v;
+        return 0;
+    case TR_OPT_STR:
         *(const char **)d->dst = v;
         return 0;
     case TR_OPT_INT:
@@ -354,6 +412,8 @@ static int store_value(const tr_cli_optdef *d, const char *v)
             return -1;
         ((const char **)d->dst)[(*d->count)++] = v;
         return 0;
+    case TR_OPT_PAIRS:
+        return tr_cli_parse_pairs(v, (int)d->hi, d->dst);
     }
     return -1;
 }
@@ -394,16 +454,28 @@ int tr_cli_scan(tr_cli_args *a, const tr_cli_optdef *defs, size_t n)
         }
         if (missing)
             return tr_cli_usage(a->cmd, "missing value after", s);
-        if (d->kind == TR_OPT_LIST && *d->count >= (int)d->hi) {
+        if (d->kind == TR_OPT_VERSION && *(const char **)d->dst) {
+            char what[96];
+            snprintf(what, sizeof what, "more than one version: %.60s and", *(const char **)d->dst);
+            return tr_cli_usage(a->cmd, what, v);
+        }
+        int bad = d->kind == TR_OPT_LIST && *d->count >= (int)d->hi ? -2 : store_value(d, v);
+        if (bad == -2) {
             char what[96];
             snprintf(what, sizeof what, "too many %s (at most %d)", d->name, (int)d->hi);
             return tr_cli_usage(a->cmd, what, NULL);
         }
-        if (store_value(d, v)) {
+        if (bad) {
+            static const char *const hints[] = {
+                [TR_OPT_PAIRS] = "(a pair or a comma list: EURUSD,USDJPY)",
+                [TR_OPT_VERSION] = "(letters, digits, '.', '-', '_')",
+            };
+            const char *hint = d->hint ? d->hint : d->kind < (int)(sizeof hints / sizeof *hints)
+                                                       ? hints[d->kind]
+                                                       : NULL;
             char what[160];
             snprintf(what, sizeof what, "bad %s%s%s%s:", d->name,
-                     d->kind == TR_OPT_TIME ? " time" : "", d->hint ? " " : "",
-                     d->hint ? d->hint : "");
+                     d->kind == TR_OPT_TIME ? " time" : "", hint ? " " : "", hint ? hint : "");
             return tr_cli_usage(a->cmd, what, v);
         }
     }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/bars.h"
 #include "base/err.h"
 #include "store/store.h"
 
@@ -76,8 +77,25 @@ enum {
     TR_OPT_U64,    /* *(uint64_t *)dst, digits in base (10 or 16) within [ulo, uhi] */
     TR_OPT_CALL,   /* fn(value, dst) == 0 */
     TR_OPT_LIST,   /* dst is const char *[hi], *count the number stored; fn (optional) checks */
-    TR_OPT_POS     /* a positional argument (name: its label), at most once */
+    TR_OPT_PAIRS,  /* dst a tr_cli_pairs: one pair or a comma list, repeatable, at most hi */
+    TR_OPT_VERSION, /* *(const char **)dst, a version name, at most once (with its positional) */
+    TR_OPT_POS     /* a positional argument (name: its label), at most once; fn (optional) checks */
 };
+
+/* The pairs of a command (TR_OPT_PAIRS): --pair P, repeated, or --pair P,Q; v[0 .. n) point into
+ * name, in the order given, for the library's const char *pairs[]. */
+#define TR_CLI_PAIRS_MAX 64
+typedef struct tr_cli_pairs {
+    int n;
+    char name[TR_CLI_PAIRS_MAX][TR_PAIR_MAX];
+    const char *v[TR_CLI_PAIRS_MAX];
+} tr_cli_pairs;
+
+/* Appends the pairs of s (one pair name or a comma list: "EURUSD", "EURUSD,USDJPY") to p, at most
+ * cap in all: 0, or -1 for a bad name or an empty item (p unchanged), -2 for too many. */
+int tr_cli_parse_pairs(const char *s, int cap, tr_cli_pairs *p);
+/* The pairs as one comma list (the A/B test's form) into out: 0, or -1 when it does not fit. */
+int tr_cli_pairs_join(const tr_cli_pairs *p, char *out, size_t size);
 
 /* One option of a command: --name VALUE, --name=VALUE, or a flag. */
 typedef struct tr_cli_optdef {
@@ -110,6 +128,20 @@ typedef struct tr_cli_optdef {
 #define OPT_LIST(n, d, cap, cnt, f)                                                                \
     {.name = (n), .kind = TR_OPT_LIST, .dst = (d), .hi = (cap), .count = (cnt), .fn = (f)}
 #define OPT_POS(label, d) {.name = (label), .kind = TR_OPT_POS, .dst = (d)}
+#define OPT_POS_CHECKED(label, d, f) {.name = (label), .kind = TR_OPT_POS, .dst = (d), .fn = (f)}
+/* The pairs of a command that takes several: --pair, repeatable and taking a comma list, and its
+ * alias --pairs (d a tr_cli_pairs, cap at most TR_CLI_PAIRS_MAX). */
+#define OPT_PAIRS(d, cap)                                                                          \
+    {.name = "--pair", .kind = TR_OPT_PAIRS, .dst = (d), .hi = (cap)},                            \
+        {.name = "--pairs", .kind = TR_OPT_PAIRS, .dst = (d), .hi = (cap)}
+/* The pair of a command that takes one: --pair P (d a const char *). */
+#define OPT_PAIR(d) OPT_CALL("--pair", d, tr_cli_opt_one_pair, "(one pair, 3-15 characters A-Z 0-9)")
+/* A version option (n, such as "--a") of a command: a valid version name, given once. */
+#define OPT_VERSION_NAMED(n, d) {.name = (n), .kind = TR_OPT_VERSION, .dst = (d)}
+/* The version of a command that takes one: --version V, or V as a positional shorthand (the
+ * command's first free positional slot after those listed before it). */
+#define OPT_VERSION(d)                                                                             \
+    OPT_VERSION_NAMED("--version", d), OPT_POS_CHECKED("version name", d, tr_cli_opt_version)
 #define OPT_U64(n, d, b, l, h, ht)                                                                 \
     {.name = (n), .kind = TR_OPT_U64, .dst = (d), .base = (b), .ulo = (l), .uhi = (h), .hint = (ht)}
 
@@ -161,6 +193,8 @@ int tr_cli_parse_hhmm(const char *s, int *minute);
 
 /* TR_OPT_CALL and TR_OPT_LIST checks: 0 when v is good (and, for CALL, stored in dst). */
 int tr_cli_opt_pair(const char *v, void *dst);        /* a valid pair name; dst unused */
+int tr_cli_opt_one_pair(const char *v, void *dst);    /* const char *: a valid pair name */
+int tr_cli_opt_version(const char *v, void *dst);     /* a valid version name; dst unused */
 int tr_cli_opt_hours(const char *v, void *dst);       /* int64_t seconds, from hours > 0 */
 int tr_cli_opt_hhmm(const char *v, void *dst);        /* int minutes */
 int tr_cli_opt_monitor(const char *v, void *dst);     /* int: loss, macro_f1 */

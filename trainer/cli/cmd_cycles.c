@@ -140,22 +140,25 @@ const char tr_cli_help_replay[] =
 int tr_cli_cmd_replay(tr_cli_args *a)
 {
     const char *store_dir = NULL, *from_s = NULL, *to_s = NULL;
-    int n_csv = 0, n_pair = 0;
+    int n_csv = 0;
+    tr_cli_pairs pairs = {0};
     tr_cli_out oo = {0, 0, 0, 0};
     tr_replay_opts o = tr_replay_opts_default();
     const tr_cli_optdef opts[] = {
         OPT_OUTPUT(oo, store_dir),
         OPT_AB_PLAN(o.due.full),
         OPT_LIST("--csv", o.csv, TR_REPLAY_MAX_PAIRS, &n_csv, NULL),
-        OPT_LIST("--pair", o.pair, TR_REPLAY_MAX_PAIRS, &n_pair, tr_cli_opt_pair),
+        OPT_PAIRS(&pairs, TR_REPLAY_MAX_PAIRS),
         OPT_STR("--from", &from_s),
         OPT_STR("--to", &to_s),
         OPT_INT("--flush-steps", &o.flush_steps, 1, 100000, NULL),
     };
     TR_CLI_SCAN(a, opts);
-    if (n_csv == 0 || n_csv != n_pair)
+    if (n_csv == 0 || n_csv != pairs.n)
         return tr_cli_usage(a->cmd, "give one --pair for each --csv", NULL);
     o.n_pairs = n_csv;
+    for (int k = 0; k < pairs.n; k++)
+        o.pair[k] = pairs.v[k];
     if (!from_s || tr_cli_parse_time(from_s, &o.from))
         return tr_cli_usage(a->cmd, "missing or bad --from time:", from_s);
     if (!to_s || tr_cli_parse_time(to_s, &o.to))
