@@ -346,6 +346,32 @@ START_TEST(test_json_errors)
 }
 END_TEST
 
+START_TEST(test_replay_json)
+{
+    /* replay --json prints one JSON object (no Markdown outside its timeline string) */
+    char *csv = tu_path(dir, "e.csv"), *store = tu_path(dir, "r");
+    ck_assert_int_eq(run("synth --pair EURUSD --from 2024-03-04 --to 2024-03-06 --csv %s", csv), 0);
+    ck_assert_int_eq(run("replay --csv %s --pair EURUSD --from 2024-03-05 --to 2024-03-05T06:00 "
+                         "--json --quiet --store %s", csv, store), 0);
+    ck_assert(output_has("{\"from\":\"2024-03-05T00:00:00Z\",\"to\":\"2024-03-05T06:00:00Z\","
+                         "\"pairs\":[\"EURUSD\"],\"steps\":24,\"steps_run\":24,\"resumed\":false,"
+                         "\"signals\":0,\"seconds\":"));
+    ck_assert(output_has(",\"timeline_markdown\":\"# Replay EURUSD,"));
+    char *out = tu_path(dir, "out.txt");
+    FILE *f = fopen(out, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fgetc(f), '{');
+    fclose(f);
+    free(out);
+    /* again: the finished replay, resumed */
+    ck_assert_int_eq(run("replay --csv %s --pair EURUSD --from 2024-03-05 --to 2024-03-05T06:00 "
+                         "--json --store %s", csv, store), 0);
+    ck_assert(output_has("\"steps_run\":0,\"resumed\":true"));
+    free(csv);
+    free(store);
+}
+END_TEST
+
 START_TEST(test_lowercase_zone)
 {
     /* "z" is the zone designator as "Z" is (RFC 3339) */
@@ -389,6 +415,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_value_parsers);
     tcase_add_test(tc, test_version_and_pair_options);
     tcase_add_test(tc, test_json_errors);
+    tcase_add_test(tc, test_replay_json);
     tcase_add_test(tc, test_lowercase_zone);
     tcase_add_test(tc, test_no_series_names_last_bar);
     suite_add_tcase(s, tc);

@@ -126,7 +126,7 @@ int tr_cli_cmd_run_due(tr_cli_args *a)
 const char tr_cli_help_replay[] =
     "usage: aifx-train replay --csv FILE --pair P [--csv FILE --pair P ...] --from D --to D\n"
     "                         [--flush-steps N] [--ab [--ab-days N] [--ab-split X]\n"
-    "                         [--ab-min-trades N]] [--quiet] [--store DIR]\n"
+    "                         [--ab-min-trades N]] [--quiet] [--json] [--store DIR]\n"
     "\n"
     "  Walks a simulated clock over the 15-minute bar closes in (--from, --to]: each new bar\n"
     "  becomes visible, the active version's prediction for it is recorded as a signal, the\n"
@@ -135,6 +135,8 @@ const char tr_cli_help_replay[] =
     "  weekly retrain needs 3 months of them). Prints the timeline and writes it to\n"
     "  <store>/reports/replay-FROM-TO.md. Killed, it continues when started again with the same\n"
     "  arguments (state in <store>/replay.state); another replay's state there: exit 4.\n"
+    "  The n-th --pair names the n-th --csv (--pair P,Q: a comma list in that order).\n"
+    "  --json: one JSON object with the figures, the report's path and the timeline (Markdown).\n"
     "  docs/operations.md. --ab: every weekly retrain starts an A/B test (see full --help).\n";
 
 int tr_cli_cmd_replay(tr_cli_args *a)
@@ -178,7 +180,7 @@ int tr_cli_cmd_replay(tr_cli_args *a)
     tr_store_close(st);
     if (rc)
         return tr_cli_fail(&e);
-    tr_cli_print_replay(&r, tr_cli_now_seconds() - t0);
+    tr_cli_print_replay(&o, &r, tr_cli_now_seconds() - t0, oo.json);
     tr_replay_result_free(&r);
     return EXIT_OK;
 }

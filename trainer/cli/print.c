@@ -621,8 +621,33 @@ void tr_cli_print_due(int64_t as_of, const tr_due_result *r, int json)
         printf("]}\n");
 }
 
-void tr_cli_print_replay(const tr_replay_result *r, double seconds)
+void tr_cli_print_replay(const tr_replay_opts *o, const tr_replay_result *r, double seconds,
+                         int json)
 {
+    if (json) {
+        char t0[32], t1[32];
+        tr_sb b = {0};
+        tr_sb_printf(&b, "{\"from\":\"%s\",\"to\":\"%s\",\"pairs\":[",
+                     tr_time_format(o->from, t0, sizeof t0), tr_time_format(o->to, t1, sizeof t1));
+        for (int k = 0; k < o->n_pairs; k++) {
+            tr_sb_printf(&b, "%s", k ? "," : "");
+            tr_sb_json_str(&b, o->pair[k]);
+        }
+        tr_sb_printf(&b, "],\"steps\":%zu,\"steps_run\":%zu,\"resumed\":%s,\"signals\":%zu,"
+                         "\"seconds\":%.3f,\"report\":",
+                     r->n_steps, r->n_steps_run, r->resumed ? "true" : "false", r->n_signals,
+                     seconds);
+        tr_sb_json_str(&b, r->report_path);
+        tr_sb_printf(&b, ",\"timeline_markdown\":");
+        tr_sb_json_str(&b, r->timeline ? r->timeline : "");
+        tr_sb_printf(&b, "}\n");
+        if (b.oom)
+            tr_cli_error(EXIT_NOMEM, "out of memory");
+        else
+            fputs(b.p, stdout);
+        tr_sb_free(&b);
+        return;
+    }
     fputs(r->timeline, stdout);
     printf("\nreport: %s\nreplay: %zu steps (%zu run now%s), %zu signals, %.1f s\n", r->report_path,
            r->n_steps, r->n_steps_run, r->resumed ? ", resumed" : "", r->n_signals, seconds);
