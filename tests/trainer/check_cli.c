@@ -372,6 +372,25 @@ START_TEST(test_replay_json)
 }
 END_TEST
 
+START_TEST(test_ab_report_no_data)
+{
+    /* an A/B test without a look or a trade: its p-values are undefined, not 0 */
+    char *store = two_versions();
+    ck_assert_int_eq(run("ab start --a v1.0 --b v1.1 --as-of 2024-03-06 --store %s", store), 0);
+    ck_assert_int_eq(run("ab report ab1 --as-of 2024-03-06 --store %s", store), 0);
+    ck_assert(output_has("z-test: z -, p -\n"));
+    ck_assert(output_has("Welch's t-test: t -, df -, p -\n"));
+    ck_assert(output_has("|z| >= - (Welch's t as a normal deviate: -)"));
+    ck_assert(!output_has("p 0"));
+    ck_assert_int_eq(run("ab report ab1 --as-of 2024-03-06 --json --store %s", store), 0);
+    ck_assert(output_has("\"z_test\":{\"z\":null,\"p\":null},\"welch\":{\"t\":null,\"df\":null,"
+                         "\"p\":null},\"z_welch\":null,\"boundary\":null"));
+    ck_assert_int_eq(run("ab status ab1 --as-of 2024-03-07 --store %s", store), 0);
+    ck_assert(!output_has("p 0"));
+    free(store);
+}
+END_TEST
+
 START_TEST(test_lowercase_zone)
 {
     /* "z" is the zone designator as "Z" is (RFC 3339) */
@@ -416,6 +435,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_version_and_pair_options);
     tcase_add_test(tc, test_json_errors);
     tcase_add_test(tc, test_replay_json);
+    tcase_add_test(tc, test_ab_report_no_data);
     tcase_add_test(tc, test_lowercase_zone);
     tcase_add_test(tc, test_no_series_names_last_bar);
     suite_add_tcase(s, tc);

@@ -702,13 +702,35 @@ void tr_cli_print_ab_tests(const tr_registry *reg, int json)
     }
 }
 
+/* The statistics of r that its analysis could not compute, as undefined (NAN: "-" in Markdown,
+ * null in JSON). The analysis (cycles/abtest.c) leaves them 0 when it had no look yet or
+ * tr_ab_decide refused: a p of 0 would read as significant. */
+static void ab_undefined_stats(tr_ab_report *r)
+{
+    tr_ab_verdict *v = &r->v;
+    if (!r->stats_ok) {
+        v->z.ok = v->t.ok = 0;
+        v->z_welch = v->boundary = v->n_props = v->n_means = NAN;
+        v->sharpe_a = tr_ab_arm_sharpe(&r->arm[0]);
+        v->sharpe_b = tr_ab_arm_sharpe(&r->arm[1]);
+    }
+    if (!v->z.ok)
+        v->z.z = v->z.p = NAN;
+    if (!v->t.ok)
+        v->t.t = v->t.df = v->t.p = v->t.diff = v->t.se = NAN;
+}
+
 int tr_cli_print_ab_report(const tr_ab_report *r, int json)
 {
-    char *text = json ? tr_ab_report_json(r) : tr_ab_report_markdown(r);
-    if (!text) {
-        fprintf(stderr, "aifx-train: error: out of memory\n");
-        return EXIT_NOMEM;
-    }
+    tr_ab_report *c = malloc(sizeof *c);
+    if (!c)
+        return tr_cli_error(EXIT_NOMEM, "out of memory");
+    *c = *r;
+    ab_undefined_stats(c);
+    char *text = json ? tr_ab_report_json(c) : tr_ab_report_markdown(c);
+    free(c);
+    if (!text)
+        return tr_cli_error(EXIT_NOMEM, "out of memory");
     fputs(text, stdout);
     if (json)
         fputc('\n', stdout);
