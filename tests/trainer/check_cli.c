@@ -343,6 +343,14 @@ START_TEST(test_json_errors)
                          "--quiet --store %s/r", bad, dir), 3);
     ck_assert(output_has("{\"error\":{\"code\":\"bad_data\",\"exit\":3,"));
     free(bad);
+    /* run-due: its result on stdout, then the failed cycle's error as JSON */
+    ck_assert_int_eq(run("synth --pair EURUSD --from 2024-01-01 --to 2024-01-08 --store %s/s", dir),
+                     0);
+    ck_assert_int_eq(run("run-due --json --as-of 2024-01-08 --disable incremental --disable rank "
+                         "--disable abtest --store %s/s", dir), 6);
+    ck_assert(output_has("\"outcome\":\"failed\""));
+    ck_assert(output_has("{\"error\":{\"code\":\"not_found\",\"exit\":6,\"message\":\"a cycle "
+                         "failed (kept in the log; retried at the next call)\"}}"));
 }
 END_TEST
 

@@ -115,11 +115,9 @@ int tr_cli_cmd_run_due(tr_cli_args *a)
     if (rc)
         return tr_cli_fail(&e);
     tr_cli_print_due(o.as_of, &r, oo.json);
-    if (r.first_error) {
-        fprintf(stderr, "aifx-train: error: a cycle failed (kept in the log; retried at the next "
-                        "call)\n");
-        return tr_cli_exit_code(r.first_error);
-    }
+    if (r.first_error)
+        return tr_cli_error(tr_cli_exit_code(r.first_error),
+                            "a cycle failed (kept in the log; retried at the next call)");
     return EXIT_OK;
 }
 

@@ -46,8 +46,8 @@ const char tr_cli_help_dataset[] =
     "\n"
     "  Windows of T bars x 38 features labelled at their last bar (in [from, to)), pooled over\n"
     "  the pairs (--pair repeated or a comma list, --pairs an alias; default: every pair stored\n"
-    "  at the timeframe), split 70/15/15 in time with an\n"
-    "  embargo. --describe prints counts per split and class, class weights and feature ranges.\n"
+    "  at the timeframe), split 70/15/15 in time with an embargo. --describe prints counts per\n"
+    "  split and class, class weights and feature ranges.\n"
     "  Defaults: T 20, k 6, m 1.0, h 16, embargo T + max(k, h), max gap 4 bars.\n";
 
 const char tr_cli_help_bars[] = "usage: aifx-train bars [--store DIR]\n"

@@ -18,7 +18,7 @@
 const char tr_cli_help_activate[] =
     "usage: aifx-train activate --version V [--reason TEXT] [--json] [--store DIR]\n"
     "       aifx-train activate V ...   (V: shorthand of --version V)\n"
-    "  Makes VERSION the active version, recorded in the activation history.\n";
+    "  Makes version V the active version, recorded in the activation history.\n";
 
 const char tr_cli_help_rollback[] =
     "usage: aifx-train rollback [--reason TEXT] [--json] [--store DIR]\n"
