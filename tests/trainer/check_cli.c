@@ -318,7 +318,8 @@ START_TEST(test_json_errors)
     /* a command given --json prints its error as one JSON object on stderr, with the same exit
      * code; usage errors too; without --json the text is as before */
     ck_assert_int_eq(run("versions --json --store %s/none", dir), 6);
-    ck_assert(output_has("{\"error\":{\"code\":\"not_found\",\"exit\":6,\"message\":\"no store at "));
+    ck_assert(output_has("{\"error\":{\"code\":\"not_found\",\"exit\":6,"
+                         "\"message\":\"no store at "));
     ck_assert(!output_has("aifx-train: error:"));
     ck_assert_int_eq(run("versions --store %s/none", dir), 6);
     ck_assert(output_has("aifx-train: error: no store at "));

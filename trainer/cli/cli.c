@@ -71,8 +71,8 @@ int tr_cli_exit_code(tr_code rc)
 
 const char *tr_cli_exit_name(int exit_code)
 {
-    static const char *const names[] = {"ok",    "internal",  "usage",         "bad_data",
-                                        "conflict", "store", "not_found", "out_of_memory",
+    static const char *const names[] = {"ok",          "internal", "usage",     "bad_data",
+                                        "conflict",    "store",    "not_found", "out_of_memory",
                                         "unsupported", "stale"};
     if (exit_code < 0 || exit_code >= (int)(sizeof names / sizeof names[0]))
         return "internal";
@@ -92,8 +92,9 @@ static void json_error(int exit_code, const char *message, const char *cmd)
     }
     tr_sb_printf(&b, "}}\n");
     if (b.oom)
-        fprintf(stderr, "{\"error\":{\"code\":\"out_of_memory\",\"exit\":%d,"
-                        "\"message\":\"out of memory\"}}\n",
+        fprintf(stderr,
+                "{\"error\":{\"code\":\"out_of_memory\",\"exit\":%d,"
+                "\"message\":\"out of memory\"}}\n",
                 EXIT_NOMEM);
     else
         fputs(b.p, stderr);
@@ -470,9 +471,9 @@ int tr_cli_scan(tr_cli_args *a, const tr_cli_optdef *defs, size_t n)
                 [TR_OPT_PAIRS] = "(a pair or a comma list: EURUSD,USDJPY)",
                 [TR_OPT_VERSION] = "(letters, digits, '.', '-', '_')",
             };
-            const char *hint = d->hint ? d->hint : d->kind < (int)(sizeof hints / sizeof *hints)
-                                                       ? hints[d->kind]
-                                                       : NULL;
+            const char *hint = d->hint                                         ? d->hint
+                               : d->kind < (int)(sizeof hints / sizeof *hints) ? hints[d->kind]
+                                                                               : NULL;
             char what[160];
             snprintf(what, sizeof what, "bad %s%s%s%s:", d->name,
                      d->kind == TR_OPT_TIME ? " time" : "", hint ? " " : "", hint ? hint : "");

@@ -66,20 +66,20 @@ typedef struct tr_cli_args {
 int tr_cli_opt(tr_cli_args *a, const char *name, const char **value, int *missing);
 /* The kinds of option of a table (tr_cli_optdef). */
 enum {
-    TR_OPT_FLAG,   /* no value: *(int *)dst = 1 */
-    TR_OPT_CLEAR,  /* no value: *(int *)dst = 0 */
-    TR_OPT_STR,    /* *(const char **)dst = value */
-    TR_OPT_INT,    /* *(int *)dst, an integer in [lo, hi] */
-    TR_OPT_I64,    /* *(int64_t *)dst, an integer in [lo, hi] */
-    TR_OPT_DOUBLE, /* *(double *)dst, a finite number in [lo, hi] */
-    TR_OPT_FLOAT,  /* *(float *)dst, a finite number in [lo, hi] */
-    TR_OPT_TIME,   /* *(int64_t *)dst, a UTC time */
-    TR_OPT_U64,    /* *(uint64_t *)dst, digits in base (10 or 16) within [ulo, uhi] */
-    TR_OPT_CALL,   /* fn(value, dst) == 0 */
-    TR_OPT_LIST,   /* dst is const char *[hi], *count the number stored; fn (optional) checks */
-    TR_OPT_PAIRS,  /* dst a tr_cli_pairs: one pair or a comma list, repeatable, at most hi */
+    TR_OPT_FLAG,    /* no value: *(int *)dst = 1 */
+    TR_OPT_CLEAR,   /* no value: *(int *)dst = 0 */
+    TR_OPT_STR,     /* *(const char **)dst = value */
+    TR_OPT_INT,     /* *(int *)dst, an integer in [lo, hi] */
+    TR_OPT_I64,     /* *(int64_t *)dst, an integer in [lo, hi] */
+    TR_OPT_DOUBLE,  /* *(double *)dst, a finite number in [lo, hi] */
+    TR_OPT_FLOAT,   /* *(float *)dst, a finite number in [lo, hi] */
+    TR_OPT_TIME,    /* *(int64_t *)dst, a UTC time */
+    TR_OPT_U64,     /* *(uint64_t *)dst, digits in base (10 or 16) within [ulo, uhi] */
+    TR_OPT_CALL,    /* fn(value, dst) == 0 */
+    TR_OPT_LIST,    /* dst is const char *[hi], *count the number stored; fn (optional) checks */
+    TR_OPT_PAIRS,   /* dst a tr_cli_pairs: one pair or a comma list, repeatable, at most hi */
     TR_OPT_VERSION, /* *(const char **)dst, a version name, at most once (with its positional) */
-    TR_OPT_POS     /* a positional argument (name: its label), at most once; fn (optional) checks */
+    TR_OPT_POS      /* a positional argument (name: its label), once; fn (optional) checks */
 };
 
 /* The pairs of a command (TR_OPT_PAIRS): --pair P, repeated, or --pair P,Q; v[0 .. n) point into
@@ -128,22 +128,24 @@ typedef struct tr_cli_optdef {
 #define OPT_LIST(n, d, cap, cnt, f)                                                                \
     {.name = (n), .kind = TR_OPT_LIST, .dst = (d), .hi = (cap), .count = (cnt), .fn = (f)}
 #define OPT_POS(label, d) {.name = (label), .kind = TR_OPT_POS, .dst = (d)}
-#define OPT_POS_CHECKED(label, d, f) {.name = (label), .kind = TR_OPT_POS, .dst = (d), .fn = (f)}
+#define OPT_U64(n, d, b, l, h, ht)                                                                 \
+    {.name = (n), .kind = TR_OPT_U64, .dst = (d), .base = (b), .ulo = (l), .uhi = (h), .hint = (ht)}
+#define OPT_POS_CHECKED(label, d, f)                                                               \
+    {.name = (label), .kind = TR_OPT_POS, .dst = (d), .fn = (f)}
 /* The pairs of a command that takes several: --pair, repeatable and taking a comma list, and its
  * alias --pairs (d a tr_cli_pairs, cap at most TR_CLI_PAIRS_MAX). */
 #define OPT_PAIRS(d, cap)                                                                          \
     {.name = "--pair", .kind = TR_OPT_PAIRS, .dst = (d), .hi = (cap)},                            \
         {.name = "--pairs", .kind = TR_OPT_PAIRS, .dst = (d), .hi = (cap)}
 /* The pair of a command that takes one: --pair P (d a const char *). */
-#define OPT_PAIR(d) OPT_CALL("--pair", d, tr_cli_opt_one_pair, "(one pair, 3-15 characters A-Z 0-9)")
+#define OPT_PAIR(d)                                                                                \
+    OPT_CALL("--pair", d, tr_cli_opt_one_pair, "(one pair, 3-15 characters A-Z 0-9)")
 /* A version option (n, such as "--a") of a command: a valid version name, given once. */
 #define OPT_VERSION_NAMED(n, d) {.name = (n), .kind = TR_OPT_VERSION, .dst = (d)}
-/* The version of a command that takes one: --version V, or V as a positional shorthand (the
- * command's first free positional slot after those listed before it). */
+/* The version of a command that takes one: --version V, or V alone as its shorthand (a positional
+ * slot, filled after the positionals listed before it in the table). */
 #define OPT_VERSION(d)                                                                             \
     OPT_VERSION_NAMED("--version", d), OPT_POS_CHECKED("version name", d, tr_cli_opt_version)
-#define OPT_U64(n, d, b, l, h, ht)                                                                 \
-    {.name = (n), .kind = TR_OPT_U64, .dst = (d), .base = (b), .ulo = (l), .uhi = (h), .hint = (ht)}
 
 /* The output options every registry and cycle command takes (oo a tr_cli_out, print.h), and
  * --store. */

@@ -160,10 +160,14 @@ static tr_code no_series_error(tr_store *st, int32_t tf, const tr_series_info *l
         if (list[i].count && (!newest || list[i].last > newest->last))
             newest = &list[i];
     if (!newest)
-        return tr_fail(e, TR_ERR_NOTFOUND, "store %s has no series at %s: it holds no bars yet "
-                       "(aifx-train ingest or synth)", tr_store_name(st), tfn);
-    return tr_fail(e, TR_ERR_NOTFOUND, "store %s has no series at %s; its last bar is %s %s at %s "
-                   "(try --timeframe %s)", tr_store_name(st), tfn, newest->pair,
+        return tr_fail(e, TR_ERR_NOTFOUND,
+                       "store %s has no series at %s: it holds no bars yet "
+                       "(aifx-train ingest or synth)",
+                       tr_store_name(st), tfn);
+    return tr_fail(e, TR_ERR_NOTFOUND,
+                   "store %s has no series at %s; its last bar is %s %s at %s "
+                   "(try --timeframe %s)",
+                   tr_store_name(st), tfn, newest->pair,
                    tr_timeframe_name(newest->timeframe, tfl, sizeof tfl),
                    tr_time_format(newest->last, last, sizeof last), tfl);
 }

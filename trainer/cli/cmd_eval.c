@@ -82,8 +82,7 @@ static int evaluate_or_backtest(tr_cli_args *a, int backtest)
         tr_store_close(st);
         return tr_cli_error(EXIT_NOMEM, "out of memory");
     }
-    tr_code rc =
-        tr_evaluate_version(st, version, pairs.v, pairs.n, 900, f, t, &ovr, r, NULL, &e);
+    tr_code rc = tr_evaluate_version(st, version, pairs.v, pairs.n, 900, f, t, &ovr, r, NULL, &e);
     tr_store_close(st);
     if (rc) {
         free(r);

@@ -41,8 +41,7 @@ static int activate_or_rollback(tr_cli_args *a, int rollback)
     const char *store_dir = NULL, *version = NULL, *note = "";
     tr_cli_out oo = {0, 0, 0, 0};
     const tr_cli_optdef opts[] = {
-        OPT_OUTPUT(oo, store_dir),
-        OPT_STR("--reason", &note),
+        OPT_OUTPUT(oo, store_dir), OPT_STR("--reason", &note),
         OPT_VERSION(&version), /* last: rollback takes none */
     };
     /* rollback takes no version: the table without its last two entries */
@@ -94,8 +93,7 @@ int tr_cli_cmd_versions(tr_cli_args *a)
     tr_cli_out oo = {0, 0, 0, 0};
     const char *word = NULL;
     const tr_cli_optdef opts[] = {
-        OPT_OUTPUT(oo, store_dir),
-        OPT_POS("show", &word),
+        OPT_OUTPUT(oo, store_dir), OPT_POS("show", &word),
         OPT_VERSION(&show), /* after "show": versions show V */
     };
     TR_CLI_SCAN(a, opts);

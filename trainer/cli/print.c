@@ -633,8 +633,9 @@ void tr_cli_print_replay(const tr_replay_opts *o, const tr_replay_result *r, dou
             tr_sb_printf(&b, "%s", k ? "," : "");
             tr_sb_json_str(&b, o->pair[k]);
         }
-        tr_sb_printf(&b, "],\"steps\":%zu,\"steps_run\":%zu,\"resumed\":%s,\"signals\":%zu,"
-                         "\"seconds\":%.3f,\"report\":",
+        tr_sb_printf(&b,
+                     "],\"steps\":%zu,\"steps_run\":%zu,\"resumed\":%s,\"signals\":%zu,"
+                     "\"seconds\":%.3f,\"report\":",
                      r->n_steps, r->n_steps_run, r->resumed ? "true" : "false", r->n_signals,
                      seconds);
         tr_sb_json_str(&b, r->report_path);
