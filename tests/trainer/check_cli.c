@@ -295,7 +295,7 @@ START_TEST(test_version_and_pair_options)
     ck_assert_int_eq(run("dataset --pair EURUSD, --from 2024-02-01 --to 2024-03-01 --store %s",
                          store), 2);
     ck_assert_int_eq(run("predict --pair EURUSD,USDJPY --store %s", store), 2);
-    ck_assert(output_has("bad --pair (one pair, 3-15 characters A-Z 0-9): EURUSD,USDJPY"));
+    ck_assert(output_has("bad pair name (one pair, 3-15 characters A-Z 0-9): EURUSD,USDJPY"));
     ck_assert_int_eq(run("replay --csv a.csv --csv b.csv --pair EURUSD,bad/x --from 2024-03-01 "
                          "--to 2024-03-02 --store %s", store), 2);
     ck_assert(output_has("bad --pair"));

@@ -475,7 +475,7 @@ int tr_cli_scan(tr_cli_args *a, const tr_cli_optdef *defs, size_t n)
                                : d->kind < (int)(sizeof hints / sizeof *hints) ? hints[d->kind]
                                                                                : NULL;
             char what[160];
-            snprintf(what, sizeof what, "bad %s%s%s%s:", d->name,
+            snprintf(what, sizeof what, "bad %s%s%s%s:", d->label ? d->label : d->name,
                      d->kind == TR_OPT_TIME ? " time" : "", hint ? " " : "", hint ? hint : "");
             return tr_cli_usage(a->cmd, what, v);
         }

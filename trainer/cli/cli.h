@@ -104,6 +104,8 @@ typedef struct tr_cli_optdef {
     void *dst;
     double lo, hi;    /* INT, I64, DOUBLE, FLOAT: the accepted range; LIST: hi the capacity */
     const char *hint; /* shown after the option's name when its value is bad, e.g. "(1..4)" */
+    /* named instead of the option in that message ("pair name"), or NULL */
+    const char *label;
     int (*fn)(const char *value, void *dst); /* CALL, LIST: 0 when value is good */
     int *count;                              /* LIST */
     int base;                                /* U64 */
@@ -137,9 +139,11 @@ typedef struct tr_cli_optdef {
 #define OPT_PAIRS(d, cap)                                                                          \
     {.name = "--pair", .kind = TR_OPT_PAIRS, .dst = (d), .hi = (cap)},                            \
         {.name = "--pairs", .kind = TR_OPT_PAIRS, .dst = (d), .hi = (cap)}
-/* The pair of a command that takes one: --pair P (d a const char *). */
+/* The pair of a command that takes one: --pair P (d a const char *); a bad one is a "bad pair
+ * name", as these commands have always said. */
 #define OPT_PAIR(d)                                                                                \
-    OPT_CALL("--pair", d, tr_cli_opt_one_pair, "(one pair, 3-15 characters A-Z 0-9)")
+    {.name = "--pair", .kind = TR_OPT_CALL, .dst = (d), .fn = tr_cli_opt_one_pair,                 \
+     .hint = "(one pair, 3-15 characters A-Z 0-9)", .label = "pair name"}
 /* A version option (n, such as "--a") of a command: a valid version name, given once. */
 #define OPT_VERSION_NAMED(n, d) {.name = (n), .kind = TR_OPT_VERSION, .dst = (d)}
 /* The version of a command that takes one: --version V, or V alone as its shorthand (a positional
