@@ -244,6 +244,193 @@ START_TEST(test_value_parsers)
 }
 END_TEST
 
+/* A store with two pairs and two small versions, v1.0 (active) and v1.1. */
+static char *two_versions(void)
+{
+    char *store = tu_path(dir, "s");
+    ck_assert_int_eq(run("synth --pair EURUSD --from 2024-01-01 --to 2024-03-08 --store %s", store),
+                     0);
+    ck_assert_int_eq(run("synth --pair USDJPY --from 2024-01-01 --to 2024-03-08 --seed 3 "
+                         "--store %s", store), 0);
+    ck_assert_int_eq(run("full --as-of 2024-03-01 --months 1 --epochs 2 --hidden 8 --quiet "
+                         "--store %s", store), 0);
+    ck_assert_int_eq(run("full --as-of 2024-03-05 --months 1 --epochs 2 --hidden 8 --quiet "
+                         "--store %s", store), 0);
+    return store;
+}
+
+START_TEST(test_version_and_pair_options)
+{
+    char *store = two_versions();
+    /* a version: --version V on every command that takes one, V alone as its shorthand */
+    ck_assert_int_eq(run("activate --version v1.1 --store %s", store), 0);
+    ck_assert(output_has("activated: v1.0 -> v1.1"));
+    ck_assert_int_eq(run("activate v1.0 --store %s", store), 0);
+    ck_assert(output_has("activated: v1.1 -> v1.0"));
+    ck_assert_int_eq(run("activate v1.0 --version v1.1 --store %s", store), 2);
+    ck_assert(output_has("more than one version: v1.0 and v1.1"));
+    ck_assert_int_eq(run("activate --version 'v1;rm' --store %s", store), 2);
+    ck_assert(output_has("bad --version"));
+    ck_assert_int_eq(run("versions show --version v1.1 --store %s", store), 0);
+    ck_assert(output_has("version      v1.1"));
+    ck_assert_int_eq(run("versions --version v1.1 --json --store %s", store), 0);
+    ck_assert(output_has("\"version\":\"v1.1\""));
+    ck_assert_int_eq(run("evaluate v1.1 --from 2024-02-20 --to 2024-03-05 --json --store %s",
+                         store), 0);
+    ck_assert(output_has("\"version\":\"v1.1\""));
+    /* pairs: --pair repeated or a comma list, --pairs an alias, on every command taking pairs */
+    ck_assert_int_eq(run("backtest --version v1.1 --from 2024-02-20 --to 2024-03-05 --json "
+                         "--pair EURUSD,USDJPY --store %s", store), 0);
+    ck_assert(output_has("\"pairs\":{\"EURUSD\":"));
+    ck_assert(output_has(",\"USDJPY\":"));
+    ck_assert_int_eq(run("evaluate --version v1.1 --from 2024-02-20 --to 2024-03-05 --json "
+                         "--pairs USDJPY --store %s", store), 0);
+    ck_assert(output_has("\"pairs\":{\"USDJPY\":"));
+    ck_assert_int_eq(run("dataset --pair EURUSD,USDJPY --from 2024-02-01 --to 2024-03-01 "
+                         "--describe --store %s", store), 0);
+    ck_assert(output_has("dataset: 2 pairs (EURUSD, USDJPY)"));
+    ck_assert_int_eq(run("dataset --pair EURUSD,eurusd --from 2024-02-01 --to 2024-03-01 "
+                         "--store %s", store), 2);
+    ck_assert(output_has("bad --pair (a pair or a comma list: EURUSD,USDJPY): EURUSD,eurusd"));
+    ck_assert_int_eq(run("dataset --pair EURUSD, --from 2024-02-01 --to 2024-03-01 --store %s",
+                         store), 2);
+    ck_assert_int_eq(run("predict --pair EURUSD,USDJPY --store %s", store), 2);
+    ck_assert(output_has("bad pair name (one pair, 3-15 characters A-Z 0-9): EURUSD,USDJPY"));
+    ck_assert_int_eq(run("replay --csv a.csv --csv b.csv --pair EURUSD,bad/x --from 2024-03-01 "
+                         "--to 2024-03-02 --store %s", store), 2);
+    ck_assert(output_has("bad --pair"));
+    /* an A/B test's two arms: --a/--b, or A B; its pairs like every command's */
+    ck_assert_int_eq(run("ab start v1.0 v1.1 --pair USDJPY,EURUSD --as-of 2024-03-06 --store %s",
+                         store), 0);
+    ck_assert(output_has("started A/B test ab1: v1.0 (A) vs v1.1 (B) on EURUSD,USDJPY"));
+    ck_assert_int_eq(run("ab stop ab1 --as-of 2024-03-06T01:00 --store %s", store), 0);
+    ck_assert_int_eq(run("ab start --a v1.0 --b v1.1 --pair EURUSD --pairs USDJPY "
+                         "--as-of 2024-03-06T02:00 --store %s", store), 0);
+    ck_assert(output_has("started A/B test ab2: v1.0 (A) vs v1.1 (B) on EURUSD,USDJPY"));
+    ck_assert_int_eq(run("ab start v1.0 --b v1.1 --store %s", store), 2);
+    ck_assert_int_eq(run("ab start --a v1.0 --a v1.1 --store %s", store), 2);
+    free(store);
+}
+END_TEST
+
+START_TEST(test_json_errors)
+{
+    /* a command given --json prints its error as one JSON object on stderr, with the same exit
+     * code; usage errors too; without --json the text is as before */
+    ck_assert_int_eq(run("versions --json --store %s/none", dir), 6);
+    ck_assert(output_has("{\"error\":{\"code\":\"not_found\",\"exit\":6,"
+                         "\"message\":\"no store at "));
+    ck_assert(!output_has("aifx-train: error:"));
+    ck_assert_int_eq(run("versions --store %s/none", dir), 6);
+    ck_assert(output_has("aifx-train: error: no store at "));
+    ck_assert_int_eq(run("rank --json --bogus"), 2);
+    ck_assert(output_has("{\"error\":{\"code\":\"usage\",\"exit\":2,\"message\":\"unknown option "
+                         "--bogus\",\"command\":\"rank\"}}"));
+    ck_assert_int_eq(run("predict --pair EURUSD --as-of yesterday --json"), 2);
+    ck_assert(output_has("\"message\":\"bad --as-of time: yesterday\""));
+    ck_assert_int_eq(run("rank --bogus"), 2);
+    ck_assert(output_has("aifx-train rank: unknown option --bogus\nTry 'aifx-train rank --help'."));
+    ck_assert_int_eq(run("frobnicate --json"), 2);
+    ck_assert(output_has("{\"error\":{\"code\":\"usage\",\"exit\":2,\"message\":\"unknown command "
+                         "'frobnicate'\"}}"));
+    /* a message with quotes is escaped */
+    ck_assert_int_eq(run("ab report 'a\"b' --json --store %s/none", dir), 6);
+    ck_assert(output_has("{\"error\":{\"code\":\"not_found\""));
+    /* a bad data file, exit 3 */
+    char *bad = tu_write(dir, "bad.csv", "timestamp,open,high,low,close,volume\n"
+                                        "2024-01-02T00:00:00Z,1.1,1.2,1.0,1.15,5\n"
+                                        "2024-01-02T00:10:00Z,1.1,1.2,1.0,1.15,5\n");
+    ck_assert_int_eq(run("replay --csv %s --pair EURUSD --from 2024-01-01 --to 2024-01-03 --json "
+                         "--quiet --store %s/r", bad, dir), 3);
+    ck_assert(output_has("{\"error\":{\"code\":\"bad_data\",\"exit\":3,"));
+    free(bad);
+    /* run-due: its result on stdout, then the failed cycle's error as JSON */
+    ck_assert_int_eq(run("synth --pair EURUSD --from 2024-01-01 --to 2024-01-08 --store %s/s", dir),
+                     0);
+    ck_assert_int_eq(run("run-due --json --as-of 2024-01-08 --disable incremental --disable rank "
+                         "--disable abtest --store %s/s", dir), 6);
+    ck_assert(output_has("\"outcome\":\"failed\""));
+    ck_assert(output_has("{\"error\":{\"code\":\"not_found\",\"exit\":6,\"message\":\"a cycle "
+                         "failed (kept in the log; retried at the next call)\"}}"));
+}
+END_TEST
+
+START_TEST(test_replay_json)
+{
+    /* replay --json prints one JSON object (no Markdown outside its timeline string) */
+    char *csv = tu_path(dir, "e.csv"), *store = tu_path(dir, "r");
+    ck_assert_int_eq(run("synth --pair EURUSD --from 2024-03-04 --to 2024-03-06 --csv %s", csv), 0);
+    ck_assert_int_eq(run("replay --csv %s --pair EURUSD --from 2024-03-05 --to 2024-03-05T06:00 "
+                         "--json --quiet --store %s", csv, store), 0);
+    ck_assert(output_has("{\"from\":\"2024-03-05T00:00:00Z\",\"to\":\"2024-03-05T06:00:00Z\","
+                         "\"pairs\":[\"EURUSD\"],\"steps\":24,\"steps_run\":24,\"resumed\":false,"
+                         "\"signals\":0,\"seconds\":"));
+    ck_assert(output_has(",\"timeline_markdown\":\"# Replay EURUSD,"));
+    char *out = tu_path(dir, "out.txt");
+    FILE *f = fopen(out, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fgetc(f), '{');
+    fclose(f);
+    free(out);
+    /* again: the finished replay, resumed */
+    ck_assert_int_eq(run("replay --csv %s --pair EURUSD --from 2024-03-05 --to 2024-03-05T06:00 "
+                         "--json --store %s", csv, store), 0);
+    ck_assert(output_has("\"steps_run\":0,\"resumed\":true"));
+    free(csv);
+    free(store);
+}
+END_TEST
+
+START_TEST(test_ab_report_no_data)
+{
+    /* an A/B test without a look or a trade: its p-values are undefined, not 0 */
+    char *store = two_versions();
+    ck_assert_int_eq(run("ab start --a v1.0 --b v1.1 --as-of 2024-03-06 --store %s", store), 0);
+    ck_assert_int_eq(run("ab report ab1 --as-of 2024-03-06 --store %s", store), 0);
+    ck_assert(output_has("z-test: z -, p -\n"));
+    ck_assert(output_has("Welch's t-test: t -, df -, p -\n"));
+    ck_assert(output_has("|z| >= - (Welch's t as a normal deviate: -)"));
+    ck_assert(!output_has("p 0"));
+    ck_assert_int_eq(run("ab report ab1 --as-of 2024-03-06 --json --store %s", store), 0);
+    ck_assert(output_has("\"z_test\":{\"z\":null,\"p\":null},\"welch\":{\"t\":null,\"df\":null,"
+                         "\"p\":null},\"z_welch\":null,\"boundary\":null"));
+    ck_assert_int_eq(run("ab status ab1 --as-of 2024-03-07 --store %s", store), 0);
+    ck_assert(!output_has("p 0"));
+    free(store);
+}
+END_TEST
+
+START_TEST(test_lowercase_zone)
+{
+    /* "z" is the zone designator as "Z" is (RFC 3339) */
+    ck_assert_int_eq(run("ab status --as-of 2025-01-01T00:00:00z --store %s/none", dir), 6);
+    ck_assert(output_has("no store at"));
+    ck_assert_int_eq(run("predict --pair EURUSD --as-of 2025-01-01T00:00z --store %s/none", dir),
+                     6);
+    char *csv = tu_write(dir, "z.csv", "timestamp,open,high,low,close,volume\n"
+                                       "2024-01-02T00:00:00z,1.1,1.2,1.0,1.15,5\n"
+                                       "2024-01-02T00:15:00Z,1.1,1.2,1.0,1.15,5\n");
+    ck_assert_int_eq(run("ingest --pair EURUSD --csv %s --store %s/zs", csv, dir), 0);
+    ck_assert(output_has("2 added"));
+    ck_assert_int_eq(run("ab status --as-of 2025-01-01T00:00:00zz --store %s/none", dir), 2);
+    free(csv);
+}
+END_TEST
+
+START_TEST(test_no_series_names_last_bar)
+{
+    /* a dataset at a timeframe the store lacks: the error names the store's last bar */
+    char *store = tu_path(dir, "s");
+    ck_assert_int_eq(run("synth --pair EURUSD --from 2024-01-01 --to 2024-01-08 --store %s", store),
+                     0);
+    ck_assert_int_eq(run("dataset --timeframe 1h --from 2024-01-01 --to 2024-02-01 --store %s",
+                         store), 6);
+    ck_assert(output_has("has no series at 1h; its last bar is EURUSD 15m at 2024-01-07T23:45:00Z "
+                         "(try --timeframe 15m)"));
+    free(store);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("trainer_cli");
@@ -254,6 +441,12 @@ static Suite *suite(void)
     tcase_add_test(tc, test_registry_commands);
     tcase_add_test(tc, test_help);
     tcase_add_test(tc, test_value_parsers);
+    tcase_add_test(tc, test_version_and_pair_options);
+    tcase_add_test(tc, test_json_errors);
+    tcase_add_test(tc, test_replay_json);
+    tcase_add_test(tc, test_ab_report_no_data);
+    tcase_add_test(tc, test_lowercase_zone);
+    tcase_add_test(tc, test_no_series_names_last_bar);
     suite_add_tcase(s, tc);
     return s;
 }

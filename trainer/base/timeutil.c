@@ -111,7 +111,7 @@ int tr_time_parse(const char *s, size_t len, int32_t default_offset, int64_t *t)
         if (hh > 23 || mi > 59 || ss > 59)
             return -1;
         if (i < len) {
-            if (s[i] == 'Z' && i + 1 == len) {
+            if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == len) { /* RFC 3339 allows "z" */
                 offset = 0;
                 i++;
             } else if (s[i] == '+' || s[i] == '-') {

@@ -10,18 +10,22 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "base/csv.h"
+#include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "cycles/cycle.h"
 #include "cycles/rank.h"
 #include "cycles/schedule.h"
+#include "registry/registry.h"
 
 const char *tr_cli_models_dir;
+int tr_cli_json_errors;
 
 tr_code tr_cli_store_open(const char *location, int create, tr_store **out, tr_error *err)
 {
@@ -65,14 +69,70 @@ int tr_cli_exit_code(tr_code rc)
     return EXIT_INTERNAL;
 }
 
+const char *tr_cli_exit_name(int exit_code)
+{
+    static const char *const names[] = {"ok",          "internal", "usage",     "bad_data",
+                                        "conflict",    "store",    "not_found", "out_of_memory",
+                                        "unsupported", "stale"};
+    if (exit_code < 0 || exit_code >= (int)(sizeof names / sizeof names[0]))
+        return "internal";
+    return names[exit_code];
+}
+
+/* {"error":{"code":..,"exit":..,"message":..[,"command":..]}} on standard error. */
+static void json_error(int exit_code, const char *message, const char *cmd)
+{
+    tr_sb b = {0};
+    tr_sb_printf(&b, "{\"error\":{\"code\":\"%s\",\"exit\":%d,\"message\":",
+                 tr_cli_exit_name(exit_code), exit_code);
+    tr_sb_json_str(&b, message);
+    if (cmd) {
+        tr_sb_printf(&b, ",\"command\":");
+        tr_sb_json_str(&b, cmd);
+    }
+    tr_sb_printf(&b, "}}\n");
+    if (b.oom)
+        fprintf(stderr,
+                "{\"error\":{\"code\":\"out_of_memory\",\"exit\":%d,"
+                "\"message\":\"out of memory\"}}\n",
+                EXIT_NOMEM);
+    else
+        fputs(b.p, stderr);
+    tr_sb_free(&b);
+}
+
 int tr_cli_fail(const tr_error *e)
 {
-    fprintf(stderr, "aifx-train: error: %s\n", e->msg);
-    return tr_cli_exit_code(e->code);
+    int ex = tr_cli_exit_code(e->code);
+    if (tr_cli_json_errors)
+        json_error(ex, e->msg, NULL);
+    else
+        fprintf(stderr, "aifx-train: error: %s\n", e->msg);
+    return ex;
+}
+
+int tr_cli_error(int exit_code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (tr_cli_json_errors)
+        json_error(exit_code, msg, NULL);
+    else
+        fprintf(stderr, "aifx-train: error: %s\n", msg);
+    return exit_code;
 }
 
 int tr_cli_usage(const char *cmd, const char *what, const char *arg)
 {
+    if (tr_cli_json_errors) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s%s%s", what, arg ? " " : "", arg ? arg : "");
+        json_error(EXIT_USAGE, msg, cmd);
+        return EXIT_USAGE;
+    }
     fprintf(stderr, "aifx-train %s: %s%s%s\nTry 'aifx-train %s --help'.\n", cmd, what,
             arg ? " " : "", arg ? arg : "", cmd);
     return EXIT_USAGE;
@@ -151,6 +211,59 @@ int tr_cli_opt_pair(const char *v, void *dst)
 {
     (void)dst;
     return tr_pair_valid(v) ? 0 : -1;
+}
+
+int tr_cli_opt_one_pair(const char *v, void *dst)
+{
+    if (!tr_pair_valid(v))
+        return -1;
+    *(const char **)dst = v;
+    return 0;
+}
+
+int tr_cli_opt_version(const char *v, void *dst)
+{
+    (void)dst;
+    return tr_version_name_valid(v) ? 0 : -1;
+}
+
+int tr_cli_parse_pairs(const char *s, int cap, tr_cli_pairs *p)
+{
+    if (cap > TR_CLI_PAIRS_MAX)
+        cap = TR_CLI_PAIRS_MAX;
+    int n = p->n;
+    for (const char *q = s;; q++) {
+        size_t k = strcspn(q, ",");
+        if (k == 0 || k >= TR_PAIR_MAX)
+            return -1; /* "", "A,,B", "A," or a name too long */
+        if (n >= cap)
+            return -2;
+        memcpy(p->name[n], q, k);
+        p->name[n][k] = '\0';
+        if (!tr_pair_valid(p->name[n]))
+            return -1;
+        n++;
+        q += k;
+        if (!*q)
+            break;
+    }
+    for (; p->n < n; p->n++)
+        p->v[p->n] = p->name[p->n];
+    return 0;
+}
+
+int tr_cli_pairs_join(const tr_cli_pairs *p, char *out, size_t size)
+{
+    size_t used = 0;
+    if (size)
+        out[0] = '\0';
+    for (int i = 0; i < p->n; i++) {
+        int w = snprintf(out + used, size - used, "%s%s", i ? "," : "", p->v[i]);
+        if (w < 0 || (size_t)w >= size - used)
+            return -1;
+        used += (size_t)w;
+    }
+    return 0;
 }
 
 int tr_cli_opt_hours(const char *v, void *dst)
@@ -261,8 +374,13 @@ static int store_value(const tr_cli_optdef *d, const char *v)
     long n;
     double x;
     switch (d->kind) {
-    case TR_OPT_STR:
     case TR_OPT_POS:
+    case TR_OPT_VERSION:
+        if (d->kind == TR_OPT_VERSION ? tr_cli_opt_version(v, NULL) : d->fn && d->fn(v, NULL))
+            return -1;
+        *(const char **)d->dst = v;
+        return 0;
+    case TR_OPT_STR:
         *(const char **)d->dst = v;
         return 0;
     case TR_OPT_INT:
@@ -295,6 +413,8 @@ static int store_value(const tr_cli_optdef *d, const char *v)
             return -1;
         ((const char **)d->dst)[(*d->count)++] = v;
         return 0;
+    case TR_OPT_PAIRS:
+        return tr_cli_parse_pairs(v, (int)d->hi, d->dst);
     }
     return -1;
 }
@@ -335,16 +455,28 @@ int tr_cli_scan(tr_cli_args *a, const tr_cli_optdef *defs, size_t n)
         }
         if (missing)
             return tr_cli_usage(a->cmd, "missing value after", s);
-        if (d->kind == TR_OPT_LIST && *d->count >= (int)d->hi) {
+        if (d->kind == TR_OPT_VERSION && *(const char **)d->dst) {
+            char what[96];
+            snprintf(what, sizeof what, "more than one version: %.60s and", *(const char **)d->dst);
+            return tr_cli_usage(a->cmd, what, v);
+        }
+        int bad = d->kind == TR_OPT_LIST && *d->count >= (int)d->hi ? -2 : store_value(d, v);
+        if (bad == -2) {
             char what[96];
             snprintf(what, sizeof what, "too many %s (at most %d)", d->name, (int)d->hi);
             return tr_cli_usage(a->cmd, what, NULL);
         }
-        if (store_value(d, v)) {
+        if (bad) {
+            static const char *const hints[] = {
+                [TR_OPT_PAIRS] = "(a pair or a comma list: EURUSD,USDJPY)",
+                [TR_OPT_VERSION] = "(letters, digits, '.', '-', '_')",
+            };
+            const char *hint = d->hint                                         ? d->hint
+                               : d->kind < (int)(sizeof hints / sizeof *hints) ? hints[d->kind]
+                                                                               : NULL;
             char what[160];
-            snprintf(what, sizeof what, "bad %s%s%s%s:", d->name,
-                     d->kind == TR_OPT_TIME ? " time" : "", d->hint ? " " : "",
-                     d->hint ? d->hint : "");
+            snprintf(what, sizeof what, "bad %s%s%s%s:", d->label ? d->label : d->name,
+                     d->kind == TR_OPT_TIME ? " time" : "", hint ? " " : "", hint ? hint : "");
             return tr_cli_usage(a->cmd, what, v);
         }
     }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/bars.h"
 #include "base/err.h"
 #include "store/store.h"
 
@@ -33,10 +34,18 @@ extern const char *tr_cli_models_dir;
  * of the command line. */
 tr_code tr_cli_store_open(const char *location, int create, tr_store **out, tr_error *err);
 
-/* The exit code of an error code. */
+/* 1 when the command line holds --json (set by main before the command runs): errors are then
+ * printed as one JSON object on standard error, {"error":{"code":..,"exit":..,"message":..}}. */
+extern int tr_cli_json_errors;
+
+/* The exit code of an error code, and the name of an exit code in a JSON error ("not_found"). */
 int tr_cli_exit_code(tr_code rc);
-/* Prints "aifx-train: error: <message>" on standard error; returns the exit code. */
+const char *tr_cli_exit_name(int exit_code);
+/* Prints "aifx-train: error: <message>" on standard error (or the JSON object); returns the exit
+ * code. */
 int tr_cli_fail(const tr_error *e);
+/* The same for a message composed here, with its exit code. */
+int tr_cli_error(int exit_code, const char *fmt, ...) TR_PRINTF(2, 3);
 /* Prints a usage error naming the command (and arg); returns EXIT_USAGE. */
 int tr_cli_usage(const char *cmd, const char *what, const char *arg);
 
@@ -57,19 +66,36 @@ typedef struct tr_cli_args {
 int tr_cli_opt(tr_cli_args *a, const char *name, const char **value, int *missing);
 /* The kinds of option of a table (tr_cli_optdef). */
 enum {
-    TR_OPT_FLAG,   /* no value: *(int *)dst = 1 */
-    TR_OPT_CLEAR,  /* no value: *(int *)dst = 0 */
-    TR_OPT_STR,    /* *(const char **)dst = value */
-    TR_OPT_INT,    /* *(int *)dst, an integer in [lo, hi] */
-    TR_OPT_I64,    /* *(int64_t *)dst, an integer in [lo, hi] */
-    TR_OPT_DOUBLE, /* *(double *)dst, a finite number in [lo, hi] */
-    TR_OPT_FLOAT,  /* *(float *)dst, a finite number in [lo, hi] */
-    TR_OPT_TIME,   /* *(int64_t *)dst, a UTC time */
-    TR_OPT_U64,    /* *(uint64_t *)dst, digits in base (10 or 16) within [ulo, uhi] */
-    TR_OPT_CALL,   /* fn(value, dst) == 0 */
-    TR_OPT_LIST,   /* dst is const char *[hi], *count the number stored; fn (optional) checks */
-    TR_OPT_POS     /* a positional argument (name: its label), at most once */
+    TR_OPT_FLAG,    /* no value: *(int *)dst = 1 */
+    TR_OPT_CLEAR,   /* no value: *(int *)dst = 0 */
+    TR_OPT_STR,     /* *(const char **)dst = value */
+    TR_OPT_INT,     /* *(int *)dst, an integer in [lo, hi] */
+    TR_OPT_I64,     /* *(int64_t *)dst, an integer in [lo, hi] */
+    TR_OPT_DOUBLE,  /* *(double *)dst, a finite number in [lo, hi] */
+    TR_OPT_FLOAT,   /* *(float *)dst, a finite number in [lo, hi] */
+    TR_OPT_TIME,    /* *(int64_t *)dst, a UTC time */
+    TR_OPT_U64,     /* *(uint64_t *)dst, digits in base (10 or 16) within [ulo, uhi] */
+    TR_OPT_CALL,    /* fn(value, dst) == 0 */
+    TR_OPT_LIST,    /* dst is const char *[hi], *count the number stored; fn (optional) checks */
+    TR_OPT_PAIRS,   /* dst a tr_cli_pairs: one pair or a comma list, repeatable, at most hi */
+    TR_OPT_VERSION, /* *(const char **)dst, a version name, at most once (with its positional) */
+    TR_OPT_POS      /* a positional argument (name: its label), once; fn (optional) checks */
 };
+
+/* The pairs of a command (TR_OPT_PAIRS): --pair P, repeated, or --pair P,Q; v[0 .. n) point into
+ * name, in the order given, for the library's const char *pairs[]. */
+#define TR_CLI_PAIRS_MAX 64
+typedef struct tr_cli_pairs {
+    int n;
+    char name[TR_CLI_PAIRS_MAX][TR_PAIR_MAX];
+    const char *v[TR_CLI_PAIRS_MAX];
+} tr_cli_pairs;
+
+/* Appends the pairs of s (one pair name or a comma list: "EURUSD", "EURUSD,USDJPY") to p, at most
+ * cap in all: 0, or -1 for a bad name or an empty item (p unchanged), -2 for too many. */
+int tr_cli_parse_pairs(const char *s, int cap, tr_cli_pairs *p);
+/* The pairs as one comma list (the A/B test's form) into out: 0, or -1 when it does not fit. */
+int tr_cli_pairs_join(const tr_cli_pairs *p, char *out, size_t size);
 
 /* One option of a command: --name VALUE, --name=VALUE, or a flag. */
 typedef struct tr_cli_optdef {
@@ -78,6 +104,8 @@ typedef struct tr_cli_optdef {
     void *dst;
     double lo, hi;    /* INT, I64, DOUBLE, FLOAT: the accepted range; LIST: hi the capacity */
     const char *hint; /* shown after the option's name when its value is bad, e.g. "(1..4)" */
+    /* named instead of the option in that message ("pair name"), or NULL */
+    const char *label;
     int (*fn)(const char *value, void *dst); /* CALL, LIST: 0 when value is good */
     int *count;                              /* LIST */
     int base;                                /* U64 */
@@ -104,6 +132,24 @@ typedef struct tr_cli_optdef {
 #define OPT_POS(label, d) {.name = (label), .kind = TR_OPT_POS, .dst = (d)}
 #define OPT_U64(n, d, b, l, h, ht)                                                                 \
     {.name = (n), .kind = TR_OPT_U64, .dst = (d), .base = (b), .ulo = (l), .uhi = (h), .hint = (ht)}
+#define OPT_POS_CHECKED(label, d, f)                                                               \
+    {.name = (label), .kind = TR_OPT_POS, .dst = (d), .fn = (f)}
+/* The pairs of a command that takes several: --pair, repeatable and taking a comma list, and its
+ * alias --pairs (d a tr_cli_pairs, cap at most TR_CLI_PAIRS_MAX). */
+#define OPT_PAIRS(d, cap)                                                                          \
+    {.name = "--pair", .kind = TR_OPT_PAIRS, .dst = (d), .hi = (cap)},                            \
+        {.name = "--pairs", .kind = TR_OPT_PAIRS, .dst = (d), .hi = (cap)}
+/* The pair of a command that takes one: --pair P (d a const char *); a bad one is a "bad pair
+ * name", as these commands have always said. */
+#define OPT_PAIR(d)                                                                                \
+    {.name = "--pair", .kind = TR_OPT_CALL, .dst = (d), .fn = tr_cli_opt_one_pair,                 \
+     .hint = "(one pair, 3-15 characters A-Z 0-9)", .label = "pair name"}
+/* A version option (n, such as "--a") of a command: a valid version name, given once. */
+#define OPT_VERSION_NAMED(n, d) {.name = (n), .kind = TR_OPT_VERSION, .dst = (d)}
+/* The version of a command that takes one: --version V, or V alone as its shorthand (a positional
+ * slot, filled after the positionals listed before it in the table). */
+#define OPT_VERSION(d)                                                                             \
+    OPT_VERSION_NAMED("--version", d), OPT_POS_CHECKED("version name", d, tr_cli_opt_version)
 
 /* The output options every registry and cycle command takes (oo a tr_cli_out, print.h), and
  * --store. */
@@ -153,6 +199,8 @@ int tr_cli_parse_hhmm(const char *s, int *minute);
 
 /* TR_OPT_CALL and TR_OPT_LIST checks: 0 when v is good (and, for CALL, stored in dst). */
 int tr_cli_opt_pair(const char *v, void *dst);        /* a valid pair name; dst unused */
+int tr_cli_opt_one_pair(const char *v, void *dst);    /* const char *: a valid pair name */
+int tr_cli_opt_version(const char *v, void *dst);     /* a valid version name; dst unused */
 int tr_cli_opt_hours(const char *v, void *dst);       /* int64_t seconds, from hours > 0 */
 int tr_cli_opt_hhmm(const char *v, void *dst);        /* int minutes */
 int tr_cli_opt_monitor(const char *v, void *dst);     /* int: loss, macro_f1 */

@@ -10,15 +10,17 @@
 #include "cli/commands.h"
 #include "cli/print.h"
 #include "cycles/abtest.h"
+#include "registry/registry.h"
 #include "store/store.h"
 
 const char tr_cli_help_ab[] =
     "usage: aifx-train ab start --a VERSION --b VERSION [--split 0.5] [--days 7]\n"
-    "                           [--min-trades N] [--pairs P,Q] [--seed HEX] [--as-of TIME]\n"
+    "                           [--min-trades N] [--pair P[,Q] ...] [--seed HEX] [--as-of TIME]\n"
+    "       aifx-train ab start A B ...   (shorthand of --a A --b B)\n"
     "       aifx-train ab status [ID] [--as-of TIME] [--json]\n"
     "       aifx-train ab stop ID [--note TEXT] [--as-of TIME]\n"
     "       aifx-train ab report ID [--as-of TIME] [--json]\n"
-    "  (each also takes --store LOCATION)\n"
+    "  (each also takes --store LOCATION, and --json; --pairs P,Q is an alias of --pair)\n"
     "\n"
     "  An A/B test serves each new bar of its pairs (default: every pair) with version B when a\n"
     "  seeded hash of (test, pair, bar time) falls below --split, else with version A, and\n"
@@ -30,7 +32,8 @@ const char tr_cli_help_ab[] =
     "  `stop` ends a test by hand with no verdict. docs/abtest.md.\n";
 
 typedef struct ab_args {
-    const char *store, *sub, *a, *b, *pairs, *note, *id;
+    const char *store, *sub, *a, *b, *note, *id, *arg3;
+    tr_cli_pairs pairs;
     double split;
     int days;
     int64_t min_trades;
@@ -44,18 +47,19 @@ static int parse(tr_cli_args *a, ab_args *o)
     const tr_cli_optdef opts[] = {
         OPT_FLAG("--json", &o->json),
         OPT_STR("--store", &o->store),
-        OPT_STR("--a", &o->a),
-        OPT_STR("--b", &o->b),
-        OPT_STR("--pairs", &o->pairs),
+        OPT_VERSION_NAMED("--a", &o->a),
+        OPT_VERSION_NAMED("--b", &o->b),
+        OPT_PAIRS(&o->pairs, 16), /* the library's bound of a test's pair set */
         OPT_STR("--note", &o->note),
         OPT_SHARE("--split", &o->split),
         OPT_INT("--days", &o->days, 1, 365, "(1..365)"),
         OPT_I64("--min-trades", &o->min_trades, 0, 100000000, NULL),
         OPT_U64("--seed", &o->seed, 16, 1, UINT64_MAX, "(non-zero hexadecimal)"),
         OPT_TIME("--as-of", &o->as_of),
-        /* positional, filled in this order */
+        /* positional, filled in this order; start A B: the arms */
         OPT_POS("SUBCOMMAND", &o->sub),
         OPT_POS("ID", &o->id),
+        OPT_POS("B", &o->arg3),
     };
     return tr_cli_scan(a, opts, sizeof opts / sizeof opts[0]);
 }
@@ -93,8 +97,25 @@ int tr_cli_cmd_ab(tr_cli_args *a)
     int is_stop = strcmp(sub, "stop") == 0, is_report = strcmp(sub, "report") == 0;
     if (!is_start && !is_status && !is_stop && !is_report)
         return tr_cli_usage(a->cmd, "unknown subcommand (start, status, stop, report):", sub);
-    if (is_start && (!o.a || !o.b || o.id))
+    if (is_start && o.id) {
+        /* ab start A B: the arms as positionals, the shorthand of --a A --b B */
+        if (o.a || o.b || !o.arg3)
+            return tr_cli_usage(a->cmd, "start takes the arms as --a A --b B, or as A B", NULL);
+        if (!tr_version_name_valid(o.id))
+            return tr_cli_usage(a->cmd, "bad version name:", o.id);
+        if (!tr_version_name_valid(o.arg3))
+            return tr_cli_usage(a->cmd, "bad version name:", o.arg3);
+        o.a = o.id;
+        o.b = o.arg3;
+        o.id = o.arg3 = NULL;
+    }
+    if (o.arg3)
+        return tr_cli_usage(a->cmd, "unexpected argument", o.arg3);
+    if (is_start && (!o.a || !o.b))
         return tr_cli_usage(a->cmd, "start needs --a VERSION and --b VERSION", NULL);
+    char pairs[TR_AB_PAIRS_MAX]; /* the pair set as the library takes it: P,Q */
+    if (tr_cli_pairs_join(&o.pairs, pairs, sizeof pairs))
+        return tr_cli_usage(a->cmd, "too many pairs for one A/B test", NULL);
     if ((is_stop || is_report) && !o.id)
         return tr_cli_usage(a->cmd, "which test? (an id such as ab1)", NULL);
     tr_store *st;
@@ -106,14 +127,13 @@ int tr_cli_cmd_ab(tr_cli_args *a)
     tr_ab_report *rep = calloc(1, sizeof *rep);
     if (!rep) {
         tr_store_close(st);
-        fprintf(stderr, "aifx-train: error: out of memory\n");
-        return EXIT_NOMEM;
+        return tr_cli_error(EXIT_NOMEM, "out of memory");
     }
     if (is_start) {
         tr_ab_start_opts so = tr_ab_start_opts_default();
         so.a = o.a;
         so.b = o.b;
-        so.pairs = o.pairs;
+        so.pairs = pairs;
         so.split = o.split;
         so.days = o.days;
         so.min_trades = o.min_trades;

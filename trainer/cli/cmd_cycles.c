@@ -115,18 +115,16 @@ int tr_cli_cmd_run_due(tr_cli_args *a)
     if (rc)
         return tr_cli_fail(&e);
     tr_cli_print_due(o.as_of, &r, oo.json);
-    if (r.first_error) {
-        fprintf(stderr, "aifx-train: error: a cycle failed (kept in the log; retried at the next "
-                        "call)\n");
-        return tr_cli_exit_code(r.first_error);
-    }
+    if (r.first_error)
+        return tr_cli_error(tr_cli_exit_code(r.first_error),
+                            "a cycle failed (kept in the log; retried at the next call)");
     return EXIT_OK;
 }
 
 const char tr_cli_help_replay[] =
     "usage: aifx-train replay --csv FILE --pair P [--csv FILE --pair P ...] --from D --to D\n"
     "                         [--flush-steps N] [--ab [--ab-days N] [--ab-split X]\n"
-    "                         [--ab-min-trades N]] [--quiet] [--store DIR]\n"
+    "                         [--ab-min-trades N]] [--quiet] [--json] [--store DIR]\n"
     "\n"
     "  Walks a simulated clock over the 15-minute bar closes in (--from, --to]: each new bar\n"
     "  becomes visible, the active version's prediction for it is recorded as a signal, the\n"
@@ -135,27 +133,32 @@ const char tr_cli_help_replay[] =
     "  weekly retrain needs 3 months of them). Prints the timeline and writes it to\n"
     "  <store>/reports/replay-FROM-TO.md. Killed, it continues when started again with the same\n"
     "  arguments (state in <store>/replay.state); another replay's state there: exit 4.\n"
+    "  The n-th --pair names the n-th --csv (--pair P,Q: a comma list in that order).\n"
+    "  --json: one JSON object with the figures, the report's path and the timeline (Markdown).\n"
     "  docs/operations.md. --ab: every weekly retrain starts an A/B test (see full --help).\n";
 
 int tr_cli_cmd_replay(tr_cli_args *a)
 {
     const char *store_dir = NULL, *from_s = NULL, *to_s = NULL;
-    int n_csv = 0, n_pair = 0;
+    int n_csv = 0;
+    tr_cli_pairs pairs = {0};
     tr_cli_out oo = {0, 0, 0, 0};
     tr_replay_opts o = tr_replay_opts_default();
     const tr_cli_optdef opts[] = {
         OPT_OUTPUT(oo, store_dir),
         OPT_AB_PLAN(o.due.full),
         OPT_LIST("--csv", o.csv, TR_REPLAY_MAX_PAIRS, &n_csv, NULL),
-        OPT_LIST("--pair", o.pair, TR_REPLAY_MAX_PAIRS, &n_pair, tr_cli_opt_pair),
+        OPT_PAIRS(&pairs, TR_REPLAY_MAX_PAIRS),
         OPT_STR("--from", &from_s),
         OPT_STR("--to", &to_s),
         OPT_INT("--flush-steps", &o.flush_steps, 1, 100000, NULL),
     };
     TR_CLI_SCAN(a, opts);
-    if (n_csv == 0 || n_csv != n_pair)
+    if (n_csv == 0 || n_csv != pairs.n)
         return tr_cli_usage(a->cmd, "give one --pair for each --csv", NULL);
     o.n_pairs = n_csv;
+    for (int k = 0; k < pairs.n; k++)
+        o.pair[k] = pairs.v[k];
     if (!from_s || tr_cli_parse_time(from_s, &o.from))
         return tr_cli_usage(a->cmd, "missing or bad --from time:", from_s);
     if (!to_s || tr_cli_parse_time(to_s, &o.to))
@@ -175,7 +178,7 @@ int tr_cli_cmd_replay(tr_cli_args *a)
     tr_store_close(st);
     if (rc)
         return tr_cli_fail(&e);
-    tr_cli_print_replay(&r, tr_cli_now_seconds() - t0);
+    tr_cli_print_replay(&o, &r, tr_cli_now_seconds() - t0, oo.json);
     tr_replay_result_free(&r);
     return EXIT_OK;
 }

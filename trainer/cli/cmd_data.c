@@ -40,13 +40,14 @@ const char tr_cli_help_synth[] =
     "  --seed N           default 1\n";
 
 const char tr_cli_help_dataset[] =
-    "usage: aifx-train dataset [--pair PAIR ...] --from DATE --to DATE [--describe]\n"
+    "usage: aifx-train dataset [--pair P[,Q] ...] --from DATE --to DATE [--describe]\n"
     "                          [--timeframe TF] [--window T] [--k K] [--m M] [--h H]\n"
     "                          [--embargo BARS] [--max-gap BARS] [--store DIR]\n"
     "\n"
     "  Windows of T bars x 38 features labelled at their last bar (in [from, to)), pooled over\n"
-    "  the pairs (default: every pair stored at the timeframe), split 70/15/15 in time with an\n"
-    "  embargo. --describe prints counts per split and class, class weights and feature ranges.\n"
+    "  the pairs (--pair repeated or a comma list, --pairs an alias; default: every pair stored\n"
+    "  at the timeframe), split 70/15/15 in time with an embargo. --describe prints counts per\n"
+    "  split and class, class weights and feature ranges.\n"
     "  Defaults: T 20, k 6, m 1.0, h 16, embargo T + max(k, h), max gap 4 bars.\n";
 
 const char tr_cli_help_bars[] = "usage: aifx-train bars [--store DIR]\n"
@@ -61,7 +62,7 @@ int tr_cli_cmd_ingest(tr_cli_args *a)
     tr_csv_options o = tr_csv_options_default(0); /* the timeframe once it is known */
     const tr_cli_optdef opts[] = {
         OPT_FLAG("--replace", &replace),
-        OPT_STR("--pair", &pair),
+        OPT_PAIR(&pair),
         OPT_STR("--csv", &csv),
         OPT_STR("--store", &store_dir),
         OPT_STR("--timeframe", &tfs),
@@ -71,8 +72,6 @@ int tr_cli_cmd_ingest(tr_cli_args *a)
     TR_CLI_SCAN(a, opts);
     if (!pair || !csv)
         return tr_cli_usage(a->cmd, "--pair and --csv are required", NULL);
-    if (!tr_pair_valid(pair))
-        return tr_cli_usage(a->cmd, "bad pair name (3-15 characters A-Z 0-9):", pair);
     int32_t tf;
     if (tr_timeframe_parse(tfs, &tf))
         return tr_cli_usage(a->cmd, "bad timeframe:", tfs);
@@ -104,7 +103,7 @@ int tr_cli_cmd_synth(tr_cli_args *a)
     int replace = 0;
     const tr_cli_optdef opts[] = {
         OPT_FLAG("--replace", &replace),
-        OPT_STR("--pair", &pair),
+        OPT_PAIR(&pair),
         OPT_STR("--csv", &csv),
         OPT_STR("--store", &store_dir),
         OPT_STR("--timeframe", &tfs),
@@ -116,8 +115,6 @@ int tr_cli_cmd_synth(tr_cli_args *a)
     if (!pair || !from || !to)
         return tr_cli_usage(a->cmd, "--pair, --from and --to are required", NULL);
     tr_synth_params p = tr_synth_params_default(pair, 0, 0, 0);
-    if (!tr_pair_valid(pair))
-        return tr_cli_usage(a->cmd, "bad pair name (3-15 characters A-Z 0-9):", pair);
     if (tr_timeframe_parse(tfs, &p.timeframe))
         return tr_cli_usage(a->cmd, "bad timeframe:", tfs);
     if (tr_cli_parse_time(from, &p.from))
@@ -151,15 +148,39 @@ int tr_cli_cmd_synth(tr_cli_args *a)
     return rc ? tr_cli_fail(&e) : EXIT_OK;
 }
 
+/* The error of a dataset with no pair given on a store without series at tf: names the store's
+ * last bar (the newest of its series, at any timeframe) and the timeframe to use instead. */
+static tr_code no_series_error(tr_store *st, int32_t tf, const tr_series_info *list, size_t n,
+                               tr_error *e)
+{
+    char tfn[16], tfl[16], last[32];
+    tr_timeframe_name(tf, tfn, sizeof tfn);
+    const tr_series_info *newest = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (list[i].count && (!newest || list[i].last > newest->last))
+            newest = &list[i];
+    if (!newest)
+        return tr_fail(e, TR_ERR_NOTFOUND,
+                       "store %s has no series at %s: it holds no bars yet "
+                       "(aifx-train ingest or synth)",
+                       tr_store_name(st), tfn);
+    return tr_fail(e, TR_ERR_NOTFOUND,
+                   "store %s has no series at %s; its last bar is %s %s at %s "
+                   "(try --timeframe %s)",
+                   tr_store_name(st), tfn, newest->pair,
+                   tr_timeframe_name(newest->timeframe, tfl, sizeof tfl),
+                   tr_time_format(newest->last, last, sizeof last), tfl);
+}
+
 int tr_cli_cmd_dataset(tr_cli_args *a)
 {
-    const char *pairs[64];
-    int n_pairs = 0, describe = 0;
+    tr_cli_pairs pairs = {0};
+    int describe = 0;
     const char *store_dir = NULL, *tfs = "15m", *from = NULL, *to = NULL;
     tr_dataset_options o = tr_dataset_options_default();
     const tr_cli_optdef opts[] = {
         OPT_FLAG("--describe", &describe),
-        OPT_LIST("--pair", pairs, 64, &n_pairs, NULL),
+        OPT_PAIRS(&pairs, TR_CLI_PAIRS_MAX),
         OPT_STR("--store", &store_dir),
         OPT_STR("--timeframe", &tfs),
         OPT_STR("--from", &from),
@@ -189,21 +210,18 @@ int tr_cli_cmd_dataset(tr_cli_args *a)
         return tr_cli_fail(&e);
     tr_series_info *list = NULL;
     size_t n_list = 0;
-    if (n_pairs == 0) {
+    if (pairs.n == 0) {
         rc = tr_store_series_list(st, &list, &n_list, &e);
         for (size_t i = 0; i < n_list && !rc; i++)
-            if (list[i].timeframe == tf && n_pairs < 64)
-                pairs[n_pairs++] = list[i].pair;
-        if (!rc && n_pairs == 0) {
-            char tfn[16];
-            rc = tr_fail(&e, TR_ERR_NOTFOUND, "store %s has no series at %s", tr_store_name(st),
-                         tr_timeframe_name(tf, tfn, sizeof tfn));
-        }
+            if (list[i].timeframe == tf && pairs.n < TR_CLI_PAIRS_MAX)
+                pairs.v[pairs.n++] = list[i].pair;
+        if (!rc && pairs.n == 0)
+            rc = no_series_error(st, tf, list, n_list, &e);
     }
     tr_dataset *ds = NULL;
     double t0 = tr_cli_now_seconds();
     if (!rc)
-        rc = tr_dataset_build(st, pairs, n_pairs, tf, &o, &ds, &e);
+        rc = tr_dataset_build(st, pairs.v, pairs.n, tf, &o, &ds, &e);
     double dt = tr_cli_now_seconds() - t0;
     tr_store_close(st);
     if (rc) {

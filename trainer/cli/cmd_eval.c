@@ -17,16 +17,18 @@
 #include "store/store.h"
 
 const char tr_cli_help_evaluate[] =
-    "usage: aifx-train evaluate --version V --from TIME --to TIME [--pair P ...] [--json]\n"
+    "usage: aifx-train evaluate --version V --from TIME --to TIME [--pair P[,Q] ...] [--json]\n"
     "                           [--store DIR]\n"
+    "       aifx-train evaluate V --from TIME --to TIME ...   (V: shorthand of --version V)\n"
     "  Classification figures of version V on the labeled windows whose last bar is in\n"
     "  [from, to): confusion matrix, per-class precision, recall and F1, macro-F1, accuracy,\n"
     "  the buy/sell share of predictions and labels, and the backtest of its signals.\n";
 
 const char tr_cli_help_backtest[] =
-    "usage: aifx-train backtest --version V --from TIME --to TIME [--pair P ...] [--threshold P]\n"
-    "                           [--sl-atr X] [--tp-atr X] [--max-hold BARS] [--spread PIPS]\n"
-    "                           [--json] [--store DIR]\n"
+    "usage: aifx-train backtest --version V --from TIME --to TIME [--pair P[,Q] ...]\n"
+    "                           [--threshold P] [--sl-atr X] [--tp-atr X] [--max-hold BARS]\n"
+    "                           [--spread PIPS] [--json] [--store DIR]\n"
+    "       aifx-train backtest V --from TIME --to TIME ...   (V: shorthand of --version V)\n"
     "  Backtests version V's signals on [from, to) pair by pair (docs/backtest.md): trades, win\n"
     "  rate, PnL in pips and percent, Sharpe, Sortino, max drawdown, profit factor.\n"
     "  Defaults: threshold 0, stop 1.5 ATR, target 2 ATR, 16 bars, spread per pair.\n";
@@ -41,16 +43,16 @@ const char tr_cli_help_predict[] =
 
 static int evaluate_or_backtest(tr_cli_args *a, int backtest)
 {
-    const char *store_dir = NULL, *version = NULL, *from = NULL, *to = NULL, *pairs[8];
-    int n_pairs = 0;
+    const char *store_dir = NULL, *version = NULL, *from = NULL, *to = NULL;
+    tr_cli_pairs pairs = {0};
     tr_cli_out oo = {0, 0, 0, 0};
     tr_bt_override ovr = tr_bt_override_none();
     const tr_cli_optdef opts[] = {
         OPT_OUTPUT(oo, store_dir),
-        OPT_STR("--version", &version),
+        OPT_VERSION(&version),
         OPT_STR("--from", &from),
         OPT_STR("--to", &to),
-        OPT_LIST("--pair", pairs, 8, &n_pairs, tr_cli_opt_pair),
+        OPT_PAIRS(&pairs, 8),
         /* the backtest's settings: last, backtest only */
         OPT_INT("--max-hold", &ovr.max_hold, 1, 100000, NULL),
         OPT_DBL("--threshold", &ovr.threshold, 0, 1e300, NULL),
@@ -62,7 +64,7 @@ static int evaluate_or_backtest(tr_cli_args *a, int backtest)
     if (sc)
         return sc < 0 ? EXIT_OK : sc;
     if (!version || !from || !to)
-        return tr_cli_usage(a->cmd, "--version, --from and --to are required", NULL);
+        return tr_cli_usage(a->cmd, "--version (or a VERSION), --from and --to are required", NULL);
     int64_t f, t;
     if (tr_cli_parse_time(from, &f))
         return tr_cli_usage(a->cmd, "bad --from time:", from);
@@ -78,9 +80,9 @@ static int evaluate_or_backtest(tr_cli_args *a, int backtest)
     tr_eval_report *r = calloc(1, sizeof *r);
     if (!r) {
         tr_store_close(st);
-        return EXIT_NOMEM;
+        return tr_cli_error(EXIT_NOMEM, "out of memory");
     }
-    tr_code rc = tr_evaluate_version(st, version, pairs, n_pairs, 900, f, t, &ovr, r, NULL, &e);
+    tr_code rc = tr_evaluate_version(st, version, pairs.v, pairs.n, 900, f, t, &ovr, r, NULL, &e);
     tr_store_close(st);
     if (rc) {
         free(r);
@@ -114,15 +116,13 @@ int tr_cli_cmd_predict(tr_cli_args *a)
     const tr_cli_optdef opts[] = {
         OPT_OUTPUT(oo, store_dir),
         OPT_CLEAR("--no-record", &o.record),
-        OPT_STR("--pair", &o.pair),
+        OPT_PAIR(&o.pair),
         OPT_TIME("--as-of", &o.as_of),
         OPT_CALL("--max-age", &o.max_age, tr_cli_opt_hours, "(hours)"),
     };
     TR_CLI_SCAN(a, opts);
     if (!o.pair)
         return tr_cli_usage(a->cmd, "--pair is required", NULL);
-    if (!tr_pair_valid(o.pair))
-        return tr_cli_usage(a->cmd, "bad pair name (3-15 characters A-Z 0-9):", o.pair);
     tr_error e;
     tr_error_clear(&e);
     tr_store *st;

@@ -16,17 +16,19 @@
 #include "store/store.h"
 
 const char tr_cli_help_activate[] =
-    "usage: aifx-train activate VERSION [--reason TEXT] [--store DIR]\n"
-    "  Makes VERSION the active version, recorded in the activation history.\n";
+    "usage: aifx-train activate --version V [--reason TEXT] [--json] [--store DIR]\n"
+    "       aifx-train activate V ...   (V: shorthand of --version V)\n"
+    "  Makes version V the active version, recorded in the activation history.\n";
 
 const char tr_cli_help_rollback[] =
-    "usage: aifx-train rollback [--reason TEXT] [--store DIR]\n"
+    "usage: aifx-train rollback [--reason TEXT] [--json] [--store DIR]\n"
     "  Re-activates the version that was active before the current one (the history replayed as\n"
     "  a stack: repeated rollbacks walk further back).\n";
 
 const char tr_cli_help_versions[] =
     "usage: aifx-train versions [--json] [--store DIR]\n"
-    "       aifx-train versions show VERSION [--json] [--store DIR]\n"
+    "       aifx-train versions show --version V [--json] [--store DIR]\n"
+    "       aifx-train versions show V ...  or  aifx-train versions --version V ...\n"
     "  Lists the registered versions, or shows one with all its figures.\n";
 
 const char tr_cli_help_log[] =
@@ -40,16 +42,14 @@ static int activate_or_rollback(tr_cli_args *a, int rollback)
     tr_cli_out oo = {0, 0, 0, 0};
     const tr_cli_optdef opts[] = {
         OPT_OUTPUT(oo, store_dir), OPT_STR("--reason", &note),
-        OPT_POS("VERSION", &version), /* last: rollback takes none */
+        OPT_VERSION(&version), /* last: rollback takes none */
     };
-    /* rollback takes no VERSION: the table without its last entry */
-    int sc = tr_cli_scan(a, opts, sizeof opts / sizeof opts[0] - (size_t)(rollback != 0));
+    /* rollback takes no version: the table without its last two entries */
+    int sc = tr_cli_scan(a, opts, sizeof opts / sizeof opts[0] - (size_t)(rollback ? 2 : 0));
     if (sc)
         return sc < 0 ? EXIT_OK : sc;
     if (!rollback && !version)
-        return tr_cli_usage(a->cmd, "which version? (aifx-train activate VERSION)", NULL);
-    if (version && !tr_version_name_valid(version))
-        return tr_cli_usage(a->cmd, "bad version name:", version);
+        return tr_cli_usage(a->cmd, "which version? (aifx-train activate --version V)", NULL);
     tr_error e;
     tr_error_clear(&e);
     tr_store *st;
@@ -93,13 +93,12 @@ int tr_cli_cmd_versions(tr_cli_args *a)
     tr_cli_out oo = {0, 0, 0, 0};
     const char *word = NULL;
     const tr_cli_optdef opts[] = {
-        OPT_OUTPUT(oo, store_dir),
-        OPT_POS("show", &word),
-        OPT_POS("VERSION", &show),
+        OPT_OUTPUT(oo, store_dir), OPT_POS("show", &word),
+        OPT_VERSION(&show), /* after "show": versions show V */
     };
     TR_CLI_SCAN(a, opts);
     if (word && (strcmp(word, "show") != 0 || !show))
-        return tr_cli_usage(a->cmd, "which version? (versions show VERSION)", NULL);
+        return tr_cli_usage(a->cmd, "which version? (versions show --version V)", NULL);
     tr_registry reg;
     int ex = read_registry(store_dir, &reg);
     if (ex)

@@ -85,6 +85,8 @@ static const tr_cli_command *find_command(const char *name)
 
 static int unknown_command(const char *name)
 {
+    if (tr_cli_json_errors)
+        return tr_cli_error(EXIT_USAGE, "unknown command '%s'", name);
     fprintf(stderr, "aifx-train: unknown command '%s'\n", name);
     print_usage(stderr);
     return EXIT_USAGE;
@@ -100,6 +102,8 @@ static int take_models_dir(int *argc, char **argv)
         int used = 0;
         if (strcmp(s, "--models-dir") == 0) {
             if (i + 1 >= *argc) {
+                if (tr_cli_json_errors)
+                    return tr_cli_error(EXIT_USAGE, "missing value of --models-dir");
                 fprintf(stderr, "aifx-train: missing value of --models-dir\n");
                 return EXIT_USAGE;
             }
@@ -112,6 +116,8 @@ static int take_models_dir(int *argc, char **argv)
         if (!used)
             continue;
         if (!v[0]) {
+            if (tr_cli_json_errors)
+                return tr_cli_error(EXIT_USAGE, "bad --models-dir '%s'", v);
             fprintf(stderr, "aifx-train: bad --models-dir '%s'\n", v);
             return EXIT_USAGE;
         }
@@ -126,6 +132,11 @@ static int take_models_dir(int *argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* a command given --json reports its errors as JSON too, usage errors included: known
+     * before the scan, which may fail before it reaches --json */
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--json") == 0)
+            tr_cli_json_errors = 1;
     int ex = take_models_dir(&argc, argv);
     if (ex)
         return ex;

@@ -621,8 +621,34 @@ void tr_cli_print_due(int64_t as_of, const tr_due_result *r, int json)
         printf("]}\n");
 }
 
-void tr_cli_print_replay(const tr_replay_result *r, double seconds)
+void tr_cli_print_replay(const tr_replay_opts *o, const tr_replay_result *r, double seconds,
+                         int json)
 {
+    if (json) {
+        char t0[32], t1[32];
+        tr_sb b = {0};
+        tr_sb_printf(&b, "{\"from\":\"%s\",\"to\":\"%s\",\"pairs\":[",
+                     tr_time_format(o->from, t0, sizeof t0), tr_time_format(o->to, t1, sizeof t1));
+        for (int k = 0; k < o->n_pairs; k++) {
+            tr_sb_printf(&b, "%s", k ? "," : "");
+            tr_sb_json_str(&b, o->pair[k]);
+        }
+        tr_sb_printf(&b,
+                     "],\"steps\":%zu,\"steps_run\":%zu,\"resumed\":%s,\"signals\":%zu,"
+                     "\"seconds\":%.3f,\"report\":",
+                     r->n_steps, r->n_steps_run, r->resumed ? "true" : "false", r->n_signals,
+                     seconds);
+        tr_sb_json_str(&b, r->report_path);
+        tr_sb_printf(&b, ",\"timeline_markdown\":");
+        tr_sb_json_str(&b, r->timeline ? r->timeline : "");
+        tr_sb_printf(&b, "}\n");
+        if (b.oom)
+            tr_cli_error(EXIT_NOMEM, "out of memory");
+        else
+            fputs(b.p, stdout);
+        tr_sb_free(&b);
+        return;
+    }
     fputs(r->timeline, stdout);
     printf("\nreport: %s\nreplay: %zu steps (%zu run now%s), %zu signals, %.1f s\n", r->report_path,
            r->n_steps, r->n_steps_run, r->resumed ? ", resumed" : "", r->n_signals, seconds);
@@ -677,13 +703,35 @@ void tr_cli_print_ab_tests(const tr_registry *reg, int json)
     }
 }
 
+/* The statistics of r that its analysis could not compute, as undefined (NAN: "-" in Markdown,
+ * null in JSON). The analysis (cycles/abtest.c) leaves them 0 when it had no look yet or
+ * tr_ab_decide refused: a p of 0 would read as significant. */
+static void ab_undefined_stats(tr_ab_report *r)
+{
+    tr_ab_verdict *v = &r->v;
+    if (!r->stats_ok) {
+        v->z.ok = v->t.ok = 0;
+        v->z_welch = v->boundary = v->n_props = v->n_means = NAN;
+        v->sharpe_a = tr_ab_arm_sharpe(&r->arm[0]);
+        v->sharpe_b = tr_ab_arm_sharpe(&r->arm[1]);
+    }
+    if (!v->z.ok)
+        v->z.z = v->z.p = NAN;
+    if (!v->t.ok)
+        v->t.t = v->t.df = v->t.p = v->t.diff = v->t.se = NAN;
+}
+
 int tr_cli_print_ab_report(const tr_ab_report *r, int json)
 {
-    char *text = json ? tr_ab_report_json(r) : tr_ab_report_markdown(r);
-    if (!text) {
-        fprintf(stderr, "aifx-train: error: out of memory\n");
-        return EXIT_NOMEM;
-    }
+    tr_ab_report *c = malloc(sizeof *c);
+    if (!c)
+        return tr_cli_error(EXIT_NOMEM, "out of memory");
+    *c = *r;
+    ab_undefined_stats(c);
+    char *text = json ? tr_ab_report_json(c) : tr_ab_report_markdown(c);
+    free(c);
+    if (!text)
+        return tr_cli_error(EXIT_NOMEM, "out of memory");
     fputs(text, stdout);
     if (json)
         fputc('\n', stdout);

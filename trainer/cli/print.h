@@ -69,13 +69,16 @@ void tr_cli_print_eval(const tr_eval_report *r, const char *version, const char 
 /* predict: recorded says whether the signal was recorded. */
 void tr_cli_print_prediction(const tr_prediction *p, int recorded, int json);
 
-/* rank (with its options), run-due as of as_of, replay (seconds: its duration). */
+/* rank (with its options), run-due as of as_of, replay of o (seconds: its duration; JSON: one
+ * object with the figures and the timeline as a Markdown string). */
 void tr_cli_print_rank(const tr_rank_opts *o, const tr_rank_result *r, int json);
 void tr_cli_print_due(int64_t as_of, const tr_due_result *r, int json);
-void tr_cli_print_replay(const tr_replay_result *r, double seconds);
+void tr_cli_print_replay(const tr_replay_opts *o, const tr_replay_result *r, double seconds,
+                         int json);
 
 /* ab start, ab status (the list), and an A/B analysis (ab stop, report, status ID), the last
- * returning the exit code (out of memory). */
+ * returning the exit code (out of memory). Statistics the analysis could not compute (no look
+ * yet, too few trades) are shown as undefined, "-" or null, never as 0. */
 void tr_cli_print_ab_started(const tr_ab_test *t, int json);
 void tr_cli_print_ab_tests(const tr_registry *reg, int json);
 int tr_cli_print_ab_report(const tr_ab_report *r, int json);
