@@ -42,6 +42,9 @@ typedef struct tr_store_ops {
      * process dies). */
     tr_code (*cycle_lock)(tr_store *store, const char *cycle, int *token, tr_error *err);
     void (*cycle_unlock)(tr_store *store, int token);
+    /* TR_OK while the lock of token is still this process's; TR_ERR_CONFLICT once another took
+     * it (PostgreSQL: the server dropped the session, and another run took the lock since). */
+    tr_code (*cycle_lock_check)(tr_store *store, int token, tr_error *err);
     /* Records n signals at once, assigning their ids in order; one atomic, durable write. */
     tr_code (*signals_append)(tr_store *store, tr_signal *sigs, size_t n, tr_error *err);
     /* Replaces the outcome fields (outcome, exit_time, exit_price, pnl_pips, pnl_percent) of the

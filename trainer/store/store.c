@@ -330,6 +330,11 @@ void tr_store_cycle_unlock(tr_store *store, int token)
     store->ops->cycle_unlock(store, token);
 }
 
+tr_code tr_store_cycle_lock_check(tr_store *store, int token, tr_error *err)
+{
+    return store->ops->cycle_lock_check(store, token, err);
+}
+
 tr_code tr_store_pairs(tr_store *store, int32_t tf, char (*pairs)[TR_PAIR_MAX], int max, int *n,
                        tr_error *err)
 {

@@ -120,6 +120,12 @@ tr_code tr_store_signals_get(tr_store *store, const char *pair, int64_t from, in
                              tr_signal **list, size_t *n, tr_error *err);
 tr_code tr_store_cycle_lock(tr_store *store, const char *cycle, int *token, tr_error *err);
 void tr_store_cycle_unlock(tr_store *store, int token);
+/* TR_OK while the cycle lock of token is still held by this process; TR_ERR_CONFLICT when it was
+ * lost to another run (a PostgreSQL server that restarted dropped it and another run took it);
+ * a long cycle checks before each write of its run files. Every registry commit of a process
+ * that holds cycle locks checks them too, in its own transaction, and is refused when one was
+ * lost (a fencing token), so two runs never both commit. */
+tr_code tr_store_cycle_lock_check(tr_store *store, int token, tr_error *err);
 
 /* The batch forms used by the replay (signals_append, signals_update above). */
 tr_code tr_store_signals_append(tr_store *store, tr_signal *sigs, size_t n, tr_error *err);

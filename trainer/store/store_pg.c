@@ -47,6 +47,8 @@ typedef struct pg_store {
     tr_store base; /* first member: a tr_store * points at the pg_store */
     PGconn *conn;
     char locks[PG_MAX_LOCKS][64]; /* names of the cycle locks held ("" = free slot) */
+    int64_t lock_token[PG_MAX_LOCKS]; /* their fencing tokens (cycle_lock_tokens) */
+    int in_xact;                      /* between begin and commit or rollback */
 } pg_store;
 
 
@@ -284,10 +286,26 @@ static void p_array(params *p, char kind, const void *vals, size_t n)
 
 /* Runs sql with the parameters; results in binary format when binary. NULL only when out of
  * memory (libpq's own failure). */
+static void reconnect(pg_store *s);
+
 static PGresult *run(pg_store *s, const char *sql, const params *p, int binary)
 {
-    return PQexecParams(s->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL, p ? p->len : NULL,
-                        p ? p->fmt : NULL, binary);
+    /* between transactions only (a transaction never spans two sessions): a connection found
+     * lost, before the statement or by it, is re-established and the statement sent once more
+     * (a statement that found the connection dead never reached a server) */
+    if (!s->in_xact && PQstatus(s->conn) != CONNECTION_OK)
+        reconnect(s);
+    PGresult *r = PQexecParams(s->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
+                               p ? p->len : NULL, p ? p->fmt : NULL, binary);
+    if (!s->in_xact && PQstatus(s->conn) != CONNECTION_OK) {
+        reconnect(s);
+        if (PQstatus(s->conn) == CONNECTION_OK) {
+            PQclear(r);
+            r = PQexecParams(s->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
+                             p ? p->len : NULL, p ? p->fmt : NULL, binary);
+        }
+    }
+    return r;
 }
 
 /* Runs a statement that returns no rows (or rows nobody reads); fails naming what. */
@@ -323,7 +341,9 @@ static tr_code query(pg_store *s, const char *sql, const params *p, int binary, 
 
 static tr_code begin(pg_store *s, const char *what, tr_error *err)
 {
-    return exec(s, "BEGIN", NULL, what, err);
+    tr_code rc = exec(s, "BEGIN", NULL, what, err);
+    s->in_xact = rc == TR_OK;
+    return rc;
 }
 
 static void rollback(pg_store *s)
@@ -332,11 +352,14 @@ static void rollback(pg_store *s)
         PGresult *r = PQexec(s->conn, "ROLLBACK");
         PQclear(r);
     }
+    s->in_xact = 0;
 }
 
 static tr_code commit(pg_store *s, const char *what, tr_error *err)
 {
-    return exec(s, "COMMIT", NULL, what, err);
+    tr_code rc = exec(s, "COMMIT", NULL, what, err);
+    s->in_xact = 0;
+    return rc;
 }
 
 /* Serialises the transaction with others taking the same name (released at its end). */
@@ -977,6 +1000,8 @@ static tr_code registry_events(pg_store *s, const tr_registry *old, const tr_reg
     return rc;
 }
 
+static tr_code check_lock_tokens(pg_store *s, tr_error *err);
+
 static tr_code pg_registry_commit(tr_store *st, const tr_reg_txn *txn, tr_error *err)
 {
     pg_store *s = (pg_store *)st;
@@ -987,6 +1012,8 @@ static tr_code pg_registry_commit(tr_store *st, const tr_reg_txn *txn, tr_error 
     if (rc)
         return rc;
     rc = xact_lock(s, "aifx:registry", err);
+    if (!rc)
+        rc = check_lock_tokens(s, err);
     if (rc)
         goto done;
     rc = read_registry(s, &old, err);
@@ -1692,8 +1719,84 @@ static tr_code pg_cycle_lock(tr_store *st, const char *cycle, int *token, tr_err
         return tr_fail(err, TR_ERR_CONFLICT,
                        "another %s cycle is running on store %s (advisory lock 'aifx:%s' is held)",
                        cycle, s->base.safe, cycle);
+    /* the fencing token: this take's number, checked again by every registry commit */
+    p_text(&p, cycle);
+    rc = query(s,
+               "INSERT INTO cycle_lock_tokens (name, token) VALUES ($1::text, 1) ON CONFLICT "
+               "(name) DO UPDATE SET token = cycle_lock_tokens.token + 1, taken_at = now() "
+               "RETURNING token",
+               &p, 1, &r, "taking a cycle lock (its token)", err);
+    params_free(&p);
+    if (rc) {
+        p_text(&p, cycle);
+        PQclear(run(s, "SELECT pg_advisory_unlock(hashtextextended('aifx:' || $1::text, 0))", &p,
+                    0));
+        params_free(&p);
+        return rc;
+    }
+    s->lock_token[slot] = g_i64(r, 0, 0);
+    PQclear(r);
     snprintf(s->locks[slot], sizeof s->locks[slot], "%s", cycle);
     *token = slot;
+    return TR_OK;
+}
+
+/* Inside a commit's transaction: every cycle lock this handle holds must still carry the token
+ * it took (cycle_lock_tokens, row-locked until the commit ends, so that no other take can slip
+ * in between). A lock taken by another run since (after the server dropped ours) refuses the
+ * commit: two runs never both commit. */
+static tr_code check_lock_tokens(pg_store *s, tr_error *err)
+{
+    for (int i = 0; i < PG_MAX_LOCKS; i++) {
+        if (!s->locks[i][0])
+            continue;
+        params p = {0};
+        p_text(&p, s->locks[i]);
+        PGresult *r;
+        tr_code rc = query(s, "SELECT token FROM cycle_lock_tokens WHERE name = $1::text FOR UPDATE",
+                           &p, 1, &r, "checking the cycle lock's token", err);
+        params_free(&p);
+        if (rc)
+            return rc;
+        int64_t now = PQntuples(r) == 1 ? g_i64(r, 0, 0) : -1;
+        PQclear(r);
+        if (now != s->lock_token[i])
+            return tr_fail(err, TR_ERR_CONFLICT,
+                           "store %s: this run lost its %s lock (token %lld, now %lld: another run "
+                           "took it after the server dropped ours); nothing committed",
+                           s->base.safe, s->locks[i], (long long)s->lock_token[i],
+                           (long long)now);
+    }
+    return TR_OK;
+}
+
+/* Between transactions: re-established after a lost connection (run), the lock's token must be
+ * the one taken and the session must hold the advisory lock (taken again by reconnect). */
+static tr_code pg_cycle_lock_check(tr_store *st, int token, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    if (token < 0 || token >= PG_MAX_LOCKS || s->locks[token][0] == '\0')
+        return tr_fail(err, TR_ERR_INVALID, "no cycle lock %d is held", token);
+    params p = {0};
+    p_text(&p, s->locks[token]);
+    PGresult *r;
+    tr_code rc = query(s,
+                       "SELECT (SELECT token FROM cycle_lock_tokens WHERE name = $1::text), "
+                       "EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+                       "pid = pg_backend_pid() AND ((classid::int8 << 32) | objid::int8) = "
+                       "hashtextextended('aifx:' || $1::text, 0))",
+                       &p, 1, &r, "checking a cycle lock", err);
+    params_free(&p);
+    if (rc)
+        return rc;
+    int64_t now = PQgetisnull(r, 0, 0) ? -1 : g_i64(r, 0, 0);
+    int held = g_bool(r, 0, 1);
+    PQclear(r);
+    if (now != s->lock_token[token] || !held)
+        return tr_fail(err, TR_ERR_CONFLICT,
+                       "store %s: this run lost its %s lock (token %lld, now %lld%s)", s->base.safe,
+                       s->locks[token], (long long)s->lock_token[token], (long long)now,
+                       held ? "" : ", not held by this session");
     return TR_OK;
 }
 
@@ -1799,10 +1902,57 @@ static const tr_store_ops pg_ops = {
     .signals_get = pg_signals_get,
     .cycle_lock = pg_cycle_lock,
     .cycle_unlock = pg_cycle_unlock,
+    .cycle_lock_check = pg_cycle_lock_check,
     .signals_append = pg_signals_append,
     .signals_update = pg_signals_update,
     .listen = pg_listen,
 };
+/* The session's timeouts, where the connection string, PGOPTIONS or the role set none. */
+static tr_code session_setup(pg_store *s, tr_error *err)
+{
+    tr_code rc = exec(s,
+                      "SELECT set_config('statement_timeout', '300s', false) WHERE "
+                      "current_setting('statement_timeout') = '0'; ",
+                      NULL, "setting timeouts", err);
+    if (!rc)
+        rc = exec(s,
+                  "SELECT set_config('lock_timeout', '60s', false) WHERE "
+                  "current_setting('lock_timeout') = '0'",
+                  NULL, "setting timeouts", err);
+    if (!rc)
+        rc = exec(s,
+                  "SELECT set_config('idle_in_transaction_session_timeout', '600s', false) WHERE "
+                  "current_setting('idle_in_transaction_session_timeout') = '0'",
+                  NULL, "setting timeouts", err);
+    return rc;
+}
+
+/* A connection lost between transactions (the server restarted, or it ended the session) is
+ * re-established once, when the next statement comes: the session's settings again, and each
+ * cycle lock this handle held is taken again when no other session holds it. Whether the lock is
+ * still this run's is decided by its fencing token at the next commit (check_lock_tokens): a run
+ * overtaken by another while it had no connection never commits. When the server is still
+ * away, the statement fails as before ("the connection to the server is lost"). */
+static void reconnect(pg_store *s)
+{
+    PQreset(s->conn);
+    if (PQstatus(s->conn) != CONNECTION_OK)
+        return;
+    tr_error e;
+    if (session_setup(s, &e) != TR_OK)
+        return;
+    for (int i = 0; i < PG_MAX_LOCKS; i++) {
+        if (!s->locks[i][0])
+            continue;
+        params p = {0};
+        p_text(&p, s->locks[i]);
+        PQclear(PQexecParams(s->conn,
+                             "SELECT pg_try_advisory_lock(hashtextextended('aifx:' || $1::text, 0))",
+                             p.n, NULL, p.v, p.len, p.fmt, 0));
+        params_free(&p);
+    }
+}
+
 /* Connects; sets timeouts the session does not have yet (a conninfo's options, PGOPTIONS or a
  * role's settings win). */
 static tr_code connect_store(const char *location, pg_store **out, tr_error *err)
@@ -1839,20 +1989,7 @@ static tr_code connect_store(const char *location, pg_store **out, tr_error *err
         pg_close(&s->base);
         return rc;
     }
-    tr_code rc = exec(s,
-                      "SELECT set_config('statement_timeout', '300s', false) WHERE "
-                      "current_setting('statement_timeout') = '0'; ",
-                      NULL, "setting timeouts", err);
-    if (!rc)
-        rc = exec(s,
-                  "SELECT set_config('lock_timeout', '60s', false) WHERE "
-                  "current_setting('lock_timeout') = '0'",
-                  NULL, "setting timeouts", err);
-    if (!rc)
-        rc = exec(s,
-                  "SELECT set_config('idle_in_transaction_session_timeout', '600s', false) WHERE "
-                  "current_setting('idle_in_transaction_session_timeout') = '0'",
-                  NULL, "setting timeouts", err);
+    tr_code rc = session_setup(s, err);
     if (rc) {
         pg_close(&s->base);
         return rc;
