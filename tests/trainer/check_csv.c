@@ -4,11 +4,18 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
+#define _DEFAULT_SOURCE /* wait4 */
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/csv.h"
 #include "data/ingest.h"
@@ -297,6 +304,50 @@ START_TEST(test_missing_file)
 }
 END_TEST
 
+/* Memory follows the line, not the file: ingest of a 64 MiB file whose third line never ends
+ * fails naming that line, having held far less than the file (the child's peak RSS), and a file
+ * that fails creates no store at a new path. */
+START_TEST(test_ingest_bounded_memory_and_no_store)
+{
+    char *dir = tu_tempdir();
+    char *path = tu_path(dir, "garbage.csv");
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("timestamp,open,high,low,close,volume\n"
+          "2024-01-02T00:00:00Z,1.10000,1.10050,1.09950,1.10020,120\n",
+          f);
+    static char junk[1 << 16];
+    memset(junk, 'x', sizeof junk);
+    for (int i = 0; i < 1024; i++)
+        ck_assert_uint_eq(fwrite(junk, 1, sizeof junk, f), sizeof junk);
+    ck_assert_int_eq(fclose(f), 0);
+    char *store = tu_path(dir, "new-store");
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "'%s' ingest --pair EURUSD --csv '%s' --store '%s' > '%s/out.txt' 2>&1",
+             AIFX_TRAIN_EXE, path, store, dir);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    struct rusage ru;
+    ck_assert_int_eq(wait4(pid, &status, 0, &ru), pid);
+    ck_assert(WIFEXITED(status));
+    ck_assert_int_eq(WEXITSTATUS(status), 3);
+    ck_assert(tu_output_has(dir, "garbage.csv:3: line longer than"));
+    /* ru_maxrss is in KiB; the file is 65,536 KiB */
+    ck_assert_msg(ru.ru_maxrss < 32 * 1024, "peak RSS %ld KiB for a 64 MiB file", ru.ru_maxrss);
+    struct stat sb;
+    ck_assert_int_eq(stat(store, &sb), -1); /* no store made */
+    tu_rmtree(dir);
+    free(store);
+    free(path);
+    free(dir);
+}
+END_TEST
+
 /* ---- ingest ---------------------------------------------------------------------------------- */
 
 static const char *good =
@@ -464,6 +515,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_ingest_all_or_nothing);
     tcase_add_test(tc, test_ingest_noop_conflict_replace);
     tcase_add_test(tc, test_ingest_split_date_time);
+    tcase_add_test(tc, test_ingest_bounded_memory_and_no_store);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -14,6 +14,7 @@
 #include "base/csv.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,216 +318,303 @@ static int line_time(const colmap *m, const field *f, const tr_csv_options *opt,
     return to_utc(buf, n, m->utc, opt, t);
 }
 
+/* The parser's state between lines. */
+typedef struct csv_state {
+    const char *name;
+    const tr_csv_options *opt;
+    tr_csv_format format;
+    colmap m;
+    int mapped, data_seen;
+    size_t cap_lines;
+    long lineno;
+    char sep;
+    tr_csv_data *out;
+} csv_state;
+
+static void csv_begin(csv_state *st, const char *name, const tr_csv_options *opt, tr_csv_data *out)
+{
+    colmap none = {-1, -1, -1, -1, -1, -1, -1, 0, 0};
+    memset(st, 0, sizeof *st);
+    st->name = name;
+    st->opt = opt;
+    st->format = opt->format;
+    st->m = none;
+    st->sep = ',';
+    st->out = out;
+    memset(out, 0, sizeof *out);
+}
+
+/* One line of n bytes (its end of line removed; a first line may start with a byte-order mark). */
+static tr_code csv_line(csv_state *st, const char *line, size_t n, tr_error *err)
+{
+    tr_code rc = TR_OK;
+    char tbuf[64];
+    st->lineno++;
+    if (st->lineno == 1) {
+        if (n >= 2 && (((unsigned char)line[0] == 0xFF && (unsigned char)line[1] == 0xFE) ||
+                       ((unsigned char)line[0] == 0xFE && (unsigned char)line[1] == 0xFF)))
+            return tr_fail(err, TR_ERR_DATA,
+                           "%s:1: the file is UTF-16 (as some MetaTrader exports are); convert it "
+                           "to UTF-8 first, e.g. iconv -f UTF-16 -t UTF-8",
+                           st->name);
+        if (n >= 3 && (unsigned char)line[0] == 0xEF && (unsigned char)line[1] == 0xBB &&
+            (unsigned char)line[2] == 0xBF)
+            line += 3, n -= 3;
+    }
+    if (n > 0 && line[n - 1] == '\r')
+        n--;
+    size_t k = 0;
+    while (k < n && (line[k] == ' ' || line[k] == '\t'))
+        k++;
+    if (k == n)
+        return TR_OK; /* blank line */
+
+    field f[MAX_FIELDS];
+    if (!st->mapped && memchr(line, '\t', n) && !memchr(line, ',', n))
+        st->sep = '\t'; /* MetaTrader 5's export */
+    int nf = split(line, n, st->sep, f);
+
+    if (!st->mapped) {
+        if (st->format == TR_CSV_AUTO) {
+            int has_time_col = 0;
+            for (int i = 1; i < nf && i < MAX_FIELDS; i++)
+                has_time_col |= field_is(f[i], "time");
+            if (looks_mt4(line, n))
+                st->format = TR_CSV_MT4;
+            else if ((field_is(f[0], "date") && !has_time_col) ||
+                     field_is(f[0], "datetime") || field_is(f[0], "price"))
+                st->format = TR_CSV_YFINANCE;
+            else if (is_time_name(f[0]) || isdigit((unsigned char)f[0].p[0]))
+                st->format = TR_CSV_GENERIC;
+            else {
+                rc = tr_fail(err, TR_ERR_DATA,
+                             "%s:%ld: cannot detect the CSV format: the first column '%.*s' "
+                             "is not a time column (timestamp, time, date, datetime, Gmt "
+                             "time) and the line is no MetaTrader 4 bar (use --format)",
+                             st->name, st->lineno, (int)(f[0].n < 40 ? f[0].n : 40), f[0].p);
+                return rc;
+            }
+        }
+        st->mapped = 1;
+        if (st->format == TR_CSV_MT4) {
+            colmap mt = {0, 1, 2, 3, 4, 5, 6, 7, 0};
+            st->m = mt;
+        } else if (isdigit((unsigned char)f[0].p[0]) && st->format == TR_CSV_GENERIC) {
+            colmap g = {0, -1, 1, 2, 3, 4, 5, 6, 0};
+            st->m = g;
+            if (nf == 5) {
+                st->m.volume = -1;
+                st->m.n_fields = 5;
+            }
+        } else {
+            char why[320];
+            if (map_header(f, nf, st->format, &st->m, why, sizeof why)) {
+                rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: %s", st->name, st->lineno, why);
+                return rc;
+            }
+            return TR_OK;
+        }
+    }
+    /* yfinance >= 0.2.51 writes two more header rows: "Ticker,X,..." and "Datetime,,,". */
+    if (st->format == TR_CSV_YFINANCE && !st->data_seen &&
+        (field_is(f[0], "ticker") || field_is(f[0], "date") || field_is(f[0], "datetime")))
+        return TR_OK;
+    st->data_seen = 1;
+
+    if (nf != st->m.n_fields) {
+        rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: expected %d fields, found %d", st->name, st->lineno,
+                     st->m.n_fields, nf);
+        return rc;
+    }
+    tr_bar b;
+    int64_t t;
+    int trc;
+    if (st->format == TR_CSV_MT4) {
+        field d = f[st->m.time], c = f[st->m.clock];
+        if (d.n != 10 || d.p[4] != '.' || d.p[7] != '.' || (c.n != 5 && c.n != 8)) {
+            rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: unparsable date or time '%.*s,%.*s'",
+                         st->name, st->lineno, (int)d.n, d.p, (int)c.n, c.p);
+            return rc;
+        }
+        memcpy(tbuf, d.p, 10);
+        tbuf[4] = tbuf[7] = '-';
+        tbuf[10] = ' ';
+        memcpy(tbuf + 11, c.p, c.n);
+        trc = to_utc(tbuf, 11 + c.n, 0, st->opt, &t);
+    } else {
+        trc = line_time(&st->m, f, st->opt, &t);
+    }
+    if (trc == -2) {
+        rc = tr_fail(err, TR_ERR_DATA,
+                     "%s:%ld: local time does not exist or is ambiguous under EET/EEST",
+                     st->name, st->lineno);
+        return rc;
+    }
+    if (trc) {
+        field d = f[st->m.time], c = st->m.clock >= 0 ? f[st->m.clock] : f[st->m.time];
+        rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: unparsable timestamp '%.*s%s%.*s'", st->name,
+                     st->lineno, (int)d.n, d.p, st->m.clock >= 0 ? " " : "",
+                     st->m.clock >= 0 ? (int)c.n : 0, c.p);
+        return rc;
+    }
+    b.t = t;
+    const int idx[5] = {st->m.open, st->m.high, st->m.low, st->m.close, st->m.volume};
+    static const char *names[5] = {"open", "high", "low", "close", "volume"};
+    double *dst[5] = {&b.open, &b.high, &b.low, &b.close, &b.volume};
+    b.volume = 0;
+    for (int i = 0; i < 5; i++) {
+        if (idx[i] < 0)
+            continue;
+        if (parse_num(f[idx[i]], dst[i])) {
+            rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: unparsable %s '%.*s'", st->name, st->lineno,
+                         names[i], (int)f[idx[i]].n, f[idx[i]].p);
+            return rc;
+        }
+    }
+    const char *why = tr_bar_invalid(&b);
+    if (why) {
+        rc = tr_fail(err, TR_ERR_DATA,
+                     "%s:%ld: %s (open %.10g, high %.10g, low %.10g, close %.10g, volume %.10g)",
+                     st->name, st->lineno, why, b.open, b.high, b.low, b.close, b.volume);
+        return rc;
+    }
+    int64_t r = b.t % st->opt->timeframe;
+    if (r != 0) {
+        char tf[16];
+        rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: timestamp %s is off the %s bar grid", st->name,
+                     st->lineno, tr_time_format(b.t, tbuf, sizeof tbuf),
+                     tr_timeframe_name(st->opt->timeframe, tf, sizeof tf));
+        return rc;
+    }
+    if (st->out->bars.n > 0 && b.t <= st->out->bars.v[st->out->bars.n - 1].t) {
+        char prev[32];
+        /* a date without a time of day on an intraday grid: the time column was not found */
+        int date_only = st->format != TR_CSV_MT4 && st->m.clock < 0 && f[st->m.time].n == 10 &&
+                        st->opt->timeframe < 86400;
+        rc = tr_fail(err, TR_ERR_DATA,
+                     "%s:%ld: timestamp %s is %s the previous bar's %s (line %ld): bars must "
+                     "be strictly ascending%s",
+                     st->name, st->lineno, tr_time_format(b.t, tbuf, sizeof tbuf),
+                     b.t == st->out->bars.v[st->out->bars.n - 1].t ? "equal to" : "before",
+                     tr_time_format(st->out->bars.v[st->out->bars.n - 1].t, prev, sizeof prev),
+                     st->out->line[st->out->bars.n - 1],
+                     date_only ? " (the time column holds dates without a time of day; "
+                                 "name the time-of-day column 'time')"
+                               : "");
+        return rc;
+    }
+    if (st->out->bars.n == st->cap_lines) {
+        size_t nc = st->cap_lines ? st->cap_lines * 2 : 1024;
+        long *nl2 = realloc(st->out->line, nc * sizeof *nl2);
+        if (!nl2) {
+            rc = tr_fail(err, TR_ERR_NOMEM, "%s: out of memory", st->name);
+            return rc;
+        }
+        st->out->line = nl2;
+        st->cap_lines = nc;
+    }
+    st->out->line[st->out->bars.n] = st->lineno;
+    rc = tr_bars_push(&st->out->bars, &b, err);
+    if (rc)
+        return rc;
+
+    return rc;
+}
+
+static tr_code csv_finish(csv_state *st, tr_error *err)
+{
+    if (st->out->bars.n == 0)
+        return tr_fail(err, TR_ERR_DATA, "%s: no bars in the file", st->name);
+    st->out->format = st->format;
+    return TR_OK;
+}
+
 tr_code tr_csv_parse(const char *name, const char *text, size_t len, const tr_csv_options *opt,
                      tr_csv_data *out, tr_error *err)
 {
     memset(out, 0, sizeof *out);
     if (!opt || opt->timeframe <= 0)
         return tr_fail(err, TR_ERR_INVALID, "%s: no timeframe given", name);
-    tr_csv_format format = opt->format;
-    colmap m = {-1, -1, -1, -1, -1, -1, -1, 0, 0};
-    int mapped = 0, data_seen = 0;
-    size_t cap_lines = 0;
-    size_t pos = 0;
-    long lineno = 0;
+    csv_state st;
+    csv_begin(&st, name, opt, out);
     tr_code rc = TR_OK;
-    char tbuf[64], sep = ',';
-
-    if (len >= 2 && (((unsigned char)text[0] == 0xFF && (unsigned char)text[1] == 0xFE) ||
-                     ((unsigned char)text[0] == 0xFE && (unsigned char)text[1] == 0xFF)))
-        return tr_fail(err, TR_ERR_DATA,
-                       "%s:1: the file is UTF-16 (as some MetaTrader exports are); convert it to "
-                       "UTF-8 first, e.g. iconv -f UTF-16 -t UTF-8",
-                       name);
-    if (len >= 3 && (unsigned char)text[0] == 0xEF && (unsigned char)text[1] == 0xBB &&
-        (unsigned char)text[2] == 0xBF)
-        pos = 3;
-    while (pos < len) {
+    size_t pos = 0;
+    while (!rc && pos < len) {
         const char *line = text + pos;
         const char *nl = memchr(line, '\n', len - pos);
         size_t n = nl ? (size_t)(nl - line) : len - pos;
         pos += n + (nl ? 1 : 0);
-        lineno++;
-        /* n is 0 for an empty line (nl == line), which cppcheck does not see */
-        // cppcheck-suppress knownConditionTrueFalse
-        if (n > 0 && line[n - 1] == '\r')
-            n--;
-        size_t k = 0;
-        while (k < n && (line[k] == ' ' || line[k] == '\t'))
-            k++;
-        if (k == n)
-            continue; /* blank line */
-
-        field f[MAX_FIELDS];
-        if (!mapped && memchr(line, '\t', n) && !memchr(line, ',', n))
-            sep = '\t'; /* MetaTrader 5's export */
-        int nf = split(line, n, sep, f);
-
-        if (!mapped) {
-            if (format == TR_CSV_AUTO) {
-                int has_time_col = 0;
-                for (int i = 1; i < nf && i < MAX_FIELDS; i++)
-                    has_time_col |= field_is(f[i], "time");
-                if (looks_mt4(line, n))
-                    format = TR_CSV_MT4;
-                else if ((field_is(f[0], "date") && !has_time_col) ||
-                         field_is(f[0], "datetime") || field_is(f[0], "price"))
-                    format = TR_CSV_YFINANCE;
-                else if (is_time_name(f[0]) || isdigit((unsigned char)f[0].p[0]))
-                    format = TR_CSV_GENERIC;
-                else {
-                    rc = tr_fail(err, TR_ERR_DATA,
-                                 "%s:%ld: cannot detect the CSV format: the first column '%.*s' "
-                                 "is not a time column (timestamp, time, date, datetime, Gmt "
-                                 "time) and the line is no MetaTrader 4 bar (use --format)",
-                                 name, lineno, (int)(f[0].n < 40 ? f[0].n : 40), f[0].p);
-                    goto fail;
-                }
-            }
-            mapped = 1;
-            if (format == TR_CSV_MT4) {
-                colmap mt = {0, 1, 2, 3, 4, 5, 6, 7, 0};
-                m = mt;
-            } else if (isdigit((unsigned char)f[0].p[0]) && format == TR_CSV_GENERIC) {
-                colmap g = {0, -1, 1, 2, 3, 4, 5, 6, 0};
-                m = g;
-                if (nf == 5) {
-                    m.volume = -1;
-                    m.n_fields = 5;
-                }
-            } else {
-                char why[320];
-                if (map_header(f, nf, format, &m, why, sizeof why)) {
-                    rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: %s", name, lineno, why);
-                    goto fail;
-                }
-                continue;
-            }
-        }
-        /* yfinance >= 0.2.51 writes two more header rows: "Ticker,X,..." and "Datetime,,,". */
-        if (format == TR_CSV_YFINANCE && !data_seen &&
-            (field_is(f[0], "ticker") || field_is(f[0], "date") || field_is(f[0], "datetime")))
-            continue;
-        data_seen = 1;
-
-        if (nf != m.n_fields) {
-            rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: expected %d fields, found %d", name, lineno,
-                         m.n_fields, nf);
-            goto fail;
-        }
-        tr_bar b;
-        int64_t t;
-        int trc;
-        if (format == TR_CSV_MT4) {
-            field d = f[m.time], c = f[m.clock];
-            if (d.n != 10 || d.p[4] != '.' || d.p[7] != '.' || (c.n != 5 && c.n != 8)) {
-                rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: unparsable date or time '%.*s,%.*s'",
-                             name, lineno, (int)d.n, d.p, (int)c.n, c.p);
-                goto fail;
-            }
-            memcpy(tbuf, d.p, 10);
-            tbuf[4] = tbuf[7] = '-';
-            tbuf[10] = ' ';
-            memcpy(tbuf + 11, c.p, c.n);
-            trc = to_utc(tbuf, 11 + c.n, 0, opt, &t);
-        } else {
-            trc = line_time(&m, f, opt, &t);
-        }
-        if (trc == -2) {
-            rc = tr_fail(err, TR_ERR_DATA,
-                         "%s:%ld: local time does not exist or is ambiguous under EET/EEST",
-                         name, lineno);
-            goto fail;
-        }
-        if (trc) {
-            field d = f[m.time], c = m.clock >= 0 ? f[m.clock] : f[m.time];
-            rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: unparsable timestamp '%.*s%s%.*s'", name,
-                         lineno, (int)d.n, d.p, m.clock >= 0 ? " " : "",
-                         m.clock >= 0 ? (int)c.n : 0, c.p);
-            goto fail;
-        }
-        b.t = t;
-        const int idx[5] = {m.open, m.high, m.low, m.close, m.volume};
-        static const char *names[5] = {"open", "high", "low", "close", "volume"};
-        double *dst[5] = {&b.open, &b.high, &b.low, &b.close, &b.volume};
-        b.volume = 0;
-        for (int i = 0; i < 5; i++) {
-            if (idx[i] < 0)
-                continue;
-            if (parse_num(f[idx[i]], dst[i])) {
-                rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: unparsable %s '%.*s'", name, lineno,
-                             names[i], (int)f[idx[i]].n, f[idx[i]].p);
-                goto fail;
-            }
-        }
-        const char *why = tr_bar_invalid(&b);
-        if (why) {
-            rc = tr_fail(err, TR_ERR_DATA,
-                         "%s:%ld: %s (open %.10g, high %.10g, low %.10g, close %.10g, volume %.10g)",
-                         name, lineno, why, b.open, b.high, b.low, b.close, b.volume);
-            goto fail;
-        }
-        int64_t r = b.t % opt->timeframe;
-        if (r != 0) {
-            char tf[16];
-            rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: timestamp %s is off the %s bar grid", name,
-                         lineno, tr_time_format(b.t, tbuf, sizeof tbuf),
-                         tr_timeframe_name(opt->timeframe, tf, sizeof tf));
-            goto fail;
-        }
-        if (out->bars.n > 0 && b.t <= out->bars.v[out->bars.n - 1].t) {
-            char prev[32];
-            /* a date without a time of day on an intraday grid: the time column was not found */
-            int date_only = format != TR_CSV_MT4 && m.clock < 0 && f[m.time].n == 10 &&
-                            opt->timeframe < 86400;
-            rc = tr_fail(err, TR_ERR_DATA,
-                         "%s:%ld: timestamp %s is %s the previous bar's %s (line %ld): bars must "
-                         "be strictly ascending%s",
-                         name, lineno, tr_time_format(b.t, tbuf, sizeof tbuf),
-                         b.t == out->bars.v[out->bars.n - 1].t ? "equal to" : "before",
-                         tr_time_format(out->bars.v[out->bars.n - 1].t, prev, sizeof prev),
-                         out->line[out->bars.n - 1],
-                         date_only ? " (the time column holds dates without a time of day; "
-                                     "name the time-of-day column 'time')"
-                                   : "");
-            goto fail;
-        }
-        if (out->bars.n == cap_lines) {
-            size_t nc = cap_lines ? cap_lines * 2 : 1024;
-            long *nl2 = realloc(out->line, nc * sizeof *nl2);
-            if (!nl2) {
-                rc = tr_fail(err, TR_ERR_NOMEM, "%s: out of memory", name);
-                goto fail;
-            }
-            out->line = nl2;
-            cap_lines = nc;
-        }
-        out->line[out->bars.n] = lineno;
-        rc = tr_bars_push(&out->bars, &b, err);
-        if (rc)
-            goto fail;
+        rc = csv_line(&st, line, n, err);
     }
-    if (out->bars.n == 0) {
-        rc = tr_fail(err, TR_ERR_DATA, "%s: no bars in the file", name);
-        goto fail;
-    }
-    out->format = format;
-    return TR_OK;
-fail:
-    tr_csv_data_free(out);
+    if (!rc)
+        rc = csv_finish(&st, err);
+    if (rc)
+        tr_csv_data_free(out);
     return rc;
+}
+
+/* The longest line a CSV of bars may have: far above any real export's, and a bound on what a
+ * file that is no CSV at all (one huge line) makes the reader hold. */
+#define CSV_LINE_MAX (64 * 1024)
+
+static tr_code line_too_long(const char *path, long lineno, tr_error *err)
+{
+    return tr_fail(err, TR_ERR_DATA, "%s:%ld: line longer than %d bytes: not a CSV of bars", path,
+                   lineno, CSV_LINE_MAX);
 }
 
 tr_code tr_csv_read(const char *path, const tr_csv_options *opt, tr_csv_data *out, tr_error *err)
 {
-    char *text;
-    size_t len;
     memset(out, 0, sizeof *out);
-    tr_code rc = tr_file_read(path, &text, &len, err);
+    if (!opt || opt->timeframe <= 0)
+        return tr_fail(err, TR_ERR_INVALID, "%s: no timeframe given", path);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return tr_fail(err, errno == ENOENT ? TR_ERR_NOTFOUND : TR_ERR_IO, "%s: %s", path,
+                       strerror(errno));
+    /* one line at a time, so that memory follows the longest line and the bars kept, not the
+     * file: a file that is not a CSV of bars fails at its first bad line having read only that */
+    enum { CHUNK = 1 << 16 };
+    char *buf = malloc(CSV_LINE_MAX + CHUNK);
+    if (!buf) {
+        fclose(f);
+        return tr_fail(err, TR_ERR_NOMEM, "%s: out of memory", path);
+    }
+    csv_state st;
+    csv_begin(&st, path, opt, out);
+    tr_code rc = TR_OK;
+    size_t have = 0; /* bytes in buf: the start of a line not yet ended, then what was read */
+    int eof = 0;
+    while (!rc && !eof) {
+        size_t room = CSV_LINE_MAX + CHUNK - have;
+        size_t got = fread(buf + have, 1, room, f);
+        eof = got < room;
+        have += got;
+        size_t pos = 0;
+        const char *nl;
+        while (!rc && (nl = memchr(buf + pos, '\n', have - pos)) != NULL) {
+            size_t n = (size_t)(nl - (buf + pos));
+            rc = n > CSV_LINE_MAX ? line_too_long(path, st.lineno + 1, err)
+                                  : csv_line(&st, buf + pos, n, err);
+            pos += n + 1;
+        }
+        if (!rc && have - pos > CSV_LINE_MAX)
+            rc = line_too_long(path, st.lineno + 1, err);
+        if (rc)
+            break;
+        memmove(buf, buf + pos, have - pos);
+        have -= pos;
+        if (eof && have) /* the last line, without an end of line */
+            rc = csv_line(&st, buf, have, err);
+    }
+    if (!rc && ferror(f))
+        rc = tr_fail(err, TR_ERR_IO, "%s: read error: %s", path, strerror(errno));
+    if (!rc)
+        rc = csv_finish(&st, err);
+    fclose(f);
+    free(buf);
     if (rc)
-        return rc;
-    rc = tr_csv_parse(path, text, len, opt, out, err);
-    free(text);
+        tr_csv_data_free(out);
     return rc;
 }
 

@@ -80,14 +80,19 @@ int tr_cli_cmd_ingest(tr_cli_args *a)
         return tr_cli_usage(a->cmd, "bad format (auto, generic, yfinance, mt4):", fmt);
     tr_error e;
     tr_error_clear(&e);
-    tr_store *st;
-    tr_code rc = tr_cli_store_open(store_dir, 1, &st, &e);
+    tr_store *st = NULL;
+    /* the file first: a file that does not validate creates no store */
+    double t0 = tr_cli_now_seconds();
+    tr_csv_data data;
+    tr_code rc = tr_csv_read(csv, &o, &data, &e);
     if (rc)
         return tr_cli_fail(&e);
     tr_ingest_result r;
-    double t0 = tr_cli_now_seconds();
-    rc = tr_ingest_csv(st, pair, csv, &o, replace, &r, &e);
+    rc = tr_cli_store_open(store_dir, 1, &st, &e);
+    if (!rc)
+        rc = tr_ingest_bars(st, pair, csv, &data, tf, replace, &r, &e);
     double dt = tr_cli_now_seconds() - t0;
+    tr_csv_data_free(&data);
     tr_store_close(st);
     if (rc)
         return tr_cli_fail(&e);
