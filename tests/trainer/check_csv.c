@@ -198,6 +198,14 @@ START_TEST(test_more_dialects)
     ck_assert_double_eq(d.bars.v[2].volume, 143);
     tr_csv_data_free(&d);
     o.tz_offset = 0;
+    /* ';' between the fields (spreadsheet exports of some locales), '.' decimals */
+    static const char semi[] = "timestamp;open;high;low;close;volume\n"
+                               "2024-01-02T00:00:00Z;1.1;1.2;1.0;1.15;5\n";
+    ck_assert_msg(tr_csv_parse("semi.csv", semi, sizeof semi - 1, &o, &d, &e) == TR_OK, "%s",
+                  e.msg);
+    ck_assert_uint_eq(d.bars.n, 1);
+    ck_assert_double_eq(d.bars.v[0].close, 1.15);
+    tr_csv_data_free(&d);
     /* MetaTrader 5: tabs, <NAMES>, YYYY.MM.DD and HH:MM:SS, tick volume, CRLF */
     ck_assert_msg(tr_csv_read(FIX "/mt5_tabs.csv", &o, &d, &e) == TR_OK, "%s", e.msg);
     ck_assert_uint_eq(d.bars.n, 2);
@@ -238,6 +246,7 @@ static const struct bad_case {
     const char *text, *expect;
 } bad_cases[] = {
     {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,1.1,1.2,1.0\n", "x.csv:2: expected 6 fields"},
+    {"timestamp;open;high;low;close\n2024-01-02T00:00:00Z;1,1;1,2;1,0;1,1\n", "x.csv:2: unparsable open '1,1' (a decimal comma"},
     {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,1.1,1.2x,1.0,1.1,5\n", "x.csv:2: unparsable high"},
     {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,1.1,,1.0,1.1,5\n", "x.csv:2: unparsable high"},
     {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,nan,1.2,1.0,1.1,5\n", "x.csv:2: unparsable open"},

@@ -372,6 +372,8 @@ static tr_code csv_line(csv_state *st, const char *line, size_t n, tr_error *err
     field f[MAX_FIELDS];
     if (!st->mapped && memchr(line, '\t', n) && !memchr(line, ',', n))
         st->sep = '\t'; /* MetaTrader 5's export */
+    else if (!st->mapped && memchr(line, ';', n) && !memchr(line, ',', n))
+        st->sep = ';'; /* spreadsheet exports of locales whose list separator is ';' */
     int nf = split(line, n, st->sep, f);
 
     if (!st->mapped) {
@@ -466,8 +468,10 @@ static tr_code csv_line(csv_state *st, const char *line, size_t n, tr_error *err
         if (idx[i] < 0)
             continue;
         if (parse_num(f[idx[i]], dst[i])) {
-            rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: unparsable %s '%.*s'", st->name, st->lineno,
-                         names[i], (int)f[idx[i]].n, f[idx[i]].p);
+            int comma = memchr(f[idx[i]].p, ',', f[idx[i]].n) != NULL;
+            rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: unparsable %s '%.*s'%s", st->name, st->lineno,
+                         names[i], (int)f[idx[i]].n, f[idx[i]].p,
+                         comma ? " (a decimal comma: write decimals with '.')" : "");
             return rc;
         }
     }
