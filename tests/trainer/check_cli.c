@@ -427,6 +427,13 @@ START_TEST(test_no_series_names_last_bar)
                          store), 6);
     ck_assert(output_has("has no series at 1h; its last bar is EURUSD 15m at 2024-01-07T23:45:00Z "
                          "(try --timeframe 15m)"));
+    /* a store of history and the default as-of (now): the error says which range was searched,
+     * where the bars end, and what to give */
+    ck_assert_int_eq(run("full --quiet --store %s", store), 6);
+    ck_assert(output_has("; searched ["));
+    ck_assert(output_has("the store's last bar: EURUSD 2024-01-07T23:45:00Z; give --as-of"));
+    ck_assert_int_eq(run("dataset --from 2023-01-01 --to 2023-02-01 --store %s", store), 6);
+    ck_assert(output_has("searched [2023-01-01T00:00:00Z, 2023-02-01T00:00:00Z)"));
     free(store);
 }
 END_TEST

@@ -313,6 +313,42 @@ static tr_code new_dataset(int n_pairs, int32_t timeframe, const tr_dataset_opti
     return TR_OK;
 }
 
+/* Adds to a no-data error what was searched and what the store holds: the range, each pair's
+ * last stored bar, and the option that moves the range (a store of history, whose last bar is
+ * long past, needs --as-of). */
+static void explain_no_data(tr_store *store, const char *const *pairs, int n_pairs,
+                            int32_t timeframe, const tr_dataset_options *opt, tr_error *err)
+{
+    if (!err)
+        return;
+    char a[32], b[32], tail[512] = "";
+    size_t used = 0;
+    tr_series_info *list = NULL;
+    size_t n = 0;
+    tr_error e2;
+    if (tr_store_series_list(store, &list, &n, &e2) == TR_OK) {
+        for (int p = 0; p < n_pairs; p++)
+            for (size_t i = 0; i < n; i++)
+                if (list[i].timeframe == timeframe && strcmp(list[i].pair, pairs[p]) == 0 &&
+                    used < sizeof tail)
+                    used += (size_t)snprintf(tail + used, sizeof tail - used, "%s%s %s",
+                                             used ? ", " : "", pairs[p],
+                                             tr_time_format(list[i].last, a, sizeof a));
+        free(list);
+    }
+    char msg[sizeof err->msg + 640];
+    snprintf(msg, sizeof msg, "%s; searched [%s, %s); the store's last bar%s: %s; give --as-of (or "
+                              "--from/--to) within the stored bars",
+             err->msg, opt->from == INT64_MIN ? "-" : tr_time_format(opt->from, a, sizeof a),
+             tr_time_format(opt->to, b, sizeof b), n_pairs > 1 ? "s" : "",
+             used ? tail : "none stored");
+    size_t len = strlen(msg);
+    if (len >= sizeof err->msg)
+        len = sizeof err->msg - 1; /* cut: the cause comes first */
+    memcpy(err->msg, msg, len);
+    err->msg[len] = '\0';
+}
+
 tr_code tr_dataset_build(tr_store *store, const char *const *pairs, int n_pairs, int32_t timeframe,
                          const tr_dataset_options *opt, tr_dataset **out, tr_error *err)
 {
@@ -334,7 +370,10 @@ tr_code tr_dataset_build(tr_store *store, const char *const *pairs, int n_pairs,
             return rc;
         }
     }
-    return finish(ds, out, err);
+    rc = finish(ds, out, err);
+    if (rc == TR_ERR_NOTFOUND)
+        explain_no_data(store, pairs, n_pairs, timeframe, opt, err);
+    return rc;
 }
 
 tr_code tr_dataset_from_bars(const char *const *pairs, const tr_bar *const *bars,
