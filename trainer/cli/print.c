@@ -395,8 +395,11 @@ void tr_cli_print_versions(const tr_registry *reg, int json)
         int inc = v->type == TR_VT_INCREMENTAL;
         char f1[16];
         snprintf(f1, sizeof f1, "%.4f", v->figs[2].macro_f1);
+        /* a retired version keeps its record, not its checkpoint: say so rather than show it as
+         * completed */
         printf("%-28s %-11s %-10s %-6s %-20s %8s %8s %7lld\n", v->version,
-               tr_version_type_name(v->type), tr_version_status_name(v->status),
+               tr_version_type_name(v->type),
+               v->deprecated_at ? "retired" : tr_version_status_name(v->status),
                v->is_active ? "*" : "", tr_time_format(v->trained_at, t0, sizeof t0),
                inc ? "-" : f1, inc ? f1 : "-", (long long)v->bt.trades);
     }
