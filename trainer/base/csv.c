@@ -518,11 +518,7 @@ static tr_code csv_line(csv_state *st, const char *line, size_t n, tr_error *err
         st->cap_lines = nc;
     }
     st->out->line[st->out->bars.n] = st->lineno;
-    rc = tr_bars_push(&st->out->bars, &b, err);
-    if (rc)
-        return rc;
-
-    return rc;
+    return tr_bars_push(&st->out->bars, &b, err);
 }
 
 static tr_code csv_finish(csv_state *st, tr_error *err)

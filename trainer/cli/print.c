@@ -593,9 +593,11 @@ void tr_cli_print_rank(const tr_rank_opts *o, const tr_rank_result *r, int json)
 
 void tr_cli_print_due(int64_t as_of, const tr_due_result *r, int json)
 {
-    char t0[32], t1[32];
-    if (json)
+    char t1[32];
+    if (json) {
+        char t0[32];
         printf("{\"as_of\":\"%s\",\"cycles\":[", tr_time_format(as_of, t0, sizeof t0));
+    }
     for (int i = 0; i < r->n_items; i++) {
         const tr_due_item *it = &r->items[i];
         if (json) {
