@@ -2,7 +2,7 @@
 # quickstart.sh - the main job end to end on the embedded default store (./aifx-data):
 # installs missing Debian packages (as root; see scripts/lib/deps.sh), builds aifx-train,
 # generates deterministic synthetic 15-minute bars of EUR/USD and USD/JPY, and replays three
-# months of the loop on them (`aifx-train replay`: each bar's signal from the active version,
+# weeks of the loop on them (`aifx-train replay`: each bar's signal from the active version,
 # the signals' outcomes, the daily fine-tunes, weekly retrains and monthly rankings on their
 # schedule), then prints the timeline (also in <store>/reports/).
 #
@@ -32,13 +32,26 @@ echo "store: $AIFX_STORE"
 # every machine; README.md shows the replay on the real CSVs.
 bars="$root/build/quickstart"
 mkdir -p "$bars"
-section "Synthetic bars: 3 months to replay, 3.5 months of history before them"
-"$train" synth --pair EURUSD --from 2023-12-15 --to 2024-07-01 --seed 7 --csv "$bars/eurusd_m15.csv"
-"$train" synth --pair USDJPY --from 2023-12-15 --to 2024-07-01 --seed 8 --csv "$bars/usdjpy_m15.csv"
+section "Synthetic bars: 3 weeks to replay, 4 months of history before them"
+"$train" synth --pair EURUSD --from 2024-01-12 --to 2024-06-03 --seed 7 --csv "$bars/eurusd_m15.csv"
+"$train" synth --pair USDJPY --from 2024-01-12 --to 2024-06-03 --seed 8 --csv "$bars/usdjpy_m15.csv"
 
-section "Replay 2024-04-01 .. 2024-07-01: predictions, outcomes, and run-due at every 15-minute step"
+# Four weekly retrains (Sundays 2024-05-12, 19, 26 and June 2), a daily fine-tune behind the
+# gate every night, and the monthly ranking of June 1st; the same command with --from/--to
+# further apart replays months (README.md).
+section "Replay 2024-05-12 .. 2024-06-03: predictions, outcomes, and run-due at every 15-minute step"
 # Killed, the same command continues where it was (state in $AIFX_STORE/replay.state).
 start=$(date +%s)
 "$train" replay --csv "$bars/eurusd_m15.csv" --pair EURUSD --csv "$bars/usdjpy_m15.csv" \
-    --pair USDJPY --from 2024-04-01 --to 2024-07-01
+    --pair USDJPY --from 2024-05-12 --to 2024-06-03
 echo "quickstart: replay took $(( $(date +%s) - start )) s"
+
+cat <<NEXT
+
+==== Next ====
+Three commands to try on this store:
+  $train versions --store "$AIFX_STORE"                     # every version and its figures
+  $train log --activations --store "$AIFX_STORE"            # why the active version changed
+  $train evaluate --version v1.0 --from 2024-05-20 --to 2024-06-03 --store "$AIFX_STORE"
+More: $train help, docs/cli.md, and docs/operations.md for running it every 15 minutes.
+NEXT
