@@ -167,6 +167,13 @@ int tr_cli_cmd_replay(tr_cli_args *a)
         return tr_cli_usage(a->cmd, "--from must be before --to", NULL);
     o.on_step = tr_cli_print_replay_step;
     o.user = &oo;
+    if (!oo.json) {
+        /* the epochs of the retrains and fine-tunes too, so that a long retrain is no silence */
+        o.due.full.on_event = tr_cli_print_event;
+        o.due.full.user = &oo;
+        o.due.incr.on_event = tr_cli_print_event;
+        o.due.incr.user = &oo;
+    }
     tr_error e;
     tr_store *st;
     tr_error_clear(&e);

@@ -75,9 +75,12 @@ void tr_cli_print_end_bar(tr_cli_out *o)
 
 void tr_cli_print_replay_step(const tr_replay_progress *p, void *user)
 {
-    const tr_cli_out *oo = user;
+    tr_cli_out *oo = user;
     if (oo->quiet)
         return;
+    if (oo->last_was_bar) /* an epoch's progress bar ends its line first */
+        fputc('\n', stderr);
+    oo->last_was_bar = 0;
     char t[40], t1[40];
     fprintf(stderr, "replay %s: step %zu/%zu, %zu signals\n", tr_time_format(p->clock, t, sizeof t),
             p->step, p->n_steps, p->n_signals);
