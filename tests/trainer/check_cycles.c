@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../check_main.h"
@@ -357,6 +358,42 @@ START_TEST(test_cycle_lock)
 }
 END_TEST
 
+/* Leftover temporary files of a killed writer ("NAME.tmp.PID") are removed by the next atomic
+ * write in that directory, and only those whose process is gone. */
+START_TEST(test_dead_tmp_files_swept)
+{
+    char *dir = tu_tempdir();
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0)
+        _exit(0);
+    int status;
+    ck_assert_int_eq(waitpid(child, &status, 0), child); /* reaped: its pid is free now */
+    char name[64];
+    snprintf(name, sizeof name, "registry.aifx.tmp.%ld", (long)child);
+    char *dead = tu_write(dir, name, "half");
+    snprintf(name, sizeof name, "signals.aifx.tmp.%ld", (long)getpid());
+    char *mine = tu_write(dir, name, "in use"); /* this process: alive */
+    char *init = tu_write(dir, "bars.tmp.1", "pid 1 lives");
+    char *other = tu_write(dir, "notes.tmp.x1", "not a pid");
+    char *target = tu_path(dir, "state");
+    tr_error e;
+    ck_assert_int_eq(tr_file_write_atomic(target, "x", 1, &e), TR_OK);
+    ck_assert_int_ne(access(dead, F_OK), 0);
+    ck_assert_int_eq(access(mine, F_OK), 0);
+    ck_assert_int_eq(access(init, F_OK), 0);
+    ck_assert_int_eq(access(other, F_OK), 0);
+    ck_assert_int_eq(access(target, F_OK), 0);
+    free(dead);
+    free(mine);
+    free(init);
+    free(other);
+    free(target);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("trainer_cycles");
@@ -367,6 +404,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_resume_exact);
     tcase_add_test(tc, test_failed_commit_leaves_nothing);
     tcase_add_test(tc, test_cycle_lock);
+    tcase_add_test(tc, test_dead_tmp_files_swept);
     suite_add_tcase(s, tc);
     return s;
 }
