@@ -84,11 +84,19 @@ tr_code tr_checkpoint_load(tr_store *store, const tr_version *rec, aifx_model **
         return rc0;
     size_t len;
     tr_code rc = tr_file_read(path, &data, &len, err);
-    if (rc == TR_ERR_NOTFOUND)
-        return tr_fail(err, TR_ERR_NOTFOUND, "checkpoint %s of version %s is missing", path,
-                       rec->version);
+    if (rc == TR_ERR_NOTFOUND) {
+        /* the registry records a file that is not there: damage like a changed file (a retired
+         * version's file is deleted on purpose, which the error says) */
+        if (rec->deprecated_at)
+            return tr_fail(err, TR_ERR_CHECKSUM,
+                           "checkpoint %s of version %s is missing: the version is retired (%s)",
+                           path, rec->version, rec->deprecation_reason);
+        return tr_fail(err, TR_ERR_CHECKSUM,
+                       "checkpoint %s of version %s is missing (the registry records %lld bytes)",
+                       path, rec->version, (long long)rec->ckpt_size);
+    }
     if (rc)
-        return rc;
+        return rc; /* TR_ERR_IO naming the file, or TR_ERR_NOMEM */
     if ((int64_t)len != rec->ckpt_size || aifx_crc32(0, data, len) != rec->ckpt_crc) {
         free(data);
         return tr_fail(err, TR_ERR_CHECKSUM,
