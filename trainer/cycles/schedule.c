@@ -226,6 +226,14 @@ tr_code tr_run_due(tr_store *store, const tr_due_opts *o, tr_due_result *res, tr
                      last ? last : "");
         }
         tr_registry_free(&reg);
+        if (due == TR_DUE_NO) {
+            /* covered: a run of it that completed but was killed before its cleanup leaves
+             * files; remove them (the run itself counts, it is not run again) */
+            const tr_cycle_def *def = tr_cycle_find(tr_slot_cycle(k));
+            tr_cycle_ctx tctx = {store, when[k], o->clock, 0, NULL, NULL};
+            if (def && def->tidy)
+                def->tidy(&tctx);
+        }
         if (due != TR_DUE_YES)
             continue;
         int64_t started = tr_wall_now();
