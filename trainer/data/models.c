@@ -37,6 +37,9 @@ tr_code tr_checkpoint_save_verified(tr_store *store, const aifx_model *m, tr_ver
         rc0 = tr_mkdir_p(dir, err);
     if (rc0)
         return rc0;
+    /* a save of this version killed before its rename left a temporary file (the library's
+     * random suffix); the version's name is this cycle's alone, under its lock */
+    (void)tr_tmp_remove_all(path);
     aifx_status st = aifx_model_save(m, path, 0, msg, sizeof msg);
     if (st != AIFX_OK)
         return tr_fail(err, TR_ERR_IO, "saving version %s: %s", rec->version, msg);

@@ -14,7 +14,8 @@
 tr_code tr_fail_aifx(tr_error *err, aifx_status st, const char *what);
 
 /* Saves the model (without training state) as <models_dir>/<version>.ckpt, loads it back and
- * compares the parameters, and records path, size and CRC-32 in rec. */
+ * compares the parameters, and records path, size and CRC-32 in rec. Temporary files of an
+ * earlier save of the same version that was killed ("<version>.ckpt.tmp.*") are removed first. */
 tr_code tr_checkpoint_save_verified(tr_store *store, const aifx_model *m, tr_version *rec,
                                     tr_error *err);
 /* Loads a registered version's checkpoint after checking its size and CRC-32 against the
