@@ -16,14 +16,14 @@
 #include <unistd.h>
 
 #include "../check_main.h"
-#include "cycles/schedule.h"
-#include "cycles/cycle.h"
-#include "cycles/testhook.h"
 #include "base/fsutil.h"
-#include "store/store.h"
-#include "market/synth.h"
-#include "testutil.h"
 #include "base/timeutil.h"
+#include "cycles/cycle.h"
+#include "cycles/schedule.h"
+#include "cycles/testhook.h"
+#include "market/synth.h"
+#include "store/store.h"
+#include "testutil.h"
 
 /* A store with 5 months of synthetic EURUSD and USDJPY bars. */
 static tr_store *make_store(const char *dir)

@@ -3,10 +3,11 @@
  * `strace -f -e inject=rename,...,unlinkat:signal=KILL:when=N` kills the program at its N-th
  * rename or unlink, for N = 1, 2, ... until a run completes untouched: once with the call done
  * (the process gone before its next step) and once with the call not done (error=ENOENT with
- * the kill, as if the process died just before it). After each kill the same command with `--resume` must end in
- * the store an uninterrupted run leaves: the same version record (wall-clock fields aside), log,
- * activations and checkpoint bytes, no run files and no temporary file anywhere. Skips, saying
- * so, when strace is not installed (Debian package strace, scripts/lib/deps.sh).
+ * the kill, as if the process died just before it). After each kill the same command with
+ * `--resume` must end in the store an uninterrupted run leaves: the same version record (wall-clock
+ * fields aside), log, activations and checkpoint bytes, no run files and no temporary file
+ * anywhere. Skips, saying so, when strace is not installed (Debian package strace,
+ * scripts/lib/deps.sh).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -23,7 +24,7 @@
 #include "testutil.h"
 
 #define FULL_ARGS "full --as-of 2024-05-01 --months 2 --hidden 8 --epochs 3 --patience 1 --quiet"
-#define INJECT "inject=rename,renameat,renameat2,unlink,unlinkat:signal=KILL"
+#define INJECT    "inject=rename,renameat,renameat2,unlink,unlinkat:signal=KILL"
 
 /* The program's runs under strace without LeakSanitizer, which needs ptrace itself (an ASan
  * build), keeping the caller's other ASan options. */
@@ -145,8 +146,8 @@ START_TEST(test_kill_matrix_full)
         for (int n = 1; n <= 200 && !completed; n++) {
             copy_tree(tpl, run);
             int rc = tu_run("env", root,
-                            NO_LSAN "strace -f -qq -o /dev/null -e " INJECT "%s:when=%d '%s' "
-                                    FULL_ARGS " --store '%s'",
+                            NO_LSAN "strace -f -qq -o /dev/null -e " INJECT
+                                    "%s:when=%d '%s' " FULL_ARGS " --store '%s'",
                             how[mode], n, AIFX_TRAIN_EXE, run);
             if (rc == 0) {
                 completed = 1; /* the n-th call never came: the run is whole */

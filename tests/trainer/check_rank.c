@@ -17,15 +17,15 @@
 #include <unistd.h>
 
 #include "../check_main.h"
+#include "base/fsutil.h"
+#include "base/timeutil.h"
 #include "cycles/cycle.h"
 #include "cycles/cycledef.h"
-#include "base/fsutil.h"
-#include "report/plot.h"
 #include "cycles/rank.h"
-#include "store/store.h"
 #include "market/synth.h"
+#include "report/plot.h"
+#include "store/store.h"
 #include "testutil.h"
-#include "base/timeutil.h"
 
 static tr_rank_entry entry(const char *name, double win, double sharpe, double pips, double dd,
                            int64_t trades)
@@ -208,7 +208,7 @@ END_TEST
 /* ---- on a synthetic store ------------------------------------------------------------------- */
 
 #define run(dir, ...) tu_run(AIFX_TRAIN_EXE, dir, __VA_ARGS__)
-#define output_has tu_output_has
+#define output_has    tu_output_has
 
 static tr_store *make_store(const char *dir)
 {
@@ -630,7 +630,6 @@ START_TEST(test_rank_damaged_active)
 END_TEST
 
 /* ---- the command ---------------------------------------------------------------------------- */
-
 
 START_TEST(test_cli)
 {

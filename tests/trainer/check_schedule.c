@@ -16,14 +16,14 @@
 #include <unistd.h>
 
 #include "../check_main.h"
-#include "cycles/cycle.h"
 #include "base/fsutil.h"
+#include "base/timeutil.h"
+#include "cycles/cycle.h"
 #include "cycles/schedule.h"
 #include "cycles/testhook.h"
-#include "store/store.h"
 #include "market/synth.h"
+#include "store/store.h"
 #include "testutil.h"
-#include "base/timeutil.h"
 
 START_TEST(test_latest)
 {
@@ -377,7 +377,7 @@ END_TEST
 /* ---- the command ---------------------------------------------------------------------------- */
 
 #define run(dir, ...) tu_run(AIFX_TRAIN_EXE, dir, __VA_ARGS__)
-#define output_has tu_output_has
+#define output_has    tu_output_has
 
 START_TEST(test_cli)
 {

@@ -34,12 +34,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cycles/abtest.h"
-#include "cycles/cycle.h"
-#include "cycles/testhook.h"
 #include "base/fsutil.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "cycles/abtest.h"
+#include "cycles/cycle.h"
+#include "cycles/testhook.h"
 
 /* The run's epoch history: the curves in rec, per epoch whether the monitored value improved,
  * and whether training ended after the last one. */

@@ -16,11 +16,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cycles/abtest.h"
-#include "cycles/cycle.h"
 #include "base/fsutil.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "cycles/abtest.h"
+#include "cycles/cycle.h"
 #include "data/models.h"
 
 tr_rank_opts tr_rank_opts_default(void)
@@ -236,6 +236,23 @@ static void delete_retired_files(tr_store *store, const tr_registry *reg,
     }
 }
 
+/* The ranking's report under the store's reports directory (rank_report.h). */
+static tr_code write_report(tr_store *store, const tr_rank_opts *o, tr_rank_result *res,
+                            const tr_registry *reg, tr_error *err)
+{
+    char dir[4200];
+    reports_dir(store, dir, sizeof dir);
+    tr_rank_rules rules = {.as_of = o->as_of,
+                           .window_days = o->window_days,
+                           .min_trades = o->min_trades,
+                           .method = o->method,
+                           .w = o->w,
+                           .retain_months = o->retain_months,
+                           .method_name = tr_score_method_name(o->method)};
+    return tr_rank_report_write(&rules, res, reg, dir, res->report_path, sizeof res->report_path,
+                                err);
+}
+
 /* The ranking as of ctx->as_of, its changes stamped by ctx's clock. */
 static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_rank_result *res,
                         tr_error *err)
@@ -370,8 +387,7 @@ static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_ra
                  tr_time_format(w0, t0, sizeof t0), tr_time_format(o->as_of, t1, sizeof t1),
                  why[0] ? why : "no version to evaluate");
         tr_log_row row;
-        tr_log_row_begin(&row, "rank", o->as_of, started, TR_LOG_SKIPPED, NULL,
-                         res->active_before);
+        tr_log_row_begin(&row, "rank", o->as_of, started, TR_LOG_SKIPPED, NULL, res->active_before);
         snprintf(row.reason, sizeof row.reason, "%.250s", res->skip_reason);
         rc = tr_cycle_log(store, &row, err);
         if (rc)
@@ -490,19 +506,7 @@ static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_ra
         tr_registry_free(&after);
     }
 report:
-    {
-        char dir[4200];
-        reports_dir(store, dir, sizeof dir);
-        tr_rank_rules rules = {.as_of = o->as_of,
-                               .window_days = o->window_days,
-                               .min_trades = o->min_trades,
-                               .method = o->method,
-                               .w = o->w,
-                               .retain_months = o->retain_months,
-                               .method_name = tr_score_method_name(o->method)};
-        rc = tr_rank_report_write(&rules, res, &reg, dir, res->report_path, sizeof res->report_path,
-                                  err);
-    }
+    rc = write_report(store, o, res, &reg, err);
     goto done;
 fail:
     if (!logged)
@@ -549,7 +553,9 @@ static tr_code rank_entry(const tr_cycle_ctx *ctx, const void *opts, tr_cycle_ou
         return rc;
     }
     tr_rank_opts def = tr_rank_opts_default();
-    tr_rank_result own, *rr = figures ? figures : &own;
+    tr_rank_result own;
+    memset(&own, 0, sizeof own);
+    tr_rank_result *rr = figures ? figures : &own;
     rc = rank_run(ctx, opts ? opts : &def, rr, err);
     out->status = rc ? TR_LOG_FAILED : rr->skipped ? TR_LOG_SKIPPED : TR_LOG_COMPLETED;
     if (!rc && rr->skipped) {

@@ -113,4 +113,3 @@ tr_code tr_checkpoint_load(tr_store *store, const tr_version *rec, aifx_model **
         return tr_fail(err, TR_ERR_FORMAT, "version %s: %s", rec->version, msg);
     return TR_OK;
 }
-
