@@ -551,6 +551,13 @@ START_TEST(test_rank_evidence_only)
     tr_rank_result_free(&r);
     ck_assert(!model_exists(st, "v1.0-daily-20240115.ckpt"));
     ck_assert(model_exists(st, "v1.0-daily-20240116.ckpt"));
+    /* the retired version's missing file is no damage: refused as retired */
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    aifx_model *m = NULL;
+    ck_assert_int_eq(tr_checkpoint_load(st, tr_registry_find(&reg, "v1.0-daily-20240115"), &m, &e),
+                     TR_ERR_INVALID);
+    ck_assert(strstr(e.msg, "retired") != NULL);
+    tr_registry_free(&reg);
 
     tr_store_close(st);
     tu_rmtree(dir);

@@ -88,12 +88,12 @@ tr_code tr_checkpoint_load(tr_store *store, const tr_version *rec, aifx_model **
     size_t len;
     tr_code rc = tr_file_read(path, &data, &len, err);
     if (rc == TR_ERR_NOTFOUND) {
-        /* the registry records a file that is not there: damage like a changed file (a retired
-         * version's file is deleted on purpose, which the error says) */
+        /* the registry records a file that is not there: damage like a changed file, unless
+         * the version is retired and its file was deleted on purpose */
         if (rec->deprecated_at)
-            return tr_fail(err, TR_ERR_CHECKSUM,
-                           "checkpoint %s of version %s is missing: the version is retired (%s)",
-                           path, rec->version, rec->deprecation_reason);
+            return tr_fail(err, TR_ERR_INVALID,
+                           "version %s is retired (%s): its checkpoint %s was deleted",
+                           rec->version, rec->deprecation_reason, path);
         return tr_fail(err, TR_ERR_CHECKSUM,
                        "checkpoint %s of version %s is missing (the registry records %lld bytes)",
                        path, rec->version, (long long)rec->ckpt_size);
