@@ -1,13 +1,14 @@
 /*
- * check_killmatrix.c - SIGKILL at every rename and unlink of `full` (issue 19's kill matrix):
- * `strace -f -e inject=rename,...,unlinkat:signal=KILL:when=N` kills the program at its N-th
- * rename or unlink, for N = 1, 2, ... until a run completes untouched: once with the call done
- * (the process gone before its next step) and once with the call not done (error=ENOENT with
- * the kill, as if the process died just before it). After each kill the same command with
- * `--resume` must end in the store an uninterrupted run leaves: the same version record (wall-clock
- * fields aside), log, activations and checkpoint bytes, no run files and no temporary file
- * anywhere. Skips, saying so, when strace is not installed (Debian package strace,
- * scripts/lib/deps.sh).
+ * check_killmatrix.c - issue 19's kill matrix: SIGKILL at every rename and unlink of `full` and
+ * `run-due`. `strace -f -e inject=rename,...,unlinkat:signal=KILL:when=N` kills the program at
+ * its N-th rename or unlink, for N = 1, 2, ... until a run completes untouched: `full` with the
+ * call not done (error=ENOENT with the kill, as if the process died just before it), run-due
+ * (the weekly retrain, the ranking, the daily fine-tune and its gate) with the call done (the
+ * process gone before its next step). After each kill the same command again (`full --resume`,
+ * run-due) must end in the store an uninterrupted run leaves: the same version records
+ * (wall-clock fields aside), log, activations and checkpoint bytes, no run file and no
+ * temporary file anywhere. Skips, saying so, when strace is not installed (Debian package
+ * strace, scripts/lib/deps.sh) or ptrace is not allowed.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -19,6 +20,8 @@
 
 #include "../check_main.h"
 #include "base/fsutil.h"
+#include "base/timeutil.h"
+#include "cycles/schedule.h"
 #include "market/synth.h"
 #include "store/store.h"
 #include "testutil.h"
@@ -29,6 +32,34 @@
 /* The program's runs under strace without LeakSanitizer, which needs ptrace itself (an ASan
  * build), keeping the caller's other ASan options. */
 #define NO_LSAN "ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" "
+
+/* The suite's binary doubles as the program run-due with the tests' tiny cycles: with
+ * AIFX_KM_RUN_DUE=<store> and AIFX_KM_AS_OF=<time> in its environment it runs tr_run_due on that
+ * store (tu_tiny_due's settings, 2 epochs of fine-tuning) before main and exits 0 when every due
+ * cycle completed or skipped. */
+__attribute__((constructor)) static void run_due_driver(void)
+{
+    const char *store = getenv("AIFX_KM_RUN_DUE"), *iso = getenv("AIFX_KM_AS_OF");
+    if (!store || !iso)
+        return;
+    tr_store *st;
+    tr_error e;
+    int64_t t;
+    if (tr_time_parse(iso, strlen(iso), 0, &t) != 0 || tr_store_open(store, NULL, &st, &e) != TR_OK)
+        _exit(20);
+    tr_due_opts o = tr_due_opts_default(); /* tu_tiny_due's settings (Check is not running) */
+    o.as_of = t;
+    o.full.months = 2;
+    o.full.n_hidden = 8;
+    o.full.max_epochs = 2;
+    o.full.patience = 1;
+    o.rank.min_trades = 0;
+    o.incr.epochs = 2;
+    tr_due_result r;
+    tr_code rc = tr_run_due(st, &o, &r, &e);
+    tr_store_close(st);
+    _exit(rc ? 21 : r.first_error ? 22 : 0);
+}
 
 static int have_strace(void)
 {
@@ -140,8 +171,9 @@ START_TEST(test_kill_matrix_full)
     make_store(tpl);
     copy_tree(tpl, ref);
     ck_assert_int_eq(tu_run(AIFX_TRAIN_EXE, root, FULL_ARGS " --store '%s'", ref), 0);
-    static const char *const how[2] = {"", ":error=ENOENT"}; /* after the call, before it */
-    for (int mode = 0; mode < 2; mode++) {
+    /* before the call; run-due's matrix below kills after it (also inside the full retrain) */
+    static const char *const how[1] = {":error=ENOENT"};
+    for (int mode = 0; mode < 1; mode++) {
         int completed = 0, kills = 0;
         for (int n = 1; n <= 200 && !completed; n++) {
             copy_tree(tpl, run);
@@ -170,12 +202,56 @@ START_TEST(test_kill_matrix_full)
 }
 END_TEST
 
+/* The same for run-due with every cycle due (the weekly retrain, the ranking, the daily
+ * fine-tune with its gate): killed after its N-th rename or unlink, then run again. */
+START_TEST(test_kill_matrix_run_due)
+{
+    if (!have_strace()) {
+        fprintf(stderr, "check_killmatrix: strace is not installed (or ptrace is not allowed): "
+                        "the kill matrix is skipped\n");
+        return;
+    }
+    char *root = tu_tempdir();
+    char *tpl = tu_path(root, "template"), *ref = tu_path(root, "ref"), *run = tu_path(root, "run");
+    make_store(tpl);
+    copy_tree(tpl, ref);
+#define DRIVER "AIFX_KM_AS_OF=2024-05-01T03:00 AIFX_KM_RUN_DUE="
+    ck_assert_int_eq(tu_run("env", root, DRIVER "'%s' /proc/%ld/exe", ref, (long)getpid()), 0);
+    int completed = 0, kills = 0;
+    for (int n = 1; n <= 200 && !completed; n++) {
+        copy_tree(tpl, run);
+        int rc = tu_run("env", root,
+                        NO_LSAN DRIVER "'%s' strace -f -qq -o /dev/null -e " INJECT
+                                       ":when=%d /proc/%ld/exe",
+                        run, n, (long)getpid());
+        if (rc == 0) {
+            completed = 1;
+        } else {
+            kills++;
+            ck_assert_msg(rc == 137 || rc == -1, "run-due kill %d: exit %d", n, rc);
+            int r2 = tu_run("env", root, DRIVER "'%s' /proc/%ld/exe", run, (long)getpid());
+            ck_assert_msg(r2 == 0, "run-due kill %d: the rerun exits %d", n, r2);
+        }
+        assert_same_store(ref, run, n);
+    }
+#undef DRIVER
+    ck_assert(completed);
+    ck_assert_int_gt(kills, 10);
+    free(tpl);
+    free(ref);
+    free(run);
+    tu_rmtree(root);
+    free(root);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("trainer_killmatrix");
     TCase *tc = tcase_create("killmatrix");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_kill_matrix_full);
+    tcase_add_test(tc, test_kill_matrix_run_due);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fsutil.h"
 #include "base/timeutil.h"
 
 /* The slot table: the cycle each slot runs (an entry of tr_cycles[]), its time rule, and where
@@ -186,6 +187,14 @@ tr_code tr_run_due(tr_store *store, const tr_due_opts *o, tr_due_result *res, tr
             tr_fail(err, TR_ERR_CONFLICT, "another run-due is running on store %s",
                     tr_store_name(store));
         return rc;
+    }
+    /* temporary files left by killed writers (this program's earlier runs, a picture's child)
+     * in the store's directories go first: a covered slot's cycle does not write there again */
+    static const int areas[4] = {TR_AREA_FILES, TR_AREA_MODELS, TR_AREA_RUNS, TR_AREA_REPORTS};
+    for (int k = 0; k < 4; k++) {
+        char dir[4400];
+        if (tr_store_path(store, areas[k], NULL, dir, sizeof dir, NULL) == TR_OK)
+            (void)tr_tmp_sweep_dead(dir);
     }
     /* the slots in the order of their times */
     int order[TR_N_SLOTS];
