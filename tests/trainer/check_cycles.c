@@ -350,8 +350,9 @@ START_TEST(test_resume_every_window)
     tr_error e;
     tr_cycle_result *r = calloc(1, sizeof *r);
     tr_full_opts o = tiny_full(T("2024-05-01"));
-    o.max_epochs = 30;
+    o.max_epochs = 12;
     o.patience = 1;
+    o.monitor = AIFX_MONITOR_VAL_MACRO_F1; /* noisy on this data: it stops within a few epochs */
     ck_assert_msg(tr_cycle_full(s0, &o, r, &e) == TR_OK, "%s", e.msg);
     int epochs = r->rec.epochs;
     ck_assert_msg(epochs < o.max_epochs, "early stopping did not fire (%d epochs)", epochs);
