@@ -12,16 +12,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../check_main.h"
-#include "cycles/cycle.h"
-#include "cycles/testhook.h"
 #include "base/fsutil.h"
-#include "store/store.h"
-#include "market/synth.h"
-#include "testutil.h"
 #include "base/timeutil.h"
+#include "cycles/cycle.h"
+#include "cycles/schedule.h"
+#include "cycles/testhook.h"
+#include "market/synth.h"
+#include "store/store.h"
+#include "testutil.h"
 
 /* A store with 5 months of synthetic EURUSD and USDJPY bars. */
 static tr_store *make_store(const char *dir)
@@ -270,6 +272,193 @@ START_TEST(test_resume_exact)
 }
 END_TEST
 
+/* The version records of two stores are the same, wall-clock fields (trained_at, seconds,
+ * deployed_at) aside. */
+static void assert_same_version(tr_store *a, tr_store *b, const char *version)
+{
+    tr_registry ra, rb;
+    tr_error e;
+    ck_assert_int_eq(tr_store_registry_read(a, &ra, &e), TR_OK);
+    ck_assert_int_eq(tr_store_registry_read(b, &rb, &e), TR_OK);
+    const tr_version *x = tr_registry_find(&ra, version), *y = tr_registry_find(&rb, version);
+    ck_assert_ptr_nonnull(x);
+    ck_assert_ptr_nonnull(y);
+    ck_assert_int_eq(x->type, y->type);
+    ck_assert_int_eq(x->status, y->status);
+    ck_assert_str_eq(x->parent, y->parent);
+    ck_assert_int_eq(x->as_of, y->as_of);
+    ck_assert_int_eq(x->data_from, y->data_from);
+    ck_assert_int_eq(x->data_to, y->data_to);
+    ck_assert_int_eq(memcmp(x->n_samples, y->n_samples, sizeof x->n_samples), 0);
+    ck_assert_str_eq(x->hyper, y->hyper);
+    ck_assert_int_eq(memcmp(x->class_weight, y->class_weight, sizeof x->class_weight), 0);
+    ck_assert_int_eq(x->epochs, y->epochs);
+    ck_assert_int_eq(x->best_epoch, y->best_epoch);
+    ck_assert_int_eq(x->n_history, y->n_history);
+    size_t nh = (size_t)x->n_history * sizeof(float);
+    ck_assert_int_eq(memcmp(x->hist_train_loss, y->hist_train_loss, nh), 0);
+    ck_assert_int_eq(memcmp(x->hist_val_loss, y->hist_val_loss, nh), 0);
+    ck_assert_int_eq(memcmp(x->hist_val_macro_f1, y->hist_val_macro_f1, nh), 0);
+    ck_assert_int_eq(memcmp(x->hist_lr, y->hist_lr, nh), 0);
+    for (int k = 0; k < 3; k++)
+        ck_assert_int_eq(memcmp(&x->figs[k], &y->figs[k], sizeof x->figs[k]), 0);
+    ck_assert_int_eq(memcmp(&x->bt, &y->bt, sizeof x->bt), 0);
+    ck_assert_str_eq(x->checkpoint, y->checkpoint);
+    ck_assert_uint_eq(x->ckpt_crc, y->ckpt_crc);
+    ck_assert_int_eq(x->ckpt_size, y->ckpt_size);
+    ck_assert_int_eq(x->is_active, y->is_active);
+    ck_assert_int_eq(x->deprecated_at, y->deprecated_at);
+    ck_assert_uint_eq(ra.n_log, rb.n_log);
+    for (size_t i = 0; i < ra.n_log; i++) {
+        ck_assert_int_eq(ra.log[i].status, rb.log[i].status);
+        ck_assert_str_eq(ra.log[i].verdict, rb.log[i].verdict);
+        ck_assert_str_eq(ra.log[i].reason, rb.log[i].reason);
+        ck_assert(ra.log[i].candidate_value == rb.log[i].candidate_value);
+    }
+    ck_assert_uint_eq(ra.n_activations, rb.n_activations);
+    tr_registry_free(&ra);
+    tr_registry_free(&rb);
+}
+
+static const char *kill_point; /* the named point the hook stops at */
+
+static int kill_at_point(const char *cycle, const char *point)
+{
+    (void)cycle;
+    return strcmp(point, kill_point) == 0;
+}
+
+/* The run's directory holds nothing (no run file, no temporary file). */
+static void assert_runs_empty(const char *dir)
+{
+    char *runs = tu_path(dir, "models/runs");
+    char cmd[4600];
+    snprintf(cmd, sizeof cmd, "test -z \"$(ls -A '%s' 2>/dev/null)\"", runs);
+    ck_assert_msg(system(cmd) == 0, "%s is not empty", runs);
+    free(runs);
+}
+
+/* A run killed anywhere between its last epoch and its registry commit (the last epoch's
+ * checkpoint written, training over, evaluation and backtest done, the version's checkpoint
+ * saved) and resumed records exactly what an uninterrupted run does: the same epochs, history,
+ * figures and checkpoint bytes; early stopping fires in this run, so a resumed run that trained
+ * on would show. */
+START_TEST(test_resume_every_window)
+{
+    char *d0 = tu_tempdir();
+    tr_store *s0 = make_store(d0);
+    tr_error e;
+    tr_cycle_result *r = calloc(1, sizeof *r);
+    tr_full_opts o = tiny_full(T("2024-05-01"));
+    o.max_epochs = 12;
+    o.patience = 1;
+    o.monitor = AIFX_MONITOR_VAL_MACRO_F1; /* noisy on this data: it stops within a few epochs */
+    ck_assert_msg(tr_cycle_full(s0, &o, r, &e) == TR_OK, "%s", e.msg);
+    int epochs = r->rec.epochs;
+    ck_assert_msg(epochs < o.max_epochs, "early stopping did not fire (%d epochs)", epochs);
+    ck_assert_int_eq(r->rec.n_history, epochs);
+    static const char *const points[] = {"epoch", "trained", "evaluated", "saved"};
+    for (int k = 0; k < 4; k++) {
+        char *d = tu_tempdir();
+        tr_store *st = make_store(d);
+        if (k == 0) {
+            stop_epoch = epochs; /* after the last epoch's checkpoint */
+            tr_testhook_epoch = stop_after_epoch;
+        } else {
+            kill_point = points[k];
+            tr_testhook_point = kill_at_point;
+        }
+        ck_assert_int_ne(tr_cycle_full(st, &o, r, &e), TR_OK);
+        tr_testhook_epoch = NULL;
+        tr_testhook_point = NULL;
+        tr_full_opts ro = o;
+        ro.resume = 1;
+        ro.as_of = 0;
+        ck_assert_msg(tr_cycle_full(st, &ro, r, &e) == TR_OK, "%s: %s", points[k], e.msg);
+        ck_assert_int_eq(r->resumed_epoch, epochs);
+        ck_assert_str_eq(r->version, "v1.0");
+        assert_same_version(s0, st, "v1.0");
+        assert_runs_empty(d);
+        tr_store_close(st);
+        tu_rmtree(d);
+        free(d);
+    }
+    free(r);
+    tr_store_close(s0);
+    tu_rmtree(d0);
+    free(d0);
+}
+END_TEST
+
+/* Killed after its commit, before runs/ was removed: the run is complete. A `--resume` cleans
+ * the leftovers and succeeds (exit 0) without training or logging again; run-due counts the
+ * slot as covered and removes the leftovers too. */
+START_TEST(test_resume_after_commit)
+{
+    char *dir = tu_tempdir();
+    char *sd = tu_path(dir, "store");
+    tr_store *st = make_store(sd);
+    tr_error e;
+    tr_cycle_result *r = calloc(1, sizeof *r);
+    /* the weekly slot of Sunday 2024-05-05 01:00, killed after the commit */
+    tr_due_opts due = tu_tiny_due("2024-05-05T01:30");
+    for (int k = 0; k < TR_N_SLOTS; k++)
+        due.sched.enabled[k] = k == TR_SLOT_WEEKLY;
+    tr_full_opts o = due.full;
+    o.as_of = T("2024-05-05T01:00");
+    kill_point = "committed";
+    tr_testhook_point = kill_at_point;
+    ck_assert_int_ne(tr_cycle_full(st, &o, r, &e), TR_OK);
+    tr_testhook_point = NULL;
+    char *state = tu_path(sd, "models/runs/full.state");
+    ck_assert_int_eq(access(state, F_OK), 0);
+    ck_assert_int_eq(tu_log_rows(st, "full", o.as_of, -1), 1);
+    tr_due_result dr;
+    ck_assert_msg(tr_run_due(st, &due, &dr, &e) == TR_OK, "%s", e.msg);
+    ck_assert_int_eq(dr.first_error, TR_OK);
+    for (int i = 0; i < dr.n_items; i++)
+        if (dr.items[i].slot == TR_SLOT_WEEKLY)
+            ck_assert_int_eq(dr.items[i].outcome, TR_RUN_NOT_DUE);
+    ck_assert_int_eq(tu_log_rows(st, "full", o.as_of, -1), 1);
+    assert_runs_empty(sd);
+
+    /* the next week's run killed likewise, then `full --resume`: exit 0, nothing logged */
+    o.as_of = T("2024-05-08");
+    tr_testhook_point = kill_at_point;
+    ck_assert_int_ne(tr_cycle_full(st, &o, r, &e), TR_OK);
+    tr_testhook_point = NULL;
+    ck_assert_int_eq(access(state, F_OK), 0);
+    tr_registry reg;
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    size_t n_log = reg.n_log, n_versions = reg.n_versions;
+    tr_registry_free(&reg);
+    ck_assert_int_eq(tu_run(AIFX_TRAIN_EXE, dir, "full --resume --quiet --store '%s'", sd), 0);
+    ck_assert(tu_output_has(dir, "v1.1"));
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    ck_assert_uint_eq(reg.n_log, n_log);
+    ck_assert_uint_eq(reg.n_versions, n_versions);
+    tr_registry_free(&reg);
+    assert_runs_empty(sd);
+    /* and the same through the cycle's entry with resume, as run-due would call it */
+    o.as_of = T("2024-05-09");
+    tr_testhook_point = kill_at_point;
+    ck_assert_int_ne(tr_cycle_full(st, &o, r, &e), TR_OK);
+    tr_testhook_point = NULL;
+    o.resume = 1;
+    ck_assert_msg(tr_cycle_full(st, &o, r, &e) == TR_OK, "%s", e.msg);
+    ck_assert_str_eq(r->version, "v1.2");
+    ck_assert_int_eq(r->status, TR_LOG_COMPLETED);
+    ck_assert_int_eq(tu_log_rows(st, "full", o.as_of, TR_LOG_FAILED), 0);
+    assert_runs_empty(sd);
+    free(state);
+    free(r);
+    tr_store_close(st);
+    free(sd);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 /* Damages the registry file during training, so that the cycle's final commit fails. */
 typedef struct damage_ctx {
     const char *path;
@@ -357,6 +546,42 @@ START_TEST(test_cycle_lock)
 }
 END_TEST
 
+/* Leftover temporary files of a killed writer ("NAME.tmp.PID") are removed by the next atomic
+ * write in that directory, and only those whose process is gone. */
+START_TEST(test_dead_tmp_files_swept)
+{
+    char *dir = tu_tempdir();
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0)
+        _exit(0);
+    int status;
+    ck_assert_int_eq(waitpid(child, &status, 0), child); /* reaped: its pid is free now */
+    char name[64];
+    snprintf(name, sizeof name, "registry.aifx.tmp.%ld", (long)child);
+    char *dead = tu_write(dir, name, "half");
+    snprintf(name, sizeof name, "signals.aifx.tmp.%ld", (long)getpid());
+    char *mine = tu_write(dir, name, "in use"); /* this process: alive */
+    char *init = tu_write(dir, "bars.tmp.1", "pid 1 lives");
+    char *other = tu_write(dir, "notes.tmp.x1", "not a pid");
+    char *target = tu_path(dir, "state");
+    tr_error e;
+    ck_assert_int_eq(tr_file_write_atomic(target, "x", 1, &e), TR_OK);
+    ck_assert_int_ne(access(dead, F_OK), 0);
+    ck_assert_int_eq(access(mine, F_OK), 0);
+    ck_assert_int_eq(access(init, F_OK), 0);
+    ck_assert_int_eq(access(other, F_OK), 0);
+    ck_assert_int_eq(access(target, F_OK), 0);
+    free(dead);
+    free(mine);
+    free(init);
+    free(other);
+    free(target);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("trainer_cycles");
@@ -367,6 +592,9 @@ static Suite *suite(void)
     tcase_add_test(tc, test_resume_exact);
     tcase_add_test(tc, test_failed_commit_leaves_nothing);
     tcase_add_test(tc, test_cycle_lock);
+    tcase_add_test(tc, test_dead_tmp_files_swept);
+    tcase_add_test(tc, test_resume_every_window);
+    tcase_add_test(tc, test_resume_after_commit);
     suite_add_tcase(s, tc);
     return s;
 }

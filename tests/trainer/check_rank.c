@@ -17,14 +17,15 @@
 #include <unistd.h>
 
 #include "../check_main.h"
-#include "cycles/cycle.h"
 #include "base/fsutil.h"
-#include "report/plot.h"
-#include "cycles/rank.h"
-#include "store/store.h"
-#include "market/synth.h"
-#include "testutil.h"
 #include "base/timeutil.h"
+#include "cycles/cycle.h"
+#include "cycles/cycledef.h"
+#include "cycles/rank.h"
+#include "market/synth.h"
+#include "report/plot.h"
+#include "store/store.h"
+#include "testutil.h"
 
 static tr_rank_entry entry(const char *name, double win, double sharpe, double pips, double dd,
                            int64_t trades)
@@ -205,6 +206,9 @@ START_TEST(test_registry_never_deprecates_active)
 END_TEST
 
 /* ---- on a synthetic store ------------------------------------------------------------------- */
+
+#define run(dir, ...) tu_run(AIFX_TRAIN_EXE, dir, __VA_ARGS__)
+#define output_has    tu_output_has
 
 static tr_store *make_store(const char *dir)
 {
@@ -457,10 +461,182 @@ START_TEST(test_rank_store)
 }
 END_TEST
 
-/* ---- the command ---------------------------------------------------------------------------- */
+/* Registry rows of the rank cycle, deprecated versions and activations. */
+static void counts(tr_store *st, size_t *n_log, size_t *n_dep, size_t *n_act)
+{
+    tr_registry reg;
+    tr_error e;
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    *n_log = reg.n_log;
+    *n_act = reg.n_activations;
+    *n_dep = 0;
+    for (size_t i = 0; i < reg.n_versions; i++)
+        *n_dep += reg.versions[i].deprecated_at != 0;
+    tr_registry_free(&reg);
+}
 
-#define run(dir, ...) tu_run(AIFX_TRAIN_EXE, dir, __VA_ARGS__)
-#define output_has tu_output_has
+/* Retention acts on evidence only: a ranking that evaluated no version (as of a time long after
+ * the stored bars, as the default as-of "now" is on a historical store) changes nothing; the age
+ * limit counts from the ranking's as-of time, not the wall clock; only the files of the versions
+ * the commit retired are deleted. */
+START_TEST(test_rank_evidence_only)
+{
+    char *dir = tu_tempdir();
+    tr_store *st = make_store(dir);
+    tr_error e;
+    full(st, "2024-03-01", "v1.0"); /* active */
+    fake_daily(st, "v1.0", "v1.0-daily-20240115", "2024-01-15");
+    fake_daily(st, "v1.0", "v1.0-daily-20240116", "2024-01-16");
+    size_t n_log0, n_dep0, n_act0;
+    counts(st, &n_log0, &n_dep0, &n_act0);
+
+    /* no bars in the window: skipped, logged with the reason, nothing retired or deleted */
+    tr_rank_opts o = tr_rank_opts_default();
+    o.min_trades = 0;
+    o.as_of = T("2026-12-01");
+    tr_rank_result r;
+    ck_assert_msg(tr_rank_run(st, &o, &r, &e) == TR_OK, "%s", e.msg);
+    ck_assert_int_eq(r.n_evaluated, 0);
+    ck_assert(r.skipped);
+    ck_assert(strstr(r.skip_reason, "--as-of") != NULL);
+    ck_assert_uint_eq(r.n_retired, 0);
+    ck_assert(!r.activated);
+    tr_rank_result_free(&r);
+    ck_assert(model_exists(st, "v1.0-daily-20240115.ckpt"));
+    ck_assert(model_exists(st, "v1.0-daily-20240116.ckpt"));
+    size_t n_log, n_dep, n_act;
+    counts(st, &n_log, &n_dep, &n_act);
+    ck_assert_uint_eq(n_log, n_log0 + 1);
+    ck_assert_uint_eq(n_dep, n_dep0);
+    ck_assert_uint_eq(n_act, n_act0);
+    tr_registry reg;
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    ck_assert_int_eq(reg.log[reg.n_log - 1].status, TR_LOG_SKIPPED);
+    ck_assert_str_eq(reg.log[reg.n_log - 1].cycle, "rank");
+    ck_assert(strstr(reg.log[reg.n_log - 1].reason, "no version could be evaluated") != NULL);
+    /* as the scheduler's entry: a skipped outcome, which covers the slot */
+    const tr_cycle_def *def = tr_cycle_find("rank");
+    tr_cycle_ctx ctx = {st, T("2026-11-01"), NULL, 0, NULL, NULL};
+    tr_cycle_outcome out;
+    memset(&out, 0, sizeof out);
+    ck_assert_int_eq((*def->run)(&ctx, &o, &out, &e), TR_OK);
+    ck_assert_int_eq(out.status, TR_LOG_SKIPPED);
+    tr_registry_free(&reg);
+
+    /* the age limit counts from the as-of time: in April 2024 the January dailies are younger
+     * than 3 months, whatever the wall clock says */
+    o.as_of = T("2024-04-10");
+    ck_assert_msg(tr_rank_run(st, &o, &r, &e) == TR_OK, "%s", e.msg);
+    ck_assert_int_gt(r.n_evaluated, 0);
+    ck_assert(!r.skipped);
+    ck_assert_uint_eq(r.n_retired, 0);
+    tr_rank_result_free(&r);
+
+    /* a version recorded as retired by an earlier ranking (or by another store sharing the
+     * models directory) keeps its file: only the versions this commit retires lose theirs */
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    tr_version dep = *tr_registry_find(&reg, "v1.0-daily-20240116");
+    tr_registry_free(&reg);
+    dep.deprecated_at = T("2024-05-01");
+    snprintf(dep.deprecation_reason, sizeof dep.deprecation_reason, "retention: earlier");
+    tr_reg_txn txn;
+    memset(&txn, 0, sizeof txn);
+    txn.update = &dep;
+    txn.n_update = 1;
+    ck_assert_int_eq(tr_store_registry_commit(st, &txn, &e), TR_OK);
+    o.as_of = T("2024-06-01");
+    ck_assert_msg(tr_rank_run(st, &o, &r, &e) == TR_OK, "%s", e.msg);
+    ck_assert_uint_eq(r.n_retired, 1);
+    ck_assert_str_eq(r.retired[0], "v1.0-daily-20240115");
+    tr_rank_result_free(&r);
+    ck_assert(!model_exists(st, "v1.0-daily-20240115.ckpt"));
+    ck_assert(model_exists(st, "v1.0-daily-20240116.ckpt"));
+    /* the retired version's missing file is no damage: refused as retired */
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    aifx_model *m = NULL;
+    ck_assert_int_eq(tr_checkpoint_load(st, tr_registry_find(&reg, "v1.0-daily-20240115"), &m, &e),
+                     TR_ERR_INVALID);
+    ck_assert(strstr(e.msg, "retired") != NULL);
+    tr_registry_free(&reg);
+
+    tr_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* A damaged or missing checkpoint of the active version fails the ranking with the damage code
+ * (exit 5) before it changes anything; a missing file of a registered version is damage, not
+ * "not found". */
+START_TEST(test_rank_damaged_active)
+{
+    char *dir = tu_tempdir();
+    char *sd = tu_path(dir, "store");
+    tr_store *st = make_store(sd);
+    tr_error e;
+    full(st, "2024-03-01", "v1.0"); /* active */
+    full(st, "2024-05-01", "v1.1");
+    fake_daily(st, "v1.0", "v1.0-daily-20240115", "2024-01-15"); /* due for retirement */
+    char path[4400];
+    ck_assert_int_eq(tr_store_path(st, TR_AREA_MODELS, "v1.0.ckpt", path, sizeof path, &e), TR_OK);
+    char *good;
+    size_t len;
+    ck_assert_int_eq(tr_file_read(path, &good, &len, &e), TR_OK);
+    char *bad = malloc(len);
+    memcpy(bad, good, len);
+    bad[len / 2] ^= 0x5a;
+    ck_assert_int_eq(tr_file_write_atomic(path, bad, len, &e), TR_OK);
+    size_t n_log0, n_dep0, n_act0;
+    counts(st, &n_log0, &n_dep0, &n_act0);
+
+    tr_rank_opts o = tr_rank_opts_default();
+    o.min_trades = 0;
+    o.as_of = T("2024-06-01");
+    tr_rank_result r;
+    ck_assert_int_eq(tr_rank_run(st, &o, &r, &e), TR_ERR_CHECKSUM);
+    ck_assert(strstr(e.msg, "v1.0") != NULL);
+    tr_rank_result_free(&r);
+    size_t n_log, n_dep, n_act;
+    counts(st, &n_log, &n_dep, &n_act);
+    ck_assert_uint_eq(n_log, n_log0 + 1); /* the failed row, nothing else */
+    ck_assert_uint_eq(n_dep, n_dep0);
+    ck_assert_uint_eq(n_act, n_act0);
+    ck_assert(model_exists(st, "v1.0-daily-20240115.ckpt"));
+    ck_assert_int_eq(run(dir, "rank --as-of 2024-06-01 --min-trades 0 --store '%s'", sd), 5);
+
+    /* the file gone: the same damage code, for the ranking and for any loader */
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(tr_rank_run(st, &o, &r, &e), TR_ERR_CHECKSUM);
+    ck_assert(strstr(e.msg, "missing") != NULL);
+    tr_rank_result_free(&r);
+    ck_assert_int_eq(run(dir, "rank --as-of 2024-06-01 --min-trades 0 --store '%s'", sd), 5);
+    tr_registry reg;
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    aifx_model *m = NULL;
+    ck_assert_int_eq(tr_checkpoint_load(st, tr_registry_find(&reg, "v1.0"), &m, &e),
+                     TR_ERR_CHECKSUM);
+    ck_assert_ptr_null(m);
+    tr_registry_free(&reg);
+    counts(st, &n_log, &n_dep, &n_act);
+    ck_assert_uint_eq(n_dep, n_dep0);
+    ck_assert_uint_eq(n_act, n_act0);
+    ck_assert(model_exists(st, "v1.0-daily-20240115.ckpt"));
+
+    /* restored: the ranking runs */
+    ck_assert_int_eq(tr_file_write_atomic(path, good, len, &e), TR_OK);
+    ck_assert_msg(tr_rank_run(st, &o, &r, &e) == TR_OK, "%s", e.msg);
+    ck_assert_uint_eq(r.n_retired, 1);
+    tr_rank_result_free(&r);
+    free(good);
+    free(bad);
+    tr_store_close(st);
+    free(sd);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
+/* ---- the command ---------------------------------------------------------------------------- */
 
 START_TEST(test_cli)
 {
@@ -518,6 +694,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_retention_select);
     tcase_add_test(tc, test_registry_never_deprecates_active);
     tcase_add_test(tc, test_rank_store);
+    tcase_add_test(tc, test_rank_evidence_only);
+    tcase_add_test(tc, test_rank_damaged_active);
     tcase_add_test(tc, test_cli);
     suite_add_tcase(s, tc);
     return s;

@@ -1,14 +1,19 @@
 /*
  * fsutil.c - file helpers. The atomic write follows the usual POSIX recipe: write a temporary
  * file beside the target, fsync it, rename(2) it over the target (atomic within a file system),
- * then fsync the directory so that the rename itself survives a crash.
+ * then fsync the directory so that the rename itself survives a crash. A process killed between
+ * the create and the rename leaves its temporary file ("NAME.tmp.PID"); the next atomic write in
+ * that directory removes the ones whose process no longer exists (kill(PID, 0) fails with ESRCH),
+ * so a live writer's file is never touched.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include "base/fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,9 +65,78 @@ static void dir_of(const char *path, char *buf, size_t size)
     }
 }
 
+/* The PID of a temporary name "NAME.tmp.PID", or 0 when name is not one. */
+static long tmp_pid(const char *name)
+{
+    const char *p = NULL;
+    for (const char *q = strstr(name, ".tmp."); q; q = strstr(q + 1, ".tmp."))
+        p = q;
+    if (!p || p == name)
+        return 0;
+    p += 5;
+    long pid = 0;
+    if (*p < '1' || *p > '9')
+        return 0;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9' || pid > 99999999L)
+            return 0;
+        pid = pid * 10 + (*p - '0');
+    }
+    return pid;
+}
+
+size_t tr_tmp_sweep_dead(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    size_t removed = 0;
+    long self = (long)getpid();
+    struct dirent *ent;
+    char path[4400];
+    while ((ent = readdir(d)) != NULL) {
+        long pid = tmp_pid(ent->d_name);
+        if (pid <= 0 || pid == self)
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* alive, or not ours to judge (EPERM: alive under another user) */
+        if (snprintf(path, sizeof path, "%s/%s", dir, ent->d_name) >= (int)sizeof path)
+            continue;
+        removed += unlink(path) == 0;
+    }
+    closedir(d);
+    return removed;
+}
+
+size_t tr_tmp_remove_all(const char *path)
+{
+    char dir[4096];
+    dir_of(path, dir, sizeof dir);
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t blen = strlen(base);
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    size_t removed = 0;
+    struct dirent *ent;
+    char full[4400];
+    while ((ent = readdir(d)) != NULL) {
+        if (strncmp(ent->d_name, base, blen) != 0 || strncmp(ent->d_name + blen, ".tmp.", 5) != 0)
+            continue;
+        if (snprintf(full, sizeof full, "%s/%s", dir, ent->d_name) >= (int)sizeof full)
+            continue;
+        removed += unlink(full) == 0;
+    }
+    closedir(d);
+    return removed;
+}
+
 tr_code tr_file_write_atomic(const char *path, const void *data, size_t n, tr_error *err)
 {
     char tmp[4096], dir[4096];
+    dir_of(path, dir, sizeof dir);
+    (void)tr_tmp_sweep_dead(dir);
     if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
         return tr_fail(err, TR_ERR_INVALID, "%s: path too long", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -98,7 +172,6 @@ tr_code tr_file_write_atomic(const char *path, const void *data, size_t n, tr_er
         unlink(tmp);
         return tr_fail(err, TR_ERR_IO, "%s: rename to %s failed: %s", tmp, path, strerror(e));
     }
-    dir_of(path, dir, sizeof dir);
     int dfd = open(dir, O_RDONLY);
     if (dfd >= 0) {
         int rc = fsync(dfd);

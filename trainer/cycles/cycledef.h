@@ -85,6 +85,10 @@ typedef struct tr_cycle_def {
     /* Optional: 1 when the cycle has nothing to do at slot time t, whatever its log says (the
      * A/B look without a running test); such a slot is not due. */
     int (*idle)(const tr_registry *reg, int64_t t);
+    /* Optional: removes what a run that completed (its changes committed) left behind when it
+     * was killed before its own cleanup (full: runs/); never touches an unfinished run. The
+     * scheduler calls it for a slot that its log already covers. */
+    void (*tidy)(const tr_cycle_ctx *ctx);
 } tr_cycle_def;
 
 /* The registry of cycles (cycles.c), NULL-terminated. */

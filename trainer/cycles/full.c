@@ -11,8 +11,20 @@
  *
  * Resume: after every epoch the model with its whole training state (optimizer, progress, best
  * weights, generator) is saved to <models>/runs/full.ckpt, and runs/full.state records the run's
- * as-of time and version. `--resume` loads both and continues exactly where the run stopped;
- * a completed cycle removes them.
+ * as-of time and version. The epoch history travels inside that checkpoint (its metadata, one
+ * file, one rename): per epoch the curves and whether the monitored value improved, and "end"
+ * after the epoch that ends training. The cycle decides early stopping itself from those flags
+ * (the library's rule, fit.c: stop after an epoch that did not improve once `patience` epochs
+ * in a row did not, from the second epoch on), so the checkpoint of the last epoch already says
+ * that training is over. An epoch that improves first saves the model's weights to
+ * runs/full.best. `--resume` loads the checkpoint: before the end it continues training exactly
+ * where the run stopped; after it, it takes the best weights from runs/full.best and trains no
+ * further, so a run killed anywhere between its last epoch and its registry commit records what
+ * an uninterrupted one does (epochs, history, figures, checkpoint bytes).
+ *
+ * A completed cycle removes runs/ (runs/full.state last). A `--resume` that finds the run's
+ * version already registered (killed after the commit, before that) only removes the leftovers
+ * and reports the registered version: nothing is trained or logged again.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -22,99 +34,130 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cycles/abtest.h"
-#include "cycles/cycle.h"
-#include "cycles/testhook.h"
 #include "base/fsutil.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "cycles/abtest.h"
+#include "cycles/cycle.h"
+#include "cycles/testhook.h"
+
+/* The run's epoch history: the curves in rec, per epoch whether the monitored value improved,
+ * and whether training ended after the last one. */
+typedef struct run_history {
+    unsigned char improved[TR_HISTORY_MAX];
+    int ended;
+} run_history;
 
 typedef struct fit_ctx {
     const tr_cycle_ctx *ctx;
     aifx_model *model;
-    tr_version *rec;          /* receives the training curves */
-    const char *history_path; /* the curves so far, beside the run's checkpoint */
+    tr_version *rec; /* receives the training curves */
+    run_history *hist;
     const char *ckpt_path;
+    const char *best_path;
+    int max_epochs, patience;
+    int wait;        /* epochs since the last improvement (the early-stopping counter) */
     int interrupted; /* the epoch after which the test hook stopped the run, 0: none */
     aifx_status save_status;
     char save_msg[256];
 } fit_ctx;
 
-/* Writes the curves of rec to path: "aifx-history 1", then "epoch train val f1 lr" lines. */
-static tr_code history_write(const char *path, const tr_version *rec, tr_error *err)
+static const char history_magic[] = "aifx-history 2\n";
+
+/* The history as text: "aifx-history 2", then "epoch train val f1 lr improved" lines, then
+ * "end" when training is over. NULL when out of memory (free the result). */
+static char *history_text(const tr_version *rec, const run_history *h)
 {
     tr_sb b = {0};
-    tr_sb_printf(&b, "aifx-history 1\n");
+    tr_sb_printf(&b, "%s", history_magic);
     for (int i = 0; i < rec->n_history; i++)
-        tr_sb_printf(&b, "%d %.9g %.9g %.9g %.9g\n", i + 1, (double)rec->hist_train_loss[i],
+        tr_sb_printf(&b, "%d %.9g %.9g %.9g %.9g %d\n", i + 1, (double)rec->hist_train_loss[i],
                      (double)rec->hist_val_loss[i], (double)rec->hist_val_macro_f1[i],
-                     (double)rec->hist_lr[i]);
-    if (b.oom) {
+                     (double)rec->hist_lr[i], h->improved[i] ? 1 : 0);
+    if (h->ended)
+        tr_sb_printf(&b, "end\n");
+    if (b.oom || !b.p) {
         tr_sb_free(&b);
-        return tr_fail(err, TR_ERR_NOMEM, "out of memory writing %s", path);
+        return NULL;
     }
-    tr_code rc = tr_file_write_atomic(path, b.p, b.n, err);
-    tr_sb_free(&b);
-    return rc;
+    return b.p;
 }
 
-/* Reads the curves of an interrupted run into rec; a missing file leaves them empty. */
-static tr_code history_read(const char *path, tr_version *rec, tr_error *err)
+/* Parses history_text's form into rec and h; -1 when text is not one. */
+static int history_parse(const char *text, tr_version *rec, run_history *h)
 {
     rec->n_history = 0;
-    if (access(path, F_OK) != 0)
-        return TR_OK;
-    char *text;
-    size_t len;
-    tr_code rc = tr_file_read(path, &text, &len, err);
-    if (rc)
-        return rc;
-    const char *p = text;
-    int ok = strncmp(p, "aifx-history 1\n", 15) == 0;
-    p += ok ? 15 : 0;
-    while (ok && *p) {
-        int e, used = 0;
-        float tl, vl, f1, lr;
-        if (sscanf(p, "%d %g %g %g %g\n%n", &e, &tl, &vl, &f1, &lr, &used) != 5 || used == 0 ||
-            e != rec->n_history + 1 || e > TR_HISTORY_MAX) {
-            ok = 0;
-            break;
+    memset(h, 0, sizeof *h);
+    if (!text || strncmp(text, history_magic, sizeof history_magic - 1) != 0)
+        return -1;
+    const char *p = text + sizeof history_magic - 1;
+    while (*p) {
+        if (strcmp(p, "end\n") == 0) {
+            h->ended = 1;
+            return rec->n_history > 0 ? 0 : -1;
         }
+        int e, imp, used = 0;
+        float tl, vl, f1, lr;
+        if (sscanf(p, "%d %g %g %g %g %d\n%n", &e, &tl, &vl, &f1, &lr, &imp, &used) != 6 ||
+            used == 0 || e != rec->n_history + 1 || e > TR_HISTORY_MAX || (imp != 0 && imp != 1))
+            return -1;
         rec->hist_train_loss[e - 1] = tl;
         rec->hist_val_loss[e - 1] = vl;
         rec->hist_val_macro_f1[e - 1] = f1;
         rec->hist_lr[e - 1] = lr;
+        h->improved[e - 1] = (unsigned char)imp;
         rec->n_history = e;
         p += used;
     }
-    free(text);
-    if (!ok)
-        return tr_fail(err, TR_ERR_FORMAT, "%s: not a training history of this program", path);
-    return TR_OK;
+    return 0;
+}
+
+/* The epoch of the best monitored value (the last improvement), 0 if none. */
+static int history_best(const tr_version *rec, const run_history *h)
+{
+    for (int i = rec->n_history; i >= 1; i--)
+        if (h->improved[i - 1])
+            return i;
+    return 0;
 }
 
 static int on_epoch(const aifx_epoch_report *r, void *user)
 {
     fit_ctx *c = user;
-    /* the curves first: a kill between the two leaves one epoch too many, which the resumed
-     * run overwrites; the other order would lose one */
-    if (r->epoch >= 1 && r->epoch <= TR_HISTORY_MAX) {
-        tr_version *v = c->rec;
-        v->hist_train_loss[r->epoch - 1] = (float)r->train_loss;
-        v->hist_val_loss[r->epoch - 1] = (float)r->val_loss;
-        v->hist_val_macro_f1[r->epoch - 1] = (float)r->val_macro_f1;
-        v->hist_lr[r->epoch - 1] = r->lr;
-        v->n_history = r->epoch;
-        tr_error e;
-        if (history_write(c->history_path, v, &e)) {
-            c->save_status = AIFX_ERR_IO;
-            snprintf(c->save_msg, sizeof c->save_msg, "%.200s", e.msg);
-            return 1;
-        }
+    if (r->epoch < 1 || r->epoch > TR_HISTORY_MAX) {
+        c->save_status = AIFX_ERR_INVALID;
+        snprintf(c->save_msg, sizeof c->save_msg, "epoch %d beyond the %d a history keeps",
+                 r->epoch, TR_HISTORY_MAX);
+        return 1;
     }
-    aifx_status st = aifx_model_save(c->model, c->ckpt_path, 1, c->save_msg, sizeof c->save_msg);
+    tr_version *v = c->rec;
+    v->hist_train_loss[r->epoch - 1] = (float)r->train_loss;
+    v->hist_val_loss[r->epoch - 1] = (float)r->val_loss;
+    v->hist_val_macro_f1[r->epoch - 1] = (float)r->val_macro_f1;
+    v->hist_lr[r->epoch - 1] = r->lr;
+    v->n_history = r->epoch;
+    c->hist->improved[r->epoch - 1] = r->improved != 0;
+    /* early stopping (the library's rule, decided here so that this epoch's checkpoint knows) */
+    c->wait = r->improved ? 0 : c->wait + 1;
+    int stop = !r->improved && c->wait >= c->patience && r->epoch > 1;
+    c->hist->ended = stop || r->epoch >= c->max_epochs;
+    aifx_status st = AIFX_OK;
+    if (r->improved) /* the best weights, before the checkpoint that counts on them */
+        st = aifx_model_save(c->model, c->best_path, 0, c->save_msg, sizeof c->save_msg);
+    char *text = history_text(v, c->hist);
+    if (st == AIFX_OK && !text) {
+        st = AIFX_ERR_NOMEM;
+        snprintf(c->save_msg, sizeof c->save_msg, "out of memory for the epoch history");
+    }
+    if (st == AIFX_OK)
+        st = aifx_model_set_metadata(c->model, text);
+    free(text);
+    if (st == AIFX_OK)
+        st = aifx_model_save(c->model, c->ckpt_path, 1, c->save_msg, sizeof c->save_msg);
     if (st != AIFX_OK) {
         c->save_status = st;
+        if (!c->save_msg[0])
+            snprintf(c->save_msg, sizeof c->save_msg, "%s", aifx_strerror(st));
         return 1;
     }
     if (c->ctx->on_event) {
@@ -125,7 +168,25 @@ static int on_epoch(const aifx_epoch_report *r, void *user)
         c->interrupted = r->epoch;
         return 1;
     }
-    return 0;
+    return c->hist->ended;
+}
+
+/* The test hook at a named point after training (testhook.h): 1 to stop there as if killed. */
+static int killed_at(const char *point)
+{
+    return tr_testhook_point && tr_testhook_point("full", point);
+}
+
+/* Removes the run's files: the temporary files first, runs/full.state (the marker that a run
+ * exists) last, so that a kill in between leaves a run that --resume finds and cleans. */
+static void remove_run(const char *ckpt_path, const char *best_path, const char *history_path,
+                       const char *state_path)
+{
+    const char *const files[4] = {history_path, best_path, ckpt_path, state_path};
+    for (int k = 0; k < 4; k++)
+        (void)tr_tmp_remove_all(files[k]);
+    for (int k = 0; k < 4; k++)
+        (void)unlink(files[k]);
 }
 
 static void stage(const tr_cycle_ctx *ctx, const char *text)
@@ -222,12 +283,17 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
     res->candidate_value = res->active_value = NAN;
     int64_t started = tr_wall_now();
     double mono0 = tr_mono_now();
-    char ckpt_path[4400], state_path[4400], history_path[4400];
+    char ckpt_path[4400], state_path[4400], history_path[4400], best_path[4400];
     char runs[4400];
+    if (o->max_epochs < 1 || o->max_epochs > TR_HISTORY_MAX)
+        return tr_fail(err, TR_ERR_INVALID, "bad number of epochs %d (1..%d)", o->max_epochs,
+                       TR_HISTORY_MAX);
     tr_code rc = tr_store_path(store, TR_AREA_RUNS, "full.ckpt", ckpt_path, sizeof ckpt_path, err);
-    if (!rc)
+    if (!rc) /* the history file of earlier releases, removed with the run */
         rc = tr_store_path(store, TR_AREA_RUNS, "full.history", history_path, sizeof history_path,
                            err);
+    if (!rc)
+        rc = tr_store_path(store, TR_AREA_RUNS, "full.best", best_path, sizeof best_path, err);
     if (!rc)
         rc = tr_store_path(store, TR_AREA_RUNS, "full.state", state_path, sizeof state_path, err);
     if (!rc)
@@ -254,12 +320,47 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
     int interrupted = 0; /* by the test hook: not a failure of the cycle, it resumes */
     tr_version *rec = &res->rec;
     memset(rec, 0, sizeof *rec);
+    run_history hist;
+    memset(&hist, 0, sizeof hist);
 
     rc = tr_store_registry_read(store, &reg, err);
     if (rc)
         goto done;
     registry_ok = 1;
-    if (ctx->resume && access(state_path, F_OK) == 0) {
+    int resuming = ctx->resume && access(state_path, F_OK) == 0;
+    if (resuming) {
+        int64_t st_as_of = 0;
+        rc = read_state(state_path, &st_as_of, version, sizeof version, err);
+        if (rc)
+            goto fail;
+        const tr_version *done_v = tr_registry_find(&reg, version);
+        if (done_v && (ctx->as_of == st_as_of || ctx->as_of == 0)) {
+            /* killed after its commit, before runs/ was cleaned: the run is complete */
+            remove_run(ckpt_path, best_path, history_path, state_path);
+            *rec = *done_v;
+            snprintf(res->version, sizeof res->version, "%s", version);
+            res->status = TR_LOG_COMPLETED;
+            res->resumed_epoch = done_v->epochs;
+            res->candidate_value = done_v->figs[TR_SPLIT_TEST].macro_f1;
+            for (size_t i = reg.n_log; i-- > 0;) {
+                const tr_log_row *lr = &reg.log[i];
+                if (strcmp(lr->cycle, "full") == 0 && strcmp(lr->version, version) == 0 &&
+                    lr->status == TR_LOG_COMPLETED) {
+                    snprintf(res->verdict, sizeof res->verdict, "%s", lr->verdict);
+                    snprintf(res->reason, sizeof res->reason, "%.200s", lr->reason);
+                    break;
+                }
+            }
+            goto done;
+        }
+        if (done_v) {
+            /* the leftovers of a completed run as of another time: a fresh run follows */
+            remove_run(ckpt_path, best_path, history_path, state_path);
+            resuming = 0;
+            version[0] = '\0';
+        }
+    }
+    if (resuming) {
         int64_t st_as_of = 0;
         rc = read_state(state_path, &st_as_of, version, sizeof version, err);
         if (rc)
@@ -273,15 +374,6 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
             goto fail;
         }
         as_of = st_as_of;
-        if (tr_registry_find(&reg, version)) {
-            rc = tr_fail(err, TR_ERR_CONFLICT,
-                         "--resume: version %s of the interrupted run is already registered",
-                         version);
-            goto fail;
-        }
-        rc = history_read(history_path, rec, err);
-        if (rc)
-            goto fail;
         char msg[512];
         if (access(ckpt_path, F_OK) == 0) { /* else killed before the first epoch ended */
             aifx_status st = aifx_model_load(ckpt_path, &model, msg, sizeof msg);
@@ -289,13 +381,28 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
                 rc = tr_fail(err, TR_ERR_FORMAT, "--resume: %s", msg);
                 goto fail;
             }
+            if (history_parse(aifx_model_metadata(model), rec, &hist) != 0) {
+                rc = tr_fail(err, TR_ERR_FORMAT,
+                             "--resume: %s holds no epoch history of this program (a run of an "
+                             "earlier release): run full without --resume",
+                             ckpt_path);
+                goto fail;
+            }
+            if (hist.ended) {
+                /* training was over: its result is the best epoch's weights */
+                aifx_model_free(model);
+                model = NULL;
+                st = aifx_model_load(best_path, &model, msg, sizeof msg);
+                if (st != AIFX_OK) {
+                    rc = tr_fail(err, TR_ERR_FORMAT, "--resume: the best weights: %s", msg);
+                    goto fail;
+                }
+            }
         }
     } else {
         if (as_of == 0)
             as_of = tr_wall_now();
-        unlink(ckpt_path);
-        unlink(state_path);
-        unlink(history_path);
+        remove_run(ckpt_path, best_path, history_path, state_path);
         rc = tr_registry_next_full(&reg, o->version_base, version, sizeof version, err);
         if (rc)
             goto fail;
@@ -346,16 +453,6 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
         if (rc)
             goto fail;
     }
-    {
-        char meta[1024];
-        char a[32];
-        snprintf(meta, sizeof meta,
-                 "{\"version\":\"%s\",\"type\":\"full\",\"as_of\":\"%s\",\"features\":\"aifx-38\","
-                 "\"classes\":[\"hold\",\"buy\",\"sell\"],\"labels\":{\"k\":%d,\"m\":%g,\"h\":%d}}",
-                 version, tr_time_format(as_of, a, sizeof a), ds->opt.label.k, ds->opt.label.m,
-                 ds->opt.label.h);
-        aifx_model_set_metadata(model, meta);
-    }
     double cwd[3];
     float cw[3];
     for (int c = 0; c < 3; c++) {
@@ -367,19 +464,28 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
     fc.ctx = ctx;
     fc.model = model;
     fc.rec = rec;
-    fc.history_path = history_path;
+    fc.hist = &hist;
     fc.ckpt_path = ckpt_path;
+    fc.best_path = best_path;
+    fc.max_epochs = o->max_epochs;
+    fc.patience = o->patience;
+    for (int i = rec->n_history; i >= 1 && !hist.improved[i - 1]; i--)
+        fc.wait++; /* the counter as the run left it */
     aifx_fit_config fcfg = aifx_fit_config_default();
     fcfg.epochs = o->max_epochs;
     fcfg.class_weights = cw;
     fcfg.monitor = (aifx_monitor)o->monitor;
-    fcfg.early_stopping = 1;
+    fcfg.early_stopping = 0; /* decided in on_epoch, which records it in the checkpoint */
     fcfg.patience = o->patience;
     fcfg.restore_best = 1;
     fcfg.clip_norm = 1.0f;
     fcfg.callback = on_epoch;
     fcfg.user = &fc;
-    {
+    if (hist.ended) { /* resumed after the end of training: nothing left to train */
+        rec->epochs = rec->n_history;
+        rec->best_epoch = history_best(rec, &hist);
+        res->resumed_epoch = rec->n_history;
+    } else {
         aifx_fit_result fr;
         memset(&fr, 0, sizeof fr);
         stage(ctx, "training");
@@ -408,6 +514,18 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
         if (rec->n_history > fr.epoch)
             rec->n_history = fr.epoch;
     }
+    {
+        char meta[1024];
+        char a[32];
+        snprintf(meta, sizeof meta,
+                 "{\"version\":\"%s\",\"type\":\"full\",\"as_of\":\"%s\",\"features\":\"aifx-38\","
+                 "\"classes\":[\"hold\",\"buy\",\"sell\"],\"labels\":{\"k\":%d,\"m\":%g,\"h\":%d}}",
+                 version, tr_time_format(as_of, a, sizeof a), ds->opt.label.k, ds->opt.label.m,
+                 ds->opt.label.h);
+        aifx_model_set_metadata(model, meta);
+    }
+    if (killed_at("trained"))
+        goto killed;
     stage(ctx, "evaluating");
     for (int k = 0; k < 3; k++) {
         rc = tr_predict_split(model, ds, &rows, k, &probs[k], &pred[k], err);
@@ -419,6 +537,8 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
         tr_backtest_split(ds, TR_SPLIT_TEST, pred[2], probs[2], NULL, &rec->bt, res->bt_pairs, err);
     if (rc)
         goto fail;
+    if (killed_at("evaluated"))
+        goto killed;
 
     snprintf(rec->version, sizeof rec->version, "%s", version);
     rec->type = TR_VT_FULL;
@@ -437,6 +557,8 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
         goto fail;
     ckpt_written = 1;
     rec->trained_at = tr_wall_now();
+    if (killed_at("saved"))
+        goto killed;
 
     char ab_note[160] = "";
     tr_ab_test abt;
@@ -532,10 +654,15 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
     rc = tr_store_registry_commit(store, &txn, err);
     if (rc)
         goto fail;
+    if (killed_at("committed"))
+        goto killed;
     res->status = TR_LOG_COMPLETED;
-    unlink(ckpt_path);
-    unlink(state_path);
-    unlink(history_path);
+    remove_run(ckpt_path, best_path, history_path, state_path);
+    goto done;
+killed:
+    /* as if the process died here: no failed row, nothing cleaned up */
+    res->status = TR_LOG_FAILED;
+    rc = tr_fail(err, TR_ERR_IO, "full cycle stopped by the test hook; continue with --resume");
     goto done;
 fail:
     if (ckpt_written) {
@@ -605,9 +732,33 @@ static int full_pending(const tr_cycle_ctx *ctx)
     return ok;
 }
 
+/* Removes runs/ when it holds a run whose version is registered (killed after its commit). */
+static void full_tidy(const tr_cycle_ctx *ctx)
+{
+    char state[4400], ckpt[4400], best[4400], history[4400], v[TR_VERSION_MAX];
+    int64_t at;
+    if (tr_store_path(ctx->store, TR_AREA_RUNS, "full.state", state, sizeof state, NULL) ||
+        tr_store_path(ctx->store, TR_AREA_RUNS, "full.ckpt", ckpt, sizeof ckpt, NULL) ||
+        tr_store_path(ctx->store, TR_AREA_RUNS, "full.best", best, sizeof best, NULL) ||
+        tr_store_path(ctx->store, TR_AREA_RUNS, "full.history", history, sizeof history, NULL) ||
+        access(state, F_OK) != 0 || read_state(state, &at, v, sizeof v, NULL) != TR_OK)
+        return;
+    int lock = -1;
+    if (tr_store_cycle_lock(ctx->store, "full", &lock, NULL) != TR_OK)
+        return; /* a full run is at work: its files are its own */
+    tr_registry reg;
+    if (tr_store_registry_read(ctx->store, &reg, NULL) == TR_OK) {
+        if (tr_registry_find(&reg, v))
+            remove_run(ckpt, best, history, state);
+        tr_registry_free(&reg);
+    }
+    tr_store_cycle_unlock(ctx->store, lock);
+}
+
 const tr_cycle_def tr_cycle_full_def = {
     .name = "full",
     .figures = "tr_cycle_result",
     .run = full_entry,
     .pending = full_pending,
+    .tidy = full_tidy,
 };

@@ -16,11 +16,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cycles/abtest.h"
-#include "cycles/cycle.h"
 #include "base/fsutil.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "cycles/abtest.h"
+#include "cycles/cycle.h"
+#include "data/models.h"
 
 tr_rank_opts tr_rank_opts_default(void)
 {
@@ -218,19 +219,38 @@ static void evidence_of(tr_sb *b, const char *key, const tr_rank_entry *e)
     tr_sb_printf(b, ",\"rank\":%d}", e->rank);
 }
 
-/* Deletes the checkpoint files of versions retired by the ranking (also ones a crash left behind
- * between the commit and the deletion). */
-static void delete_retired_files(tr_store *store, const tr_registry *reg)
+/* Deletes the checkpoint files of the versions this ranking's commit retired (names[n]), each
+ * only when reg, read after the commit landed, records it retired by retention: never before the
+ * record says so, never a file of a version the commit did not retire. */
+static void delete_retired_files(tr_store *store, const tr_registry *reg,
+                                 const char (*names)[TR_VERSION_MAX], size_t n)
 {
-    for (size_t i = 0; i < reg->n_versions; i++) {
-        const tr_version *v = &reg->versions[i];
-        if (!v->deprecated_at || strncmp(v->deprecation_reason, "retention", 9) != 0 ||
-            !v->checkpoint[0])
+    for (size_t k = 0; k < n; k++) {
+        const tr_version *v = tr_registry_find(reg, names[k]);
+        if (!v || !v->deprecated_at || strncmp(v->deprecation_reason, "retention", 9) != 0 ||
+            v->is_active || !v->checkpoint[0])
             continue;
         char path[4400];
         if (tr_store_path(store, TR_AREA_MODELS, v->checkpoint, path, sizeof path, NULL) == TR_OK)
             (void)unlink(path); /* absent already: fine */
     }
+}
+
+/* The ranking's report under the store's reports directory (rank_report.h). */
+static tr_code write_report(tr_store *store, const tr_rank_opts *o, tr_rank_result *res,
+                            const tr_registry *reg, tr_error *err)
+{
+    char dir[4200];
+    reports_dir(store, dir, sizeof dir);
+    tr_rank_rules rules = {.as_of = o->as_of,
+                           .window_days = o->window_days,
+                           .min_trades = o->min_trades,
+                           .method = o->method,
+                           .w = o->w,
+                           .retain_months = o->retain_months,
+                           .method_name = tr_score_method_name(o->method)};
+    return tr_rank_report_write(&rules, res, reg, dir, res->report_path, sizeof res->report_path,
+                                err);
 }
 
 /* The ranking as of ctx->as_of, its changes stamped by ctx's clock. */
@@ -273,6 +293,15 @@ static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_ra
     }
     const tr_version *act0 = tr_registry_active(&reg);
     snprintf(res->active_before, sizeof res->active_before, "%s", act0 ? act0->version : "");
+    if (act0) {
+        /* the active version's checkpoint must be sound whatever the evaluation finds: a damaged
+         * one fails the ranking before it changes anything (exit 5), as predict would */
+        aifx_model *m = NULL;
+        rc = tr_checkpoint_load(store, act0, &m, err);
+        aifx_model_free(m);
+        if (rc)
+            goto fail;
+    }
     res->entries = calloc(reg.n_versions, sizeof *res->entries);
     ridx = malloc(reg.n_versions * sizeof *ridx);
     upd = calloc(reg.n_versions, sizeof *upd);
@@ -343,6 +372,28 @@ static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_ra
         e->evaluated = 1;
         e->figs = er->figs;
         e->bt = er->bt;
+        res->n_evaluated++;
+    }
+    if (res->n_evaluated == 0) {
+        /* no evidence: nothing is activated, retired or deleted; the skip is logged */
+        char t0[32], t1[32];
+        const char *why = "";
+        for (size_t i = 0; i < res->n && !why[0]; i++)
+            why = res->entries[i].note;
+        res->skipped = 1;
+        snprintf(res->skip_reason, sizeof res->skip_reason,
+                 "no version could be evaluated on [%s, %s) (%.80s): nothing activated or "
+                 "retired; rank as of a time within the stored bars (--as-of)",
+                 tr_time_format(w0, t0, sizeof t0), tr_time_format(o->as_of, t1, sizeof t1),
+                 why[0] ? why : "no version to evaluate");
+        tr_log_row row;
+        tr_log_row_begin(&row, "rank", o->as_of, started, TR_LOG_SKIPPED, NULL, res->active_before);
+        snprintf(row.reason, sizeof row.reason, "%.250s", res->skip_reason);
+        rc = tr_cycle_log(store, &row, err);
+        if (rc)
+            goto done; /* the registry cannot be written: nothing of ours applied */
+        logged = 1;
+        goto report;
     }
     for (size_t i = 0; i < res->n; i++) {
         tr_rank_entry *e = &res->entries[i];
@@ -450,23 +501,12 @@ static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_ra
     res->activated = do_activate;
     /* files of the retired versions, after the records say so */
     tr_registry after;
-    if (tr_store_registry_read(store, &after, NULL) == TR_OK) {
-        delete_retired_files(store, &after);
+    if (n_ret && tr_store_registry_read(store, &after, NULL) == TR_OK) {
+        delete_retired_files(store, &after, (const char(*)[TR_VERSION_MAX])res->retired, n_ret);
         tr_registry_free(&after);
     }
-    {
-        char dir[4200];
-        reports_dir(store, dir, sizeof dir);
-        tr_rank_rules rules = {.as_of = o->as_of,
-                               .window_days = o->window_days,
-                               .min_trades = o->min_trades,
-                               .method = o->method,
-                               .w = o->w,
-                               .retain_months = o->retain_months,
-                               .method_name = tr_score_method_name(o->method)};
-        rc = tr_rank_report_write(&rules, res, &reg, dir, res->report_path, sizeof res->report_path,
-                                  err);
-    }
+report:
+    rc = write_report(store, o, res, &reg, err);
     goto done;
 fail:
     if (!logged)
@@ -513,10 +553,14 @@ static tr_code rank_entry(const tr_cycle_ctx *ctx, const void *opts, tr_cycle_ou
         return rc;
     }
     tr_rank_opts def = tr_rank_opts_default();
-    tr_rank_result own, *rr = figures ? figures : &own;
+    tr_rank_result own;
+    memset(&own, 0, sizeof own);
+    tr_rank_result *rr = figures ? figures : &own;
     rc = rank_run(ctx, opts ? opts : &def, rr, err);
-    out->status = rc ? TR_LOG_FAILED : TR_LOG_COMPLETED;
-    if (!rc) {
+    out->status = rc ? TR_LOG_FAILED : rr->skipped ? TR_LOG_SKIPPED : TR_LOG_COMPLETED;
+    if (!rc && rr->skipped) {
+        snprintf(out->detail, sizeof out->detail, "%s", rr->skip_reason);
+    } else if (!rc) {
         out->activated = rr->activated;
         snprintf(out->version, sizeof out->version, "%s", rr->best);
         snprintf(out->detail, sizeof out->detail,

@@ -16,8 +16,13 @@
  * later-registered one.
  *
  * Everything the ranking changes (the activation, the retired versions, its log row) is one
- * registry transaction (registry.h), committed under the store lock; checkpoint files of retired
- * versions are deleted after the commit. The report's pictures (PNG, plot.h) sit beside it:
+ * registry transaction (registry.h), committed under the store lock; the checkpoint files of the
+ * versions that commit retired are deleted after it landed, and no other file. Evidence first:
+ * a ranking that could evaluate no version (no bars in any window, as with an as-of time after
+ * the stored bars) changes nothing and logs a skip with the reason; retention counts from the
+ * ranking's as-of time. The active version's checkpoint is verified before anything else: damage
+ * (size or CRC-32 mismatch, missing, unreadable) fails the ranking with that error (exit 5) and
+ * only its failed log row is written. The report's pictures (PNG, plot.h) sit beside it:
  * equity curves of the top three eligible versions and the active one, the confusion matrix of
  * the version active after the ranking, and the training curves of the newest full version; a
  * picture that cannot be drawn is noted in the report and does not fail the ranking. Nothing
@@ -68,9 +73,11 @@ size_t tr_rank_retire_select(const tr_registry *reg, const char *keep, int64_t a
                              size_t *idx);
 
 /* Runs the ranking (see the header comment). TR_ERR_NOTFOUND when no version is registered;
- * TR_ERR_CONFLICT when another ranking holds the lock or the active version changed meanwhile.
- * A version that cannot be evaluated (no bars after its window, a missing checkpoint) is reported
- * with the reason and is not eligible; it does not stop the ranking. */
+ * TR_ERR_CONFLICT when another ranking holds the lock or the active version changed meanwhile;
+ * TR_ERR_CHECKSUM, TR_ERR_FORMAT or TR_ERR_IO when the active version's checkpoint is damaged.
+ * Another version that cannot be evaluated (no bars after its window, a damaged checkpoint) is
+ * reported with the reason and is not eligible; when no version at all was evaluated the result
+ * is TR_OK with res->skipped and nothing changed. */
 tr_code tr_rank_run(tr_store *store, const tr_rank_opts *o, tr_rank_result *res, tr_error *err);
 
 void tr_rank_result_free(tr_rank_result *r);

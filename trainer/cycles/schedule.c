@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fsutil.h"
 #include "base/timeutil.h"
 
 /* The slot table: the cycle each slot runs (an entry of tr_cycles[]), its time rule, and where
@@ -187,6 +188,14 @@ tr_code tr_run_due(tr_store *store, const tr_due_opts *o, tr_due_result *res, tr
                     tr_store_name(store));
         return rc;
     }
+    /* temporary files left by killed writers (this program's earlier runs, a picture's child)
+     * in the store's directories go first: a covered slot's cycle does not write there again */
+    static const int areas[4] = {TR_AREA_FILES, TR_AREA_MODELS, TR_AREA_RUNS, TR_AREA_REPORTS};
+    for (int k = 0; k < 4; k++) {
+        char dir[4400];
+        if (tr_store_path(store, areas[k], NULL, dir, sizeof dir, NULL) == TR_OK)
+            (void)tr_tmp_sweep_dead(dir);
+    }
     /* the slots in the order of their times */
     int order[TR_N_SLOTS];
     int64_t when[TR_N_SLOTS];
@@ -226,6 +235,14 @@ tr_code tr_run_due(tr_store *store, const tr_due_opts *o, tr_due_result *res, tr
                      last ? last : "");
         }
         tr_registry_free(&reg);
+        if (due == TR_DUE_NO) {
+            /* covered: a run of it that completed but was killed before its cleanup leaves
+             * files; remove them (the run itself counts, it is not run again) */
+            const tr_cycle_def *def = tr_cycle_find(tr_slot_cycle(k));
+            tr_cycle_ctx tctx = {store, when[k], o->clock, 0, NULL, NULL};
+            if (def && def->tidy)
+                def->tidy(&tctx);
+        }
         if (due != TR_DUE_YES)
             continue;
         int64_t started = tr_wall_now();

@@ -2,4 +2,5 @@
 #include "cycles/testhook.h"
 
 int (*tr_testhook_epoch)(const char *cycle, int epoch) = NULL;
+int (*tr_testhook_point)(const char *cycle, const char *point) = NULL;
 int (*tr_testhook_step)(size_t steps_run) = NULL;

@@ -5,6 +5,11 @@
  *   tr_testhook_epoch   called by the full retrain after each epoch's checkpoint is saved; a
  *                       nonzero return interrupts the run there, as if the process were killed
  *                       (no failed log row; `--resume` / run-due continues it)
+ *   tr_testhook_point   called by the full retrain at named points after training: "trained"
+ *                       (the fit is over, before evaluation), "evaluated" (after the backtest,
+ *                       before the version's checkpoint is saved), "saved" (before the registry
+ *                       commit), "committed" (after it, before runs/ is removed); a nonzero
+ *                       return stops the run there as if killed (no failed row, no cleanup)
  *   tr_testhook_step    called by the replay before each step with the steps run by this call;
  *                       a nonzero return stops the replay there without its final write, as if
  *                       killed (tr_replay_result.stopped)
@@ -15,6 +20,7 @@
 #include <stddef.h>
 
 extern int (*tr_testhook_epoch)(const char *cycle, int epoch);
+extern int (*tr_testhook_point)(const char *cycle, const char *point);
 extern int (*tr_testhook_step)(size_t steps_run);
 
 #endif

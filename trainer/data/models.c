@@ -37,6 +37,9 @@ tr_code tr_checkpoint_save_verified(tr_store *store, const aifx_model *m, tr_ver
         rc0 = tr_mkdir_p(dir, err);
     if (rc0)
         return rc0;
+    /* a save of this version killed before its rename left a temporary file (the library's
+     * random suffix); the version's name is this cycle's alone, under its lock */
+    (void)tr_tmp_remove_all(path);
     aifx_status st = aifx_model_save(m, path, 0, msg, sizeof msg);
     if (st != AIFX_OK)
         return tr_fail(err, TR_ERR_IO, "saving version %s: %s", rec->version, msg);
@@ -84,11 +87,19 @@ tr_code tr_checkpoint_load(tr_store *store, const tr_version *rec, aifx_model **
         return rc0;
     size_t len;
     tr_code rc = tr_file_read(path, &data, &len, err);
-    if (rc == TR_ERR_NOTFOUND)
-        return tr_fail(err, TR_ERR_NOTFOUND, "checkpoint %s of version %s is missing", path,
-                       rec->version);
+    if (rc == TR_ERR_NOTFOUND) {
+        /* the registry records a file that is not there: damage like a changed file, unless
+         * the version is retired and its file was deleted on purpose */
+        if (rec->deprecated_at)
+            return tr_fail(err, TR_ERR_INVALID,
+                           "version %s is retired (%s): its checkpoint %s was deleted",
+                           rec->version, rec->deprecation_reason, path);
+        return tr_fail(err, TR_ERR_CHECKSUM,
+                       "checkpoint %s of version %s is missing (the registry records %lld bytes)",
+                       path, rec->version, (long long)rec->ckpt_size);
+    }
     if (rc)
-        return rc;
+        return rc; /* TR_ERR_IO naming the file, or TR_ERR_NOMEM */
     if ((int64_t)len != rec->ckpt_size || aifx_crc32(0, data, len) != rec->ckpt_crc) {
         free(data);
         return tr_fail(err, TR_ERR_CHECKSUM,
@@ -102,4 +113,3 @@ tr_code tr_checkpoint_load(tr_store *store, const tr_version *rec, aifx_model **
         return tr_fail(err, TR_ERR_FORMAT, "version %s: %s", rec->version, msg);
     return TR_OK;
 }
-

@@ -220,7 +220,9 @@ tr_code tr_rank_report_write(const tr_rank_rules *o, tr_rank_result *r, const tr
                      (long long)e->bt.trades, a, b, c, d, x, y, e->eligible ? "eligible" : e->note);
     }
     tr_sb_printf(&s, "\n## Decision\n\n");
-    if (!r->best[0])
+    if (r->skipped)
+        tr_sb_printf(&s, "Skipped, nothing changed: %s.\n", r->skip_reason);
+    else if (!r->best[0])
         tr_sb_printf(&s, "No version is eligible; the active version (%s) is unchanged.\n",
                      r->active_before[0] ? r->active_before : "none");
     else if (r->activated)

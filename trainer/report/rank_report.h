@@ -52,6 +52,10 @@ typedef struct tr_rank_result {
     char (*retired)[TR_VERSION_MAX]; /* (n_retired) */
     size_t n_retired;
     int64_t prod_signals_total, prod_resolved_total; /* over all versions in the window */
+    int n_evaluated;                                 /* versions backtested on their window */
+    int skipped;           /* 1: no version could be evaluated, so nothing was changed (no
+                              activation, no retirement, no file deleted); logged as skipped */
+    char skip_reason[512]; /* why, "" when not skipped */
     char report_path[4400];
     int n_pictures;         /* PNGs written beside the report */
     char picture_note[512]; /* why a picture is missing, "" when all were drawn */
