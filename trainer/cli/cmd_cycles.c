@@ -29,6 +29,9 @@ const char tr_cli_help_rank[] =
     "  fewer than 20 trades are reported but not eligible. The best eligible version is\n"
     "  activated (no change when it is active); daily versions more than 3 months old are\n"
     "  retired (checkpoint deleted, record kept); full versions and the active one are kept.\n"
+    "  Ages count from TIME, not from the wall clock: on a store of history give --as-of.\n"
+    "  A ranking that could evaluate no version changes nothing and says why (skipped); a\n"
+    "  damaged checkpoint of the active version fails it (exit 5), changing nothing.\n"
     "  A Markdown report goes to <store>/reports/rank-YYYY-MM-DD.md.\n";
 
 int tr_cli_cmd_rank(tr_cli_args *a)

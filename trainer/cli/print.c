@@ -512,15 +512,17 @@ void tr_cli_print_prediction(const tr_prediction *p, int recorded, int json)
 static void rank_json(const tr_rank_opts *o, const tr_rank_result *r)
 {
     char t0[32];
-    tr_sb rp = {0};
+    tr_sb rp = {0}, why = {0};
     tr_sb_json_str(&rp, r->report_path);
+    tr_sb_json_str(&why, r->skip_reason);
     printf("{\"as_of\":\"%s\",\"method\":\"%s\",\"weights\":[%g,%g,%g,%g],"
            "\"min_trades\":%d,\"window_days\":%d,\"best\":\"%s\",\"active_before\":\"%s\","
-           "\"activated\":%s,\"production_signals\":%lld,\"production_outcomes\":%lld,"
-           "\"report\":%s,\"versions\":[",
+           "\"activated\":%s,\"skipped\":%s,\"skip_reason\":%s,\"production_signals\":%lld,"
+           "\"production_outcomes\":%lld,\"report\":%s,\"versions\":[",
            tr_time_format(o->as_of, t0, sizeof t0), tr_score_method_name(o->method), o->w.win_rate,
            o->w.sharpe, o->w.avg_pnl, o->w.drawdown, o->min_trades, o->window_days, r->best,
-           r->active_before, r->activated ? "true" : "false", (long long)r->prod_signals_total,
+           r->active_before, r->activated ? "true" : "false", r->skipped ? "true" : "false",
+           why.p ? why.p : "\"\"", (long long)r->prod_signals_total,
            (long long)r->prod_resolved_total, rp.p ? rp.p : "\"\"");
     for (size_t i = 0; i < r->n; i++) {
         const tr_rank_entry *x = &r->entries[i];
@@ -545,6 +547,7 @@ static void rank_json(const tr_rank_opts *o, const tr_rank_result *r)
         printf("}}");
     }
     tr_sb_free(&rp);
+    tr_sb_free(&why);
     printf("],\"retired\":[");
     for (size_t i = 0; i < r->n_retired; i++)
         printf("%s\"%s\"", i ? "," : "", r->retired[i]);
@@ -580,7 +583,10 @@ void tr_cli_print_rank(const tr_rank_opts *o, const tr_rank_result *r, int json)
     else
         printf("production: %lld recorded signals in the window, %lld with outcomes\n",
                (long long)r->prod_signals_total, (long long)r->prod_resolved_total);
-    if (!r->best[0])
+    if (r->skipped)
+        printf("skipped: %s; active version %s unchanged, nothing retired\n", r->skip_reason,
+               r->active_before[0] ? r->active_before : "(none)");
+    else if (!r->best[0])
         printf("no eligible version: active version %s unchanged\n",
                r->active_before[0] ? r->active_before : "(none)");
     else if (r->activated)
