@@ -722,6 +722,56 @@ START_TEST(test_replay_both_stores)
 }
 END_TEST
 
+/* Two full retrains on one store across a server restart: A holds the full lock and is stopped
+ * after its first epoch; the server restarts (A's session and lock are gone); B takes the lock
+ * and completes. A, let go, finds at its next epoch that the lock is no longer its own (the
+ * fencing token moved) and stops without writing: one version, B's, whose checkpoint verifies. */
+START_TEST(test_two_full_across_restart)
+{
+    fixture f;
+    if (!fx_open(&f, 1))
+        return;
+    if (!getenv("AIFX_TEST_PG_STOP") || !getenv("AIFX_TEST_PG_START")) {
+        fprintf(stderr, "SKIP: two-full case (AIFX_TEST_PG_STOP/START unset)\n");
+        fx_close(&f);
+        return;
+    }
+    tr_store *s = open_ok(f.ci);
+    load_bars(s, "2024-01-01", "2024-04-10");
+    tr_store_close(s);
+    char *mdir = tu_path(f.dir, "cli-models");
+    char *const argv[] = {AIFX_TRAIN_EXE, "--models-dir", mdir, "full", "--as-of",
+                          "2024-04-07T01:00", "--months", "2", "--hidden", "8", "--epochs", "4",
+                          "--patience", "4", "--store", f.ci, NULL};
+    child a;
+    child_start(&a, argv);
+    ck_assert_msg(child_wait_for(&a, "epoch 1/", 120), "full A: %s", a.buf);
+    ck_assert_int_eq(kill(a.pid, SIGSTOP), 0);
+    ck_assert_int_eq(pu_run_env("AIFX_TEST_PG_STOP"), 0);
+    ck_assert_int_eq(pu_run_env("AIFX_TEST_PG_START"), 0);
+    ck_assert_int_eq(run(f.dir,
+                         "--models-dir '%s' full --as-of 2024-04-07T01:00 --months 2 --hidden 8 "
+                         "--epochs 4 --patience 4 --quiet --store '%s'",
+                         mdir, f.ci),
+                     0);
+    ck_assert_int_eq(kill(a.pid, SIGCONT), 0);
+    int code = child_finish(&a);
+    ck_assert_msg(code == 4, "full A exited %d: %s", code, a.buf);
+    ck_assert_msg(strstr(a.buf, "lost its full lock") != NULL, "full A: %s", a.buf);
+    ck_assert_int_eq(pu_value(f.ci, "SELECT count(*) FROM model_versions"), 1);
+    ck_assert_int_eq(
+        pu_value(f.ci, "SELECT count(*) FROM model_training_log WHERE status = 'completed'"), 1);
+    /* B's checkpoint is whole: its size and CRC match the record */
+    ck_assert_int_eq(run(f.dir,
+                         "--models-dir '%s' evaluate --version v1.0 --from 2024-03-01 --to "
+                         "2024-04-07 --store '%s'",
+                         mdir, f.ci),
+                     0);
+    free(mdir);
+    fx_close(&f);
+}
+END_TEST
+
 /* ---- fencing: a cycle lock lost to a server restart ------------------------------------------ */
 
 /* Commits one log row through st; returns its code. */
@@ -794,6 +844,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_hostile);
     tcase_add_test(tc, test_fault_server_stops);
     tcase_add_test(tc, test_lock_fencing_across_restart);
+    tcase_add_test(tc, test_two_full_across_restart);
     tcase_add_test(tc, test_two_run_due);
     tcase_add_test(tc, test_replay_both_stores);
     suite_add_tcase(s, tc);

@@ -58,6 +58,9 @@ typedef struct fit_ctx {
     int max_epochs, patience;
     int wait;        /* epochs since the last improvement (the early-stopping counter) */
     int interrupted; /* the epoch after which the test hook stopped the run, 0: none */
+    int lock;        /* the cycle lock's token, checked before each epoch's files are written */
+    int lock_lost;   /* another run took the lock (lock_err says how): stop, write nothing */
+    tr_error lock_err;
     aifx_status save_status;
     char save_msg[256];
 } fit_ctx;
@@ -128,6 +131,12 @@ static int on_epoch(const aifx_epoch_report *r, void *user)
         c->save_status = AIFX_ERR_INVALID;
         snprintf(c->save_msg, sizeof c->save_msg, "epoch %d beyond the %d a history keeps",
                  r->epoch, TR_HISTORY_MAX);
+        return 1;
+    }
+    /* the run's files are this run's only while it holds the lock: a server restart can drop it
+     * (PostgreSQL) and another run take it; then stop before writing anything */
+    if (tr_store_cycle_lock_check(c->ctx->store, c->lock, &c->lock_err) != TR_OK) {
+        c->lock_lost = 1;
         return 1;
     }
     tr_version *v = c->rec;
@@ -468,6 +477,7 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
     fc.ckpt_path = ckpt_path;
     fc.best_path = best_path;
     fc.max_epochs = o->max_epochs;
+    fc.lock = lock;
     fc.patience = o->patience;
     for (int i = rec->n_history; i >= 1 && !hist.improved[i - 1]; i--)
         fc.wait++; /* the counter as the run left it */
@@ -493,6 +503,10 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
         aifx_status st = aifx_model_fit(model, &sp[0].d, &sp[1].d, &fcfg, &fr);
         rec->seconds = tr_mono_now() - t0;
         res->resumed_epoch = fr.epoch - fr.epochs_run;
+        if (fc.lock_lost) {
+            rc = tr_fail(err, fc.lock_err.code, "%s", fc.lock_err.msg); /* names the store */
+            goto fail;
+        }
         if (fc.save_status != AIFX_OK) {
             rc = tr_fail(err, TR_ERR_IO, "epoch checkpoint: %s", fc.save_msg);
             goto fail;
@@ -552,7 +566,9 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
         rec->class_weight[c] = cwd[c];
     hyper_json(o, ds, rec->hyper, sizeof rec->hyper);
     stage(ctx, "saving and verifying the checkpoint");
-    rc = tr_checkpoint_save_verified(store, model, rec, err);
+    rc = tr_store_cycle_lock_check(store, lock, err); /* the version's file is ours to write */
+    if (!rc)
+        rc = tr_checkpoint_save_verified(store, model, rec, err);
     if (rc)
         goto fail;
     ckpt_written = 1;
@@ -665,7 +681,9 @@ killed:
     rc = tr_fail(err, TR_ERR_IO, "full cycle stopped by the test hook; continue with --resume");
     goto done;
 fail:
-    if (ckpt_written) {
+    /* the version's file is removed only while the lock is still this run's: after a lost lock
+     * the file of that name may be the other run's */
+    if (ckpt_written && tr_store_cycle_lock_check(store, lock, NULL) == TR_OK) {
         char path[4400];
         if (tr_store_path(store, TR_AREA_MODELS, rec->checkpoint, path, sizeof path, NULL) == TR_OK)
             unlink(path);
