@@ -1,6 +1,6 @@
 /*
- * check_killmatrix.c - issue 19's kill matrix: SIGKILL at every rename and unlink of `full` and
- * `run-due`. `strace -f -e inject=rename,...,unlinkat:signal=KILL:when=N` kills the program at
+ * check_killmatrix.c - issue 19's kill matrix: SIGKILL at every rename and unlink of `full`,
+ * `run-due` and of the recording of a signal (`predict`). `strace -f -e inject=rename,...,unlinkat:signal=KILL:when=N` kills the program at
  * its N-th rename or unlink, for N = 1, 2, ... until a run completes untouched: `full` with the
  * call not done (error=ENOENT with the kill, as if the process died just before it), run-due
  * (the weekly retrain, the ranking, the daily fine-tune and its gate) with the call done (the
@@ -263,6 +263,81 @@ START_TEST(test_kill_matrix_run_due)
 }
 END_TEST
 
+/* Signal recording: `predict` killed at each rename or unlink of its recording (the id counter,
+ * then the pair's month of the signal log), then run again: the log holds the signal once, as
+ * an uninterrupted predict records it (ids may skip one, never repeat), and no temporary file. */
+static void assert_same_signals(const char *ref, const char *dir, int n)
+{
+    tr_store *a, *b;
+    tr_error e;
+    ck_assert_int_eq(tr_store_open(ref, NULL, &a, &e), TR_OK);
+    ck_assert_int_eq(tr_store_open(dir, NULL, &b, &e), TR_OK);
+    tr_signal *x, *y;
+    size_t nx, ny;
+    ck_assert_int_eq(tr_store_signals_get(a, NULL, INT64_MIN, INT64_MAX, &x, &nx, &e), TR_OK);
+    ck_assert_msg(tr_store_signals_get(b, NULL, INT64_MIN, INT64_MAX, &y, &ny, &e) == TR_OK,
+                  "kill %d: %s", n, e.msg);
+    ck_assert_msg(nx == ny, "kill %d: %zu signals, uninterrupted %zu", n, ny, nx);
+    for (size_t i = 0; i < nx; i++) {
+        ck_assert_str_eq(x[i].pair, y[i].pair);
+        ck_assert_int_eq(x[i].bar_time, y[i].bar_time);
+        ck_assert_int_eq(x[i].signal, y[i].signal);
+        ck_assert_str_eq(x[i].model_version, y[i].model_version);
+        ck_assert_int_eq(memcmp(x[i].probs, y[i].probs, sizeof x[i].probs), 0);
+        ck_assert(i == 0 || y[i].id > y[i - 1].id);
+    }
+    free(x);
+    free(y);
+    tr_store_close(a);
+    tr_store_close(b);
+    char cmd[8400];
+    snprintf(cmd, sizeof cmd, "test -z \"$(find '%s' -name '*.tmp.*')\"", dir);
+    ck_assert_msg(system(cmd) == 0, "kill %d: leftovers in %s", n, dir);
+}
+
+#define PREDICT_ARGS "predict --pair EURUSD --as-of 2024-05-01T12:00"
+
+START_TEST(test_kill_matrix_predict)
+{
+    if (!have_strace())
+        return;
+    char *root = tu_tempdir();
+    char *tpl = tu_path(root, "template"), *ref = tu_path(root, "ref"), *run = tu_path(root, "run");
+    make_store(tpl);
+    ck_assert_int_eq(tu_run(AIFX_TRAIN_EXE, root, FULL_ARGS " --store '%s'", tpl), 0);
+    /* one signal recorded before, so that the kill lands in a log that holds something */
+    ck_assert_int_eq(tu_run(AIFX_TRAIN_EXE, root,
+                            "predict --pair USDJPY --as-of 2024-05-01T11:00 --store '%s'", tpl),
+                     0);
+    copy_tree(tpl, ref);
+    ck_assert_int_eq(tu_run(AIFX_TRAIN_EXE, root, PREDICT_ARGS " --store '%s'", ref), 0);
+    int completed = 0, kills = 0;
+    for (int n = 1; n <= 50 && !completed; n++) {
+        copy_tree(tpl, run);
+        int rc = tu_run("env", root,
+                        NO_LSAN "strace -f -qq -o /dev/null -e " INJECT
+                                ":when=%d '%s' " PREDICT_ARGS " --store '%s'",
+                        n, AIFX_TRAIN_EXE, run);
+        if (rc == 0) {
+            completed = 1;
+        } else {
+            kills++;
+            ck_assert_msg(rc == 137 || rc == -1, "predict kill %d: exit %d", n, rc);
+            int r2 = tu_run(AIFX_TRAIN_EXE, root, PREDICT_ARGS " --store '%s'", run);
+            ck_assert_msg(r2 == 0, "predict kill %d: the rerun exits %d", n, r2);
+        }
+        assert_same_signals(ref, run, n);
+    }
+    ck_assert(completed);
+    ck_assert_int_ge(kills, 2); /* the id counter and the segment */
+    free(tpl);
+    free(ref);
+    free(run);
+    tu_rmtree(root);
+    free(root);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("trainer_killmatrix");
@@ -270,6 +345,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_kill_matrix_full);
     tcase_add_test(tc, test_kill_matrix_run_due);
+    tcase_add_test(tc, test_kill_matrix_predict);
     suite_add_tcase(s, tc);
     return s;
 }
