@@ -714,8 +714,13 @@ START_TEST(test_backend)
     ck_assert(!tu_output_has(f.dir, "beside the backend"));
     backend_sql(f.ci, catalog, after, sizeof after);
     ck_assert_str_eq(after, before);
-    ck_assert_int_eq(run(f.dir, "db migrate --store '%s' --backend-views --backend-signals", f.ci),
+    ck_assert_int_eq(run(f.dir,
+                         "db migrate --store '%s' --backend-views --backend-signals --bars-from "
+                         "market_data --bars-timeframes 15min=15m,1h=3600 --bars-pairs "
+                         "EUR/USD=EURUSD --bars-notify",
+                         f.ci),
                      0);
+    ck_assert(!tu_output_has(f.dir, "beside the backend"));
     backend_sql(f.ci, catalog, after, sizeof after);
     ck_assert_str_eq(after, before);
 

@@ -2083,9 +2083,20 @@ static int latest_version(void)
     return tr_pg_n_migrations ? tr_pg_migrations[tr_pg_n_migrations - 1].version : 0;
 }
 
-/* The migration that moves an earlier store into our schema (003_own_schema): the ones before it
- * are applied where the earlier store is. */
-#define PG_OWN_SCHEMA_VERSION 3
+/* The version of the migration that moves an earlier store into our schema (NNN_own_schema,
+ * found by name so that the series can be renumbered): the ones before it are applied where the
+ * earlier store is. */
+static int own_schema_version(void)
+{
+    for (size_t i = 0; i < tr_pg_n_migrations; i++) {
+        const char *n = tr_pg_migrations[i].name;
+        size_t len = strlen(n);
+        if (len > 11 && strcmp(n + len - 11, "_own_schema") == 0)
+            return tr_pg_migrations[i].version;
+    }
+    return latest_version() + 1;
+}
+#define PG_OWN_SCHEMA_VERSION own_schema_version()
 
 /* The schema version recorded in schema_migrations of the search path's schema (0 without the
  * table). */
@@ -2495,9 +2506,12 @@ static int add_row(void *user, const char *label, const char *value)
     return 0;
 }
 
-/* Replaces the rows of backend_timeframes (seconds) or backend_pairs from spec. */
-static tr_code put_map(pg_store *s, const char *spec, int seconds, tr_error *err)
+/* The rows of backend_timeframes (seconds) or backend_pairs that spec gives: *changed when they
+ * differ from the stored ones; with write, the stored ones are then replaced. */
+static tr_code put_map(pg_store *s, const char *spec, int seconds, int write, int *changed,
+                       tr_error *err)
 {
+    *changed = 0;
     map_rows *m = calloc(1, sizeof *m);
     if (!m)
         return tr_fail(err, TR_ERR_NOMEM, "out of memory");
@@ -2510,21 +2524,36 @@ static tr_code put_map(pg_store *s, const char *spec, int seconds, tr_error *err
                              : "bad --bars-pairs '%s' (LABEL=PAIR, PAIR as EURUSD, "
                                "comma-separated)",
                      spec);
+    params p = {0};
+    p_array(&p, 's', m->l, (size_t)m->n);
+    p_array(&p, 's', m->v, (size_t)m->n);
+    PGresult *r;
     if (!rc)
+        rc = query(s,
+                   seconds ? "SELECT (SELECT count(*) FROM backend_timeframes) <> "
+                             "cardinality($1::text[]) OR EXISTS (SELECT 1 FROM unnest($1::text[], "
+                             "$2::text[]) AS u(l, v) WHERE NOT EXISTS (SELECT 1 FROM "
+                             "backend_timeframes t WHERE t.label = u.l AND t.seconds = u.v::int4))"
+                           : "SELECT (SELECT count(*) FROM backend_pairs) <> "
+                             "cardinality($1::text[]) OR EXISTS (SELECT 1 FROM unnest($1::text[], "
+                             "$2::text[]) AS u(l, v) WHERE NOT EXISTS (SELECT 1 FROM "
+                             "backend_pairs t WHERE t.label = u.l AND t.pair = u.v))",
+                   &p, 1, &r, "reading the bars mapping", err);
+    if (!rc) {
+        *changed = g_bool(r, 0, 0);
+        PQclear(r);
+    }
+    if (!rc && write && *changed)
         rc = exec(s, seconds ? "DELETE FROM backend_timeframes" : "DELETE FROM backend_pairs", NULL,
                   "setting the bars mapping", err);
-    if (!rc && m->n) {
-        params p = {0};
-        p_array(&p, 's', m->l, (size_t)m->n);
-        p_array(&p, 's', m->v, (size_t)m->n);
+    if (!rc && write && *changed && m->n)
         rc = exec(s,
                   seconds ? "INSERT INTO backend_timeframes (label, seconds) SELECT l, v::int4 "
                             "FROM unnest($1::text[], $2::text[]) AS u(l, v)"
                           : "INSERT INTO backend_pairs (label, pair) SELECT l, v FROM "
                             "unnest($1::text[], $2::text[]) AS u(l, v)",
                   &p, "setting the bars mapping", err);
-        params_free(&p);
-    }
+    params_free(&p);
     free(m);
     return rc;
 }
@@ -2557,8 +2586,17 @@ static tr_code apply_link(pg_store *s, const tr_migrate_options *o, tr_migrate_r
         cur.signals = 1;
     if (o && o->bars_notify)
         cur.notify = 1;
-    int maps = o && ((o->bars_timeframes && o->bars_timeframes[0]) ||
-                     (o->bars_pairs && o->bars_pairs[0]));
+    const char *tf_spec = o && o->bars_timeframes && o->bars_timeframes[0] ? o->bars_timeframes
+                                                                            : NULL;
+    const char *pair_spec = o && o->bars_pairs && o->bars_pairs[0] ? o->bars_pairs : NULL;
+    int tf_changed = 0, pair_changed = 0;
+    if (tf_spec)
+        rc = put_map(s, tf_spec, 1, 0, &tf_changed, err);
+    if (!rc && pair_spec)
+        rc = put_map(s, pair_spec, 0, 0, &pair_changed, err);
+    if (rc)
+        return rc;
+    int maps = tf_changed || pair_changed;
     if (o && o->bars_table && o->bars_table[0]) {
         if (!name_ok(o->bars_table))
             return tr_fail(err, TR_ERR_INVALID, "bad --bars-from '%s'", o->bars_table);
@@ -2569,7 +2607,8 @@ static tr_code apply_link(pg_store *s, const tr_migrate_options *o, tr_migrate_r
                        "bad --bars-columns '%s' (KEY=COLUMN, comma-separated; keys pair, "
                        "timeframe, timestamp, open, high, low, close, volume)",
                        o->bars_columns);
-    if ((cur.notify || maps || (o && o->bars_columns && o->bars_columns[0])) && !cur.table[0])
+    if ((cur.notify || tf_spec || pair_spec || (o && o->bars_columns && o->bars_columns[0])) &&
+        !cur.table[0])
         return tr_fail(err, TR_ERR_INVALID, "--bars-columns, --bars-timeframes, --bars-pairs "
                                             "and --bars-notify need --bars-from TABLE");
     if (cur.views)
@@ -2615,10 +2654,11 @@ static tr_code apply_link(pg_store *s, const tr_migrate_options *o, tr_migrate_r
               "EXCLUDED.bars_notify",
               &p, "recording backend_link", err);
     params_free(&p);
-    if (!rc && o && o->bars_timeframes && o->bars_timeframes[0])
-        rc = put_map(s, o->bars_timeframes, 1, err);
-    if (!rc && o && o->bars_pairs && o->bars_pairs[0])
-        rc = put_map(s, o->bars_pairs, 0, err);
+    int changed;
+    if (!rc && tf_changed)
+        rc = put_map(s, tf_spec, 1, 1, &changed, err);
+    if (!rc && pair_changed)
+        rc = put_map(s, pair_spec, 0, 1, &changed, err);
     tr_sb q = {0};
     if (move_views)
         put_sql(&q,
