@@ -414,6 +414,35 @@ START_TEST(test_migrate_from_public)
     ck_assert_int_eq(run(f.dir, "db migrate --store '%s'", f.ci), 0);
     ck_assert(tu_output_has(f.dir, "schema at version 3, current; nothing to do"));
     ck_assert(!tu_output_has(f.dir, "moved"));
+
+    /* a connection string's search path does not move the store */
+    char other[4400];
+    snprintf(other, sizeof other, "%s options='-csearch_path=public'", f.ci);
+    s = open_ok(other);
+    ck_assert_int_eq(tr_store_registry_read(s, &after, &e), TR_OK);
+    ck_assert_uint_eq(after.n_versions, 2);
+    tr_registry_free(&after);
+    tr_store_close(s);
+    /* a second store in the same database, under another schema name; bad names refused */
+    ck_assert_int_eq(run(f.dir, "db migrate --pg-schema second --store '%s'", f.ci), 0);
+    ck_assert(tu_output_has(f.dir, "schema migrated from version 0 to 3"));
+    ck_assert(!tu_output_has(f.dir, "moved"));
+    setenv("AIFX_PG_SCHEMA", "second", 1);
+    s = open_ok(f.ci);
+    ck_assert_int_eq(tr_store_registry_read(s, &after, &e), TR_OK);
+    ck_assert_uint_eq(after.n_versions, 0);
+    tr_registry_free(&after);
+    tr_store_close(s);
+    setenv("AIFX_PG_SCHEMA", "Robert'); DROP TABLE x; --", 1);
+    ck_assert_int_eq(tr_store_open(f.ci, NULL, &s, &e), TR_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(e.msg, "bad PostgreSQL schema name"));
+    unsetenv("AIFX_PG_SCHEMA");
+    ck_assert_int_eq(run(f.dir, "db migrate --pg-schema pg_x --store '%s'", f.ci), 2);
+    s = open_ok(f.ci);
+    ck_assert_int_eq(tr_store_registry_read(s, &after, &e), TR_OK);
+    ck_assert_uint_eq(after.n_versions, 2);
+    tr_registry_free(&after);
+    tr_store_close(s);
     fx_close(&f);
 }
 END_TEST
@@ -472,6 +501,21 @@ static const char weekly_sql[] =
     "ORDER BY md.timestamp\n";
 static const char ab_lookup_sql[] = "SELECT * FROM model_ab_test WHERE status = 'running' ORDER "
                                     "BY created_at DESC LIMIT 1";
+
+/* "column type, ..." of a relation of the backend's schema. */
+static void view_types(const char *ci, const char *name, char *out, size_t size)
+{
+    char sql[900];
+    snprintf(sql, sizeof sql,
+             "SELECT string_agg(column_name || ' ' || CASE WHEN data_type = 'numeric' THEN "
+             "'numeric(' || numeric_precision || ',' || numeric_scale || ')' WHEN "
+             "character_maximum_length IS NOT NULL THEN data_type || '(' || "
+             "character_maximum_length || ')' ELSE data_type END, ', ' ORDER BY "
+             "ordinal_position) FROM information_schema.columns WHERE table_schema = 'public' "
+             "AND table_name = '%s';",
+             name);
+    backend_sql(ci, sql, out, size);
+}
 
 typedef struct wake {
     const char *ci;
@@ -667,15 +711,35 @@ START_TEST(test_backend)
              (long long)(v0->n_samples[0] + v0->n_samples[1] + v0->n_samples[2]),
              (long long)v0->n_samples[0], v0->figs[1].loss);
     ck_assert_str_eq(buf, want);
-    /* the types of the design's DDL */
-    backend_sql(f.ci,
-                "SELECT string_agg(column_name || ' ' || CASE WHEN data_type = 'numeric' THEN "
-                "'numeric(' || numeric_precision || ',' || numeric_scale || ')' WHEN "
-                "character_maximum_length IS NOT NULL THEN data_type || '(' || "
-                "character_maximum_length || ')' ELSE data_type END, ', ' ORDER BY "
-                "ordinal_position) FROM information_schema.columns WHERE table_schema = 'public' "
-                "AND table_name = 'model_ab_test';",
-                buf, sizeof buf);
+    /* the names and types of the design's DDL (its ENUMs as varchar, its TIMESTAMP as
+     * timestamp without time zone) */
+    view_types(f.ci, "model_training_log", buf, sizeof buf);
+    ck_assert_str_eq(
+        buf, "id uuid, model_version character varying(50), training_type character "
+             "varying(20), data_start_date timestamp without time zone, data_end_date timestamp "
+             "without time zone, num_samples integer, training_duration_seconds integer, "
+             "train_samples integer, val_samples integer, test_samples integer, hyperparameters "
+             "jsonb, train_loss numeric(10,6), val_loss numeric(10,6), test_loss numeric(10,6), "
+             "train_accuracy numeric(5,4), val_accuracy numeric(5,4), test_accuracy "
+             "numeric(5,4), precision numeric(5,4), recall numeric(5,4), f1_score numeric(5,4), "
+             "backtest_win_rate numeric(5,4), backtest_sharpe_ratio numeric(6,4), "
+             "backtest_max_drawdown numeric(6,4), backtest_total_pnl numeric(12,2), status "
+             "character varying(20), error_message text, model_path character varying(255), "
+             "scaler_path character varying(255), metadata_path character varying(255), "
+             "created_at timestamp without time zone, updated_at timestamp without time zone");
+    view_types(f.ci, "model_versions", buf, sizeof buf);
+    ck_assert_str_eq(
+        buf, "id uuid, version character varying(50), name character varying(100), description "
+             "text, model_type character varying(20), parent_version character varying(50), "
+             "trained_at timestamp without time zone, training_log_id uuid, is_active boolean, "
+             "deployed_at timestamp without time zone, production_predictions integer, "
+             "production_win_rate numeric(5,4), production_avg_pnl numeric(10,2), "
+             "production_sharpe_ratio numeric(6,4), stage1_model_path character varying(255), "
+             "stage2_model_path character varying(255), scaler_path character varying(255), "
+             "features_path character varying(255), metadata_path character varying(255), "
+             "deprecated_at timestamp without time zone, deprecated_reason text, created_at "
+             "timestamp without time zone, updated_at timestamp without time zone");
+    view_types(f.ci, "model_ab_test", buf, sizeof buf);
     ck_assert_str_eq(
         buf, "id uuid, test_name character varying(100), model_a_version character varying(50), "
              "model_b_version character varying(50), traffic_split numeric(3,2), start_date "
