@@ -29,6 +29,7 @@
 #include "base/timeutil.h"
 #include "market/synth.h"
 #include "pgutil.h"
+#include "registry/schema.h"
 #include "store/sql/migrations.h"
 #include "store/store.h"
 #include "testutil.h"
@@ -806,11 +807,50 @@ START_TEST(test_backend)
 }
 END_TEST
 
+/* ---- the design's views, without a server ---------------------------------------------------- */
+
+/* Every column of the design's views that is made of a field names one (a field table changed
+ * without its view would fail db migrate); names are unique; docs/schema.md names each. */
+START_TEST(test_design_fields)
+{
+    char *path = tu_path(AIFX_DOCS_DIR, "schema.md");
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    static char doc[1 << 20];
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    doc[n] = '\0';
+    fclose(f);
+    free(path);
+    const char *sec = strstr(doc, "### 5.12");
+    ck_assert_ptr_nonnull(sec);
+    ck_assert_uint_eq(tr_n_design_views, 3);
+    size_t n_fields = 0;
+    for (size_t i = 0; i < tr_n_design_views; i++) {
+        const tr_design_view *v = &tr_design_views[i];
+        for (size_t j = 0; j < v->n_cols; j++) {
+            const tr_design_column *c = &v->cols[j];
+            tr_leaf leaf;
+            if (c->key) {
+                ck_assert_msg(c->rec && tr_schema_leaf(c->rec, c->key, &leaf) == 0,
+                              "%s.%s: no field %s", v->name, c->name, c->key);
+                n_fields++;
+            }
+            for (size_t k = 0; k < j; k++)
+                ck_assert_str_ne(v->cols[k].name, c->name);
+            ck_assert_msg(strstr(sec, c->name), "docs/schema.md 5.12 lacks %s.%s", v->name,
+                          c->name);
+        }
+    }
+    ck_assert_uint_ge(n_fields, 50); /* most columns are made of one field */
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("pg_backend");
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 600);
+    tcase_add_test(tc, test_design_fields);
     tcase_add_test(tc, test_migrate_from_public);
     tcase_add_test(tc, test_backend);
     suite_add_tcase(s, tc);

@@ -2227,95 +2227,85 @@ static void put_sql(tr_sb *b, const char *text, const char *S, const char *B, co
     }
 }
 
-/* The design's tables (the original design's DDL, its column names and types) as views over
- * ours; docs/schema.md 5.12 has the mapping. A fixed-point figure that does not fit its type
- * (NaN, infinities, beyond its largest value) is NULL. Times are the design's `timestamp`
- * (without time zone), in UTC. */
-static const char *const design_views_sql[] = {
-    "CREATE OR REPLACE VIEW @B.model_training_log AS SELECT "
-    "l.id AS id, l.version::varchar(50) AS model_version, "
-    "l.cycle::varchar(20) AS training_type, "
-    "(v.data_from AT TIME ZONE 'UTC')::timestamp AS data_start_date, "
-    "(v.data_to AT TIME ZONE 'UTC')::timestamp AS data_end_date, "
-    "(v.n_samples[1] + v.n_samples[2] + v.n_samples[3])::integer AS num_samples, "
-    "round(@S.aifx_fits(v.training_seconds, 2147483647))::integer AS training_duration_seconds, "
-    "v.n_samples[1]::integer AS train_samples, v.n_samples[2]::integer AS val_samples, "
-    "v.n_samples[3]::integer AS test_samples, v.hyperparameters AS hyperparameters, "
-    "@S.aifx_fits(v.train_loss, 9999.999999)::numeric(10,6) AS train_loss, "
-    "@S.aifx_fits(v.val_loss, 9999.999999)::numeric(10,6) AS val_loss, "
-    "@S.aifx_fits(v.test_loss, 9999.999999)::numeric(10,6) AS test_loss, "
-    "@S.aifx_fits(v.train_accuracy, 9.9999)::numeric(5,4) AS train_accuracy, "
-    "@S.aifx_fits(v.val_accuracy, 9.9999)::numeric(5,4) AS val_accuracy, "
-    "@S.aifx_fits(v.test_accuracy, 9.9999)::numeric(5,4) AS test_accuracy, "
-    "@S.aifx_fits((v.test_precision[1] + v.test_precision[2] + v.test_precision[3]) / 3, "
-    "9.9999)::numeric(5,4) AS precision, "
-    "@S.aifx_fits((v.test_recall[1] + v.test_recall[2] + v.test_recall[3]) / 3, "
-    "9.9999)::numeric(5,4) AS recall, "
-    "@S.aifx_fits(v.test_macro_f1, 9.9999)::numeric(5,4) AS f1_score, "
-    "@S.aifx_fits(v.bt_win_rate, 9.9999)::numeric(5,4) AS backtest_win_rate, "
-    "@S.aifx_fits(v.bt_sharpe, 99.9999)::numeric(6,4) AS backtest_sharpe_ratio, "
-    "@S.aifx_fits(v.bt_max_drawdown, 99.9999)::numeric(6,4) AS backtest_max_drawdown, "
-    "@S.aifx_fits(v.bt_total_pips, 9999999999.99)::numeric(12,2) AS backtest_total_pnl, "
-    "(CASE WHEN l.status = 'failed' THEN 'failed' ELSE coalesce(v.status::text, 'completed') "
-    "END)::varchar(20) AS status, "
-    "nullif(l.error_message, '')::text AS error_message, "
-    "nullif(v.checkpoint_path, '')::varchar(255) AS model_path, "
-    "NULL::varchar(255) AS scaler_path, NULL::varchar(255) AS metadata_path, "
-    "(l.started_at AT TIME ZONE 'UTC')::timestamp AS created_at, "
-    "(coalesce(l.finished_at, l.started_at) AT TIME ZONE 'UTC')::timestamp AS updated_at "
-    "FROM @S.model_training_log l LEFT JOIN @S.model_versions v ON v.version = l.version "
-    "AND l.version <> '' WHERE l.cycle IN ('full', 'incremental') AND l.status <> 'skipped';\n",
+/* Appends text with @C replaced by col (a column expression), then @S and @B as put_sql. */
+static void put_expr(tr_sb *b, const char *text, const char *col, const char *S, const char *B)
+{
+    tr_sb t = {0};
+    for (const char *p = text; *p; p++) {
+        if (p[0] == '@' && p[1] == 'C') {
+            tr_sb_printf(&t, "%s", col);
+            p++;
+        } else {
+            tr_sb_printf(&t, "%c", *p);
+        }
+    }
+    if (t.oom)
+        b->oom = 1;
+    else
+        put_sql(b, t.p ? t.p : "", S, B, "");
+    tr_sb_free(&t);
+}
 
-    "CREATE OR REPLACE VIEW @B.model_ab_test AS SELECT "
-    "a.id AS id, a.test_id::varchar(100) AS test_name, "
-    "a.version_a::varchar(50) AS model_a_version, a.version_b::varchar(50) AS model_b_version, "
-    "@S.aifx_fits(1 - a.split, 9.99)::numeric(3,2) AS traffic_split, "
-    "(a.started_at AT TIME ZONE 'UTC')::timestamp AS start_date, "
-    "(coalesce(a.ended_at, a.planned_end) AT TIME ZONE 'UTC')::timestamp AS end_date, "
-    "a.n_pred_a::integer AS model_a_predictions, a.n_pred_b::integer AS model_b_predictions, "
-    "@S.aifx_fits((a.result -> 'a' ->> 'win_rate')::float8, 9.9999)::numeric(5,4) "
-    "AS model_a_win_rate, "
-    "@S.aifx_fits((a.result -> 'b' ->> 'win_rate')::float8, 9.9999)::numeric(5,4) "
-    "AS model_b_win_rate, "
-    "@S.aifx_fits((a.result -> 'a' ->> 'avg_pips')::float8, 99999999.99)::numeric(10,2) "
-    "AS model_a_avg_pnl, "
-    "@S.aifx_fits((a.result -> 'b' ->> 'avg_pips')::float8, 99999999.99)::numeric(10,2) "
-    "AS model_b_avg_pnl, "
-    "@S.aifx_fits((a.result -> 'welch' ->> 'p')::float8, 9.99999)::numeric(6,5) AS p_value, "
-    "(a.verdict IN ('a', 'b')) AS is_significant, "
-    "(CASE a.verdict WHEN 'a' THEN 'model_a' WHEN 'b' THEN 'model_b' WHEN 'tie' THEN 'tie' "
-    "END)::varchar(50) AS winner, "
-    "a.status::text::varchar(20) AS status, "
-    "(a.started_at AT TIME ZONE 'UTC')::timestamp AS created_at, "
-    "(coalesce(a.ended_at, a.started_at) AT TIME ZONE 'UTC')::timestamp AS updated_at "
-    "FROM @S.model_ab_test a;\n",
-
-    "CREATE OR REPLACE VIEW @B.model_versions AS SELECT "
-    "v.id AS id, v.version::varchar(50) AS version, v.version::varchar(100) AS name, "
-    "NULL::text AS description, v.type::text::varchar(20) AS model_type, "
-    "nullif(v.parent_version, '')::varchar(50) AS parent_version, "
-    "(v.trained_at AT TIME ZONE 'UTC')::timestamp AS trained_at, "
-    "(SELECT l.id FROM @S.model_training_log l WHERE l.version = v.version ORDER BY l.log_id "
-    "LIMIT 1) AS training_log_id, "
-    "v.is_active AS is_active, (v.deployed_at AT TIME ZONE 'UTC')::timestamp AS deployed_at, "
-    "coalesce(p.n, 0)::integer AS production_predictions, "
-    "@S.aifx_fits(p.win_rate, 9.9999)::numeric(5,4) AS production_win_rate, "
-    "@S.aifx_fits(p.avg_pnl, 99999999.99)::numeric(10,2) AS production_avg_pnl, "
-    "NULL::numeric(6,4) AS production_sharpe_ratio, "
-    "nullif(v.checkpoint_path, '')::varchar(255) AS stage1_model_path, "
-    "NULL::varchar(255) AS stage2_model_path, NULL::varchar(255) AS scaler_path, "
-    "NULL::varchar(255) AS features_path, NULL::varchar(255) AS metadata_path, "
-    "(v.deprecated_at AT TIME ZONE 'UTC')::timestamp AS deprecated_at, "
-    "nullif(v.deprecation_reason, '')::text AS deprecated_reason, "
-    "(v.trained_at AT TIME ZONE 'UTC')::timestamp AS created_at, "
-    "(greatest(v.trained_at, v.deployed_at, v.deprecated_at) AT TIME ZONE 'UTC')::timestamp "
-    "AS updated_at "
-    "FROM @S.model_versions v LEFT JOIN (SELECT t.model_version, count(*) AS n, "
-    "(count(*) FILTER (WHERE t.actual_outcome = 'win'))::float8 / nullif(count(*) FILTER "
-    "(WHERE t.actual_outcome IN ('win', 'loss')), 0) AS win_rate, "
-    "avg(t.pnl_pips) FILTER (WHERE t.actual_outcome IN ('win', 'loss')) AS avg_pnl "
-    "FROM @S.trading_signals t WHERE t.ab_test_id IS NULL GROUP BY t.model_version) p "
-    "ON p.model_version = v.version;\n"};
+/* The design's view v (registry/schema.c: tr_design_views; docs/schema.md 5.12 has the mapping)
+ * as CREATE OR REPLACE VIEW in the backend's schema: each column made of its record field's
+ * column where it has one, converted to the design's type. Fails naming a key that is not a
+ * field (a field table changed without its view). */
+static tr_code design_view_sql(const tr_design_view *v, tr_sb *q, const char *S, const char *B,
+                               tr_error *err)
+{
+    put_sql(q, "CREATE OR REPLACE VIEW @B.", S, B, "");
+    tr_sb_printf(q, "%s AS SELECT ", v->name);
+    for (size_t i = 0; i < v->n_cols; i++) {
+        const tr_design_column *c = &v->cols[i];
+        tr_leaf leaf;
+        char col[2 * TR_LEAF_NAME_MAX];
+        tr_sb base = {0};
+        int numeric = strncmp(c->type, "numeric", 7) == 0;
+        int text = strncmp(c->type, "varchar", 7) == 0 || strcmp(c->type, "text") == 0;
+        tr_ftype ft = TR_FT_GROUP; /* none */
+        if (c->key) {
+            if (!c->rec || !c->alias || tr_schema_leaf(c->rec, c->key, &leaf))
+                return tr_fail(err, TR_ERR_INVALID, "the design's %s.%s: no field %s", v->name,
+                               c->name, c->key);
+            snprintf(col, sizeof col, "%s.%s", c->alias, leaf.column);
+            ft = leaf.f->type;
+            if (c->expr)
+                put_expr(&base, c->expr, col, S, B);
+            else
+                tr_sb_printf(&base, "%s", col);
+        } else if (c->expr) {
+            put_expr(&base, c->expr, "", S, B);
+        } else {
+            tr_sb_printf(&base, "NULL");
+        }
+        const char *e = base.p ? base.p : "NULL";
+        if (i)
+            tr_sb_printf(q, ", ");
+        if (!c->key && !c->expr)
+            tr_sb_printf(q, "NULL::%s", c->type);
+        else if (numeric)
+            tr_sb_printf(q, "%s.aifx_fits(%s, %.17g)::%s", S, e, c->lim, c->type);
+        else if (strcmp(c->type, "timestamp") == 0)
+            tr_sb_printf(q, "(%s AT TIME ZONE 'UTC')::timestamp", e);
+        else if (text && ft == TR_FT_ENUM)
+            tr_sb_printf(q, "%s::text::%s", e, c->type);
+        else if (text && ft == TR_FT_TEXT)
+            tr_sb_printf(q, "nullif(%s, '')::%s", e, c->type);
+        else if (strcmp(c->type, "integer") == 0 && ft == TR_FT_DOUBLE)
+            tr_sb_printf(q, "round(%s.aifx_fits(%s, %.17g))::integer", S, e, c->lim);
+        else
+            tr_sb_printf(q, "(%s)::%s", e, c->type);
+        tr_sb_printf(q, " AS %s", c->name);
+        int oom = base.oom;
+        tr_sb_free(&base);
+        if (oom)
+            return tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    }
+    tr_sb_printf(q, " ");
+    put_sql(q, v->from, S, B, "");
+    tr_sb_printf(q, ";\n");
+    return TR_OK;
+}
 
 /* The design's two columns on the backend's own trading_signals (--backend-signals). The
  * design's REFERENCES model_ab_test(id) names the table behind the view, whose uuids the view
@@ -2666,8 +2656,8 @@ static tr_code apply_link(pg_store *s, const tr_migrate_options *o, tr_migrate_r
                 "DROP VIEW IF EXISTS @B.model_training_log;\n",
                 S, OB, "");
     if (cur.views && (move_views || !old.views || old.views_version != cur.views_version))
-        for (size_t i = 0; i < sizeof design_views_sql / sizeof design_views_sql[0]; i++)
-            put_sql(&q, design_views_sql[i], S, B, "");
+        for (size_t i = 0; i < tr_n_design_views && !rc; i++)
+            rc = design_view_sql(&tr_design_views[i], &q, S, B, err);
     if (cur.signals && (!old.signals || strcmp(old.bschema, cur.bschema) != 0))
         put_sql(&q, backend_signals_sql, S, B, "");
     if (!rc && q.oom)
