@@ -669,31 +669,47 @@ START_TEST(test_backend)
                                          "model_version IS NULL AND ab_test_id IS NULL"),
                      4);
 
-    /* the seed's queries, unchanged */
+    /* the backend's own role: its tables and the design's views granted, nothing of the store's
+     * schema */
+    backend_sql(f.ci,
+                "DO $$ BEGIN CREATE ROLE aifx_backend LOGIN; EXCEPTION WHEN duplicate_object THEN "
+                "NULL; END $$; GRANT SELECT, INSERT, UPDATE ON market_data, trading_signals TO "
+                "aifx_backend; GRANT USAGE ON SEQUENCE market_data_id_seq TO aifx_backend; GRANT "
+                "SELECT ON model_training_log, model_ab_test, model_versions TO aifx_backend;",
+                NULL, 0);
+    char bk[4400];
+    snprintf(bk, sizeof bk, "%s user=aifx_backend", f.ci);
+    ck_assert_int_ne(pu_psql_path(bk, "public", "SELECT count(*) FROM aifx.model_versions;", NULL,
+                                  0),
+                     0);
+
+    /* the seed's queries, unchanged, as the backend's role */
     tr_sb w = {0};
     tr_sb_printf(&w, "SELECT count(*), count(actual_signal) FROM (%s) q;", daily_sql);
-    backend_sql(f.ci, w.p, buf, sizeof buf);
+    backend_sql(bk, w.p, buf, sizeof buf);
     char want[512];
     snprintf(want, sizeof want, "%lld|3", n_day);
     ck_assert_str_eq(buf, want);
     tr_sb_free(&w);
     tr_sb_printf(&w, "SELECT count(*), count(label_signal) FROM (%s) q;", weekly_sql);
-    backend_sql(f.ci, w.p, buf, sizeof buf);
+    backend_sql(bk, w.p, buf, sizeof buf);
     long long n_15 = backend_value(f.ci, "SELECT count(*) FROM market_data WHERE timestamp > "
                                          "NOW() - INTERVAL '3 months'");
     snprintf(want, sizeof want, "%lld|3", n_15); /* the older signal is 450 s from any bar */
     ck_assert_str_eq(buf, want);
     tr_sb_free(&w);
     /* the A/B lookup: our running test, with its uuid, its versions and A's share */
+    char ab_uuid[64];
+    backend_sql(f.ci, "SELECT id FROM aifx.model_ab_test WHERE test_id = 'ab1';", ab_uuid,
+                sizeof ab_uuid);
     tr_sb_printf(&w,
                  "SELECT q.model_a_version || ',' || q.model_b_version || ',' || q.traffic_split "
-                 "|| ',' || q.status || ',' || q.test_name || ',' || (q.id = (SELECT id FROM "
-                 "aifx.model_ab_test WHERE test_id = 'ab1'))::text || ',' || "
+                 "|| ',' || q.status || ',' || q.test_name || ',' || q.id || ',' || "
                  "q.model_a_predictions || ',' || q.model_b_predictions FROM (%s) q;",
                  ab_lookup_sql);
-    backend_sql(f.ci, w.p, buf, sizeof buf);
-    snprintf(want, sizeof want, "v1.0,v1.1,%.2f,running,ab1,true,%lld,%lld", 1 - ab->split,
-             (long long)ab->n_pred_a, (long long)ab->n_pred_b);
+    backend_sql(bk, w.p, buf, sizeof buf);
+    snprintf(want, sizeof want, "v1.0,v1.1,%.2f,running,ab1,%s,%lld,%lld", 1 - ab->split,
+             ab_uuid, (long long)ab->n_pred_a, (long long)ab->n_pred_b);
     ck_assert_str_eq(buf, want);
     tr_sb_free(&w);
     /* the active version and its training figures */
@@ -702,7 +718,7 @@ START_TEST(test_backend)
                 "WHERE is_active = true;",
                 buf, sizeof buf);
     ck_assert_str_eq(buf, "v1.0,full,v1.0");
-    backend_sql(f.ci,
+    backend_sql(bk,
                 "SELECT l.model_version || ',' || l.training_type || ',' || l.num_samples || ',' "
                 "|| l.train_samples || ',' || l.val_loss || ',' || l.status || ',' || "
                 "(v.training_log_id = l.id)::text FROM model_training_log l JOIN model_versions v "
@@ -752,12 +768,12 @@ START_TEST(test_backend)
              "without time zone, updated_at timestamp without time zone");
     /* the backend records its own signal with the design's columns, the test's uuid from the
      * view satisfying its foreign key */
-    backend_sql(f.ci,
+    backend_sql(bk,
                 "INSERT INTO trading_signals (pair, timeframe, signal, confidence, model_version, "
                 "ab_test_id) SELECT 'EUR/USD', '15min', 'hold', 0.5, model_b_version, id FROM "
                 "model_ab_test WHERE status = 'running' ORDER BY created_at DESC LIMIT 1;",
                 NULL, 0);
-    ck_assert_int_ne(pu_psql_path(f.ci, "public",
+    ck_assert_int_ne(pu_psql_path(bk, "public",
                                   "INSERT INTO trading_signals (pair, timeframe, signal, "
                                   "ab_test_id) VALUES ('EUR/USD', '15min', 'hold', "
                                   "gen_random_uuid());",
@@ -791,7 +807,7 @@ START_TEST(test_backend)
 
     /* new_market_data: the collection service's next bar wakes the listeners */
     s = open_ok(f.ci);
-    wake wk = {f.ci, "", 0};
+    wake wk = {bk, "", 0}; /* the collection service as the backend's role */
     const char *channels[] = {"new_market_data"};
     ck_assert_int_eq(tr_store_listen(s, channels, 1, 30, on_wake, &wk, &e), TR_OK);
     ck_assert(wk.inserted);
