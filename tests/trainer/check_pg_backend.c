@@ -416,6 +416,25 @@ START_TEST(test_migrate_from_public)
     ck_assert(tu_output_has(f.dir, "schema at version 3, current; nothing to do"));
     ck_assert(!tu_output_has(f.dir, "moved"));
 
+    /* a store of the first release (version 1 in public, no lock tokens): 002 is applied where
+     * it is, then 003 moves it */
+    char *v1 = pu_create_db(0);
+    tr_sb first = {0};
+    tr_sb_printf(&first, "%s\nINSERT INTO schema_migrations (version, name) VALUES (1, '%s');",
+                 tr_pg_migrations[0].sql, tr_pg_migrations[0].name);
+    ck_assert_int_eq(pu_psql_path(v1, "public", first.p, NULL, 0), 0);
+    tr_sb_free(&first);
+    ck_assert_int_eq(run(f.dir, "db migrate --store '%s'", v1), 0);
+    ck_assert(tu_output_has(f.dir, "schema migrated from version 1 to 3 (applied "
+                                   "002_cycle_lock_tokens, 003_own_schema)"));
+    ck_assert(tu_output_has(f.dir, "moved from schema public into schema aifx"));
+    ck_assert_int_eq(pu_value(v1, "SELECT count(*) FROM pg_class WHERE relnamespace = "
+                                  "'public'::regnamespace"),
+                     0);
+    ck_assert_int_eq(pu_value(v1, "SELECT count(*) FROM schema_migrations"), 3);
+    ck_assert_int_eq(pu_value(v1, "SELECT count(*) FROM cycle_lock_tokens"), 0);
+    pu_drop_db(v1);
+
     /* a connection string's search path does not move the store */
     char other[4400];
     snprintf(other, sizeof other, "%s options='-csearch_path=public'", f.ci);
