@@ -9,7 +9,10 @@
  *    from column names: the registry records' from their field tables (registry/schema.h, one
  *    function writes a record, one reads a table), the bars' and signals' as written here.
  *    LISTEN takes an identifier, not a value: channel names are checked ([a-z0-9_]) and quoted
- *    with PQescapeIdentifier.
+ *    with PQescapeIdentifier; so are the schema, table and column names of the views and the
+ *    trigger that db migrate creates beside the backend's tables (docs/schema.md 5.12).
+ *  - Every session's search_path is the store's own schema (aifx, $AIFX_PG_SCHEMA), set here
+ *    after the connection's settings, so every unqualified name below is one of ours.
  *  - Doubles and floats go both ways in PostgreSQL's binary format (float8, float8[], float4[]),
  *    so every bit survives, NaN and infinities included; results are read in binary format too.
  *    Times are timestamptz, exchanged as seconds since the epoch; a time of 0 is NULL.
