@@ -187,16 +187,20 @@ START_TEST(test_migrations)
         ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     }
     ck_assert_int_eq(pu_value(f.ci, "SELECT count(*) FROM schema_migrations"), latest);
-    /* migrate again (the command): nothing to do, nothing changed */
+    /* migrate again (the command): nothing to do, nothing changed; everything is in the store's
+     * own schema, nothing in public */
     long long n_objects = pu_value(f.ci, "SELECT count(*) FROM pg_class WHERE relnamespace = "
-                                         "'public'::regnamespace");
+                                         "'aifx'::regnamespace");
     ck_assert_int_gt(n_objects, 10);
+    ck_assert_int_eq(pu_value(f.ci, "SELECT count(*) FROM pg_class WHERE relnamespace = "
+                                    "'public'::regnamespace"),
+                     0);
     ck_assert_int_eq(run(f.dir, "db migrate --store '%s'", f.ci), 0);
     snprintf(want, sizeof want, "schema at version %d, current; nothing to do", latest);
     ck_assert(tu_output_has(f.dir, want));
     ck_assert_int_eq(pu_value(f.ci, "SELECT count(*) FROM schema_migrations"), latest);
     ck_assert_int_eq(pu_value(f.ci, "SELECT count(*) FROM pg_class WHERE relnamespace = "
-                                    "'public'::regnamespace"),
+                                    "'aifx'::regnamespace"),
                      n_objects);
     s = open_ok(f.ci);
     char dir[4400];

@@ -63,13 +63,24 @@ static void shell_quote(char *out, size_t size, const char *s)
 
 int pu_psql(const char *conninfo, const char *sql, char *out, size_t size)
 {
+    /* the store's tables first, as the program sees them */
+    const char *schema = getenv("AIFX_PG_SCHEMA");
+    char path[160];
+    snprintf(path, sizeof path, "%s,public", schema && schema[0] ? schema : TR_PG_DEFAULT_SCHEMA);
+    return pu_psql_path(conninfo, path, sql, out, size);
+}
+
+int pu_psql_path(const char *conninfo, const char *path, const char *sql, char *out, size_t size)
+{
     char *dir = tu_tempdir();
     char *in = tu_write(dir, "in.sql", sql);
     char *res = tu_path(dir, "out.txt");
     char qc[4200], cmd[12000];
     shell_quote(qc, sizeof qc, conninfo);
-    snprintf(cmd, sizeof cmd, "'%s' -X -q -A -t -v ON_ERROR_STOP=1 -d %s -f '%s' > '%s' 2>&1",
-             psql_path(), qc, in, res);
+    snprintf(cmd, sizeof cmd,
+             "PGOPTIONS='-c search_path=%s' '%s' -X -q -A -t -v ON_ERROR_STOP=1 -d %s -f '%s' > "
+             "'%s' 2>&1",
+             path, psql_path(), qc, in, res);
     int st = system(cmd);
     int rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     FILE *f = fopen(res, "r");

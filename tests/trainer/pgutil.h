@@ -24,8 +24,12 @@ void pu_drop_db(char *conninfo);
 
 /* Runs sql through psql against conninfo (unaligned, tuples only, stop on the first error);
  * the output (at most size - 1 bytes, trailing newline removed) into out when out is non-NULL.
- * Returns psql's exit status. */
+ * Returns psql's exit status. The search path is the store's schema ($AIFX_PG_SCHEMA, else
+ * aifx), then public, so that unqualified names are the store's tables. */
 int pu_psql(const char *conninfo, const char *sql, char *out, size_t size);
+/* The same with the search path given (a comma-separated list of schema names, e.g. "public":
+ * what a backend's own session sees). */
+int pu_psql_path(const char *conninfo, const char *path, const char *sql, char *out, size_t size);
 /* The integer that sql (one row, one column) returns; -1 on any error. */
 long long pu_value(const char *conninfo, const char *sql);
 

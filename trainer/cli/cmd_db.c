@@ -14,14 +14,27 @@
 #include "store/store.h"
 
 const char tr_cli_help_db[] =
-    "usage: aifx-train db migrate [--store LOCATION]\n"
+    "usage: aifx-train db migrate [--store LOCATION] [--pg-schema NAME]\n"
+    "                             [--backend-schema NAME] [--backend-views] [--backend-signals]\n"
+    "                             [--bars-from TABLE [--bars-columns KEY=COL,...]\n"
+    "                              [--bars-timeframes LABEL=TF,...] [--bars-pairs LABEL=PAIR,...]\n"
+    "                              [--bars-notify]]\n"
     "\n"
     "  Brings a PostgreSQL store's schema up to this program's version: applies the missing\n"
     "  numbered migrations in order, each in its own transaction, recorded in\n"
     "  schema_migrations. Running it again changes nothing. A schema newer than the program is\n"
     "  refused (exit 5). One migration at a time per database (an advisory lock).\n"
     "  LOCATION: postgresql://user@host/db, or a libpq string such as\n"
-    "  \"host=/run/postgresql dbname=aifx\"; default $AIFX_STORE. The PG* variables apply.\n";
+    "  \"host=/run/postgresql dbname=aifx\"; default $AIFX_STORE. The PG* variables apply.\n"
+    "  Everything of the store lives in its own schema: --pg-schema, else $AIFX_PG_SCHEMA, else\n"
+    "  aifx (every other command takes it from $AIFX_PG_SCHEMA); a store of an earlier program\n"
+    "  (in public) is moved into it. Beside a backend's tables (docs/schema.md 5.6):\n"
+    "  --backend-views creates the original design's model_training_log, model_ab_test and\n"
+    "  model_versions as views in the backend's schema (--backend-schema, default public);\n"
+    "  --backend-signals adds the design's model_version and ab_test_id columns to its\n"
+    "  trading_signals; --bars-from TABLE reads bars from the backend's table instead of the\n"
+    "  store's own (read-only), --bars-notify adds a trigger there that sends new_market_data.\n"
+    "  What is set up is recorded in the store and kept by later runs.\n";
 
 const char tr_cli_help_listen[] =
     "usage: aifx-train listen [--store LOCATION] [--channel C]... [--count N]\n"
@@ -36,7 +49,21 @@ const char tr_cli_help_listen[] =
 int tr_cli_cmd_db(tr_cli_args *a)
 {
     const char *store = NULL, *sub = NULL;
-    const tr_cli_optdef opts[] = {OPT_STR("--store", &store), OPT_POS("migrate", &sub)};
+    tr_migrate_options mo;
+    memset(&mo, 0, sizeof mo);
+    const tr_cli_optdef opts[] = {
+        OPT_STR("--store", &store),
+        OPT_STR("--pg-schema", &mo.schema),
+        OPT_STR("--backend-schema", &mo.backend_schema),
+        OPT_FLAG("--backend-views", &mo.backend_views),
+        OPT_FLAG("--backend-signals", &mo.backend_signals),
+        OPT_STR("--bars-from", &mo.bars_table),
+        OPT_STR("--bars-columns", &mo.bars_columns),
+        OPT_STR("--bars-timeframes", &mo.bars_timeframes),
+        OPT_STR("--bars-pairs", &mo.bars_pairs),
+        OPT_FLAG("--bars-notify", &mo.bars_notify),
+        OPT_POS("migrate", &sub),
+    };
     TR_CLI_SCAN(a, opts);
     if (!sub)
         return tr_cli_usage(a->cmd, "missing subcommand (migrate)", NULL);
@@ -45,9 +72,14 @@ int tr_cli_cmd_db(tr_cli_args *a)
     tr_error e;
     tr_error_clear(&e);
     tr_migrate_result r;
-    if (tr_store_migrate(tr_store_location(store), &r, &e))
+    if (tr_store_migrate_opts(tr_store_location(store), &mo, &r, &e))
         return tr_cli_fail(&e);
     tr_cli_print_migration(&r);
+    if (r.moved_from[0])
+        printf("store %s: moved from schema %s into schema %s\n", r.location, r.moved_from,
+               r.schema);
+    if (r.backend[0])
+        printf("store %s: beside the backend: %s\n", r.location, r.backend);
     return EXIT_OK;
 }
 

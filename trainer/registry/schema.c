@@ -282,6 +282,18 @@ size_t tr_schema_leaves(const tr_schema *s, tr_leaf *out, size_t max)
     return leaves(s, 0, "", "", out, max, &n) ? 0 : n;
 }
 
+int tr_schema_leaf(const tr_schema *s, const char *key, tr_leaf *out)
+{
+    tr_leaf all[TR_SCHEMA_LEAVES_MAX];
+    size_t n = tr_schema_leaves(s, all, TR_SCHEMA_LEAVES_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(all[i].key, key) == 0) {
+            *out = all[i];
+            return 0;
+        }
+    return -1;
+}
+
 /* ---- defaults ----------------------------------------------------------------------------- */
 
 static void nan_defaults(const tr_schema *s, char *rec)
@@ -300,3 +312,129 @@ void tr_schema_init(const tr_schema *s, void *rec)
     memset(rec, 0, s->size);
     nan_defaults(s, rec);
 }
+
+/* ---- the original design's tables (docs/schema.md 5.12) ------------------------------------ */
+
+#define DV(name, type, rec, alias, key, expr, lim) {name, type, rec, alias, key, expr, lim}
+#define DV_NULL(name, type) {name, type, NULL, NULL, NULL, NULL, 0}
+#define LOG(name, type, key) DV(name, type, &tr_log_row_schema, "l", key, NULL, 0)
+#define VER(name, type, key, lim) DV(name, type, &tr_version_schema, "v", key, NULL, lim)
+#define VERX(name, type, key, expr, lim) DV(name, type, &tr_version_schema, "v", key, expr, lim)
+#define AB(name, type, key, expr, lim) DV(name, type, &tr_ab_test_schema, "a", key, expr, lim)
+
+#define N4 9.9999           /* numeric(5,4) */
+#define N6_4 99.9999        /* numeric(6,4) */
+#define N10_6 9999.999999   /* numeric(10,6) */
+#define N10_2 99999999.99   /* numeric(10,2) */
+#define N12_2 9999999999.99 /* numeric(12,2) */
+
+static const tr_design_column training_log_cols[] = {
+    DV("id", "uuid", NULL, NULL, NULL, "l.id", 0),
+    LOG("model_version", "varchar(50)", "version"),
+    LOG("training_type", "varchar(20)", "cycle"),
+    VER("data_start_date", "timestamp", "data_from", 0),
+    VER("data_end_date", "timestamp", "data_to", 0),
+    VERX("num_samples", "integer", "n_samples", "(@C[1] + @C[2] + @C[3])", 0),
+    VER("training_duration_seconds", "integer", "seconds", 2147483647.0),
+    VERX("train_samples", "integer", "n_samples", "@C[1]", 0),
+    VERX("val_samples", "integer", "n_samples", "@C[2]", 0),
+    VERX("test_samples", "integer", "n_samples", "@C[3]", 0),
+    VERX("hyperparameters", "jsonb", "hyper", "@S.aifx_jsonb_or_null(@C)", 0),
+    VER("train_loss", "numeric(10,6)", "train.loss", N10_6),
+    VER("val_loss", "numeric(10,6)", "val.loss", N10_6),
+    VER("test_loss", "numeric(10,6)", "test.loss", N10_6),
+    VER("train_accuracy", "numeric(5,4)", "train.accuracy", N4),
+    VER("val_accuracy", "numeric(5,4)", "val.accuracy", N4),
+    VER("test_accuracy", "numeric(5,4)", "test.accuracy", N4),
+    VERX("precision", "numeric(5,4)", "test.precision", "(@C[1] + @C[2] + @C[3]) / 3", N4),
+    VERX("recall", "numeric(5,4)", "test.recall", "(@C[1] + @C[2] + @C[3]) / 3", N4),
+    VER("f1_score", "numeric(5,4)", "test.macro_f1", N4),
+    VER("backtest_win_rate", "numeric(5,4)", "bt.win_rate", N4),
+    VER("backtest_sharpe_ratio", "numeric(6,4)", "bt.sharpe", N6_4),
+    VER("backtest_max_drawdown", "numeric(6,4)", "bt.max_drawdown", N6_4),
+    VER("backtest_total_pnl", "numeric(12,2)", "bt.total_pips", N12_2),
+    DV("status", "varchar(20)", NULL, NULL, NULL,
+       "CASE WHEN l.status = 'failed' THEN 'failed' ELSE coalesce(v.status::text, 'completed') END",
+       0),
+    LOG("error_message", "text", "error"),
+    VER("model_path", "varchar(255)", "checkpoint", 0),
+    DV_NULL("scaler_path", "varchar(255)"),
+    DV_NULL("metadata_path", "varchar(255)"),
+    LOG("created_at", "timestamp", "started_at"),
+    DV("updated_at", "timestamp", &tr_log_row_schema, "l", "finished_at",
+       "coalesce(@C, l.started_at)", 0),
+};
+
+static const tr_design_column ab_test_cols[] = {
+    DV("id", "uuid", NULL, NULL, NULL, "a.id", 0),
+    AB("test_name", "varchar(100)", "id", NULL, 0),
+    AB("model_a_version", "varchar(50)", "version_a", NULL, 0),
+    AB("model_b_version", "varchar(50)", "version_b", NULL, 0),
+    AB("traffic_split", "numeric(3,2)", "split", "1 - @C", 9.99), /* the design's is A's share */
+    AB("start_date", "timestamp", "started_at", NULL, 0),
+    AB("end_date", "timestamp", "ended_at", "coalesce(@C, a.planned_end)", 0),
+    AB("model_a_predictions", "integer", "n_pred_a", NULL, 0),
+    AB("model_b_predictions", "integer", "n_pred_b", NULL, 0),
+    AB("model_a_win_rate", "numeric(5,4)", "result",
+       "(@S.aifx_jsonb_or_null(@C) -> 'a' ->> 'win_rate')::float8", N4),
+    AB("model_b_win_rate", "numeric(5,4)", "result",
+       "(@S.aifx_jsonb_or_null(@C) -> 'b' ->> 'win_rate')::float8", N4),
+    AB("model_a_avg_pnl", "numeric(10,2)", "result",
+       "(@S.aifx_jsonb_or_null(@C) -> 'a' ->> 'avg_pips')::float8", N10_2),
+    AB("model_b_avg_pnl", "numeric(10,2)", "result",
+       "(@S.aifx_jsonb_or_null(@C) -> 'b' ->> 'avg_pips')::float8", N10_2),
+    AB("p_value", "numeric(6,5)", "result",
+       "(@S.aifx_jsonb_or_null(@C) -> 'welch' ->> 'p')::float8", 9.99999),
+    AB("is_significant", "boolean", "verdict", "(@C IN ('a', 'b'))", 0),
+    AB("winner", "varchar(50)", "verdict",
+       "CASE @C WHEN 'a' THEN 'model_a' WHEN 'b' THEN 'model_b' WHEN 'tie' THEN 'tie' END", 0),
+    AB("status", "varchar(20)", "status", NULL, 0),
+    AB("created_at", "timestamp", "started_at", NULL, 0),
+    AB("updated_at", "timestamp", "ended_at", "coalesce(@C, a.started_at)", 0),
+};
+
+static const tr_design_column versions_cols[] = {
+    DV("id", "uuid", NULL, NULL, NULL, "v.id", 0),
+    VER("version", "varchar(50)", "version", 0),
+    VER("name", "varchar(100)", "version", 0), /* a version has no other name */
+    DV_NULL("description", "text"),
+    VER("model_type", "varchar(20)", "type", 0),
+    VER("parent_version", "varchar(50)", "parent", 0),
+    VER("trained_at", "timestamp", "trained_at", 0),
+    DV("training_log_id", "uuid", NULL, NULL, NULL,
+       "(SELECT l.id FROM @S.model_training_log l WHERE l.version = v.version ORDER BY l.log_id "
+       "LIMIT 1)",
+       0),
+    VER("is_active", "boolean", "is_active", 0),
+    VER("deployed_at", "timestamp", "deployed_at", 0),
+    DV("production_predictions", "integer", NULL, NULL, NULL, "coalesce(p.n, 0)", 0),
+    DV("production_win_rate", "numeric(5,4)", NULL, NULL, NULL, "p.win_rate", N4),
+    DV("production_avg_pnl", "numeric(10,2)", NULL, NULL, NULL, "p.avg_pnl", N10_2),
+    DV_NULL("production_sharpe_ratio", "numeric(6,4)"),
+    VER("stage1_model_path", "varchar(255)", "checkpoint", 0),
+    DV_NULL("stage2_model_path", "varchar(255)"),
+    DV_NULL("scaler_path", "varchar(255)"),
+    DV_NULL("features_path", "varchar(255)"),
+    DV_NULL("metadata_path", "varchar(255)"),
+    VER("deprecated_at", "timestamp", "deprecated_at", 0),
+    VER("deprecated_reason", "text", "deprecation_reason", 0),
+    VER("created_at", "timestamp", "trained_at", 0),
+    VERX("updated_at", "timestamp", "trained_at", "greatest(@C, v.deployed_at, v.deprecated_at)",
+         0),
+};
+
+const tr_design_view tr_design_views[] = {
+    {"model_training_log",
+     "FROM @S.model_training_log l LEFT JOIN @S.model_versions v ON v.version = l.version AND "
+     "l.version <> '' WHERE l.cycle IN ('full', 'incremental') AND l.status <> 'skipped'",
+     training_log_cols, N_OF(training_log_cols)},
+    {"model_ab_test", "FROM @S.model_ab_test a", ab_test_cols, N_OF(ab_test_cols)},
+    {"model_versions",
+     "FROM @S.model_versions v LEFT JOIN (SELECT t.model_version, count(*) AS n, (count(*) "
+     "FILTER (WHERE t.actual_outcome = 'win'))::float8 / nullif(count(*) FILTER (WHERE "
+     "t.actual_outcome IN ('win', 'loss')), 0) AS win_rate, avg(t.pnl_pips) FILTER (WHERE "
+     "t.actual_outcome IN ('win', 'loss')) AS avg_pnl FROM @S.trading_signals t WHERE "
+     "t.ab_test_id IS NULL GROUP BY t.model_version) p ON p.model_version = v.version",
+     versions_cols, N_OF(versions_cols)},
+};
+const size_t tr_n_design_views = N_OF(tr_design_views);

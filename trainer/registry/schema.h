@@ -101,4 +101,35 @@ size_t tr_schema_leaves(const tr_schema *s, tr_leaf *out, size_t max);
  * says so. */
 void tr_schema_init(const tr_schema *s, void *rec);
 
+/* The leaf of s whose full key is key ("val.loss") into *out: 0, or -1 when there is none. */
+int tr_schema_leaf(const tr_schema *s, const char *key, tr_leaf *out);
+
+/* The original design's tables as a backend reads them (docs/schema.md 5.12): views over the
+ * store's tables, made from these descriptions by db migrate --backend-views. A column has its
+ * name and type in the design's DDL and is made of one field of a record where it can be: the
+ * field's column (rec, alias, key), in expr's @C when expr is set ("1 - @C"), converted to the
+ * design's type (a time to a UTC timestamp, a figure to the fixed-point type or NULL when beyond
+ * lim, "" to NULL, an enumeration to its name). Without a key, expr is the whole expression over
+ * the view's FROM (a join, a count); without either the column has no meaning here and is NULL.
+ * @S in from and expr is the store's schema. */
+typedef struct tr_design_column {
+    const char *name;
+    const char *type;     /* the design's: "numeric(10,6)", "varchar(50)", "timestamp", ... */
+    const tr_schema *rec; /* the record of key (NULL without a key) */
+    const char *alias;    /* the alias of rec's table in from */
+    const char *key;      /* a leaf key of rec */
+    const char *expr;
+    double lim;           /* numeric (and integer from a double): the largest value that fits */
+} tr_design_column;
+
+typedef struct tr_design_view {
+    const char *name; /* model_training_log, model_ab_test, model_versions */
+    const char *from; /* "FROM @S.model_versions v ..." */
+    const tr_design_column *cols;
+    size_t n_cols;
+} tr_design_view;
+
+extern const tr_design_view tr_design_views[];
+extern const size_t tr_n_design_views;
+
 #endif

@@ -74,6 +74,7 @@ tr_code tr_store_dir_open(const char *dir, int create, tr_store **out, tr_error 
 /* The PostgreSQL backend (store_pg.c; TR_ERR_UNSUPPORTED without AIFX_WITH_POSTGRESQL). Opening
  * needs the current schema: a missing or older one is TR_ERR_VERSION asking for db migrate. */
 tr_code tr_store_pg_open(const char *location, tr_store **out, tr_error *err);
-tr_code tr_store_pg_migrate(const char *location, tr_migrate_result *res, tr_error *err);
+tr_code tr_store_pg_migrate(const char *location, const tr_migrate_options *o,
+                            tr_migrate_result *res, tr_error *err);
 
 #endif

@@ -28,6 +28,18 @@ int tr_store_location_is_pg(const char *location)
     return eq < slash && location[eq] == '=';
 }
 
+int tr_pg_schema_name_valid(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > 63 || (name[0] >= '0' && name[0] <= '9') || strncmp(name, "pg_", 3) == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+              name[i] == '_'))
+            return 0;
+    return 1;
+}
+
 #ifndef AIFX_WITH_POSTGRESQL
 tr_code tr_store_pg_open(const char *location, tr_store **out, tr_error *err)
 {
@@ -38,8 +50,10 @@ tr_code tr_store_pg_open(const char *location, tr_store **out, tr_error *err)
                    location);
 }
 
-tr_code tr_store_pg_migrate(const char *location, tr_migrate_result *res, tr_error *err)
+tr_code tr_store_pg_migrate(const char *location, const tr_migrate_options *o,
+                            tr_migrate_result *res, tr_error *err)
 {
+    (void)o;
     memset(res, 0, sizeof *res);
     return tr_fail(err, TR_ERR_UNSUPPORTED,
                    "store %s: this build has no PostgreSQL backend (built with "
@@ -204,6 +218,12 @@ void tr_store_location_redact(const char *loc, char *out, size_t size)
 
 tr_code tr_store_migrate(const char *location, tr_migrate_result *res, tr_error *err)
 {
+    return tr_store_migrate_opts(location, NULL, res, err);
+}
+
+tr_code tr_store_migrate_opts(const char *location, const tr_migrate_options *o,
+                              tr_migrate_result *res, tr_error *err)
+{
     memset(res, 0, sizeof *res);
     if (!location || !location[0])
         return tr_fail(err, TR_ERR_INVALID, "empty store location");
@@ -212,7 +232,7 @@ tr_code tr_store_migrate(const char *location, tr_migrate_result *res, tr_error 
                        "store %s is a directory store, which has no schema to migrate (db "
                        "migrate is for PostgreSQL stores)",
                        location);
-    return tr_store_pg_migrate(location, res, err);
+    return tr_store_pg_migrate(location, o, res, err);
 }
 
 tr_code tr_store_listen(tr_store *store, const char *const *channels, size_t n, double timeout,

@@ -51,12 +51,9 @@ typedef struct tr_series_info {
     int64_t first, last; /* open times of the first and last bars */
 } tr_series_info;
 
-
 /* An event callback (listen): channel and payload (JSON) of one event, or channel NULL once when
  * listening has begun. Returns non-zero to stop listening. */
 typedef int (*tr_listen_fn)(const char *channel, const char *payload, void *user);
-
-
 
 /* The location to use: explicit (if non-NULL and non-empty), else $AIFX_STORE, else the
  * default. Returns a pointer to one of those strings (never NULL). */
@@ -148,16 +145,46 @@ tr_code tr_store_listen(tr_store *store, const char *const *channels, size_t n, 
 
 /* What a migration did. */
 typedef struct tr_migrate_result {
-    int from, to;       /* schema versions before and after */
-    int latest;         /* the newest this program knows */
-    char applied[512];  /* names of the migrations applied, comma-separated ("" for none) */
+    int from, to;        /* schema versions before and after */
+    int latest;          /* the newest this program knows */
+    char applied[512];   /* names of the migrations applied, comma-separated ("" for none) */
     char location[4096]; /* the store, without its password */
+    char schema[64];     /* the store's schema */
+    char moved_from[64]; /* the schema an earlier store was moved from ("" for none) */
+    char backend[512];   /* what was set up beside the backend's tables ("" when nothing changed) */
 } tr_migrate_result;
+
+/* The PostgreSQL schema of a store's objects when neither --pg-schema nor $AIFX_PG_SCHEMA names
+ * one (docs/schema.md 5.11). */
+#define TR_PG_DEFAULT_SCHEMA "aifx"
+
+/* 1 when name can be a store's schema: 1 to 63 characters a-z, 0-9, _, not starting with a digit
+ * or pg_. */
+int tr_pg_schema_name_valid(const char *name);
+
+/* What db migrate sets up besides the schema (docs/schema.md 5.12); NULL or zeroed: nothing new
+ * (what an earlier db migrate set up stays, and is brought up to date). */
+typedef struct tr_migrate_options {
+    const char *schema;          /* the store's schema; NULL: $AIFX_PG_SCHEMA, else aifx */
+    const char *backend_schema;  /* the backend's schema (views, trading_signals); default public */
+    int backend_views;           /* the design's model_training_log, model_ab_test and
+                                    model_versions as views in the backend's schema */
+    int backend_signals;         /* the design's model_version and ab_test_id columns on the
+                                    backend's trading_signals */
+    const char *bars_table;      /* read bars from this table of the backend's schema */
+    const char *bars_columns;    /* "pair=symbol,timestamp=ts,...": its column names */
+    const char *bars_timeframes; /* "15min=15m,1h=3600,...": its timeframe labels */
+    const char *bars_pairs;      /* "EUR/USD=EURUSD,...": its pair labels */
+    int bars_notify;             /* a trigger on that table sends new_market_data */
+} tr_migrate_options;
 
 /* Brings the schema of the PostgreSQL store at location up to this program's version (aifx-train
  * db migrate): each missing migration in order, each in its own transaction, one migrating
  * process at a time. A schema newer than the program is TR_ERR_VERSION; a directory store has no
  * schema (TR_ERR_UNSUPPORTED). */
 tr_code tr_store_migrate(const char *location, tr_migrate_result *res, tr_error *err);
+/* The same with options (o NULL: none). */
+tr_code tr_store_migrate_opts(const char *location, const tr_migrate_options *o,
+                              tr_migrate_result *res, tr_error *err);
 
 #endif

@@ -9,7 +9,10 @@
  *    from column names: the registry records' from their field tables (registry/schema.h, one
  *    function writes a record, one reads a table), the bars' and signals' as written here.
  *    LISTEN takes an identifier, not a value: channel names are checked ([a-z0-9_]) and quoted
- *    with PQescapeIdentifier.
+ *    with PQescapeIdentifier; so are the schema, table and column names of the views and the
+ *    trigger that db migrate creates beside the backend's tables (docs/schema.md 5.12).
+ *  - Every session's search_path is the store's own schema (aifx, $AIFX_PG_SCHEMA), set here
+ *    after the connection's settings, so every unqualified name below is one of ours.
  *  - Doubles and floats go both ways in PostgreSQL's binary format (float8, float8[], float4[]),
  *    so every bit survives, NaN and infinities included; results are read in binary format too.
  *    Times are timestamptz, exchanged as seconds since the epoch; a time of 0 is NULL.
@@ -49,6 +52,10 @@ typedef struct pg_store {
     char locks[PG_MAX_LOCKS][64]; /* names of the cycle locks held ("" = free slot) */
     int64_t lock_token[PG_MAX_LOCKS]; /* their fencing tokens (cycle_lock_tokens) */
     int in_xact;                      /* between begin and commit or rollback */
+    char schema[64]; /* the schema of our objects (search_path of every session) */
+    char legacy[64]; /* where the connection's default search_path found a schema_migrations
+                        table outside it (a store of an earlier program), "" for none */
+    int bars_backend; /* bars are read from the backend's table (backend_bars), read-only */
 } pg_store;
 
 
@@ -1104,6 +1111,11 @@ static tr_code pg_bars_put(tr_store *st, const char *pair, int32_t tf, const tr_
     pg_store *s = (pg_store *)st;
     char tfn[16], ts[32];
     tr_timeframe_name(tf, tfn, sizeof tfn);
+    if (s->bars_backend)
+        return tr_fail(err, TR_ERR_UNSUPPORTED,
+                       "store %s reads its bars from the backend's table (db migrate --bars-from), "
+                       "which only the backend's collection service writes",
+                       s->base.safe);
     /* validity, grid and order were checked by tr_store_bars_put */
     if (n == 0)
         return TR_OK;
@@ -1231,6 +1243,13 @@ done:
     return rc;
 }
 
+/* Where the bars are read: our market_data, or the view of the backend's table (backend_bars,
+ * db migrate --bars-from), both with our column names and types. */
+static const char *bars_relation(const pg_store *s)
+{
+    return s->bars_backend ? "backend_bars" : "market_data";
+}
+
 static tr_code pg_bars_get(tr_store *st, const char *pair, int32_t tf, int64_t from, int64_t to,
                            tr_bars *out, tr_error *err)
 {
@@ -1241,12 +1260,14 @@ static tr_code pg_bars_get(tr_store *st, const char *pair, int32_t tf, int64_t f
     p_bound(&p, from);
     p_bound(&p, to);
     PGresult *r;
-    tr_code rc = query(s,
-                       "SELECT extract(epoch FROM \"timestamp\")::int8, open, high, low, close, "
-                       "volume FROM market_data WHERE pair = $1::text AND timeframe = $2::int4 AND "
-                       "\"timestamp\" >= to_timestamp($3::float8) AND \"timestamp\" < "
-                       "to_timestamp($4::float8) ORDER BY \"timestamp\"",
-                       &p, 1, &r, "reading bars", err);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT extract(epoch FROM \"timestamp\")::int8, open, high, low, close, volume "
+             "FROM %s WHERE pair = $1::text AND timeframe = $2::int4 AND \"timestamp\" >= "
+             "to_timestamp($3::float8) AND \"timestamp\" < to_timestamp($4::float8) ORDER BY "
+             "\"timestamp\"",
+             bars_relation(s));
+    tr_code rc = query(s, sql, &p, 1, &r, "reading bars", err);
     if (rc) {
         params_free(&p);
         return rc;
@@ -1258,10 +1279,10 @@ static tr_code pg_bars_get(tr_store *st, const char *pair, int32_t tf, int64_t f
         params pe = {0};
         p_text(&pe, pair);
         p_i64(&pe, tf);
-        rc = query(s,
-                   "SELECT 1 FROM market_data WHERE pair = $1::text AND timeframe = $2::int4 "
-                   "LIMIT 1",
-                   &pe, 1, &r, "reading bars", err);
+        snprintf(sql, sizeof sql,
+                 "SELECT 1 FROM %s WHERE pair = $1::text AND timeframe = $2::int4 LIMIT 1",
+                 bars_relation(s));
+        rc = query(s, sql, &pe, 1, &r, "reading bars", err);
         params_free(&pe);
         params_free(&p);
         if (rc)
@@ -1296,12 +1317,14 @@ static tr_code pg_series_list(tr_store *st, tr_series_info **list, size_t *n_out
 {
     pg_store *s = (pg_store *)st;
     PGresult *r;
-    tr_code rc = query(s,
-                       "SELECT pair, timeframe, count(*)::int8, extract(epoch FROM "
-                       "min(\"timestamp\"))::int8, extract(epoch FROM max(\"timestamp\"))::int8 "
-                       "FROM market_data GROUP BY pair, timeframe ORDER BY pair COLLATE \"C\", "
-                       "timeframe",
-                       NULL, 1, &r, "listing series", err);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT pair, timeframe, count(*)::int8, extract(epoch FROM "
+             "min(\"timestamp\"))::int8, extract(epoch FROM max(\"timestamp\"))::int8 FROM %s "
+             "GROUP BY pair, timeframe "
+             "ORDER BY pair COLLATE \"C\", timeframe",
+             bars_relation(s));
+    tr_code rc = query(s, sql, NULL, 1, &r, "listing series", err);
     if (rc)
         return rc;
     int rows = PQntuples(r);
@@ -1907,7 +1930,23 @@ static const tr_store_ops pg_ops = {
     .signals_update = pg_signals_update,
     .listen = pg_listen,
 };
-/* The session's timeouts, where the connection string, PGOPTIONS or the role set none. */
+/* Sets search_path to one schema, for the session or (local) the transaction; the name is a
+ * parameter, quoted by the server. */
+static tr_code set_path(pg_store *s, const char *schema, int local, tr_error *err)
+{
+    params p = {0};
+    p_text(&p, schema);
+    p_text(&p, local ? "t" : "f");
+    tr_code rc = exec(s, "SELECT set_config('search_path', quote_ident($1::text), $2::bool)", &p,
+                      "setting the search path", err);
+    params_free(&p);
+    return rc;
+}
+
+/* The session's timeouts, where the connection string, PGOPTIONS or the role set none; and the
+ * search path: our schema only (pg_catalog and the session's temporary schema are searched
+ * implicitly), whatever the connection string or the role set, so that every unqualified name
+ * of this file is one of ours. */
 static tr_code session_setup(pg_store *s, tr_error *err)
 {
     tr_code rc = exec(s,
@@ -1924,7 +1963,25 @@ static tr_code session_setup(pg_store *s, tr_error *err)
                   "SELECT set_config('idle_in_transaction_session_timeout', '600s', false) WHERE "
                   "current_setting('idle_in_transaction_session_timeout') = '0'",
                   NULL, "setting timeouts", err);
+    if (!rc)
+        rc = set_path(s, s->schema, 0, err);
     return rc;
+}
+
+/* The schema of our objects: explicit, else $AIFX_PG_SCHEMA, else "aifx"; checked. */
+static tr_code our_schema(const char *explicit_name, char *out, size_t size, tr_error *err)
+{
+    const char *env = getenv("AIFX_PG_SCHEMA");
+    const char *name = explicit_name && explicit_name[0] ? explicit_name
+                       : env && env[0]                   ? env
+                                                         : TR_PG_DEFAULT_SCHEMA;
+    if (!tr_pg_schema_name_valid(name) || strlen(name) >= size)
+        return tr_fail(err, TR_ERR_INVALID,
+                       "bad PostgreSQL schema name '%s' (--pg-schema, $AIFX_PG_SCHEMA: 1 to 63 "
+                       "characters a-z, 0-9, _, not starting with a digit or pg_)",
+                       name);
+    snprintf(out, size, "%s", name);
+    return TR_OK;
 }
 
 /* A connection lost between transactions (the server restarted, or it ended the session) is
@@ -1955,12 +2012,18 @@ static void reconnect(pg_store *s)
 
 /* Connects; sets timeouts the session does not have yet (a conninfo's options, PGOPTIONS or a
  * role's settings win). */
-static tr_code connect_store(const char *location, pg_store **out, tr_error *err)
+static tr_code connect_store(const char *location, const char *schema, pg_store **out,
+                             tr_error *err)
 {
     *out = NULL;
     pg_store *s = calloc(1, sizeof *s);
     if (!s)
         return tr_fail(err, TR_ERR_NOMEM, "out of memory opening store");
+    tr_code rc0 = our_schema(schema, s->schema, sizeof s->schema, err);
+    if (rc0) {
+        free(s);
+        return rc0;
+    }
     s->base.ops = &pg_ops;
     tr_store_location_redact(location, s->base.safe, sizeof s->base.safe);
     snprintf(s->base.location, sizeof s->base.location, "%s", location);
@@ -1989,7 +2052,26 @@ static tr_code connect_store(const char *location, pg_store **out, tr_error *err
         pg_close(&s->base);
         return rc;
     }
-    tr_code rc = session_setup(s, err);
+    /* before our search path is set: where the connection's own search path finds a
+     * schema_migrations table of ours (001's first row), as an earlier program that left the
+     * schema to the connection would have created it */
+    PGresult *r;
+    params pl = {0};
+    p_text(&pl, s->schema);
+    tr_code rc = query(s,
+                       "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                       "c.relnamespace WHERE c.oid = to_regclass('schema_migrations') AND "
+                       "n.nspname <> $1::text AND EXISTS (SELECT 1 FROM pg_attribute a WHERE "
+                       "a.attrelid = c.oid AND a.attname = 'applied_at')",
+                       &pl, 1, &r, "looking for an earlier store", err);
+    params_free(&pl);
+    if (!rc) {
+        if (PQntuples(r) == 1)
+            g_text(r, 0, 0, s->legacy, sizeof s->legacy);
+        PQclear(r);
+    }
+    if (!rc)
+        rc = session_setup(s, err);
     if (rc) {
         pg_close(&s->base);
         return rc;
@@ -2004,13 +2086,31 @@ static int latest_version(void)
     return tr_pg_n_migrations ? tr_pg_migrations[tr_pg_n_migrations - 1].version : 0;
 }
 
-/* The schema version recorded in schema_migrations (0 without the table). */
+/* The version of the migration that moves an earlier store into our schema (NNN_own_schema,
+ * found by name so that the series can be renumbered): the ones before it are applied where the
+ * earlier store is. */
+static int own_schema_version(void)
+{
+    for (size_t i = 0; i < tr_pg_n_migrations; i++) {
+        const char *n = tr_pg_migrations[i].name;
+        size_t len = strlen(n);
+        if (len > 11 && strcmp(n + len - 11, "_own_schema") == 0)
+            return tr_pg_migrations[i].version;
+    }
+    return latest_version() + 1;
+}
+#define PG_OWN_SCHEMA_VERSION own_schema_version()
+
+/* The schema version recorded in schema_migrations of the search path's schema (0 without the
+ * table). */
 static tr_code schema_version(pg_store *s, int *version, tr_error *err)
 {
     PGresult *r;
     *version = 0;
-    tr_code rc = query(s, "SELECT to_regclass('schema_migrations') IS NOT NULL", NULL, 1, &r,
-                       "reading the schema version", err);
+    tr_code rc = query(s,
+                       "SELECT c.oid IS NOT NULL FROM (SELECT to_regclass('schema_migrations') "
+                       "AS oid) c",
+                       NULL, 1, &r, "reading the schema version", err);
     if (rc)
         return rc;
     int exists = g_bool(r, 0, 0);
@@ -2026,16 +2126,580 @@ static tr_code schema_version(pg_store *s, int *version, tr_error *err)
     return TR_OK;
 }
 
+/* The version of the earlier store in s->legacy (0 when there is none to move: none found, or
+ * one at or past the move, which is another store that chose that schema). */
+static tr_code legacy_version(pg_store *s, int *version, tr_error *err)
+{
+    *version = 0;
+    if (!s->legacy[0])
+        return TR_OK;
+    tr_code rc = begin(s, "reading the earlier store's schema version", err);
+    if (!rc)
+        rc = set_path(s, s->legacy, 1, err);
+    if (!rc)
+        rc = schema_version(s, version, err);
+    rollback(s);
+    if (!rc && *version >= PG_OWN_SCHEMA_VERSION)
+        *version = 0;
+    return rc;
+}
+
+/* ---- living beside the backend's tables ------------------------------------------------------ */
+
+#define PG_VIEWS_VERSION 1
+enum { COL_PAIR, COL_TF, COL_TS, COL_OPEN, COL_HIGH, COL_LOW, COL_CLOSE, COL_VOLUME, N_COLS };
+static const char *const col_keys[N_COLS] = {"pair", "timeframe", "timestamp", "open",
+                                             "high", "low",       "close",     "volume"};
+
+/* Runs several statements without parameters (DDL whose only variable parts are identifiers
+ * quoted by ident), inside the caller's transaction. */
+static tr_code exec_script(pg_store *s, const char *sql, const char *what, tr_error *err)
+{
+    PGresult *r = PQexec(s->conn, sql);
+    tr_code rc = TR_OK;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        rc = pg_fail(s, r, what, err);
+    PQclear(r);
+    return rc;
+}
+
+/* backend_link's row. */
+typedef struct link_cfg {
+    char bschema[64];
+    int views, views_version, signals, notify;
+    char table[64];
+    char col[N_COLS][64];
+} link_cfg;
+
+static tr_code read_link(pg_store *s, link_cfg *c, int *found, tr_error *err)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->bschema, sizeof c->bschema, "public");
+    for (int i = 0; i < N_COLS; i++)
+        snprintf(c->col[i], sizeof c->col[i], "%s", col_keys[i]);
+    *found = 0;
+    PGresult *r;
+    tr_code rc = query(s,
+                       "SELECT backend_schema, views, views_version::int8, signals, bars_table, "
+                       "col_pair, col_timeframe, col_timestamp, col_open, col_high, col_low, "
+                       "col_close, col_volume, bars_notify FROM backend_link",
+                       NULL, 1, &r, "reading backend_link", err);
+    if (rc)
+        return rc;
+    if (PQntuples(r) == 1) {
+        *found = 1;
+        int bad = g_text(r, 0, 0, c->bschema, sizeof c->bschema) ||
+                  g_text(r, 0, 4, c->table, sizeof c->table);
+        c->views = g_bool(r, 0, 1);
+        c->views_version = (int)g_i64(r, 0, 2);
+        c->signals = g_bool(r, 0, 3);
+        for (int i = 0; i < N_COLS; i++)
+            bad |= g_text(r, 0, 5 + i, c->col[i], sizeof c->col[i]);
+        c->notify = g_bool(r, 0, 13);
+        if (bad)
+            rc = tr_fail(err, TR_ERR_FORMAT, "store %s: backend_link holds a name too long",
+                         s->base.safe);
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* Identifiers for the SQL text of views and triggers (names, never values): quoted by libpq. */
+static int ident(pg_store *s, const char *name, char *out, size_t size)
+{
+    char *q = PQescapeIdentifier(s->conn, name, strlen(name));
+    if (!q)
+        return -1;
+    int fits = strlen(q) < size;
+    if (fits)
+        snprintf(out, size, "%s", q);
+    PQfreemem(q);
+    return fits ? 0 : -1;
+}
+
+/* Appends text with @S (our schema), @B (the backend's) and @T (the bars table) replaced. */
+static void put_sql(tr_sb *b, const char *text, const char *S, const char *B, const char *T)
+{
+    for (const char *p = text; *p; p++) {
+        if (p[0] == '@' && (p[1] == 'S' || p[1] == 'B' || p[1] == 'T')) {
+            tr_sb_printf(b, "%s", p[1] == 'S' ? S : p[1] == 'B' ? B : T);
+            p++;
+        } else {
+            tr_sb_printf(b, "%c", *p);
+        }
+    }
+}
+
+/* Appends text with @C replaced by col (a column expression), then @S and @B as put_sql. */
+static void put_expr(tr_sb *b, const char *text, const char *col, const char *S, const char *B)
+{
+    tr_sb t = {0};
+    for (const char *p = text; *p; p++) {
+        if (p[0] == '@' && p[1] == 'C') {
+            tr_sb_printf(&t, "%s", col);
+            p++;
+        } else {
+            tr_sb_printf(&t, "%c", *p);
+        }
+    }
+    if (t.oom)
+        b->oom = 1;
+    else
+        put_sql(b, t.p ? t.p : "", S, B, "");
+    tr_sb_free(&t);
+}
+
+/* The design's view v (registry/schema.c: tr_design_views; docs/schema.md 5.12 has the mapping)
+ * as CREATE OR REPLACE VIEW in the backend's schema: each column made of its record field's
+ * column where it has one, converted to the design's type. Fails naming a key that is not a
+ * field (a field table changed without its view). */
+static tr_code design_view_sql(const tr_design_view *v, tr_sb *q, const char *S, const char *B,
+                               tr_error *err)
+{
+    put_sql(q, "CREATE OR REPLACE VIEW @B.", S, B, "");
+    tr_sb_printf(q, "%s AS SELECT ", v->name);
+    for (size_t i = 0; i < v->n_cols; i++) {
+        const tr_design_column *c = &v->cols[i];
+        tr_leaf leaf;
+        char col[2 * TR_LEAF_NAME_MAX];
+        tr_sb base = {0};
+        int numeric = strncmp(c->type, "numeric", 7) == 0;
+        int text = strncmp(c->type, "varchar", 7) == 0 || strcmp(c->type, "text") == 0;
+        tr_ftype ft = TR_FT_GROUP; /* none */
+        if (c->key) {
+            if (!c->rec || !c->alias || tr_schema_leaf(c->rec, c->key, &leaf))
+                return tr_fail(err, TR_ERR_INVALID, "the design's %s.%s: no field %s", v->name,
+                               c->name, c->key);
+            snprintf(col, sizeof col, "%s.%s", c->alias, leaf.column);
+            ft = leaf.f->type;
+            if (c->expr)
+                put_expr(&base, c->expr, col, S, B);
+            else
+                tr_sb_printf(&base, "%s", col);
+        } else if (c->expr) {
+            put_expr(&base, c->expr, "", S, B);
+        } else {
+            tr_sb_printf(&base, "NULL");
+        }
+        const char *e = base.p ? base.p : "NULL";
+        if (i)
+            tr_sb_printf(q, ", ");
+        if (!c->key && !c->expr)
+            tr_sb_printf(q, "NULL::%s", c->type);
+        else if (numeric)
+            tr_sb_printf(q, "%s.aifx_fits(%s, %.17g)::%s", S, e, c->lim, c->type);
+        else if (strcmp(c->type, "timestamp") == 0)
+            tr_sb_printf(q, "(%s AT TIME ZONE 'UTC')::timestamp", e);
+        else if (text && ft == TR_FT_ENUM)
+            tr_sb_printf(q, "%s::text::%s", e, c->type);
+        else if (text && ft == TR_FT_TEXT)
+            tr_sb_printf(q, "nullif(%s, '')::%s", e, c->type);
+        else if (strcmp(c->type, "integer") == 0 && ft == TR_FT_DOUBLE)
+            tr_sb_printf(q, "round(%s.aifx_fits(%s, %.17g))::integer", S, e, c->lim);
+        else
+            tr_sb_printf(q, "(%s)::%s", e, c->type);
+        tr_sb_printf(q, " AS %s", c->name);
+        int oom = base.oom;
+        tr_sb_free(&base);
+        if (oom)
+            return tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    }
+    tr_sb_printf(q, " ");
+    put_sql(q, v->from, S, B, "");
+    tr_sb_printf(q, ";\n");
+    return TR_OK;
+}
+
+/* The design's two columns on the backend's own trading_signals (--backend-signals). The
+ * design's REFERENCES model_ab_test(id) names the table behind the view, whose uuids the view
+ * shows. */
+static const char backend_signals_sql[] =
+    "ALTER TABLE @B.trading_signals ADD COLUMN IF NOT EXISTS model_version varchar(50), "
+    "ADD COLUMN IF NOT EXISTS ab_test_id uuid REFERENCES @S.model_ab_test (id);\n"
+    "CREATE INDEX IF NOT EXISTS idx_signals_model_version ON @B.trading_signals "
+    "(model_version);\n";
+
+/* 1 when the table has rows (backend_timeframes, backend_pairs). */
+static tr_code has_rows(pg_store *s, const char *sql, int *yes, tr_error *err)
+{
+    PGresult *r;
+    tr_code rc = query(s, sql, NULL, 1, &r, "reading the bars mapping", err);
+    if (!rc) {
+        *yes = PQntuples(r) > 0;
+        PQclear(r);
+    }
+    return rc;
+}
+
+/* The bars view (backend_bars, in our schema) over the backend's table, and when asked the
+ * trigger that sends new_market_data for the rows the collection service inserts. */
+static tr_code bars_view(pg_store *s, const link_cfg *c, const char *S, const char *B,
+                         tr_error *err)
+{
+    char T[140], col[N_COLS][140];
+    if (ident(s, c->table, T, sizeof T))
+        return tr_fail(err, TR_ERR_INVALID, "bad table name");
+    for (int i = 0; i < N_COLS; i++)
+        if (ident(s, c->col[i], col[i], sizeof col[i]))
+            return tr_fail(err, TR_ERR_INVALID, "bad column name");
+    /* the table and its columns must exist; the timestamp's type decides the conversion */
+    params p = {0};
+    p_text(&p, c->bschema);
+    p_text(&p, c->table);
+    const char *names[N_COLS];
+    for (int i = 0; i < N_COLS; i++)
+        names[i] = c->col[i];
+    p_array(&p, 's', names, N_COLS);
+    PGresult *r;
+    tr_code rc = query(s,
+                       "SELECT u.name, a.atttypid::regtype::text FROM unnest($3::text[]) WITH "
+                       "ORDINALITY AS u(name, i) LEFT JOIN pg_attribute a ON a.attrelid = "
+                       "to_regclass(quote_ident($1::text) || '.' || quote_ident($2::text)) AND "
+                       "a.attname = u.name AND a.attnum > 0 AND NOT a.attisdropped ORDER BY u.i",
+                       &p, 1, &r, "reading the backend's bars table", err);
+    params_free(&p);
+    if (rc)
+        return rc;
+    int tz = 0;
+    for (int i = 0; i < N_COLS && !rc; i++) {
+        if (is_null(r, i, 1))
+            rc = tr_fail(err, TR_ERR_NOTFOUND,
+                         "store %s: the backend's table %s.%s has no column %s (for the bars' %s; "
+                         "--bars-columns)",
+                         s->base.safe, c->bschema, c->table, c->col[i], col_keys[i]);
+        else if (i == COL_TS)
+            tz = strcmp(PQgetvalue(r, i, 1), "timestamp with time zone") == 0;
+    }
+    PQclear(r);
+    if (rc)
+        return rc;
+    int tf_map = 0, pair_map = 0;
+    rc = has_rows(s, "SELECT 1 FROM backend_timeframes LIMIT 1", &tf_map, err);
+    if (!rc)
+        rc = has_rows(s, "SELECT 1 FROM backend_pairs LIMIT 1", &pair_map, err);
+    if (rc)
+        return rc;
+    /* the same expressions over the table (m) for the view and over the inserted rows (m) for
+     * the trigger */
+    tr_sb sel = {0}, from = {0}, q = {0};
+    if (pair_map)
+        tr_sb_printf(&sel, "coalesce(bp.pair, m.%s::text)", col[COL_PAIR]);
+    else
+        tr_sb_printf(&sel, "m.%s::text", col[COL_PAIR]);
+    tr_sb_printf(&sel, " AS pair, ");
+    if (tf_map)
+        tr_sb_printf(&sel, "bt.seconds");
+    else
+        tr_sb_printf(&sel, "m.%s::int4", col[COL_TF]);
+    tr_sb_printf(&sel, " AS timeframe, ");
+    if (tz)
+        tr_sb_printf(&sel, "m.%s", col[COL_TS]);
+    else
+        tr_sb_printf(&sel, "(m.%s AT TIME ZONE 'UTC')", col[COL_TS]);
+    tr_sb_printf(&sel, " AS \"timestamp\"");
+    for (int i = COL_OPEN; i < N_COLS; i++)
+        tr_sb_printf(&sel, ", m.%s::float8 AS %s", col[i], col_keys[i]);
+    if (pair_map)
+        tr_sb_printf(&from, " LEFT JOIN %s.backend_pairs bp ON bp.label = m.%s::text", S,
+                     col[COL_PAIR]);
+    if (tf_map)
+        tr_sb_printf(&from, " JOIN %s.backend_timeframes bt ON bt.label = m.%s::text", S,
+                     col[COL_TF]);
+    tr_sb_printf(&q, "CREATE OR REPLACE VIEW %s.backend_bars AS SELECT %s FROM %s.%s m%s;\n", S,
+                 sel.p, B, T, from.p ? from.p : "");
+    if (c->notify) {
+        tr_sb_printf(
+            &q,
+            "CREATE OR REPLACE FUNCTION %s.aifx_backend_bars_notify() RETURNS trigger LANGUAGE "
+            "plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $aifx$ DECLARE r record; "
+            "BEGIN FOR r IN SELECT b.pair, b.timeframe, count(*) AS n, min(b.\"timestamp\") AS first, max(b.\"timestamp\") AS last FROM "
+            "(SELECT %s FROM aifx_new_rows m%s) b GROUP BY b.pair, b.timeframe ORDER BY b.pair, "
+            "b.timeframe LOOP PERFORM pg_notify('new_market_data', format('{\"pair\":%%s,"
+            "\"timeframe\":\"%%s\",\"n_added\":%%s,\"first\":\"%%s\",\"last\":\"%%s\"}', "
+            "to_json(r.pair)::text, CASE WHEN r.timeframe %% 86400 = 0 THEN (r.timeframe / "
+            "86400) || 'd' WHEN r.timeframe %% 3600 = 0 THEN (r.timeframe / 3600) || 'h' ELSE "
+            "(r.timeframe / 60) || 'm' END, r.n, to_char(r.first AT TIME ZONE 'UTC', "
+            "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), to_char(r.last AT TIME ZONE 'UTC', "
+            "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))); END LOOP; RETURN NULL; END $aifx$;\n"
+            "DROP TRIGGER IF EXISTS aifx_new_market_data ON %s.%s;\n"
+            "CREATE TRIGGER aifx_new_market_data AFTER INSERT ON %s.%s REFERENCING NEW TABLE AS "
+            "aifx_new_rows FOR EACH STATEMENT EXECUTE FUNCTION %s.aifx_backend_bars_notify();\n",
+            S, sel.p, from.p ? from.p : "", B, T, B, T, S);
+    }
+    if (sel.oom || from.oom || q.oom)
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    else
+        rc = exec_script(s, q.p, "creating the view of the backend's bars", err);
+    tr_sb_free(&sel);
+    tr_sb_free(&from);
+    tr_sb_free(&q);
+    return rc;
+}
+
+/* "a=b,c=d" into (label, value) pairs: calls fn for each; -1 when malformed. */
+static int parse_map(const char *spec, int (*fn)(void *, const char *, const char *), void *user)
+{
+    char buf[2048];
+    if (strlen(spec) >= sizeof buf)
+        return -1;
+    snprintf(buf, sizeof buf, "%s", spec);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(tok, '=');
+        if (!eq || eq == tok || !eq[1])
+            return -1;
+        *eq = '\0';
+        if (fn(user, tok, eq + 1))
+            return -1;
+    }
+    return 0;
+}
+
+static int set_column(void *user, const char *key, const char *name)
+{
+    link_cfg *c = user;
+    for (int i = 0; i < N_COLS; i++)
+        if (strcmp(key, col_keys[i]) == 0 && strlen(name) < sizeof c->col[i]) {
+            snprintf(c->col[i], sizeof c->col[i], "%s", name);
+            return 0;
+        }
+    return -1;
+}
+
+typedef struct map_rows {
+    const char *l[128], *v[128];
+    char store[128][2][64];
+    int n, seconds; /* seconds: the values are timeframes */
+} map_rows;
+
+static int add_row(void *user, const char *label, const char *value)
+{
+    map_rows *m = user;
+    if (m->n >= 128 || strlen(label) >= 64 || strlen(value) >= 64)
+        return -1;
+    if (m->seconds) {
+        int32_t sec;
+        if (tr_timeframe_parse(value, &sec)) {
+            char *end;
+            long v = strtol(value, &end, 10);
+            if (*end || v <= 0 || v > 31 * 86400)
+                return -1;
+            sec = (int32_t)v;
+        }
+        snprintf(m->store[m->n][1], 64, "%d", (int)sec);
+    } else {
+        if (!tr_pair_valid(value))
+            return -1;
+        snprintf(m->store[m->n][1], 64, "%s", value);
+    }
+    snprintf(m->store[m->n][0], 64, "%s", label);
+    m->l[m->n] = m->store[m->n][0];
+    m->v[m->n] = m->store[m->n][1];
+    m->n++;
+    return 0;
+}
+
+/* The rows of backend_timeframes (seconds) or backend_pairs that spec gives: *changed when they
+ * differ from the stored ones; with write, the stored ones are then replaced. */
+static tr_code put_map(pg_store *s, const char *spec, int seconds, int write, int *changed,
+                       tr_error *err)
+{
+    *changed = 0;
+    map_rows *m = calloc(1, sizeof *m);
+    if (!m)
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    m->seconds = seconds;
+    tr_code rc = TR_OK;
+    if (parse_map(spec, add_row, m))
+        rc = tr_fail(err, TR_ERR_INVALID,
+                     seconds ? "bad --bars-timeframes '%s' (LABEL=15m or LABEL=SECONDS, "
+                               "comma-separated)"
+                             : "bad --bars-pairs '%s' (LABEL=PAIR, PAIR as EURUSD, "
+                               "comma-separated)",
+                     spec);
+    params p = {0};
+    p_array(&p, 's', m->l, (size_t)m->n);
+    p_array(&p, 's', m->v, (size_t)m->n);
+    PGresult *r;
+    if (!rc)
+        rc = query(s,
+                   seconds ? "SELECT (SELECT count(*) FROM backend_timeframes) <> "
+                             "cardinality($1::text[]) OR EXISTS (SELECT 1 FROM unnest($1::text[], "
+                             "$2::text[]) AS u(l, v) WHERE NOT EXISTS (SELECT 1 FROM "
+                             "backend_timeframes t WHERE t.label = u.l AND t.seconds = u.v::int4))"
+                           : "SELECT (SELECT count(*) FROM backend_pairs) <> "
+                             "cardinality($1::text[]) OR EXISTS (SELECT 1 FROM unnest($1::text[], "
+                             "$2::text[]) AS u(l, v) WHERE NOT EXISTS (SELECT 1 FROM "
+                             "backend_pairs t WHERE t.label = u.l AND t.pair = u.v))",
+                   &p, 1, &r, "reading the bars mapping", err);
+    if (!rc) {
+        *changed = g_bool(r, 0, 0);
+        PQclear(r);
+    }
+    if (!rc && write && *changed)
+        rc = exec(s, seconds ? "DELETE FROM backend_timeframes" : "DELETE FROM backend_pairs", NULL,
+                  "setting the bars mapping", err);
+    if (!rc && write && *changed && m->n)
+        rc = exec(s,
+                  seconds ? "INSERT INTO backend_timeframes (label, seconds) SELECT l, v::int4 "
+                            "FROM unnest($1::text[], $2::text[]) AS u(l, v)"
+                          : "INSERT INTO backend_pairs (label, pair) SELECT l, v FROM "
+                            "unnest($1::text[], $2::text[]) AS u(l, v)",
+                  &p, "setting the bars mapping", err);
+    params_free(&p);
+    free(m);
+    return rc;
+}
+
+static int name_ok(const char *n)
+{
+    size_t len = n ? strlen(n) : 0;
+    return len > 0 && len < 64;
+}
+
+/* After the numbered migrations: what the options ask of the backend's side, recorded in
+ * backend_link, in one transaction; nothing at all when nothing changes. */
+static tr_code apply_link(pg_store *s, const tr_migrate_options *o, tr_migrate_result *res,
+                          tr_error *err)
+{
+    link_cfg old, cur;
+    int found;
+    tr_code rc = read_link(s, &old, &found, err);
+    if (rc)
+        return rc;
+    cur = old;
+    if (o && o->backend_schema && o->backend_schema[0]) {
+        if (!tr_pg_schema_name_valid(o->backend_schema) && strcmp(o->backend_schema, "public"))
+            return tr_fail(err, TR_ERR_INVALID, "bad --backend-schema '%s'", o->backend_schema);
+        snprintf(cur.bschema, sizeof cur.bschema, "%s", o->backend_schema);
+    }
+    if (o && o->backend_views)
+        cur.views = 1;
+    if (o && o->backend_signals)
+        cur.signals = 1;
+    if (o && o->bars_notify)
+        cur.notify = 1;
+    const char *tf_spec = o && o->bars_timeframes && o->bars_timeframes[0] ? o->bars_timeframes
+                                                                            : NULL;
+    const char *pair_spec = o && o->bars_pairs && o->bars_pairs[0] ? o->bars_pairs : NULL;
+    int tf_changed = 0, pair_changed = 0;
+    if (tf_spec)
+        rc = put_map(s, tf_spec, 1, 0, &tf_changed, err);
+    if (!rc && pair_spec)
+        rc = put_map(s, pair_spec, 0, 0, &pair_changed, err);
+    if (rc)
+        return rc;
+    int maps = tf_changed || pair_changed;
+    if (o && o->bars_table && o->bars_table[0]) {
+        if (!name_ok(o->bars_table))
+            return tr_fail(err, TR_ERR_INVALID, "bad --bars-from '%s'", o->bars_table);
+        snprintf(cur.table, sizeof cur.table, "%s", o->bars_table);
+    }
+    if (o && o->bars_columns && o->bars_columns[0] && parse_map(o->bars_columns, set_column, &cur))
+        return tr_fail(err, TR_ERR_INVALID,
+                       "bad --bars-columns '%s' (KEY=COLUMN, comma-separated; keys pair, "
+                       "timeframe, timestamp, open, high, low, close, volume)",
+                       o->bars_columns);
+    if ((cur.notify || tf_spec || pair_spec || (o && o->bars_columns && o->bars_columns[0])) &&
+        !cur.table[0])
+        return tr_fail(err, TR_ERR_INVALID, "--bars-columns, --bars-timeframes, --bars-pairs "
+                                            "and --bars-notify need --bars-from TABLE");
+    if (cur.views)
+        cur.views_version = PG_VIEWS_VERSION;
+    /* the views follow the backend schema when it changes */
+    int move_views = found && old.views && strcmp(old.bschema, cur.bschema) != 0;
+    if (found && !maps && memcmp(&old, &cur, sizeof cur) == 0)
+        return TR_OK;
+    if (!found && !maps && !cur.views && !cur.signals && !cur.table[0])
+        return TR_OK; /* nothing asked, nothing set up */
+    char S[140], B[140], OB[140];
+    if (ident(s, s->schema, S, sizeof S) || ident(s, cur.bschema, B, sizeof B) ||
+        ident(s, old.bschema, OB, sizeof OB))
+        return tr_fail(err, TR_ERR_INVALID, "bad schema name");
+    rc = begin(s, "linking to the backend's tables", err);
+    if (!rc) /* no "does not exist, skipping" notices */
+        rc = exec(s, "SET LOCAL client_min_messages = warning", NULL, "linking", err);
+    if (rc) {
+        rollback(s);
+        return rc;
+    }
+    params p = {0};
+    p_text(&p, cur.bschema);
+    p_text(&p, cur.views ? "t" : "f");
+    p_i64(&p, cur.views_version);
+    p_text(&p, cur.signals ? "t" : "f");
+    p_text(&p, cur.table);
+    for (int i = 0; i < N_COLS; i++)
+        p_text(&p, cur.col[i]);
+    p_text(&p, cur.notify ? "t" : "f");
+    rc = exec(s,
+              "INSERT INTO backend_link (one, backend_schema, views, views_version, signals, "
+              "bars_table, col_pair, col_timeframe, col_timestamp, col_open, col_high, col_low, "
+              "col_close, col_volume, bars_notify) VALUES (true, $1::text, $2::bool, $3::int4, "
+              "$4::bool, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text, $11::text, "
+              "$12::text, $13::text, $14::bool) ON CONFLICT (one) DO UPDATE SET backend_schema = "
+              "EXCLUDED.backend_schema, views = EXCLUDED.views, views_version = "
+              "EXCLUDED.views_version, signals = EXCLUDED.signals, bars_table = "
+              "EXCLUDED.bars_table, col_pair = EXCLUDED.col_pair, col_timeframe = "
+              "EXCLUDED.col_timeframe, col_timestamp = EXCLUDED.col_timestamp, col_open = "
+              "EXCLUDED.col_open, col_high = EXCLUDED.col_high, col_low = EXCLUDED.col_low, "
+              "col_close = EXCLUDED.col_close, col_volume = EXCLUDED.col_volume, bars_notify = "
+              "EXCLUDED.bars_notify",
+              &p, "recording backend_link", err);
+    params_free(&p);
+    int changed;
+    if (!rc && tf_changed)
+        rc = put_map(s, tf_spec, 1, 1, &changed, err);
+    if (!rc && pair_changed)
+        rc = put_map(s, pair_spec, 0, 1, &changed, err);
+    tr_sb q = {0};
+    if (move_views)
+        put_sql(&q,
+                "DROP VIEW IF EXISTS @B.model_versions; DROP VIEW IF EXISTS @B.model_ab_test; "
+                "DROP VIEW IF EXISTS @B.model_training_log;\n",
+                S, OB, "");
+    if (cur.views && (move_views || !old.views || old.views_version != cur.views_version))
+        for (size_t i = 0; i < tr_n_design_views && !rc; i++)
+            rc = design_view_sql(&tr_design_views[i], &q, S, B, err);
+    if (cur.signals && (!old.signals || strcmp(old.bschema, cur.bschema) != 0))
+        put_sql(&q, backend_signals_sql, S, B, "");
+    if (!rc && q.oom)
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    if (!rc && q.p)
+        rc = exec_script(s, q.p, "creating the design's views and columns", err);
+    tr_sb_free(&q);
+    if (!rc && cur.table[0])
+        rc = bars_view(s, &cur, S, B, err);
+    if (!rc)
+        rc = commit(s, "linking to the backend's tables", err);
+    if (rc) {
+        rollback(s);
+        return rc;
+    }
+    snprintf(res->backend, sizeof res->backend, "%s%s%s%s%s%s", cur.views ? "views in " : "",
+             cur.views ? cur.bschema : "", cur.signals ? "; trading_signals columns" : "",
+             cur.table[0] ? "; bars from " : "", cur.table[0] ? cur.table : "",
+             cur.notify ? " (with the new_market_data trigger)" : "");
+    return TR_OK;
+}
+
 tr_code tr_store_pg_open(const char *location, tr_store **out, tr_error *err)
 {
     pg_store *s;
     *out = NULL;
-    tr_code rc = connect_store(location, &s, err);
+    tr_code rc = connect_store(location, NULL, &s, err);
     if (rc)
         return rc;
-    int v = 0, latest = latest_version();
+    int v = 0, lv = 0, latest = latest_version();
     rc = schema_version(s, &v, err);
-    if (!rc && v < latest)
+    if (!rc && v == 0)
+        rc = legacy_version(s, &lv, err);
+    if (!rc && v == 0 && lv > 0)
+        rc = tr_fail(err, TR_ERR_VERSION,
+                     "store %s: schema at version %d in schema %s (an earlier aifx-train), this "
+                     "program needs %d in schema %s: run aifx-train db migrate",
+                     s->base.safe, lv, s->legacy, latest, s->schema);
+    if (!rc && v < latest && lv == 0)
         rc = tr_fail(err, TR_ERR_VERSION,
                      "store %s: schema at version %d, this program needs %d: run aifx-train db "
                      "migrate",
@@ -2045,6 +2709,12 @@ tr_code tr_store_pg_open(const char *location, tr_store **out, tr_error *err)
                      "store %s: schema at version %d is newer than this program knows (%d): use "
                      "a newer aifx-train",
                      s->base.safe, v, latest);
+    if (!rc) {
+        link_cfg c;
+        int found;
+        rc = read_link(s, &c, &found, err);
+        s->bars_backend = !rc && found && c.table[0];
+    }
     if (rc) {
         pg_close(&s->base);
         return rc;
@@ -2053,24 +2723,54 @@ tr_code tr_store_pg_open(const char *location, tr_store **out, tr_error *err)
     return TR_OK;
 }
 
-tr_code tr_store_pg_migrate(const char *location, tr_migrate_result *res, tr_error *err)
+/* Creates our schema when it does not exist (inside the first migration's transaction). */
+static tr_code create_schema(pg_store *s, tr_error *err)
+{
+    params p = {0};
+    p_text(&p, s->schema);
+    PGresult *r;
+    tr_code rc = query(s, "SELECT 1 FROM pg_namespace WHERE nspname = $1::text", &p, 1, &r,
+                       "looking for the store's schema", err);
+    params_free(&p);
+    if (rc)
+        return rc;
+    int exists = PQntuples(r) > 0;
+    PQclear(r);
+    if (exists)
+        return TR_OK;
+    char S[140], sql[200];
+    if (ident(s, s->schema, S, sizeof S))
+        return tr_fail(err, TR_ERR_INVALID, "bad schema name");
+    snprintf(sql, sizeof sql, "CREATE SCHEMA %s", S);
+    return exec(s, sql, NULL, "creating the store's schema", err);
+}
+
+tr_code tr_store_pg_migrate(const char *location, const tr_migrate_options *o,
+                            tr_migrate_result *res, tr_error *err)
 {
     pg_store *s;
     memset(res, 0, sizeof *res);
     res->latest = latest_version();
-    tr_code rc = connect_store(location, &s, err);
+    tr_code rc = connect_store(location, o ? o->schema : NULL, &s, err);
     if (rc)
         return rc;
     snprintf(res->location, sizeof res->location, "%s", s->base.safe);
+    snprintf(res->schema, sizeof res->schema, "%s", s->schema);
     /* one migrate at a time: a second one waits here, then finds the schema current */
     rc = exec(s, "SELECT pg_advisory_lock(hashtextextended('aifx:migrate', 0))", NULL,
               "waiting for another migration", err);
     if (rc)
         goto out;
-    int v = 0;
+    int v = 0, lv = 0;
     rc = schema_version(s, &v, err);
+    if (!rc && v == 0)
+        rc = legacy_version(s, &lv, err);
     if (rc)
         goto unlock;
+    if (lv > 0) {
+        v = lv; /* an earlier store: its missing migrations there, then 003 moves it */
+        snprintf(res->moved_from, sizeof res->moved_from, "%s", s->legacy);
+    }
     res->from = res->to = v;
     if (v > res->latest) {
         rc = tr_fail(err, TR_ERR_VERSION,
@@ -2087,8 +2787,20 @@ tr_code tr_store_pg_migrate(const char *location, tr_migrate_result *res, tr_err
         char what[128];
         snprintf(what, sizeof what, "applying migration %s", m->name);
         rc = begin(s, what, err);
-        if (rc)
+        if (!rc)
+            rc = create_schema(s, err);
+        if (!rc && lv > 0 && m->version < PG_OWN_SCHEMA_VERSION)
+            rc = set_path(s, s->legacy, 1, err);
+        if (!rc && lv > 0 && m->version == PG_OWN_SCHEMA_VERSION) {
+            params p = {0};
+            p_text(&p, s->legacy);
+            rc = exec(s, "SELECT set_config('aifx.legacy_schema', $1::text, true)", &p, what, err);
+            params_free(&p);
+        }
+        if (rc) {
+            rollback(s);
             break;
+        }
         /* the migration's own text: several statements, no parameters (simple protocol) */
         PGresult *r = PQexec(s->conn, m->sql);
         if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
@@ -2114,6 +2826,8 @@ tr_code tr_store_pg_migrate(const char *location, tr_migrate_result *res, tr_err
     }
     snprintf(res->applied, sizeof res->applied, "%s", names.p && !names.oom ? names.p : "");
     tr_sb_free(&names);
+    if (!rc)
+        rc = apply_link(s, o, res, err);
 unlock:
     if (PQstatus(s->conn) == CONNECTION_OK) {
         PGresult *r = PQexec(s->conn, "SELECT pg_advisory_unlock_all()");
