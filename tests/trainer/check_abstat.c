@@ -26,8 +26,8 @@
 #include <string.h>
 
 #include "../check_main.h"
-#include "market/abstat.h"
 #include "aifxnn.h"
+#include "market/abstat.h"
 
 #define FIX           TRAINER_FIXTURES
 #define REL           1e-9

@@ -12,15 +12,15 @@
 #include <string.h>
 
 #include "../check_main.h"
+#include "base/timeutil.h"
 #include "cycles/abtest.h"
+#include "cycles/rank.h"
 #include "market/backtest.h"
 #include "market/labels.h"
 #include "market/outcome.h"
-#include "cycles/rank.h"
-#include "store/store.h"
 #include "market/ta.h"
+#include "store/store.h"
 #include "testutil.h"
-#include "base/timeutil.h"
 
 static tr_ab_test mk_test(const char *id, uint64_t seed, double split)
 {

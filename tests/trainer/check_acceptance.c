@@ -11,14 +11,14 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../check_main.h"
 #include "base/csv.h"
+#include "base/timeutil.h"
 #include "data/dataset.h"
 #include "data/ingest.h"
 #include "market/labels.h"
 #include "store/store.h"
 #include "testutil.h"
-#include "base/timeutil.h"
-#include "../check_main.h"
 
 #ifndef AIFX_SHARED_DATA /* defined by aifx_add_check_suite; a fallback for other builds */
 #define AIFX_SHARED_DATA "../shared/data"
@@ -125,9 +125,9 @@ START_TEST(test_mt4_eet_roundtrip)
         char iso[32];
         tr_time_format(b->t + tr_eet_offset(b->t), iso, sizeof iso);
         /* YYYY-MM-DDTHH:MM:SSZ -> YYYY.MM.DD,HH:MM */
-        used += (size_t)snprintf(text + used, cap - used, "%.4s.%.2s.%.2s,%.5s,%.5f,%.5f,%.5f,%.5f,%.0f\r\n",
-                                 iso, iso + 5, iso + 8, iso + 11, b->open, b->high, b->low,
-                                 b->close, b->volume);
+        used += (size_t)snprintf(text + used, cap - used,
+                                 "%.4s.%.2s.%.2s,%.5s,%.5f,%.5f,%.5f,%.5f,%.0f\r\n", iso, iso + 5,
+                                 iso + 8, iso + 11, b->open, b->high, b->low, b->close, b->volume);
     }
     o.tz_mode = TR_TZ_EET;
     ck_assert_msg(tr_csv_parse("mt4", text, used, &o, &m, &e) == TR_OK, "%s", e.msg);

@@ -12,13 +12,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
 #include "../check_main.h"
+#include "testutil.h"
 
 static char *dir;
 
 /* "aifx-train ARGS" with output captured in dir/out.txt; the exit status (testutil.h). */
-#define run(...) tu_run(AIFX_TRAIN_EXE, dir, __VA_ARGS__)
+#define run(...)         tu_run(AIFX_TRAIN_EXE, dir, __VA_ARGS__)
 #define output_has(text) tu_output_has(dir, text)
 
 static void setup(void)
@@ -35,9 +35,10 @@ static void teardown(void)
 START_TEST(test_exit_codes)
 {
     char *store = tu_path(dir, "store"), *csv = tu_path(dir, "a.csv");
-    char *bad = tu_write(dir, "bad.csv", "timestamp,open,high,low,close,volume\n"
-                                        "2024-01-02T00:00:00Z,1.1,1.2,1.0,1.15,5\n"
-                                        "2024-01-02T00:10:00Z,1.1,1.2,1.0,1.15,5\n");
+    char *bad = tu_write(dir, "bad.csv",
+                         "timestamp,open,high,low,close,volume\n"
+                         "2024-01-02T00:00:00Z,1.1,1.2,1.0,1.15,5\n"
+                         "2024-01-02T00:10:00Z,1.1,1.2,1.0,1.15,5\n");
     ck_assert_int_eq(run("--help"), 0);
     ck_assert_int_eq(run("ingest --help"), 0);
     ck_assert_int_eq(run("frobnicate"), 2);
@@ -45,8 +46,8 @@ START_TEST(test_exit_codes)
     ck_assert_int_eq(run("ingest --pair eur/usd --csv x"), 2);
     ck_assert_int_eq(run("ingest --pair EURUSD --csv x --timeframe 7m"), 2);
     /* synth into a CSV, ingest it; again (no-op); a bad file (3); a conflict (4) */
-    ck_assert_int_eq(run("synth --pair EURUSD --from 2024-01-01 --to 2024-02-01 --seed 7 --csv %s",
-                         csv), 0);
+    ck_assert_int_eq(
+        run("synth --pair EURUSD --from 2024-01-01 --to 2024-02-01 --seed 7 --csv %s", csv), 0);
     ck_assert_int_eq(run("ingest --pair EURUSD --csv %s --store %s", csv, store), 0);
     ck_assert(output_has("2208 added, 0 unchanged, 0 replaced"));
     ck_assert_int_eq(run("ingest --pair EURUSD --csv %s --store %s", csv, store), 0);
@@ -54,23 +55,27 @@ START_TEST(test_exit_codes)
     ck_assert_int_eq(run("ingest --pair EURUSD --csv %s --store %s", bad, store), 3);
     ck_assert(output_has("bad.csv:3: timestamp 2024-01-02T00:10:00Z is off the 15m bar grid"));
     ck_assert_int_eq(run("synth --pair EURUSD --from 2024-01-01 --to 2024-02-01 --seed 8 "
-                         "--store %s", store), 4);
+                         "--store %s",
+                         store),
+                     4);
     ck_assert(output_has("EURUSD 15m bar 2024-01-01T00:00:00Z conflicts"));
     ck_assert_int_eq(run("synth --pair EURUSD --from 2024-01-01 --to 2024-02-01 --seed 8 "
-                         "--replace --store %s", store), 0);
+                         "--replace --store %s",
+                         store),
+                     0);
     ck_assert_int_eq(run("bars --store %s", store), 0);
     ck_assert(output_has("EURUSD     15m        2208"));
     /* datasets: too little data (6), a missing pair (6), a missing store (6), a good one (0) */
     ck_assert_int_eq(run("dataset --from 2024-01-01 --to 2024-02-01 --store %s", store), 0);
     ck_assert_int_eq(run("dataset --from 2024-01-01 --to 2024-01-03 --store %s", store), 6);
-    ck_assert_int_eq(run("dataset --pair GBPUSD --from 2024-01-01 --to 2024-02-01 --store %s",
-                         store), 6);
+    ck_assert_int_eq(
+        run("dataset --pair GBPUSD --from 2024-01-01 --to 2024-02-01 --store %s", store), 6);
     ck_assert(output_has("GBPUSD 15m"));
-    ck_assert_int_eq(run("dataset --from 2024-01-01 --to 2024-02-01 --store %s/none", dir),
-                     6);
-    ck_assert_int_eq(run("dataset --from 2024-01-01 --to 2024-02-01 --embargo 10 --store %s",
-                         store), 2);
-    ck_assert_int_eq(run("dataset --from 2024-01-01 --to 2024-02-01 --describe --store %s", store), 0);
+    ck_assert_int_eq(run("dataset --from 2024-01-01 --to 2024-02-01 --store %s/none", dir), 6);
+    ck_assert_int_eq(
+        run("dataset --from 2024-01-01 --to 2024-02-01 --embargo 10 --store %s", store), 2);
+    ck_assert_int_eq(run("dataset --from 2024-01-01 --to 2024-02-01 --describe --store %s", store),
+                     0);
     ck_assert(output_has("class weights (train"));
     ck_assert(output_has("atr_ratio"));
     /* a damaged store file (5), and PostgreSQL in this build (8) */
@@ -98,7 +103,7 @@ START_TEST(test_registry_commands)
 {
     char *store = tu_path(dir, "s");
     static const char *const helps[] = {"full", "incremental", "activate", "rollback", "versions",
-                                        "log", "evaluate", "backtest", "predict"};
+                                        "log",  "evaluate",    "backtest", "predict"};
     for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++) {
         ck_assert_int_eq(run("%s --help", helps[i]), 0);
         ck_assert(output_has("usage: aifx-train"));
@@ -108,7 +113,9 @@ START_TEST(test_registry_commands)
     ck_assert_int_eq(run("synth --pair EURUSD --from 2024-01-01 --to 2024-03-08 --store %s", store),
                      0);
     ck_assert_int_eq(run("synth --pair USDJPY --from 2024-01-01 --to 2024-03-08 --seed 3 "
-                         "--store %s", store), 0);
+                         "--store %s",
+                         store),
+                     0);
     ck_assert_int_eq(run("versions --store %s", store), 0);
     ck_assert_int_eq(run("versions show v9.9 --store %s", store), 6);
     ck_assert(output_has("version v9.9 is not in the registry"));
@@ -126,11 +133,15 @@ START_TEST(test_registry_commands)
     ck_assert(output_has("failed"));
     /* a small full retrain, then another */
     ck_assert_int_eq(run("full --as-of 2024-03-01 --months 1 --epochs 2 --hidden 8 --quiet "
-                         "--store %s", store), 0);
+                         "--store %s",
+                         store),
+                     0);
     ck_assert(output_has("full: version v1.0"));
     ck_assert(output_has("activated: no version was active"));
     ck_assert_int_eq(run("full --as-of 2024-03-05 --months 1 --epochs 2 --hidden 8 --json "
-                         "--store %s", store), 0);
+                         "--store %s",
+                         store),
+                     0);
     ck_assert(output_has("{\"event\":\"epoch\",\"cycle\":\"full\",\"epoch\":1"));
     ck_assert(output_has("\"version\":\"v1.1\",\"activated\":false"));
     ck_assert_int_eq(run("versions --json --store %s", store), 0);
@@ -145,17 +156,23 @@ START_TEST(test_registry_commands)
     ck_assert(output_has("\"reason\":\"rollback\""));
     /* evaluate, backtest, predict */
     ck_assert_int_eq(run("evaluate --version v1.1 --from 2024-02-20 --to 2024-03-05 --json "
-                         "--store %s", store), 0);
+                         "--store %s",
+                         store),
+                     0);
     ck_assert(output_has("\"classification\":{\"n\":"));
-    ck_assert_int_eq(run("evaluate --version v1.1 --from 2024-03-05 --to 2024-02-20 --store %s",
-                         store), 2);
+    ck_assert_int_eq(
+        run("evaluate --version v1.1 --from 2024-03-05 --to 2024-02-20 --store %s", store), 2);
     ck_assert_int_eq(run("backtest --version v1.1 --from 2024-02-20 --to 2024-03-05 --spread x "
-                         "--store %s", store), 2);
+                         "--store %s",
+                         store),
+                     2);
     ck_assert_int_eq(run("backtest --version v1.1 --from 2024-02-20 --to 2024-03-05 "
-                         "--threshold 0.5 --store %s", store), 0);
+                         "--threshold 0.5 --store %s",
+                         store),
+                     0);
     ck_assert(output_has("backtest (all pairs)"));
-    ck_assert_int_eq(run("predict --pair EURUSD --as-of 2024-03-06T10:00 --json --store %s",
-                         store), 0);
+    ck_assert_int_eq(run("predict --pair EURUSD --as-of 2024-03-06T10:00 --json --store %s", store),
+                     0);
     ck_assert(output_has("\"bar_time\":\"2024-03-06T09:45:00Z\""));
     ck_assert(output_has("\"version\":\"v1.0\""));
     ck_assert_int_eq(run("predict --pair EURUSD --as-of 2024-03-20 --store %s", store), 9);
@@ -177,10 +194,10 @@ END_TEST
 START_TEST(test_help)
 {
     /* every command: `help NAME`, `NAME --help` and `NAME -h` print its usage and exit 0 */
-    static const char *const names[] = {"ingest",   "synth",    "dataset",  "bars",     "full",
-                                        "incremental", "activate", "rollback", "versions",
-                                        "log",      "evaluate", "backtest", "predict",  "rank",
-                                        "run-due",  "replay",   "ab",       "db",       "listen"};
+    static const char *const names[] = {
+        "ingest",   "synth",    "dataset", "bars",     "full",     "incremental", "activate",
+        "rollback", "versions", "log",     "evaluate", "backtest", "predict",     "rank",
+        "run-due",  "replay",   "ab",      "db",       "listen"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         char usage[64];
         snprintf(usage, sizeof usage, "usage: aifx-train %s", names[i]);
@@ -251,11 +268,17 @@ static char *two_versions(void)
     ck_assert_int_eq(run("synth --pair EURUSD --from 2024-01-01 --to 2024-03-08 --store %s", store),
                      0);
     ck_assert_int_eq(run("synth --pair USDJPY --from 2024-01-01 --to 2024-03-08 --seed 3 "
-                         "--store %s", store), 0);
+                         "--store %s",
+                         store),
+                     0);
     ck_assert_int_eq(run("full --as-of 2024-03-01 --months 1 --epochs 2 --hidden 8 --quiet "
-                         "--store %s", store), 0);
+                         "--store %s",
+                         store),
+                     0);
     ck_assert_int_eq(run("full --as-of 2024-03-05 --months 1 --epochs 2 --hidden 8 --quiet "
-                         "--store %s", store), 0);
+                         "--store %s",
+                         store),
+                     0);
     return store;
 }
 
@@ -275,37 +298,49 @@ START_TEST(test_version_and_pair_options)
     ck_assert(output_has("version      v1.1"));
     ck_assert_int_eq(run("versions --version v1.1 --json --store %s", store), 0);
     ck_assert(output_has("\"version\":\"v1.1\""));
-    ck_assert_int_eq(run("evaluate v1.1 --from 2024-02-20 --to 2024-03-05 --json --store %s",
-                         store), 0);
+    ck_assert_int_eq(
+        run("evaluate v1.1 --from 2024-02-20 --to 2024-03-05 --json --store %s", store), 0);
     ck_assert(output_has("\"version\":\"v1.1\""));
     /* pairs: --pair repeated or a comma list, --pairs an alias, on every command taking pairs */
     ck_assert_int_eq(run("backtest --version v1.1 --from 2024-02-20 --to 2024-03-05 --json "
-                         "--pair EURUSD,USDJPY --store %s", store), 0);
+                         "--pair EURUSD,USDJPY --store %s",
+                         store),
+                     0);
     ck_assert(output_has("\"pairs\":{\"EURUSD\":"));
     ck_assert(output_has(",\"USDJPY\":"));
     ck_assert_int_eq(run("evaluate --version v1.1 --from 2024-02-20 --to 2024-03-05 --json "
-                         "--pairs USDJPY --store %s", store), 0);
+                         "--pairs USDJPY --store %s",
+                         store),
+                     0);
     ck_assert(output_has("\"pairs\":{\"USDJPY\":"));
     ck_assert_int_eq(run("dataset --pair EURUSD,USDJPY --from 2024-02-01 --to 2024-03-01 "
-                         "--describe --store %s", store), 0);
+                         "--describe --store %s",
+                         store),
+                     0);
     ck_assert(output_has("dataset: 2 pairs (EURUSD, USDJPY)"));
     ck_assert_int_eq(run("dataset --pair EURUSD,eurusd --from 2024-02-01 --to 2024-03-01 "
-                         "--store %s", store), 2);
+                         "--store %s",
+                         store),
+                     2);
     ck_assert(output_has("bad --pair (a pair or a comma list: EURUSD,USDJPY): EURUSD,eurusd"));
-    ck_assert_int_eq(run("dataset --pair EURUSD, --from 2024-02-01 --to 2024-03-01 --store %s",
-                         store), 2);
+    ck_assert_int_eq(
+        run("dataset --pair EURUSD, --from 2024-02-01 --to 2024-03-01 --store %s", store), 2);
     ck_assert_int_eq(run("predict --pair EURUSD,USDJPY --store %s", store), 2);
     ck_assert(output_has("bad pair name (one pair, 3-15 characters A-Z 0-9): EURUSD,USDJPY"));
     ck_assert_int_eq(run("replay --csv a.csv --csv b.csv --pair EURUSD,bad/x --from 2024-03-01 "
-                         "--to 2024-03-02 --store %s", store), 2);
+                         "--to 2024-03-02 --store %s",
+                         store),
+                     2);
     ck_assert(output_has("bad --pair"));
     /* an A/B test's two arms: --a/--b, or A B; its pairs like every command's */
-    ck_assert_int_eq(run("ab start v1.0 v1.1 --pair USDJPY,EURUSD --as-of 2024-03-06 --store %s",
-                         store), 0);
+    ck_assert_int_eq(
+        run("ab start v1.0 v1.1 --pair USDJPY,EURUSD --as-of 2024-03-06 --store %s", store), 0);
     ck_assert(output_has("started A/B test ab1: v1.0 (A) vs v1.1 (B) on EURUSD,USDJPY"));
     ck_assert_int_eq(run("ab stop ab1 --as-of 2024-03-06T01:00 --store %s", store), 0);
     ck_assert_int_eq(run("ab start --a v1.0 --b v1.1 --pair EURUSD --pairs USDJPY "
-                         "--as-of 2024-03-06T02:00 --store %s", store), 0);
+                         "--as-of 2024-03-06T02:00 --store %s",
+                         store),
+                     0);
     ck_assert(output_has("started A/B test ab2: v1.0 (A) vs v1.1 (B) on EURUSD,USDJPY"));
     ck_assert_int_eq(run("ab start v1.0 --b v1.1 --store %s", store), 2);
     ck_assert_int_eq(run("ab start --a v1.0 --a v1.1 --store %s", store), 2);
@@ -337,18 +372,23 @@ START_TEST(test_json_errors)
     ck_assert_int_eq(run("ab report 'a\"b' --json --store %s/none", dir), 6);
     ck_assert(output_has("{\"error\":{\"code\":\"not_found\""));
     /* a bad data file, exit 3 */
-    char *bad = tu_write(dir, "bad.csv", "timestamp,open,high,low,close,volume\n"
-                                        "2024-01-02T00:00:00Z,1.1,1.2,1.0,1.15,5\n"
-                                        "2024-01-02T00:10:00Z,1.1,1.2,1.0,1.15,5\n");
+    char *bad = tu_write(dir, "bad.csv",
+                         "timestamp,open,high,low,close,volume\n"
+                         "2024-01-02T00:00:00Z,1.1,1.2,1.0,1.15,5\n"
+                         "2024-01-02T00:10:00Z,1.1,1.2,1.0,1.15,5\n");
     ck_assert_int_eq(run("replay --csv %s --pair EURUSD --from 2024-01-01 --to 2024-01-03 --json "
-                         "--quiet --store %s/r", bad, dir), 3);
+                         "--quiet --store %s/r",
+                         bad, dir),
+                     3);
     ck_assert(output_has("{\"error\":{\"code\":\"bad_data\",\"exit\":3,"));
     free(bad);
     /* run-due: its result on stdout, then the failed cycle's error as JSON */
     ck_assert_int_eq(run("synth --pair EURUSD --from 2024-01-01 --to 2024-01-08 --store %s/s", dir),
                      0);
     ck_assert_int_eq(run("run-due --json --as-of 2024-01-08 --disable incremental --disable rank "
-                         "--disable abtest --store %s/s", dir), 6);
+                         "--disable abtest --store %s/s",
+                         dir),
+                     6);
     ck_assert(output_has("\"outcome\":\"failed\""));
     ck_assert(output_has("{\"error\":{\"code\":\"not_found\",\"exit\":6,\"message\":\"a cycle "
                          "failed (kept in the log; retried at the next call)\"}}"));
@@ -361,7 +401,9 @@ START_TEST(test_replay_json)
     char *csv = tu_path(dir, "e.csv"), *store = tu_path(dir, "r");
     ck_assert_int_eq(run("synth --pair EURUSD --from 2024-03-04 --to 2024-03-06 --csv %s", csv), 0);
     ck_assert_int_eq(run("replay --csv %s --pair EURUSD --from 2024-03-05 --to 2024-03-05T06:00 "
-                         "--json --quiet --store %s", csv, store), 0);
+                         "--json --quiet --store %s",
+                         csv, store),
+                     0);
     ck_assert(output_has("{\"from\":\"2024-03-05T00:00:00Z\",\"to\":\"2024-03-05T06:00:00Z\","
                          "\"pairs\":[\"EURUSD\"],\"steps\":24,\"steps_run\":24,\"resumed\":false,"
                          "\"signals\":0,\"seconds\":"));
@@ -374,7 +416,9 @@ START_TEST(test_replay_json)
     free(out);
     /* again: the finished replay, resumed */
     ck_assert_int_eq(run("replay --csv %s --pair EURUSD --from 2024-03-05 --to 2024-03-05T06:00 "
-                         "--json --store %s", csv, store), 0);
+                         "--json --store %s",
+                         csv, store),
+                     0);
     ck_assert(output_has("\"steps_run\":0,\"resumed\":true"));
     free(csv);
     free(store);
@@ -407,9 +451,10 @@ START_TEST(test_lowercase_zone)
     ck_assert(output_has("no store at"));
     ck_assert_int_eq(run("predict --pair EURUSD --as-of 2025-01-01T00:00z --store %s/none", dir),
                      6);
-    char *csv = tu_write(dir, "z.csv", "timestamp,open,high,low,close,volume\n"
-                                       "2024-01-02T00:00:00z,1.1,1.2,1.0,1.15,5\n"
-                                       "2024-01-02T00:15:00Z,1.1,1.2,1.0,1.15,5\n");
+    char *csv = tu_write(dir, "z.csv",
+                         "timestamp,open,high,low,close,volume\n"
+                         "2024-01-02T00:00:00z,1.1,1.2,1.0,1.15,5\n"
+                         "2024-01-02T00:15:00Z,1.1,1.2,1.0,1.15,5\n");
     ck_assert_int_eq(run("ingest --pair EURUSD --csv %s --store %s/zs", csv, dir), 0);
     ck_assert(output_has("2 added"));
     ck_assert_int_eq(run("ab status --as-of 2025-01-01T00:00:00zz --store %s/none", dir), 2);
@@ -423,8 +468,8 @@ START_TEST(test_no_series_names_last_bar)
     char *store = tu_path(dir, "s");
     ck_assert_int_eq(run("synth --pair EURUSD --from 2024-01-01 --to 2024-01-08 --store %s", store),
                      0);
-    ck_assert_int_eq(run("dataset --timeframe 1h --from 2024-01-01 --to 2024-02-01 --store %s",
-                         store), 6);
+    ck_assert_int_eq(
+        run("dataset --timeframe 1h --from 2024-01-01 --to 2024-02-01 --store %s", store), 6);
     ck_assert(output_has("has no series at 1h; its last bar is EURUSD 15m at 2024-01-07T23:45:00Z "
                          "(try --timeframe 15m)"));
     /* a store of history and the default as-of (now): the error says which range was searched,

@@ -17,12 +17,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../check_main.h"
 #include "base/csv.h"
+#include "base/timeutil.h"
 #include "data/ingest.h"
 #include "store/store.h"
 #include "testutil.h"
-#include "base/timeutil.h"
-#include "../check_main.h"
 
 #define FIX TRAINER_FIXTURES
 #define M15 900
@@ -149,7 +149,7 @@ START_TEST(test_yfinance_files)
     ck_assert_int_eq(d.format, TR_CSV_YFINANCE);
     ck_assert_uint_eq(d.bars.n, 3);
     ck_assert_int_eq(d.bars.v[2].t, T("2024-01-02T00:30:00Z")); /* 01:30+01:00 */
-    ck_assert_double_eq(d.bars.v[2].close, 1.10015);             /* Close, not Adj Close */
+    ck_assert_double_eq(d.bars.v[2].close, 1.10015);            /* Close, not Adj Close */
     tr_csv_data_free(&d);
     o.format = TR_CSV_YFINANCE;
     ck_assert_int_eq(tr_csv_read(FIX "/yfinance_multi.csv", &o, &d, &e), TR_OK);
@@ -245,33 +245,59 @@ END_TEST
 static const struct bad_case {
     const char *text, *expect;
 } bad_cases[] = {
-    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,1.1,1.2,1.0\n", "x.csv:2: expected 6 fields"},
-    {"timestamp;open;high;low;close\n2024-01-02T00:00:00Z;1,1;1,2;1,0;1,1\n", "x.csv:2: unparsable open '1,1' (a decimal comma"},
-    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,1.1,1.2x,1.0,1.1,5\n", "x.csv:2: unparsable high"},
-    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,1.1,,1.0,1.1,5\n", "x.csv:2: unparsable high"},
-    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,nan,1.2,1.0,1.1,5\n", "x.csv:2: unparsable open"},
-    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,1e999,1.2,1.0,1.1,5\n", "x.csv:2: a price is not a finite number"},
-    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,0,1.2,0,1.1,5\n", "x.csv:2: a price is zero or negative"},
-    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,-1.1,1.2,-1.3,1.1,5\n", "x.csv:2: a price is zero or negative"},
-    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,1.1,1.15,1.0,1.16,5\n", "x.csv:2: high is below max(open, close)"},
-    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,1.1,1.2,1.12,1.15,5\n", "x.csv:2: low is above min(open, close)"},
-    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,1.1,1.2,1.0,1.15,-5\n", "x.csv:2: the volume is negative"},
-    {"timestamp,open,high,low,close,volume\n2024-01-02T00:15:00Z,1.1,1.2,1.0,1.15,5\n2024-01-02T00:00:00Z,1.1,1.2,1.0,1.15,5\n", "x.csv:3: timestamp 2024-01-02T00:00:00Z is before the previous bar's"},
-    {"timestamp,open,high,low,close,volume\n2024-01-02T00:15:00Z,1.1,1.2,1.0,1.15,5\n2024-01-02T00:15:00Z,1.1,1.2,1.0,1.15,5\n", "x.csv:3: timestamp 2024-01-02T00:15:00Z is equal to"},
-    {"timestamp,open,high,low,close,volume\n2024-01-02T00:15:00Z,1.1,1.2,1.0,1.15,5\n2024-01-02T00:20:00Z,1.1,1.2,1.0,1.15,5\n", "x.csv:3: timestamp 2024-01-02T00:20:00Z is off the 15m bar grid"},
-    {"timestamp,open,high,low,close,volume\n2024-13-02T00:15:00Z,1.1,1.2,1.0,1.15,5\n", "x.csv:2: unparsable timestamp"},
+    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,1.1,1.2,1.0\n",
+     "x.csv:2: expected 6 fields"},
+    {"timestamp;open;high;low;close\n2024-01-02T00:00:00Z;1,1;1,2;1,0;1,1\n",
+     "x.csv:2: unparsable open '1,1' (a decimal comma"},
+    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,1.1,1.2x,1.0,1.1,5\n",
+     "x.csv:2: unparsable high"},
+    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,1.1,,1.0,1.1,5\n",
+     "x.csv:2: unparsable high"},
+    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,nan,1.2,1.0,1.1,5\n",
+     "x.csv:2: unparsable open"},
+    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,1e999,1.2,1.0,1.1,5\n",
+     "x.csv:2: a price is not a finite number"},
+    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,0,1.2,0,1.1,5\n",
+     "x.csv:2: a price is zero or negative"},
+    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,-1.1,1.2,-1.3,1.1,5\n",
+     "x.csv:2: a price is zero or negative"},
+    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,1.1,1.15,1.0,1.16,5\n",
+     "x.csv:2: high is below max(open, close)"},
+    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,1.1,1.2,1.12,1.15,5\n",
+     "x.csv:2: low is above min(open, close)"},
+    {"timestamp,open,high,low,close,volume\n2024-01-02T00:00:00Z,1.1,1.2,1.0,1.15,-5\n",
+     "x.csv:2: the volume is negative"},
+    {"timestamp,open,high,low,close,volume\n2024-01-02T00:15:00Z,1.1,1.2,1.0,1.15,5\n2024-01-02T00:"
+     "00:00Z,1.1,1.2,1.0,1.15,5\n",
+     "x.csv:3: timestamp 2024-01-02T00:00:00Z is before the previous bar's"},
+    {"timestamp,open,high,low,close,volume\n2024-01-02T00:15:00Z,1.1,1.2,1.0,1.15,5\n2024-01-02T00:"
+     "15:00Z,1.1,1.2,1.0,1.15,5\n",
+     "x.csv:3: timestamp 2024-01-02T00:15:00Z is equal to"},
+    {"timestamp,open,high,low,close,volume\n2024-01-02T00:15:00Z,1.1,1.2,1.0,1.15,5\n2024-01-02T00:"
+     "20:00Z,1.1,1.2,1.0,1.15,5\n",
+     "x.csv:3: timestamp 2024-01-02T00:20:00Z is off the 15m bar grid"},
+    {"timestamp,open,high,low,close,volume\n2024-13-02T00:15:00Z,1.1,1.2,1.0,1.15,5\n",
+     "x.csv:2: unparsable timestamp"},
     {"timestamp,open,high,close,volume\n", "x.csv:1: the generic header has no 'low' column"},
     {"hello world\n", "x.csv:1: cannot detect the CSV format: the first column 'hello world'"},
-    {"timestamp,open,high,low,cls,vlm\n", "x.csv:1: the generic header has no 'close' column (unrecognised: 'cls', 'vlm')"},
-    {"time,open,high,low,close,close\n", "x.csv:1: the header names column 'close' twice (columns 5 and 6)"},
-    {"open,high,low,close,date\n", "x.csv:1: cannot detect the CSV format: the first column 'open'"},
-    {"date,hour,open,high,low,close\n2024-01-02,00:00,1.1,1.2,1.0,1.15\n2024-01-02,00:15,1.1,1.2,1.0,1.15\n", "holds dates without a time of day"},
-    {"date,time,open,high,low,close\n2024-01-02,0015,1.1,1.2,1.0,1.15\n", "x.csv:2: unparsable timestamp '2024-01-02 0015'"},
-    {"Gmt time,Open,High,Low,Close,Volume\n02.01.2024 00:00:00.500,1.1,1.2,1.0,1.15,3\n", "x.csv:2: unparsable timestamp"},
+    {"timestamp,open,high,low,cls,vlm\n",
+     "x.csv:1: the generic header has no 'close' column (unrecognised: 'cls', 'vlm')"},
+    {"time,open,high,low,close,close\n",
+     "x.csv:1: the header names column 'close' twice (columns 5 and 6)"},
+    {"open,high,low,close,date\n",
+     "x.csv:1: cannot detect the CSV format: the first column 'open'"},
+    {"date,hour,open,high,low,close\n2024-01-02,00:00,1.1,1.2,1.0,1.15\n2024-01-02,00:15,1.1,1.2,1."
+     "0,1.15\n",
+     "holds dates without a time of day"},
+    {"date,time,open,high,low,close\n2024-01-02,0015,1.1,1.2,1.0,1.15\n",
+     "x.csv:2: unparsable timestamp '2024-01-02 0015'"},
+    {"Gmt time,Open,High,Low,Close,Volume\n02.01.2024 00:00:00.500,1.1,1.2,1.0,1.15,3\n",
+     "x.csv:2: unparsable timestamp"},
     {"\xff\xfe<\0D\0", "x.csv:1: the file is UTF-16"},
     {"timestamp,open,high,low,close,volume\n", "x.csv: no bars in the file"},
     {"", "x.csv: no bars in the file"},
-    {"2024.01.02,00:15,1.1,1.2,1.0,1.15,5\n2024.01.02,00:30,1.1,1.2,1.0,1.15\n", "x.csv:2: expected 7 fields, found 6"},
+    {"2024.01.02,00:15,1.1,1.2,1.0,1.15,5\n2024.01.02,00:30,1.1,1.2,1.0,1.15\n",
+     "x.csv:2: expected 7 fields, found 6"},
     {"2024.01.02,0015,1.1,1.2,1.0,1.15,5\n", "x.csv:1: unparsable date or time"},
 };
 
@@ -332,7 +358,8 @@ START_TEST(test_ingest_bounded_memory_and_no_store)
     ck_assert_int_eq(fclose(f), 0);
     char *store = tu_path(dir, "new-store");
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "'%s' ingest --pair EURUSD --csv '%s' --store '%s' > '%s/out.txt' 2>&1",
+    snprintf(cmd, sizeof cmd,
+             "'%s' ingest --pair EURUSD --csv '%s' --store '%s' > '%s/out.txt' 2>&1",
              AIFX_TRAIN_EXE, path, store, dir);
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
@@ -359,11 +386,10 @@ END_TEST
 
 /* ---- ingest ---------------------------------------------------------------------------------- */
 
-static const char *good =
-    "timestamp,open,high,low,close,volume\n"
-    "2024-01-02T00:00:00Z,1.10000,1.10050,1.09950,1.10020,120\n"
-    "2024-01-02T00:15:00Z,1.10020,1.10100,1.10000,1.10080,98\n"
-    "2024-01-02T00:30:00Z,1.10080,1.10090,1.10010,1.10015,143\n";
+static const char *good = "timestamp,open,high,low,close,volume\n"
+                          "2024-01-02T00:00:00Z,1.10000,1.10050,1.09950,1.10020,120\n"
+                          "2024-01-02T00:15:00Z,1.10020,1.10100,1.10000,1.10080,98\n"
+                          "2024-01-02T00:30:00Z,1.10080,1.10090,1.10010,1.10015,143\n";
 
 START_TEST(test_ingest_all_or_nothing)
 {

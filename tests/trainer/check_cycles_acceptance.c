@@ -18,12 +18,12 @@
 #include <sys/stat.h>
 
 #include "../check_main.h"
+#include "base/timeutil.h"
 #include "cycles/cycle.h"
 #include "data/eval.h"
 #include "data/ingest.h"
 #include "store/store.h"
 #include "testutil.h"
-#include "base/timeutil.h"
 
 #ifndef AIFX_SHARED_DATA
 #define AIFX_SHARED_DATA "../shared/data"

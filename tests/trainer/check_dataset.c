@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../check_main.h"
+#include "base/timeutil.h"
 #include "data/dataset.h"
 #include "testutil.h"
-#include "base/timeutil.h"
-#include "../check_main.h"
 
 #define M15 900
 #define MON 1704067200 /* 2024-01-01T00:00:00Z, a Monday */
@@ -159,10 +159,12 @@ START_TEST(test_split_embargo_and_windows)
     const double *row = ds->series[smp.series].features;
     ck_assert_int_eq(y, ds->series[smp.series].labels[smp.index]);
     for (int f = 0; f < TR_N_FEATURES; f++) {
-        double last = (row[(size_t)smp.index * TR_N_FEATURES + (size_t)f] - ds->mean[f]) / ds->sd[f];
-        double first = (row[(size_t)(smp.index - 19) * TR_N_FEATURES + (size_t)f] - ds->mean[f]) /
-                       ds->sd[f];
-        ck_assert_float_eq_tol(x[19 * TR_N_FEATURES + f], (float)last, 1e-5f * (1 + fabsf((float)last)));
+        double last =
+            (row[(size_t)smp.index * TR_N_FEATURES + (size_t)f] - ds->mean[f]) / ds->sd[f];
+        double first =
+            (row[(size_t)(smp.index - 19) * TR_N_FEATURES + (size_t)f] - ds->mean[f]) / ds->sd[f];
+        ck_assert_float_eq_tol(x[19 * TR_N_FEATURES + f], (float)last,
+                               1e-5f * (1 + fabsf((float)last)));
         ck_assert_float_eq_tol(x[f], (float)first, 1e-5f * (1 + fabsf((float)first)));
     }
     tr_dataset_free(ds);

@@ -15,14 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../check_main.h"
 #include "base/csv.h"
-#include "market/featureset.h"
 #include "base/fsutil.h"
+#include "market/featureset.h"
 #include "market/ta.h"
 #include "testutil.h"
-#include "../check_main.h"
 
-#define FIX TRAINER_FIXTURES
+#define FIX  TRAINER_FIXTURES
 #define RTOL 1e-9
 #define ATOL 1e-12
 
@@ -199,11 +199,11 @@ START_TEST(test_feature_ranges_sane)
         const double *row = f + t * TR_N_FEATURES;
         for (int j = 0; j < TR_N_FEATURES; j++)
             ck_assert_msg(isfinite(row[j]), "%s at %zu", tr_feature_names[j], t);
-        ck_assert(row[14] >= 0 && row[14] <= 100);   /* rsi */
-        ck_assert(row[18] >= 0 && row[18] <= 100);   /* stoch k */
-        ck_assert(row[20] >= -100 && row[20] <= 0);  /* willr */
+        ck_assert(row[14] >= 0 && row[14] <= 100);    /* rsi */
+        ck_assert(row[18] >= 0 && row[18] <= 100);    /* stoch k */
+        ck_assert(row[20] >= -100 && row[20] <= 0);   /* willr */
         ck_assert(row[27] >= -100 && row[27] <= 100); /* aroon osc */
-        ck_assert(row[5] >= -1 && row[5] <= 1);      /* bop */
+        ck_assert(row[5] >= -1 && row[5] <= 1);       /* bop */
     }
     free(f);
     free(bars);
@@ -250,7 +250,8 @@ START_TEST(test_serving_context)
     tr_error e;
     ck_assert_int_eq(tr_features_compute(bars, N, f, &e), TR_OK);
     ck_assert_int_eq(tr_features_compute(bars + N - CTX, CTX, g, &e), TR_OK);
-    const double *a = f + (size_t)(N - 1) * TR_N_FEATURES, *b = g + (size_t)(CTX - 1) * TR_N_FEATURES;
+    const double *a = f + (size_t)(N - 1) * TR_N_FEATURES,
+                 *b = g + (size_t)(CTX - 1) * TR_N_FEATURES;
     for (int j = 0; j < TR_N_FEATURES; j++)
         ck_assert_msg(fabs(a[j] - b[j]) <= 1e-9 * fabs(a[j]) + 1e-12, "%s: %.17g vs %.17g",
                       tr_feature_names[j], a[j], b[j]);

@@ -1,14 +1,14 @@
 /*
  * check_killmatrix.c - issue 19's kill matrix: SIGKILL at every rename and unlink of `full`,
- * `run-due` and of the recording of a signal (`predict`). `strace -f -e inject=rename,...,unlinkat:signal=KILL:when=N` kills the program at
- * its N-th rename or unlink, for N = 1, 2, ... until a run completes untouched: `full` with the
- * call not done (error=ENOENT with the kill, as if the process died just before it), run-due
- * (the weekly retrain, the ranking, the daily fine-tune and its gate) with the call done (the
- * process gone before its next step). After each kill the same command again (`full --resume`,
- * run-due) must end in the store an uninterrupted run leaves: the same version records
- * (wall-clock fields aside), log, activations and checkpoint bytes, no run file and no
- * temporary file anywhere. Skips, saying so, when strace is not installed (Debian package
- * strace, scripts/lib/deps.sh) or ptrace is not allowed.
+ * `run-due` and of the recording of a signal (`predict`). `strace -f -e
+ * inject=rename,...,unlinkat:signal=KILL:when=N` kills the program at its N-th rename or unlink,
+ * for N = 1, 2, ... until a run completes untouched: `full` with the call not done (error=ENOENT
+ * with the kill, as if the process died just before it), run-due (the weekly retrain, the ranking,
+ * the daily fine-tune and its gate) with the call done (the process gone before its next step).
+ * After each kill the same command again (`full --resume`, run-due) must end in the store an
+ * uninterrupted run leaves: the same version records (wall-clock fields aside), log, activations
+ * and checkpoint bytes, no run file and no temporary file anywhere. Skips, saying so, when strace
+ * is not installed (Debian package strace, scripts/lib/deps.sh) or ptrace is not allowed.
  */
 #define _POSIX_C_SOURCE 200809L
 

@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "market/labels.h"
 #include "../check_main.h"
+#include "market/labels.h"
 
 enum { N = 41 };
 

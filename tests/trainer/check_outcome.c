@@ -16,8 +16,8 @@
 #include "market/backtest.h"
 #include "market/labels.h"
 #include "market/outcome.h"
-#include "store/store.h"
 #include "market/ta.h"
+#include "store/store.h"
 #include "testutil.h"
 
 enum { H = TR_LABEL_HOLD, B = TR_LABEL_BUY, S = TR_LABEL_SELL };

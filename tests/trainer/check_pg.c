@@ -38,15 +38,15 @@
 #include "../check_main.h"
 #include "base/csv.h"
 #include "base/fsutil.h"
-#include "pgutil.h"
+#include "base/timeutil.h"
 #include "cycles/replay.h"
 #include "cycles/schedule.h"
+#include "market/synth.h"
+#include "pgutil.h"
 #include "store/backend.h" /* the backend table, reached directly */
 #include "store/sql/migrations.h"
 #include "store/store.h"
-#include "market/synth.h"
 #include "testutil.h"
-#include "base/timeutil.h"
 
 #define M15 900
 
@@ -166,8 +166,10 @@ START_TEST(test_migrations)
     ck_assert_int_eq(tr_store_open(f.ci, &(tr_store_options){.create = 1}, &s, &e), TR_ERR_VERSION);
     const int latest = tr_pg_migrations[tr_pg_n_migrations - 1].version;
     char want[128];
-    snprintf(want, sizeof want, "schema at version 0, this program needs %d: run aifx-train db "
-                                "migrate", latest);
+    snprintf(want, sizeof want,
+             "schema at version 0, this program needs %d: run aifx-train db "
+             "migrate",
+             latest);
     ck_assert_msg(strstr(e.msg, want) != NULL, "%s", e.msg);
     ck_assert_int_eq(run(f.dir, "bars --store '%s'", f.ci), 5);
     ck_assert(tu_output_has(f.dir, "db migrate"));
@@ -744,9 +746,23 @@ START_TEST(test_two_full_across_restart)
     load_bars(s, "2024-01-01", "2024-04-10");
     tr_store_close(s);
     char *mdir = tu_path(f.dir, "cli-models");
-    char *const argv[] = {AIFX_TRAIN_EXE, "--models-dir", mdir, "full", "--as-of",
-                          "2024-04-07T01:00", "--months", "2", "--hidden", "8", "--epochs", "4",
-                          "--patience", "4", "--store", f.ci, NULL};
+    char *const argv[] = {AIFX_TRAIN_EXE,
+                          "--models-dir",
+                          mdir,
+                          "full",
+                          "--as-of",
+                          "2024-04-07T01:00",
+                          "--months",
+                          "2",
+                          "--hidden",
+                          "8",
+                          "--epochs",
+                          "4",
+                          "--patience",
+                          "4",
+                          "--store",
+                          f.ci,
+                          NULL};
     child a;
     child_start(&a, argv);
     ck_assert_msg(child_wait_for(&a, "epoch 1/", 120), "full A: %s", a.buf);

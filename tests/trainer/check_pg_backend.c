@@ -698,9 +698,8 @@ START_TEST(test_backend)
                 NULL, 0);
     char bk[4400];
     snprintf(bk, sizeof bk, "%s user=aifx_backend", f.ci);
-    ck_assert_int_ne(pu_psql_path(bk, "public", "SELECT count(*) FROM aifx.model_versions;", NULL,
-                                  0),
-                     0);
+    ck_assert_int_ne(
+        pu_psql_path(bk, "public", "SELECT count(*) FROM aifx.model_versions;", NULL, 0), 0);
 
     /* the seed's queries, unchanged, as the backend's role */
     tr_sb w = {0};
@@ -727,8 +726,8 @@ START_TEST(test_backend)
                  "q.model_a_predictions || ',' || q.model_b_predictions FROM (%s) q;",
                  ab_lookup_sql);
     backend_sql(bk, w.p, buf, sizeof buf);
-    snprintf(want, sizeof want, "v1.0,v1.1,%.2f,running,ab1,%s,%lld,%lld", 1 - ab->split,
-             ab_uuid, (long long)ab->n_pred_a, (long long)ab->n_pred_b);
+    snprintf(want, sizeof want, "v1.0,v1.1,%.2f,running,ab1,%s,%lld,%lld", 1 - ab->split, ab_uuid,
+             (long long)ab->n_pred_a, (long long)ab->n_pred_b);
     ck_assert_str_eq(buf, want);
     tr_sb_free(&w);
     /* the active version and its training figures */

@@ -14,9 +14,10 @@
 #include <unistd.h>
 
 #include "../check_main.h"
-#include "cycles/cycle.h"
 #include "base/fsutil.h"
 #include "base/strbuf.h"
+#include "base/timeutil.h"
+#include "cycles/cycle.h"
 #include "registry/registry.h"
 #include "registry/schema.h"
 #include "schema_doc.h"
@@ -24,7 +25,6 @@
 #include "store/signal_log.h"
 #include "store/store.h"
 #include "testutil.h"
-#include "base/timeutil.h"
 
 static char *dir;
 static tr_store *st;
@@ -379,7 +379,8 @@ START_TEST(test_history_and_abtest_round_trip)
     ck_assert_int_eq(b->n_history, TR_HISTORY_MAX);
     for (int i = 0; i < TR_HISTORY_MAX; i++) {
         ck_assert(b->hist_train_loss[i] == v[0].hist_train_loss[i]);
-        ck_assert(i == 7 ? isnan(b->hist_val_loss[i]) : b->hist_val_loss[i] == v[0].hist_val_loss[i]);
+        ck_assert(i == 7 ? isnan(b->hist_val_loss[i])
+                         : b->hist_val_loss[i] == v[0].hist_val_loss[i]);
         ck_assert(b->hist_val_macro_f1[i] == v[0].hist_val_macro_f1[i]);
         ck_assert(b->hist_lr[i] == v[0].hist_lr[i]);
     }

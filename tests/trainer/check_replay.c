@@ -18,14 +18,14 @@
 
 #include "../check_main.h"
 #include "base/csv.h"
-#include "cycles/cycle.h"
 #include "base/fsutil.h"
+#include "base/timeutil.h"
+#include "cycles/cycle.h"
 #include "cycles/replay.h"
 #include "cycles/testhook.h"
-#include "store/store.h"
 #include "market/synth.h"
+#include "store/store.h"
 #include "testutil.h"
-#include "base/timeutil.h"
 
 static const char *const pairs[2] = {"EURUSD", "USDJPY"};
 

@@ -20,8 +20,8 @@
 #include "pgutil.h"
 #include "testutil.h"
 
-#define SECRET    "Pw7Secret-XYZZY"
-#define PGSECRET  "EnvPw-QUUX42"
+#define SECRET   "Pw7Secret-XYZZY"
+#define PGSECRET "EnvPw-QUUX42"
 
 #define run(dir, ...) tu_run(AIFX_TRAIN_EXE, dir, __VA_ARGS__)
 
@@ -115,9 +115,8 @@ START_TEST(test_no_command_prints_the_password)
     char kv[2048], uri[2048];
     locations(server, db, 0, kv, sizeof kv, uri, sizeof uri);
     /* a store with bars, a version and a signal, through the location with the password */
-    ck_assert_int_eq(run(dir, "synth --pair EURUSD --from 2023-11-01 --to 2024-03-02 --store '%s'",
-                         kv),
-                     0);
+    ck_assert_int_eq(
+        run(dir, "synth --pair EURUSD --from 2023-11-01 --to 2024-03-02 --store '%s'", kv), 0);
     ck_assert_msg(!tu_output_has(dir, SECRET), "synth printed the password");
     ck_assert_int_eq(run(dir,
                          "full --as-of 2024-03-01T00:00:00Z --months 1 --hidden 4 --epochs 1 "

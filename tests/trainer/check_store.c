@@ -14,13 +14,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../check_main.h"
 #include "base/fsutil.h"
 #include "store/store.h"
 #include "testutil.h"
-#include "../check_main.h"
 
 #define M15 900
-#define T0 1704153600 /* 2024-01-02T00:00:00Z */
+#define T0  1704153600 /* 2024-01-02T00:00:00Z */
 
 typedef struct fixture {
     char *dir, *sdir;
@@ -137,7 +137,8 @@ START_TEST(test_damaged_files)
     patch(path, d->offset, d->mask, d->truncate_to);
     tr_bars b = {0};
     tr_error e;
-    ck_assert_int_eq(tr_store_bars_get(f.s, "EURUSD", M15, INT64_MIN, INT64_MAX, &b, &e), d->expect);
+    ck_assert_int_eq(tr_store_bars_get(f.s, "EURUSD", M15, INT64_MIN, INT64_MAX, &b, &e),
+                     d->expect);
     ck_assert_msg(strstr(e.msg, d->text) && strstr(e.msg, "EURUSD_15m.bars"), "%s", e.msg);
     /* a writer refuses to merge into a damaged file rather than overwrite it */
     tr_bar extra;

@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/csv.h"
-#include "store/store.h"
-#include "market/synth.h"
-#include "testutil.h"
-#include "base/timeutil.h"
 #include "../check_main.h"
+#include "base/csv.h"
+#include "base/timeutil.h"
+#include "market/synth.h"
+#include "store/store.h"
+#include "testutil.h"
 
 #define JAN1 1704067200 /* 2024-01-01 */
 #define JUL1 1719792000 /* 2024-07-01 */

@@ -13,17 +13,17 @@
 
 #include "base/err.h"
 
-#define TR_PAIR_MAX 16    /* bytes of a pair name ("EURUSD"), with the NUL */
+#define TR_PAIR_MAX    16 /* bytes of a pair name ("EURUSD"), with the NUL */
 #define TR_VERSION_MAX 64 /* bytes of a version or A/B test name, with the NUL */
 
 typedef struct tr_bar {
-    int64_t t;     /* open time, UTC seconds */
+    int64_t t; /* open time, UTC seconds */
     double open, high, low, close;
     double volume; /* >= 0 */
 } tr_bar;
 
 typedef struct tr_bars {
-    tr_bar *v;  /* (n) in ascending t */
+    tr_bar *v; /* (n) in ascending t */
     size_t n, cap;
 } tr_bars;
 
@@ -35,7 +35,8 @@ tr_code tr_bars_reserve(tr_bars *bars, size_t cap, tr_error *err);
 void tr_bars_free(tr_bars *bars);
 
 /* NULL when the bar's values are valid; otherwise a static text saying why not: a non-finite
- * value, a price <= 0, high below max(open, close), low above min(open, close), a negative volume. */
+ * value, a price <= 0, high below max(open, close), low above min(open, close), a negative volume.
+ */
 const char *tr_bar_invalid(const tr_bar *bar);
 
 /* Index of the first bar with t >= time in the ascending array (n if none). */

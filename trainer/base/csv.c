@@ -31,7 +31,7 @@ typedef struct field {
 
 typedef struct colmap {
     int time, clock, open, high, low, close, volume; /* field indices; -1 if absent */
-    int n_fields;                                   /* fields every data line must have */
+    int n_fields;                                    /* fields every data line must have */
     int utc; /* the time column is UTC whatever the options say (Dukascopy's "Gmt time") */
 } colmap;
 
@@ -60,10 +60,14 @@ int tr_csv_format_parse(const char *s, tr_csv_format *format)
 const char *tr_csv_format_name(tr_csv_format format)
 {
     switch (format) {
-    case TR_CSV_AUTO: return "auto";
-    case TR_CSV_GENERIC: return "generic";
-    case TR_CSV_YFINANCE: return "yfinance";
-    case TR_CSV_MT4: return "mt4";
+    case TR_CSV_AUTO:
+        return "auto";
+    case TR_CSV_GENERIC:
+        return "generic";
+    case TR_CSV_YFINANCE:
+        return "yfinance";
+    case TR_CSV_MT4:
+        return "mt4";
     }
     return "?";
 }
@@ -261,8 +265,8 @@ static int map_header(const field *f, int n, tr_csv_format format, colmap *m, ch
     } else {
         m->time = date_col >= 0 ? date_col : time_col;
     }
-    const char *missing = m->time < 0 ? (format == TR_CSV_YFINANCE ? "Date or Datetime"
-                                                                   : "timestamp")
+    const char *missing = m->time < 0
+                              ? (format == TR_CSV_YFINANCE ? "Date or Datetime" : "timestamp")
                           : m->open < 0  ? "open"
                           : m->high < 0  ? "high"
                           : m->low < 0   ? "low"
@@ -383,8 +387,8 @@ static tr_code csv_line(csv_state *st, const char *line, size_t n, tr_error *err
                 has_time_col |= field_is(f[i], "time");
             if (looks_mt4(line, n))
                 st->format = TR_CSV_MT4;
-            else if ((field_is(f[0], "date") && !has_time_col) ||
-                     field_is(f[0], "datetime") || field_is(f[0], "price"))
+            else if ((field_is(f[0], "date") && !has_time_col) || field_is(f[0], "datetime") ||
+                     field_is(f[0], "price"))
                 st->format = TR_CSV_YFINANCE;
             else if (is_time_name(f[0]) || isdigit((unsigned char)f[0].p[0]))
                 st->format = TR_CSV_GENERIC;
@@ -434,8 +438,8 @@ static tr_code csv_line(csv_state *st, const char *line, size_t n, tr_error *err
     if (st->format == TR_CSV_MT4) {
         field d = f[st->m.time], c = f[st->m.clock];
         if (d.n != 10 || d.p[4] != '.' || d.p[7] != '.' || (c.n != 5 && c.n != 8)) {
-            rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: unparsable date or time '%.*s,%.*s'",
-                         st->name, st->lineno, (int)d.n, d.p, (int)c.n, c.p);
+            rc = tr_fail(err, TR_ERR_DATA, "%s:%ld: unparsable date or time '%.*s,%.*s'", st->name,
+                         st->lineno, (int)d.n, d.p, (int)c.n, c.p);
             return rc;
         }
         memcpy(tbuf, d.p, 10);
@@ -448,8 +452,8 @@ static tr_code csv_line(csv_state *st, const char *line, size_t n, tr_error *err
     }
     if (trc == -2) {
         rc = tr_fail(err, TR_ERR_DATA,
-                     "%s:%ld: local time does not exist or is ambiguous under EET/EEST",
-                     st->name, st->lineno);
+                     "%s:%ld: local time does not exist or is ambiguous under EET/EEST", st->name,
+                     st->lineno);
         return rc;
     }
     if (trc) {
@@ -636,10 +640,10 @@ tr_code tr_csv_write(const char *path, const tr_bar *bars, size_t n, int decimal
     used += (size_t)snprintf(buf, cap, "timestamp,open,high,low,close,volume\n");
     for (size_t i = 0; i < n; i++) {
         char ts[32];
-        int w = snprintf(buf + used, cap - used, "%s,%.*f,%.*f,%.*f,%.*f,%.17g\n",
-                         tr_time_format(bars[i].t, ts, sizeof ts), decimals, bars[i].open, decimals,
-                         bars[i].high, decimals, bars[i].low, decimals, bars[i].close,
-                         bars[i].volume);
+        int w =
+            snprintf(buf + used, cap - used, "%s,%.*f,%.*f,%.*f,%.*f,%.17g\n",
+                     tr_time_format(bars[i].t, ts, sizeof ts), decimals, bars[i].open, decimals,
+                     bars[i].high, decimals, bars[i].low, decimals, bars[i].close, bars[i].volume);
         if (w < 0 || (size_t)w >= cap - used) {
             free(buf);
             return tr_fail(err, TR_ERR_INVALID, "%s: bar %zu does not fit a CSV line", path, i);

@@ -27,19 +27,32 @@ void tr_error_clear(tr_error *err)
 const char *tr_code_text(tr_code code)
 {
     switch (code) {
-    case TR_OK: return "success";
-    case TR_ERR_NOMEM: return "out of memory";
-    case TR_ERR_INVALID: return "invalid argument";
-    case TR_ERR_DATA: return "bad input data";
-    case TR_ERR_CONFLICT: return "conflict with stored data";
-    case TR_ERR_IO: return "input/output error";
-    case TR_ERR_FORMAT: return "bad file format";
-    case TR_ERR_VERSION: return "unsupported format version";
-    case TR_ERR_CHECKSUM: return "checksum mismatch";
-    case TR_ERR_NOTFOUND: return "not found";
-    case TR_ERR_UNSUPPORTED: return "unsupported";
-    case TR_ERR_STALE: return "stale data";
-    case TR_ERR_STORE: return "database error";
+    case TR_OK:
+        return "success";
+    case TR_ERR_NOMEM:
+        return "out of memory";
+    case TR_ERR_INVALID:
+        return "invalid argument";
+    case TR_ERR_DATA:
+        return "bad input data";
+    case TR_ERR_CONFLICT:
+        return "conflict with stored data";
+    case TR_ERR_IO:
+        return "input/output error";
+    case TR_ERR_FORMAT:
+        return "bad file format";
+    case TR_ERR_VERSION:
+        return "unsupported format version";
+    case TR_ERR_CHECKSUM:
+        return "checksum mismatch";
+    case TR_ERR_NOTFOUND:
+        return "not found";
+    case TR_ERR_UNSUPPORTED:
+        return "unsupported";
+    case TR_ERR_STALE:
+        return "stale data";
+    case TR_ERR_STORE:
+        return "database error";
     }
     return "unknown error";
 }

@@ -7,8 +7,8 @@
 #include "base/timeutil.h"
 
 #include <stdio.h>
-#include <time.h>
 #include <string.h>
+#include <time.h>
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -22,10 +22,10 @@ int64_t tr_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = floor_div(y, 400);
-    int64_t yoe = y - era * 400;                                   /* [0, 399] */
-    int64_t mp = (m + 9) % 12;                                     /* March = 0 */
-    int64_t doy = (153 * mp + 2) / 5 + d - 1;                      /* [0, 365] */
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* [0, 146096] */
+    int64_t yoe = y - era * 400;                         /* [0, 399] */
+    int64_t mp = (m + 9) % 12;                           /* March = 0 */
+    int64_t doy = (153 * mp + 2) / 5 + d - 1;            /* [0, 365] */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; /* [0, 146096] */
     return era * 146097 + doe - 719468;
 }
 
@@ -159,10 +159,17 @@ int tr_timeframe_parse(const char *s, int32_t *seconds)
     }
     long unit;
     switch (s[len - 1]) {
-    case 'm': unit = 60; break;
-    case 'h': unit = 3600; break;
-    case 'd': unit = 86400; break;
-    default: return -1;
+    case 'm':
+        unit = 60;
+        break;
+    case 'h':
+        unit = 3600;
+        break;
+    case 'd':
+        unit = 86400;
+        break;
+    default:
+        return -1;
     }
     long sec = n * unit;
     if (n <= 0 || sec > 86400 || 86400 % sec != 0)
@@ -253,4 +260,3 @@ int64_t tr_time_minus_months(int64_t t, int months)
         d = ml;
     return tr_days_from_civil(y, m, d) * 86400 + secs;
 }
-

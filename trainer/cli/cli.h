@@ -113,6 +113,8 @@ typedef struct tr_cli_optdef {
 } tr_cli_optdef;
 
 /* Table entries (designated, so that unnamed fields are zero). */
+/* One entry a line reads better than the formatter's braces. */
+/* clang-format off */
 #define OPT_FLAG(n, d)  {.name = (n), .kind = TR_OPT_FLAG, .dst = (d)}
 #define OPT_CLEAR(n, d) {.name = (n), .kind = TR_OPT_CLEAR, .dst = (d)}
 #define OPT_STR(n, d)   {.name = (n), .kind = TR_OPT_STR, .dst = (d)}
@@ -170,6 +172,7 @@ typedef struct tr_cli_optdef {
     OPT_FLAG("--ab", &(fo).ab), OPT_INT("--ab-days", &(fo).ab_days, 1, 365, NULL),                \
         OPT_SHARE("--ab-split", &(fo).ab_split),                                                   \
         OPT_I64("--ab-min-trades", &(fo).ab_min_trades, 0, 100000000, NULL)
+/* clang-format on */
 
 /* Scans a->argv[a->i ..] against defs (n): "--help" or "-h" prints a->help and returns -1 (the
  * command then exits 0); each option sets its destination; an unknown option, a missing or bad

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cycles/cycle.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "cycles/cycle.h"
 
 /* ---- assignment --------------------------------------------------------------------------- */
 
@@ -145,8 +145,7 @@ static tr_code normalise_pairs(const char *in, char *out, size_t size, tr_error 
     return TR_OK;
 }
 
-tr_code tr_ab_new(const tr_registry *reg, const tr_ab_start_opts *o, tr_ab_test *out,
-                  tr_error *err)
+tr_code tr_ab_new(const tr_registry *reg, const tr_ab_start_opts *o, tr_ab_test *out, tr_error *err)
 {
     memset(out, 0, sizeof *out);
     if (!o->a || !o->b)

@@ -34,8 +34,8 @@
 
 #include "cycles/cycledef.h"
 #include "market/abstat.h"
-#include "report/ab_report.h"
 #include "registry/registry.h"
+#include "report/ab_report.h"
 #include "store/store.h"
 
 /* u in [0, 1) of the assignment hash. */

@@ -39,9 +39,9 @@ typedef struct tr_full_opts {
     /* --ab: the new version is registered together with an A/B test against the active one
      * (abtest.h); a running test whose planned end has come is concluded first */
     int ab;
-    int ab_days;            /* default 7 */
-    double ab_split;        /* share of bars to the new version, default 0.5 */
-    int64_t ab_min_trades;  /* default 0: the end date alone */
+    int ab_days;           /* default 7 */
+    double ab_split;       /* share of bars to the new version, default 0.5 */
+    int64_t ab_min_trades; /* default 0: the end date alone */
     tr_event_fn on_event;
     void *user;
 } tr_full_opts;

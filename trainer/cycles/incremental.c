@@ -21,8 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cycles/cycle.h"
 #include "base/timeutil.h"
+#include "cycles/cycle.h"
 
 static int on_epoch(const aifx_epoch_report *r, void *user)
 {

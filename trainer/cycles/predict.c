@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/timeutil.h"
 #include "cycles/abtest.h"
 #include "cycles/cycle.h"
 #include "market/featureset.h"
-#include "base/timeutil.h"
 
 tr_code tr_predict(tr_store *store, const tr_predict_opts *o, tr_prediction *out, tr_error *err)
 {

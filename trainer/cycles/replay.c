@@ -14,18 +14,17 @@
 
 #include "aifxnn.h"
 #include "base/csv.h"
+#include "base/fsutil.h"
+#include "base/strbuf.h"
+#include "base/timeutil.h"
+#include "cycles/abtest.h"
 #include "cycles/cycle.h"
 #include "cycles/testhook.h"
 #include "market/featureset.h"
-#include "base/fsutil.h"
 #include "market/labels.h"
-#include "cycles/abtest.h"
 #include "market/outcome.h"
-#include "base/strbuf.h"
 #include "market/ta.h"
 #include "report/timeline.h"
-#include "base/timeutil.h"
-
 
 tr_replay_opts tr_replay_opts_default(void)
 {
@@ -65,15 +64,15 @@ typedef struct replay {
     const tr_replay_opts *o;
     series s[TR_REPLAY_MAX_PAIRS];
     int n;
-    tr_registry reg;           /* as of the last cycle run: the active version, the A/B tests */
+    tr_registry reg; /* as of the last cycle run: the active version, the A/B tests */
     char active[TR_VERSION_MAX];
     struct {
         char version[TR_VERSION_MAX];
         aifx_model *m;
     } cache[REPLAY_MODELS]; /* the models that serve: the active one and A/B arms */
     int n_steps_model;      /* the largest T of the cached models */
-    double *feat;      /* (TR_PREDICT_MAX_HISTORY, TR_N_FEATURES) */
-    float *x;          /* (T, TR_N_FEATURES) */
+    double *feat;           /* (TR_PREDICT_MAX_HISTORY, TR_N_FEATURES) */
+    float *x;               /* (T, TR_N_FEATURES) */
     char state_path[4200];
     char state_key[512];
 } replay;
@@ -365,8 +364,8 @@ static tr_code predict_bar(replay *r, series *s, int64_t clock, tr_error *err)
     float probs[3];
     int best;
     tr_error skip;
-    tr_code rc = tr_predict_window(m, s->pair, s->bars.v, s->nv, r->feat, r->x, probs, &best,
-                                   &skip);
+    tr_code rc =
+        tr_predict_window(m, s->pair, s->bars.v, s->nv, r->feat, r->x, probs, &best, &skip);
     if (rc == TR_ERR_DATA) /* a non-finite feature: predict would refuse, so no signal */
         return TR_OK;
     if (rc) {
@@ -520,7 +519,7 @@ static void advance(replay *r, int64_t c, int *fresh)
 static tr_code resolve(replay *r, series *s, int64_t c, tr_error *err)
 {
     return tr_outcomes_resolve_books(s->bars.v, s->nv, s->atr, r->o->timeframe, &s->bt, c, s->sigs,
-                               s->n_sigs, s->dirty, NULL, err);
+                                     s->n_sigs, s->dirty, NULL, err);
 }
 
 tr_code tr_replay_run(tr_store *store, const tr_replay_opts *o, tr_replay_result *res,
@@ -611,7 +610,8 @@ tr_code tr_replay_run(tr_store *store, const tr_replay_opts *o, tr_replay_result
                     rc = tr_fail(err, TR_ERR_CONFLICT,
                                  "store %s already holds %s bars after %s (the replay's clock); "
                                  "replay into a store without them",
-                                 tr_store_name(store), r->s[i].pair, tr_time_format(clock, a, sizeof a));
+                                 tr_store_name(store), r->s[i].pair,
+                                 tr_time_format(clock, a, sizeof a));
                 }
         free(list);
         if (rc)

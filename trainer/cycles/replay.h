@@ -55,11 +55,11 @@ typedef struct tr_replay_opts {
     const char *csv[TR_REPLAY_MAX_PAIRS]; /* generic CSV files (csv.h), one per pair */
     const char *pair[TR_REPLAY_MAX_PAIRS];
     int n_pairs;
-    int64_t from, to;        /* the clock runs over bar closes in (from, to] */
-    int32_t timeframe;       /* default 900 */
-    tr_due_opts due;         /* schedule and cycle settings (as_of set by the replay) */
-    int flush_steps;         /* steps between batch writes (default 96) */
-    tr_replay_fn on_step;    /* called after every step that ran a cycle, and every 96 steps */
+    int64_t from, to;     /* the clock runs over bar closes in (from, to] */
+    int32_t timeframe;    /* default 900 */
+    tr_due_opts due;      /* schedule and cycle settings (as_of set by the replay) */
+    int flush_steps;      /* steps between batch writes (default 96) */
+    tr_replay_fn on_step; /* called after every step that ran a cycle, and every 96 steps */
     void *user;
 } tr_replay_opts;
 

@@ -4,8 +4,8 @@
  *
  * Four slots (configurable): the daily fine-tune (incremental) at 02:00 UTC, the weekly full
  * retrain on Sunday at 01:00 UTC, the monthly ranking on the 1st at 00:00 UTC, and the daily look
- * at running A/B tests ("abtest", abtest.h) at 00:30 UTC, due only while a test runs. A cycle's latest
- * scheduled time L is the last slot at or before the as-of time. The cycle is due when no
+ * at running A/B tests ("abtest", abtest.h) at 00:30 UTC, due only while a test runs. A cycle's
+ * latest scheduled time L is the last slot at or before the as-of time. The cycle is due when no
  * completed or skipped log row of it has an as-of time >= L; it then runs once with as-of time L
  * (as if it had run on time), so missed slots before L are caught up by one run, not one per
  * missed period. Failed rows at >= L count as attempts: after max_retries of them the slot is

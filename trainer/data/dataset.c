@@ -207,7 +207,7 @@ static tr_code assemble(tr_dataset *ds, uint8_t **cand, int *empty, tr_error *er
             if (!cand[s][i])
                 continue;
             int64_t t = se->bars.v[i].t;
-            int part = o->no_split       ? TR_SPLIT_TEST
+            int part = o->no_split      ? TR_SPLIT_TEST
                        : t < ds->cut[0] ? TR_SPLIT_TRAIN
                        : t < ds->cut[1] ? TR_SPLIT_VAL
                                         : TR_SPLIT_TEST;
@@ -337,8 +337,9 @@ static void explain_no_data(tr_store *store, const char *const *pairs, int n_pai
         free(list);
     }
     char msg[sizeof err->msg + 640];
-    snprintf(msg, sizeof msg, "%s; searched [%s, %s); the store's last bar%s: %s; give --as-of (or "
-                              "--from/--to) within the stored bars",
+    snprintf(msg, sizeof msg,
+             "%s; searched [%s, %s); the store's last bar%s: %s; give --as-of (or "
+             "--from/--to) within the stored bars",
              err->msg, opt->from == INT64_MIN ? "-" : tr_time_format(opt->from, a, sizeof a),
              tr_time_format(opt->to, b, sizeof b), n_pairs > 1 ? "s" : "",
              used ? tail : "none stored");

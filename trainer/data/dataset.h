@@ -69,7 +69,7 @@ typedef struct tr_dataset {
     size_t class_count[TR_N_SPLITS][TR_N_CLASSES];
     int64_t first[TR_N_SPLITS], last[TR_N_SPLITS]; /* times of the first and last samples */
     int64_t cut[2];                                /* first times of val and test */
-    double mean[TR_N_FEATURES], sd[TR_N_FEATURES];  /* the scaler, from training rows only */
+    double mean[TR_N_FEATURES], sd[TR_N_FEATURES]; /* the scaler, from training rows only */
     double class_weight[TR_N_CLASSES];             /* n / (C n_c) over training; 0 if n_c = 0 */
     double fmin[TR_N_SPLITS][TR_N_FEATURES], fmax[TR_N_SPLITS][TR_N_FEATURES]; /* raw */
     /* where the bars in [from, to) went */
@@ -85,9 +85,9 @@ tr_code tr_dataset_build(tr_store *store, const char *const *pairs, int n_pairs,
                          const tr_dataset_options *opt, tr_dataset **out, tr_error *err);
 
 /* The same from bars in memory (one array per pair), for tests and the later cycles. */
-tr_code tr_dataset_from_bars(const char *const *pairs, const tr_bar *const *bars, const size_t *n_bars,
-                             int n_pairs, int32_t timeframe, const tr_dataset_options *opt,
-                             tr_dataset **out, tr_error *err);
+tr_code tr_dataset_from_bars(const char *const *pairs, const tr_bar *const *bars,
+                             const size_t *n_bars, int n_pairs, int32_t timeframe,
+                             const tr_dataset_options *opt, tr_dataset **out, tr_error *err);
 
 void tr_dataset_free(tr_dataset *ds);
 

@@ -453,4 +453,3 @@ done:
     tr_registry_free(&reg);
     return rc;
 }
-

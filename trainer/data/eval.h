@@ -14,8 +14,8 @@
 #include <stdint.h>
 
 #include "aifxnn.h"
-#include "market/backtest.h"
 #include "data/dataset.h"
+#include "market/backtest.h"
 #include "registry/registry.h"
 
 /* Every series' feature rows as floats, (n_rows, TR_N_FEATURES); warm-up rows (NaN) are 0 and

@@ -3,9 +3,8 @@
 
 #include <string.h>
 
-tr_code tr_ingest_bars(tr_store *store, const char *pair, const char *path,
-                       const tr_csv_data *data, int32_t timeframe, int replace,
-                       tr_ingest_result *res, tr_error *err)
+tr_code tr_ingest_bars(tr_store *store, const char *pair, const char *path, const tr_csv_data *data,
+                       int32_t timeframe, int replace, tr_ingest_result *res, tr_error *err)
 {
     memset(res, 0, sizeof *res);
     res->n_read = data->bars.n;
@@ -23,8 +22,7 @@ tr_code tr_ingest_bars(tr_store *store, const char *pair, const char *path,
 }
 
 tr_code tr_ingest_csv(tr_store *store, const char *pair, const char *path,
-                      const tr_csv_options *opt, int replace, tr_ingest_result *res,
-                      tr_error *err)
+                      const tr_csv_options *opt, int replace, tr_ingest_result *res, tr_error *err)
 {
     tr_csv_data data;
     memset(res, 0, sizeof *res);

@@ -19,13 +19,11 @@ typedef struct tr_ingest_result {
 } tr_ingest_result;
 
 tr_code tr_ingest_csv(tr_store *store, const char *pair, const char *path,
-                      const tr_csv_options *opt, int replace, tr_ingest_result *res,
-                      tr_error *err);
+                      const tr_csv_options *opt, int replace, tr_ingest_result *res, tr_error *err);
 
 /* The second half alone: data, read from path with tr_csv_read at the timeframe, into the store
  * (so that a caller can validate the file before it opens, or creates, a store). */
-tr_code tr_ingest_bars(tr_store *store, const char *pair, const char *path,
-                       const tr_csv_data *data, int32_t timeframe, int replace,
-                       tr_ingest_result *res, tr_error *err);
+tr_code tr_ingest_bars(tr_store *store, const char *pair, const char *path, const tr_csv_data *data,
+                       int32_t timeframe, int replace, tr_ingest_result *res, tr_error *err);
 
 #endif

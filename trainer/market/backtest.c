@@ -54,8 +54,7 @@ static tr_code close_trade(tr_bt_result *r, const tr_bar *bars, const position *
     return TR_OK;
 }
 
-int tr_bt_intrabar_exit(const tr_bar *b, int dir, double sl, double tp, double *price,
-                        int *reason)
+int tr_bt_intrabar_exit(const tr_bar *b, int dir, double sl, double tp, double *price, int *reason)
 {
     int why = -1;
     if (dir > 0) {
@@ -151,9 +150,10 @@ tr_code tr_backtest(const tr_bar *bars, size_t n, const int8_t *signal, const fl
     if (!(p->sl_atr > 0) || !(p->tp_atr > 0) || p->max_hold < 1 || !(p->spread_pips >= 0) ||
         !(p->pip > 0) || !(p->threshold >= 0 && p->threshold <= 1) || !isfinite(p->sl_atr) ||
         !isfinite(p->tp_atr) || !isfinite(p->spread_pips))
-        return tr_fail(err, TR_ERR_INVALID, "backtest: invalid parameters (stop %g, target %g "
-                       "ATR, hold %d, spread %g, pip %g, threshold %g)", p->sl_atr, p->tp_atr,
-                       p->max_hold, p->spread_pips, p->pip, p->threshold);
+        return tr_fail(err, TR_ERR_INVALID,
+                       "backtest: invalid parameters (stop %g, target %g "
+                       "ATR, hold %d, spread %g, pip %g, threshold %g)",
+                       p->sl_atr, p->tp_atr, p->max_hold, p->spread_pips, p->pip, p->threshold);
     out->n_bars = n;
     /* at most one trade per bar */
     out->trades = calloc(n ? n : 1, sizeof(tr_trade));

@@ -45,15 +45,15 @@ typedef struct tr_trade {
 
 typedef struct tr_bt_result {
     size_t n_bars;
-    size_t n_signals;     /* buy/sell signals taken (after the threshold) */
-    size_t n_buy, n_sell; /* of them */
+    size_t n_signals;                          /* buy/sell signals taken (after the threshold) */
+    size_t n_buy, n_sell;                      /* of them */
     size_t n_trades, n_wins, n_losses, n_zero; /* win: net pnl > 0; zero: exactly 0 */
-    double win_rate;      /* n_wins / n_trades (0 without trades) */
+    double win_rate;                           /* n_wins / n_trades (0 without trades) */
     double total_pips, avg_pips;
-    double total_return;  /* compounded: prod(1 + pnl_frac) - 1 */
-    double avg_return;    /* mean pnl_frac */
-    double sharpe;        /* daily returns, sqrt(252), rf 0, sample sd; 0 if undefined */
-    double sortino;       /* daily returns, sqrt(252), downside sqrt(mean(min(r,0)^2)); 0 if undefined */
+    double total_return; /* compounded: prod(1 + pnl_frac) - 1 */
+    double avg_return;   /* mean pnl_frac */
+    double sharpe;       /* daily returns, sqrt(252), rf 0, sample sd; 0 if undefined */
+    double sortino; /* daily returns, sqrt(252), downside sqrt(mean(min(r,0)^2)); 0 if undefined */
     double max_drawdown;  /* of compounded equity after each trade, a positive fraction */
     double profit_factor; /* gross win pips / gross loss pips; 0 without losses and wins, */
                           /* INFINITY with wins and no losses */
@@ -66,8 +66,7 @@ typedef struct tr_bt_result {
  * (stop first), then the stop before the target. dir +1 long, -1 short. Returns 1 and sets
  * *price and *reason (TR_EXIT_STOP or TR_EXIT_TARGET; reason may be NULL) when it closes. Shared
  * by the backtest and the resolution of recorded signals (outcome.c). */
-int tr_bt_intrabar_exit(const tr_bar *b, int dir, double sl, double tp, double *price,
-                        int *reason);
+int tr_bt_intrabar_exit(const tr_bar *b, int dir, double sl, double tp, double *price, int *reason);
 
 /* Runs the backtest over n bars. signal (n): TR_LABEL_HOLD/BUY/SELL (anything else is no
  * signal); prob (n, optional): the probability of each bar's signalled class; atr (n): ATR at

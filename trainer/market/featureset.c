@@ -47,16 +47,16 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "market/ta.h"
 #include "base/timeutil.h"
+#include "market/ta.h"
 
 const char *const tr_feature_names[TR_N_FEATURES] = {
-    "logret_1", "ret_4",      "ret_16",     "ret_96",     "range",     "bop",        "c_sma20",
-    "c_sma50",  "c_sma200",   "c_ema12",    "c_ema26",    "ema12_ema26", "sma20_sma50", "slope14",
-    "rsi14",    "macd",       "macd_signal", "macd_hist", "stoch_k",   "stoch_d",    "willr14",
-    "cci14",    "trix30",     "ultosc",     "adx14",      "plus_di14", "minus_di14", "aroonosc14",
-    "natr14",   "bb_pctb",    "bb_width",   "vol20",      "vol96",     "atr_ratio",  "tod_sin",
-    "tod_cos",  "dow_sin",    "dow_cos"};
+    "logret_1", "ret_4",    "ret_16",      "ret_96",    "range",       "bop",         "c_sma20",
+    "c_sma50",  "c_sma200", "c_ema12",     "c_ema26",   "ema12_ema26", "sma20_sma50", "slope14",
+    "rsi14",    "macd",     "macd_signal", "macd_hist", "stoch_k",     "stoch_d",     "willr14",
+    "cci14",    "trix30",   "ultosc",      "adx14",     "plus_di14",   "minus_di14",  "aroonosc14",
+    "natr14",   "bb_pctb",  "bb_width",    "vol20",     "vol96",       "atr_ratio",   "tod_sin",
+    "tod_cos",  "dow_sin",  "dow_cos"};
 
 enum { N_TMP = 32 };
 

@@ -34,10 +34,14 @@ tr_code tr_label_params_check(const tr_label_params *p, tr_error *err)
 const char *tr_label_name(int label)
 {
     switch (label) {
-    case TR_LABEL_HOLD: return "hold";
-    case TR_LABEL_BUY: return "buy";
-    case TR_LABEL_SELL: return "sell";
-    default: return "none";
+    case TR_LABEL_HOLD:
+        return "hold";
+    case TR_LABEL_BUY:
+        return "buy";
+    case TR_LABEL_SELL:
+        return "sell";
+    default:
+        return "none";
     }
 }
 
@@ -83,7 +87,9 @@ tr_code tr_labels_compute(const tr_bar *bars, size_t n, const tr_label_params *p
         int buy = bottom && up, sell = top && down;
         /* both can be set (a bar that is both extremes): then hold; cppcheck misreads this */
         // cppcheck-suppress knownConditionTrueFalse
-        out[t] = (int8_t)(buy && !sell ? TR_LABEL_BUY : sell && !buy ? TR_LABEL_SELL : TR_LABEL_HOLD);
+        out[t] = (int8_t)(buy && !sell   ? TR_LABEL_BUY
+                          : sell && !buy ? TR_LABEL_SELL
+                                         : TR_LABEL_HOLD);
     }
     free(buf);
     return TR_OK;

@@ -24,9 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "market/backtest.h"
 #include "base/bars.h"
 #include "base/err.h"
+#include "market/backtest.h"
 #include "market/signal.h"
 
 /* Resolves what can be resolved by as_of. bars (n): the pair's series, ascending; only bars that

@@ -16,8 +16,8 @@ typedef struct tr_signal {
     int64_t id; /* assigned by signal_put: 1, 2, ... */
     char pair[TR_PAIR_MAX];
     int32_t timeframe;
-    int64_t bar_time; /* open time of the bar whose close the signal is for */
-    int signal;       /* TR_LABEL_HOLD, BUY, SELL */
+    int64_t bar_time;  /* open time of the bar whose close the signal is for */
+    int signal;        /* TR_LABEL_HOLD, BUY, SELL */
     double confidence; /* probability of the signalled class */
     double probs[3];   /* hold, buy, sell */
     char model_version[TR_VERSION_MAX];

@@ -124,8 +124,8 @@ tr_code tr_synth_generate(const tr_synth_params *p, tr_bars *out, int *decimals_
         }
         if (lo <= 0)
             return tr_fail(err, TR_ERR_INVALID, "synthetic price fell to zero (decimals too few)");
-        tr_bar b = {t, o, hi, lo, c,
-                    round(300.0 * season(t) * regimes[regime] * (0.7 + 0.6 * uniform(&r)))};
+        tr_bar b = {t,  o, hi,
+                    lo, c, round(300.0 * season(t) * regimes[regime] * (0.7 + 0.6 * uniform(&r)))};
         tr_code rc = tr_bars_push(out, &b, err);
         if (rc)
             return rc;

@@ -16,8 +16,8 @@
 #include "base/err.h"
 
 typedef struct tr_synth_params {
-    const char *pair;   /* valid pair name; "JPY" in it selects 150.000 and 3 decimals */
-    int64_t from, to;   /* bars with from <= t < to */
+    const char *pair; /* valid pair name; "JPY" in it selects 150.000 and 3 decimals */
+    int64_t from, to; /* bars with from <= t < to */
     uint64_t seed;
     int32_t timeframe;  /* seconds, default 900 */
     double start_price; /* 0: 1.10000 (150.000 for JPY pairs) */

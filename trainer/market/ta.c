@@ -129,8 +129,8 @@ void ta_rsi(size_t n, const double *c, int p, double *out)
     }
 }
 
-void ta_macd(size_t n, const double *c, int fast, int slow, int signal, double *macd,
-             double *sig, double *hist, double *work)
+void ta_macd(size_t n, const double *c, int fast, int slow, int signal, double *macd, double *sig,
+             double *hist, double *work)
 {
     double *ef = work, *es = work + n;
     ta_ema(n, c, (size_t)(slow - fast), fast, ef);

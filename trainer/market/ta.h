@@ -36,8 +36,8 @@ void ta_rsi(size_t n, const double *c, int p, double *out);
  * the fast EMA on bars slow-fast..slow-1 (so both seeds end at the same bar), the signal EMA on
  * the MACD line's first `signal` values. All three outputs start at slow-1 + signal-1.
  * work: (2n). */
-void ta_macd(size_t n, const double *c, int fast, int slow, int signal, double *macd,
-             double *sig, double *hist, double *work);
+void ta_macd(size_t n, const double *c, int fast, int slow, int signal, double *macd, double *sig,
+             double *hist, double *work);
 
 /* Slow stochastic (STOCH with SMA smoothing): fast %K over fastk bars, slow %K = SMA(slowk) of
  * fast %K, slow %D = SMA(slowd) of slow %K. A zero high-low range gives fast %K 0. work: (n). */

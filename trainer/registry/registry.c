@@ -212,8 +212,7 @@ const tr_ab_test *tr_registry_find_ab(const tr_registry *reg, const char *id)
 }
 
 /* The version named v as it will be after txn: from its puts or updates, else the registry. */
-static const tr_version *version_after(const tr_registry *reg, const tr_reg_txn *txn,
-                                       const char *v)
+static const tr_version *version_after(const tr_registry *reg, const tr_reg_txn *txn, const char *v)
 {
     for (size_t i = 0; i < txn->n_put; i++)
         if (strcmp(txn->put[i].version, v) == 0)

@@ -26,18 +26,14 @@
 #include "base/bars.h" /* TR_VERSION_MAX */
 #include "base/err.h"
 
-#define TR_HISTORY_MAX 256 /* epochs of training curves kept per version */
+#define TR_HISTORY_MAX  256 /* epochs of training curves kept per version */
 #define TR_AB_PAIRS_MAX 128 /* bytes of an A/B test's pair set, with the NUL */
 #define TR_AB_LOOKS_MAX 64  /* interim looks recorded per A/B test */
 
 /* The enumerations stored in the records, each with its one name table in schema.c (the names
  * are those of the line format, the JSON and the PostgreSQL enum types). *_COUNT is the number
  * of values, not a value. */
-typedef enum tr_version_type {
-    TR_VT_FULL = 0,
-    TR_VT_INCREMENTAL = 1,
-    TR_VT_COUNT
-} tr_version_type;
+typedef enum tr_version_type { TR_VT_FULL = 0, TR_VT_INCREMENTAL = 1, TR_VT_COUNT } tr_version_type;
 typedef enum tr_version_status {
     TR_VS_TRAINING = 0,
     TR_VS_COMPLETED = 1,
@@ -144,14 +140,14 @@ typedef struct tr_ab_test {
     int64_t planned_end;         /* started_at + days */
     int64_t min_trades;          /* planned resolved trades per arm; 0: the end date alone */
     tr_ab_status status;
-    int64_t ended_at;            /* 0 while running */
-    char origin[16];             /* "manual", "full" (started by full --ab) */
-    char verdict[16];            /* "" while running, then "a", "b", "tie", "insufficient" */
-    char end_reason[64];         /* "planned_end", "min_trades", "early_stop", "stopped" */
-    int n_looks;                 /* interim analyses made so far */
+    int64_t ended_at;                  /* 0 while running */
+    char origin[16];                   /* "manual", "full" (started by full --ab) */
+    char verdict[16];                  /* "" while running, then "a", "b", "tie", "insufficient" */
+    char end_reason[64];               /* "planned_end", "min_trades", "early_stop", "stopped" */
+    int n_looks;                       /* interim analyses made so far */
     double look_frac[TR_AB_LOOKS_MAX]; /* their information fractions, ascending */
-    int64_t n_pred_a, n_pred_b;  /* predictions assigned to each arm (last analysis) */
-    char result[4096];           /* JSON: the figures of the last analysis */
+    int64_t n_pred_a, n_pred_b;        /* predictions assigned to each arm (last analysis) */
+    char result[4096];                 /* JSON: the figures of the last analysis */
 } tr_ab_test;
 
 typedef struct tr_registry {
@@ -179,7 +175,7 @@ typedef struct tr_reg_txn {
     const tr_ab_test *ab_put;      /* new A/B tests (ids unused, versions usable, no running
                                       test on an overlapping pair set) */
     size_t n_ab_put;
-    const tr_ab_test *ab_update;   /* replacements of existing tests, by id */
+    const tr_ab_test *ab_update; /* replacements of existing tests, by id */
     size_t n_ab_update;
 } tr_reg_txn;
 

@@ -315,15 +315,21 @@ void tr_schema_init(const tr_schema *s, void *rec)
 
 /* ---- the original design's tables (docs/schema.md 5.12) ------------------------------------ */
 
-#define DV(name, type, rec, alias, key, expr, lim) {name, type, rec, alias, key, expr, lim}
-#define DV_NULL(name, type) {name, type, NULL, NULL, NULL, NULL, 0}
-#define LOG(name, type, key) DV(name, type, &tr_log_row_schema, "l", key, NULL, 0)
-#define VER(name, type, key, lim) DV(name, type, &tr_version_schema, "v", key, NULL, lim)
+#define DV(name, type, rec, alias, key, expr, lim)                                                 \
+    {                                                                                              \
+        name, type, rec, alias, key, expr, lim                                                     \
+    }
+#define DV_NULL(name, type)                                                                        \
+    {                                                                                              \
+        name, type, NULL, NULL, NULL, NULL, 0                                                      \
+    }
+#define LOG(name, type, key)             DV(name, type, &tr_log_row_schema, "l", key, NULL, 0)
+#define VER(name, type, key, lim)        DV(name, type, &tr_version_schema, "v", key, NULL, lim)
 #define VERX(name, type, key, expr, lim) DV(name, type, &tr_version_schema, "v", key, expr, lim)
-#define AB(name, type, key, expr, lim) DV(name, type, &tr_ab_test_schema, "a", key, expr, lim)
+#define AB(name, type, key, expr, lim)   DV(name, type, &tr_ab_test_schema, "a", key, expr, lim)
 
-#define N4 9.9999           /* numeric(5,4) */
-#define N6_4 99.9999        /* numeric(6,4) */
+#define N4    9.9999        /* numeric(5,4) */
+#define N6_4  99.9999       /* numeric(6,4) */
 #define N10_6 9999.999999   /* numeric(10,6) */
 #define N10_2 99999999.99   /* numeric(10,2) */
 #define N12_2 9999999999.99 /* numeric(12,2) */

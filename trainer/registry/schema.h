@@ -119,7 +119,7 @@ typedef struct tr_design_column {
     const char *alias;    /* the alias of rec's table in from */
     const char *key;      /* a leaf key of rec */
     const char *expr;
-    double lim;           /* numeric (and integer from a double): the largest value that fits */
+    double lim; /* numeric (and integer from a double): the largest value that fits */
 } tr_design_column;
 
 typedef struct tr_design_view {

@@ -373,7 +373,7 @@ tr_code tr_registry_decode(const char *what, const char *text, size_t len, tr_re
         if (grow_array(arr, &cap[kind], *n, elem))
             goto oom;
         char *rec = (char *)*arr + *n * elem;
-        tr_schema_init(kinds[kind].schema, rec); /* what an absent key leaves */
+        tr_schema_init(kinds[kind].schema, rec);    /* what an absent key leaves */
         for (const char *p = tab; tab && p < nl;) { /* tab NULL: a record with no field */
             const char *fs = p + 1;
             const char *fe = memchr(fs, '\t', (size_t)(nl - fs));

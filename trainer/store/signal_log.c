@@ -128,9 +128,10 @@ int tr_siglog_decode(const char *line, size_t n, tr_signal *g)
               field_f64(f[7], &g->probs[1]) || field_f64(f[8], &g->probs[2]) ||
               field_text(f[9], g->model_version, sizeof g->model_version) ||
               field_text(f[10], g->ab_test_id, sizeof g->ab_test_id) ||
-              field_i64(f[11], &g->created_at) || field_text(f[12], g->outcome, sizeof g->outcome) ||
-              field_i64(f[13], &g->exit_time) || field_f64(f[14], &g->exit_price) ||
-              field_f64(f[15], &g->pnl_pips) || field_f64(f[16], &g->pnl_percent);
+              field_i64(f[11], &g->created_at) ||
+              field_text(f[12], g->outcome, sizeof g->outcome) || field_i64(f[13], &g->exit_time) ||
+              field_f64(f[14], &g->exit_price) || field_f64(f[15], &g->pnl_pips) ||
+              field_f64(f[16], &g->pnl_percent);
     if (bad || tf <= 0 || tf > INT32_MAX || sig < 0 || sig > 2 || g->id < 1)
         return -1;
     g->timeframe = (int32_t)tf;
@@ -378,7 +379,8 @@ static tr_code ids_write(const char *dir, int64_t next, tr_error *err)
     return tr_file_write_atomic(path, text, (size_t)n, err);
 }
 
-/* ---- reading ---------------------------------------------------------------------------------- */
+/* ---- reading ----------------------------------------------------------------------------------
+ */
 
 typedef struct sig_list {
     tr_signal *v;
@@ -491,8 +493,8 @@ static tr_code read_all(const char *dir, const char *pair, int64_t from, int64_t
     return rc;
 }
 
-tr_code tr_siglog_get(const char *dir, const char *pair, int64_t from, int64_t to,
-                      tr_signal **list, size_t *n, tr_error *err)
+tr_code tr_siglog_get(const char *dir, const char *pair, int64_t from, int64_t to, tr_signal **list,
+                      size_t *n, tr_error *err)
 {
     sig_list l = {0};
     *list = NULL;
@@ -509,7 +511,8 @@ tr_code tr_siglog_get(const char *dir, const char *pair, int64_t from, int64_t t
     return TR_OK;
 }
 
-/* ---- writing ---------------------------------------------------------------------------------- */
+/* ---- writing ----------------------------------------------------------------------------------
+ */
 
 static int same_key(const tr_signal *a, const tr_signal *b)
 {

@@ -38,8 +38,8 @@ tr_code tr_siglog_update(const char *dir, const tr_signal *sigs, size_t n, tr_er
 
 /* The signals of pair (NULL: all) with from <= bar_time < to, in recording order (by id), into
  * a malloc'd array. A missing log holds no signal. */
-tr_code tr_siglog_get(const char *dir, const char *pair, int64_t from, int64_t to,
-                      tr_signal **list, size_t *n, tr_error *err);
+tr_code tr_siglog_get(const char *dir, const char *pair, int64_t from, int64_t to, tr_signal **list,
+                      size_t *n, tr_error *err);
 
 /* Writes sigs (n, their ids kept) as the whole log in dir: each (pair, month) segment they fall
  * in is replaced, then the id counter is set past the largest id. Used once, to move the

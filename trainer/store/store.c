@@ -115,8 +115,8 @@ const char *tr_store_name(const tr_store *store)
 tr_code tr_store_path(const tr_store *store, tr_store_area area, const char *name, char *buf,
                       size_t size, tr_error *err)
 {
-    const char *dir = area == TR_AREA_FILES || area == TR_AREA_REPORTS ? store->files_dir
-                                                                       : store->models_dir;
+    const char *dir =
+        area == TR_AREA_FILES || area == TR_AREA_REPORTS ? store->files_dir : store->models_dir;
     const char *sub = area == TR_AREA_RUNS ? "/runs" : area == TR_AREA_REPORTS ? "/reports" : "";
     int has_name = name && name[0];
     int n = snprintf(buf, size, "%s%s%s%s", dir, sub, has_name ? "/" : "", has_name ? name : "");
@@ -284,8 +284,8 @@ tr_code tr_store_bars_put(tr_store *store, const char *pair, int32_t timeframe, 
             return tr_fail(err, TR_ERR_DATA, "%s %s bar %s is off the bar grid", pair, tfn,
                            tr_time_format(bars[i].t, ts, sizeof ts));
         if (i > 0 && bars[i].t <= bars[i - 1].t)
-            return tr_fail(err, TR_ERR_INVALID, "%s %s bars are not strictly ascending at %s",
-                           pair, tfn, tr_time_format(bars[i].t, ts, sizeof ts));
+            return tr_fail(err, TR_ERR_INVALID, "%s %s bars are not strictly ascending at %s", pair,
+                           tfn, tr_time_format(bars[i].t, ts, sizeof ts));
     }
     return store->ops->bars_put(store, pair, timeframe, bars, n, replace, stats, err);
 }
@@ -375,4 +375,3 @@ tr_code tr_store_pairs(tr_store *store, int32_t tf, char (*pairs)[TR_PAIR_MAX], 
     }
     return TR_OK;
 }
-

@@ -45,16 +45,16 @@
 #include "aifxnn.h" /* aifx_crc32 */
 #include "base/fsutil.h"
 #include "base/strbuf.h"
+#include "base/timeutil.h"
 #include "store/backend.h"
 #include "store/registry_text.h"
 #include "store/signal_log.h"
-#include "base/timeutil.h"
 
 #define LAYOUT_VERSION 1
-#define BARS_MAJOR 1
-#define BARS_MINOR 0
-#define HEADER_SIZE 64
-#define RECORD_SIZE 48
+#define BARS_MAJOR     1
+#define BARS_MINOR     0
+#define HEADER_SIZE    64
+#define RECORD_SIZE    48
 
 typedef struct dir_store {
     tr_store base; /* first member: a tr_store * points at the dir_store */
@@ -206,8 +206,8 @@ static tr_code read_series(const char *path, const char *pair, int32_t tf, char 
     const unsigned char *p = (const unsigned char *)*data;
     uint64_t n = 0;
     if (len < HEADER_SIZE) {
-        rc = tr_fail(err, TR_ERR_FORMAT, "%s: truncated: %zu bytes, shorter than the header",
-                     path, len);
+        rc = tr_fail(err, TR_ERR_FORMAT, "%s: truncated: %zu bytes, shorter than the header", path,
+                     len);
         goto fail;
     }
     rc = check_header(path, p, pair, tf, &n, err);
@@ -222,8 +222,8 @@ static tr_code read_series(const char *path, const char *pair, int32_t tf, char 
         goto fail;
     }
     if (get_u32(p + 56) != aifx_crc32(0, p + HEADER_SIZE, (size_t)n * RECORD_SIZE)) {
-        rc = tr_fail(err, TR_ERR_CHECKSUM, "%s: data checksum mismatch (the file is corrupt)",
-                     path);
+        rc =
+            tr_fail(err, TR_ERR_CHECKSUM, "%s: data checksum mismatch (the file is corrupt)", path);
         goto fail;
     }
     for (size_t i = 1; i < n; i++) {
@@ -595,8 +595,10 @@ static tr_code read_legacy(const char *path, tr_signal **list, size_t *n_list, t
         const char *ls = data + pos;
         const char *nl = memchr(ls, '\n', len - pos);
         if (!nl) {
-            rc = tr_fail(err, TR_ERR_FORMAT, "%s:%d: record without its end of line (the file "
-                                             "was cut)", path, line);
+            rc = tr_fail(err, TR_ERR_FORMAT,
+                         "%s:%d: record without its end of line (the file "
+                         "was cut)",
+                         path, line);
             break;
         }
         size_t ll = (size_t)(nl - ls);
@@ -777,8 +779,10 @@ static tr_code dir_listen(tr_store *s, const char *const *ch, size_t n, double t
                           tr_listen_fn fn, void *user, tr_error *err)
 {
     (void)ch, (void)n, (void)timeout, (void)fn, (void)user;
-    return tr_fail(err, TR_ERR_UNSUPPORTED, "store %s: a directory store has no events (listen "
-                   "needs a PostgreSQL store)", s->location);
+    return tr_fail(err, TR_ERR_UNSUPPORTED,
+                   "store %s: a directory store has no events (listen "
+                   "needs a PostgreSQL store)",
+                   s->location);
 }
 
 static void dir_close(tr_store *s)

@@ -33,12 +33,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "store/sql/migrations.h"
-#include "store/backend.h"
-#include "market/labels.h"
-#include "registry/schema.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "market/labels.h"
+#include "registry/schema.h"
+#include "store/backend.h"
+#include "store/sql/migrations.h"
 
 #define PG_MAX_LOCKS          16
 #define PG_DEFAULT_MODELS_DIR "./aifx-models"
@@ -49,15 +49,14 @@ enum { OID_INT8 = 20, OID_INT4 = 23, OID_TEXT = 25, OID_FLOAT4 = 700, OID_FLOAT8
 typedef struct pg_store {
     tr_store base; /* first member: a tr_store * points at the pg_store */
     PGconn *conn;
-    char locks[PG_MAX_LOCKS][64]; /* names of the cycle locks held ("" = free slot) */
+    char locks[PG_MAX_LOCKS][64];     /* names of the cycle locks held ("" = free slot) */
     int64_t lock_token[PG_MAX_LOCKS]; /* their fencing tokens (cycle_lock_tokens) */
     int in_xact;                      /* between begin and commit or rollback */
-    char schema[64]; /* the schema of our objects (search_path of every session) */
-    char legacy[64]; /* where the connection's default search_path found a schema_migrations
-                        table outside it (a store of an earlier program), "" for none */
+    char schema[64];                  /* the schema of our objects (search_path of every session) */
+    char legacy[64];  /* where the connection's default search_path found a schema_migrations
+                         table outside it (a store of an earlier program), "" for none */
     int bars_backend; /* bars are read from the backend's table (backend_bars), read-only */
 } pg_store;
-
 
 /* ---- errors ---------------------------------------------------------------------------------- */
 
@@ -302,14 +301,14 @@ static PGresult *run(pg_store *s, const char *sql, const params *p, int binary)
      * (a statement that found the connection dead never reached a server) */
     if (!s->in_xact && PQstatus(s->conn) != CONNECTION_OK)
         reconnect(s);
-    PGresult *r = PQexecParams(s->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
-                               p ? p->len : NULL, p ? p->fmt : NULL, binary);
+    PGresult *r = PQexecParams(s->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL, p ? p->len : NULL,
+                               p ? p->fmt : NULL, binary);
     if (!s->in_xact && PQstatus(s->conn) != CONNECTION_OK) {
         reconnect(s);
         if (PQstatus(s->conn) == CONNECTION_OK) {
             PQclear(r);
-            r = PQexecParams(s->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
-                             p ? p->len : NULL, p ? p->fmt : NULL, binary);
+            r = PQexecParams(s->conn, sql, p ? p->n : 0, NULL, p ? p->v : NULL, p ? p->len : NULL,
+                             p ? p->fmt : NULL, binary);
         }
     }
     return r;
@@ -1291,8 +1290,8 @@ static tr_code pg_bars_get(tr_store *st, const char *pair, int32_t tf, int64_t f
         PQclear(r);
         if (rows == 0) {
             char tfn[16];
-            return tr_fail(err, TR_ERR_NOTFOUND, "store %s has no bars for %s %s", s->base.safe, pair,
-                           tr_timeframe_name(tf, tfn, sizeof tfn));
+            return tr_fail(err, TR_ERR_NOTFOUND, "store %s has no bars for %s %s", s->base.safe,
+                           pair, tr_timeframe_name(tf, tfn, sizeof tfn));
         }
         return TR_OK;
     }
@@ -1357,7 +1356,7 @@ static tr_code pg_series_list(tr_store *st, tr_series_info **list, size_t *n_out
     "t.signal_no, t.pair, t.timeframe, extract(epoch FROM t.bar_time)::int8, t.signal::text, "     \
     "t.confidence, t.prob_hold, t.prob_buy, t.prob_sell, t.model_version, "                        \
     "coalesce(t.ab_test_id, ''), extract(epoch FROM t.created_at)::int8, "                         \
-    "t.actual_outcome::text, extract(epoch FROM t.exit_time)::int8, t.exit_price, t.pnl_pips, "     \
+    "t.actual_outcome::text, extract(epoch FROM t.exit_time)::int8, t.exit_price, t.pnl_pips, "    \
     "t.pnl_percent"
 
 /* Row i of r, from column c0 on (SIGNAL_COLUMNS), into g; TR_ERR_FORMAT when a text does not
@@ -1752,8 +1751,8 @@ static tr_code pg_cycle_lock(tr_store *st, const char *cycle, int *token, tr_err
     params_free(&p);
     if (rc) {
         p_text(&p, cycle);
-        PQclear(run(s, "SELECT pg_advisory_unlock(hashtextextended('aifx:' || $1::text, 0))", &p,
-                    0));
+        PQclear(
+            run(s, "SELECT pg_advisory_unlock(hashtextextended('aifx:' || $1::text, 0))", &p, 0));
         params_free(&p);
         return rc;
     }
@@ -1776,8 +1775,9 @@ static tr_code check_lock_tokens(pg_store *s, tr_error *err)
         params p = {0};
         p_text(&p, s->locks[i]);
         PGresult *r;
-        tr_code rc = query(s, "SELECT token FROM cycle_lock_tokens WHERE name = $1::text FOR UPDATE",
-                           &p, 1, &r, "checking the cycle lock's token", err);
+        tr_code rc =
+            query(s, "SELECT token FROM cycle_lock_tokens WHERE name = $1::text FOR UPDATE", &p, 1,
+                  &r, "checking the cycle lock's token", err);
         params_free(&p);
         if (rc)
             return rc;
@@ -1787,8 +1787,7 @@ static tr_code check_lock_tokens(pg_store *s, tr_error *err)
             return tr_fail(err, TR_ERR_CONFLICT,
                            "store %s: this run lost its %s lock (token %lld, now %lld: another run "
                            "took it after the server dropped ours); nothing committed",
-                           s->base.safe, s->locks[i], (long long)s->lock_token[i],
-                           (long long)now);
+                           s->base.safe, s->locks[i], (long long)s->lock_token[i], (long long)now);
     }
     return TR_OK;
 }
@@ -2003,9 +2002,9 @@ static void reconnect(pg_store *s)
             continue;
         params p = {0};
         p_text(&p, s->locks[i]);
-        PQclear(PQexecParams(s->conn,
-                             "SELECT pg_try_advisory_lock(hashtextextended('aifx:' || $1::text, 0))",
-                             p.n, NULL, p.v, p.len, p.fmt, 0));
+        PQclear(PQexecParams(
+            s->conn, "SELECT pg_try_advisory_lock(hashtextextended('aifx:' || $1::text, 0))", p.n,
+            NULL, p.v, p.len, p.fmt, 0));
         params_free(&p);
     }
 }
@@ -2047,8 +2046,8 @@ static tr_code connect_store(const char *location, const char *schema, pg_store 
     if (PQstatus(s->conn) != CONNECTION_OK) {
         char msg[700];
         one_line(PQerrorMessage(s->conn), msg, sizeof msg);
-        tr_code rc =
-            tr_fail(err, TR_ERR_STORE, "store %s: cannot connect to PostgreSQL: %s", s->base.safe, msg);
+        tr_code rc = tr_fail(err, TR_ERR_STORE, "store %s: cannot connect to PostgreSQL: %s",
+                             s->base.safe, msg);
         pg_close(&s->base);
         return rc;
     }
@@ -2412,7 +2411,8 @@ static tr_code bars_view(pg_store *s, const link_cfg *c, const char *S, const ch
             &q,
             "CREATE OR REPLACE FUNCTION %s.aifx_backend_bars_notify() RETURNS trigger LANGUAGE "
             "plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $aifx$ DECLARE r record; "
-            "BEGIN FOR r IN SELECT b.pair, b.timeframe, count(*) AS n, min(b.\"timestamp\") AS first, max(b.\"timestamp\") AS last FROM "
+            "BEGIN FOR r IN SELECT b.pair, b.timeframe, count(*) AS n, min(b.\"timestamp\") AS "
+            "first, max(b.\"timestamp\") AS last FROM "
             "(SELECT %s FROM aifx_new_rows m%s) b GROUP BY b.pair, b.timeframe ORDER BY b.pair, "
             "b.timeframe LOOP PERFORM pg_notify('new_market_data', format('{\"pair\":%%s,"
             "\"timeframe\":\"%%s\",\"n_added\":%%s,\"first\":\"%%s\",\"last\":\"%%s\"}', "
@@ -2579,8 +2579,8 @@ static tr_code apply_link(pg_store *s, const tr_migrate_options *o, tr_migrate_r
         cur.signals = 1;
     if (o && o->bars_notify)
         cur.notify = 1;
-    const char *tf_spec = o && o->bars_timeframes && o->bars_timeframes[0] ? o->bars_timeframes
-                                                                            : NULL;
+    const char *tf_spec =
+        o && o->bars_timeframes && o->bars_timeframes[0] ? o->bars_timeframes : NULL;
     const char *pair_spec = o && o->bars_pairs && o->bars_pairs[0] ? o->bars_pairs : NULL;
     int tf_changed = 0, pair_changed = 0;
     if (tf_spec)
@@ -2602,8 +2602,9 @@ static tr_code apply_link(pg_store *s, const tr_migrate_options *o, tr_migrate_r
                        o->bars_columns);
     if ((cur.notify || tf_spec || pair_spec || (o && o->bars_columns && o->bars_columns[0])) &&
         !cur.table[0])
-        return tr_fail(err, TR_ERR_INVALID, "--bars-columns, --bars-timeframes, --bars-pairs "
-                                            "and --bars-notify need --bars-from TABLE");
+        return tr_fail(err, TR_ERR_INVALID,
+                       "--bars-columns, --bars-timeframes, --bars-pairs "
+                       "and --bars-notify need --bars-from TABLE");
     if (cur.views)
         cur.views_version = PG_VIEWS_VERSION;
     /* the views follow the backend schema when it changes */
