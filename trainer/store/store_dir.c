@@ -1,5 +1,7 @@
 /*
- * store_dir.c - the embedded directory store, the default backend.
+ * store_dir.c - the embedded directory store, the default backend. Its two larger formats live
+ * beside it (registry_text.c, signal_log.c); what remains here, the bars file, the locks and the
+ * glue of each method, is a little over 800 lines and reads best together.
  *
  * Layout of a store directory (docs/schema.md has the byte-level format):
  *   aifx-store               "aifx-store 1\n": marks the directory and gives the layout version

@@ -1,6 +1,10 @@
 /*
  * store_pg.c - the PostgreSQL store, behind the same table of functions as the directory store
- * (store.h). The only file that includes libpq-fe.h. The schema is in trainer/sql/NNN_*.sql,
+ * (store.h). The only file that includes libpq-fe.h: that rule keeps every statement, parameter
+ * and result conversion of the database in one place to review, and is why this file runs past
+ * the trainer's usual 800 lines (its sections: connection and session, parameters and results,
+ * migrations and the store's own schema, bars, the registry, signals, locks and fencing tokens,
+ * events, the backend's views and bars). The schema is in trainer/sql/NNN_*.sql,
  * embedded at build time; docs/schema.md section 5 describes tables, types, transactions, events
  * and locks.
  *
