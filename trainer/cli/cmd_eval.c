@@ -22,7 +22,10 @@ const char tr_cli_help_evaluate[] =
     "       aifx-train evaluate V --from TIME --to TIME ...   (V: shorthand of --version V)\n"
     "  Classification figures of version V on the labeled windows whose last bar is in\n"
     "  [from, to): confusion matrix, per-class precision, recall and F1, macro-F1, accuracy,\n"
-    "  the buy/sell share of predictions and labels, and the backtest of its signals.\n";
+    "  the buy/sell share of predictions and labels, and the backtest of its signals.\n"
+    "  Only bars before --to are read, so the last max(k, h) bars before it (16 by default)\n"
+    "  have no label yet and are not scored. To reproduce a full run's test figures, give\n"
+    "  --to the run's as-of time (the end of its data window, `versions show V`).\n";
 
 const char tr_cli_help_backtest[] =
     "usage: aifx-train backtest --version V --from TIME --to TIME [--pair P[,Q] ...]\n"
