@@ -74,6 +74,16 @@ void tr_cycle_stage(const tr_cycle_ctx *ctx, const char *cycle, const char *text
     }
 }
 
+tr_cycle_ctx tr_cycle_ctx_sink(const tr_cycle_ctx *ctx, tr_event_fn fn, void *user)
+{
+    tr_cycle_ctx c = *ctx;
+    if (!c.on_event) {
+        c.on_event = fn;
+        c.user = user;
+    }
+    return c;
+}
+
 tr_code tr_cycle_run_training(const tr_cycle_ctx *ctx, const void *opts, tr_train_fn train,
                               tr_cycle_outcome *out, tr_error *err)
 {

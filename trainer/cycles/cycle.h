@@ -144,6 +144,10 @@ typedef tr_code (*tr_train_fn)(const tr_cycle_ctx *ctx, const void *opts, tr_cyc
 /* The table entry's run of a training cycle: runs train into out->figures (a tr_cycle_result)
  * or a result of its own, and fills the common outcome from it (detail: "verdict: reason",
  * noting a resumed run). */
+/* ctx with the event sink fn/user of a cycle's options when ctx has none (the options' sink
+ * serves only then). */
+tr_cycle_ctx tr_cycle_ctx_sink(const tr_cycle_ctx *ctx, tr_event_fn fn, void *user);
+
 tr_code tr_cycle_run_training(const tr_cycle_ctx *ctx, const void *opts, tr_train_fn train,
                               tr_cycle_outcome *out, tr_error *err);
 

@@ -384,11 +384,7 @@ static tr_code incr_train(const tr_cycle_ctx *ctx, const void *opts, tr_cycle_re
 {
     tr_incr_opts def = tr_incr_opts_default();
     const tr_incr_opts *o = opts ? opts : &def;
-    tr_cycle_ctx c = *ctx;
-    if (!c.on_event) { /* the options' sink serves when the context has none */
-        c.on_event = o->on_event;
-        c.user = o->user;
-    }
+    tr_cycle_ctx c = tr_cycle_ctx_sink(ctx, o->on_event, o->user);
     return incr_run(&c, o, res, err);
 }
 

@@ -659,14 +659,11 @@ static tr_code migrate_signals(const tr_store *s, tr_error *err)
     return rc;
 }
 
-/* Validates and records n signals (signal_log.h: ids in order, a stored one returned as is). */
-static tr_code dir_signals_append(tr_store *s, tr_signal *sigs, size_t n, tr_error *err)
+/* A write to the log under the store lock, after moving an older store's file into it: an
+ * append of add (n), or the outcomes of upd (n). */
+static tr_code signals_write(tr_store *s, tr_signal *add, const tr_signal *upd, size_t n,
+                             tr_error *err)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!tr_pair_valid(sigs[i].pair) || sigs[i].timeframe <= 0 ||
-            !tr_version_name_valid(sigs[i].model_version))
-            return tr_fail(err, TR_ERR_INVALID, "signal %zu of %zu: bad pair, timeframe or version",
-                           i + 1, n);
     char dir[4200];
     signals_dir(s, dir, sizeof dir);
     int lock_fd = -1;
@@ -675,9 +672,20 @@ static tr_code dir_signals_append(tr_store *s, tr_signal *sigs, size_t n, tr_err
         return rc;
     rc = migrate_signals(s, err);
     if (!rc)
-        rc = tr_siglog_append(dir, sigs, n, err);
+        rc = add ? tr_siglog_append(dir, add, n, err) : tr_siglog_update(dir, upd, n, err);
     unlock_store(lock_fd);
     return rc;
+}
+
+/* Validates and records n signals (signal_log.h: ids in order, a stored one returned as is). */
+static tr_code dir_signals_append(tr_store *s, tr_signal *sigs, size_t n, tr_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!tr_pair_valid(sigs[i].pair) || sigs[i].timeframe <= 0 ||
+            !tr_version_name_valid(sigs[i].model_version))
+            return tr_fail(err, TR_ERR_INVALID, "signal %zu of %zu: bad pair, timeframe or version",
+                           i + 1, n);
+    return signals_write(s, sigs, NULL, n, err);
 }
 
 /* One signal: an append of one. */
@@ -688,17 +696,7 @@ static tr_code dir_signal_put(tr_store *s, tr_signal *sig, tr_error *err)
 
 static tr_code dir_signals_update(tr_store *s, const tr_signal *sigs, size_t n, tr_error *err)
 {
-    char dir[4200];
-    signals_dir(s, dir, sizeof dir);
-    int lock_fd = -1;
-    tr_code rc = lock_store(s, &lock_fd, err);
-    if (rc)
-        return rc;
-    rc = migrate_signals(s, err);
-    if (!rc)
-        rc = tr_siglog_update(dir, sigs, n, err);
-    unlock_store(lock_fd);
-    return rc;
+    return signals_write(s, NULL, sigs, n, err);
 }
 
 static int cmp_sig_id(const void *a, const void *b)
