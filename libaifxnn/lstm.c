@@ -306,6 +306,20 @@ static void forward_projection(void *arg, int k, int n)
                    j->params + l->off_w_ih, l->n_in, 0.0f, l->gates + (size_t)r0 * G, G);
 }
 
+size_t aifx__lstm_pack_floats(int n_hidden)
+{
+    const int H = n_hidden, G = 4 * H;
+    size_t n = (size_t)G * H; /* the BLAS path's transpose */
+    const size_t fwd = aifx__panel_floats(H, G), bwd = aifx__panel_floats(G, H);
+    if (fwd > n)
+        n = fwd;
+    return bwd > n ? bwd : n;
+}
+
+/* Rows per block of the packed path: the block's products over all panels, then its cell, while
+ * its rows of z (and of h_{t-1}) are still in L2 (48 x 5 KiB for W3). */
+#define ROW_BLOCK 48
+
 /* the recurrence for sequences [b0, b1) */
 static void forward_recurrence(void *arg, int k, int n)
 {
@@ -320,6 +334,19 @@ static void forward_recurrence(void *arg, int k, int n)
     const int nb = b1 - b0;
     if (nb < 1)
         return;
+    if (aifx__kernel_path() != AIFX_KPATH_BLAS) { /* w_hh_t holds W_hh^T packed */
+        for (int t = 0; t < j->T; t++)
+            for (int r0 = b0; r0 < b1; r0 += ROW_BLOCK) {
+                const int nr = b1 - r0 < ROW_BLOCK ? b1 - r0 : ROW_BLOCK;
+                float *z = l->gates + ((size_t)t * B + r0) * G; /* (nr, 4H) */
+                const size_t o = (size_t)r0 * H;
+                if (t > 0) /* z += h_{t-1} W_hh^T; h_0 = 0 contributes nothing */
+                    aifx__gemm_packed(nr, G, H, l->hs + t * bh + o, H, w_hh_t, z, G, 0);
+                aifx__lstm_cell(nr, H, bias, z, t > 0 ? l->cs + t * bh + o : NULL,
+                                l->cs + (t + 1) * bh + o, l->hs + (t + 1) * bh + o, 1);
+            }
+        return;
+    }
     for (int t = 0; t < j->T; t++) {
         float *z = l->gates + ((size_t)t * B + b0) * G; /* (nb, 4H) */
         const size_t o = (size_t)b0 * H;
@@ -339,11 +366,14 @@ void aifx__lstm_forward(const aifx_lstm_layer *l, const float *params, int n_ste
     memset(l->cs, 0, bh * sizeof(float)); /* c_0 = 0 */
     const int H = l->n_hidden, G = 4 * H;
     const float *w_hh = params + l->off_w_hh; /* (4H, H) -> w_hh_t (H, 4H) */
-    for (int r0 = 0; r0 < G; r0 += 16) /* in 16 x 16 tiles */
-        for (int c0 = 0; c0 < H; c0 += 16)
-            for (int r = r0; r < r0 + 16 && r < G; r++)
-                for (int c = c0; c < c0 + 16 && c < H; c++)
-                    l->w_hh_t[(size_t)c * G + r] = w_hh[(size_t)r * H + c];
+    if (aifx__kernel_path() != AIFX_KPATH_BLAS)
+        aifx__pack_panels(H, G, w_hh, H, 1, l->w_hh_t); /* W_hh^T (H, 4H) in panels */
+    else
+        for (int r0 = 0; r0 < G; r0 += 16) /* in 16 x 16 tiles */
+            for (int c0 = 0; c0 < H; c0 += 16)
+                for (int r = r0; r < r0 + 16 && r < G; r++)
+                    for (int c = c0; c < c0 + 16 && c < H; c++)
+                        l->w_hh_t[(size_t)c * G + r] = w_hh[(size_t)r * H + c];
     aifx__pool_run(pool, forward_projection, &j);
     aifx__pool_run(pool, forward_recurrence, &j);
 }
@@ -368,6 +398,21 @@ static void backward_recurrence(void *arg, int k, int n)
     memset(dc, 0, (size_t)nb * H * sizeof(float)); /* gradient on c_t from step t+1 */
     if (n > 1)
         memset(db, 0, (size_t)G * sizeof(float));
+    if (aifx__kernel_path() != AIFX_KPATH_BLAS) { /* w_hh_t holds W_hh packed */
+        for (int t = T - 1; t >= 0; t--)
+            for (int r0 = b0; r0 < b1; r0 += ROW_BLOCK) {
+                const int nr = b1 - r0 < ROW_BLOCK ? b1 - r0 : ROW_BLOCK;
+                const size_t o2 = (size_t)r0 * H, d = (size_t)(r0 - b0) * H;
+                float *z = l->gates + ((size_t)t * B + r0) * G; /* (nr, 4H) activated -> dz */
+                const float *up = j->dh_seq ? j->dh_seq + t * bh + o2
+                                            : (t == T - 1 ? j->dh_last + o2 : NULL);
+                cell_backward(nr, H, z, l->cs + (t + 1) * bh + o2, l->cs + t * bh + o2, dh + d,
+                              up, dc + d, db);
+                if (t > 0) /* dh_{t-1} = dz_t W_hh: (nr, 4H) x (4H, H) */
+                    aifx__gemm_packed(nr, H, G, z, G, l->w_hh_t, dh + d, H, 1);
+            }
+        return;
+    }
     for (int t = T - 1; t >= 0; t--) {
         float *z = l->gates + ((size_t)t * B + b0) * G; /* (nb, 4H) activated -> dz */
         const float *up = j->dh_seq ? j->dh_seq + t * bh + o : (t == T - 1 ? j->dh_last + o : NULL);
@@ -406,6 +451,8 @@ void aifx__lstm_backward(aifx_lstm_layer *l, const float *params, float *grads, 
 {
     lstm_job j = {l, params, grads, n_steps, n_batch, x, dh_seq, dh_last, dx, dh, dc, db_part};
     const int n = aifx__pool_size(pool), G = 4 * l->n_hidden;
+    if (aifx__kernel_path() != AIFX_KPATH_BLAS) /* W_hh (4H, H) in panels, once for all T steps */
+        aifx__pack_panels(G, l->n_hidden, params + l->off_w_hh, l->n_hidden, 0, l->w_hh_t);
     aifx__pool_run(pool, backward_recurrence, &j);
     if (n > 1) { /* the workers' bias gradients, summed in worker order */
         float *g_b = grads + l->off_b;
