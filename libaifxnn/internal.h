@@ -100,6 +100,14 @@ typedef struct aifx_lstm_layer {
  * bias, bias (4H, or NULL for none) is added, and z receives the activated gates when keep_gates
  * is nonzero (training; inference passes 0 and z is left as it was); c_prev (B, H, or NULL for
  * c_0 = 0), c, h are (B, H). c may alias c_prev, h anything else. */
+/* The cell's 8-float AVX2 + FMA form (cell_avx2.c), for AIFX_KPATH_AVX2; cell_backward's
+ * arguments are lstm.c's: z (B, 4H) activated gates in, dz out; ct, cp c_t and c_{t-1}; dh the
+ * gradient from step t+1, up the one from above (or NULL); dc in and out; db += sums of dz. */
+void aifx__lstm_cell_avx2(int n_batch, int n_hidden, const float *bias, float *z,
+                          const float *c_prev, float *c, float *h, int keep_gates);
+void aifx__cell_backward_avx2(int n_batch, int n_hidden, float *z, const float *ct,
+                              const float *cp, const float *dh, const float *up, float *dc,
+                              float *db);
 /* floats of a layer's w_hh_t buffer for hidden size H */
 size_t aifx__lstm_pack_floats(int n_hidden);
 void aifx__lstm_cell(int n_batch, int n_hidden, const float *bias, float *z, const float *c_prev,
