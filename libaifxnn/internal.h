@@ -51,10 +51,18 @@ int aifx__set_kernel_path(int path);
 size_t aifx__panel_floats(int k, int n);
 /* dst = B (k, n) packed, where B = src (k, n; ld) or, with trans, src^T for src (n, k; ld) */
 void aifx__pack_panels(int k, int n, const float *src, int ld, int trans, float *dst);
+/* The k rows of B (k, n) into rows [0, k) of an operand packed with kp rows: dst points at
+ * its row r to fill rows [r, r + k) (dst + r * AIFX_PANEL_NR) */
+void aifx__pack_panel_rows(int kp, int k, int n, const float *src, int ld, int trans, float *dst);
 /* C (m, n; ldc) = A (m, k; lda) B (+ C unless zero), B packed by aifx__pack_panels; every
  * element summed in k order, whatever m and the position of the row. */
 void aifx__gemm_packed(int m, int n, int k, const float *a, int lda, const float *bp, float *c,
                        int ldc, int zero);
+/* The same with A = [A1 A2] (m, k1 + k2) given as two operands (A2 NULL or k2 = 0: none) and B
+ * packed with kp >= k1 + k2 rows: x_t W_ih^T + h_{t-1} W_hh^T in one pass. */
+void aifx__gemm_packed2(int m, int n, int k1, const float *a1, int lda1, int k2,
+                        const float *a2, int lda2, int kp, const float *bp, float *c, int ldc,
+                        int zero);
 
 /* ---- random numbers (rng.c) ---- */
 uint64_t aifx__rng_next(aifx_rng *rng);
@@ -92,8 +100,8 @@ typedef struct aifx_lstm_layer {
     float *mask;         /* (B, n_in): inverted-dropout mask on the input, 0 or 1/(1-p) */
     float *w_hh_t;       /* AIFX_KPATH_BLAS: (H, 4H), W_hh transposed at each training forward,
                           * so that the per-step product is a plain NN GEMM (much faster for
-                          * small B). Packed path: W_hh^T packed by each forward, W_hh packed by
-                          * each backward (aifx__lstm_pack_floats floats) */
+                          * small B). Packed path: [W_ih^T; W_hh^T] packed by each forward, W_hh
+                          * packed by each backward (aifx__lstm_pack_floats floats) */
 } aifx_lstm_layer;
 
 /* One time step of the cell over B rows: z (B, 4H) holds pre-activations i, f, g, o without the
@@ -108,8 +116,8 @@ void aifx__lstm_cell_avx2(int n_batch, int n_hidden, const float *bias, float *z
 void aifx__cell_backward_avx2(int n_batch, int n_hidden, float *z, const float *ct,
                               const float *cp, const float *dh, const float *up, float *dc,
                               float *db);
-/* floats of a layer's w_hh_t buffer for hidden size H */
-size_t aifx__lstm_pack_floats(int n_hidden);
+/* floats of a layer's w_hh_t buffer for n_in inputs and hidden size H */
+size_t aifx__lstm_pack_floats(int n_in, int n_hidden);
 void aifx__lstm_cell(int n_batch, int n_hidden, const float *bias, float *z, const float *c_prev,
                      float *c, float *h, int keep_gates);
 /* Worker threads of a net (pool.c): aifx__pool_run calls fn(ctx, k, n) for k = 0 .. n-1 (k = 0

@@ -86,9 +86,14 @@ size_t aifx__panel_floats(int k, int n)
 
 void aifx__pack_panels(int k, int n, const float *src, int ld, int trans, float *dst)
 {
+    aifx__pack_panel_rows(k, k, n, src, ld, trans, dst);
+}
+
+void aifx__pack_panel_rows(int kp, int k, int n, const float *src, int ld, int trans, float *dst)
+{
     for (int p0 = 0; p0 < n; p0 += NR) {
         const int w = n - p0 < NR ? n - p0 : NR;
-        float *d = dst + (size_t)p0 * k; /* panel p0 / NR */
+        float *d = dst + (size_t)p0 * kp; /* panel p0 / NR */
         if (trans) { /* B[kk][c] = src[c][kk] */
             for (int c = 0; c < w; c++) {
                 const float *s = src + (size_t)(p0 + c) * ld;
@@ -110,9 +115,23 @@ void aifx__pack_panels(int k, int n, const float *src, int ld, int trans, float 
 #define AVX2_FN __attribute__((target("avx2,fma")))
 #define AVX2_INLINE static inline __attribute__((target("avx2,fma"), always_inline))
 
-/* C (M rows, 16 columns, ldc) (+)= A (M, K; lda) B (K, 16, packed) */
-AVX2_INLINE void ukr(const int M, int K, const float *a, size_t lda, const float *bp, float *c,
-                     size_t ldc, int zero)
+/* K rows of the product: c0, c1 (M rows of 16) += A (M, K; lda) B (K, 16, packed) */
+#define UKR_ROWS(K, a, lda, bp)                                                                \
+    for (int k = 0; k < (K); k++) {                                                            \
+        const __m256 b0 = _mm256_loadu_ps((bp) + (size_t)k * NR);                              \
+        const __m256 b1 = _mm256_loadu_ps((bp) + (size_t)k * NR + 8);                          \
+        _Pragma("GCC unroll 6") for (int r = 0; r < M; r++)                                    \
+        {                                                                                      \
+            const __m256 av = _mm256_broadcast_ss((a) + r * (lda) + k);                        \
+            c0[r] = _mm256_fmadd_ps(av, b0, c0[r]);                                            \
+            c1[r] = _mm256_fmadd_ps(av, b1, c1[r]);                                            \
+        }                                                                                      \
+    }
+
+/* C (M rows, 16 columns, ldc) (+)= [A1 A2] (M, K1 + K2) B (K1 + K2, 16, packed), A1's columns
+ * first: two operands side by side without copying them into one (x_t and h_{t-1}) */
+AVX2_INLINE void ukr(const int M, int K1, const float *a1, size_t lda1, int K2, const float *a2,
+                     size_t lda2, const float *bp, float *c, size_t ldc, int zero)
 {
     __m256 c0[MR], c1[MR];
 #pragma GCC unroll 6
@@ -125,16 +144,8 @@ AVX2_INLINE void ukr(const int M, int K, const float *a, size_t lda, const float
             c1[r] = _mm256_loadu_ps(c + r * ldc + 8);
         }
     }
-    for (int k = 0; k < K; k++) {
-        const __m256 b0 = _mm256_loadu_ps(bp + (size_t)k * NR);
-        const __m256 b1 = _mm256_loadu_ps(bp + (size_t)k * NR + 8);
-#pragma GCC unroll 6
-        for (int r = 0; r < M; r++) {
-            const __m256 av = _mm256_broadcast_ss(a + r * lda + k);
-            c0[r] = _mm256_fmadd_ps(av, b0, c0[r]);
-            c1[r] = _mm256_fmadd_ps(av, b1, c1[r]);
-        }
-    }
+    UKR_ROWS(K1, a1, lda1, bp)
+    UKR_ROWS(K2, a2, lda2, bp + (size_t)K1 * NR)
 #pragma GCC unroll 6
     for (int r = 0; r < M; r++) {
         _mm256_storeu_ps(c + r * ldc, c0[r]);
@@ -143,10 +154,10 @@ AVX2_INLINE void ukr(const int M, int K, const float *a, size_t lda, const float
 }
 
 #define UKR_M(M)                                                                               \
-    static AVX2_FN void ukr##M(int K, const float *a, size_t lda, const float *bp, float *c,  \
-                               size_t ldc, int zero)                                           \
+    static AVX2_FN void ukr##M(int K1, const float *a1, size_t lda1, int K2, const float *a2,  \
+                               size_t lda2, const float *bp, float *c, size_t ldc, int zero)   \
     {                                                                                          \
-        ukr(M, K, a, lda, bp, c, ldc, zero);                                                   \
+        ukr(M, K1, a1, lda1, K2, a2, lda2, bp, c, ldc, zero);                                  \
     }
 UKR_M(1)
 UKR_M(2)
@@ -155,29 +166,32 @@ UKR_M(4)
 UKR_M(5)
 UKR_M(6)
 
-typedef void (*ukr_fn)(int, const float *, size_t, const float *, float *, size_t, int);
+typedef void (*ukr_fn)(int, const float *, size_t, int, const float *, size_t, const float *,
+                       float *, size_t, int);
 static const ukr_fn ukrs[MR + 1] = {NULL, ukr1, ukr2, ukr3, ukr4, ukr5, ukr6};
 
 AVX2_FN
-static void gemm_packed_avx2(int m, int n, int k, const float *a, int lda, const float *bp,
-                             float *c, int ldc, int zero)
+static void gemm_packed_avx2(int m, int n, int k1, const float *a1, int lda1, int k2,
+                             const float *a2, int lda2, int kp, const float *bp, float *c, int ldc,
+                             int zero)
 {
     for (int p0 = 0; p0 < n; p0 += NR) { /* the panel stays in L1 over all rows */
-        const float *b = bp + (size_t)p0 * k;
+        const float *b = bp + (size_t)p0 * kp;
         const int w = n - p0 < NR ? n - p0 : NR;
         for (int i0 = 0; i0 < m; i0 += MR) {
             const int mr = m - i0 < MR ? m - i0 : MR;
-            const float *ai = a + (size_t)i0 * lda;
+            const float *ai = a1 + (size_t)i0 * lda1;
+            const float *ai2 = a2 ? a2 + (size_t)i0 * lda2 : NULL;
             float *ci = c + (size_t)i0 * ldc + p0;
             if (w == NR) {
-                ukrs[mr](k, ai, (size_t)lda, b, ci, (size_t)ldc, zero);
+                ukrs[mr](k1, ai, (size_t)lda1, k2, ai2, (size_t)lda2, b, ci, (size_t)ldc, zero);
             } else { /* the right edge through a padded tile, same summation order */
                 float tile[MR * NR];
                 for (int r = 0; r < mr; r++) {
                     memcpy(tile + r * NR, ci + (size_t)r * ldc, (size_t)w * sizeof(float));
                     memset(tile + r * NR + w, 0, (size_t)(NR - w) * sizeof(float));
                 }
-                ukrs[mr](k, ai, (size_t)lda, b, tile, NR, zero);
+                ukrs[mr](k1, ai, (size_t)lda1, k2, ai2, (size_t)lda2, b, tile, NR, zero);
                 for (int r = 0; r < mr; r++)
                     memcpy(ci + (size_t)r * ldc, tile + r * NR, (size_t)w * sizeof(float));
             }
@@ -186,20 +200,31 @@ static void gemm_packed_avx2(int m, int n, int k, const float *a, int lda, const
 }
 #endif
 
-void aifx__gemm_packed(int m, int n, int k, const float *a, int lda, const float *bp, float *c,
-                       int ldc, int zero)
+void aifx__gemm_packed2(int m, int n, int k1, const float *a1, int lda1, int k2,
+                        const float *a2, int lda2, int kp, const float *bp, float *c, int ldc,
+                        int zero)
 {
+    if (k2 <= 0)
+        a2 = NULL, k2 = 0;
 #if AIFX_HAVE_AVX2_KERNEL
-    gemm_packed_avx2(m, n, k, a, lda, bp, c, ldc, zero);
+    gemm_packed_avx2(m, n, k1, a1, lda1, k2, a2, lda2, kp, bp, c, ldc, zero);
 #else
     /* not reached: aifx__kernel_path() is AIFX_KPATH_BLAS without the AVX2 kernel */
     for (int i = 0; i < m; i++)
         for (int j = 0; j < n; j++) {
-            const float *b = bp + (size_t)(j / NR) * NR * k + j % NR;
+            const float *b = bp + (size_t)(j / NR) * NR * kp + j % NR;
             float s = zero ? 0.0f : c[(size_t)i * ldc + j];
-            for (int kk = 0; kk < k; kk++)
-                s += a[(size_t)i * lda + kk] * b[(size_t)kk * NR];
+            for (int kk = 0; kk < k1; kk++)
+                s += a1[(size_t)i * lda1 + kk] * b[(size_t)kk * NR];
+            for (int kk = 0; kk < k2; kk++)
+                s += a2[(size_t)i * lda2 + kk] * b[(size_t)(k1 + kk) * NR];
             c[(size_t)i * ldc + j] = s;
         }
 #endif
+}
+
+void aifx__gemm_packed(int m, int n, int k, const float *a, int lda, const float *bp, float *c,
+                       int ldc, int zero)
+{
+    aifx__gemm_packed2(m, n, k, a, lda, 0, NULL, 0, k, bp, c, ldc, zero);
 }

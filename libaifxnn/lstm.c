@@ -103,11 +103,11 @@ static void forward_projection(void *arg, int k, int n)
                    j->params + l->off_w_ih, l->n_in, 0.0f, l->gates + (size_t)r0 * G, G);
 }
 
-size_t aifx__lstm_pack_floats(int n_hidden)
+size_t aifx__lstm_pack_floats(int n_in, int n_hidden)
 {
     const int H = n_hidden, G = 4 * H;
     size_t n = (size_t)G * H; /* the BLAS path's transpose */
-    const size_t fwd = aifx__panel_floats(H, G), bwd = aifx__panel_floats(G, H);
+    const size_t fwd = aifx__panel_floats(n_in + H, G), bwd = aifx__panel_floats(G, H);
     if (fwd > n)
         n = fwd;
     return bwd > n ? bwd : n;
@@ -131,14 +131,17 @@ static void forward_recurrence(void *arg, int k, int n)
     const int nb = b1 - b0;
     if (nb < 1)
         return;
-    if (aifx__kernel_path() != AIFX_KPATH_BLAS) { /* w_hh_t holds W_hh^T packed */
+    if (aifx__kernel_path() != AIFX_KPATH_BLAS) { /* w_hh_t holds [W_ih^T; W_hh^T] packed */
+        const int n_in = l->n_in;
         for (int t = 0; t < j->T; t++)
             for (int r0 = b0; r0 < b1; r0 += ROW_BLOCK) {
                 const int nr = b1 - r0 < ROW_BLOCK ? b1 - r0 : ROW_BLOCK;
                 float *z = l->gates + ((size_t)t * B + r0) * G; /* (nr, 4H) */
                 const size_t o = (size_t)r0 * H;
-                if (t > 0) /* z += h_{t-1} W_hh^T; h_0 = 0 contributes nothing */
-                    aifx__gemm_packed(nr, G, H, l->hs + t * bh + o, H, w_hh_t, z, G, 0);
+                /* z = x_t W_ih^T + h_{t-1} W_hh^T in one pass; h_0 = 0 contributes nothing */
+                aifx__gemm_packed2(nr, G, n_in, j->x + ((size_t)t * B + r0) * n_in, n_in,
+                                   t > 0 ? H : 0, l->hs + t * bh + o, H, n_in + H, w_hh_t, z, G,
+                                   1);
                 aifx__lstm_cell(nr, H, bias, z, t > 0 ? l->cs + t * bh + o : NULL,
                                 l->cs + (t + 1) * bh + o, l->hs + (t + 1) * bh + o, 1);
             }
@@ -163,14 +166,19 @@ void aifx__lstm_forward(const aifx_lstm_layer *l, const float *params, int n_ste
     memset(l->cs, 0, bh * sizeof(float)); /* c_0 = 0 */
     const int H = l->n_hidden, G = 4 * H;
     const float *w_hh = params + l->off_w_hh; /* (4H, H) -> w_hh_t (H, 4H) */
-    if (aifx__kernel_path() != AIFX_KPATH_BLAS)
-        aifx__pack_panels(H, G, w_hh, H, 1, l->w_hh_t); /* W_hh^T (H, 4H) in panels */
-    else
-        for (int r0 = 0; r0 < G; r0 += 16) /* in 16 x 16 tiles */
-            for (int c0 = 0; c0 < H; c0 += 16)
-                for (int r = r0; r < r0 + 16 && r < G; r++)
-                    for (int c = c0; c < c0 + 16 && c < H; c++)
-                        l->w_hh_t[(size_t)c * G + r] = w_hh[(size_t)r * H + c];
+    if (aifx__kernel_path() != AIFX_KPATH_BLAS) {
+        /* [W_ih^T; W_hh^T] (n_in + H, 4H) in panels; no separate input projection */
+        const int kp = l->n_in + H;
+        aifx__pack_panel_rows(kp, l->n_in, G, params + l->off_w_ih, l->n_in, 1, l->w_hh_t);
+        aifx__pack_panel_rows(kp, H, G, w_hh, H, 1, l->w_hh_t + (size_t)l->n_in * AIFX_PANEL_NR);
+        aifx__pool_run(pool, forward_recurrence, &j);
+        return;
+    }
+    for (int r0 = 0; r0 < G; r0 += 16) /* in 16 x 16 tiles */
+        for (int c0 = 0; c0 < H; c0 += 16)
+            for (int r = r0; r < r0 + 16 && r < G; r++)
+                for (int c = c0; c < c0 + 16 && c < H; c++)
+                    l->w_hh_t[(size_t)c * G + r] = w_hh[(size_t)r * H + c];
     aifx__pool_run(pool, forward_projection, &j);
     aifx__pool_run(pool, forward_recurrence, &j);
 }
