@@ -170,11 +170,72 @@ typedef void (*ukr_fn)(int, const float *, size_t, int, const float *, size_t, c
                        float *, size_t, int);
 static const ukr_fn ukrs[MR + 1] = {NULL, ukr1, ukr2, ukr3, ukr4, ukr5, ukr6};
 
+/* One row (batch-1 inference): P panels at once, 2P independent accumulators, so that the
+ * FMA latency is hidden (the 6-row kernel with one row would wait on it at every k). The sums
+ * run in the same k order as the 6-row kernel's. */
+AVX2_INLINE void row_panels(const int P, int k1, const float *a1, int k2, const float *a2,
+                            size_t kp, const float *bp, float *c, int zero)
+{
+    __m256 acc[8];
+#pragma GCC unroll 8
+    for (int q = 0; q < 2 * P; q++)
+        acc[q] = zero ? _mm256_setzero_ps() : _mm256_loadu_ps(c + q * 8);
+    for (int k = 0; k < k1; k++) {
+        const __m256 av = _mm256_broadcast_ss(a1 + k);
+#pragma GCC unroll 8
+        for (int q = 0; q < 2 * P; q++)
+            acc[q] = _mm256_fmadd_ps(av, _mm256_loadu_ps(bp + (q / 2) * kp * NR + (size_t)k * NR +
+                                                          (q % 2) * 8),
+                                     acc[q]);
+    }
+    const float *b2 = bp + (size_t)k1 * NR;
+    for (int k = 0; k < k2; k++) {
+        const __m256 av = _mm256_broadcast_ss(a2 + k);
+#pragma GCC unroll 8
+        for (int q = 0; q < 2 * P; q++)
+            acc[q] = _mm256_fmadd_ps(av, _mm256_loadu_ps(b2 + (q / 2) * kp * NR + (size_t)k * NR +
+                                                          (q % 2) * 8),
+                                     acc[q]);
+    }
+#pragma GCC unroll 8
+    for (int q = 0; q < 2 * P; q++)
+        _mm256_storeu_ps(c + q * 8, acc[q]);
+}
+
+AVX2_FN
+static void row_panels4(int k1, const float *a1, int k2, const float *a2, size_t kp,
+                        const float *bp, float *c, int zero)
+{
+    row_panels(4, k1, a1, k2, a2, kp, bp, c, zero);
+}
+
+AVX2_FN
+static void row_panels1(int k1, const float *a1, int k2, const float *a2, size_t kp,
+                        const float *bp, float *c, int zero)
+{
+    row_panels(1, k1, a1, k2, a2, kp, bp, c, zero);
+}
+
 AVX2_FN
 static void gemm_packed_avx2(int m, int n, int k1, const float *a1, int lda1, int k2,
                              const float *a2, int lda2, int kp, const float *bp, float *c, int ldc,
                              int zero)
 {
+    if (m == 1) {
+        int p0 = 0;
+        for (; p0 + 4 * NR <= n; p0 += 4 * NR)
+            row_panels4(k1, a1, k2, a2, (size_t)kp, bp + (size_t)p0 * kp, c + p0, zero);
+        for (; p0 < n; p0 += NR) {
+            const int w = n - p0 < NR ? n - p0 : NR;
+            float tile[NR];
+            memcpy(tile, c + p0, (size_t)w * sizeof(float));
+            memset(tile + w, 0, (size_t)(NR - w) * sizeof(float));
+            row_panels1(k1, a1, k2, a2, (size_t)kp, bp + (size_t)p0 * kp, tile, zero);
+            memcpy(c + p0, tile, (size_t)w * sizeof(float));
+        }
+        return;
+    }
+
     for (int p0 = 0; p0 < n; p0 += NR) { /* the panel stays in L1 over all rows */
         const float *b = bp + (size_t)p0 * kp;
         const int w = n - p0 < NR ? n - p0 : NR;
