@@ -15,6 +15,9 @@
  * Layout makes the big products single GEMMs: the input projection of all T steps is one
  * (T*B, n_in) x (n_in, 4H) product before the recurrence; dW_ih, dW_hh and dx are one GEMM each
  * after it, over the time-major (T*B, *) buffers. Only h_{t-1} W_hh^T and dz_t W_hh run per step.
+ * On the packed kernel path (kernel.c, CPUs with AVX2 and FMA) the per-step products read weights
+ * packed once per call, and forward folds the input projection into them:
+ * z_t = [x_t h_{t-1}] [W_ih^T; W_hh^T], one block of rows at a time, each block's cell right after.
  * No allocation: every buffer is the layer's workspace or the caller's.
  */
 #include <math.h>
