@@ -71,6 +71,7 @@ typedef struct options {
     int reps;           /* timed repetitions per figure */
     double min_rep_s;   /* minimum duration of one repetition */
     int skip_peak;      /* skip the sgemm probe */
+    int only;           /* 0 every figure, 1 training only, 2 inference only (for perf record) */
 } options;
 
 /* What one child process sends back through its pipe. */
@@ -309,6 +310,8 @@ static void run_workload(const workload *w, const options *o, result *r)
 
     /* training */
     train_ctx tc = {net, adam, w->batch, x, labels, class_weights, 0.0f};
+    if (o->only == 2)
+        goto inference;
     if (time_calls(train_step, &tc, o->min_rep_s, &t[0])) /* warm-up */
         goto out;
     for (int k = 0; k < reps; k++)
@@ -317,7 +320,10 @@ static void run_workload(const workload *w, const options *o, result *r)
     r->train_step_s = median(t, reps);
     r->train_sps = w->batch / r->train_step_s;
     r->final_loss = tc.loss;
+    if (o->only == 1)
+        goto done;
 
+inference:
     /* inference at batch 256, the batch split over n_jobs threads */
     for (int k = 0; k < n_jobs; k++) {
         int b0 = INFER_BATCH * k / n_jobs, b1 = INFER_BATCH * (k + 1) / n_jobs;
@@ -335,6 +341,8 @@ static void run_workload(const workload *w, const options *o, result *r)
         if (time_calls(infer_call, &ic, o->min_rep_s, &t[k]))
             goto out;
     r->infer_sps = INFER_BATCH / median(t, reps);
+    if (o->only == 2)
+        goto done;
 
     /* batch-1 latency: every call timed on its own */
     {
@@ -355,6 +363,7 @@ static void run_workload(const workload *w, const options *o, result *r)
         }
         r->latency_us = 1e6 * median(lat, n);
     }
+done:
     r->rss_mib = peak_rss_mib();
     r->ok = 1;
 out:
@@ -457,13 +466,16 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: aifx-bench [--workload W1|W2|W3|all] [--threads N] [--blas-threads M]\n"
             "                  [--reps R] [--min-time SECONDS] [--no-peak] [--json]\n"
+            "                  [--only train|infer]\n"
             "  --threads N       library threads (aifx_net_config.n_threads) and the OpenBLAS\n"
             "                    threads of the 2048^3 sgemm probe (default 1)\n"
             "  --blas-threads M  OpenBLAS threads during the workloads (default 1)\n"
             "  --reps R          timed repetitions per figure, medians reported (default 5)\n"
             "  --min-time S      minimum seconds per repetition (default 0.2)\n"
             "  --no-peak         skip the sgemm probe\n"
-            "  --json            one JSON object on stdout instead of the table\n");
+            "  --json            one JSON object on stdout instead of the table\n"
+            "  --only WHAT       only the training or only the batch-256 inference figure (a\n"
+            "                    process for perf record to sample); the others print as 0\n");
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -479,7 +491,7 @@ static int parse_int(const char *s, int lo, int hi, int *out)
 
 int main(int argc, char **argv)
 {
-    options o = {-1, 1, 1, 0, 5, 0.2, 0};
+    options o = {-1, 1, 1, 0, 5, 0.2, 0, 0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -500,6 +512,16 @@ int main(int argc, char **argv)
                     o.which = k;
             if (o.which == -2) {
                 fprintf(stderr, "aifx-bench: unknown workload '%s'\n", v);
+                return 2;
+            }
+        } else if (v && strcmp(a, "--only") == 0) {
+            i++;
+            if (strcmp(v, "train") == 0) {
+                o.only = 1;
+            } else if (strcmp(v, "infer") == 0) {
+                o.only = 2;
+            } else {
+                fprintf(stderr, "aifx-bench: --only wants train or infer, not '%s'\n", v);
                 return 2;
             }
         } else if (v && strcmp(a, "--threads") == 0) {

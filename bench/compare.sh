@@ -10,7 +10,9 @@
 # medians over the rounds and the ratios ours/PyTorch, ours/oneDNN and the fraction of the same
 # aifx-bench run's 2048^3 sgemm GFLOP/s. Raw JSON lands in $COMPARE_OUT (default
 # BUILD_DIR/compare-<date>). A program that is missing (no torch, no oneDNN) is skipped.
-# Environment: COMPARE_THREADS (default "1 2"), COMPARE_REPS (3), COMPARE_MIN_TIME (0.15).
+# Environment: COMPARE_THREADS (default "1 2"), COMPARE_REPS (3), COMPARE_MIN_TIME (0.15),
+# COMPARE_BASE: a second build directory (e.g. of the commit before a change) whose aifx-bench
+# runs in the same rounds, A B C D A B C D ..., and shows as "base" columns with ours/base.
 set -eu
 
 if [ $# -lt 1 ]; then
@@ -34,12 +36,18 @@ have_torch=0
 if [ -x "$py" ] && "$py" -c 'import torch' 2>/dev/null; then have_torch=1; fi
 have_onednn=0
 [ -x "$onednn" ] && have_onednn=1
+base=${COMPARE_BASE:-}
+have_base=0
+if [ -n "$base" ]; then
+    [ -x "$base/bench/aifx-bench" ] || { echo "compare.sh: $base/bench/aifx-bench not built" >&2; exit 1; }
+    have_base=1
+fi
 
 found=${OPENBLAS_CORETYPE-}
 if [ -n "$found" ]; then envs="found unset"; else envs="found"; fi
 
 echo "compare.sh: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cpus"
-echo "compare.sh: OPENBLAS_CORETYPE as found: '${found:-<unset>}'; torch: $have_torch; oneDNN: $have_onednn"
+echo "compare.sh: OPENBLAS_CORETYPE as found: '${found:-<unset>}'; torch: $have_torch; oneDNN: $have_onednn; base: ${base:-none}"
 echo "compare.sh: load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "compare.sh: raw results in $out"
 
@@ -56,6 +64,10 @@ run() {
         env $ct_unset OPENBLAS_NUM_THREADS="$2" OMP_NUM_THREADS="$2" \
             "$py" "$here/torch_lstm.py" --threads "$2" --reps "$reps" --min-time "$min_time" \
             --json >"$out/$tag.json" ;;
+    base)
+        env $ct_unset OPENBLAS_NUM_THREADS="$2" OMP_NUM_THREADS="$2" \
+            "$base/bench/aifx-bench" --threads "$2" --reps "$reps" --min-time "$min_time" \
+            --json >"$out/$tag.json" ;;
     onednn)
         env $ct_unset OPENBLAS_NUM_THREADS="$2" OMP_NUM_THREADS="$2" \
             "$onednn" --threads "$2" --reps "$reps" --min-time "$min_time" --json >"$out/$tag.json" ;;
@@ -70,6 +82,7 @@ for e in $envs; do
             run "$e" "$t" "$r" aifx
             [ $have_torch = 1 ] && run "$e" "$t" "$r" torch
             [ $have_onednn = 1 ] && run "$e" "$t" "$r" onednn
+            [ $have_base = 1 ] && run "$e" "$t" "$r" base
             r=$((r + 1))
         done
     done
@@ -89,9 +102,10 @@ for path in sorted(glob.glob(os.path.join(out, "*.json"))):
         r = rows.setdefault(k, {})
         for field in ("train_samples_per_s", "infer_seq_per_s_b256", "latency_b1_us", "peak_rss_mib"):
             r.setdefault((prog, field), []).append(w[field])
+        if prog in ("aifx", "base"):
+            r.setdefault((prog, "sgemm"), []).append(d["sgemm_2048_gflops"])
+            r.setdefault((prog, "gflops"), []).append(w["train_gflops"])
         if prog == "aifx":
-            r.setdefault(("aifx", "sgemm"), []).append(d["sgemm_2048_gflops"])
-            r.setdefault(("aifx", "gflops"), []).append(w["train_gflops"])
             r.setdefault(("aifx", "core"), []).append(d["openblas_corename"])
 def med(r, prog, field):
     v = r.get((prog, field))
@@ -99,10 +113,12 @@ def med(r, prog, field):
 def ratio(a, b):
     return a / b if b == b and b > 0 else float("nan")
 print()
-print("medians over rounds; train = training samples/s, infer = sequences/s at batch 256, lat = batch-1 us")
+print("medians over rounds; train = training samples/s, infer = sequences/s at batch 256, lat = batch-1 us;")
+print("/torch, /dnnl = ours over theirs (for lat: our time over theirs, lower is better)")
 hdr = ("env", "thr", "wl", "core", "sgemm", "aifx tr", "torch tr", "dnnl tr", "/torch", "/dnnl", "%peak",
-       "aifx inf", "torch inf", "dnnl inf", "/torch", "aifx lat", "torch lat", "dnnl lat", "rss MiB")
-fmt = "%-6s %3s %-3s %-9s %6s | %8s %8s %8s %6s %6s %6s | %9s %9s %9s %6s | %8s %9s %8s | %7s"
+       "aifx inf", "torch inf", "dnnl inf", "/torch", "/dnnl", "aifx lat", "torch lat", "dnnl lat", "/dnnl",
+       "rss MiB")
+fmt = "%-6s %3s %-3s %-9s %6s | %8s %8s %8s %6s %6s %6s | %9s %9s %9s %6s %6s | %8s %9s %8s %6s | %7s"
 print(fmt % hdr)
 for k in sorted(rows):
     r = rows[k]
@@ -114,8 +130,27 @@ for k in sorted(rows):
     sg = med(r, "aifx", "sgemm")
     print(fmt % (env, k[1], k[2], core, "%.0f" % sg, "%.0f" % a, "%.0f" % t_, "%.0f" % d,
                  "%.2f" % ratio(a, t_), "%.2f" % ratio(a, d), "%.1f" % (100 * ratio(med(r, "aifx", "gflops"), sg)),
-                 "%.0f" % ai, "%.0f" % ti, "%.0f" % di, "%.2f" % ratio(ai, ti),
-                 "%.1f" % al, "%.1f" % tl, "%.1f" % dl, "%.1f" % med(r, "aifx", "peak_rss_mib")))
+                 "%.0f" % ai, "%.0f" % ti, "%.0f" % di, "%.2f" % ratio(ai, ti), "%.2f" % ratio(ai, di),
+                 "%.1f" % al, "%.1f" % tl, "%.1f" % dl, "%.2f" % ratio(al, dl),
+                 "%.1f" % med(r, "aifx", "peak_rss_mib")))
+# against the base build, same rounds
+if any(("base", "train_samples_per_s") in r for r in rows.values()):
+    print()
+    print("against the base build (same rounds): train, infer, lat = base's figures; /base = ours over base (lat: base over ours)")
+    fmt2 = "%-6s %3s %-3s | %8s %8s %6s %6s %6s | %9s %9s %6s | %8s %8s %6s"
+    print(fmt2 % ("env", "thr", "wl", "base tr", "aifx tr", "/base", "%pk b", "%pk", "base inf", "aifx inf", "/base",
+                  "base lat", "aifx lat", "/base"))
+    for k in sorted(rows):
+        r = rows[k]
+        env = (found or "unset") if k[0] == "found" else "unset"
+        bt, at = med(r, "base", "train_samples_per_s"), med(r, "aifx", "train_samples_per_s")
+        bi, ai = med(r, "base", "infer_seq_per_s_b256"), med(r, "aifx", "infer_seq_per_s_b256")
+        bl, al = med(r, "base", "latency_b1_us"), med(r, "aifx", "latency_b1_us")
+        print(fmt2 % (env, k[1], k[2], "%.0f" % bt, "%.0f" % at, "%.2f" % ratio(at, bt),
+                      "%.1f" % (100 * ratio(med(r, "base", "gflops"), med(r, "base", "sgemm"))),
+                      "%.1f" % (100 * ratio(med(r, "aifx", "gflops"), med(r, "aifx", "sgemm"))),
+                      "%.0f" % bi, "%.0f" % ai, "%.2f" % ratio(ai, bi),
+                      "%.1f" % bl, "%.1f" % al, "%.2f" % ratio(bl, al)))
 # 2 threads against 1 thread, ours
 print()
 for env in sorted({k[0] for k in rows}):

@@ -34,6 +34,36 @@ void aifx__gemm(int trans_a, int trans_b, int m, int n, int k, float alpha, cons
  * matrix g (rows, cols, in double, overwritten), with column signs fixed so that diag(R) > 0. */
 aifx_status aifx__orthonormal_columns(int rows, int cols, double *g, float *q);
 
+/* ---- packed-panel products (kernel.c) ----
+ * The per-step recurrent products run on the weights packed once per call into panels of
+ * AIFX_PANEL_NR columns (aifx__pack_panels) with the library's own micro-kernel, when the CPU
+ * has one (AIFX_KPATH_AVX2); otherwise through OpenBLAS (AIFX_KPATH_BLAS). The path is chosen
+ * when the library loads; tests force each one in turn with aifx__set_kernel_path. */
+#define AIFX_PANEL_NR 16
+enum { AIFX_KPATH_BLAS = 0, AIFX_KPATH_AVX2 = 1, AIFX_KPATH_COUNT = 2 };
+int aifx__kernel_path(void);
+/* 1 if this CPU and build can run path p */
+int aifx__kernel_path_supported(int path);
+/* Tests only (not thread-safe): use path p from now on, 1 if it can run here (else unchanged);
+ * p < 0 restores the choice made at load time. */
+int aifx__set_kernel_path(int path);
+/* floats of the packed form of a (k, n) operand */
+size_t aifx__panel_floats(int k, int n);
+/* dst = B (k, n) packed, where B = src (k, n; ld) or, with trans, src^T for src (n, k; ld) */
+void aifx__pack_panels(int k, int n, const float *src, int ld, int trans, float *dst);
+/* The k rows of B (k, n) into rows [0, k) of an operand packed with kp rows: dst points at
+ * its row r to fill rows [r, r + k) (dst + r * AIFX_PANEL_NR) */
+void aifx__pack_panel_rows(int kp, int k, int n, const float *src, int ld, int trans, float *dst);
+/* C (m, n; ldc) = A (m, k; lda) B (+ C unless zero), B packed by aifx__pack_panels; every
+ * element summed in k order, whatever m and the position of the row. */
+void aifx__gemm_packed(int m, int n, int k, const float *a, int lda, const float *bp, float *c,
+                       int ldc, int zero);
+/* The same with A = [A1 A2] (m, k1 + k2) given as two operands (A2 NULL or k2 = 0: none) and B
+ * packed with kp >= k1 + k2 rows: x_t W_ih^T + h_{t-1} W_hh^T in one pass. */
+void aifx__gemm_packed2(int m, int n, int k1, const float *a1, int lda1, int k2,
+                        const float *a2, int lda2, int kp, const float *bp, float *c, int ldc,
+                        int zero);
+
 /* ---- random numbers (rng.c) ---- */
 uint64_t aifx__rng_next(aifx_rng *rng);
 float aifx__rng_float(aifx_rng *rng);   /* [0, 1), 24 bits */
@@ -68,14 +98,26 @@ typedef struct aifx_lstm_layer {
     float *cs;           /* (T+1, B, H): cs[0] = c_0 = 0, cs[t+1] = c_t */
     float *in_drop;      /* (T, B, n_in): dropped-out input (layers above the first, dropout > 0) */
     float *mask;         /* (B, n_in): inverted-dropout mask on the input, 0 or 1/(1-p) */
-    float *w_hh_t;       /* (H, 4H): W_hh transposed at each training forward, so that the
-                          * per-step product is a plain NN GEMM (much faster for small B) */
+    float *w_hh_t;       /* AIFX_KPATH_BLAS: (H, 4H), W_hh transposed at each training forward,
+                          * so that the per-step product is a plain NN GEMM (much faster for
+                          * small B). Packed path: [W_ih^T; W_hh^T] packed by each forward, W_hh
+                          * packed by each backward (aifx__lstm_pack_floats floats) */
 } aifx_lstm_layer;
 
 /* One time step of the cell over B rows: z (B, 4H) holds pre-activations i, f, g, o without the
  * bias, bias (4H, or NULL for none) is added, and z receives the activated gates when keep_gates
  * is nonzero (training; inference passes 0 and z is left as it was); c_prev (B, H, or NULL for
  * c_0 = 0), c, h are (B, H). c may alias c_prev, h anything else. */
+/* The cell's 8-float AVX2 + FMA form (cell_avx2.c), for AIFX_KPATH_AVX2; cell_backward's
+ * arguments are lstm.c's: z (B, 4H) activated gates in, dz out; ct, cp c_t and c_{t-1}; dh the
+ * gradient from step t+1, up the one from above (or NULL); dc in and out; db += sums of dz. */
+void aifx__lstm_cell_avx2(int n_batch, int n_hidden, const float *bias, float *z,
+                          const float *c_prev, float *c, float *h, int keep_gates);
+void aifx__cell_backward_avx2(int n_batch, int n_hidden, float *z, const float *ct,
+                              const float *cp, const float *dh, const float *up, float *dc,
+                              float *db);
+/* floats of a layer's w_hh_t buffer for n_in inputs and hidden size H */
+size_t aifx__lstm_pack_floats(int n_in, int n_hidden);
 void aifx__lstm_cell(int n_batch, int n_hidden, const float *bias, float *z, const float *c_prev,
                      float *c, float *h, int keep_gates);
 /* Worker threads of a net (pool.c): aifx__pool_run calls fn(ctx, k, n) for k = 0 .. n-1 (k = 0

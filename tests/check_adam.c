@@ -126,6 +126,46 @@ START_TEST(test_adam_invalid)
 }
 END_TEST
 
+/* The vectorised update gives the bits of the scalar formula, over a length with a tail (37 =
+ * 4 x 8 + 5), with and without weight decay, for 3 steps. */
+START_TEST(test_adam_bits_match_scalar)
+{
+    enum { N = 37 };
+    for (int wd = 0; wd <= 1; wd++) {
+        aifx_adam_config c = aifx_adam_config_default();
+        c.lr = 1e-2f;
+        c.weight_decay = wd ? 0.1f : 0.0f;
+        aifx_adam *a;
+        ck_assert_int_eq(aifx_adam_new(N, &c, &a), AIFX_OK);
+        float p[N], q[N], g[N], m[N] = {0}, v[N] = {0};
+        aifx_rng r;
+        aifx_rng_seed(&r, 9);
+        for (int i = 0; i < N; i++)
+            p[i] = q[i] = aifx__rng_float(&r) - 0.5f;
+        for (int t = 1; t <= 3; t++) {
+            for (int i = 0; i < N; i++)
+                g[i] = (aifx__rng_float(&r) - 0.5f) * (float)(i + 1);
+            ck_assert_int_eq(aifx_adam_step(a, p, g), AIFX_OK);
+            const float step_size = (float)((double)c.lr / (1.0 - pow((double)c.beta1, t)));
+            const float bc2_sqrt = (float)sqrt(1.0 - pow((double)c.beta2, t));
+            const float decay = 1.0f - c.lr * c.weight_decay;
+            for (int i = 0; i < N; i++) {
+                m[i] = m[i] * c.beta1 + g[i] * (1.0f - c.beta1);
+                v[i] = v[i] * c.beta2 + g[i] * g[i] * (1.0f - c.beta2);
+                if (wd)
+                    q[i] *= decay;
+                float denom = sqrtf(v[i]) / bc2_sqrt + c.eps;
+                q[i] -= step_size * (m[i] / denom);
+            }
+            for (int i = 0; i < N; i++)
+                ck_assert_msg(p[i] == q[i], "step %d, weight decay %d, [%d]: %.9g vs %.9g", t,
+                              wd, i, (double)p[i], (double)q[i]);
+        }
+        aifx_adam_free(a);
+    }
+}
+END_TEST
+
 START_TEST(test_clip)
 {
     /* (3, 4) has norm 5: clipped to 1 it becomes (3, 4) / (5 + 1e-6) */
@@ -157,6 +197,7 @@ static Suite *adam_suite(void)
     tcase_add_test(tc, test_adamw_decoupled);
     tcase_add_test(tc, test_adam_state_ops);
     tcase_add_test(tc, test_adam_invalid);
+    tcase_add_test(tc, test_adam_bits_match_scalar);
     tcase_add_test(tc, test_clip);
     suite_add_tcase(s, tc);
     return s;

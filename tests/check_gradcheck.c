@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "aifxnn.h"
+#include "check_kpath.h"
 #include "check_main.h"
 #include "internal.h"
 
@@ -108,11 +109,15 @@ static void expect_close(const char *what, size_t k, double g, double fd)
                   k, g, fd);
 }
 
-static void gradcheck(int n_layers, int weighted, float dropout)
+/* B <= 3, H <= 64; kpath: the kernel path to force (skipped when the CPU lacks it) */
+static void gradcheck_shape(int n_layers, int weighted, float dropout, int B, int T, int H,
+                            int kpath)
 {
-    aifx_net_config cfg = {.n_in = 3, .n_steps = 4, .n_layers = n_layers, .n_hidden = 5,
-                           .n_classes = 3, .max_batch = 3, .dropout = dropout};
-    const int B = 3, T = cfg.n_steps, F = cfg.n_in, H = cfg.n_hidden;
+    if (!kpath_enter(kpath))
+        return;
+    aifx_net_config cfg = {.n_in = 3, .n_steps = T, .n_layers = n_layers, .n_hidden = H,
+                           .n_classes = 3, .max_batch = B, .dropout = dropout};
+    const int F = cfg.n_in;
     aifx_net *net;
     worst_ratio = 0.0;
     ck_assert_int_eq(aifx_net_new(&cfg, &net), AIFX_OK);
@@ -125,7 +130,7 @@ static void gradcheck(int n_layers, int weighted, float dropout)
         pf[k] += 0.2f * (aifx__rng_float(&rng) - 0.5f);
 
     float x[3 * 4 * 3];
-    for (size_t i = 0; i < sizeof(x) / sizeof(x[0]); i++)
+    for (int i = 0; i < B * T * F; i++)
         x[i] = 2.0f * aifx__rng_float(&rng) - 1.0f;
     int32_t y[3] = {0, 2, 1};
     float w[3] = {1.0f, 2.0f, 0.5f};
@@ -141,7 +146,7 @@ static void gradcheck(int n_layers, int weighted, float dropout)
 
     /* the masks the library drew, in double */
     ref_shape s = {B, T, F, H, cfg.n_classes, n_layers, {NULL}, NULL};
-    double masks[AIFX_MAX_LAYERS + 1][3 * 5];
+    double masks[AIFX_MAX_LAYERS + 1][3 * 64];
     int n_dropped = 0;
     if (dropout > 0) {
         for (int l = 1; l < n_layers; l++) {
@@ -185,24 +190,41 @@ static void gradcheck(int n_layers, int weighted, float dropout)
         xd[i] = keep;
         expect_close("input", (size_t)i, dx[i], (lp - lm) / (2 * h));
     }
-    fprintf(stderr, "gradcheck L=%d weighted=%d dropout=%.1f: %zu params, %d inputs, worst "
-                    "|g-fd|/tol = %.3g\n",
-            n_layers, weighted, (double)dropout, n, B * T * F, worst_ratio);
+    fprintf(stderr, "gradcheck %s L=%d B=%d T=%d H=%d weighted=%d dropout=%.1f: %zu params, %d "
+                    "inputs, worst |g-fd|/tol = %.3g\n",
+            kpath_names[kpath], n_layers, B, T, H, weighted, (double)dropout, n, B * T * F,
+            worst_ratio);
     free(pd);
     aifx_net_free(net);
+    kpath_leave();
 }
 
-START_TEST(test_grad_1layer) { gradcheck(1, 0, 0.0f); }
+static void gradcheck(int n_layers, int weighted, float dropout, int kpath)
+{
+    gradcheck_shape(n_layers, weighted, dropout, 3, 4, 5, kpath);
+}
+
+START_TEST(test_grad_1layer) { gradcheck(1, 0, 0.0f, _i); }
 END_TEST
-START_TEST(test_grad_1layer_weighted) { gradcheck(1, 1, 0.0f); }
+START_TEST(test_grad_1layer_weighted) { gradcheck(1, 1, 0.0f, _i); }
 END_TEST
-START_TEST(test_grad_2layer) { gradcheck(2, 0, 0.0f); }
+START_TEST(test_grad_2layer) { gradcheck(2, 0, 0.0f, _i); }
 END_TEST
-START_TEST(test_grad_2layer_weighted) { gradcheck(2, 1, 0.0f); }
+START_TEST(test_grad_2layer_weighted) { gradcheck(2, 1, 0.0f, _i); }
 END_TEST
-START_TEST(test_grad_2layer_dropout) { gradcheck(2, 1, 0.3f); }
+START_TEST(test_grad_2layer_dropout) { gradcheck(2, 1, 0.3f, _i); }
 END_TEST
-START_TEST(test_grad_3layer_dropout) { gradcheck(3, 0, 0.5f); }
+START_TEST(test_grad_3layer_dropout) { gradcheck(3, 0, 0.5f, _i); }
+END_TEST
+/* Odd shapes for the packed kernel: H = 17 (4H = 68, neither a multiple of the 16-wide panel),
+ * B = 1 (a single row), T = 1 (no recurrent product at all), and B = 3, T = 2, H = 33. */
+START_TEST(test_grad_odd_shapes)
+{
+    gradcheck_shape(1, 0, 0.0f, 1, 4, 17, _i);
+    gradcheck_shape(2, 1, 0.0f, 3, 1, 7, _i);
+    gradcheck_shape(1, 1, 0.0f, 1, 1, 16, _i);
+    gradcheck_shape(2, 0, 0.0f, 3, 2, 33, _i);
+}
 END_TEST
 
 /* The loss normalisation: PyTorch's weighted mean, sum w l / sum w, not Keras' sum w l / N. */
@@ -222,12 +244,13 @@ static Suite *gradcheck_suite(void)
     Suite *s = suite_create("gradcheck");
     TCase *tc = tcase_create("finite_differences");
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_grad_1layer);
-    tcase_add_test(tc, test_grad_1layer_weighted);
-    tcase_add_test(tc, test_grad_2layer);
-    tcase_add_test(tc, test_grad_2layer_weighted);
-    tcase_add_test(tc, test_grad_2layer_dropout);
-    tcase_add_test(tc, test_grad_3layer_dropout);
+    tcase_add_loop_test(tc, test_grad_1layer, 0, AIFX_KPATH_COUNT);
+    tcase_add_loop_test(tc, test_grad_1layer_weighted, 0, AIFX_KPATH_COUNT);
+    tcase_add_loop_test(tc, test_grad_2layer, 0, AIFX_KPATH_COUNT);
+    tcase_add_loop_test(tc, test_grad_2layer_weighted, 0, AIFX_KPATH_COUNT);
+    tcase_add_loop_test(tc, test_grad_2layer_dropout, 0, AIFX_KPATH_COUNT);
+    tcase_add_loop_test(tc, test_grad_3layer_dropout, 0, AIFX_KPATH_COUNT);
+    tcase_add_loop_test(tc, test_grad_odd_shapes, 0, AIFX_KPATH_COUNT);
     tcase_add_test(tc, test_loss_normalisation);
     suite_add_tcase(s, tc);
     return s;

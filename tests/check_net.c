@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "aifxnn.h"
+#include "check_kpath.h"
 #include "check_main.h"
 #include "internal.h"
 
@@ -154,6 +155,8 @@ END_TEST
  * batch larger than max_batch (predict is not limited by it) and after a larger batch has run. */
 START_TEST(test_forward_matches_predict)
 {
+    if (!kpath_enter(_i))
+        return;
     for (int L = 1; L <= 3; L++) {
         aifx_net *net = make_net(L, 0.25f, 11);
         aifx_rng r;
@@ -194,6 +197,7 @@ START_TEST(test_forward_matches_predict)
                 ck_assert_float_eq_tol(pb[b * 3 + j], pf[(b % 7) * 3 + j], 1e-6f);
         aifx_net_free(net);
     }
+    kpath_leave();
 }
 END_TEST
 
@@ -268,6 +272,8 @@ static void train(uint64_t seed, float *params_out, float *first_loss, float *la
 
 START_TEST(test_training_deterministic)
 {
+    if (!kpath_enter(_i))
+        return;
     aifx_net_config c = small_config(2, 0.2f);
     aifx_net *probe;
     aifx_net_new(&c, &probe);
@@ -282,6 +288,7 @@ START_TEST(test_training_deterministic)
     ck_assert_msg(l1a < 0.5f * l0a, "loss did not fall: %g -> %g", (double)l0a, (double)l1a);
     free(a);
     free(b);
+    kpath_leave();
 }
 END_TEST
 
@@ -319,6 +326,8 @@ static void train_threads(int n_threads, size_t n, float *params_out)
 
 START_TEST(test_threads)
 {
+    if (!kpath_enter(_i))
+        return;
     aifx_net_config c = small_config(2, 0.2f);
     aifx_net *net = (aifx_net *)1;
     c.n_threads = -1;
@@ -342,6 +351,7 @@ START_TEST(test_threads)
     }
     ck_assert_msg(worst < 1e-4, "2 threads drift %g from 1 thread after 20 Adam steps", worst);
     free(one), free(a), free(b);
+    kpath_leave();
 }
 END_TEST
 
@@ -349,6 +359,8 @@ END_TEST
  * 1280 it takes several chunks, and must still equal the training forward. */
 START_TEST(test_predict_chunked)
 {
+    if (!kpath_enter(_i))
+        return;
     for (int L = 1; L <= 3; L++) {
         aifx_net_config c = {.n_in = 5, .n_steps = 20, .n_layers = L, .n_hidden = 8,
                              .n_classes = 3, .max_batch = 64, .dropout = 0.0f};
@@ -366,6 +378,7 @@ START_TEST(test_predict_chunked)
         free(x);
         aifx_net_free(net);
     }
+    kpath_leave();
 }
 END_TEST
 
@@ -472,14 +485,14 @@ static Suite *net_suite(void)
     tcase_add_test(tc, test_config_and_layout);
     tcase_add_test(tc, test_config_invalid);
     tcase_add_test(tc, test_init_keras);
-    tcase_add_test(tc, test_forward_matches_predict);
+    tcase_add_loop_test(tc, test_forward_matches_predict, 0, AIFX_KPATH_COUNT);
     tcase_add_test(tc, test_dropout_training_only);
-    tcase_add_test(tc, test_training_deterministic);
+    tcase_add_loop_test(tc, test_training_deterministic, 0, AIFX_KPATH_COUNT);
     tcase_add_test(tc, test_call_errors);
     tcase_add_test(tc, test_alloc_failures);
     tcase_add_test(tc, test_strerror);
-    tcase_add_test(tc, test_threads);
-    tcase_add_test(tc, test_predict_chunked);
+    tcase_add_loop_test(tc, test_threads, 0, AIFX_KPATH_COUNT);
+    tcase_add_loop_test(tc, test_predict_chunked, 0, AIFX_KPATH_COUNT);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "aifxnn.h"
+#include "check_kpath.h"
 #include "check_main.h"
 
 #ifndef AIFX_TEST_FIXTURES
@@ -340,13 +341,17 @@ static void check_layout(const char *path, const aifx_net *net, int F, int H, in
                   path, aifx_net_n_params(net), expect);
 }
 
+/* _i = fixture * AIFX_KPATH_COUNT + kernel path: every fixture on every path the CPU runs */
 START_TEST(test_torch_parity)
 {
     char path[1024], err[512];
-    snprintf(path, sizeof path, "%s/%s", AIFX_TEST_FIXTURES, fixture_files[_i]);
+    const int kpath = _i % AIFX_KPATH_COUNT;
+    if (!kpath_enter(kpath))
+        return;
+    snprintf(path, sizeof path, "%s/%s", AIFX_TEST_FIXTURES, fixture_files[_i / AIFX_KPATH_COUNT]);
     fixture fx;
     ck_assert_msg(fixture_load(path, &fx, err, sizeof err), "%s", err);
-    fprintf(stderr, "%s\n", path);
+    fprintf(stderr, "%s (kernel path %s)\n", path, kpath_names[kpath]);
 
     const int B = fx.B, T = fx.T, F = fx.F, H = fx.H, L = fx.L, C = fx.C;
     ck_assert_msg(L <= AIFX_MAX_LAYERS, "%s: %d layers", path, L);
@@ -392,6 +397,10 @@ START_TEST(test_torch_parity)
     compare(path, "probs", (size_t)B * C, probs,
             fixture_get(&fx, path, "probs", (size_t)B * C, 0)->f, TOL_FWD, 0);
     compare(path, "loss", 1, &loss, fixture_get(&fx, path, "loss", 1, 0)->f, TOL_FWD, 0);
+    /* the inference path (its own packed recurrent product for B > 1) against the same probs */
+    ck_assert_int_eq(aifx_net_predict(net, B, x->f, probs, NULL), AIFX_OK);
+    compare(path, "predict", (size_t)B * C, probs,
+            fixture_get(&fx, path, "probs", (size_t)B * C, 0)->f, TOL_FWD, 0);
     compare(path, "h_last", (size_t)B * H, h_last,
             fixture_get(&fx, path, "h_last", (size_t)B * H, 0)->f, TOL_FWD, 0);
     compare(path, "seq", (size_t)B * T * H, seq,
@@ -426,6 +435,7 @@ START_TEST(test_torch_parity)
     free(dx);
     aifx_net_free(net);
     fixture_free(&fx);
+    kpath_leave();
 }
 END_TEST
 
@@ -477,7 +487,7 @@ static Suite *parity_suite(void)
     TCase *tc = tcase_create("torch");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_torch_parity, 0,
-                        (int)(sizeof fixture_files / sizeof fixture_files[0]));
+                        (int)(sizeof fixture_files / sizeof fixture_files[0]) * AIFX_KPATH_COUNT);
     tcase_add_test(tc, test_fixture_loader_rejects);
     suite_add_tcase(s, tc);
     return s;
