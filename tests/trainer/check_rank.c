@@ -370,6 +370,12 @@ START_TEST(test_rank_store)
     ck_assert_uint_eq(r.n_retired, 1);
     ck_assert_str_eq(r.retired[0], "v1.0-daily-20240115");
     ck_assert(!model_exists(st, "v1.0-daily-20240115.ckpt"));
+    /* `versions` shows it retired, not as a healthy completed version */
+    char want[128];
+    snprintf(want, sizeof want, "%-28s %-11s %-10s", "v1.0-daily-20240115", "incremental",
+             "retired");
+    ck_assert_int_eq(tu_run(AIFX_TRAIN_EXE, dir, "versions --store '%s'", dir), 0);
+    ck_assert_msg(tu_output_has(dir, want), "versions does not show '%s'", want);
     ck_assert(model_exists(st, "v1.0-daily-20240301.ckpt"));
     ck_assert(model_exists(st, "v1.0.ckpt"));
     /* the report */
