@@ -64,27 +64,27 @@ static const workload workloads[] = {
 #define N_WORKLOADS ((int)(sizeof(workloads) / sizeof(workloads[0])))
 
 typedef struct options {
-    int which;          /* index into workloads, or -1 for all */
-    int threads;        /* library threads and sgemm-probe BLAS threads */
-    int blas_threads;   /* OpenBLAS threads during the workloads */
+    int which;        /* index into workloads, or -1 for all */
+    int threads;      /* library threads and sgemm-probe BLAS threads */
+    int blas_threads; /* OpenBLAS threads during the workloads */
     int json;
-    int reps;           /* timed repetitions per figure */
-    double min_rep_s;   /* minimum duration of one repetition */
-    int skip_peak;      /* skip the sgemm probe */
-    int only;           /* 0 every figure, 1 training only, 2 inference only (for perf record) */
+    int reps;         /* timed repetitions per figure */
+    double min_rep_s; /* minimum duration of one repetition */
+    int skip_peak;    /* skip the sgemm probe */
+    int only;         /* 0 every figure, 1 training only, 2 inference only (for perf record) */
 } options;
 
 /* What one child process sends back through its pipe. */
 typedef struct result {
     int ok;
-    double train_step_s;    /* median seconds per training step */
-    double train_sps;       /* samples/s */
-    double infer_sps;       /* sequences/s at batch 256 */
-    double latency_us;      /* median batch-1 predict */
-    double rss_mib;         /* ru_maxrss */
-    double sgemm_gflops;    /* probe only */
-    double final_loss;      /* last training loss (a sanity figure) */
-    int blas_threads_used;  /* openblas_get_num_threads() in the child */
+    double train_step_s;   /* median seconds per training step */
+    double train_sps;      /* samples/s */
+    double infer_sps;      /* sequences/s at batch 256 */
+    double latency_us;     /* median batch-1 predict */
+    double rss_mib;        /* ru_maxrss */
+    double sgemm_gflops;   /* probe only */
+    double final_loss;     /* last training loss (a sanity figure) */
+    int blas_threads_used; /* openblas_get_num_threads() in the child */
 } result;
 
 static double now_s(void)
@@ -151,8 +151,8 @@ static void probe_sgemm(const options *o, result *r)
                 n); /* warm-up */
     for (int k = 0; k < reps; k++) {
         double t0 = now_s();
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f,
-                    c, n);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c,
+                    n);
         t[k] = now_s() - t0;
     }
     r->sgemm_gflops = 2.0 * n * (double)n * n / median(t, reps) / 1e9;
@@ -165,8 +165,8 @@ static void probe_sgemm(const options *o, result *r)
 typedef struct predict_job {
     const aifx_net *net;
     int n_batch;
-    const float *x;  /* (n_batch, T, F) */
-    float *probs;    /* (n_batch, C) */
+    const float *x; /* (n_batch, T, F) */
+    float *probs;   /* (n_batch, C) */
     float *work;
     aifx_status st;
 } predict_job;
@@ -287,9 +287,9 @@ static void run_workload(const workload *w, const options *o, result *r)
     aifx_net *net = NULL;
     aifx_adam *adam = NULL;
     aifx_rng rng;
-    float *x = malloc(INFER_BATCH * seq * sizeof(float));        /* (256, T, F) */
+    float *x = malloc(INFER_BATCH * seq * sizeof(float));           /* (256, T, F) */
     float *probs = malloc(INFER_BATCH * N_CLASSES * sizeof(float)); /* (256, C) */
-    int32_t *labels = malloc((size_t)w->batch * sizeof(int32_t));  /* (B) */
+    int32_t *labels = malloc((size_t)w->batch * sizeof(int32_t));   /* (B) */
     float *work[MAX_WORKERS] = {NULL};
     predict_job jobs[MAX_WORKERS];
     double t[64];
@@ -327,8 +327,8 @@ inference:
     /* inference at batch 256, the batch split over n_jobs threads */
     for (int k = 0; k < n_jobs; k++) {
         int b0 = INFER_BATCH * k / n_jobs, b1 = INFER_BATCH * (k + 1) / n_jobs;
-        jobs[k] = (predict_job){net, b1 - b0, x + (size_t)b0 * seq,
-                                probs + (size_t)b0 * N_CLASSES, NULL, AIFX_OK};
+        jobs[k] = (predict_job){net,  b1 - b0, x + (size_t)b0 * seq, probs + (size_t)b0 * N_CLASSES,
+                                NULL, AIFX_OK};
         work[k] = malloc(aifx_net_predict_workspace(net, b1 - b0) * sizeof(float));
         if (!work[k])
             goto out;
@@ -355,8 +355,7 @@ inference:
                 goto out;
         while (n < MAX_CALLS && (n < 100 || now_s() - t0 < budget)) {
             double s = now_s();
-            if (check(aifx_net_predict(net, 1, x + (size_t)(n % INFER_BATCH) * seq, probs,
-                                       work[0]),
+            if (check(aifx_net_predict(net, 1, x + (size_t)(n % INFER_BATCH) * seq, probs, work[0]),
                       "predict"))
                 goto out;
             lat[n++] = now_s() - s;
@@ -463,19 +462,18 @@ static void json_string(const char *s)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: aifx-bench [--workload W1|W2|W3|all] [--threads N] [--blas-threads M]\n"
-            "                  [--reps R] [--min-time SECONDS] [--no-peak] [--json]\n"
-            "                  [--only train|infer]\n"
-            "  --threads N       library threads (aifx_net_config.n_threads) and the OpenBLAS\n"
-            "                    threads of the 2048^3 sgemm probe (default 1)\n"
-            "  --blas-threads M  OpenBLAS threads during the workloads (default 1)\n"
-            "  --reps R          timed repetitions per figure, medians reported (default 5)\n"
-            "  --min-time S      minimum seconds per repetition (default 0.2)\n"
-            "  --no-peak         skip the sgemm probe\n"
-            "  --json            one JSON object on stdout instead of the table\n"
-            "  --only WHAT       only the training or only the batch-256 inference figure (a\n"
-            "                    process for perf record to sample); the others print as 0\n");
+    fprintf(f, "usage: aifx-bench [--workload W1|W2|W3|all] [--threads N] [--blas-threads M]\n"
+               "                  [--reps R] [--min-time SECONDS] [--no-peak] [--json]\n"
+               "                  [--only train|infer]\n"
+               "  --threads N       library threads (aifx_net_config.n_threads) and the OpenBLAS\n"
+               "                    threads of the 2048^3 sgemm probe (default 1)\n"
+               "  --blas-threads M  OpenBLAS threads during the workloads (default 1)\n"
+               "  --reps R          timed repetitions per figure, medians reported (default 5)\n"
+               "  --min-time S      minimum seconds per repetition (default 0.2)\n"
+               "  --no-peak         skip the sgemm probe\n"
+               "  --json            one JSON object on stdout instead of the table\n"
+               "  --only WHAT       only the training or only the batch-256 inference figure (a\n"
+               "                    process for perf record to sample); the others print as 0\n");
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out)
@@ -533,8 +531,8 @@ int main(int argc, char **argv)
         } else if (v && strcmp(a, "--blas-threads") == 0) {
             i++;
             if (parse_int(v, 1, MAX_WORKERS, &o.blas_threads)) {
-                fprintf(stderr, "aifx-bench: --blas-threads wants 1..%d, not '%s'\n",
-                        MAX_WORKERS, v);
+                fprintf(stderr, "aifx-bench: --blas-threads wants 1..%d, not '%s'\n", MAX_WORKERS,
+                        v);
                 return 2;
             }
         } else if (v && strcmp(a, "--reps") == 0) {
@@ -548,8 +546,7 @@ int main(int argc, char **argv)
             char *end;
             o.min_rep_s = strtod(v, &end);
             if (*end || end == v || !(o.min_rep_s > 0.0 && o.min_rep_s < 60.0)) {
-                fprintf(stderr, "aifx-bench: --min-time wants seconds in (0, 60), not '%s'\n",
-                        v);
+                fprintf(stderr, "aifx-bench: --min-time wants seconds in (0, 60), not '%s'\n", v);
                 return 2;
             }
         } else {
@@ -629,8 +626,8 @@ int main(int argc, char **argv)
                coretype ? coretype : "<unset>");
         printf("threads           library %d, OpenBLAS in workloads %d, OpenBLAS in sgemm probe "
                "%d  (OPENBLAS_NUM_THREADS=%s)\n",
-               o.threads, res[o.which >= 0 ? o.which : 0].blas_threads_used,
-               peak.blas_threads_used, env_threads ? env_threads : "<unset>");
+               o.threads, res[o.which >= 0 ? o.which : 0].blas_threads_used, peak.blas_threads_used,
+               env_threads ? env_threads : "<unset>");
         printf("sgemm 2048^3      %.1f GFLOP/s\n", peak.sgemm_gflops);
         printf("repetitions       %d x >= %.2f s after a warm-up; medians\n\n", o.reps,
                o.min_rep_s);
@@ -643,8 +640,8 @@ int main(int argc, char **argv)
             double fl = train_flops(w), gf = fl * res[k].train_sps / 1e9;
             printf("%-3s %4d %2d %4d | %10.0f %9.2f %8.1f %6.1f%% | %10.0f | %9.1f | %8.1f\n",
                    w->name, w->batch, w->layers, w->hidden, res[k].train_sps, fl / 1e6, gf,
-                   peak.sgemm_gflops > 0 ? 100.0 * gf / peak.sgemm_gflops : 0.0,
-                   res[k].infer_sps, res[k].latency_us, res[k].rss_mib);
+                   peak.sgemm_gflops > 0 ? 100.0 * gf / peak.sgemm_gflops : 0.0, res[k].infer_sps,
+                   res[k].latency_us, res[k].rss_mib);
         }
     }
     return status;

@@ -46,7 +46,7 @@ static const workload workloads[] = {{"W1", 32, 1, 64}, {"W2", 64, 2, 128}, {"W3
     do {                                                                                           \
         dnnl_status_t s_ = (call);                                                                 \
         if (s_ != dnnl_success) {                                                                  \
-            fprintf(stderr, "aifx-onednn-lstm: %s failed (%d) at line %d\n", #call, (int)s_,        \
+            fprintf(stderr, "aifx-onednn-lstm: %s failed (%d) at line %d\n", #call, (int)s_,       \
                     __LINE__);                                                                     \
             exit(1);                                                                               \
         }                                                                                          \
@@ -169,8 +169,8 @@ static void make_layer(layer *L, int B, int n_in, int H, dnnl_memory_t src, dnnl
                                        &m_b, &m_dst, NULL, NULL, &m_src, NULL, NULL, &a_wl, &a_wi,
                                        &m_b, &m_dst, NULL, NULL, 0));
     CHECK(dnnl_primitive_desc_create(&bpd, &bd, NULL, engine, fpd));
-    CHECK(dnnl_lstm_forward_desc_init(&id, dnnl_forward_inference, dir, &m_isrc, NULL, NULL,
-                                      &a_wl, &a_wi, &m_b, &m_idst, NULL, NULL, 0));
+    CHECK(dnnl_lstm_forward_desc_init(&id, dnnl_forward_inference, dir, &m_isrc, NULL, NULL, &a_wl,
+                                      &a_wi, &m_b, &m_idst, NULL, NULL, 0));
     CHECK(dnnl_primitive_desc_create(&ipd, &id, NULL, engine, NULL));
 
     dnnl_memory_t wl = mem(&m_wl, 0.2f), wi = mem(&m_wi, 0.2f);
@@ -216,9 +216,10 @@ static void train_step(layer *ls, int n)
         layer *L = &ls[l];
         run_convert(&L->wl_f);
         run_convert(&L->wi_f);
-        dnnl_exec_arg_t a[6] = {{DNNL_ARG_SRC_LAYER, L->src},      {DNNL_ARG_WEIGHTS_LAYER, L->wl_f.m},
-                                {DNNL_ARG_WEIGHTS_ITER, L->wi_f.m}, {DNNL_ARG_BIAS, L->bias},
-                                {DNNL_ARG_DST_LAYER, L->dst},       {DNNL_ARG_WORKSPACE, L->ws}};
+        dnnl_exec_arg_t a[6] = {
+            {DNNL_ARG_SRC_LAYER, L->src},       {DNNL_ARG_WEIGHTS_LAYER, L->wl_f.m},
+            {DNNL_ARG_WEIGHTS_ITER, L->wi_f.m}, {DNNL_ARG_BIAS, L->bias},
+            {DNNL_ARG_DST_LAYER, L->dst},       {DNNL_ARG_WORKSPACE, L->ws}};
         CHECK(dnnl_primitive_execute(L->fwd, stream, 6, a));
     }
     for (int l = n - 1; l >= 0; l--) {
@@ -226,13 +227,17 @@ static void train_step(layer *ls, int n)
         run_convert(&L->wl_b);
         run_convert(&L->wi_b);
         zero(L->dwl), zero(L->dwi), zero(L->db);
-        dnnl_exec_arg_t a[11] = {
-            {DNNL_ARG_SRC_LAYER, L->src},           {DNNL_ARG_WEIGHTS_LAYER, L->wl_b.m},
-            {DNNL_ARG_WEIGHTS_ITER, L->wi_b.m},     {DNNL_ARG_BIAS, L->bias},
-            {DNNL_ARG_DST_LAYER, L->dst},           {DNNL_ARG_WORKSPACE, L->ws},
-            {DNNL_ARG_DIFF_DST_LAYER, L->diff_dst}, {DNNL_ARG_DIFF_SRC_LAYER, L->diff_src},
-            {DNNL_ARG_DIFF_WEIGHTS_LAYER, L->dwl},  {DNNL_ARG_DIFF_WEIGHTS_ITER, L->dwi},
-            {DNNL_ARG_DIFF_BIAS, L->db}};
+        dnnl_exec_arg_t a[11] = {{DNNL_ARG_SRC_LAYER, L->src},
+                                 {DNNL_ARG_WEIGHTS_LAYER, L->wl_b.m},
+                                 {DNNL_ARG_WEIGHTS_ITER, L->wi_b.m},
+                                 {DNNL_ARG_BIAS, L->bias},
+                                 {DNNL_ARG_DST_LAYER, L->dst},
+                                 {DNNL_ARG_WORKSPACE, L->ws},
+                                 {DNNL_ARG_DIFF_DST_LAYER, L->diff_dst},
+                                 {DNNL_ARG_DIFF_SRC_LAYER, L->diff_src},
+                                 {DNNL_ARG_DIFF_WEIGHTS_LAYER, L->dwl},
+                                 {DNNL_ARG_DIFF_WEIGHTS_ITER, L->dwi},
+                                 {DNNL_ARG_DIFF_BIAS, L->db}};
         CHECK(dnnl_primitive_execute(L->bwd, stream, 11, a));
     }
     CHECK(dnnl_stream_wait(stream));
@@ -286,8 +291,8 @@ static void run(const workload *w, int reps, double min_s, figures *f)
     double t[64];
     /* training and batch-256 inference */
     for (int l = 0; l < w->layers; l++)
-        make_layer(&ls[l], w->batch, l == 0 ? N_IN : w->hidden, w->hidden,
-                   l ? ls[l - 1].dst : NULL, l ? ls[l - 1].inf_dst : NULL);
+        make_layer(&ls[l], w->batch, l == 0 ? N_IN : w->hidden, w->hidden, l ? ls[l - 1].dst : NULL,
+                   l ? ls[l - 1].inf_dst : NULL);
     for (int l = 1; l < w->layers; l++) /* the gradient flows down */
         ls[l - 1].diff_dst = ls[l].diff_src;
     per_call_train(ls, w->layers, min_s);
@@ -325,8 +330,10 @@ static void run(const workload *w, int reps, double min_s, figures *f)
                                               dnnl_unidirectional_left2right, &m_src, NULL, NULL,
                                               &a_wl, &a_wi, &m_b, &m_dst, NULL, NULL, 0));
             CHECK(dnnl_primitive_desc_create(&ipd, &id, NULL, engine, NULL));
-            converted cl = convert(l1[l].wl_f.from, dnnl_primitive_desc_query_md(ipd, dnnl_query_weights_md, 0));
-            converted ci = convert(l1[l].wi_f.from, dnnl_primitive_desc_query_md(ipd, dnnl_query_weights_md, 1));
+            converted cl = convert(l1[l].wl_f.from,
+                                   dnnl_primitive_desc_query_md(ipd, dnnl_query_weights_md, 0));
+            converted ci = convert(l1[l].wi_f.from,
+                                   dnnl_primitive_desc_query_md(ipd, dnnl_query_weights_md, 1));
             run_convert(&cl);
             run_convert(&ci);
             wl1[l] = cl.m, wi1[l] = ci.m;
@@ -419,8 +426,9 @@ int main(int argc, char **argv)
         printf("{\"program\": \"onednn\", \"date\": \"%s\", \"blas\": \"oneDNN %d.%d.%d (%s)\", "
                "\"OMP_NUM_THREADS\": \"%s\", \"OPENBLAS_CORETYPE\": \"%s\", \"threads\": %d, "
                "\"workloads\": [",
-               date, ver->major, ver->minor, ver->patch, ver->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other",
-               ompv ? ompv : "", getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "",
+               date, ver->major, ver->minor, ver->patch,
+               ver->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : "other", ompv ? ompv : "",
+               getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "",
                ompv ? atoi(ompv) : 0);
         int first = 1;
         for (int k = 0; k < N_WORKLOADS; k++) {

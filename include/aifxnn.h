@@ -153,7 +153,8 @@ AIFX_API aifx_status aifx_net_init(aifx_net *net, aifx_rng *rng);
  * otherwise dropout masks are drawn from it (one mask per sequence and unit, the same at every
  * time step). Optional outputs (NULL to skip): probs (B, C) softmax probabilities, h_last (B, H)
  * the top layer's last hidden state (before dropout), seq (B, T, H) the top layer's hidden
- * states. Fails with AIFX_ERR_NONFINITE if x holds a NaN or infinity. Not thread-safe on one net. */
+ * states. Fails with AIFX_ERR_NONFINITE if x holds a NaN or infinity. Not thread-safe on one net.
+ */
 AIFX_API aifx_status aifx_net_forward(aifx_net *net, int n_batch, const float *x,
                                       aifx_rng *dropout_rng, float *probs, float *h_last,
                                       float *seq);
@@ -256,7 +257,7 @@ typedef struct aifx_model_config {
     int n_steps;    /* T */
     int n_layers;
     int n_hidden;
-    int n_classes;  /* 2 .. AIFX_MAX_CLASSES */
+    int n_classes; /* 2 .. AIFX_MAX_CLASSES */
     float dropout;
     int batch_size; /* training mini-batch */
     uint64_t seed;  /* initialisation, shuffling and dropout all draw from it */
@@ -335,10 +336,10 @@ typedef struct aifx_fit_config {
     int early_stopping;         /* Keras EarlyStopping */
     int patience;
     float min_delta;
-    int restore_best;           /* at the end of training restore the best epoch's weights */
-    int plateau;                /* Keras ReduceLROnPlateau on the same monitor */
+    int restore_best; /* at the end of training restore the best epoch's weights */
+    int plateau;      /* Keras ReduceLROnPlateau on the same monitor */
     int plateau_patience;
-    float plateau_factor;       /* (0, 1) */
+    float plateau_factor; /* (0, 1) */
     float plateau_min_delta;
     int plateau_cooldown;
     float plateau_min_lr;
@@ -388,7 +389,7 @@ typedef struct aifx_metrics {
     double precision[AIFX_MAX_CLASSES];
     double recall[AIFX_MAX_CLASSES];
     double f1[AIFX_MAX_CLASSES];
-    int64_t support[AIFX_MAX_CLASSES]; /* true count per class */
+    int64_t support[AIFX_MAX_CLASSES];   /* true count per class */
     int64_t predicted[AIFX_MAX_CLASSES]; /* predicted count per class */
     double accuracy;
     double macro_f1;
@@ -434,11 +435,10 @@ AIFX_API aifx_status aifx_model_save(const aifx_model *model, const char *path,
 /* Validates everything before trusting it (sizes against the file size before any allocation,
  * magic, version, checksums, architecture against parameters); a newer major version is
  * AIFX_ERR_VERSION, an older minor version loads. */
-AIFX_API aifx_status aifx_model_load(const char *path, aifx_model **out, char *err,
-                                     size_t errlen);
+AIFX_API aifx_status aifx_model_load(const char *path, aifx_model **out, char *err, size_t errlen);
 /* The same from a checkpoint held in memory (n bytes). */
-AIFX_API aifx_status aifx_model_load_buffer(const void *data, size_t n, aifx_model **out,
-                                            char *err, size_t errlen);
+AIFX_API aifx_status aifx_model_load_buffer(const void *data, size_t n, aifx_model **out, char *err,
+                                            size_t errlen);
 
 #ifdef __cplusplus
 }

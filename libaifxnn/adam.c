@@ -85,11 +85,9 @@ static void adam_update_scalar(size_t i0, size_t n, float *params, const float *
 /* The same operations in the same order on 8 floats (AVX2 without FMA: separate products and
  * sums, IEEE sqrt and division), so the bits equal the scalar loop's. GCC does not vectorise
  * that loop itself at -O2 (sqrtf keeps its errno check). */
-__attribute__((target("avx2"))) static size_t adam_update_avx2(size_t n, float *params,
-                                                               const float *grads, float *m,
-                                                               float *v, float b1, float b2,
-                                                               float eps, float step_size,
-                                                               float bc2_sqrt)
+__attribute__((target("avx2"))) static size_t
+adam_update_avx2(size_t n, float *params, const float *grads, float *m, float *v, float b1,
+                 float b2, float eps, float step_size, float bc2_sqrt)
 {
     const __m256 vb1 = _mm256_set1_ps(b1), vb2 = _mm256_set1_ps(b2);
     const __m256 c1 = _mm256_set1_ps(1.0f - b1), c2 = _mm256_set1_ps(1.0f - b2);
@@ -98,8 +96,8 @@ __attribute__((target("avx2"))) static size_t adam_update_avx2(size_t n, float *
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         const __m256 g = _mm256_loadu_ps(grads + i);
-        const __m256 mi = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(m + i), vb1),
-                                        _mm256_mul_ps(g, c1));
+        const __m256 mi =
+            _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(m + i), vb1), _mm256_mul_ps(g, c1));
         const __m256 vi = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(v + i), vb2),
                                         _mm256_mul_ps(_mm256_mul_ps(g, g), c2));
         _mm256_storeu_ps(m + i, mi);
@@ -114,9 +112,9 @@ __attribute__((target("avx2"))) static size_t adam_update_avx2(size_t n, float *
 #define ADAM_AVX2 0
 #endif
 
-static void adam_update(size_t n, float *params, const float *grads, float *m, float *v,
-                        float b1, float b2, float eps, float step_size, float bc2_sqrt,
-                        float decay, int decayed)
+static void adam_update(size_t n, float *params, const float *grads, float *m, float *v, float b1,
+                        float b2, float eps, float step_size, float bc2_sqrt, float decay,
+                        int decayed)
 {
     if (decayed)
         for (size_t i = 0; i < n; i++)
@@ -143,8 +141,8 @@ aifx_status aifx_adam_step(aifx_adam *adam, float *params, const float *grads)
     const float bc2_sqrt = (float)sqrt(bc2);
     const float b1 = c->beta1, b2 = c->beta2, eps = c->eps;
     const float decay = c->weight_decay > 0.0f ? 1.0f - c->lr * c->weight_decay : 1.0f;
-    adam_update(adam->n, params, grads, adam->m, adam->v, b1, b2, eps, step_size, bc2_sqrt,
-                decay, c->weight_decay > 0.0f);
+    adam_update(adam->n, params, grads, adam->m, adam->v, b1, b2, eps, step_size, bc2_sqrt, decay,
+                c->weight_decay > 0.0f);
     return AIFX_OK;
 }
 

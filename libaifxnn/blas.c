@@ -1,20 +1,21 @@
 /*
  * blas.c - the library's only contact with CBLAS and LAPACKE.
  *
- * aifx__gemm is cblas_sgemm in row-major order (cblas_sgemv when A has one row). aifx__orthonormal_columns computes the
- * orthogonal initialiser: for G (rows x cols, rows >= cols) with entries N(0, 1), G = QR by
- * Householder QR (dgeqrf, then dorgqr forms the thin Q), and Q's column j is multiplied by
- * sign(R_jj) so that the result is unique and uniformly (Haar) distributed, as Keras'
- * Orthogonal initialiser and Mezzadri (2007, "How to generate random matrices from the classical
- * compact groups") do. Double precision keeps Q^T Q = I to ~1e-15 before the cast to float.
+ * aifx__gemm is cblas_sgemm in row-major order (cblas_sgemv when A has one row).
+ * aifx__orthonormal_columns computes the orthogonal initialiser: for G (rows x cols, rows >= cols)
+ * with entries N(0, 1), G = QR by Householder QR (dgeqrf, then dorgqr forms the thin Q), and Q's
+ * column j is multiplied by sign(R_jj) so that the result is unique and uniformly (Haar)
+ * distributed, as Keras' Orthogonal initialiser and Mezzadri (2007, "How to generate random
+ * matrices from the classical compact groups") do. Double precision keeps Q^T Q = I to ~1e-15
+ * before the cast to float.
  */
 #include <cblas.h>
 #include <lapacke.h>
 
 #include "internal.h"
 
-void aifx__gemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
-                int lda, const float *b, int ldb, float beta, float *c, int ldc)
+void aifx__gemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                const float *b, int ldb, float beta, float *c, int ldc)
 {
     if (m == 1) {
         /* One row (batch-1 inference): c (n) = alpha op(B)^T a + beta c as a GEMV, which reads B

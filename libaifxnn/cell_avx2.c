@@ -18,7 +18,7 @@
 /* as in lstm.c: always-inlined helpers, vectors through pointers (no real call, no ABI) */
 #pragma GCC diagnostic ignored "-Wpsabi"
 #define AIFX_INLINE static inline __attribute__((always_inline))
-#define CELL_VW 8
+#define CELL_VW     8
 #define CELL_LINKAGE
 #define CELL_FN(x) aifx__##x##_avx2
 #include "cell_impl.h"
@@ -30,9 +30,8 @@ void aifx__lstm_cell_avx2(int n_batch, int n_hidden, const float *bias, float *z
     (void)n_batch, (void)n_hidden, (void)bias, (void)z, (void)c_prev, (void)c, (void)h;
     (void)keep_gates;
 }
-void aifx__cell_backward_avx2(int n_batch, int n_hidden, float *z, const float *ct,
-                              const float *cp, const float *dh, const float *up, float *dc,
-                              float *db)
+void aifx__cell_backward_avx2(int n_batch, int n_hidden, float *z, const float *ct, const float *cp,
+                              const float *dh, const float *up, float *dc, float *db)
 {
     (void)n_batch, (void)n_hidden, (void)z, (void)ct, (void)cp, (void)dh, (void)up, (void)dc;
     (void)db;

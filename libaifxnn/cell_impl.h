@@ -169,8 +169,8 @@ AIFX_INLINE void cell_chunk(int H, const float *bias, float *zb, const float *cp
 }
 
 CELL_ATTR
-CELL_LINKAGE void CELL_FN(lstm_cell)(int n_batch, int n_hidden, const float *bias, float *z, const float *c_prev,
-                     float *c, float *h, int keep_gates)
+CELL_LINKAGE void CELL_FN(lstm_cell)(int n_batch, int n_hidden, const float *bias, float *z,
+                                     const float *c_prev, float *c, float *h, int keep_gates)
 {
     const int H = n_hidden;
     for (int b = 0; b < n_batch; b++) {
@@ -194,8 +194,8 @@ CELL_LINKAGE void CELL_FN(lstm_cell)(int n_batch, int n_hidden, const float *bia
 
 /* Backward cell on units j .. j+n-1 of one row; see cell_backward. */
 AIFX_INLINE void cell_backward_chunk(int H, float *zb, const float *ct, const float *cp,
-                                     const float *dh, const float *up, float *dc, float *db,
-                                     int j, int n)
+                                     const float *dh, const float *up, float *dc, float *db, int j,
+                                     int n)
 {
     vf i = vload(zb + j, n), f = vload(zb + H + j, n);
     vf g = vload(zb + 2 * H + j, n), o = vload(zb + 3 * H + j, n);
@@ -225,8 +225,9 @@ AIFX_INLINE void cell_backward_chunk(int H, float *zb, const float *ct, const fl
  * t+1, up (B, H) the one from above (or NULL); dc (B, H) in and out; db (4H) += column sums of
  * dz, row by row in order. */
 CELL_ATTR
-CELL_LINKAGE void CELL_FN(cell_backward)(int n_batch, int n_hidden, float *z, const float *ct, const float *cp,
-                          const float *dh, const float *up, float *dc, float *db)
+CELL_LINKAGE void CELL_FN(cell_backward)(int n_batch, int n_hidden, float *z, const float *ct,
+                                         const float *cp, const float *dh, const float *up,
+                                         float *dc, float *db)
 {
     const int H = n_hidden;
     for (int b = 0; b < n_batch; b++) {

@@ -22,13 +22,13 @@
 
 #include "internal.h"
 
-#define CK_MAGIC "AIFXCKPT"
-#define CK_MAJOR 1
-#define CK_MINOR 0
-#define CK_HEADER 64
-#define CK_ENTRY 32
-#define CK_ALIGN 64
-#define CK_MAX_FILE ((uint64_t)1 << 40) /* sanity bound on what a reader accepts */
+#define CK_MAGIC        "AIFXCKPT"
+#define CK_MAJOR        1
+#define CK_MINOR        0
+#define CK_HEADER       64
+#define CK_ENTRY        32
+#define CK_ALIGN        64
+#define CK_MAX_FILE     ((uint64_t)1 << 40) /* sanity bound on what a reader accepts */
 #define CK_MAX_SECTIONS 64
 /* T and the batch size are not bounded by the tensors' sizes, yet the training workspace grows
  * with L T B H: a reader refuses architectures whose workspace would pass 1 GiB. */
@@ -56,35 +56,46 @@ enum {
     SEC_MAX_ID = 20 /* ids at or above are skipped by this reader (later minor versions) */
 };
 
-#define ARCH_SIZE 48
-#define PROGRESS_SIZE 88
+#define ARCH_SIZE      48
+#define PROGRESS_SIZE  88
 #define OPTIMIZER_HEAD 32
 
 static const char *section_name(uint32_t id)
 {
     switch (id) {
-    case SEC_ARCH: return "ARCH";
-    case SEC_PARAMS: return "PARAMS";
-    case SEC_SCALER: return "SCALER";
-    case SEC_FEATURE_NAMES: return "FEATURE_NAMES";
-    case SEC_CLASS_NAMES: return "CLASS_NAMES";
-    case SEC_METADATA: return "METADATA";
-    case SEC_OPTIMIZER: return "OPTIMIZER";
-    case SEC_PROGRESS: return "PROGRESS";
-    case SEC_BEST_PARAMS: return "BEST_PARAMS";
-    case SEC_RESUME_PARAMS: return "RESUME_PARAMS";
-    default: return "unknown";
+    case SEC_ARCH:
+        return "ARCH";
+    case SEC_PARAMS:
+        return "PARAMS";
+    case SEC_SCALER:
+        return "SCALER";
+    case SEC_FEATURE_NAMES:
+        return "FEATURE_NAMES";
+    case SEC_CLASS_NAMES:
+        return "CLASS_NAMES";
+    case SEC_METADATA:
+        return "METADATA";
+    case SEC_OPTIMIZER:
+        return "OPTIMIZER";
+    case SEC_PROGRESS:
+        return "PROGRESS";
+    case SEC_BEST_PARAMS:
+        return "BEST_PARAMS";
+    case SEC_RESUME_PARAMS:
+        return "RESUME_PARAMS";
+    default:
+        return "unknown";
     }
 }
 
 #if defined(__GNUC__)
 __attribute__((format(printf, 5, 6)))
 #endif
-static aifx_status fail(char *err, size_t errlen, const char *file, aifx_status st,
-                        const char *fmt, ...);
+static aifx_status
+fail(char *err, size_t errlen, const char *file, aifx_status st, const char *fmt, ...);
 
-static aifx_status fail(char *err, size_t errlen, const char *file, aifx_status st,
-                        const char *fmt, ...)
+static aifx_status fail(char *err, size_t errlen, const char *file, aifx_status st, const char *fmt,
+                        ...)
 {
     if (err && errlen) {
         int k = snprintf(err, errlen, "checkpoint '%s': ", file);
@@ -256,14 +267,22 @@ static aifx_status serialise(const aifx_model *m, int with_state, unsigned char 
             put_u64(p + 32, m->cfg.seed);
             put_u64(p + 40, (uint64_t)n);
             break;
-        case SEC_PARAMS: put_floats(p, n, params); break;
+        case SEC_PARAMS:
+            put_floats(p, n, params);
+            break;
         case SEC_SCALER:
             put_floats(p, F, m->mean);
             put_floats(p + 4 * F, F, m->scale);
             break;
-        case SEC_FEATURE_NAMES: put_names(p, m->feature_names, m->cfg.n_features); break;
-        case SEC_CLASS_NAMES: put_names(p, m->class_names, m->cfg.n_classes); break;
-        case SEC_METADATA: memcpy(p, m->metadata, plan[i].size); break;
+        case SEC_FEATURE_NAMES:
+            put_names(p, m->feature_names, m->cfg.n_features);
+            break;
+        case SEC_CLASS_NAMES:
+            put_names(p, m->class_names, m->cfg.n_classes);
+            break;
+        case SEC_METADATA:
+            memcpy(p, m->metadata, plan[i].size);
+            break;
         case SEC_OPTIMIZER: {
             aifx_adam_config ac;
             float *mo, *vo;
@@ -282,9 +301,9 @@ static aifx_status serialise(const aifx_model *m, int with_state, unsigned char 
         }
         case SEC_PROGRESS: {
             const aifx_progress *g = &m->prog;
-            const int32_t v[10] = {g->epoch,    g->stopped, g->monitor,      g->has_best,
-                                   g->best_epoch, g->wait,  g->plateau_wait, g->cooldown,
-                                   g->restored, 0};
+            const int32_t v[10] = {g->epoch,      g->stopped, g->monitor,      g->has_best,
+                                   g->best_epoch, g->wait,    g->plateau_wait, g->cooldown,
+                                   g->restored,   0};
             for (int k = 0; k < 10; k++)
                 put_u32(p + 4 * k, (uint32_t)v[k]);
             put_f64(p + 40, g->best_score);
@@ -293,8 +312,12 @@ static aifx_status serialise(const aifx_model *m, int with_state, unsigned char 
                 put_u64(p + 56 + 8 * k, m->rng.s[k]);
             break;
         }
-        case SEC_BEST_PARAMS: put_floats(p, n, m->best_params); break;
-        case SEC_RESUME_PARAMS: put_floats(p, n, m->resume_params); break;
+        case SEC_BEST_PARAMS:
+            put_floats(p, n, m->best_params);
+            break;
+        case SEC_RESUME_PARAMS:
+            put_floats(p, n, m->resume_params);
+            break;
         }
     }
     for (int i = 0; i < ns; i++) {
@@ -388,7 +411,7 @@ aifx_status aifx_model_save(const aifx_model *model, const char *path, int with_
     aifx__free(tmp);
     aifx__free(dir);
     return AIFX_OK;
-io_error_unlink: {
+io_error_unlink : {
     int e = errno;
     if (fd >= 0)
         close(fd);
@@ -432,16 +455,15 @@ static aifx_status parse_names(const sec_view *s, int count, char ***dst, const 
     char *t = text;
     for (int i = 0; i < count && st == AIFX_OK; i++) {
         if (s->size - pos < 4) {
-            st = fail(err, errlen, file, AIFX_ERR_FORMAT, "%s: name %d runs past the section",
-                      what, i);
+            st = fail(err, errlen, file, AIFX_ERR_FORMAT, "%s: name %d runs past the section", what,
+                      i);
             break;
         }
         uint32_t len = get_u32(s->p + pos);
         pos += 4;
-        if (len == 0 || len > 255 || len > s->size - pos ||
-            memchr(s->p + pos, '\0', len) != NULL) {
-            st = fail(err, errlen, file, AIFX_ERR_FORMAT, "%s: name %d has a bad length (%u)",
-                      what, i, (unsigned)len);
+        if (len == 0 || len > 255 || len > s->size - pos || memchr(s->p + pos, '\0', len) != NULL) {
+            st = fail(err, errlen, file, AIFX_ERR_FORMAT, "%s: name %d has a bad length (%u)", what,
+                      i, (unsigned)len);
             break;
         }
         memcpy(t, s->p + pos, len);
@@ -471,8 +493,8 @@ static aifx_status load(const unsigned char *b, size_t n, const char *file, aifx
     uint16_t major = get_u16(b + 8), minor = get_u16(b + 10);
     if (major > CK_MAJOR)
         return fail(err, errlen, file, AIFX_ERR_VERSION,
-                    "format version %u.%u is newer than this library reads (%d.x)",
-                    (unsigned)major, (unsigned)minor, CK_MAJOR);
+                    "format version %u.%u is newer than this library reads (%d.x)", (unsigned)major,
+                    (unsigned)minor, CK_MAJOR);
     if (major != CK_MAJOR || get_u32(b + 12) != CK_HEADER)
         return fail(err, errlen, file, AIFX_ERR_FORMAT, "unknown format version %u.%u",
                     (unsigned)major, (unsigned)minor);
@@ -480,8 +502,7 @@ static aifx_status load(const unsigned char *b, size_t n, const char *file, aifx
     uint32_t ns = get_u32(b + 24);
     if (fsize > n)
         return fail(err, errlen, file, AIFX_ERR_TRUNCATED,
-                    "the header says %llu bytes but there are %zu",
-                    (unsigned long long)fsize, n);
+                    "the header says %llu bytes but there are %zu", (unsigned long long)fsize, n);
     if (fsize < n)
         return fail(err, errlen, file, AIFX_ERR_FORMAT, "%zu bytes after the declared end",
                     n - (size_t)fsize);
@@ -490,8 +511,8 @@ static aifx_status load(const unsigned char *b, size_t n, const char *file, aifx
                     (unsigned long long)table, CK_HEADER);
     if (ns > (n - table) / CK_ENTRY)
         return fail(err, errlen, file, AIFX_ERR_TRUNCATED,
-                    "a section table of %u entries at offset %llu runs past the end",
-                    (unsigned)ns, (unsigned long long)table);
+                    "a section table of %u entries at offset %llu runs past the end", (unsigned)ns,
+                    (unsigned long long)table);
     uint32_t crc = aifx_crc32(0, b, 60);
     crc = aifx_crc32(crc, b + table, (size_t)ns * CK_ENTRY);
     if (CRC_MISMATCH(crc, get_u32(b + 60)))
@@ -507,8 +528,8 @@ static aifx_status load(const unsigned char *b, size_t n, const char *file, aifx
         uint64_t off = get_u64(e + 8), size = get_u64(e + 16);
         if (off % CK_ALIGN != 0 || off < table_end)
             return fail(err, errlen, file, AIFX_ERR_FORMAT,
-                        "section %s (id %u) at a bad offset %llu", section_name(id),
-                        (unsigned)id, (unsigned long long)off);
+                        "section %s (id %u) at a bad offset %llu", section_name(id), (unsigned)id,
+                        (unsigned long long)off);
         if (off > n || size > n - off)
             return fail(err, errlen, file, AIFX_ERR_TRUNCATED,
                         "section %s (id %u): %llu bytes at offset %llu run past the end (%zu)",
@@ -563,7 +584,7 @@ static aifx_status load(const unsigned char *b, size_t n, const char *file, aifx
             continue; /* a later minor version's section */
         sec[id] = (sec_view){b + off, size, 1};
     }
-    static const uint32_t required[] = {SEC_ARCH,          SEC_PARAMS,        SEC_SCALER,
+    static const uint32_t required[] = {SEC_ARCH,          SEC_PARAMS,      SEC_SCALER,
                                         SEC_FEATURE_NAMES, SEC_CLASS_NAMES, SEC_METADATA};
     for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
         if (!sec[required[i]].present)
@@ -675,8 +696,8 @@ static aifx_status load(const unsigned char *b, size_t n, const char *file, aifx
         get_floats(o + OPTIMIZER_HEAD, np, mo);
         get_floats(o + OPTIMIZER_HEAD + 4 * np, np, vo);
         if (aifx__adam_set_config(m->adam, &ac) != AIFX_OK || step > INT64_MAX ||
-            aifx_adam_set_step(m->adam, (int64_t)step) != AIFX_OK ||
-            !aifx__all_finite(np, mo) || !aifx__all_finite(np, vo)) {
+            aifx_adam_set_step(m->adam, (int64_t)step) != AIFX_OK || !aifx__all_finite(np, mo) ||
+            !aifx__all_finite(np, vo)) {
             st = fail(err, errlen, file, AIFX_ERR_FORMAT, "OPTIMIZER holds invalid values");
             goto bad;
         }

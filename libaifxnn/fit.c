@@ -48,10 +48,10 @@ static int fit_config_valid(const aifx_fit_config *c, int n_classes, int have_va
         return 0;
     if (c->monitor == AIFX_MONITOR_VAL_MACRO_F1 && !have_val)
         return 0;
-    if (c->plateau && (c->plateau_patience < 0 || !(c->plateau_factor > 0.0f) ||
-                       !(c->plateau_factor < 1.0f) || !(c->plateau_min_delta >= 0.0f) ||
-                       !isfinite(c->plateau_min_delta) || c->plateau_cooldown < 0 ||
-                       !(c->plateau_min_lr >= 0.0f) || !isfinite(c->plateau_min_lr)))
+    if (c->plateau &&
+        (c->plateau_patience < 0 || !(c->plateau_factor > 0.0f) || !(c->plateau_factor < 1.0f) ||
+         !(c->plateau_min_delta >= 0.0f) || !isfinite(c->plateau_min_delta) ||
+         c->plateau_cooldown < 0 || !(c->plateau_min_lr >= 0.0f) || !isfinite(c->plateau_min_lr)))
         return 0;
     return !c->class_weights || aifx__check_weights(n_classes, c->class_weights) == AIFX_OK;
 }
@@ -248,8 +248,7 @@ aifx_status aifx_model_fit(aifx_model *m, const aifx_dataset *train, const aifx_
             memcpy(params, m->best_params, n_params * sizeof(float));
             p->stopped = 1;
             st = AIFX_ERR_DIVERGED;
-        } else if (st == AIFX_OK && c->restore_best && p->has_best &&
-                   p->best_epoch != p->epoch) {
+        } else if (st == AIFX_OK && c->restore_best && p->has_best && p->best_epoch != p->epoch) {
             memcpy(m->resume_params, params, n_params * sizeof(float));
             memcpy(params, m->best_params, n_params * sizeof(float));
             p->restored = 1;

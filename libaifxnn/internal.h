@@ -28,8 +28,8 @@ int aifx__all_finite(size_t n, const float *x);
 /* ---- BLAS / LAPACK wrapper (blas.c, the only file that includes cblas.h / lapacke.h) ---- */
 
 /* C (m, n) = alpha * op(A) op(B) + beta * C, row-major, op = transpose when trans_* != 0. */
-void aifx__gemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a,
-                int lda, const float *b, int ldb, float beta, float *c, int ldc);
+void aifx__gemm(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                const float *b, int ldb, float beta, float *c, int ldc);
 /* q (rows, cols), rows >= cols: orthonormal columns from the QR decomposition of the Gaussian
  * matrix g (rows, cols, in double, overwritten), with column signs fixed so that diag(R) > 0. */
 aifx_status aifx__orthonormal_columns(int rows, int cols, double *g, float *q);
@@ -60,9 +60,8 @@ void aifx__gemm_packed(int m, int n, int k, const float *a, int lda, const float
                        int ldc, int zero);
 /* The same with A = [A1 A2] (m, k1 + k2) given as two operands (A2 NULL or k2 = 0: none) and B
  * packed with kp >= k1 + k2 rows: x_t W_ih^T + h_{t-1} W_hh^T in one pass. */
-void aifx__gemm_packed2(int m, int n, int k1, const float *a1, int lda1, int k2,
-                        const float *a2, int lda2, int kp, const float *bp, float *c, int ldc,
-                        int zero);
+void aifx__gemm_packed2(int m, int n, int k1, const float *a1, int lda1, int k2, const float *a2,
+                        int lda2, int kp, const float *bp, float *c, int ldc, int zero);
 
 /* ---- random numbers (rng.c) ---- */
 uint64_t aifx__rng_next(aifx_rng *rng);
@@ -87,21 +86,22 @@ aifx_status aifx__adam_set_config(aifx_adam *adam, const aifx_adam_config *confi
  * A layer's tensors are views into the net's parameter and gradient blocks. All activations are
  * time-major inside the library: row t*B + b of a (T, B, *) buffer is step t of sequence b. */
 typedef struct aifx_lstm_layer {
-    int n_in;            /* input features of this layer */
-    int n_hidden;        /* H */
-    size_t off_w_ih;     /* (4H, n_in) */
-    size_t off_w_hh;     /* (4H, H) */
-    size_t off_b;        /* (4H) */
+    int n_in;        /* input features of this layer */
+    int n_hidden;    /* H */
+    size_t off_w_ih; /* (4H, n_in) */
+    size_t off_w_hh; /* (4H, H) */
+    size_t off_b;    /* (4H) */
     /* training workspace, sized for max_batch */
-    float *gates;        /* (T, B, 4H): activated i, f, g, o after forward; d pre-activation after backward */
-    float *hs;           /* (T+1, B, H): hs[0] = h_0 = 0, hs[t+1] = h_t */
-    float *cs;           /* (T+1, B, H): cs[0] = c_0 = 0, cs[t+1] = c_t */
-    float *in_drop;      /* (T, B, n_in): dropped-out input (layers above the first, dropout > 0) */
-    float *mask;         /* (B, n_in): inverted-dropout mask on the input, 0 or 1/(1-p) */
-    float *w_hh_t;       /* AIFX_KPATH_BLAS: (H, 4H), W_hh transposed at each training forward,
-                          * so that the per-step product is a plain NN GEMM (much faster for
-                          * small B). Packed path: [W_ih^T; W_hh^T] packed by each forward, W_hh
-                          * packed by each backward (aifx__lstm_pack_floats floats) */
+    /* (T, B, 4H): activated i, f, g, o after forward; d pre-activation after backward */
+    float *gates;
+    float *hs;      /* (T+1, B, H): hs[0] = h_0 = 0, hs[t+1] = h_t */
+    float *cs;      /* (T+1, B, H): cs[0] = c_0 = 0, cs[t+1] = c_t */
+    float *in_drop; /* (T, B, n_in): dropped-out input (layers above the first, dropout > 0) */
+    float *mask;    /* (B, n_in): inverted-dropout mask on the input, 0 or 1/(1-p) */
+    float *w_hh_t;  /* AIFX_KPATH_BLAS: (H, 4H), W_hh transposed at each training forward,
+                     * so that the per-step product is a plain NN GEMM (much faster for
+                     * small B). Packed path: [W_ih^T; W_hh^T] packed by each forward, W_hh
+                     * packed by each backward (aifx__lstm_pack_floats floats) */
 } aifx_lstm_layer;
 
 /* One time step of the cell over B rows: z (B, 4H) holds pre-activations i, f, g, o without the
@@ -113,9 +113,8 @@ typedef struct aifx_lstm_layer {
  * gradient from step t+1, up the one from above (or NULL); dc in and out; db += sums of dz. */
 void aifx__lstm_cell_avx2(int n_batch, int n_hidden, const float *bias, float *z,
                           const float *c_prev, float *c, float *h, int keep_gates);
-void aifx__cell_backward_avx2(int n_batch, int n_hidden, float *z, const float *ct,
-                              const float *cp, const float *dh, const float *up, float *dc,
-                              float *db);
+void aifx__cell_backward_avx2(int n_batch, int n_hidden, float *z, const float *ct, const float *cp,
+                              const float *dh, const float *up, float *dc, float *db);
 /* floats of a layer's w_hh_t buffer for n_in inputs and hidden size H */
 size_t aifx__lstm_pack_floats(int n_in, int n_hidden);
 void aifx__lstm_cell(int n_batch, int n_hidden, const float *bias, float *z, const float *c_prev,
@@ -152,43 +151,42 @@ size_t aifx__net_param_count(const aifx_net_config *c);
 struct aifx_net {
     aifx_net_config cfg;
     size_t n_params;
-    float *params;          /* (n_params), aligned */
-    float *grads;           /* (n_params), aligned */
+    float *params; /* (n_params), aligned */
+    float *grads;  /* (n_params), aligned */
     aifx_lstm_layer layers[AIFX_MAX_LAYERS];
-    size_t off_dense_w;     /* (C, H) */
-    size_t off_dense_b;     /* (C) */
+    size_t off_dense_w; /* (C, H) */
+    size_t off_dense_b; /* (C) */
     /* training workspace, sized for max_batch B */
-    float *xt;              /* (T, B, F) time-major copy of the input */
-    float *head_mask;       /* (B, H) dropout mask before the head */
-    float *head_in;         /* (B, H) head input (last hidden state after dropout) */
-    float *logits;          /* (B, C) */
-    float *probs;           /* (B, C) */
-    float *dlogits;         /* (B, C) */
-    float *dh_last;         /* (B, H) */
-    float *dh;              /* (B, H) scratch */
-    float *dc;              /* (B, H) scratch */
-    float *dseq_a;          /* (T, B, max(F, H)): gradient flowing down between layers */
-    float *dseq_b;          /* (T, B, max(F, H)) */
-    aifx_pool *pool;        /* cfg.n_threads workers, NULL for one thread */
-    float *db_part;         /* (n_threads, 4H) per-worker bias gradients */
-    int n_batch;            /* B of the cached forward, 0 if none */
-    int dropout_on;         /* the cached forward used dropout */
+    float *xt;        /* (T, B, F) time-major copy of the input */
+    float *head_mask; /* (B, H) dropout mask before the head */
+    float *head_in;   /* (B, H) head input (last hidden state after dropout) */
+    float *logits;    /* (B, C) */
+    float *probs;     /* (B, C) */
+    float *dlogits;   /* (B, C) */
+    float *dh_last;   /* (B, H) */
+    float *dh;        /* (B, H) scratch */
+    float *dc;        /* (B, H) scratch */
+    float *dseq_a;    /* (T, B, max(F, H)): gradient flowing down between layers */
+    float *dseq_b;    /* (T, B, max(F, H)) */
+    aifx_pool *pool;  /* cfg.n_threads workers, NULL for one thread */
+    float *db_part;   /* (n_threads, 4H) per-worker bias gradients */
+    int n_batch;      /* B of the cached forward, 0 if none */
+    int dropout_on;   /* the cached forward used dropout */
 };
-
 
 /* ---- the model (model.c, fit.c, checkpoint.c, metrics.c) ---- */
 
 /* Training progress: everything fit needs, beyond weights and optimizer, to resume exactly. */
 typedef struct aifx_progress {
-    int32_t epoch;          /* epochs trained in this run */
-    int32_t stopped;        /* early stopping or the callback ended the run */
-    int32_t monitor;        /* aifx_monitor the best score refers to */
-    int32_t has_best;       /* best_params and best_score are set */
-    int32_t best_epoch;     /* 1-based */
-    int32_t wait;           /* early-stopping epochs without improvement */
+    int32_t epoch;      /* epochs trained in this run */
+    int32_t stopped;    /* early stopping or the callback ended the run */
+    int32_t monitor;    /* aifx_monitor the best score refers to */
+    int32_t has_best;   /* best_params and best_score are set */
+    int32_t best_epoch; /* 1-based */
+    int32_t wait;       /* early-stopping epochs without improvement */
     int32_t plateau_wait;
-    int32_t cooldown;       /* plateau cooldown epochs left */
-    int32_t restored;       /* params hold the best weights; resume_params the last epoch's */
+    int32_t cooldown; /* plateau cooldown epochs left */
+    int32_t restored; /* params hold the best weights; resume_params the last epoch's */
     double best_score;
     double plateau_best;
 } aifx_progress;
@@ -197,15 +195,15 @@ struct aifx_model {
     aifx_model_config cfg;
     aifx_net *net;
     aifx_adam *adam;
-    aifx_rng rng;           /* shuffling and dropout, after initialisation */
-    float *mean;            /* (F) scaler */
-    float *scale;           /* (F) */
-    char **feature_names;   /* (F) */
-    char **class_names;     /* (C) */
+    aifx_rng rng;         /* shuffling and dropout, after initialisation */
+    float *mean;          /* (F) scaler */
+    float *scale;         /* (F) */
+    char **feature_names; /* (F) */
+    char **class_names;   /* (C) */
     char *metadata;
     aifx_progress prog;
-    float *best_params;     /* (n_params) */
-    float *resume_params;   /* (n_params) */
+    float *best_params;   /* (n_params) */
+    float *resume_params; /* (n_params) */
 };
 
 /* A model around an existing configuration, with zero weights and no initialisation drawn

@@ -94,7 +94,7 @@ void aifx__pack_panel_rows(int kp, int k, int n, const float *src, int ld, int t
     for (int p0 = 0; p0 < n; p0 += NR) {
         const int w = n - p0 < NR ? n - p0 : NR;
         float *d = dst + (size_t)p0 * kp; /* panel p0 / NR */
-        if (trans) { /* B[kk][c] = src[c][kk] */
+        if (trans) {                      /* B[kk][c] = src[c][kk] */
             for (int c = 0; c < w; c++) {
                 const float *s = src + (size_t)(p0 + c) * ld;
                 for (int kk = 0; kk < k; kk++)
@@ -112,20 +112,20 @@ void aifx__pack_panel_rows(int kp, int k, int n, const float *src, int ld, int t
 
 #if AIFX_HAVE_AVX2_KERNEL
 
-#define AVX2_FN __attribute__((target("avx2,fma")))
+#define AVX2_FN     __attribute__((target("avx2,fma")))
 #define AVX2_INLINE static inline __attribute__((target("avx2,fma"), always_inline))
 
 /* K rows of the product: c0, c1 (M rows of 16) += A (M, K; lda) B (K, 16, packed) */
-#define UKR_ROWS(K, a, lda, bp)                                                                \
-    for (int k = 0; k < (K); k++) {                                                            \
-        const __m256 b0 = _mm256_loadu_ps((bp) + (size_t)k * NR);                              \
-        const __m256 b1 = _mm256_loadu_ps((bp) + (size_t)k * NR + 8);                          \
-        _Pragma("GCC unroll 6") for (int r = 0; r < M; r++)                                    \
-        {                                                                                      \
-            const __m256 av = _mm256_broadcast_ss((a) + r * (lda) + k);                        \
-            c0[r] = _mm256_fmadd_ps(av, b0, c0[r]);                                            \
-            c1[r] = _mm256_fmadd_ps(av, b1, c1[r]);                                            \
-        }                                                                                      \
+#define UKR_ROWS(K, a, lda, bp)                                                                    \
+    for (int k = 0; k < (K); k++) {                                                                \
+        const __m256 b0 = _mm256_loadu_ps((bp) + (size_t)k * NR);                                  \
+        const __m256 b1 = _mm256_loadu_ps((bp) + (size_t)k * NR + 8);                              \
+        _Pragma("GCC unroll 6") for (int r = 0; r < M; r++)                                        \
+        {                                                                                          \
+            const __m256 av = _mm256_broadcast_ss((a) + r * (lda) + k);                            \
+            c0[r] = _mm256_fmadd_ps(av, b0, c0[r]);                                                \
+            c1[r] = _mm256_fmadd_ps(av, b1, c1[r]);                                                \
+        }                                                                                          \
     }
 
 /* C (M rows, 16 columns, ldc) (+)= [A1 A2] (M, K1 + K2) B (K1 + K2, 16, packed), A1's columns
@@ -153,11 +153,11 @@ AVX2_INLINE void ukr(const int M, int K1, const float *a1, size_t lda1, int K2, 
     }
 }
 
-#define UKR_M(M)                                                                               \
-    static AVX2_FN void ukr##M(int K1, const float *a1, size_t lda1, int K2, const float *a2,  \
-                               size_t lda2, const float *bp, float *c, size_t ldc, int zero)   \
-    {                                                                                          \
-        ukr(M, K1, a1, lda1, K2, a2, lda2, bp, c, ldc, zero);                                  \
+#define UKR_M(M)                                                                                   \
+    static AVX2_FN void ukr##M(int K1, const float *a1, size_t lda1, int K2, const float *a2,      \
+                               size_t lda2, const float *bp, float *c, size_t ldc, int zero)       \
+    {                                                                                              \
+        ukr(M, K1, a1, lda1, K2, a2, lda2, bp, c, ldc, zero);                                      \
     }
 UKR_M(1)
 UKR_M(2)
@@ -184,18 +184,16 @@ AVX2_INLINE void row_panels(const int P, int k1, const float *a1, int k2, const 
         const __m256 av = _mm256_broadcast_ss(a1 + k);
 #pragma GCC unroll 8
         for (int q = 0; q < 2 * P; q++)
-            acc[q] = _mm256_fmadd_ps(av, _mm256_loadu_ps(bp + (q / 2) * kp * NR + (size_t)k * NR +
-                                                          (q % 2) * 8),
-                                     acc[q]);
+            acc[q] = _mm256_fmadd_ps(
+                av, _mm256_loadu_ps(bp + (q / 2) * kp * NR + (size_t)k * NR + (q % 2) * 8), acc[q]);
     }
     const float *b2 = bp + (size_t)k1 * NR;
     for (int k = 0; k < k2; k++) {
         const __m256 av = _mm256_broadcast_ss(a2 + k);
 #pragma GCC unroll 8
         for (int q = 0; q < 2 * P; q++)
-            acc[q] = _mm256_fmadd_ps(av, _mm256_loadu_ps(b2 + (q / 2) * kp * NR + (size_t)k * NR +
-                                                          (q % 2) * 8),
-                                     acc[q]);
+            acc[q] = _mm256_fmadd_ps(
+                av, _mm256_loadu_ps(b2 + (q / 2) * kp * NR + (size_t)k * NR + (q % 2) * 8), acc[q]);
     }
 #pragma GCC unroll 8
     for (int q = 0; q < 2 * P; q++)
@@ -261,9 +259,8 @@ static void gemm_packed_avx2(int m, int n, int k1, const float *a1, int lda1, in
 }
 #endif
 
-void aifx__gemm_packed2(int m, int n, int k1, const float *a1, int lda1, int k2,
-                        const float *a2, int lda2, int kp, const float *bp, float *c, int ldc,
-                        int zero)
+void aifx__gemm_packed2(int m, int n, int k1, const float *a1, int lda1, int k2, const float *a2,
+                        int lda2, int kp, const float *bp, float *c, int ldc, int zero)
 {
     if (k2 <= 0)
         a2 = NULL, k2 = 0;

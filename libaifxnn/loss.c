@@ -89,8 +89,7 @@ aifx_status aifx__check_targets(int n, int n_classes, const int32_t *labels,
 }
 
 aifx_status aifx_softmax_xent(int n, int n_classes, const float *logits, const int32_t *labels,
-                              const float *class_weights, float *probs, float *loss,
-                              float *dlogits)
+                              const float *class_weights, float *probs, float *loss, float *dlogits)
 {
     if (n < 1 || n_classes < 2 || !logits)
         return AIFX_ERR_INVALID;

@@ -10,7 +10,8 @@
  *   dc_t = dc + dh_t * o * (1 - tanh^2 c_t)
  *   dz_i = dc_t g i(1-i)   dz_f = dc_t c_{t-1} f(1-f)   dz_g = dc_t i (1-g^2)
  *   dz_o = dh_t tanh(c_t) o(1-o)       dc <- dc_t f       dh_{t-1} += dz_t W_hh
- *   dW_ih = sum_t dz_t^T x_t   dW_hh = sum_t dz_t^T h_{t-1}   db = sum_t sum_b dz_t   dx_t = dz_t W_ih
+ *   dW_ih = sum_t dz_t^T x_t   dW_hh = sum_t dz_t^T h_{t-1}   db = sum_t sum_b dz_t   dx_t = dz_t
+ * W_ih
  *
  * Layout makes the big products single GEMMs: the input projection of all T steps is one
  * (T*B, n_in) x (n_in, 4H) product before the recurrence; dW_ih, dW_hh and dx are one GEMM each
@@ -38,11 +39,10 @@
  *   tanh: |x| < 0.625: Cephes' odd polynomial x + x^3 P(x^2) (no cancellation near 0);
  *         else sign(x) (1 - 2 / (exp(2|x|) + 1)); ~2 ulp.
  */
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && !defined(__clang__) &&     \
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && !defined(__clang__) &&      \
     !defined(AIFX_NO_CLONES)
-#define AIFX_CLONES                                                                            \
-    __attribute__((target_clones("avx512f", "avx2", "default"),             \
-                   optimize("fp-contract=fast")))
+#define AIFX_CLONES                                                                                \
+    __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=fast")))
 #else
 #define AIFX_CLONES
 #endif
@@ -55,10 +55,10 @@
 #endif
 #define AIFX_INLINE static inline __attribute__((always_inline))
 
-#define CELL_VW 16
-#define CELL_ATTR AIFX_CLONES
+#define CELL_VW      16
+#define CELL_ATTR    AIFX_CLONES
 #define CELL_LINKAGE static
-#define CELL_FN(x) generic_##x
+#define CELL_FN(x)   generic_##x
 #include "cell_impl.h"
 
 void aifx__lstm_cell(int n_batch, int n_hidden, const float *bias, float *z, const float *c_prev,
@@ -90,7 +90,7 @@ typedef struct lstm_job {
     const float *dh_seq;  /* (T, B, H) or NULL */
     const float *dh_last; /* (B, H) */
     float *dx, *dh, *dc;
-    float *db_part;       /* (n, 4H) */
+    float *db_part; /* (n, 4H) */
 } lstm_job;
 
 /* gates rows [r0, r1) of (T*B, 4H) = x W_ih^T, the bias is added in the cell */
@@ -143,8 +143,7 @@ static void forward_recurrence(void *arg, int k, int n)
                 const size_t o = (size_t)r0 * H;
                 /* z = x_t W_ih^T + h_{t-1} W_hh^T in one pass; h_0 = 0 contributes nothing */
                 aifx__gemm_packed2(nr, G, n_in, j->x + ((size_t)t * B + r0) * n_in, n_in,
-                                   t > 0 ? H : 0, l->hs + t * bh + o, H, n_in + H, w_hh_t, z, G,
-                                   1);
+                                   t > 0 ? H : 0, l->hs + t * bh + o, H, n_in + H, w_hh_t, z, G, 1);
                 aifx__lstm_cell(nr, H, bias, z, t > 0 ? l->cs + t * bh + o : NULL,
                                 l->cs + (t + 1) * bh + o, l->hs + (t + 1) * bh + o, 1);
             }
@@ -155,8 +154,8 @@ static void forward_recurrence(void *arg, int k, int n)
         const size_t o = (size_t)b0 * H;
         if (t > 0) /* z += h_{t-1} W_hh^T; h_0 = 0 contributes nothing */
             aifx__gemm(0, 0, nb, G, H, 1.0f, l->hs + t * bh + o, H, w_hh_t, G, 1.0f, z, G);
-        aifx__lstm_cell(nb, H, bias, z, t > 0 ? l->cs + t * bh + o : NULL,
-                        l->cs + (t + 1) * bh + o, l->hs + (t + 1) * bh + o, 1);
+        aifx__lstm_cell(nb, H, bias, z, t > 0 ? l->cs + t * bh + o : NULL, l->cs + (t + 1) * bh + o,
+                        l->hs + (t + 1) * bh + o, 1);
     }
 }
 
@@ -212,10 +211,10 @@ static void backward_recurrence(void *arg, int k, int n)
                 const int nr = b1 - r0 < ROW_BLOCK ? b1 - r0 : ROW_BLOCK;
                 const size_t o2 = (size_t)r0 * H, d = (size_t)(r0 - b0) * H;
                 float *z = l->gates + ((size_t)t * B + r0) * G; /* (nr, 4H) activated -> dz */
-                const float *up = j->dh_seq ? j->dh_seq + t * bh + o2
-                                            : (t == T - 1 ? j->dh_last + o2 : NULL);
-                cell_backward(nr, H, z, l->cs + (t + 1) * bh + o2, l->cs + t * bh + o2, dh + d,
-                              up, dc + d, db);
+                const float *up =
+                    j->dh_seq ? j->dh_seq + t * bh + o2 : (t == T - 1 ? j->dh_last + o2 : NULL);
+                cell_backward(nr, H, z, l->cs + (t + 1) * bh + o2, l->cs + t * bh + o2, dh + d, up,
+                              dc + d, db);
                 if (t > 0) /* dh_{t-1} = dz_t W_hh: (nr, 4H) x (4H, H) */
                     aifx__gemm_packed(nr, H, G, z, G, l->w_hh_t, dh + d, H, 1);
             }

@@ -13,7 +13,7 @@
 
 #include "internal.h"
 
-#define AIFX_MAX_NAME 255
+#define AIFX_MAX_NAME     255
 #define AIFX_MAX_METADATA (16u << 20)
 
 aifx_model_config aifx_model_config_default(void)
@@ -140,10 +140,10 @@ aifx_status aifx__model_alloc(const aifx_model_config *cfg, aifx_model **out)
     const size_t F = (size_t)cfg->n_features, n = aifx_net_n_params(m->net);
     aifx_adam_config ac = aifx_adam_config_default();
     st = aifx_adam_new(n, &ac, &m->adam);
-    if (st == AIFX_OK && (!(m->mean = aifx__falloc(F)) || !(m->scale = aifx__falloc(F)) ||
-                          !(m->best_params = aifx__falloc(n)) ||
-                          !(m->resume_params = aifx__falloc(n)) ||
-                          !(m->metadata = dup_text("", 0))))
+    if (st == AIFX_OK &&
+        (!(m->mean = aifx__falloc(F)) || !(m->scale = aifx__falloc(F)) ||
+         !(m->best_params = aifx__falloc(n)) || !(m->resume_params = aifx__falloc(n)) ||
+         !(m->metadata = dup_text("", 0))))
         st = AIFX_ERR_NOMEM;
     if (st == AIFX_OK)
         st = default_names(&m->feature_names, cfg->n_features, 'f');
@@ -334,8 +334,8 @@ aifx_status aifx_model_predict(const aifx_model *model, int n, const float *x, f
             return AIFX_ERR_NOMEM;
     }
     aifx__scale_rows(model, rows, x, work);
-    aifx_status st = aifx_net_predict(model->net, n, work, probs,
-                                      work + rows * model->cfg.n_features);
+    aifx_status st =
+        aifx_net_predict(model->net, n, work, probs, work + rows * model->cfg.n_features);
     aifx__free(own);
     return st;
 }

@@ -77,9 +77,9 @@ void aifx_net_free(aifx_net *net)
         aifx__free(ly->mask);
         aifx__free(ly->w_hh_t);
     }
-    float *bufs[] = {net->params,  net->grads,   net->xt, net->head_mask, net->head_in,
-                     net->logits,  net->probs,   net->dlogits, net->dh_last, net->dh,
-                     net->dc,      net->dseq_a,  net->dseq_b, net->db_part};
+    float *bufs[] = {net->params, net->grads,  net->xt,      net->head_mask, net->head_in,
+                     net->logits, net->probs,  net->dlogits, net->dh_last,   net->dh,
+                     net->dc,     net->dseq_a, net->dseq_b,  net->db_part};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
         aifx__free(bufs[i]);
     aifx__pool_free(net->pool);
@@ -123,8 +123,8 @@ aifx_status aifx_net_new(const aifx_net_config *config, aifx_net **out)
     int ok = (net->params = aifx__falloc(off)) && (net->grads = aifx__falloc(off));
     for (size_t l = 0; ok && l < L; l++) {
         aifx_lstm_layer *ly = &net->layers[l];
-        ok = (ly->gates = aifx__falloc(T * B * 4 * H)) && (ly->hs = aifx__falloc((T + 1) * B * H)) &&
-             (ly->cs = aifx__falloc((T + 1) * B * H)) &&
+        ok = (ly->gates = aifx__falloc(T * B * 4 * H)) &&
+             (ly->hs = aifx__falloc((T + 1) * B * H)) && (ly->cs = aifx__falloc((T + 1) * B * H)) &&
              (ly->w_hh_t = aifx__falloc(aifx__lstm_pack_floats(ly->n_in, (int)H)));
         if (ok && l > 0 && drop)
             ok = (ly->in_drop = aifx__falloc(T * B * H)) && (ly->mask = aifx__falloc(B * H));
@@ -206,10 +206,20 @@ aifx_status aifx_net_tensor(const aifx_net *net, aifx_tensor which, int layer, s
     const aifx_lstm_layer *ly = &net->layers[layer];
     *rows = 4 * H;
     switch (which) {
-    case AIFX_TENSOR_LSTM_W_IH: *offset = ly->off_w_ih; *cols = ly->n_in; return AIFX_OK;
-    case AIFX_TENSOR_LSTM_W_HH: *offset = ly->off_w_hh; *cols = H; return AIFX_OK;
-    case AIFX_TENSOR_LSTM_B: *offset = ly->off_b; *cols = 1; return AIFX_OK;
-    default: return AIFX_ERR_INVALID;
+    case AIFX_TENSOR_LSTM_W_IH:
+        *offset = ly->off_w_ih;
+        *cols = ly->n_in;
+        return AIFX_OK;
+    case AIFX_TENSOR_LSTM_W_HH:
+        *offset = ly->off_w_hh;
+        *cols = H;
+        return AIFX_OK;
+    case AIFX_TENSOR_LSTM_B:
+        *offset = ly->off_b;
+        *cols = 1;
+        return AIFX_OK;
+    default:
+        return AIFX_ERR_INVALID;
     }
 }
 
@@ -339,7 +349,7 @@ aifx_status aifx_net_backward(aifx_net *net, const int32_t *labels, const float 
  * of B sequences, big enough for an efficient GEMM), layers below the top keep their output
  * sequence for the layer above (two buffers, alternating), and the top layer keeps only h_{t-1}
  * and h_t. (W3 at batch 256: 5 MiB instead of 31.) */
-#define PREDICT_ROWS 1024
+#define PREDICT_ROWS      1024
 #define PREDICT_ROW_BLOCK 48 /* rows per product + cell block on the packed path */
 
 static int predict_chunk_steps(int T, int B)
@@ -360,8 +370,8 @@ size_t aifx_net_predict_workspace(const aifx_net *net, int n_batch)
     /* xt (T,B,F) | z (Tc,B,4H) | n_seq sequences (T,B,H) | h ring (2,B,H) | c (B,H) | logits
      * | [W_ih^T; W_hh^T] packed for the fused product (B > 1; the same size on every kernel
      * path), for the layer with the most inputs */
-    const size_t pack = n_batch > 1 ? aifx__panel_floats((int)((F > H ? F : H) + H), (int)(4 * H))
-                                    : 0;
+    const size_t pack =
+        n_batch > 1 ? aifx__panel_floats((int)((F > H ? F : H) + H), (int)(4 * H)) : 0;
     return T * B * F + tc * B * 4 * H + n_seq * T * B * H + 3 * B * H + B * C + pack;
 }
 
@@ -385,15 +395,15 @@ aifx_status aifx_net_predict(const aifx_net *net, int n_batch, const float *x, f
     const size_t bh = (size_t)B * H;
     const int tc = predict_chunk_steps(T, B);
     const int n_seq = L >= 3 ? 2 : L - 1;
-    float *xt = work;                          /* (T, B, F) */
-    float *z = xt + (size_t)T * B * F;         /* (Tc, B, 4H) */
-    float *seq[2];                             /* (T, B, H) each, n_seq of them */
+    float *xt = work;                  /* (T, B, F) */
+    float *z = xt + (size_t)T * B * F; /* (Tc, B, 4H) */
+    float *seq[2];                     /* (T, B, H) each, n_seq of them */
     seq[0] = z + (size_t)tc * B * G;
     seq[1] = seq[0] + (n_seq > 1 ? (size_t)T * bh : 0);
     float *ring = seq[0] + (size_t)n_seq * T * bh; /* (2, B, H): h_t of the top layer at t & 1 */
-    float *c = ring + 2 * bh;                  /* (B, H) */
-    float *logits = c + bh;                    /* (B, C) */
-    float *w_pack = logits + (size_t)B * C;    /* [W_ih^T; W_hh^T] in panels, B > 1 */
+    float *c = ring + 2 * bh;                      /* (B, H) */
+    float *logits = c + bh;                        /* (B, C) */
+    float *w_pack = logits + (size_t)B * C;        /* [W_ih^T; W_hh^T] in panels, B > 1 */
     /* Batch 1 stays on GEMV: packing the weights costs more than the 20 steps gain (W1 49 us
      * packed against 37 us, W3 590 against 410, measured with the one-row kernel below). */
     const int packed = B > 1 && aifx__kernel_path() != AIFX_KPATH_BLAS;
@@ -412,14 +422,13 @@ aifx_status aifx_net_predict(const aifx_net *net, int n_batch, const float *x, f
             aifx__pack_panel_rows(kp, H, G, w_hh, H, 1, w_pack + (size_t)n_in * AIFX_PANEL_NR);
             for (int t = 0; t < T; t++) {
                 float *h = out + (size_t)(top ? (t & 1) : t) * bh;
-                const float *hp =
-                    t > 0 ? out + (size_t)(top ? ((t - 1) & 1) : t - 1) * bh : NULL;
+                const float *hp = t > 0 ? out + (size_t)(top ? ((t - 1) & 1) : t - 1) * bh : NULL;
                 const float *xt_in = in + (size_t)t * B * n_in;
                 for (int r0 = 0; r0 < B; r0 += PREDICT_ROW_BLOCK) {
                     const int nr = B - r0 < PREDICT_ROW_BLOCK ? B - r0 : PREDICT_ROW_BLOCK;
                     const size_t o = (size_t)r0 * H;
-                    aifx__gemm_packed2(nr, G, n_in, xt_in + (size_t)r0 * n_in, n_in,
-                                       hp ? H : 0, hp ? hp + o : NULL, H, kp, w_pack, z, G, 1);
+                    aifx__gemm_packed2(nr, G, n_in, xt_in + (size_t)r0 * n_in, n_in, hp ? H : 0,
+                                       hp ? hp + o : NULL, H, kp, w_pack, z, G, 1);
                     aifx__lstm_cell(nr, H, bias, z, hp ? c + o : NULL, c + o, h + o, 0);
                 }
                 h_last = h;

@@ -16,19 +16,19 @@
 #define SPIN_ROUNDS 4000
 
 struct aifx_pool {
-    int n;                       /* workers including the caller */
-    pthread_t *threads;          /* (n - 1) */
+    int n;              /* workers including the caller */
+    pthread_t *threads; /* (n - 1) */
     pthread_mutex_t mu;
     pthread_cond_t start_cv, done_cv;
-    atomic_uint gen;             /* incremented to start a run */
-    atomic_int pending;          /* workers still running the current run */
+    atomic_uint gen;    /* incremented to start a run */
+    atomic_int pending; /* workers still running the current run */
     atomic_int stop;
     void (*fn)(void *ctx, int k, int n);
     void *ctx;
     struct worker {
         aifx_pool *pool;
         int k;
-    } *workers;                  /* (n - 1) */
+    } * workers; /* (n - 1) */
 };
 
 static inline void cpu_relax(void)

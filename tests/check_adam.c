@@ -158,8 +158,8 @@ START_TEST(test_adam_bits_match_scalar)
                 q[i] -= step_size * (m[i] / denom);
             }
             for (int i = 0; i < N; i++)
-                ck_assert_msg(p[i] == q[i], "step %d, weight decay %d, [%d]: %.9g vs %.9g", t,
-                              wd, i, (double)p[i], (double)q[i]);
+                ck_assert_msg(p[i] == q[i], "step %d, weight decay %d, [%d]: %.9g vs %.9g", t, wd,
+                              i, (double)p[i], (double)q[i]);
         }
         aifx_adam_free(a);
     }

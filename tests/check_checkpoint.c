@@ -75,8 +75,8 @@ static aifx_fit_config resume_fit(int epochs)
 }
 
 /* training data with random labels (so the validation loss wanders and the plateau fires) */
-static void resume_data(aifx_dataset *tr, aifx_dataset *va, float **x1, int32_t **y1,
-                        float **x2, int32_t **y2)
+static void resume_data(aifx_dataset *tr, aifx_dataset *va, float **x1, int32_t **y1, float **x2,
+                        int32_t **y2)
 {
     aifx_model_config c = resume_config();
     *tr = make_trend_data(31, 80, c.n_steps, c.n_features, x1, y1);
@@ -147,8 +147,7 @@ START_TEST(test_resume_exact)
     pid_t pid = fork();
     ck_assert(pid >= 0);
     if (pid == 0) {
-        execl("/proc/self/exe", "check_checkpoint", "--resume-child", half, resumed,
-              (char *)NULL);
+        execl("/proc/self/exe", "check_checkpoint", "--resume-child", half, resumed, (char *)NULL);
         _exit(127);
     }
     int status;
@@ -218,8 +217,7 @@ START_TEST(test_round_trip)
     ck_assert_int_eq(aifx_model_save(m, "/nonexistent-dir/x.ckpt", 1, err, sizeof(err)),
                      AIFX_ERR_IO);
     ck_assert_ptr_nonnull(strstr(err, "/nonexistent-dir/x.ckpt"));
-    ck_assert_int_eq(aifx_model_load("/nonexistent-dir/x.ckpt", &l, err, sizeof(err)),
-                     AIFX_ERR_IO);
+    ck_assert_int_eq(aifx_model_load("/nonexistent-dir/x.ckpt", &l, err, sizeof(err)), AIFX_ERR_IO);
     ck_assert_ptr_null(l);
     aifx_model_free(m);
     free(x1), free(y1), free(x2), free(y2);
@@ -323,8 +321,7 @@ START_TEST(test_truncated_everywhere)
     ck_assert_int_eq(try_load(b, n, err, sizeof(err)), AIFX_OK);
     for (size_t len = 0; len < n; len++) {
         aifx_status st = try_load(b, len, err, sizeof(err));
-        ck_assert_msg(st == AIFX_ERR_TRUNCATED, "length %zu of %zu: %s", len, n,
-                      aifx_strerror(st));
+        ck_assert_msg(st == AIFX_ERR_TRUNCATED, "length %zu of %zu: %s", len, n, aifx_strerror(st));
     }
     /* and through a file on disk, cut at each section's start and end */
     char p[512];

@@ -105,8 +105,8 @@ static void expect_close(const char *what, size_t k, double g, double fd)
     double r = fabs(g - fd) / tol;
     if (r > worst_ratio)
         worst_ratio = r;
-    ck_assert_msg(fabs(g - fd) <= tol, "%s[%zu]: analytic %.9g vs finite difference %.9g", what,
-                  k, g, fd);
+    ck_assert_msg(fabs(g - fd) <= tol, "%s[%zu]: analytic %.9g vs finite difference %.9g", what, k,
+                  g, fd);
 }
 
 /* B <= 3, H <= 64; kpath: the kernel path to force (skipped when the CPU lacks it) */
@@ -115,8 +115,13 @@ static void gradcheck_shape(int n_layers, int weighted, float dropout, int B, in
 {
     if (!kpath_enter(kpath))
         return;
-    aifx_net_config cfg = {.n_in = 3, .n_steps = T, .n_layers = n_layers, .n_hidden = H,
-                           .n_classes = 3, .max_batch = B, .dropout = dropout};
+    aifx_net_config cfg = {.n_in = 3,
+                           .n_steps = T,
+                           .n_layers = n_layers,
+                           .n_hidden = H,
+                           .n_classes = 3,
+                           .max_batch = B,
+                           .dropout = dropout};
     const int F = cfg.n_in;
     aifx_net *net;
     worst_ratio = 0.0;
@@ -190,8 +195,9 @@ static void gradcheck_shape(int n_layers, int weighted, float dropout, int B, in
         xd[i] = keep;
         expect_close("input", (size_t)i, dx[i], (lp - lm) / (2 * h));
     }
-    fprintf(stderr, "gradcheck %s L=%d B=%d T=%d H=%d weighted=%d dropout=%.1f: %zu params, %d "
-                    "inputs, worst |g-fd|/tol = %.3g\n",
+    fprintf(stderr,
+            "gradcheck %s L=%d B=%d T=%d H=%d weighted=%d dropout=%.1f: %zu params, %d "
+            "inputs, worst |g-fd|/tol = %.3g\n",
             kpath_names[kpath], n_layers, B, T, H, weighted, (double)dropout, n, B * T * F,
             worst_ratio);
     free(pd);
@@ -204,17 +210,35 @@ static void gradcheck(int n_layers, int weighted, float dropout, int kpath)
     gradcheck_shape(n_layers, weighted, dropout, 3, 4, 5, kpath);
 }
 
-START_TEST(test_grad_1layer) { gradcheck(1, 0, 0.0f, _i); }
+START_TEST(test_grad_1layer)
+{
+    gradcheck(1, 0, 0.0f, _i);
+}
 END_TEST
-START_TEST(test_grad_1layer_weighted) { gradcheck(1, 1, 0.0f, _i); }
+START_TEST(test_grad_1layer_weighted)
+{
+    gradcheck(1, 1, 0.0f, _i);
+}
 END_TEST
-START_TEST(test_grad_2layer) { gradcheck(2, 0, 0.0f, _i); }
+START_TEST(test_grad_2layer)
+{
+    gradcheck(2, 0, 0.0f, _i);
+}
 END_TEST
-START_TEST(test_grad_2layer_weighted) { gradcheck(2, 1, 0.0f, _i); }
+START_TEST(test_grad_2layer_weighted)
+{
+    gradcheck(2, 1, 0.0f, _i);
+}
 END_TEST
-START_TEST(test_grad_2layer_dropout) { gradcheck(2, 1, 0.3f, _i); }
+START_TEST(test_grad_2layer_dropout)
+{
+    gradcheck(2, 1, 0.3f, _i);
+}
 END_TEST
-START_TEST(test_grad_3layer_dropout) { gradcheck(3, 0, 0.5f, _i); }
+START_TEST(test_grad_3layer_dropout)
+{
+    gradcheck(3, 0, 0.5f, _i);
+}
 END_TEST
 /* Odd shapes for the packed kernel: H = 17 (4H = 68, neither a multiple of the 16-wide panel),
  * B = 1 (a single row), T = 1 (no recurrent product at all), and B = 3, T = 2, H = 33. */

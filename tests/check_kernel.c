@@ -71,8 +71,8 @@ START_TEST(test_gemm_packed_reference)
                             for (int j = 0; j < n; j++) {
                                 double s = zero ? 0.0 : c0[(size_t)i * ldc + j], mag = fabs(s);
                                 for (int kk = 0; kk < k; kk++) {
-                                    double b = trans ? src[(size_t)j * ld + kk]
-                                                     : src[(size_t)kk * ld + j];
+                                    double b =
+                                        trans ? src[(size_t)j * ld + kk] : src[(size_t)kk * ld + j];
                                     s += (double)a[(size_t)i * lda + kk] * b;
                                     mag += fabs((double)a[(size_t)i * lda + kk] * b);
                                 }
@@ -97,7 +97,7 @@ typedef struct {
 
 /* odd shapes: H below, at and around the vector widths; B = 1, B above the 48-row block; T = 1 */
 static const shape shapes[] = {
-    {1, 1, 1, 1}, {1, 5, 1, 3}, {2, 7, 3, 1}, {1, 13, 7, 5}, {1, 16, 2, 4},
+    {1, 1, 1, 1},   {1, 5, 1, 3},  {2, 7, 3, 1},  {1, 13, 7, 5},  {1, 16, 2, 4},
     {2, 17, 50, 3}, {1, 33, 1, 6}, {3, 20, 5, 2}, {1, 64, 53, 4},
 };
 
@@ -111,8 +111,13 @@ static void run_shape(const shape *s, int p, outputs *o)
 {
     ck_assert(aifx__set_kernel_path(p));
     const int F = 6, C = 3;
-    aifx_net_config c = {.n_in = F, .n_steps = s->T, .n_layers = s->L, .n_hidden = s->H,
-                         .n_classes = C, .max_batch = s->B, .dropout = 0.0f};
+    aifx_net_config c = {.n_in = F,
+                         .n_steps = s->T,
+                         .n_layers = s->L,
+                         .n_hidden = s->H,
+                         .n_classes = C,
+                         .max_batch = s->B,
+                         .dropout = 0.0f};
     aifx_net *net;
     ck_assert_int_eq(aifx_net_new(&c, &net), AIFX_OK);
     aifx_rng r;
@@ -168,8 +173,7 @@ START_TEST(test_paths_odd_shapes)
     const size_t nx = (size_t)s->B * s->T * 6, np = (size_t)s->B * 3;
     for (int p = 0; p < AIFX_KPATH_COUNT; p++) {
         if (!aifx__kernel_path_supported(p)) {
-            fprintf(stderr, "kernel path %s: not available on this CPU, skipped\n",
-                    kpath_names[p]);
+            fprintf(stderr, "kernel path %s: not available on this CPU, skipped\n", kpath_names[p]);
             continue;
         }
         outputs a, b;
@@ -179,8 +183,8 @@ START_TEST(test_paths_odd_shapes)
                           memcmp(a.pred, b.pred, np * sizeof(float)) == 0 &&
                           memcmp(a.grads, b.grads, a.n * sizeof(float)) == 0 &&
                           memcmp(a.dx, b.dx, nx * sizeof(float)) == 0,
-                      "path %s, L %d H %d B %d T %d: not the same bytes run to run",
-                      kpath_names[p], s->L, s->H, s->B, s->T);
+                      "path %s, L %d H %d B %d T %d: not the same bytes run to run", kpath_names[p],
+                      s->L, s->H, s->B, s->T);
         const double e_pred = worst_diff(np, a.pred, a.probs, 0);
         const double e_probs = worst_diff(np, a.probs, ref.probs, 0);
         const double e_grads = worst_diff(a.n, a.grads, ref.grads, 1);

@@ -75,8 +75,7 @@ START_TEST(test_xent_invalid)
     ck_assert_int_eq(aifx_softmax_xent(2, 2, z, neg, NULL, NULL, &loss, NULL), AIFX_ERR_INVALID);
     ck_assert_int_eq(aifx_softmax_xent(2, 2, z, y, wneg, NULL, &loss, NULL), AIFX_ERR_INVALID);
     ck_assert_int_eq(aifx_softmax_xent(2, 2, z, y, wnan, NULL, &loss, NULL), AIFX_ERR_NONFINITE);
-    ck_assert_int_eq(aifx_softmax_xent(2, 2, znan, y, NULL, NULL, &loss, NULL),
-                     AIFX_ERR_NONFINITE);
+    ck_assert_int_eq(aifx_softmax_xent(2, 2, znan, y, NULL, NULL, &loss, NULL), AIFX_ERR_NONFINITE);
     float p[4];
     ck_assert_int_eq(aifx_softmax_xent(2, 2, z, NULL, NULL, p, NULL, NULL), AIFX_OK);
     ck_assert_float_eq(p[0], 0.5f);

@@ -40,7 +40,7 @@ typedef struct {
     aifx_model *model;
     float *snapshots; /* params after each epoch */
     size_t n_params;
-    int stop_after;   /* callback asks to stop after this epoch (0 = never) */
+    int stop_after; /* callback asks to stop after this epoch (0 = never) */
 } recorder;
 
 static int record(const aifx_epoch_report *r, void *user)
@@ -283,8 +283,10 @@ START_TEST(test_class_weights_imbalance)
     double maj_u, maj_w;
     double unweighted = minority_recall(0, &maj_u);
     double weighted = minority_recall(1, &maj_w);
-    fprintf(stderr, "95/5 problem: minority recall unweighted %.3f, balanced %.3f "
-                    "(majority recall %.3f, %.3f)\n", unweighted, weighted, maj_u, maj_w);
+    fprintf(stderr,
+            "95/5 problem: minority recall unweighted %.3f, balanced %.3f "
+            "(majority recall %.3f, %.3f)\n",
+            unweighted, weighted, maj_u, maj_w);
     ck_assert_msg(unweighted < 0.05, "unweighted minority recall %.3f", unweighted);
     ck_assert_msg(weighted > 0.5, "weighted minority recall %.3f", weighted);
     ck_assert(maj_u > 0.99 && maj_w > 0.5);

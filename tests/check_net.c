@@ -15,8 +15,13 @@
 
 static aifx_net_config small_config(int n_layers, float dropout)
 {
-    aifx_net_config c = {.n_in = 5, .n_steps = 6, .n_layers = n_layers, .n_hidden = 8,
-                         .n_classes = 3, .max_batch = 7, .dropout = dropout};
+    aifx_net_config c = {.n_in = 5,
+                         .n_steps = 6,
+                         .n_layers = n_layers,
+                         .n_hidden = 8,
+                         .n_classes = 3,
+                         .max_batch = 7,
+                         .dropout = dropout};
     return c;
 }
 
@@ -256,11 +261,9 @@ static void train(uint64_t seed, float *params_out, float *first_loss, float *la
         float loss;
         ck_assert_int_eq(aifx_net_forward(net, 7, x, &drop, NULL, NULL, NULL), AIFX_OK);
         ck_assert_int_eq(aifx_net_backward(net, y, w, &loss, NULL), AIFX_OK);
-        ck_assert_int_eq(aifx_clip_grad_norm(aifx_net_n_params(net), aifx_net_grads(net), 5.0f,
-                                             NULL),
-                         AIFX_OK);
-        ck_assert_int_eq(aifx_adam_step(adam, aifx_net_params(net), aifx_net_grads(net)),
-                         AIFX_OK);
+        ck_assert_int_eq(
+            aifx_clip_grad_norm(aifx_net_n_params(net), aifx_net_grads(net), 5.0f, NULL), AIFX_OK);
+        ck_assert_int_eq(aifx_adam_step(adam, aifx_net_params(net), aifx_net_grads(net)), AIFX_OK);
         if (step == 0)
             *first_loss = loss;
         *last_loss = loss;
@@ -316,8 +319,7 @@ static void train_threads(int n_threads, size_t n, float *params_out)
         float loss;
         ck_assert_int_eq(aifx_net_forward(net, 7, x, &drop, NULL, NULL, NULL), AIFX_OK);
         ck_assert_int_eq(aifx_net_backward(net, y, NULL, &loss, NULL), AIFX_OK);
-        ck_assert_int_eq(aifx_adam_step(adam, aifx_net_params(net), aifx_net_grads(net)),
-                         AIFX_OK);
+        ck_assert_int_eq(aifx_adam_step(adam, aifx_net_params(net), aifx_net_grads(net)), AIFX_OK);
     }
     memcpy(params_out, aifx_net_params(net), n * sizeof(float));
     aifx_adam_free(adam);
@@ -362,8 +364,13 @@ START_TEST(test_predict_chunked)
     if (!kpath_enter(_i))
         return;
     for (int L = 1; L <= 3; L++) {
-        aifx_net_config c = {.n_in = 5, .n_steps = 20, .n_layers = L, .n_hidden = 8,
-                             .n_classes = 3, .max_batch = 64, .dropout = 0.0f};
+        aifx_net_config c = {.n_in = 5,
+                             .n_steps = 20,
+                             .n_layers = L,
+                             .n_hidden = 8,
+                             .n_classes = 3,
+                             .max_batch = 64,
+                             .dropout = 0.0f};
         aifx_net *net;
         ck_assert_int_eq(aifx_net_new(&c, &net), AIFX_OK);
         aifx_rng r;

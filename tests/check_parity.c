@@ -33,14 +33,14 @@
 #define AIFX_TEST_FIXTURES "tests/fixtures"
 #endif
 
-#define TOL_FWD 1e-6    /* absolute: probs, h_last, seq, losses */
+#define TOL_FWD    1e-6 /* absolute: probs, h_last, seq, losses */
 #define TOL_PARAMS 1e-5 /* absolute: parameters after each Adam step */
-#define TOL_GRAD 1e-5   /* relative: gradients and dx ... */
+#define TOL_GRAD   1e-5 /* relative: gradients and dx ... */
 #define GRAD_FLOOR 1e-2 /* ... with |torch| taken as at least this */
 
 #define N_ADAM_STEPS 3
-#define MAX_TENSORS 32
-#define NAME_LEN 32
+#define MAX_TENSORS  32
+#define NAME_LEN     32
 
 static const char *const fixture_files[] = {"torch_lstm_l1.txt", "torch_lstm_l2.txt"};
 
@@ -111,7 +111,8 @@ static int read_line(FILE *f, char **buf, size_t *cap)
 #if defined(__GNUC__)
 __attribute__((format(printf, 5, 6)))
 #endif
-static int parse_error(char *err, size_t n_err, const char *path, long line, const char *fmt, ...)
+static int
+parse_error(char *err, size_t n_err, const char *path, long line, const char *fmt, ...)
 {
     char msg[256];
     va_list ap;
@@ -242,9 +243,8 @@ static int fixture_load(const char *path, fixture *fx, char *err, size_t n_err)
             break;
         }
         if (!parse_values(buf, t, integer)) {
-            ok = parse_error(err, n_err, path, line,
-                             "malformed values of tensor %s (want %zu %s)", t->name, t->count,
-                             integer ? "integers" : "finite floats");
+            ok = parse_error(err, n_err, path, line, "malformed values of tensor %s (want %zu %s)",
+                             t->name, t->count, integer ? "integers" : "finite floats");
             break;
         }
     }
@@ -294,9 +294,9 @@ static void compare(const char *path, const char *what, size_t n, const float *o
             at = k;
         }
     }
-    fprintf(stderr, "  %-14s n=%-4zu worst %s error %.3g (abs %.3g) at [%zu]: ours %.9g torch %.9g\n",
-            what, n, rel ? "scaled" : "abs", worst, worst_abs, at, (double)ours[at],
-            (double)ref[at]);
+    fprintf(stderr,
+            "  %-14s n=%-4zu worst %s error %.3g (abs %.3g) at [%zu]: ours %.9g torch %.9g\n", what,
+            n, rel ? "scaled" : "abs", worst, worst_abs, at, (double)ours[at], (double)ref[at]);
     ck_assert_msg(worst <= tol,
                   "%s: %s differs from torch at [%zu]: ours %.9g, torch %.9g (|diff| %.3g, %s "
                   "error %.3g > tolerance %.3g)",
@@ -337,8 +337,8 @@ static void check_layout(const char *path, const aifx_net *net, int F, int H, in
                   "%s: dense b at offset %zu (%d x %d), expected %zu (%d x 1)", path, off, rows,
                   cols, expect, C);
     expect += (size_t)C;
-    ck_assert_msg(aifx_net_n_params(net) == expect, "%s: %zu parameters, layout sums to %zu",
-                  path, aifx_net_n_params(net), expect);
+    ck_assert_msg(aifx_net_n_params(net) == expect, "%s: %zu parameters, layout sums to %zu", path,
+                  aifx_net_n_params(net), expect);
 }
 
 /* _i = fixture * AIFX_KPATH_COUNT + kernel path: every fixture on every path the CPU runs */
@@ -384,10 +384,10 @@ START_TEST(test_torch_parity)
     ck_assert_ptr_nonnull(grads);
     memcpy(params, params0->f, n * sizeof *params);
 
-    float *probs = malloc((size_t)B * C * sizeof *probs);     /* (B, C) */
-    float *h_last = malloc((size_t)B * H * sizeof *h_last);   /* (B, H) */
-    float *seq = malloc((size_t)B * T * H * sizeof *seq);     /* (B, T, H) */
-    float *dx = malloc(n_x * sizeof *dx);                     /* (B, T, F) */
+    float *probs = malloc((size_t)B * C * sizeof *probs);   /* (B, C) */
+    float *h_last = malloc((size_t)B * H * sizeof *h_last); /* (B, H) */
+    float *seq = malloc((size_t)B * T * H * sizeof *seq);   /* (B, T, H) */
+    float *dx = malloc(n_x * sizeof *dx);                   /* (B, T, F) */
     ck_assert(probs != NULL && h_last != NULL && seq != NULL && dx != NULL);
 
     float loss = NAN;
@@ -444,14 +444,14 @@ END_TEST
 START_TEST(test_fixture_loader_rejects)
 {
     static const char *const bad[] = {
-        "config 4 5 6 7 1\n",                          /* five ints */
-        "config 4 5 6 7 1 3\ntensor x 3\n1 2\n",       /* too few values */
-        "config 4 5 6 7 1 3\ntensor x 2\n1 2 3\n",     /* too many values */
-        "config 4 5 6 7 1 3\ntensor x 2\n1 zz\n",      /* not a number */
-        "config 4 5 6 7 1 3\ntensor x 2\n",            /* values line missing */
-        "config 4 5 6 7 1 3\nitensor y 2\n1 2.5\n",    /* not an integer */
-        "config 4 5 6 7 1 3\nwhat 1\n",                /* unknown line */
-        "# only a comment\n",                          /* no config */
+        "config 4 5 6 7 1\n",                       /* five ints */
+        "config 4 5 6 7 1 3\ntensor x 3\n1 2\n",    /* too few values */
+        "config 4 5 6 7 1 3\ntensor x 2\n1 2 3\n",  /* too many values */
+        "config 4 5 6 7 1 3\ntensor x 2\n1 zz\n",   /* not a number */
+        "config 4 5 6 7 1 3\ntensor x 2\n",         /* values line missing */
+        "config 4 5 6 7 1 3\nitensor y 2\n1 2.5\n", /* not an integer */
+        "config 4 5 6 7 1 3\nwhat 1\n",             /* unknown line */
+        "# only a comment\n",                       /* no config */
     };
     char path[64], err[512];
     fixture fx;
