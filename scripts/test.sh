@@ -2,6 +2,7 @@
 # test.sh - the project's test command, and what CI runs (through .ci/run).
 #
 # Installs missing Debian packages (as root; see scripts/lib/deps.sh), then
+#   0. scripts/lint.sh: formatting (clang-format), cppcheck, the trainer's layers;
 #   1. build/ci:   Release, warnings as errors, every ctest test;
 #   2. build/asan: Debug with -fsanitize=address,undefined, warnings as errors, every ctest test
 #                  again with CK_FORK=no.
@@ -34,6 +35,9 @@ aifx_ensure_packages
 section "PostgreSQL test server"
 trap aifx_pg_stop EXIT
 aifx_pg_start
+
+section "Static checks (scripts/lint.sh)"
+bash scripts/lint.sh
 
 section "Release build (build/ci, -Werror)"
 cmake -S . -B build/ci -DCMAKE_BUILD_TYPE=Release -DAIFX_WERROR=ON

@@ -228,7 +228,7 @@ static void analyse(const tr_ab_test *t, const tr_signal *sigs, size_t n_sigs, i
                      g->exit_time + (int64_t)g->timeframe <= as_of;
         if (closed)
             tr_ab_arm_add(&out->arm[k], g->pnl_pips, win);
-        else if (strcmp(g->outcome, "open") == 0 || (!closed && strcmp(g->outcome, "none") != 0))
+        else if (strcmp(g->outcome, "none") != 0) /* open, or closed after as_of */
             out->n_open[k]++;
     }
     for (int k = 0; k < 2; k++) {

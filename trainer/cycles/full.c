@@ -712,6 +712,9 @@ done:
 
 tr_code tr_cycle_full(tr_store *store, const tr_full_opts *o, tr_cycle_result *res, tr_error *err)
 {
+    tr_full_opts def = tr_full_opts_default();
+    if (!o) /* NULL: the defaults, as for the cycle's table entry */
+        o = &def;
     tr_cycle_ctx ctx = {store, o->as_of, NULL, o->resume, o->on_event, o->user};
     return full_run(&ctx, o, res, err);
 }

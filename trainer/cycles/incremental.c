@@ -375,6 +375,9 @@ done:
 tr_code tr_cycle_incremental(tr_store *store, const tr_incr_opts *o, tr_cycle_result *res,
                              tr_error *err)
 {
+    tr_incr_opts def = tr_incr_opts_default();
+    if (!o) /* NULL: the defaults, as for the cycle's table entry */
+        o = &def;
     tr_cycle_ctx ctx = {store, o->as_of, NULL, 0, o->on_event, o->user};
     return incr_run(&ctx, o, res, err);
 }

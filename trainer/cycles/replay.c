@@ -576,8 +576,7 @@ tr_code tr_replay_run(tr_store *store, const tr_replay_opts *o, tr_replay_result
     int done_before = 0;
     rc = state_read(r, &clock, &done_before, err);
     if (rc == TR_ERR_NOTFOUND) {
-        tr_error_clear(err);
-        rc = TR_OK;
+        tr_error_clear(err); /* a new replay (rc is set again below before it is read) */
         clock = o->from;
     } else if (rc) {
         goto done;

@@ -85,11 +85,8 @@ tr_code tr_labels_compute(const tr_bar *bars, size_t n, const tr_label_params *p
                 down = 1;
         }
         int buy = bottom && up, sell = top && down;
-        /* both can be set (a bar that is both extremes): then hold; cppcheck misreads this */
-        // cppcheck-suppress knownConditionTrueFalse
-        out[t] = (int8_t)(buy && !sell   ? TR_LABEL_BUY
-                          : sell && !buy ? TR_LABEL_SELL
-                                         : TR_LABEL_HOLD);
+        /* both can be set (a bar that is both extremes): then hold, as when neither is */
+        out[t] = (int8_t)(buy == sell ? TR_LABEL_HOLD : buy ? TR_LABEL_BUY : TR_LABEL_SELL);
     }
     free(buf);
     return TR_OK;

@@ -2072,9 +2072,8 @@ static tr_code connect_store(const char *location, const char *schema, pg_store 
         if (PQntuples(r) == 1)
             g_text(r, 0, 0, s->legacy, sizeof s->legacy);
         PQclear(r);
-    }
-    if (!rc)
         rc = session_setup(s, err);
+    }
     if (rc) {
         pg_close(&s->base);
         return rc;
@@ -2264,7 +2263,6 @@ static tr_code design_view_sql(const tr_design_view *v, tr_sb *q, const char *S,
     for (size_t i = 0; i < v->n_cols; i++) {
         const tr_design_column *c = &v->cols[i];
         tr_leaf leaf;
-        char col[2 * TR_LEAF_NAME_MAX];
         tr_sb base = {0};
         int numeric = strncmp(c->type, "numeric", 7) == 0;
         int text = strncmp(c->type, "varchar", 7) == 0 || strcmp(c->type, "text") == 0;
@@ -2273,6 +2271,7 @@ static tr_code design_view_sql(const tr_design_view *v, tr_sb *q, const char *S,
             if (!c->rec || !c->alias || tr_schema_leaf(c->rec, c->key, &leaf))
                 return tr_fail(err, TR_ERR_INVALID, "the design's %s.%s: no field %s", v->name,
                                c->name, c->key);
+            char col[2 * TR_LEAF_NAME_MAX];
             snprintf(col, sizeof col, "%s.%s", c->alias, leaf.column);
             ft = leaf.f->type;
             if (c->expr)
