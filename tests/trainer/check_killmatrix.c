@@ -1,14 +1,15 @@
 /*
  * check_killmatrix.c - issue 19's kill matrix: SIGKILL at every rename and unlink of `full`,
- * `run-due` and of the recording of a signal (`predict`). `strace -f -e
- * inject=rename,...,unlinkat:signal=KILL:when=N` kills the program at its N-th rename or unlink,
- * for N = 1, 2, ... until a run completes untouched: `full` with the call not done (error=ENOENT
- * with the kill, as if the process died just before it), run-due (the weekly retrain, the ranking,
- * the daily fine-tune and its gate) with the call done (the process gone before its next step).
- * After each kill the same command again (`full --resume`, run-due) must end in the store an
- * uninterrupted run leaves: the same version records (wall-clock fields aside), log, activations
- * and checkpoint bytes, no run file and no temporary file anywhere. Skips, saying so, when strace
- * is not installed (Debian package strace, scripts/lib/deps.sh) or ptrace is not allowed.
+ * `run-due` and of the recording of a signal (`predict`), and at a ladder of them in `replay`.
+ * `strace -f -e inject=rename,...,unlinkat:signal=KILL:when=N` kills the program at its N-th rename
+ * or unlink, for N = 1, 2, ... until a run completes untouched: `full` with the call not done
+ * (error=ENOENT with the kill, as if the process died just before it), run-due (the weekly retrain,
+ * the ranking, the daily fine-tune and its gate) with the call done (the process gone before its
+ * next step). After each kill the same command again (`full --resume`, run-due) must end in the
+ * store an uninterrupted run leaves: the same version records (wall-clock fields aside), log,
+ * activations and checkpoint bytes, no run file and no temporary file anywhere. Skips, saying so,
+ * when strace is not installed (Debian package strace, scripts/lib/deps.sh) or ptrace is not
+ * allowed.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -19,8 +20,10 @@
 #include <unistd.h>
 
 #include "../check_main.h"
+#include "base/csv.h"
 #include "base/fsutil.h"
 #include "base/timeutil.h"
+#include "cycles/replay.h"
 #include "cycles/schedule.h"
 #include "market/synth.h"
 #include "store/store.h"
@@ -59,6 +62,43 @@ __attribute__((constructor)) static void run_due_driver(void)
     tr_code rc = tr_run_due(st, &o, &r, &e);
     tr_store_close(st);
     _exit(rc ? 21 : r.first_error ? 22 : 0);
+}
+
+/* And the replay: with AIFX_KM_REPLAY=<store>, AIFX_KM_CSV0 and AIFX_KM_CSV1 (EURUSD, USDJPY) it
+ * runs (or continues) the tests' tiny replay (tu_tiny_replay's week and tiny cycles) and exits 0
+ * when it completed. */
+__attribute__((constructor)) static void replay_driver(void)
+{
+    const char *store = getenv("AIFX_KM_REPLAY");
+    char *csv[2] = {getenv("AIFX_KM_CSV0"), getenv("AIFX_KM_CSV1")};
+    if (!store || !csv[0] || !csv[1])
+        return;
+    static const char *const pairs[2] = {"EURUSD", "USDJPY"};
+    tr_store *st;
+    tr_error e;
+    if (tr_store_open(store, &(tr_store_options){.create = 1}, &st, &e) != TR_OK)
+        _exit(20);
+    /* tu_tiny_replay's settings, without its Check assertions (Check is not running here) */
+    tr_replay_opts o = tr_replay_opts_default();
+    for (int p = 0; p < 2; p++) {
+        o.csv[p] = csv[p];
+        o.pair[p] = pairs[p];
+    }
+    o.n_pairs = 2;
+    if (tr_time_parse("2025-02-26", 10, 0, &o.from) || tr_time_parse("2025-03-05", 10, 0, &o.to))
+        _exit(22);
+    o.due.full.months = 1;
+    o.due.full.n_hidden = 8;
+    o.due.full.max_epochs = 2;
+    o.due.full.patience = 1;
+    o.due.incr.epochs = 2;
+    o.due.rank.min_trades = 0;
+    tr_replay_result r;
+    tr_code rc = tr_replay_run(st, &o, &r, &e);
+    if (!rc)
+        tr_replay_result_free(&r);
+    tr_store_close(st);
+    _exit(rc ? 21 : 0);
 }
 
 /* Under the sanitizers (a -O0 build) the hundred-odd runs take longer than a suite may, and the
@@ -338,6 +378,74 @@ START_TEST(test_kill_matrix_predict)
 }
 END_TEST
 
+/* The replay, killed at a sample of its renames and unlinks (it makes hundreds: every signal
+ * batch, the state file, every cycle's writes), each N on a Fibonacci-like ladder until a run
+ * completes untouched, then continued by the same command: the end state equals an uninterrupted
+ * replay's (signals, versions, log, activations; wall-clock fields aside) with no temporary
+ * file. Sampled rather than every call, to stay within the suite's time. */
+START_TEST(test_kill_matrix_replay)
+{
+    if (!have_strace())
+        return;
+    char *root = tu_tempdir();
+    char *csv[2];
+    static const char *const pairs[2] = {"EURUSD", "USDJPY"};
+    tr_error e;
+    for (int p = 0; p < 2; p++) {
+        tr_synth_params sp =
+            tr_synth_params_default(pairs[p], T("2025-01-15"), T("2025-03-06"), (uint64_t)(11 + p));
+        tr_bars b = {0};
+        int dec;
+        ck_assert_int_eq(tr_synth_generate(&sp, &b, &dec, &e), TR_OK);
+        char name[32];
+        snprintf(name, sizeof name, "%s.csv", pairs[p]);
+        csv[p] = tu_path(root, name);
+        ck_assert_int_eq(tr_csv_write(csv[p], b.v, b.n, dec, &e), TR_OK);
+        tr_bars_free(&b);
+    }
+    char *ref = tu_path(root, "ref"), *run = tu_path(root, "run");
+#define REPLAY "AIFX_KM_CSV0='%s' AIFX_KM_CSV1='%s' AIFX_KM_REPLAY="
+    ck_assert_int_eq(
+        tu_run("env", root, REPLAY "'%s' /proc/%ld/exe", csv[0], csv[1], ref, (long)getpid()), 0);
+    int completed = 0, kills = 0;
+    for (int a = 1, b = 2; a <= 100000 && !completed; b += a, a = b - a) {
+        char cmd[64];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", run);
+        ck_assert_int_eq(system(cmd), 0);
+        int rc = tu_run("env", root,
+                        NO_LSAN REPLAY "'%s' strace -f -qq -o /dev/null -e " INJECT
+                                       ":when=%d /proc/%ld/exe",
+                        csv[0], csv[1], run, a, (long)getpid());
+        if (rc == 0) {
+            completed = 1;
+        } else {
+            kills++;
+            ck_assert_msg(rc == 137 || rc == -1, "replay kill %d: exit %d", a, rc);
+            int r2 = tu_run("env", root, REPLAY "'%s' /proc/%ld/exe", csv[0], csv[1], run,
+                            (long)getpid());
+            ck_assert_msg(r2 == 0, "replay kill %d: the continued replay exits %d", a, r2);
+        }
+        tr_store *x, *y;
+        ck_assert_int_eq(tr_store_open(ref, NULL, &x, &e), TR_OK);
+        ck_assert_int_eq(tr_store_open(run, NULL, &y, &e), TR_OK);
+        tu_assert_same_state(x, y, 0.0);
+        tr_store_close(x);
+        tr_store_close(y);
+        snprintf(cmd, sizeof cmd, "test -z \"$(find '%s' -name '*.tmp.*')\"", run);
+        ck_assert_msg(system(cmd) == 0, "replay kill %d: temporary files left", a);
+    }
+#undef REPLAY
+    ck_assert(completed);
+    ck_assert_int_ge(kills, 8);
+    free(csv[0]);
+    free(csv[1]);
+    free(ref);
+    free(run);
+    tu_rmtree(root);
+    free(root);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("trainer_killmatrix");
@@ -346,6 +454,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_kill_matrix_full);
     tcase_add_test(tc, test_kill_matrix_run_due);
     tcase_add_test(tc, test_kill_matrix_predict);
+    tcase_add_test(tc, test_kill_matrix_replay);
     suite_add_tcase(s, tc);
     return s;
 }
