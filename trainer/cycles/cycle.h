@@ -1,5 +1,5 @@
 /*
- * cycle.h - the training cycles (full: cycle_full.c, incremental: cycle_incremental.c), prediction
+ * cycle.h - the training cycles (full: full.c, incremental: incremental.c), prediction
  * (predict.c), and what they share: options, progress events, the deploy gate, checkpoints that
  * are verified before a version is registered, and the failed-cycle log row.
  *

@@ -1,5 +1,5 @@
 /*
- * cycle_full.c - the weekly full retrain (docs/registry.md, "full").
+ * full.c - the weekly full retrain (docs/registry.md, "full").
  *
  * The last `months` months of bars before as_of of every pair at the timeframe, split 70/15/15
  * with the embargo (dataset.h); the scaler fit on the training windows; class-weighted

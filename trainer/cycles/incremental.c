@@ -1,5 +1,5 @@
 /*
- * cycle_incremental.c - the daily fine-tune and its deploy gate (docs/registry.md, "incremental").
+ * incremental.c - the daily fine-tune and its deploy gate (docs/registry.md, "incremental").
  *
  * Windows:  fine-tune  labeled windows whose last bar is in [as_of - 24 h, as_of)
  *           gate       labeled windows whose last bar is in [g0, g1), g1 = as_of - 24 h - E bars,

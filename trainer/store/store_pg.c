@@ -4,7 +4,7 @@
  * and result conversion of the database in one place to review, and is why this file runs past
  * the trainer's usual 800 lines (its sections: connection and session, parameters and results,
  * migrations and the store's own schema, bars, the registry, signals, locks and fencing tokens,
- * events, the backend's views and bars). The schema is in trainer/sql/NNN_*.sql,
+ * events, the backend's views and bars). The schema is in trainer/store/sql/NNN_*.sql,
  * embedded at build time; docs/schema.md section 5 describes tables, types, transactions, events
  * and locks.
  *

@@ -1,5 +1,5 @@
 /*
- * migrations.h - the numbered SQL migrations of the PostgreSQL store (trainer/sql/NNN_*.sql),
+ * migrations.h - the numbered SQL migrations of the PostgreSQL store (trainer/store/sql/NNN_*.sql),
  * embedded into the program at build time by cmake/AifxEmbedSql.cmake. Used by store_pg.c.
  */
 #ifndef AIFXT_SQL_MIGRATIONS_H
