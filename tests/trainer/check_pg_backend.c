@@ -78,13 +78,6 @@ static tr_store *open_ok(const char *location)
 
 #define run(dir, ...) tu_run(AIFX_TRAIN_EXE, dir, __VA_ARGS__)
 
-static void assert_same_bytes(const void *a, const void *b, size_t n, const char *what)
-{
-    const unsigned char *x = a, *y = b;
-    for (size_t i = 0; i < n; i++)
-        ck_assert_msg(x[i] == y[i], "%s differs at byte %zu of %zu", what, i, n);
-}
-
 /* psql's one-line answer (public first: what the backend's own session sees). */
 static void backend_sql(const char *ci, const char *sql, char *out, size_t size)
 {
@@ -100,82 +93,6 @@ static long long backend_value(const char *ci, const char *sql)
 }
 
 /* ---- a store of the previous release, moved into its own schema ------------------------------ */
-
-/* A version with figures a text or JSON round trip would damage. */
-static void odd_version(tr_version *v, const char *name, int k)
-{
-    memset(v, 0, sizeof *v);
-    snprintf(v->version, sizeof v->version, "%s", name);
-    v->type = k % 2;
-    snprintf(v->parent, sizeof v->parent, "%s", k ? "v1.0" : "");
-    v->status = TR_VS_COMPLETED;
-    v->trained_at = 1750000000 + k;
-    v->as_of = 1749945600;
-    v->data_from = 1742000000;
-    v->data_to = 1749945600;
-    v->n_samples[0] = 1234567890123LL;
-    v->n_samples[1] = 5;
-    v->n_samples[2] = 7;
-    snprintf(v->hyper, sizeof v->hyper, "{\"n_hidden\": 64,  \"lr\":1e-3, \"note\":\"é\"}");
-    v->class_weight[0] = 0.1;
-    v->class_weight[1] = 1.0 / 3.0;
-    v->class_weight[2] = 5e-324;
-    v->epochs = 17 + k;
-    v->best_epoch = 9;
-    v->seconds = 12.345678901234567;
-    for (int s = 0; s < 3; s++) {
-        tr_cls_figs *c = &v->figs[s];
-        c->n = 1000 + s;
-        c->loss = s == 1 ? NAN : 0.9 + s * 1e-17;
-        c->accuracy = s == 2 ? -NAN : 0.61;
-        c->macro_f1 = s == 0 ? INFINITY : 0.47;
-        for (int j = 0; j < 3; j++) {
-            c->precision[j] = j == 1 ? -0.0 : 0.1 * (j + 1);
-            c->recall[j] = j == 2 ? -INFINITY : 1.0 / (j + 7);
-            c->f1[j] = j == 0 ? NAN : 0.3333333333333333;
-        }
-        for (int a = 0; a < 3; a++)
-            for (int b = 0; b < 3; b++)
-                c->confusion[a][b] = (int64_t)(a * 3 + b) * (s + 1) - 4;
-        c->true_sell_share = 1e300;
-    }
-    v->bt.trades = INT64_MAX;
-    v->bt.wins = INT64_MIN;
-    v->bt.win_rate = 0.5;
-    v->bt.total_pips = -123.4;
-    v->bt.avg_pips = NAN;
-    v->bt.total_return = -0.0;
-    v->bt.sharpe = 1.7976931348623157e308;
-    v->bt.sortino = -INFINITY;
-    v->bt.max_drawdown = 0.25;
-    v->bt.signal_freq = 2.2250738585072014e-308;
-    snprintf(v->checkpoint, sizeof v->checkpoint, "%s.ckpt", name);
-    v->ckpt_crc = 0xdeadbeefu;
-    v->ckpt_size = 5555555555LL;
-    v->n_history = 40 + k;
-    for (int i = 0; i < v->n_history; i++) {
-        v->hist_train_loss[i] = 1.0f / (float)(i + 1);
-        v->hist_val_loss[i] = i == 3 ? NAN : (float)i * 0.1f;
-        v->hist_val_macro_f1[i] = i == 5 ? -INFINITY : 0.01f * (float)i;
-        v->hist_lr[i] = i == 7 ? 1e-45f : 1e-3f;
-    }
-}
-
-static void an_ab(tr_ab_test *t, const char *id)
-{
-    memset(t, 0, sizeof *t);
-    snprintf(t->id, sizeof t->id, "%s", id);
-    snprintf(t->version_a, sizeof t->version_a, "v1.0");
-    snprintf(t->version_b, sizeof t->version_b, "v1.1");
-    snprintf(t->pairs, sizeof t->pairs, "EURUSD");
-    t->split = 0.3;
-    t->seed = UINT64_MAX;
-    t->started_at = 1750000000;
-    t->planned_end = 1750000000 + 14 * 86400;
-    t->min_trades = 200;
-    t->status = TR_AB_RUNNING;
-    snprintf(t->origin, sizeof t->origin, "manual");
-}
 
 static tr_signal a_signal(int64_t bar, int sig, const char *ab)
 {
@@ -262,8 +179,8 @@ START_TEST(test_migrate_from_public)
     ck_assert_int_eq(tr_store_bars_put(s, "EURUSD", M15, bars, 200, 0, NULL, &e), TR_OK);
     ck_assert_int_eq(tr_store_bars_put(s, "USDJPY", M15, bars, 50, 0, NULL, &e), TR_OK);
     tr_version v[2];
-    odd_version(&v[0], "v1.0", 0);
-    odd_version(&v[1], "v1.1", 1);
+    tu_full_version(&v[0], "v1.0", 0);
+    tu_full_version(&v[1], "v1.1", 1);
     tr_log_row lr;
     memset(&lr, 0, sizeof lr);
     snprintf(lr.cycle, sizeof lr.cycle, "full");
@@ -285,8 +202,8 @@ START_TEST(test_migrate_from_public)
     t.now = 1750000200;
     ck_assert_msg(tr_store_registry_commit(s, &t, &e) == TR_OK, "%s", e.msg);
     tr_ab_test ab1, ab2;
-    an_ab(&ab1, "ab1");
-    an_ab(&ab2, "ab2");
+    tu_full_ab(&ab1, "ab1", "EURUSD");
+    tu_full_ab(&ab2, "ab2", "EURUSD");
     tr_reg_txn ta = {0};
     ta.ab_put = &ab1;
     ta.n_ab_put = 1;
@@ -381,13 +298,13 @@ START_TEST(test_migrate_from_public)
     ck_assert_uint_eq(after.n_log, before.n_log);
     ck_assert_uint_eq(after.n_activations, before.n_activations);
     ck_assert_uint_eq(after.n_abtests, before.n_abtests);
-    assert_same_bytes(after.versions, before.versions, before.n_versions * sizeof *before.versions,
-                      "versions");
-    assert_same_bytes(after.log, before.log, before.n_log * sizeof *before.log, "log");
-    assert_same_bytes(after.activations, before.activations,
-                      before.n_activations * sizeof *before.activations, "activations");
-    assert_same_bytes(after.abtests, before.abtests, before.n_abtests * sizeof *before.abtests,
-                      "A/B tests");
+    tu_assert_same_bytes(after.versions, before.versions,
+                         before.n_versions * sizeof *before.versions, "versions");
+    tu_assert_same_bytes(after.log, before.log, before.n_log * sizeof *before.log, "log");
+    tu_assert_same_bytes(after.activations, before.activations,
+                         before.n_activations * sizeof *before.activations, "activations");
+    tu_assert_same_bytes(after.abtests, before.abtests, before.n_abtests * sizeof *before.abtests,
+                         "A/B tests");
     tr_registry_free(&after);
     tr_registry_free(&before);
     tr_signal *sig_after;
@@ -395,14 +312,14 @@ START_TEST(test_migrate_from_public)
     ck_assert_int_eq(tr_store_signals_get(s, NULL, 0, INT64_MAX / 2, &sig_after, &n_sig_after, &e),
                      TR_OK);
     ck_assert_uint_eq(n_sig_after, n_sig_before);
-    assert_same_bytes(sig_after, sig_before, n_sig_before * sizeof *sig_before, "signals");
+    tu_assert_same_bytes(sig_after, sig_before, n_sig_before * sizeof *sig_before, "signals");
     free(sig_after);
     free(sig_before);
     tr_bars bars_after = {0};
     ck_assert_int_eq(tr_store_bars_get(s, "EURUSD", M15, 0, INT64_MAX / 2, &bars_after, &e), TR_OK);
     ck_assert_uint_eq(bars_after.n, 200);
-    assert_same_bytes(bars_after.v, bars_before.v, 200 * sizeof *bars_before.v, "bars");
-    assert_same_bytes(bars_after.v, bars, 200 * sizeof *bars, "bars as written");
+    tu_assert_same_bytes(bars_after.v, bars_before.v, 200 * sizeof *bars_before.v, "bars");
+    tu_assert_same_bytes(bars_after.v, bars, 200 * sizeof *bars, "bars as written");
     tr_bars_free(&bars_after);
     tr_bars_free(&bars_before);
     /* the store goes on: a new signal numbers after the moved ones (the identity moved too) */

@@ -201,81 +201,6 @@ END_TEST
 
 /* ---- the registry --------------------------------------------------------------------------- */
 
-/* A version with every field set to something distinctive; k varies the numbers. */
-static void full_version(tr_version *v, const char *name, int k)
-{
-    memset(v, 0, sizeof *v);
-    snprintf(v->version, sizeof v->version, "%s", name);
-    v->type = k % 2;
-    snprintf(v->parent, sizeof v->parent, "%s", k ? "v1.0" : "");
-    v->status = TR_VS_COMPLETED;
-    v->trained_at = 1750000000 + k;
-    v->as_of = 1749945600;
-    v->data_from = 1742000000;
-    v->data_to = 1749945600;
-    v->n_samples[0] = 1234567890123LL;
-    v->n_samples[1] = -1;
-    v->n_samples[2] = 7;
-    snprintf(v->hyper, sizeof v->hyper,
-             "{\"n_hidden\": 64,  \"lr\":1e-3,\"note\":\"tab\\there, unicode \\u00e9 é\"}");
-    v->class_weight[0] = 0.1;
-    v->class_weight[1] = 1.0 / 3.0;
-    v->class_weight[2] = 5e-324; /* the smallest subnormal */
-    v->epochs = 17 + k;
-    v->best_epoch = 9;
-    v->seconds = 12.345678901234567;
-    for (int s = 0; s < 3; s++) {
-        tr_cls_figs *c = &v->figs[s];
-        c->n = 1000 + s;
-        c->loss = s == 1 ? NAN : 0.9 + s * 1e-17;
-        c->accuracy = s == 2 ? -NAN : 0.61 + k;
-        c->macro_f1 = s == 0 ? INFINITY : 0.47;
-        for (int j = 0; j < 3; j++) {
-            c->precision[j] = j == 1 ? -0.0 : 0.1 * (j + 1) + s;
-            c->recall[j] = j == 2 ? -INFINITY : 1.0 / (j + 7);
-            c->f1[j] = j == 0 ? NAN : 0.3333333333333333;
-        }
-        for (int a = 0; a < 3; a++)
-            for (int b = 0; b < 3; b++)
-                c->confusion[a][b] = (int64_t)(a * 3 + b) * (s + 1) - 4;
-        c->buy_share = 0.07;
-        c->sell_share = 0.08;
-        c->true_buy_share = 0.09;
-        c->true_sell_share = 1e300;
-    }
-    v->bt.trades = INT64_MAX;
-    v->bt.wins = INT64_MIN;
-    v->bt.n_signals = 3;
-    v->bt.n_bars = 4;
-    v->bt.win_rate = 0.5;
-    v->bt.total_pips = -123.4;
-    v->bt.avg_pips = NAN;
-    v->bt.total_return = -0.0;
-    v->bt.sharpe = 1.7976931348623157e308;
-    v->bt.sortino = -INFINITY;
-    v->bt.max_drawdown = 0.25;
-    v->bt.profit_factor = INFINITY;
-    v->bt.signal_freq = 2.2250738585072014e-308;
-    snprintf(v->checkpoint, sizeof v->checkpoint, "%s.ckpt", name);
-    v->ckpt_crc = 0xdeadbeefu;
-    v->ckpt_size = 5555555555LL;
-    v->n_history = 40 + k;
-    for (int i = 0; i < v->n_history; i++) {
-        v->hist_train_loss[i] = 1.0f / (float)(i + 1);
-        v->hist_val_loss[i] = i == 3 ? NAN : (float)i * 0.1f;
-        v->hist_val_macro_f1[i] = i == 5 ? -INFINITY : 0.01f * (float)i;
-        v->hist_lr[i] = i == 7 ? 1e-45f : 1e-3f; /* a float subnormal */
-    }
-}
-
-/* Fails naming the first byte where two records differ. */
-static void assert_same_bytes(const void *a, const void *b, size_t n, const char *what)
-{
-    const unsigned char *x = a, *y = b;
-    for (size_t i = 0; i < n; i++)
-        ck_assert_msg(x[i] == y[i], "%s differs at byte %zu of %zu", what, i, n);
-}
-
 static void log_row(tr_log_row *r, const char *cycle, const char *version, int status)
 {
     memset(r, 0, sizeof *r);
@@ -318,7 +243,7 @@ START_TEST(test_registry)
 
     /* v1.0 with its log row and first activation, in one commit */
     tr_version v0, v1;
-    full_version(&v0, "v1.0", 0);
+    tu_full_version(&v0, "v1.0", 0);
     tr_log_row lr;
     log_row(&lr, "full", "v1.0", TR_LOG_COMPLETED);
     tr_activation act = {
@@ -339,12 +264,12 @@ START_TEST(test_registry)
     want.is_active = 1;
     want.status = TR_VS_DEPLOYED;
     want.deployed_at = 1750000200;
-    assert_same_bytes(&reg.versions[0], &want, sizeof want, "version v1.0");
+    tu_assert_same_bytes(&reg.versions[0], &want, sizeof want, "version v1.0");
     ck_assert_uint_eq(reg.n_log, 1);
     ck_assert_int_eq(reg.log[0].id, 1);
     tr_log_row wl = lr;
     wl.id = 1;
-    assert_same_bytes(&reg.log[0], &wl, sizeof wl, "log row 1");
+    tu_assert_same_bytes(&reg.log[0], &wl, sizeof wl, "log row 1");
     ck_assert_uint_eq(reg.n_activations, 1);
     ck_assert_int_eq(reg.activations[0].id, 1);
     ck_assert_int_eq(reg.activations[0].at, 1750000200);
@@ -353,7 +278,7 @@ START_TEST(test_registry)
     tr_registry_free(&reg);
 
     /* failures leave nothing: a name in use (with a log row in the same commit) */
-    full_version(&v1, "v1.1", 1);
+    tu_full_version(&v1, "v1.1", 1);
     tr_version dup[2] = {v1, v0};
     tr_reg_txn bad = {0};
     bad.put = dup;
@@ -412,12 +337,12 @@ START_TEST(test_registry)
     ck_assert_int_eq(reg.versions[1].is_active, 1);
     tr_version w0 = upd;
     w0.is_active = 0;
-    assert_same_bytes(&reg.versions[0], &w0, sizeof w0, "version v1.0 (updated)");
+    tu_assert_same_bytes(&reg.versions[0], &w0, sizeof w0, "version v1.0 (updated)");
     tr_version w1 = v1;
     w1.is_active = 1;
     w1.status = TR_VS_DEPLOYED;
     w1.deployed_at = 1750000300;
-    assert_same_bytes(&reg.versions[1], &w1, sizeof w1, "version v1.1");
+    tu_assert_same_bytes(&reg.versions[1], &w1, sizeof w1, "version v1.1");
     ck_assert_uint_eq(reg.n_log, 3);
     ck_assert_int_eq(reg.log[1].id, 2);
     ck_assert_int_eq(reg.log[2].id, 3);
@@ -436,23 +361,6 @@ START_TEST(test_registry)
 }
 END_TEST
 
-/* An A/B test with every field set. */
-static void full_ab(tr_ab_test *t, const char *id)
-{
-    memset(t, 0, sizeof *t);
-    snprintf(t->id, sizeof t->id, "%s", id);
-    snprintf(t->version_a, sizeof t->version_a, "v1.0");
-    snprintf(t->version_b, sizeof t->version_b, "v1.1");
-    snprintf(t->pairs, sizeof t->pairs, "EURUSD,USDJPY");
-    t->split = 0.3;
-    t->seed = UINT64_MAX;
-    t->started_at = 1750000000;
-    t->planned_end = 1750000000 + 14 * 86400;
-    t->min_trades = 200;
-    t->status = TR_AB_RUNNING;
-    snprintf(t->origin, sizeof t->origin, "manual");
-}
-
 START_TEST(test_abtests)
 {
     fixture f;
@@ -460,8 +368,8 @@ START_TEST(test_abtests)
         return;
     tr_error e;
     tr_version v[2];
-    full_version(&v[0], "v1.0", 0);
-    full_version(&v[1], "v1.1", 1);
+    tu_full_version(&v[0], "v1.0", 0);
+    tu_full_version(&v[1], "v1.1", 1);
     tr_activation act = {0, "", "v1.0", 0, "first_model", "{}"};
     tr_reg_txn t = {0};
     t.put = v;
@@ -471,7 +379,7 @@ START_TEST(test_abtests)
     ck_assert_int_eq(tr_store_registry_commit(f.s, &t, &e), TR_OK);
 
     tr_ab_test ab;
-    full_ab(&ab, "ab1");
+    tu_full_ab(&ab, "ab1", "EURUSD,USDJPY");
     tr_reg_txn ta = {0};
     ta.ab_put = &ab;
     ta.n_ab_put = 1;
@@ -479,7 +387,7 @@ START_TEST(test_abtests)
     tr_registry reg;
     ck_assert_int_eq(tr_store_registry_read(f.s, &reg, &e), TR_OK);
     ck_assert_uint_eq(reg.n_abtests, 1);
-    assert_same_bytes(&reg.abtests[0], &ab, sizeof ab, "A/B test ab1");
+    tu_assert_same_bytes(&reg.abtests[0], &ab, sizeof ab, "A/B test ab1");
     tr_registry_free(&reg);
     /* the same id again: refused, nothing written */
     ck_assert_int_ne(tr_store_registry_commit(f.s, &ta, &e), TR_OK);
@@ -506,11 +414,11 @@ START_TEST(test_abtests)
     ck_assert_msg(tr_store_registry_commit(f.s, &tu, &e) == TR_OK, "ab end: %s", e.msg);
     ck_assert_int_eq(tr_store_registry_read(f.s, &reg, &e), TR_OK);
     ck_assert_uint_eq(reg.n_abtests, 1);
-    assert_same_bytes(&reg.abtests[0], &up, sizeof up, "A/B test ab1 (ended)");
+    tu_assert_same_bytes(&reg.abtests[0], &up, sizeof up, "A/B test ab1 (ended)");
     tr_registry_free(&reg);
     /* a second test, in creation order after the first */
     tr_ab_test ab2;
-    full_ab(&ab2, "ab2");
+    tu_full_ab(&ab2, "ab2", "EURUSD,USDJPY");
     memset(ab2.pairs, 0, sizeof ab2.pairs); /* every pair */
     ta.ab_put = &ab2;
     ck_assert_msg(tr_store_registry_commit(f.s, &ta, &e) == TR_OK, "ab2: %s", e.msg);
@@ -518,7 +426,7 @@ START_TEST(test_abtests)
     ck_assert_uint_eq(reg.n_abtests, 2);
     ck_assert_str_eq(reg.abtests[0].id, "ab1");
     ck_assert_str_eq(reg.abtests[1].id, "ab2");
-    assert_same_bytes(&reg.abtests[1], &ab2, sizeof ab2, "A/B test ab2");
+    tu_assert_same_bytes(&reg.abtests[1], &ab2, sizeof ab2, "A/B test ab2");
     tr_registry_free(&reg);
     fx_close(&f);
 }

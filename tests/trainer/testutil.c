@@ -281,3 +281,95 @@ void tu_assert_same_state(tr_store *a, tr_store *b, double prob_tol)
     tr_registry_free(&ra);
     tr_registry_free(&rb);
 }
+
+/* A version with every field set to something distinctive; k varies the numbers. */
+void tu_full_version(tr_version *v, const char *name, int k)
+{
+    memset(v, 0, sizeof *v);
+    snprintf(v->version, sizeof v->version, "%s", name);
+    v->type = k % 2;
+    snprintf(v->parent, sizeof v->parent, "%s", k ? "v1.0" : "");
+    v->status = TR_VS_COMPLETED;
+    v->trained_at = 1750000000 + k;
+    v->as_of = 1749945600;
+    v->data_from = 1742000000;
+    v->data_to = 1749945600;
+    v->n_samples[0] = 1234567890123LL;
+    v->n_samples[1] = -1;
+    v->n_samples[2] = 7;
+    snprintf(v->hyper, sizeof v->hyper,
+             "{\"n_hidden\": 64,  \"lr\":1e-3,\"note\":\"tab\\there, unicode \\u00e9 é\"}");
+    v->class_weight[0] = 0.1;
+    v->class_weight[1] = 1.0 / 3.0;
+    v->class_weight[2] = 5e-324; /* the smallest subnormal */
+    v->epochs = 17 + k;
+    v->best_epoch = 9;
+    v->seconds = 12.345678901234567;
+    for (int s = 0; s < 3; s++) {
+        tr_cls_figs *c = &v->figs[s];
+        c->n = 1000 + s;
+        c->loss = s == 1 ? NAN : 0.9 + s * 1e-17;
+        c->accuracy = s == 2 ? -NAN : 0.61 + k;
+        c->macro_f1 = s == 0 ? INFINITY : 0.47;
+        for (int j = 0; j < 3; j++) {
+            c->precision[j] = j == 1 ? -0.0 : 0.1 * (j + 1) + s;
+            c->recall[j] = j == 2 ? -INFINITY : 1.0 / (j + 7);
+            c->f1[j] = j == 0 ? NAN : 0.3333333333333333;
+        }
+        for (int a = 0; a < 3; a++)
+            for (int b = 0; b < 3; b++)
+                c->confusion[a][b] = (int64_t)(a * 3 + b) * (s + 1) - 4;
+        c->buy_share = 0.07;
+        c->sell_share = 0.08;
+        c->true_buy_share = 0.09;
+        c->true_sell_share = 1e300;
+    }
+    v->bt.trades = INT64_MAX;
+    v->bt.wins = INT64_MIN;
+    v->bt.n_signals = 3;
+    v->bt.n_bars = 4;
+    v->bt.win_rate = 0.5;
+    v->bt.total_pips = -123.4;
+    v->bt.avg_pips = NAN;
+    v->bt.total_return = -0.0;
+    v->bt.sharpe = 1.7976931348623157e308;
+    v->bt.sortino = -INFINITY;
+    v->bt.max_drawdown = 0.25;
+    v->bt.profit_factor = INFINITY;
+    v->bt.signal_freq = 2.2250738585072014e-308;
+    snprintf(v->checkpoint, sizeof v->checkpoint, "%s.ckpt", name);
+    v->ckpt_crc = 0xdeadbeefu;
+    v->ckpt_size = 5555555555LL;
+    v->n_history = 40 + k;
+    for (int i = 0; i < v->n_history; i++) {
+        v->hist_train_loss[i] = 1.0f / (float)(i + 1);
+        v->hist_val_loss[i] = i == 3 ? NAN : (float)i * 0.1f;
+        v->hist_val_macro_f1[i] = i == 5 ? -INFINITY : 0.01f * (float)i;
+        v->hist_lr[i] = i == 7 ? 1e-45f : 1e-3f; /* a float subnormal */
+    }
+}
+
+/* Fails naming the first byte where two records differ. */
+void tu_assert_same_bytes(const void *a, const void *b, size_t n, const char *what)
+{
+    const unsigned char *x = a, *y = b;
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(x[i] == y[i], "%s differs at byte %zu of %zu", what, i, n);
+}
+
+/* An A/B test with every field set. */
+void tu_full_ab(tr_ab_test *t, const char *id, const char *pairs)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->id, sizeof t->id, "%s", id);
+    snprintf(t->version_a, sizeof t->version_a, "v1.0");
+    snprintf(t->version_b, sizeof t->version_b, "v1.1");
+    snprintf(t->pairs, sizeof t->pairs, "%s", pairs);
+    t->split = 0.3;
+    t->seed = UINT64_MAX;
+    t->started_at = 1750000000;
+    t->planned_end = 1750000000 + 14 * 86400;
+    t->min_trades = 200;
+    t->status = TR_AB_RUNNING;
+    snprintf(t->origin, sizeof t->origin, "manual");
+}

@@ -7,6 +7,7 @@
 #include "base/bars.h"
 #include "cycles/replay.h"
 #include "cycles/schedule.h"
+#include "registry/registry.h"
 #include "store/store.h"
 
 /* Creates a fresh directory under $TMPDIR or /tmp and returns its malloc'd path. */
@@ -53,5 +54,13 @@ int tu_two_run_due(const char *location, const char *iso);
 void tu_assert_same_state(tr_store *a, tr_store *b, double prob_tol);
 /* Log rows of cycle with as-of time as_of and status (-1: any). */
 int tu_log_rows(tr_store *st, const char *cycle, int64_t as_of, int status);
+
+/* Records with every field set to something a text, JSON or SQL round trip would damage (NaN,
+ * -0, infinities, subnormals, extreme integers, escapes), for exact round-trip tests; k varies
+ * the numbers of a version; pairs is the A/B test's pair set. */
+void tu_full_version(tr_version *v, const char *name, int k);
+void tu_full_ab(tr_ab_test *t, const char *id, const char *pairs);
+/* Fails naming the first byte where two records differ. */
+void tu_assert_same_bytes(const void *a, const void *b, size_t n, const char *what);
 
 #endif

@@ -213,8 +213,8 @@ static int seg_grow(segment *s)
     return 0;
 }
 
-/* Parses the segment file at path (already read into text, len bytes) into s; each record is
- * checked; with pair (non-NULL) the records must belong to it. */
+/* Parses the segment file at path (already read into s->text, len bytes) into s; each record is
+ * checked, and must belong to the segment's pair and month. */
 static tr_code seg_parse(segment *s, const char *path, size_t len, tr_error *err)
 {
     const char *text = s->text;

@@ -763,9 +763,9 @@ static tr_code dir_cycle_lock(tr_store *s, const char *cycle, int *token, tr_err
 /* A flock is held as long as the descriptor is open: never lost. */
 static tr_code dir_cycle_lock_check(tr_store *s, int token, tr_error *err)
 {
-    (void)s;
-    (void)err;
-    return token >= 0 ? TR_OK : TR_ERR_INVALID;
+    if (token < 0)
+        return tr_fail(err, TR_ERR_INVALID, "store %s: no cycle lock %d is held", s->safe, token);
+    return TR_OK;
 }
 
 static void dir_cycle_unlock(tr_store *s, int token)
