@@ -10,7 +10,10 @@
 #     AIFX_SHARED_DATA    <source root>/../shared/data  (real market data; may be absent, and a
 #                         test that needs it skips when the folder does not exist)
 # With AIFX_SANITIZE the test runs with CK_FORK=no (sanitizers and fork do not mix), leak
-# detection on, and UBSan halting with a stack trace. Every test has a 300 s timeout.
+# detection on, UBSan halting with a stack trace, and OpenBLAS on one thread (its idle workers
+# spin in sched_yield and took a core from the other test ctest -j2 runs). Every test has a
+# timeout of AIFX_TEST_TIMEOUT (300 s), three times that under sanitizers, which slow the
+# real-data suites about fivefold.
 # When AIFX_BUILD_TESTS is OFF the function does nothing, so callers need no guard.
 #
 #     aifx_test_defaults(<test>...)
@@ -61,8 +64,10 @@ function(aifx_test_defaults)
     foreach(test IN LISTS ARGN)
         set_tests_properties(${test} PROPERTIES TIMEOUT ${AIFX_TEST_TIMEOUT})
         if(AIFX_SANITIZE)
+            math(EXPR _timeout "${AIFX_TEST_TIMEOUT} * 3")
+            set_tests_properties(${test} PROPERTIES TIMEOUT ${_timeout})
             set_tests_properties(${test} PROPERTIES ENVIRONMENT
-                "CK_FORK=no;ASAN_OPTIONS=detect_leaks=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+                "CK_FORK=no;OPENBLAS_NUM_THREADS=1;ASAN_OPTIONS=detect_leaks=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
         endif()
     endforeach()
 endfunction()
