@@ -75,7 +75,7 @@ START_TEST(test_cycle_table)
     size_t n = 0;
     while (tr_cycles[n])
         n++;
-    ck_assert_uint_eq(n, 4);
+    ck_assert_uint_eq(n, 5);
     ck_assert_ptr_null(tr_cycle_find("nope"));
     ck_assert(tr_cycle_find("full")->pending != NULL);
     ck_assert(tr_cycle_find("abtest")->idle != NULL);
@@ -221,24 +221,28 @@ START_TEST(test_run_due_catch_up_and_retries)
     o.sched.enabled[TR_SLOT_WEEKLY] = o.sched.enabled[TR_SLOT_MONTHLY] = 0;
     o.sched.max_retries = 2;
     ck_assert_int_eq(tr_run_due(st, &o, &r, &e), TR_OK);
-    ck_assert_int_eq(r.n_items, 4);
-    /* in slot-time order: weekly, monthly, abtest (nothing to look at), daily */
-    ck_assert_int_eq(r.items[2].slot, TR_SLOT_ABTEST);
-    ck_assert_int_eq(r.items[2].outcome, TR_RUN_NOT_DUE);
-    const tr_due_item *d = &r.items[3];
+    ck_assert_int_eq(r.n_items, 5);
+    /* the position monitor first (no signal: nothing to do), then in slot-time order: weekly,
+     * monthly, abtest (nothing to look at), daily */
+    ck_assert_int_eq(r.items[0].slot, TR_SLOT_MONITOR);
+    ck_assert_msg(r.items[0].outcome == TR_RUN_COMPLETED, "%s", r.items[0].detail);
+    ck_assert_int_eq(tu_log_rows(st, "monitor", T("2024-04-03T12:00"), TR_LOG_COMPLETED), 0);
+    ck_assert_int_eq(r.items[3].slot, TR_SLOT_ABTEST);
+    ck_assert_int_eq(r.items[3].outcome, TR_RUN_NOT_DUE);
+    const tr_due_item *d = &r.items[4];
     ck_assert_int_eq(d->slot, TR_SLOT_DAILY);
     ck_assert_int_eq(d->latest, T("2024-04-03T02:00"));
     ck_assert_int_eq(d->outcome, TR_RUN_FAILED);
     ck_assert_int_eq(d->attempt, 1);
     ck_assert(strstr(d->detail, "no active version") != NULL);
     ck_assert_int_eq(r.first_error, TR_ERR_NOTFOUND);
-    ck_assert_int_eq(r.items[0].outcome, TR_RUN_DISABLED);
+    ck_assert_int_eq(r.items[1].outcome, TR_RUN_DISABLED);
     ck_assert_int_eq(tr_run_due(st, &o, &r, &e), TR_OK);
-    ck_assert_int_eq(r.items[3].outcome, TR_RUN_FAILED);
-    ck_assert_int_eq(r.items[3].attempt, 2);
+    ck_assert_int_eq(r.items[4].outcome, TR_RUN_FAILED);
+    ck_assert_int_eq(r.items[4].attempt, 2);
     ck_assert_int_eq(tr_run_due(st, &o, &r, &e), TR_OK);
-    ck_assert_int_eq(r.items[3].outcome, TR_RUN_GAVE_UP);
-    ck_assert(strstr(r.items[3].detail, "no active version") != NULL);
+    ck_assert_int_eq(r.items[4].outcome, TR_RUN_GAVE_UP);
+    ck_assert(strstr(r.items[4].detail, "no active version") != NULL);
     ck_assert_int_eq(r.first_error, TR_OK);
     ck_assert_int_eq(tu_log_rows(st, "incremental", T("2024-04-03T02:00"), TR_LOG_FAILED), 2);
     /* a failure the cycle itself does not log (its lock is held): run-due logs it */
@@ -247,7 +251,7 @@ START_TEST(test_run_due_catch_up_and_retries)
     ck_assert_int_eq(tr_store_cycle_lock(st, "incremental", &tok, &e), TR_OK);
     ck_assert_int_eq(tr_run_due(st, &o, &r, &e), TR_OK);
     tr_store_cycle_unlock(st, tok);
-    ck_assert_int_eq(r.items[3].outcome, TR_RUN_FAILED);
+    ck_assert_int_eq(r.items[4].outcome, TR_RUN_FAILED);
     ck_assert_int_eq(r.first_error, TR_ERR_CONFLICT);
     ck_assert_int_eq(tu_log_rows(st, "incremental", T("2024-04-04T02:00"), TR_LOG_FAILED), 1);
 
@@ -255,23 +259,23 @@ START_TEST(test_run_due_catch_up_and_retries)
      * in that order, then the daily retries */
     o = tu_tiny_due("2024-04-04T12:00");
     ck_assert_int_eq(tr_run_due(st, &o, &r, &e), TR_OK);
-    ck_assert_int_eq(r.items[0].slot, TR_SLOT_WEEKLY);
-    ck_assert_int_eq(r.items[0].latest, T("2024-03-31T01:00"));
-    ck_assert_msg(r.items[0].outcome == TR_RUN_COMPLETED, "%s", r.items[0].detail);
-    ck_assert_str_eq(r.items[0].version, "v1.0");
-    ck_assert_int_eq(r.items[1].slot, TR_SLOT_MONTHLY);
+    ck_assert_int_eq(r.items[1].slot, TR_SLOT_WEEKLY);
+    ck_assert_int_eq(r.items[1].latest, T("2024-03-31T01:00"));
+    ck_assert_msg(r.items[1].outcome == TR_RUN_COMPLETED, "%s", r.items[1].detail);
+    ck_assert_str_eq(r.items[1].version, "v1.0");
+    ck_assert_int_eq(r.items[2].slot, TR_SLOT_MONTHLY);
     /* v1.0's data ends a day before: no bars to evaluate it on, so the ranking changes
      * nothing and is logged as skipped, which covers its slot */
-    ck_assert_msg(r.items[1].outcome == TR_RUN_SKIPPED, "%s", r.items[1].detail);
-    ck_assert(strstr(r.items[1].detail, "no version could be evaluated") != NULL);
-    ck_assert_int_eq(r.items[2].slot, TR_SLOT_ABTEST);
-    ck_assert_int_eq(r.items[3].slot, TR_SLOT_DAILY);
-    ck_assert_int_eq(r.items[3].attempt, 2);
-    ck_assert_msg(r.items[3].outcome == TR_RUN_COMPLETED, "%s", r.items[3].detail);
+    ck_assert_msg(r.items[2].outcome == TR_RUN_SKIPPED, "%s", r.items[2].detail);
+    ck_assert(strstr(r.items[2].detail, "no version could be evaluated") != NULL);
+    ck_assert_int_eq(r.items[3].slot, TR_SLOT_ABTEST);
+    ck_assert_int_eq(r.items[4].slot, TR_SLOT_DAILY);
+    ck_assert_int_eq(r.items[4].attempt, 2);
+    ck_assert_msg(r.items[4].outcome == TR_RUN_COMPLETED, "%s", r.items[4].detail);
     ck_assert_int_eq(r.first_error, TR_OK);
     /* the same time again: nothing due */
     ck_assert_int_eq(tr_run_due(st, &o, &r, &e), TR_OK);
-    for (int i = 0; i < 3; i++)
+    for (int i = 1; i < 4; i++)
         ck_assert_int_eq(r.items[i].outcome, TR_RUN_NOT_DUE);
     /* eight days later: seven daily slots and one weekly slot missed, each caught up once */
     int n_inc = n_log(st, "incremental"), n_full = n_log(st, "full"), n_rank = n_log(st, "rank");

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/print.h"
+#include "cycles/monitor.h"
 #include "cycles/rank.h"
 #include "cycles/replay.h"
 #include "cycles/schedule.h"
@@ -70,7 +71,7 @@ int tr_cli_cmd_rank(tr_cli_args *a)
 const char tr_cli_help_run_due[] =
     "usage: aifx-train run-due [--as-of TIME] [--daily-at HH:MM] [--weekly-at DAY,HH:MM]\n"
     "                          [--monthly-at D,HH:MM] [--max-retries N]\n"
-    "                          [--disable incremental|full|rank|abtest ...] [--ab ...]\n"
+    "                          [--disable incremental|full|rank|abtest|monitor ...] [--ab ...]\n"
     "                          [--quiet] [--json]\n"
     "                          [--store DIR]\n"
     "\n"
@@ -80,7 +81,8 @@ const char tr_cli_help_run_due[] =
     "  skipped log row; it runs once, as of that time (missed periods are caught up once). A\n"
     "  failed cycle is retried at the next call, up to 3 failed attempts per scheduled time.\n"
     "  Another run-due on the store: exit 4, nothing run. The abtest slot (00:30 daily) looks\n"
-    "  at running A/B tests. --ab: the weekly retrain starts an A/B test (see full --help).\n"
+    "  at running A/B tests. The position monitor runs first at every call (see monitor\n"
+    "  --help). --ab: the weekly retrain starts an A/B test (see full --help).\n"
     "  docs/operations.md.\n";
 
 int tr_cli_cmd_run_due(tr_cli_args *a)
@@ -97,7 +99,8 @@ int tr_cli_cmd_run_due(tr_cli_args *a)
         OPT_CALL("--weekly-at", &o.sched, tr_cli_opt_weekly, "(DAY,HH:MM, DAY mon..sun)"),
         OPT_CALL("--monthly-at", &o.sched, tr_cli_opt_monthly, "(D,HH:MM, D 1..28)"),
         OPT_INT("--max-retries", &o.sched.max_retries, 1, 1000, NULL),
-        OPT_CALL("--disable", &o.sched, tr_cli_opt_disable, "(incremental, full, rank, abtest)"),
+        OPT_CALL("--disable", &o.sched, tr_cli_opt_disable,
+                 "(incremental, full, rank, abtest, monitor)"),
     };
     TR_CLI_SCAN(a, opts);
     if (!oo.json) {
@@ -121,6 +124,39 @@ int tr_cli_cmd_run_due(tr_cli_args *a)
     if (r.first_error)
         return tr_cli_error(tr_cli_exit_code(r.first_error),
                             "a cycle failed (kept in the log; retried at the next call)");
+    return EXIT_OK;
+}
+
+const char tr_cli_help_monitor[] =
+    "usage: aifx-train monitor [--as-of TIME] [--json] [--store DIR]\n"
+    "\n"
+    "  The position monitor, once: every open signal of the store is resolved on the bars that\n"
+    "  closed by TIME (default now) with the backtest's trade rule, one book per A/B arm, as the\n"
+    "  replay does (docs/backtest.md). Outcomes reported by the backend are kept. Running it\n"
+    "  again with no new bar changes nothing. run-due runs it first at every call, aifx-serve\n"
+    "  --schedule every minute. Another monitor running: nothing done (skipped, exit 0).\n";
+
+int tr_cli_cmd_monitor(tr_cli_args *a)
+{
+    const char *store_dir = NULL;
+    tr_cli_out oo = {0, 0, 0, 0};
+    int64_t as_of = tr_wall_now();
+    const tr_cli_optdef opts[] = {
+        OPT_OUTPUT(oo, store_dir),
+        OPT_TIME("--as-of", &as_of),
+    };
+    TR_CLI_SCAN(a, opts);
+    tr_error e;
+    tr_error_clear(&e);
+    tr_store *st;
+    if (tr_cli_store_open(store_dir, 0, &st, &e))
+        return tr_cli_fail(&e);
+    tr_monitor_result r;
+    tr_code rc = tr_monitor_run(st, as_of, &r, &e);
+    tr_store_close(st);
+    if (rc)
+        return tr_cli_fail(&e);
+    tr_cli_print_monitor(as_of, &r, oo.json);
     return EXIT_OK;
 }
 

@@ -41,8 +41,9 @@ const char tr_cli_help_listen[] =
     "                         [--timeout SECONDS]\n"
     "\n"
     "  Prints the store's events as they arrive, one line each: the channel, a tab, the JSON\n"
-    "  payload. Channels: new_market_data, training_completed, model_deployed (default: all\n"
-    "  three). Stops after N events (exit 0), or after SECONDS (exit 0 without --count; exit 6\n"
+    "  payload. Channels: new_market_data, training_completed, model_deployed, new_prediction,\n"
+    "  signal_outcome (default: all five). Stops after N events (exit 0), or after SECONDS (exit 0 "
+    "without --count; exit 6\n"
     "  when fewer than N events came). \"listening\" on standard error says it has begun.\n"
     "  PostgreSQL stores only (a directory store has no events: exit 8).\n";
 
@@ -120,6 +121,8 @@ int tr_cli_cmd_listen(tr_cli_args *a)
         channels[n_channels++] = "new_market_data";
         channels[n_channels++] = "training_completed";
         channels[n_channels++] = "model_deployed";
+        channels[n_channels++] = "new_prediction";
+        channels[n_channels++] = "signal_outcome";
     }
     tr_error e;
     tr_error_clear(&e);

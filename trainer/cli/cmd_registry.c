@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/print.h"
 #include "cycles/cycle.h"
+#include "cycles/monitor.h"
 #include "registry/registry.h"
 #include "store/store.h"
 
@@ -100,18 +101,36 @@ int tr_cli_cmd_versions(tr_cli_args *a)
     if (word && (strcmp(word, "show") != 0 || !show))
         return tr_cli_usage(a->cmd, "which version? (versions show --version V)", NULL);
     tr_registry reg;
-    int ex = read_registry(store_dir, &reg);
-    if (ex)
-        return ex;
+    int ex;
     if (show) {
-        const tr_version *v;
+        /* the version with its production figures, from the store's signals */
         tr_error e;
         tr_error_clear(&e);
-        if (tr_registry_get(&reg, show, &v, &e))
-            ex = tr_cli_fail(&e);
-        else
-            tr_cli_print_version(v, oo.json);
-    } else {
+        tr_store *st;
+        if (tr_cli_store_open(store_dir, 0, &st, &e))
+            return tr_cli_fail(&e);
+        const tr_version *v = NULL;
+        tr_prod_figs pf;
+        tr_code rc = tr_store_registry_read(st, &reg, &e);
+        if (rc) {
+            tr_store_close(st);
+            return tr_cli_fail(&e);
+        }
+        rc = tr_registry_get(&reg, show, &v, &e);
+        const char *name = v ? v->version : "";
+        if (!rc)
+            rc = tr_prod_figs_read(st, &name, 1, &pf, &e);
+        tr_store_close(st);
+        ex = rc ? tr_cli_fail(&e) : EXIT_OK;
+        if (!rc)
+            tr_cli_print_version(v, &pf, oo.json);
+        tr_registry_free(&reg);
+        return ex;
+    }
+    ex = read_registry(store_dir, &reg);
+    if (ex)
+        return ex;
+    {
         tr_cli_print_versions(&reg, oo.json);
     }
     tr_registry_free(&reg);

@@ -41,6 +41,8 @@ static const tr_cli_command commands[] = {
      tr_cli_help_rank, tr_cli_cmd_rank},
     {"run-due", "run the cycles that are due (daily, weekly, monthly), for cron or a timer",
      tr_cli_help_run_due, tr_cli_cmd_run_due},
+    {"monitor", "the position monitor: resolve open signals' outcomes on the stored bars",
+     tr_cli_help_monitor, tr_cli_cmd_monitor},
     {"replay", "simulate months of the loop on history: predictions, outcomes, run-due",
      tr_cli_help_replay, tr_cli_cmd_replay},
     {"ab", "A/B tests between versions: start, status, stop, report", tr_cli_help_ab,

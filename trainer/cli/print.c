@@ -339,11 +339,39 @@ void tr_cli_print_activation(const char *from, const char *to, int rollback, int
                to);
 }
 
-void tr_cli_print_version(const tr_version *v, int json)
+/* ,"key":figure or null. */
+static void json_field(tr_sb *b, const char *key, double x)
+{
+    if (isfinite(x))
+        tr_sb_printf(b, ",\"%s\":%.17g", key, x);
+    else
+        tr_sb_printf(b, ",\"%s\":null", key);
+}
+
+void tr_cli_print_version(const tr_version *v, const tr_prod_figs *prod, int json)
 {
     if (json) {
         char *j = tr_version_json(v);
-        printf("%s\n", j ? j : "null");
+        size_t n = j ? strlen(j) : 0;
+        if (!j || n < 2 || j[n - 1] != '}') {
+            printf("%s\n", j ? j : "null");
+            free(j);
+            return;
+        }
+        tr_sb b = {0};
+        tr_sb_put(&b, j, n - 1);
+        tr_sb_printf(&b,
+                     ",\"production\":{\"predictions\":%lld,\"open\":%lld,\"trades\":%lld,"
+                     "\"wins\":%lld,\"reported\":%lld",
+                     (long long)prod->predictions, (long long)prod->open, (long long)prod->trades,
+                     (long long)prod->wins, (long long)prod->reported);
+        json_field(&b, "win_rate", prod->win_rate);
+        json_field(&b, "avg_pnl", prod->avg_pnl);
+        json_field(&b, "total_pips", prod->total_pips);
+        json_field(&b, "sharpe_ratio", prod->sharpe);
+        tr_sb_printf(&b, "}}");
+        printf("%s\n", b.oom ? "null" : b.p);
+        tr_sb_free(&b);
         free(j);
         return;
     }
@@ -376,6 +404,37 @@ void tr_cli_print_version(const tr_version *v, int json)
             print_cls(names[v->type == TR_VT_INCREMENTAL][k], &v->figs[k]);
     print_bt(v->type == TR_VT_INCREMENTAL ? "backtest (gate window)" : "backtest (test part)",
              &v->bt);
+    printf("production   %lld signals, %lld open, %lld trades", (long long)prod->predictions,
+           (long long)prod->open, (long long)prod->trades);
+    if (prod->trades) {
+        printf(" (%lld reported): win rate %.4f, avg %.2f pips, total %.1f pips",
+               (long long)prod->reported, prod->win_rate, prod->avg_pnl, prod->total_pips);
+        if (isfinite(prod->sharpe))
+            printf(", Sharpe per trade %.4f", prod->sharpe);
+    }
+    printf("\n");
+}
+
+void tr_cli_print_monitor(int64_t as_of, const tr_monitor_result *r, int json)
+{
+    char t[32];
+    tr_time_format(as_of, t, sizeof t);
+    if (json) {
+        printf("{\"as_of\":\"%s\",\"skipped\":%s,\"series\":%d,\"walked\":%d,\"signals\":%zu,"
+               "\"open_before\":%zu,\"changed\":%zu,\"closed\":%zu,\"open_after\":%zu,"
+               "\"seconds\":%.3f}\n",
+               t, r->skipped ? "true" : "false", r->n_series, r->n_walked, r->n_signals,
+               r->n_open_before, r->n_changed, r->n_closed, r->n_open_after, r->seconds);
+        return;
+    }
+    if (r->skipped) {
+        printf("monitor as of %s: skipped (another monitor run holds the lock)\n", t);
+        return;
+    }
+    printf("monitor as of %s: %zu signals in %d series; %zu open before, %zu resolved (%zu "
+           "trades closed), %zu open after (%.2f s)\n",
+           t, r->n_signals, r->n_series, r->n_open_before, r->n_changed, r->n_closed,
+           r->n_open_after, r->seconds);
 }
 
 void tr_cli_print_versions(const tr_registry *reg, int json)

@@ -12,6 +12,7 @@
 
 #include "cycles/abtest.h"
 #include "cycles/cycle.h"
+#include "cycles/monitor.h"
 #include "cycles/rank.h"
 #include "cycles/replay.h"
 #include "cycles/schedule.h"
@@ -57,7 +58,9 @@ void tr_cli_print_incremental(const tr_cycle_result *r, int gate_metric, int jso
 /* activate, rollback: the change from one version to another. */
 void tr_cli_print_activation(const char *from, const char *to, int rollback, int json);
 /* versions show V, versions, log, log --activations. */
-void tr_cli_print_version(const tr_version *v, int json);
+/* A version in full, with its production figures (prod, from the store's signals). */
+void tr_cli_print_version(const tr_version *v, const tr_prod_figs *prod, int json);
+void tr_cli_print_monitor(int64_t as_of, const tr_monitor_result *r, int json);
 void tr_cli_print_versions(const tr_registry *reg, int json);
 void tr_cli_print_log(const tr_registry *reg, int json);
 void tr_cli_print_activations(const tr_registry *reg, int json);

@@ -23,7 +23,6 @@
 #include "market/featureset.h"
 #include "market/labels.h"
 #include "market/outcome.h"
-#include "market/ta.h"
 #include "report/timeline.h"
 
 tr_replay_opts tr_replay_opts_default(void)
@@ -94,14 +93,6 @@ static void replay_free(replay *r)
 
 /* ---- loading ----------------------------------------------------------------------------- */
 
-static int cmp_sig(const void *a, const void *b)
-{
-    const tr_signal *x = a, *y = b;
-    if (x->bar_time != y->bar_time)
-        return (x->bar_time > y->bar_time) - (x->bar_time < y->bar_time);
-    return (x->id > y->id) - (x->id < y->id);
-}
-
 static tr_code load_series(replay *r, int i, tr_error *err)
 {
     const tr_replay_opts *o = r->o;
@@ -117,23 +108,17 @@ static tr_code load_series(replay *r, int i, tr_error *err)
     tr_csv_data_free(&d);
     size_t n = s->bars.n;
     s->atr = malloc((n ? n : 1) * sizeof *s->atr);
-    double *h = malloc((n ? n : 1) * sizeof *h), *l = malloc((n ? n : 1) * sizeof *l);
-    double *c = malloc((n ? n : 1) * sizeof *c);
-    if (!s->atr || !h || !l || !c) {
-        free(h), free(l), free(c);
+    if (!s->atr)
         return tr_fail(err, TR_ERR_NOMEM, "out of memory for %s", o->csv[i]);
-    }
-    for (size_t k = 0; k < n; k++)
-        h[k] = s->bars.v[k].high, l[k] = s->bars.v[k].low, c[k] = s->bars.v[k].close;
-    ta_atr(n, h, l, c, 14, s->atr);
-    free(h), free(l), free(c);
+    rc = tr_outcome_atr(s->bars.v, n, s->atr, err);
+    if (rc)
+        return rc;
     s->bt = tr_bt_params_for_pair(s->pair);
     /* the signals already stored for the pair (a resumed replay's) */
     rc = tr_store_signals_get(r->store, s->pair, INT64_MIN, INT64_MAX, &s->sigs, &s->n_sigs, err);
     if (rc)
         return rc;
-    if (s->n_sigs > 1)
-        qsort(s->sigs, s->n_sigs, sizeof *s->sigs, cmp_sig);
+    tr_signals_sort(s->sigs, s->n_sigs);
     s->cap = s->n_sigs;
     s->n_saved = s->n_sigs;
     s->dirty = calloc(s->n_sigs ? s->n_sigs : 1, 1);
@@ -628,6 +613,10 @@ tr_code tr_replay_run(tr_store *store, const tr_replay_opts *o, tr_replay_result
     rc = load_active(r, err);
     if (rc)
         goto done;
+    /* the replay is its own position monitor (resolve() after each bar, the same walk): the
+     * scheduler's monitor slot would only repeat it */
+    tr_due_opts sched = o->due;
+    sched.sched.enabled[TR_SLOT_MONITOR] = 0;
     int64_t checked[TR_N_SLOTS];
     for (int k = 0; k < TR_N_SLOTS; k++)
         checked[k] = INT64_MIN;
@@ -645,7 +634,7 @@ tr_code tr_replay_run(tr_store *store, const tr_replay_opts *o, tr_replay_result
         /* the scheduler */
         int check = retry;
         for (int k = 0; k < TR_N_SLOTS; k++)
-            if (o->due.sched.enabled[k] && tr_sched_latest(&o->due.sched, k, c) != checked[k])
+            if (sched.sched.enabled[k] && tr_sched_latest(&sched.sched, k, c) != checked[k])
                 check = 1;
         tr_due_result due;
         int ran = 0;
@@ -656,10 +645,10 @@ tr_code tr_replay_run(tr_store *store, const tr_replay_opts *o, tr_replay_result
                 goto done;
             int any = 0;
             for (int k = 0; k < TR_N_SLOTS; k++) {
-                checked[k] = tr_sched_latest(&o->due.sched, k, c);
-                if (o->due.sched.enabled[k])
-                    any |= tr_sched_due(&reg, tr_slot_cycle(k), checked[k],
-                                        o->due.sched.max_retries, NULL, NULL) == TR_DUE_YES;
+                checked[k] = tr_sched_latest(&sched.sched, k, c);
+                if (sched.sched.enabled[k])
+                    any |= tr_sched_due(&reg, tr_slot_cycle(k), checked[k], sched.sched.max_retries,
+                                        NULL, NULL) == TR_DUE_YES;
             }
             tr_registry_free(&reg);
             retry = 0;
@@ -671,7 +660,7 @@ tr_code tr_replay_run(tr_store *store, const tr_replay_opts *o, tr_replay_result
                 if (rc)
                     goto done;
                 since_flush = 0;
-                tr_due_opts d = o->due;
+                tr_due_opts d = sched;
                 d.as_of = c;
                 rc = tr_run_due(store, &d, &due, err);
                 if (rc)

@@ -23,7 +23,7 @@
 /* The slot table: the cycle each slot runs (an entry of tr_cycles[]), its time rule, and where
  * its options sit in tr_due_opts (SIZE_MAX: none). A slot's minute, weekday or day of the month
  * come from tr_schedule. */
-enum { RULE_DAILY, RULE_WEEKLY, RULE_MONTHLY };
+enum { RULE_DAILY, RULE_WEEKLY, RULE_MONTHLY, RULE_EVERY /* due at every call, not logged */ };
 
 typedef struct slot_def {
     const char *cycle;
@@ -37,6 +37,7 @@ static const slot_def slots[TR_N_SLOTS] = {
     [TR_SLOT_WEEKLY] = {"full", RULE_WEEKLY, offsetof(tr_due_opts, full), 1 * 60},
     [TR_SLOT_MONTHLY] = {"rank", RULE_MONTHLY, offsetof(tr_due_opts, rank), 0},
     [TR_SLOT_ABTEST] = {"abtest", RULE_DAILY, SIZE_MAX, 30},
+    [TR_SLOT_MONITOR] = {"monitor", RULE_EVERY, SIZE_MAX, 0},
 };
 
 tr_schedule tr_schedule_default(void)
@@ -68,6 +69,8 @@ int64_t tr_sched_latest(const tr_schedule *s, int slot, int64_t t)
 {
     int64_t d = day_start(t), m = (int64_t)s->minute[slot] * 60, x;
     switch (slots[slot].rule) {
+    case RULE_EVERY:
+        return t;
     case RULE_DAILY:
         x = d + m;
         return x > t ? x - 86400 : x;
@@ -199,12 +202,14 @@ tr_code tr_run_due(tr_store *store, const tr_due_opts *o, tr_due_result *res, tr
     /* the slots in the order of their times */
     int order[TR_N_SLOTS];
     int64_t when[TR_N_SLOTS];
+    int64_t key[TR_N_SLOTS]; /* the order: the slots due at every call first, then by time */
     for (int k = 0; k < TR_N_SLOTS; k++) {
         when[k] = tr_sched_latest(s, k, o->as_of);
+        key[k] = slots[k].rule == RULE_EVERY ? INT64_MIN : when[k];
         order[k] = k;
     }
     for (int i = 1; i < TR_N_SLOTS; i++)
-        for (int j = i; j > 0 && when[order[j]] < when[order[j - 1]]; j--) {
+        for (int j = i; j > 0 && key[order[j]] < key[order[j - 1]]; j--) {
             int x = order[j];
             order[j] = order[j - 1];
             order[j - 1] = x;
@@ -219,6 +224,19 @@ tr_code tr_run_due(tr_store *store, const tr_due_opts *o, tr_due_result *res, tr
             continue;
         }
         tr_registry reg;
+        if (slots[k].rule == RULE_EVERY) {
+            it->attempt = 1;
+            tr_error ce;
+            tr_error_clear(&ce);
+            tr_code crc = run_cycle(store, o, k, when[k], it, &ce);
+            if (crc) {
+                it->outcome = TR_RUN_FAILED;
+                snprintf(it->detail, sizeof it->detail, "%s", ce.msg);
+                if (!res->first_error)
+                    res->first_error = crc;
+            }
+            continue;
+        }
         rc = tr_store_registry_read(store, &reg, err);
         if (rc)
             break;

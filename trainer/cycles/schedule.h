@@ -4,7 +4,11 @@
  *
  * Four slots (configurable): the daily fine-tune (incremental) at 02:00 UTC, the weekly full
  * retrain on Sunday at 01:00 UTC, the monthly ranking on the 1st at 00:00 UTC, and the daily look
- * at running A/B tests ("abtest", abtest.h) at 00:30 UTC, due only while a test runs. A cycle's
+ * at running A/B tests ("abtest", abtest.h) at 00:30 UTC, due only while a test runs; and the
+ * position monitor ("monitor", monitor.h), due at every call and run before the others, so that
+ * the A/B look and the ranking see every outcome the stored bars decide. Its runs are not
+ * written to the training log (one a minute would drown it), completed or failed: a failure is
+ * the call's outcome (and aifx-serve's metrics), and the next call tries again. A cycle's
  * latest scheduled time L is the last slot at or before the as-of time. The cycle is due when no
  * completed or skipped log row of it has an as-of time >= L; it then runs once with as-of time L
  * (as if it had run on time), so missed slots before L are caught up by one run, not one per
@@ -29,12 +33,13 @@ enum {
     TR_SLOT_DAILY = 0,
     TR_SLOT_WEEKLY = 1,
     TR_SLOT_MONTHLY = 2,
-    TR_SLOT_ABTEST = 3, /* the daily look at running A/B tests (abtest.h), 00:30 */
-    TR_N_SLOTS = 4
+    TR_SLOT_ABTEST = 3,  /* the daily look at running A/B tests (abtest.h), 00:30 */
+    TR_SLOT_MONITOR = 4, /* the position monitor (monitor.h): due at every call, run first */
+    TR_N_SLOTS = 5
 };
 
 typedef struct tr_schedule {
-    int minute[TR_N_SLOTS]; /* minute of the day (UTC): 120, 60, 0, 30 */
+    int minute[TR_N_SLOTS]; /* minute of the day (UTC): 120, 60, 0, 30 (monitor: unused) */
     int weekday;            /* weekly slot: 0 Monday .. 6 Sunday (default 6) */
     int monthday;           /* monthly slot: 1..28 (default 1) */
     int enabled[TR_N_SLOTS];
@@ -43,11 +48,11 @@ typedef struct tr_schedule {
 
 tr_schedule tr_schedule_default(void);
 
-/* The cycle run by a slot: "incremental", "full", "rank", "abtest" (schedule.c's slot table,
- * each an entry of tr_cycles[], cycledef.h). */
+/* The cycle run by a slot: "incremental", "full", "rank", "abtest", "monitor" (schedule.c's slot
+ * table, each an entry of tr_cycles[], cycledef.h). */
 const char *tr_slot_cycle(int slot);
 
-/* The latest scheduled time of a slot at or before t. */
+/* The latest scheduled time of a slot at or before t (the monitor's: t). */
 int64_t tr_sched_latest(const tr_schedule *s, int slot, int64_t t);
 
 enum { TR_DUE_NO = 0, TR_DUE_YES = 1, TR_DUE_GAVE_UP = 2 };

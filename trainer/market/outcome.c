@@ -12,11 +12,102 @@
 #include "market/backtest.h"
 #include "market/labels.h"
 #include "market/outcome.h"
+#include "market/ta.h"
 
 int tr_outcome_final(const tr_signal *sig)
 {
-    return strcmp(sig->outcome, "win") == 0 || strcmp(sig->outcome, "loss") == 0 ||
+    return sig->reported || strcmp(sig->outcome, "win") == 0 || strcmp(sig->outcome, "loss") == 0 ||
            strcmp(sig->outcome, "none") == 0;
+}
+
+tr_code tr_outcome_atr(const tr_bar *bars, size_t n, double *atr, tr_error *err)
+{
+    if (n == 0)
+        return TR_OK;
+    double *w = malloc(3 * n * sizeof *w);
+    if (!w)
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory for the ATR of %zu bars", n);
+    double *h = w, *l = w + n, *c = w + 2 * n;
+    for (size_t k = 0; k < n; k++)
+        h[k] = bars[k].high, l[k] = bars[k].low, c[k] = bars[k].close;
+    ta_atr(n, h, l, c, 14, atr);
+    free(w);
+    return TR_OK;
+}
+
+static int cmp_sig(const void *a, const void *b)
+{
+    const tr_signal *x = a, *y = b;
+    if (x->bar_time != y->bar_time)
+        return (x->bar_time > y->bar_time) - (x->bar_time < y->bar_time);
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+void tr_signals_sort(tr_signal *sigs, size_t n)
+{
+    if (n > 1)
+        qsort(sigs, n, sizeof *sigs, cmp_sig);
+}
+
+tr_code tr_outcome_report(tr_signal *sig, const char *outcome, double pnl_pips, int64_t closed_at,
+                          tr_error *err)
+{
+    if (!outcome || (strcmp(outcome, "win") != 0 && strcmp(outcome, "loss") != 0))
+        return tr_fail(err, TR_ERR_INVALID, "signal %lld: outcome must be \"win\" or \"loss\"",
+                       (long long)sig->id);
+    if (!isfinite(pnl_pips))
+        return tr_fail(err, TR_ERR_INVALID, "signal %lld: pnl_pips must be a finite number",
+                       (long long)sig->id);
+    if (closed_at <= sig->bar_time)
+        return tr_fail(err, TR_ERR_INVALID,
+                       "signal %lld: closed_at must be after the signal's bar time",
+                       (long long)sig->id);
+    if (sig->signal != TR_LABEL_BUY && sig->signal != TR_LABEL_SELL)
+        return tr_fail(err, TR_ERR_INVALID,
+                       "signal %lld is a hold: it opened no position to report",
+                       (long long)sig->id);
+    snprintf(sig->outcome, sizeof sig->outcome, "%s", outcome);
+    /* pnl_percent is pips x pip / entry x 100: the simulated trade's entry scales the
+     * reported pips; without a simulated trade there is no entry price, so 0 */
+    sig->pnl_percent = sig->pnl_pips != 0 ? sig->pnl_percent / sig->pnl_pips * pnl_pips : 0.0;
+    sig->pnl_pips = pnl_pips;
+    sig->exit_time = closed_at;
+    sig->reported = 1;
+    return TR_OK;
+}
+
+void tr_prod_figs_compute(const tr_signal *sigs, size_t n, const char *version, tr_prod_figs *out)
+{
+    memset(out, 0, sizeof *out);
+    double sum = 0, sum2 = 0;
+    for (size_t k = 0; k < n; k++) {
+        const tr_signal *g = &sigs[k];
+        if (strcmp(g->model_version, version) != 0)
+            continue;
+        out->predictions++;
+        int win = strcmp(g->outcome, "win") == 0;
+        if (!win && strcmp(g->outcome, "loss") != 0) {
+            out->open += !tr_outcome_final(g);
+            continue;
+        }
+        out->trades++;
+        out->wins += win;
+        out->reported += g->reported != 0;
+        sum += g->pnl_pips;
+        sum2 += g->pnl_pips * g->pnl_pips;
+    }
+    out->total_pips = sum;
+    out->win_rate = out->avg_pnl = out->sharpe = NAN;
+    if (out->trades) {
+        double t = (double)out->trades, mean = sum / t;
+        out->win_rate = (double)out->wins / t;
+        out->avg_pnl = mean;
+        if (out->trades >= 2) {
+            double var = (sum2 - t * mean * mean) / (t - 1.0);
+            if (var > 1e-18 * (mean * mean + 1.0))
+                out->sharpe = mean / sqrt(var);
+        }
+    }
 }
 
 typedef struct {

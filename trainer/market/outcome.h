@@ -46,7 +46,42 @@ tr_code tr_outcomes_resolve_books(const tr_bar *bars, size_t n, const double *at
                                   tr_signal *sigs, size_t n_sigs, unsigned char *changed,
                                   size_t *n_changed, tr_error *err);
 
-/* 1 when the outcome is final ("win", "loss", "none"). */
+/* 1 when the outcome is final ("win", "loss", "none", or any reported outcome). */
 int tr_outcome_final(const tr_signal *sig);
+
+/* ATR(14) at each of n bars, as the backtest and the monitor use it (ta_atr over the series from
+ * its first bar). atr: n doubles. TR_ERR_NOMEM only. */
+tr_code tr_outcome_atr(const tr_bar *bars, size_t n, double *atr, tr_error *err);
+
+/* Sorts signals into the order the walk needs: bar time, then id. */
+void tr_signals_sort(tr_signal *sigs, size_t n);
+
+/* A real outcome reported by the backend's position service, applied to sig: outcome "win" or
+ * "loss" (a reported trade always closed), pnl_pips net as the backend counts it, closed_at the
+ * exit time (> the signal's bar time). pnl_percent is left as the monitor had it when the signal
+ * was resolved, else 0 (the backend reports pips). The signal becomes reported: final, never
+ * changed by the monitor again, and its position counts as closed at closed_at in its book (the
+ * walk restarts flat after it). TR_ERR_INVALID naming the field for a bad value. */
+tr_code tr_outcome_report(tr_signal *sig, const char *outcome, double pnl_pips, int64_t closed_at,
+                          tr_error *err);
+
+/* A version's production figures, as the original schema's model_versions.production_*: from
+ * the signals it served (the store's trading_signals), A/B arms included: they reached users.
+ * Outcomes "win" and "loss" count as trades, simulated by the monitor or reported. */
+typedef struct tr_prod_figs {
+    int64_t predictions; /* signals recorded */
+    int64_t open;        /* not yet resolved */
+    int64_t trades;      /* closed: "win" or "loss" */
+    int64_t wins;        /* net pnl > 0 */
+    int64_t reported;    /* of the trades, outcomes reported by the backend */
+    double win_rate;     /* wins / trades; NAN without trades */
+    double total_pips;   /* sum of pnl_pips over the trades (0 without) */
+    double avg_pnl;      /* mean pnl_pips per trade; NAN without trades */
+    double sharpe;       /* per trade, not annualised: mean(pnl_pips) / sd(pnl_pips, ddof 1);
+                            NAN with fewer than 2 trades or no variation */
+} tr_prod_figs;
+
+/* The figures of version over sigs (any order). */
+void tr_prod_figs_compute(const tr_signal *sigs, size_t n, const char *version, tr_prod_figs *out);
 
 #endif

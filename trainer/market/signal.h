@@ -26,6 +26,8 @@ typedef struct tr_signal {
     char outcome[8]; /* "open", "win", "loss", "none" */
     int64_t exit_time;
     double exit_price, pnl_pips, pnl_percent;
+    int reported; /* 1: the outcome was reported by the backend (a real trade's result, POST
+                     /v1/signals/{id}/outcome), which takes precedence over the simulated one */
 } tr_signal;
 
 #endif

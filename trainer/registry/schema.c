@@ -416,7 +416,7 @@ static const tr_design_column versions_cols[] = {
     DV("production_predictions", "integer", NULL, NULL, NULL, "coalesce(p.n, 0)", 0),
     DV("production_win_rate", "numeric(5,4)", NULL, NULL, NULL, "p.win_rate", N4),
     DV("production_avg_pnl", "numeric(10,2)", NULL, NULL, NULL, "p.avg_pnl", N10_2),
-    DV_NULL("production_sharpe_ratio", "numeric(6,4)"),
+    DV("production_sharpe_ratio", "numeric(6,4)", NULL, NULL, NULL, "p.sharpe", N6_4),
     VER("stage1_model_path", "varchar(255)", "checkpoint", 0),
     DV_NULL("stage2_model_path", "varchar(255)"),
     DV_NULL("scaler_path", "varchar(255)"),
@@ -439,8 +439,10 @@ const tr_design_view tr_design_views[] = {
      "FROM @S.model_versions v LEFT JOIN (SELECT t.model_version, count(*) AS n, (count(*) "
      "FILTER (WHERE t.actual_outcome = 'win'))::float8 / nullif(count(*) FILTER (WHERE "
      "t.actual_outcome IN ('win', 'loss')), 0) AS win_rate, avg(t.pnl_pips) FILTER (WHERE "
-     "t.actual_outcome IN ('win', 'loss')) AS avg_pnl FROM @S.trading_signals t WHERE "
-     "t.ab_test_id IS NULL GROUP BY t.model_version) p ON p.model_version = v.version",
+     "t.actual_outcome IN ('win', 'loss')) AS avg_pnl, avg(t.pnl_pips) FILTER (WHERE "
+     "t.actual_outcome IN ('win', 'loss')) / nullif(stddev_samp(t.pnl_pips) FILTER (WHERE "
+     "t.actual_outcome IN ('win', 'loss')), 0) AS sharpe FROM @S.trading_signals t GROUP BY "
+     "t.model_version) p ON p.model_version = v.version",
      versions_cols, N_OF(versions_cols)},
 };
 const size_t tr_n_design_views = N_OF(tr_design_views);

@@ -22,10 +22,13 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 
-static const char seg_magic[] = "AIFXSIG 2 0\n";
+/* 2 1 adds an 18th field (reported); 2 0 segments, and 17-field lines kept verbatim from them,
+ * are read as before (reported 0) */
+static const char seg_magic[] = "AIFXSIG 2 1\n";
+static const char seg_magic_20[] = "AIFXSIG 2 0\n";
 static const char id_magic[] = "AIFXSIGID 1\n";
 
-#define SIG_FIELDS   17
+#define SIG_FIELDS   18
 #define SIG_LINE_MAX 1024
 #define PATH_MAX_SIG 4400
 
@@ -36,12 +39,12 @@ void tr_siglog_encode(tr_sb *b, const tr_signal *g)
     tr_sb line = {0};
     tr_sb_printf(&line,
                  "%lld\t%s\t%d\t%lld\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%s\t%s\t%lld\t%s\t%lld\t%.17g"
-                 "\t%.17g\t%.17g",
+                 "\t%.17g\t%.17g\t%d",
                  (long long)g->id, g->pair, (int)g->timeframe, (long long)g->bar_time, g->signal,
                  g->confidence, g->probs[0], g->probs[1], g->probs[2], g->model_version,
                  g->ab_test_id[0] ? g->ab_test_id : "-", (long long)g->created_at,
                  g->outcome[0] ? g->outcome : "open", (long long)g->exit_time, g->exit_price,
-                 g->pnl_pips, g->pnl_percent);
+                 g->pnl_pips, g->pnl_percent, g->reported ? 1 : 0);
     if (line.oom) {
         b->oom = 1;
     } else {
@@ -118,7 +121,7 @@ int tr_siglog_decode(const char *line, size_t n, tr_signal *g)
         if (k == SIG_FIELDS - 1)
             return -1; /* more fields than a record has */
     }
-    if (k != SIG_FIELDS)
+    if (k != SIG_FIELDS && k != SIG_FIELDS - 1) /* 17: a line of format 2 0 */
         return -1;
     memset(g, 0, sizeof *g);
     int64_t tf, sig;
@@ -132,6 +135,10 @@ int tr_siglog_decode(const char *line, size_t n, tr_signal *g)
               field_text(f[12], g->outcome, sizeof g->outcome) || field_i64(f[13], &g->exit_time) ||
               field_f64(f[14], &g->exit_price) || field_f64(f[15], &g->pnl_pips) ||
               field_f64(f[16], &g->pnl_percent);
+    int64_t rep = 0;
+    if (k == SIG_FIELDS)
+        bad = bad || field_i64(f[17], &rep) || rep < 0 || rep > 1;
+    g->reported = (int)rep;
     if (bad || tf <= 0 || tf > INT32_MAX || sig < 0 || sig > 2 || g->id < 1)
         return -1;
     g->timeframe = (int32_t)tf;
@@ -219,7 +226,7 @@ static tr_code seg_parse(segment *s, const char *path, size_t len, tr_error *err
 {
     const char *text = s->text;
     size_t ml = sizeof seg_magic - 1;
-    if (len < ml || memcmp(text, seg_magic, ml) != 0) {
+    if (len < ml || (memcmp(text, seg_magic, ml) != 0 && memcmp(text, seg_magic_20, ml) != 0)) {
         if (len >= 9 && memcmp(text, "AIFXSIG ", 8) == 0 && text[8] > '2')
             return tr_fail(err, TR_ERR_VERSION, "%s: signals format newer than this program reads",
                            path);
@@ -597,6 +604,7 @@ tr_code tr_siglog_update(const char *dir, const tr_signal *sigs, size_t n, tr_er
         g->exit_price = sigs[i].exit_price;
         g->pnl_pips = sigs[i].pnl_pips;
         g->pnl_percent = sigs[i].pnl_percent;
+        g->reported = sigs[i].reported;
         s->line_len[j] = 0; /* encode it anew */
         s->dirty = 1;
     }

@@ -6,9 +6,11 @@
  * Layout under <store>/signals/:
  *   next-id                 "AIFXSIGID 1\n<next id>\n": ids are 1, 2, ... in recording order and
  *                           never reused (the counter is written before the records it numbers)
- *   <PAIR>/<YYYY-MM>.sig    "AIFXSIG 2 0\n", then one line per signal whose bar opens in that UTC
- *                           month, in recording order: "<crc32 hex8>\t<17 tab-separated fields>"
- *                           (docs/schema.md), the CRC over the fields
+ *   <PAIR>/<YYYY-MM>.sig    "AIFXSIG 2 1\n", then one line per signal whose bar opens in that UTC
+ *                           month, in recording order: "<crc32 hex8>\t<18 tab-separated fields>"
+ *                           (docs/schema.md), the CRC over the fields; segments of format 2 0
+ *                           (17 fields, no `reported`) are read too, and their lines kept
+ *                           verbatim until a record changes
  * Every file is replaced atomically (base/fsutil.h), so a reader sees a whole segment or the one
  * before; a line that fails its CRC, or a segment that does not end with a newline, is damage,
  * reported naming the file and line, never skipped.

@@ -395,6 +395,35 @@ static tr_code notify(pg_store *s, const char *channel, const tr_sb *payload, tr
     return rc;
 }
 
+/* The payload of a signals event (new_prediction, signal_outcome): the count and the first
+ * TR_PG_EVENT_SIGNALS signals, each with its id, pair, bar, signal, version and A/B test, and with
+ * outcome its outcome and PnL (docs/schema.md). A NOTIFY payload is limited to 8,000 bytes. */
+enum { TR_PG_EVENT_SIGNALS = 20 };
+
+static void signals_event(tr_sb *b, const tr_signal *const *sigs, size_t n, int outcome)
+{
+    char t[32];
+    tr_sb_printf(b, "{\"count\":%zu,\"signals\":[", n);
+    for (size_t i = 0; i < n && i < TR_PG_EVENT_SIGNALS; i++) {
+        const tr_signal *g = sigs[i];
+        tr_sb_printf(b, "%s{\"id\":%lld,\"pair\":", i ? "," : "", (long long)g->id);
+        tr_sb_json_str(b, g->pair);
+        tr_sb_printf(b, ",\"bar_time\":\"%s\",\"signal\":\"%s\",\"model_version\":",
+                     tr_time_format(g->bar_time, t, sizeof t), tr_label_name(g->signal));
+        tr_sb_json_str(b, g->model_version);
+        tr_sb_printf(b, ",\"ab_test_id\":");
+        if (g->ab_test_id[0])
+            tr_sb_json_str(b, g->ab_test_id);
+        else
+            tr_sb_printf(b, "null");
+        if (outcome)
+            tr_sb_printf(b, ",\"outcome\":\"%s\",\"pnl_pips\":%.6g,\"reported\":%s", g->outcome,
+                         isfinite(g->pnl_pips) ? g->pnl_pips : 0.0, g->reported ? "true" : "false");
+        tr_sb_printf(b, "}");
+    }
+    tr_sb_printf(b, "],\"more\":%zu}", n > TR_PG_EVENT_SIGNALS ? n - TR_PG_EVENT_SIGNALS : 0);
+}
+
 /* ---- reading binary results ------------------------------------------------------------------ */
 
 static int is_null(const PGresult *r, int row, int col)
@@ -1361,7 +1390,7 @@ static tr_code pg_series_list(tr_store *st, tr_series_info **list, size_t *n_out
     "t.confidence, t.prob_hold, t.prob_buy, t.prob_sell, t.model_version, "                        \
     "coalesce(t.ab_test_id, ''), extract(epoch FROM t.created_at)::int8, "                         \
     "t.actual_outcome::text, extract(epoch FROM t.exit_time)::int8, t.exit_price, t.pnl_pips, "    \
-    "t.pnl_percent"
+    "t.pnl_percent, t.outcome_reported"
 
 /* Row i of r, from column c0 on (SIGNAL_COLUMNS), into g; TR_ERR_FORMAT when a text does not
  * fit its field. */
@@ -1392,6 +1421,7 @@ static tr_code decode_signal(pg_store *s, PGresult *r, int i, int c0, tr_signal 
     g->exit_price = g_f8(r, i, c0 + 14);
     g->pnl_pips = g_f8(r, i, c0 + 15);
     g->pnl_percent = g_f8(r, i, c0 + 16);
+    g->reported = g_bool(r, i, c0 + 17);
     return TR_OK;
 }
 
@@ -1579,6 +1609,29 @@ static tr_code pg_signals_append(tr_store *st, tr_signal *sigs, size_t n, tr_err
         &p, "storing signals", err);
     if (rc)
         goto done;
+    if (n_new) {
+        const tr_signal **ev = malloc(n_new * sizeof *ev);
+        tr_signal *copy = malloc(n_new * sizeof *copy);
+        if (!ev || !copy) {
+            free(ev);
+            free(copy);
+            rc = tr_fail(err, TR_ERR_NOMEM, "out of memory storing signals");
+            goto done;
+        }
+        for (size_t i = 0; i < n_new; i++) {
+            copy[i] = sigs[fresh[i]];
+            copy[i].id = id[i];
+            ev[i] = &copy[i];
+        }
+        tr_sb b = {0};
+        signals_event(&b, ev, n_new, 0);
+        rc = notify(s, "new_prediction", &b, err);
+        tr_sb_free(&b);
+        free(ev);
+        free(copy);
+        if (rc)
+            goto done;
+    }
     rc = commit(s, "storing signals", err);
     if (rc == TR_OK) {
         for (size_t i = 0; i < n_new; i++)
@@ -1615,17 +1668,18 @@ static tr_code pg_signals_update(tr_store *st, const tr_signal *sigs, size_t n, 
         return TR_OK;
     int64_t *i64 = malloc(n * 2 * sizeof *i64);
     double *dbl = malloc(n * 3 * sizeof *dbl);
-    const char **outc = malloc(n * sizeof *outc);
+    const char **outc = malloc(n * sizeof *outc), **rep = malloc(n * sizeof *rep);
     params p = {0};
     PGresult *r = NULL;
     tr_code rc = TR_OK;
-    if (!i64 || !dbl || !outc) {
+    if (!i64 || !dbl || !outc || !rep) {
         rc = tr_fail(err, TR_ERR_NOMEM, "out of memory updating %zu signals", n);
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
         i64[i] = sigs[i].id;
         i64[n + i] = sigs[i].exit_time;
+        rep[i] = sigs[i].reported ? "t" : "f";
         outc[i] = sigs[i].outcome[0] ? sigs[i].outcome : "open";
         dbl[i] = sigs[i].exit_price;
         dbl[n + i] = sigs[i].pnl_pips;
@@ -1652,15 +1706,33 @@ static tr_code pg_signals_update(tr_store *st, const tr_signal *sigs, size_t n, 
     p_array(&p, 'l', i64 + n, n);
     for (int k = 0; k < 3; k++)
         p_array(&p, 'd', dbl + (size_t)k * n, n);
+    p_array(&p, 's', rep, n);
     rc = exec(s,
               "UPDATE trading_signals t SET actual_outcome = u.outc::signal_outcome, exit_time = "
               "CASE WHEN u.ex = 0 THEN NULL ELSE to_timestamp(u.ex) END, exit_price = u.xp, "
-              "pnl_pips = u.pips, pnl_percent = u.pct FROM unnest($1::int8[], $2::text[], "
-              "$3::int8[], $4::float8[], $5::float8[], $6::float8[]) AS u(id, outc, ex, xp, pips, "
-              "pct) WHERE t.signal_no = u.id",
+              "pnl_pips = u.pips, pnl_percent = u.pct, outcome_reported = u.rep::bool FROM "
+              "unnest($1::int8[], $2::text[], $3::int8[], $4::float8[], $5::float8[], "
+              "$6::float8[], $7::text[]) AS u(id, outc, ex, xp, pips, pct, rep) WHERE "
+              "t.signal_no = u.id",
               &p, "updating signals", err);
     if (rc)
         goto done;
+    {
+        const tr_signal **ev = malloc(n * sizeof *ev);
+        if (!ev) {
+            rc = tr_fail(err, TR_ERR_NOMEM, "out of memory updating signals");
+            goto done;
+        }
+        for (size_t i = 0; i < n; i++)
+            ev[i] = &sigs[i];
+        tr_sb b = {0};
+        signals_event(&b, ev, n, 1);
+        rc = notify(s, "signal_outcome", &b, err);
+        tr_sb_free(&b);
+        free(ev);
+        if (rc)
+            goto done;
+    }
     rc = commit(s, "updating signals", err);
 done:
     PQclear(r);
@@ -1671,6 +1743,7 @@ out:
     free(i64);
     free(dbl);
     free(outc);
+    free(rep);
     return rc;
 }
 
@@ -2148,7 +2221,7 @@ static tr_code legacy_version(pg_store *s, int *version, tr_error *err)
 
 /* ---- living beside the backend's tables ------------------------------------------------------ */
 
-#define PG_VIEWS_VERSION 1
+#define PG_VIEWS_VERSION 2 /* 2: production figures of every signal, with Sharpe */
 enum { COL_PAIR, COL_TF, COL_TS, COL_OPEN, COL_HIGH, COL_LOW, COL_CLOSE, COL_VOLUME, N_COLS };
 static const char *const col_keys[N_COLS] = {"pair", "timeframe", "timestamp", "open",
                                              "high", "low",       "close",     "volume"};
