@@ -373,6 +373,57 @@ START_TEST(test_events)
                          f.ci),
                      6);
     ck_assert_int_eq(run(f.dir, "listen --store '%s' --channel 'bad;name' --timeout 0.5", f.ci), 2);
+
+    /* a recorded signal and its outcome: new_prediction, then signal_outcome */
+    char *const argv2[] = {AIFX_TRAIN_EXE,
+                           "listen",
+                           "--store",
+                           f.ci,
+                           "--channel",
+                           "new_prediction",
+                           "--channel",
+                           "signal_outcome",
+                           "--count",
+                           "2",
+                           "--timeout",
+                           "60",
+                           NULL};
+    child_start(&c, argv2);
+    ck_assert_msg(child_wait_for(&c, "listening on", 30), "listen: %s", c.buf);
+    tr_signal g;
+    memset(&g, 0, sizeof g);
+    snprintf(g.pair, sizeof g.pair, "EURUSD");
+    g.timeframe = M15;
+    g.bar_time = b[5].t;
+    g.signal = 1; /* buy */
+    g.confidence = g.probs[1] = 0.75;
+    g.probs[0] = 0.25;
+    snprintf(g.model_version, sizeof g.model_version, "v1.0");
+    snprintf(g.outcome, sizeof g.outcome, "open");
+    ck_assert_int_eq(tr_store_signal_put(s, &g, &e), TR_OK);
+    snprintf(g.outcome, sizeof g.outcome, "win");
+    g.exit_time = b[7].t;
+    g.pnl_pips = 12.5;
+    g.reported = 1;
+    ck_assert_int_eq(tr_store_signals_update(s, &g, 1, &e), TR_OK);
+    ck_assert_int_eq(child_finish(&c), 0);
+    char want[512];
+    snprintf(want, sizeof want,
+             "new_prediction\t{\"count\":1,\"signals\":[{\"id\":%lld,\"pair\":\"EURUSD\","
+             "\"bar_time\":\"2024-01-02T01:15:00Z\",\"signal\":\"buy\",\"model_version\":\"v1.0\","
+             "\"ab_test_id\":null}],\"more\":0}\n",
+             (long long)g.id);
+    ck_assert_msg(strstr(c.buf, want) != NULL, "events: %s", c.buf);
+    ck_assert_msg(strstr(c.buf, "signal_outcome\t{\"count\":1,") &&
+                      strstr(c.buf, "\"outcome\":\"win\",\"pnl_pips\":12.5,\"reported\":true}"),
+                  "events: %s", c.buf);
+    tr_signal *back;
+    size_t nb;
+    ck_assert_int_eq(tr_store_signals_get(s, "EURUSD", INT64_MIN, INT64_MAX, &back, &nb, &e),
+                     TR_OK);
+    ck_assert_uint_eq(nb, 1);
+    ck_assert(back[0].reported && strcmp(back[0].outcome, "win") == 0);
+    free(back);
     tr_store_close(s);
     fx_close(&f);
 }
