@@ -518,6 +518,37 @@ START_TEST(test_crc32_check_value)
 }
 END_TEST
 
+/* The table-driven CRC equals the definition (the polynomial bit by bit) at every length and
+ * alignment around its 8-byte steps, and when chained. */
+static uint32_t crc32_bitwise(uint32_t crc, const unsigned char *p, size_t n)
+{
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+START_TEST(test_crc32_matches_definition)
+{
+    unsigned char buf[4096 + 16];
+    uint32_t x = 12345;
+    for (size_t i = 0; i < sizeof buf; i++) {
+        x = x * 1664525u + 1013904223u;
+        buf[i] = (unsigned char)(x >> 24);
+    }
+    for (size_t off = 0; off < 16; off++)
+        for (size_t len = 0; len <= 100; len++)
+            ck_assert_uint_eq(aifx_crc32(0x5a5a5a5au, buf + off, len),
+                              crc32_bitwise(0x5a5a5a5au, buf + off, len));
+    ck_assert_uint_eq(aifx_crc32(0, buf, 4096), crc32_bitwise(0, buf, 4096));
+    ck_assert_uint_eq(aifx_crc32(aifx_crc32(0, buf, 1001), buf + 1001, 3000),
+                      crc32_bitwise(0, buf, 4001));
+}
+END_TEST
+
 /* The committed seed corpus of the fuzz target must stay loadable as the format evolves. */
 START_TEST(test_fuzz_seeds_load)
 {
@@ -538,6 +569,7 @@ static Suite *checkpoint_suite(void)
     TCase *tc = tcase_create("checkpoint");
     tcase_set_timeout(tc, 240);
     tcase_add_test(tc, test_crc32_check_value);
+    tcase_add_test(tc, test_crc32_matches_definition);
     tcase_add_test(tc, test_round_trip);
     tcase_add_test(tc, test_resume_exact);
     tcase_add_test(tc, test_truncated_everywhere);
