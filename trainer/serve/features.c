@@ -63,8 +63,7 @@ void serve_features_free(serve_features *f)
 }
 
 /* The entry of (pair, tf, model) or, with make, the one to replace; NULL. Under mu. */
-static fentry *find(serve_features *f, const char *pair, int32_t tf, const serve_model *m,
-                    int make)
+static fentry *find(serve_features *f, const char *pair, int32_t tf, const serve_model *m, int make)
 {
     fentry *victim = &f->e[0];
     for (int i = 0; i < N_ENTRIES; i++) {
@@ -78,9 +77,9 @@ static fentry *find(serve_features *f, const char *pair, int32_t tf, const serve
     return make ? victim : NULL;
 }
 
-tr_code serve_features_predict(serve_features *f, const char *pair, int32_t tf,
-                               const tr_bar *bars, size_t n, const serve_model *m, float probs[3],
-                               int *best, tr_error *err)
+tr_code serve_features_predict(serve_features *f, const char *pair, int32_t tf, const tr_bar *bars,
+                               size_t n, const serve_model *m, float probs[3], int *best,
+                               tr_error *err)
 {
     if (n == 0)
         return tr_fail(err, TR_ERR_INVALID, "%s: no bars", pair);
@@ -100,7 +99,7 @@ tr_code serve_features_predict(serve_features *f, const char *pair, int32_t tf,
 
     aifx_model_config mc;
     aifx_model_get_config(m->m, &mc);
-    double *feat = malloc(used * TR_N_FEATURES * sizeof *feat);  /* (used, F) */
+    double *feat = malloc(used * TR_N_FEATURES * sizeof *feat);        /* (used, F) */
     float *x = malloc((size_t)mc.n_steps * TR_N_FEATURES * sizeof *x); /* (T, F) */
     tr_code rc = TR_OK;
     if (!feat || !x)

@@ -100,8 +100,8 @@ static void access_line(serve_http *h, const conn *c, double seconds)
         return;
     char ts[32];
     json_t *j = json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:s}", "time",
-                          tr_time_format(tr_wall_now(), ts, sizeof ts), "method", c->method,
-                          "path", c->path, "status", c->status, "bytes", (json_int_t)c->bytes,
+                          tr_time_format(tr_wall_now(), ts, sizeof ts), "method", c->method, "path",
+                          c->path, "status", c->status, "bytes", (json_int_t)c->bytes,
                           "duration_us", (json_int_t)(seconds * 1e6), "remote", c->remote);
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
@@ -132,8 +132,8 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 }
 
 /* Answers the request now (after the body, or at once when its Content-Length is too large). */
-static enum MHD_Result respond(serve_http *h, struct MHD_Connection *mc, conn *c,
-                               const char *url, const char *method)
+static enum MHD_Result respond(serve_http *h, struct MHD_Connection *mc, conn *c, const char *url,
+                               const char *method)
 {
     query_vec q;
     q.n = 0;
@@ -178,9 +178,8 @@ static enum MHD_Result respond(serve_http *h, struct MHD_Connection *mc, conn *c
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     serve_http *h = cls;
@@ -198,8 +197,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
             MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
         const struct sockaddr *sa = ci ? ci->client_addr : NULL;
         if (sa && sa->sa_family == AF_INET)
-            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-                      c->remote, sizeof c->remote);
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, c->remote,
+                      sizeof c->remote);
         else if (sa && sa->sa_family == AF_INET6)
             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
                       c->remote, sizeof c->remote);
@@ -283,8 +282,7 @@ static void on_mhd_log(void *cls, const char *fm, va_list ap)
 /* ---- the listening socket ------------------------------------------------------------------ */
 
 /* Parses "A.B.C.D:PORT" or "[v6]:PORT" into ss; 0, or -1. *loopback: 127.0.0.0/8 or ::1. */
-static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len,
-                        int *loopback)
+static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len, int *loopback)
 {
     char host[64];
     const char *colon = strrchr(s, ':');
@@ -390,18 +388,18 @@ serve_http *serve_http_start(serve_ctx *ctx, const serve_http_opts *o, tr_error 
         serve_http_stop(h);
         return NULL;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     unsigned threads = o->threads < 1 ? 1 : o->threads;
     /* the logger first, so that MHD's own messages of the other options go through it too */
     h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,                  /* */
                             MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, (void *)NULL, /* */
-                            MHD_OPTION_LISTEN_SOCKET, h->fd,                       /* */
-                            MHD_OPTION_THREAD_POOL_SIZE, threads,                  /* */
-                            MHD_OPTION_CONNECTION_LIMIT, o->max_conn,              /* */
-                            MHD_OPTION_CONNECTION_TIMEOUT, o->timeout,             /* */
-                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, MEMORY_LIMIT,      /* */
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,          /* */
+                            MHD_OPTION_LISTEN_SOCKET, h->fd,                      /* */
+                            MHD_OPTION_THREAD_POOL_SIZE, threads,                 /* */
+                            MHD_OPTION_CONNECTION_LIMIT, o->max_conn,             /* */
+                            MHD_OPTION_CONNECTION_TIMEOUT, o->timeout,            /* */
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, MEMORY_LIMIT,     /* */
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,         /* */
                             MHD_OPTION_END);
     if (!h->d) {
         tr_fail(err, TR_ERR_IO, "libmicrohttpd did not start on %s", o->listen);

@@ -86,9 +86,18 @@ typedef struct optdef {
     long min, max;
 } optdef;
 
-#define OSTR(n, m)          {n, O_STR, offsetof(options, m), 0, 0}
-#define OFLAG(n, m)         {n, O_FLAG, offsetof(options, m), 0, 0}
-#define OLONG(n, m, lo, hi) {n, O_LONG, offsetof(options, m), lo, hi}
+#define OSTR(n, m)                                                                                 \
+    {                                                                                              \
+        n, O_STR, offsetof(options, m), 0, 0                                                       \
+    }
+#define OFLAG(n, m)                                                                                \
+    {                                                                                              \
+        n, O_FLAG, offsetof(options, m), 0, 0                                                      \
+    }
+#define OLONG(n, m, lo, hi)                                                                        \
+    {                                                                                              \
+        n, O_LONG, offsetof(options, m), lo, hi                                                    \
+    }
 
 static const optdef optdefs[] = {
     OSTR("--store", store),
@@ -174,8 +183,9 @@ static int read_token(const char *path, char *out, size_t size)
     if (ok)
         out[n] = '\0';
     if (n == 0 || n + 1 >= size) {
-        fprintf(stderr, "aifx-serve: the token file %s must hold a token of 1 to %zu characters "
-                        "on its first line\n",
+        fprintf(stderr,
+                "aifx-serve: the token file %s must hold a token of 1 to %zu characters "
+                "on its first line\n",
                 path, size - 2);
         return EX_STORE;
     }

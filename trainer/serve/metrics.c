@@ -255,8 +255,7 @@ char *serve_metrics_render(serve_metrics *m, int64_t started_at, const char *act
     tr_sb_printf(&b, "aifx_model_swaps_total %llu\n", (unsigned long long)m->swaps);
     family(&b, "aifx_model_load_failures_total", "counter",
            "Checkpoints that failed to load (the old model kept serving).");
-    tr_sb_printf(&b, "aifx_model_load_failures_total %llu\n",
-                 (unsigned long long)m->load_failures);
+    tr_sb_printf(&b, "aifx_model_load_failures_total %llu\n", (unsigned long long)m->load_failures);
     family(&b, "aifx_newest_bar_age_seconds", "gauge",
            "Seconds since the newest stored bar of the pair closed.");
     for (size_t i = 0; i < n_ages; i++) {

@@ -157,8 +157,8 @@ static tr_code load(serve_models *ms, tr_store *store, const tr_version *rec, se
     return TR_OK;
 }
 
-tr_code serve_model_get(serve_models *ms, tr_store *store, const tr_version *rec,
-                        serve_model **out, tr_error *err)
+tr_code serve_model_get(serve_models *ms, tr_store *store, const tr_version *rec, serve_model **out,
+                        tr_error *err)
 {
     *out = NULL;
     pthread_mutex_lock(&ms->mu);

@@ -2,11 +2,13 @@
  * serve.h - aifx-serve, the ML API as a long-running HTTP service (docs/api-http.md,
  * docs/operations.md "aifx-serve").
  *
- * The program is in three floors, each a file or two:
+ * The files:
  *   http.c      the thin glue to GNU libmicrohttpd: bodies, limits, the access log, drain
  *   handle.c    serve_handle: one request (method, path, query, the Authorization header, body)
  *               to one response, with no libmicrohttpd in sight, so that tests and the fuzzer
- *               (tests/fuzz/fuzz_serve.c) call it directly; the route table and the handlers
+ *               (tests/fuzz/fuzz_serve.c) call it directly; the route table and the token
+ *   health.c, predict.c, registry.c, abtest.c   the handlers, one file per family
+ *   reply.c     what the handlers share (handlers.h): responses, errors, reading a body
  *   models.c    the shared, reference-counted models and registry snapshot, swapped atomically
  *   features.c  the one place where a pair's features become a model's probabilities
  *   metrics.c   the Prometheus counters and their exposition
@@ -61,19 +63,19 @@ typedef struct serve_kv {
 } serve_kv;
 
 typedef struct serve_request {
-    const char *method;        /* "GET", "POST", ... */
-    const char *path;          /* without the query: "/v1/versions/v1.0" */
-    const serve_kv *query;     /* (n_query) */
+    const char *method;    /* "GET", "POST", ... */
+    const char *path;      /* without the query: "/v1/versions/v1.0" */
+    const serve_kv *query; /* (n_query) */
     size_t n_query;
     const char *authorization; /* the Authorization header, NULL when absent */
     const char *body;          /* (body_len) bytes, not NUL-terminated; NULL when empty */
     size_t body_len;
-    int body_too_large;        /* the body exceeded cfg.max_body and was not kept */
+    int body_too_large; /* the body exceeded cfg.max_body and was not kept */
 } serve_request;
 
 typedef struct serve_response {
-    int status;               /* HTTP status */
-    char *body;               /* malloc'd, (len) bytes; the caller frees it */
+    int status; /* HTTP status */
+    char *body; /* malloc'd, (len) bytes; the caller frees it */
     size_t len;
     const char *content_type; /* static */
     int retry_after;          /* seconds for a Retry-After header, 0 for none */
@@ -138,8 +140,8 @@ void serve_model_release(serve_model *m);
 
 /* The model of registered version rec with a reference (release it): from the cache, else
  * loaded from its checkpoint through store (and cached). A load failure is logged and counted. */
-tr_code serve_model_get(serve_models *ms, tr_store *store, const tr_version *rec,
-                        serve_model **out, tr_error *err);
+tr_code serve_model_get(serve_models *ms, tr_store *store, const tr_version *rec, serve_model **out,
+                        tr_error *err);
 
 /* Reads the registry through store and publishes a new snapshot: the active version's model
  * loaded beside the old one first, then both swapped in at once; requests holding the old
@@ -156,9 +158,9 @@ void serve_features_free(serve_features *f);
  * timeframe tf (the same numbers as tr_predict's), and the argmax class. Cached per pair by the
  * newest bar's time, a checksum of the bars used and the model: recomputed only when a new bar
  * arrived (or the bars or the model changed). */
-tr_code serve_features_predict(serve_features *f, const char *pair, int32_t tf,
-                               const tr_bar *bars, size_t n, const serve_model *m, float probs[3],
-                               int *best, tr_error *err);
+tr_code serve_features_predict(serve_features *f, const char *pair, int32_t tf, const tr_bar *bars,
+                               size_t n, const serve_model *m, float probs[3], int *best,
+                               tr_error *err);
 
 /* ---- metrics.c ----------------------------------------------------------------------------- */
 

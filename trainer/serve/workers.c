@@ -34,8 +34,8 @@ struct serve_workers {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int stop;
-    int sched_done;   /* the scheduler's thread has returned */
-    int every;        /* seconds between runs */
+    int sched_done; /* the scheduler's thread has returned */
+    int every;      /* seconds between runs */
     int has_watcher, has_sched;
     pthread_t watcher, sched;
 };
