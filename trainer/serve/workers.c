@@ -4,12 +4,15 @@
  * The watcher keeps the snapshot (models.c) in step with the registry, so that an activation
  * made anywhere (aifx-train activate, a cycle of a cron run-due, another server) is served
  * without a restart. On PostgreSQL it waits on the model_deployed channel (tr_store_listen) for
- * at most a second and syncs after every event or timeout; on a directory store, which has no
- * events, it re-reads the registry every second (registry.aifx is replaced as a whole on each
- * commit, and reading a registry of a few dozen versions takes about a millisecond: see
- * docs/operations.md "aifx-serve"; a second is what TensorFlow Serving's file-system poll
- * defaults to). The periodic re-read also picks up what sends no event (an A/B test started
- * with the CLI). A store error closes the handle and the next round reconnects.
+ * at most a second and syncs after every event or timeout (the re-read also picks up what sends
+ * no event, such as an A/B test started with the CLI). A directory store has no events: every
+ * second the watcher stats <store>/registry.aifx (docs/schema.md: the registry is that one file,
+ * replaced by a rename on every commit, so a commit always changes its inode) and re-reads the
+ * registry only when the file changed, or at least once a minute. Measured on this machine: a
+ * stat is microseconds, a read of a registry of 2 versions 0.26 ms and of 50 versions 3.5 ms,
+ * which grows with the versions a year of dailies registers (a second is what TensorFlow
+ * Serving's file-system poll defaults to). A store error closes the handle and the next round
+ * reconnects.
  *
  * The scheduler (--schedule) calls tr_run_due every --schedule-every seconds (default 60), as
  * `aifx-train run-due` does from cron: the cycle locks it takes are the store's, so a cron
@@ -23,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "base/timeutil.h"
@@ -86,6 +90,38 @@ static int on_event(const char *channel, const char *payload, void *user)
     return channel != NULL || stopping(user);
 }
 
+/* The identity of a file: changes with every rename over it. */
+typedef struct file_id {
+    int ok;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+} file_id;
+
+static file_id file_id_of(const char *path)
+{
+    file_id f;
+    memset(&f, 0, sizeof f);
+    struct stat sb;
+    if (path[0] && stat(path, &sb) == 0) {
+        f.ok = 1;
+        f.dev = sb.st_dev;
+        f.ino = sb.st_ino;
+        f.size = sb.st_size;
+        f.mtime = sb.st_mtim;
+    }
+    return f;
+}
+
+static int file_id_same(const file_id *a, const file_id *b)
+{
+    return a->ok && b->ok && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+#define RESYNC_SECONDS 60.0 /* a directory store's registry is re-read at least this often */
+
 static void *watch(void *arg)
 {
     serve_workers *w = arg;
@@ -93,6 +129,10 @@ static void *watch(void *arg)
     int pg = tr_store_location_is_pg(ctx->cfg.store);
     static const char *const channels[] = {"model_deployed"};
     tr_store *st = NULL;
+    char reg_path[4200] = "";
+    file_id last;
+    memset(&last, 0, sizeof last);
+    double synced_at = 0;
     while (!stopping(w)) {
         if (!st && !(st = open_store(ctx, "registry watcher"))) {
             pause_for(w, 1.0);
@@ -101,12 +141,26 @@ static void *watch(void *arg)
         tr_error e;
         tr_error_clear(&e);
         tr_code rc = TR_OK;
-        if (pg)
+        file_id now;
+        memset(&now, 0, sizeof now);
+        if (pg) {
             rc = tr_store_listen(st, channels, 1, 1.0, on_event, w, &e);
-        else
+        } else {
             pause_for(w, 1.0);
-        if (rc == TR_OK && !stopping(w))
+            if (!reg_path[0] &&
+                tr_store_path(st, TR_AREA_FILES, "registry.aifx", reg_path, sizeof reg_path, NULL))
+                reg_path[0] = '\0';
+            now = file_id_of(reg_path);
+            if (file_id_same(&now, &last) && tr_mono_now() - synced_at < RESYNC_SECONDS)
+                continue; /* unchanged since the last sync */
+        }
+        if (rc == TR_OK && !stopping(w)) {
             rc = serve_models_sync(ctx->models, st, NULL, &e);
+            if (rc == TR_OK) {
+                last = now;
+                synced_at = tr_mono_now();
+            }
+        }
         if (rc == TR_ERR_STORE) {
             serve_log_event("store_unavailable", NULL, e.msg);
             tr_store_close(st);
