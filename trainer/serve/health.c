@@ -93,7 +93,3 @@ void h_metrics(serve_ctx *ctx, const serve_request *req, const char *arg, serve_
     res->body = text;
     res->len = len;
 }
-
-/* The bars closed by as_of that a prediction needs: the newest TR_PREDICT_MAX_HISTORY of them
- * are those tr_predict uses, so a window holding at least that many gives the same features;
- * a shorter series is read whole. */

@@ -30,14 +30,30 @@
 
 #define DEFAULT_MAX_AGE 7200 /* seconds, as aifx-train predict */
 
+/* The bars closed by as_of that a prediction needs: the newest TR_PREDICT_MAX_HISTORY of them
+ * are those tr_predict uses, so a window holding at least that many gives the same features.
+ * A shorter window is the whole history when the series starts inside it (asked of the series
+ * list, which costs a header per series); otherwise the series is read from its start. */
 static tr_code read_history(tr_store *st, const char *pair, int32_t tf, int64_t as_of,
                             tr_bars *bars, tr_error *err)
 {
     int64_t to = as_of - tf + 1;
-    int64_t span = (int64_t)tf * TR_PREDICT_MAX_HISTORY * 3; /* weekends and holidays */
-    tr_code rc = tr_store_bars_get(st, pair, tf, to - span, to, bars, err);
+    int64_t from = to - (int64_t)tf * TR_PREDICT_MAX_HISTORY * 3; /* weekends and holidays */
+    tr_code rc = tr_store_bars_get(st, pair, tf, from, to, bars, err);
     if (rc || bars->n >= TR_PREDICT_MAX_HISTORY)
         return rc;
+    tr_series_info *list;
+    size_t n;
+    rc = tr_store_series_list(st, &list, &n, err);
+    if (rc)
+        return rc;
+    int whole = 0;
+    for (size_t i = 0; i < n; i++)
+        if (list[i].timeframe == tf && strcmp(list[i].pair, pair) == 0)
+            whole = list[i].first >= from;
+    free(list);
+    if (whole)
+        return TR_OK;
     tr_bars_free(bars);
     return tr_store_bars_get(st, pair, tf, INT64_MIN, to, bars, err);
 }
