@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # check-layers.sh - the trainer's include rule: a file in trainer/<layer>/ includes headers of its
 # own layer and of the layers below it only, never above (docs/architecture.md). The order is the
-# list in trainer/CMakeLists.txt (AIFXCORE_LAYERS), then cli/, which nothing includes.
+# list in trainer/CMakeLists.txt (AIFXCORE_LAYERS), then the programs' top floors, cli/
+# (aifx-train) and serve/ (aifx-serve): nothing includes either, and neither includes the other.
 # Prints each include that points up and exits 1 when there is one.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root/trainer"
 
-layers=(base market registry store data report cycles cli)
+layers=(base market registry store data report cycles cli serve)
+tops=(cli serve) # side by side on top: each may include only itself among them
+is_top() {
+    local t
+    for t in "${tops[@]}"; do
+        [ "$t" = "$1" ] && return 0
+    done
+    return 1
+}
 rank_of() {
     local i
     for i in "${!layers[@]}"; do
@@ -38,7 +47,8 @@ for dir in */; do
         esac
         target="${inc%%/*}"
         t="$(rank_of "$target")"
-        if [ "$t" -lt 0 ] || [ "$t" -gt "$r" ]; then
+        if [ "$t" -lt 0 ] || [ "$t" -gt "$r" ] ||
+            { is_top "$target" && [ "$target" != "$layer" ]; }; then
             echo "check-layers: trainer/$file includes \"$inc\": $layer may not include $target" >&2
             bad=1
         fi
