@@ -11,6 +11,7 @@ server stopped and started under load ($AIFX_TEST_PG_STOP, $AIFX_TEST_PG_START).
 skipped silently: a suite that cannot run says so in the summary (unittest's skip reason).
 """
 import argparse
+import datetime
 import http.client
 import json
 import os
@@ -79,6 +80,12 @@ class Server:
         self.proc.stdout.close()
         self.errf.close()
         return rc
+
+
+def epoch_of(iso):
+    """Seconds since the epoch of an ISO 8601 UTC time."""
+    return int(datetime.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ")
+               .replace(tzinfo=datetime.timezone.utc).timestamp())
 
 
 def call(port, method, path, body=None, token=TOKEN, headers=None, conn=None, raw=None):
@@ -472,7 +479,22 @@ class ServeSuite:
             ("POST", "/v1/ab-tests", b'{"a": "v1.0", "b": "v9.9"}', 404, "not_found", None),
             ("POST", "/v1/ab-tests", b'{"a": "v1.0", "b": "v1.1", "split": 1.5}', 422,
              "invalid", None),
-            ("POST", "/v1/signals/1/outcome", b"{}", 501, "not_implemented", None),
+            ("POST", "/v1/signals/1/outcome", b"{}", 400, "missing_field", "outcome"),
+            ("POST", "/v1/signals/1/outcome",
+             b'{"outcome": 5, "pnl_pips": 1, "closed_at": "2024-03-07T14:00:00Z"}', 400,
+             "wrong_type", "outcome"),
+            ("POST", "/v1/signals/1/outcome",
+             b'{"outcome": "win", "pnl_pips": "1", "closed_at": "2024-03-07T14:00:00Z"}', 400,
+             "wrong_type", "pnl_pips"),
+            ("POST", "/v1/signals/1/outcome",
+             b'{"outcome": "win", "pnl_pips": 1, "closed_at": "soon"}', 400, "bad_value",
+             "closed_at"),
+            ("POST", "/v1/signals/999999/outcome",
+             b'{"outcome": "win", "pnl_pips": 1, "closed_at": "2024-03-07T14:00:00Z"}', 404,
+             "not_found", "id"),
+            ("POST", "/v1/signals/x1/outcome",
+             b'{"outcome": "win", "pnl_pips": 1, "closed_at": "2024-03-07T14:00:00Z"}', 404,
+             "not_found", "id"),
         ]
         for method, path, raw, status, code, field in cases:
             st, h, b = self.req(method, path, raw=raw)
@@ -703,6 +725,126 @@ class ServeSuite:
         self.assertEqual(srv.stop(), 0)
         self.assertEqual(st, 200, b)
         self.assertEqual(bar_count(ARGS.train, self.store, self.env, "USDCAD"), n)
+
+
+    # -- the loop closed live (runs last: it adds bars after the store's last one) ---------------
+
+    def test_zz_live_loop(self):
+        """An A/B test, new bars and predictions through the API, the position monitor's
+        outcomes, a decided test and production figures; on a directory store, the same
+        signals and outcomes as a replay of the same bars from a copy of the store."""
+        self.stop_tests()
+        self.ensure_active("v1.0")
+        t0, t1 = "2024-03-08T00:00:00Z", "2024-03-11T00:00:00Z"
+        st, _, test = self.req("POST", "/v1/ab-tests",
+                               {"a": "v1.0", "b": "v1.1", "days": 1, "min_trades": 1,
+                                "as_of": t0})
+        self.assertEqual(st, 201, test)
+        tid = test["id"]
+        copy = None
+        if not self.PG:
+            copy = os.path.join(self.work, "replay-store")
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(self.store, copy, ignore=shutil.ignore_patterns("lock.*"))
+        # the same synthetic series, continued to Monday
+        csv = os.path.join(self.work, "more.csv")
+        run([ARGS.train, "synth", "--pair", "EURUSD", "--from", "2024-01-01", "--to",
+             "2024-03-11", "--csv", csv], self.env)
+        new = []
+        with open(csv) as f:
+            for line in f:
+                parts = line.strip().split(",")
+                if not parts[0][:1].isdigit():
+                    continue
+                if parts[0] >= "2024-03-08":
+                    new.append(parts)
+        self.assertGreater(len(new), 50)
+        m0 = parse_exposition(self.req("GET", "/metrics")[2])[0]
+        served = {}
+        for parts in new:
+            bar = {"t": parts[0].replace(" ", "T") + ("" if parts[0].endswith("Z") else "Z"),
+                   "o": float(parts[1]), "h": float(parts[2]), "l": float(parts[3]),
+                   "c": float(parts[4]), "v": float(parts[5]) if len(parts) > 5 else 0}
+            st, _, b = self.req("POST", "/v1/bars",
+                                {"pair": "EURUSD", "timeframe": "15m", "bars": [bar]})
+            self.assertEqual(st, 200, b)
+            self.assertEqual(b["added"], 1, b)
+            as_of = epoch_of(bar["t"]) + 900
+            st, _, p = self.req("POST", "/v1/predict", {"pair": "EURUSD", "as_of": as_of})
+            self.assertEqual(st, 200, p)
+            self.assertEqual(p["ab_test_id"], tid)
+            served[p["bar_time"]] = p
+        m1 = parse_exposition(self.req("GET", "/metrics")[2])[0]
+        live = ("aifx_predict_features_total", (("path", "live"),))
+        self.assertGreaterEqual(m1[live] - m0.get(live, 0), len(new))  # every one live
+        # run-due at Monday 01:00: the monitor, then the look that ends the test
+        due = json.loads(self.cli("run-due", "--as-of", "2024-03-11T01:00:00Z", "--disable",
+                                  "incremental", "--disable", "full", "--disable", "rank",
+                                  "--json").stdout)
+        items = {c["cycle"]: c for c in due["cycles"]}
+        self.assertEqual(due["cycles"][0]["cycle"], "monitor")
+        self.assertEqual(items["monitor"]["outcome"], "completed", items["monitor"])
+        self.assertEqual(items["abtest"]["outcome"], "completed", items["abtest"])
+        st, _, rec = self.req("GET", "/v1/ab-tests/" + tid)
+        self.assertEqual((st, rec["status"]), (200, "completed"), rec)
+        self.assertIn(rec["verdict"], ("a", "b", "tie"), rec)
+        st, _, rep = self.req("GET", "/v1/ab-tests/%s/report?as_of=2024-03-11T01:00:00Z" % tid)
+        self.assertEqual(st, 200, rep)
+        an = rep["analysis"]
+        self.assertGreater(an["a"]["trades"] + an["b"]["trades"], 0, an)
+        # the trades are the monitor's outcomes of the signals served
+        st, _, sig = self.req("GET", "/v1/signals?pair=EURUSD&from=" + t0)
+        self.assertEqual(st, 200)
+        mine = [g for g in sig["signals"] if g["ab_test_id"] == tid]
+        self.assertEqual(len(mine), len(new))
+        closed = [g for g in mine if g["outcome"] in ("win", "loss")]
+        self.assertEqual(len(closed), an["a"]["trades"] + an["b"]["trades"])
+        for g in mine:
+            self.assertEqual(g["signal"], served[g["bar_time"]]["signal"])
+        # production figures of both arms, from those outcomes
+        for arm, v in (("a", "v1.0"), ("b", "v1.1")):
+            st, _, ver = self.req("GET", "/v1/versions/" + v)
+            self.assertEqual(st, 200)
+            n_closed = len([g for g in closed if g["version"] == v])
+            self.assertGreaterEqual(ver["production"]["trades"], n_closed)
+        # a real outcome reported by the backend replaces the simulated one, and stays
+        g = closed[0]
+        st, _, r = self.req("POST", "/v1/signals/%d/outcome" % g["id"],
+                            {"outcome": "loss", "pnl_pips": -3.25,
+                             "closed_at": g["exit_time"]})
+        self.assertEqual(st, 200, r)
+        self.assertEqual((r["outcome"], r["pnl_pips"], r["reported"]), ("loss", -3.25, True))
+        self.cli("monitor", "--as-of", "2024-03-11T02:00:00Z")
+        st, _, again = self.req("GET", "/v1/signals?pair=EURUSD&from=" + g["bar_time"] +
+                                "&limit=1000")
+        back = [x for x in again["signals"] if x["id"] == g["id"]][0]
+        self.assertEqual((back["outcome"], back["pnl_pips"], back["reported"]),
+                         ("loss", -3.25, True))
+        st, _, r = self.req("POST", "/v1/signals/%d/outcome" % g["id"],
+                            {"outcome": "win", "pnl_pips": 1, "closed_at": "2024-03-01T00:00:00Z"})
+        self.assertEqual((st, r["error"]["field"]), (422, "closed_at"), r)
+        if copy is None:
+            return
+        # the replay of the same bars from the copy: the same signals and outcomes
+        run([ARGS.train, "replay", "--csv", csv, "--pair", "EURUSD", "--from", t0, "--to", t1,
+             "--disable", "incremental", "--disable", "full", "--disable", "rank",
+             "--disable", "abtest", "--quiet", "--store", copy], self.env)
+        other = Server(copy, self.env, self.work, "replay")
+        try:
+            st, _, rs = call(other.port, "GET", "/v1/signals?pair=EURUSD&from=" + t0)
+        finally:
+            self.assertEqual(other.stop(), 0)
+        self.assertEqual(st, 200)
+        reps = {x["bar_time"]: x for x in rs["signals"]}
+        self.assertEqual(set(reps), {x["bar_time"] for x in mine})
+        for x in mine:
+            y = reps[x["bar_time"]]
+            for k in ("signal", "version", "ab_test_id", "probabilities", "confidence"):
+                self.assertEqual(x[k], y[k], (x["bar_time"], k))
+            if x["id"] == g["id"]:
+                continue  # reported above
+            for k in ("outcome", "exit_time", "exit_price", "pnl_pips", "pnl_percent"):
+                self.assertEqual(x[k], y[k], (x["bar_time"], k))
 
 
 class DirectoryStore(ServeSuite, unittest.TestCase):

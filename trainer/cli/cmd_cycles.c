@@ -163,7 +163,8 @@ int tr_cli_cmd_monitor(tr_cli_args *a)
 const char tr_cli_help_replay[] =
     "usage: aifx-train replay --csv FILE --pair P [--csv FILE --pair P ...] --from D --to D\n"
     "                         [--flush-steps N] [--ab [--ab-days N] [--ab-split X]\n"
-    "                         [--ab-min-trades N]] [--quiet] [--json] [--store DIR]\n"
+    "                         [--ab-min-trades N]] [--disable CYCLE ...] [--quiet] [--json]\n"
+    "                         [--store DIR]\n"
     "\n"
     "  Walks a simulated clock over the 15-minute bar closes in (--from, --to]: each new bar\n"
     "  becomes visible, the active version's prediction for it is recorded as a signal, the\n"
@@ -174,7 +175,9 @@ const char tr_cli_help_replay[] =
     "  arguments (state in <store>/replay.state); another replay's state there: exit 4.\n"
     "  The n-th --pair names the n-th --csv (--pair P,Q: a comma list in that order).\n"
     "  --json: one JSON object with the figures, the report's path and the timeline (Markdown).\n"
-    "  docs/operations.md. --ab: every weekly retrain starts an A/B test (see full --help).\n";
+    "  docs/operations.md. --ab: every weekly retrain starts an A/B test (see full --help).\n"
+    "  --disable incremental|full|rank|abtest leaves a scheduled cycle out (e.g. to replay\n"
+    "  predictions and outcomes alone).\n";
 
 int tr_cli_cmd_replay(tr_cli_args *a)
 {
@@ -191,6 +194,8 @@ int tr_cli_cmd_replay(tr_cli_args *a)
         OPT_STR("--from", &from_s),
         OPT_STR("--to", &to_s),
         OPT_INT("--flush-steps", &o.flush_steps, 1, 100000, NULL),
+        OPT_CALL("--disable", &o.due.sched, tr_cli_opt_disable,
+                 "(incremental, full, rank, abtest)"),
     };
     TR_CLI_SCAN(a, opts);
     if (n_csv == 0 || n_csv != pairs.n)

@@ -1,18 +1,18 @@
 /*
- * features.c - the one place where a pair's bars become a model's probabilities in the server
- * (serve_features_predict, serve.h). Everything the server predicts goes through this function,
- * so that a streaming feature engine can replace its inside without touching the handlers.
+ * features.c - the one place where a pair's bars become a model's probabilities in the server.
  *
- * Today it calls tr_predict_window (cycles/cycle.h), the very code aifx-train predict and the
- * replay use: the 38 features over the last min(n, TR_PREDICT_MAX_HISTORY) bars, then the last
- * T rows through the model's scaler and network. Its result is cached per (pair, timeframe,
- * model): the entry holds a copy of the bars the features were computed over, the model
- * (version and checkpoint CRC-32) and the probabilities; a request whose bars are the same
- * (the newest bar's time first, then all of them compared with memcmp, which costs
- * microseconds where a CRC-32 of the 240 kB cost a millisecond) with the same model is answered
- * from the entry, so the features are recomputed only when a new bar arrived, a stored bar was
- * replaced, or the model changed. Computing happens outside the lock; two threads that miss at
- * once both compute the same numbers.
+ * The live path (serve_live_sync, serve_live_predict): per (pair, timeframe) a live feature
+ * state (cycles/livefeat.h), built from the same last TR_PREDICT_MAX_HISTORY stored bars that
+ * tr_predict reads and then extended one new bar at a time, so a prediction costs the model's
+ * forward pass over a window it already holds instead of the 38 features over 5,000 bars; the
+ * state reads the store only when a newer bar can have closed by the request's as-of time. Its
+ * windows equal the batch's bit for bit (tests/trainer/check_livefeat.c). The probabilities are
+ * kept per (pair, newest bar, model), so repeated requests for the same bar cost a lookup.
+ *
+ * The batch path (serve_features_predict): a request for the past (an as-of time before the
+ * newest bar the live state holds) gets tr_predict_window over the bars closed by then, the very
+ * code aifx-train predict and the replay use, cached per (pair, timeframe, model) on a copy of
+ * the bars it was computed over.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/timeutil.h"
 #include "cycles/cycle.h"
+#include "cycles/livefeat.h"
 #include "market/featureset.h"
 #include "serve/serve.h"
 
@@ -41,17 +43,38 @@ typedef struct fentry {
     int best;
 } fentry;
 
+#define N_LIVE 32 /* (pair, timeframe) series served live */
+
+/* A live series: its feature state and the last probabilities per model, under its own lock. */
+typedef struct lentry {
+    pthread_mutex_t mu;
+    int used;
+    char pair[TR_PAIR_MAX];
+    int32_t tf;
+    tr_live_pair *lp;
+    /* the last answer: probabilities of (version, crc) for the window ending at newest */
+    char version[TR_VERSION_MAX];
+    uint32_t model_crc;
+    int64_t newest;
+    float probs[3];
+    int best;
+} lentry;
+
 struct serve_features {
     pthread_mutex_t mu;
     fentry e[N_ENTRIES];
     uint64_t tick;
+    lentry live[N_LIVE]; /* slots taken under mu, never given back */
 };
 
 serve_features *serve_features_new(void)
 {
     serve_features *f = calloc(1, sizeof *f);
-    if (f)
-        pthread_mutex_init(&f->mu, NULL);
+    if (!f)
+        return NULL;
+    pthread_mutex_init(&f->mu, NULL);
+    for (int i = 0; i < N_LIVE; i++)
+        pthread_mutex_init(&f->live[i].mu, NULL);
     return f;
 }
 
@@ -61,8 +84,93 @@ void serve_features_free(serve_features *f)
         return;
     for (int i = 0; i < N_ENTRIES; i++)
         free(f->e[i].bars);
+    for (int i = 0; i < N_LIVE; i++) {
+        tr_live_pair_free(f->live[i].lp);
+        pthread_mutex_destroy(&f->live[i].mu);
+    }
     pthread_mutex_destroy(&f->mu);
     free(f);
+}
+
+/* The live entry of (pair, tf), locked; NULL when every slot is taken by other series. */
+static lentry *live_lock(serve_features *f, const char *pair, int32_t tf, tr_error *err)
+{
+    lentry *hit = NULL;
+    pthread_mutex_lock(&f->mu);
+    for (int i = 0; i < N_LIVE && !hit; i++)
+        if (f->live[i].used && f->live[i].tf == tf && strcmp(f->live[i].pair, pair) == 0)
+            hit = &f->live[i];
+    for (int i = 0; i < N_LIVE && !hit; i++)
+        if (!f->live[i].used) {
+            tr_live_pair *lp;
+            if (tr_live_pair_new(pair, tf, &lp, err) != TR_OK)
+                break;
+            hit = &f->live[i];
+            hit->used = 1;
+            hit->lp = lp;
+            hit->tf = tf;
+            snprintf(hit->pair, sizeof hit->pair, "%s", pair);
+        }
+    pthread_mutex_unlock(&f->mu);
+    if (hit)
+        pthread_mutex_lock(&hit->mu);
+    return hit;
+}
+
+tr_code serve_live_sync(serve_features *f, tr_store *st, const char *pair, int32_t tf,
+                        int64_t as_of, int64_t *newest, size_t *history, tr_error *err)
+{
+    lentry *le = live_lock(f, pair, tf, err);
+    if (!le)
+        return tr_fail(err, TR_ERR_CONFLICT, "no live slot for %s", pair);
+    tr_code rc = tr_live_pair_sync(le->lp, st, as_of, tr_mono_now(), 0, NULL, err);
+    *newest = tr_live_pair_last(le->lp);
+    *history = tr_live_pair_history(le->lp);
+    pthread_mutex_unlock(&le->mu);
+    return rc;
+}
+
+void serve_live_invalidate(serve_features *f, const char *pair, int32_t tf)
+{
+    /* the next sync rereads from the newest bar held: dropping the state is enough and rare */
+    tr_error e;
+    lentry *le = live_lock(f, pair, tf, &e);
+    if (!le)
+        return;
+    tr_live_pair *fresh;
+    if (tr_live_pair_new(pair, tf, &fresh, &e) == TR_OK) {
+        tr_live_pair_free(le->lp);
+        le->lp = fresh;
+        le->newest = INT64_MIN;
+    }
+    pthread_mutex_unlock(&le->mu);
+}
+
+tr_code serve_live_predict(serve_features *f, const char *pair, int32_t tf, int64_t newest,
+                           const serve_model *m, float probs[3], int *best, tr_error *err)
+{
+    lentry *le = live_lock(f, pair, tf, err);
+    if (!le)
+        return tr_fail(err, TR_ERR_CONFLICT, "no live slot for %s", pair);
+    tr_code rc = TR_OK;
+    if (tr_live_pair_last(le->lp) != newest) {
+        rc = tr_fail(err, TR_ERR_CONFLICT, "%s: the live window moved", pair);
+    } else if (le->newest == newest && le->model_crc == m->crc &&
+               strcmp(le->version, m->version) == 0) {
+        memcpy(probs, le->probs, sizeof le->probs);
+        *best = le->best;
+    } else {
+        rc = tr_live_pair_predict(le->lp, m->m, probs, best, err);
+        if (!rc) {
+            le->newest = newest;
+            le->model_crc = m->crc;
+            snprintf(le->version, sizeof le->version, "%s", m->version);
+            memcpy(le->probs, probs, sizeof le->probs);
+            le->best = *best;
+        }
+    }
+    pthread_mutex_unlock(&le->mu);
+    return rc;
 }
 
 /* The entry of (pair, tf, model) or, with make, the one to replace; NULL. Under mu. */

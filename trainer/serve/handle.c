@@ -42,7 +42,7 @@ static const route routes[] = {
     {"POST", "/v1/rollback", h_rollback},
     {"GET", "/v1/log", h_log},
     {"GET", "/v1/signals", h_signals},
-    {"POST", "/v1/signals/{id}/outcome", h_outcome_placeholder}, /* 501, see the handler */
+    {"POST", "/v1/signals/{id}/outcome", h_outcome},
     {"GET", "/v1/ab-tests", h_ab_list},
     {"POST", "/v1/ab-tests", h_ab_start},
     {"GET", "/v1/ab-tests/{id}", h_ab_get},

@@ -35,7 +35,7 @@ HANDLER(h_activate);
 HANDLER(h_rollback);
 HANDLER(h_log);
 HANDLER(h_signals);
-HANDLER(h_outcome_placeholder);
+HANDLER(h_outcome);
 HANDLER(h_ab_list);
 HANDLER(h_ab_start);
 HANDLER(h_ab_get);

@@ -9,6 +9,7 @@
  *   aifx_predictions_total{version,signal}                   counter
  *   aifx_active_version_info{version}                        gauge, 1
  *   aifx_model_swaps_total, aifx_model_load_failures_total   counters
+ *   aifx_predict_features_total{path}                         counter (live or batch)
  *   aifx_newest_bar_age_seconds{pair}                        gauge, read at scrape time
  *   aifx_cycle_runs_total{cycle,status}                      counter (--schedule)
  *   process_start_time_seconds                               gauge
@@ -60,6 +61,7 @@ struct serve_metrics {
     hist *hist; /* (routes + 1): the last one is "unmatched" */
     counts predictions, cycles;
     uint64_t swaps, load_failures;
+    uint64_t by_path[2]; /* predictions answered from the live features, and in batch */
 };
 
 serve_metrics *serve_metrics_new(void)
@@ -160,6 +162,13 @@ void serve_metrics_prediction(serve_metrics *m, const char *version, const char 
     pthread_mutex_unlock(&m->mu);
 }
 
+void serve_metrics_predict_path(serve_metrics *m, int live)
+{
+    pthread_mutex_lock(&m->mu);
+    m->by_path[live ? 0 : 1]++;
+    pthread_mutex_unlock(&m->mu);
+}
+
 void serve_metrics_cycle(serve_metrics *m, const char *cycle, const char *status)
 {
     pthread_mutex_lock(&m->mu);
@@ -251,6 +260,13 @@ char *serve_metrics_render(serve_metrics *m, int64_t started_at, const char *act
         label(&b, active);
         tr_sb_printf(&b, "\"} 1\n");
     }
+    family(&b, "aifx_predict_features_total", "counter",
+           "Predictions by where their features came from: the live state, or a batch over the "
+           "bars closed by an as-of time in the past.");
+    tr_sb_printf(&b, "aifx_predict_features_total{path=\"live\"} %llu\n",
+                 (unsigned long long)m->by_path[0]);
+    tr_sb_printf(&b, "aifx_predict_features_total{path=\"batch\"} %llu\n",
+                 (unsigned long long)m->by_path[1]);
     family(&b, "aifx_model_swaps_total", "counter", "Changes of the active model while serving.");
     tr_sb_printf(&b, "aifx_model_swaps_total %llu\n", (unsigned long long)m->swaps);
     family(&b, "aifx_model_load_failures_total", "counter",

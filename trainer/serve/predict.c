@@ -4,8 +4,10 @@
  * A prediction is tr_predict's (cycles/predict.c), step by step, on the server's shared state:
  * the bars closed by as_of, the version the newest bar is served by (a pinned version, the arm
  * of a running A/B test on the pair, else the active model of the snapshot), the same history
- * and staleness checks with the same messages, the probabilities from features.c (which calls
- * the very tr_predict_window of aifx-train), the same signal recorded with tr_store_signal_put.
+ * and staleness checks with the same messages, the probabilities from features.c (the live
+ * features when the as-of time is not before the newest bar they hold, equal to the batch bit
+ * for bit; else tr_predict_window, the very code of aifx-train predict over the bars closed by
+ * then), the same signal recorded with tr_store_signal_put.
  * So the server and `aifx-train predict` agree to the bit for a store, pair and as-of time (the
  * HTTP suite checks it).
  *
@@ -104,17 +106,27 @@ void h_predict(serve_ctx *ctx, const serve_request *req, const char *arg, serve_
     tr_error_clear(&e);
     char a[32], c[32], tfn[16];
     tr_timeframe_name(tf, tfn, sizeof tfn);
-    tr_code rc = read_history(st, pair, tf, as_of, &bars, &e);
+    /* the live features when as_of is not before their newest bar, else the bars read now */
+    int64_t newest = INT64_MIN;
+    size_t history = 0;
+    tr_code rc = serve_live_sync(ctx->features, st, pair, tf, as_of, &newest, &history, &e);
+    int live = rc == TR_OK;
+    if (rc == TR_ERR_CONFLICT) {
+        rc = read_history(st, pair, tf, as_of, &bars, &e);
+        history = bars.n;
+        newest = bars.n ? bars.v[bars.n - 1].t : INT64_MIN;
+    }
     if (rc) {
         reply_tr(res, rc, &e, rc == TR_ERR_NOTFOUND ? "pair" : NULL);
         goto done;
     }
-    if (bars.n == 0) {
+    if (newest == INT64_MIN) {
         reply_error(res, 404, "not_found", "pair", "%s %s: no bar closed by %s", pair, tfn,
                     tr_time_format(as_of, a, sizeof a));
         goto done;
     }
-    const tr_bar *last = &bars.v[bars.n - 1];
+    const tr_bar last_bar = {.t = newest};
+    const tr_bar *last = &last_bar;
     const tr_ab_test *test = NULL;
     const tr_version *serving = NULL;
     if (pin) {
@@ -156,11 +168,11 @@ void h_predict(serve_ctx *ctx, const serve_request *req, const char *arg, serve_
     }
     aifx_model_config mc;
     aifx_model_get_config(m->m, &mc);
-    if (bars.n < TR_PREDICT_MIN_HISTORY ||
-        bars.n < (size_t)TR_FEATURE_WARMUP + (size_t)mc.n_steps) {
+    if (history < TR_PREDICT_MIN_HISTORY ||
+        history < (size_t)TR_FEATURE_WARMUP + (size_t)mc.n_steps) {
         reply_error(res, 404, "not_found", "pair",
                     "%s %s: only %zu bars closed by %s; prediction needs at least %d of history",
-                    pair, tfn, bars.n, tr_time_format(as_of, a, sizeof a), TR_PREDICT_MIN_HISTORY);
+                    pair, tfn, history, tr_time_format(as_of, a, sizeof a), TR_PREDICT_MIN_HISTORY);
         goto done;
     }
     int64_t close = last->t + tf;
@@ -174,7 +186,19 @@ void h_predict(serve_ctx *ctx, const serve_request *req, const char *arg, serve_
     }
     float probs[3];
     int best;
-    rc = serve_features_predict(ctx->features, pair, tf, bars.v, bars.n, m, probs, &best, &e);
+    rc = live ? serve_live_predict(ctx->features, pair, tf, newest, m, probs, &best, &e)
+              : TR_ERR_CONFLICT;
+    serve_metrics_predict_path(ctx->metrics, rc != TR_ERR_CONFLICT);
+    if (rc == TR_ERR_CONFLICT) {
+        /* the past, or the live window moved on meanwhile: the batch over the bars closed by
+         * as_of */
+        rc = bars.n ? TR_OK : read_history(st, pair, tf, as_of, &bars, &e);
+        if (!rc && (!bars.n || bars.v[bars.n - 1].t != newest))
+            rc = tr_fail(&e, TR_ERR_CONFLICT, "%s: the bars changed while predicting; retry", pair);
+        if (!rc)
+            rc = serve_features_predict(ctx->features, pair, tf, bars.v, bars.n, m, probs, &best,
+                                        &e);
+    }
     if (rc) {
         reply_tr(res, rc, &e, NULL);
         goto done;
@@ -336,6 +360,8 @@ void h_bars(serve_ctx *ctx, const serve_request *req, const char *arg, serve_res
         reply_tr(res, rc, &e, NULL);
         goto done;
     }
+    if (ir.put.n_replaced)
+        serve_live_invalidate(ctx->features, pair, tf); /* a bar in the past may have changed */
     char t0[32], t1[32], tfn[16];
     reply_json(res, 200,
                json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:s, s:s}", "pair", pair, "timeframe",

@@ -13,6 +13,7 @@
 
 #include "base/timeutil.h"
 #include "cycles/cycle.h"
+#include "cycles/monitor.h"
 #include "market/labels.h"
 #include "serve/handlers.h"
 
@@ -46,10 +47,37 @@ void h_version(serve_ctx *ctx, const serve_request *req, const char *arg, serve_
     if (registry_of(ctx, &reg, NULL, res))
         return;
     const tr_version *v = tr_registry_find(&reg, arg);
-    if (v)
-        reply_json(res, 200, record_value(tr_version_json(v)));
-    else
+    if (!v) {
         reply_error(res, 404, "not_found", "version", "version %s is not in the registry", arg);
+        tr_registry_free(&reg);
+        return;
+    }
+    /* with its production figures, from the store's signals (monitor.h) */
+    tr_store *st = store_of(ctx, res);
+    tr_prod_figs pf;
+    tr_error e;
+    tr_error_clear(&e);
+    const char *name = v->version;
+    tr_code rc = st ? tr_prod_figs_read(st, &name, 1, &pf, &e) : TR_ERR_IO;
+    if (!st) {
+        tr_registry_free(&reg);
+        return;
+    }
+    if (rc) {
+        reply_tr(res, rc, &e, NULL);
+        tr_registry_free(&reg);
+        return;
+    }
+    json_t *o = record_value(tr_version_json(v));
+    json_object_set_new(
+        o, "production",
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o}", "predictions",
+                  (json_int_t)pf.predictions, "open", (json_int_t)pf.open, "trades",
+                  (json_int_t)pf.trades, "wins", (json_int_t)pf.wins, "reported",
+                  (json_int_t)pf.reported, "win_rate", json_num_or_null(pf.win_rate), "avg_pnl",
+                  json_num_or_null(pf.avg_pnl), "total_pips", json_num_or_null(pf.total_pips),
+                  "sharpe_ratio", json_num_or_null(pf.sharpe)));
+    reply_json(res, 200, o);
     tr_registry_free(&reg);
 }
 
@@ -118,7 +146,7 @@ static json_t *signal_json(const tr_signal *g)
     char tfn[16], bt[32];
     int open = strcmp(g->outcome, "open") == 0;
     return json_pack("{s:I, s:s, s:s, s:s, s:s, s:o, s:{s:o, s:o, s:o}, s:s, s:o, s:o, s:s, "
-                     "s:o, s:o, s:o, s:o}",
+                     "s:o, s:o, s:o, s:o, s:o}",
                      "id", (json_int_t)g->id, "pair", g->pair, "timeframe",
                      tr_timeframe_name(g->timeframe, tfn, sizeof tfn), "bar_time",
                      tr_time_format(g->bar_time, bt, sizeof bt), "signal", tr_label_name(g->signal),
@@ -130,7 +158,8 @@ static json_t *signal_json(const tr_signal *g)
                      json_time_or_null(g->exit_time), "exit_price",
                      open ? json_null() : json_num_or_null(g->exit_price), "pnl_pips",
                      open ? json_null() : json_num_or_null(g->pnl_pips), "pnl_percent",
-                     open ? json_null() : json_num_or_null(g->pnl_percent));
+                     open ? json_null() : json_num_or_null(g->pnl_percent), "reported",
+                     json_boolean(g->reported));
 }
 
 void h_signals(serve_ctx *ctx, const serve_request *req, const char *arg, serve_response *res)
@@ -174,15 +203,57 @@ void h_signals(serve_ctx *ctx, const serve_request *req, const char *arg, serve_
     reply_json(res, 200, json_pack("{s:I, s:o}", "count", (json_int_t)kept, "signals", arr));
 }
 
-void h_outcome_placeholder(serve_ctx *ctx, const serve_request *req, const char *arg,
-                           serve_response *res)
+void h_outcome(serve_ctx *ctx, const serve_request *req, const char *arg, serve_response *res)
 {
-    /* ==== PLACEHOLDER: POST /v1/signals/{id}/outcome ============================================
-     * Recording a signal's outcome comes with the position monitor (another change). Replace
-     * this handler; its route row below already requires the token like every POST. */
-    (void)ctx;
-    (void)req;
-    (void)arg;
-    reply_error(res, 501, "not_implemented", NULL,
-                "recording an outcome over HTTP is not implemented yet");
+    static const member ms[] = {
+        {"outcome", JSON_STRING}, {"pnl_pips", JSON_REAL}, {"closed_at", -1}};
+    char *end = NULL;
+    long long id = strtoll(arg, &end, 10);
+    if (!*arg || *end || id < 1) {
+        reply_error(res, 404, "not_found", "id", "no signal with id '%.32s'", arg);
+        return;
+    }
+    json_t *b = read_body(req, res, ms, sizeof ms / sizeof ms[0]);
+    if (!b)
+        return;
+    const char *outcome = body_str(b, "outcome");
+    int64_t closed_at = 0;
+    const char *missing = !outcome                    ? "outcome"
+                          : !body_opt(b, "pnl_pips")  ? "pnl_pips"
+                          : !body_opt(b, "closed_at") ? "closed_at"
+                                                      : NULL;
+    if (missing) {
+        reply_error(res, 400, "missing_field", missing, "'%s' is required", missing);
+        json_decref(b);
+        return;
+    }
+    if (body_time(body_opt(b, "closed_at"), "closed_at", &closed_at, res)) {
+        json_decref(b);
+        return;
+    }
+    double pnl = json_number_value(body_opt(b, "pnl_pips"));
+    tr_store *st = store_of(ctx, res);
+    if (!st) {
+        json_decref(b);
+        return;
+    }
+    tr_signal g;
+    tr_error e;
+    tr_error_clear(&e);
+    tr_code rc = tr_signal_report_outcome(st, (int64_t)id, outcome, pnl, closed_at, &g, &e);
+    json_decref(b);
+    if (rc == TR_ERR_INVALID) {
+        /* the core names the field it refused */
+        const char *field = strstr(e.msg, "closed_at")  ? "closed_at"
+                            : strstr(e.msg, "pnl_pips") ? "pnl_pips"
+                            : strstr(e.msg, "outcome")  ? "outcome"
+                                                        : "id";
+        reply_error(res, 422, "invalid", field, "%s", e.msg);
+        return;
+    }
+    if (rc) {
+        reply_tr(res, rc, &e, rc == TR_ERR_NOTFOUND ? "id" : NULL);
+        return;
+    }
+    reply_json(res, 200, signal_json(&g));
 }

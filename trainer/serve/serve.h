@@ -162,6 +162,19 @@ tr_code serve_features_predict(serve_features *f, const char *pair, int32_t tf, 
                                size_t n, const serve_model *m, float probs[3], int *best,
                                tr_error *err);
 
+/* The live path: brings pair's live features up to as_of (reading the store only when a newer
+ * bar can have closed) and gives the newest bar's open time (INT64_MIN: no bar) and the bars of
+ * history behind it, as tr_predict counts them. TR_ERR_CONFLICT when as_of is before the newest
+ * bar the live state holds (the caller takes the batch path); the store's errors. */
+tr_code serve_live_sync(serve_features *f, tr_store *st, const char *pair, int32_t tf,
+                        int64_t as_of, int64_t *newest, size_t *history, tr_error *err);
+/* Model m's probabilities for the window ending at newest (kept per model); TR_ERR_CONFLICT when
+ * another request moved the live state past newest meanwhile (the caller takes the batch path). */
+tr_code serve_live_predict(serve_features *f, const char *pair, int32_t tf, int64_t newest,
+                           const serve_model *m, float probs[3], int *best, tr_error *err);
+/* Drops pair's live state (after bars were written through this server). */
+void serve_live_invalidate(serve_features *f, const char *pair, int32_t tf);
+
 /* ---- metrics.c ----------------------------------------------------------------------------- */
 
 serve_metrics *serve_metrics_new(void);
@@ -171,6 +184,8 @@ void serve_metrics_request(serve_metrics *m, int route, const char *method, int 
                            double seconds);
 void serve_metrics_prediction(serve_metrics *m, const char *version, const char *signal);
 void serve_metrics_swap(serve_metrics *m);
+/* One prediction's features: live 1 from the live state, 0 in batch. */
+void serve_metrics_predict_path(serve_metrics *m, int live);
 void serve_metrics_load_failure(serve_metrics *m);
 void serve_metrics_cycle(serve_metrics *m, const char *cycle, const char *status);
 /* The exposition (text format 0.0.4) into a malloc'd string; active: the active version
