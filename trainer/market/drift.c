@@ -310,12 +310,12 @@ static double kolmogn_pelzgood(int n, double x)
     for (int k = maxk; k > 0; k--) {
         double m = 2 * k - 1, m2 = m * m, m4 = m2 * m2, m6 = m4 * m2;
         double qp = pow(q, 8 * k);
-        double c[4] = {1.0, k1a + k1b * m2, k2a + k2b * m2 + k2c * m4,
-                       k3a + k3b * m2 + k3c * m4 + k3d * m6};
+        const double c[4] = {1.0, k1a + k1b * m2, k2a + k2b * m2 + k2c * m4,
+                             k3a + k3b * m2 + k3c * m4 + k3d * m6};
         for (int i = 0; i < 4; i++)
             K[i] = K[i] * qp + c[i];
     }
-    double div[4] = {z, 6 * z4, 72 * pow(z, 7), 6480 * pow(z, 10)};
+    const double div[4] = {z, 6 * z4, 72 * pow(z, 7), 6480 * pow(z, 10)};
     for (int i = 0; i < 4; i++)
         K[i] = K[i] * q * SQRT2PI / div[i];
     q = exp(-PI_SQUARED / 2 / z2);
