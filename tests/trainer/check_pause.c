@@ -203,7 +203,10 @@ static void load(const char *path, tr_csv_data *d)
 
 /* Evaluates at the end of every bar that closes an hour (as_of = t + 15 min, t at :45) from
  * as_of >= from to as_of < to; returns the days (YYYY-MM-DD of as_of) that tripped, appended
- * to days (space-separated), and their count; *max_ratio receives the largest ratio. */
+ * to days (space-separated, "(gap)" when the first trip of the day was the gap rule alone),
+ * and their count; *max_ratio receives the largest ratio. */
+static double max_gap_atr; /* largest gap seen by trip_days, in reference ATRs */
+
 static int trip_days(const tr_csv_data *d, int64_t from, int64_t to, char *days, size_t cap,
                      double *max_ratio)
 {
@@ -221,12 +224,15 @@ static int trip_days(const tr_csv_data *d, int64_t from, int64_t to, char *days,
         ck_assert_int_eq(tr_pause_check(d->bars.v, d->bars.n, as_of, &o, &p, NULL), TR_OK);
         if (p.ok && p.ratio > *max_ratio)
             *max_ratio = p.ratio;
+        if (p.ok && p.gap_atr > max_gap_atr)
+            max_gap_atr = p.gap_atr;
         int64_t day = (as_of - 1) / 86400;
         if (p.pause && day != last_day) {
             char buf[32];
             tr_time_format(day * 86400, buf, sizeof buf);
             size_t len = strlen(days);
-            snprintf(days + len, cap - len, "%s%.10s", len ? " " : "", buf);
+            snprintf(days + len, cap - len, "%s%.10s%s", len ? " " : "", buf,
+                     p.ratio >= o.vol_ratio ? "" : " (gap)");
             last_day = day;
             count++;
         }
@@ -271,11 +277,13 @@ START_TEST(test_real_data)
     int total = 0;
     for (int k = 0; k < 2; k++) {
         days[0] = 0;
+        max_gap_atr = 0.0;
         const tr_bars *b = &both[k]->bars;
         n = trip_days(both[k], b->v[0].t, b->v[b->n - 1].t + M15, days, sizeof days, &mx);
         double years = (double)(b->v[b->n - 1].t - b->v[0].t) / (365.25 * 86400);
-        printf("trainer_pause: %s: %d days tripped in %.2f years (largest ratio %.2f): %s\n",
-               k ? "EURUSD" : "USDJPY", n, years, mx, days);
+        printf("trainer_pause: %s: %d days tripped in %.2f years (largest ratio %.2f, largest "
+               "gap %.1f ATR): %s\n",
+               k ? "EURUSD" : "USDJPY", n, years, mx, max_gap_atr, days);
         ck_assert_msg(n >= 1 && n <= 5 * years, "%d trip days in %.2f years", n, years);
         total += n;
     }
