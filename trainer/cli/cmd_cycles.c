@@ -72,7 +72,7 @@ const char tr_cli_help_run_due[] =
     "usage: aifx-train run-due [--as-of TIME] [--daily-at HH:MM] [--weekly-at DAY,HH:MM]\n"
     "                          [--monthly-at D,HH:MM] [--max-retries N]\n"
     "                          [--disable incremental|full|rank|abtest|monitor ...] [--ab ...]\n"
-    "                          [--quiet] [--json]\n"
+    "                          [--force-training] [--quiet] [--json]\n"
     "                          [--store DIR]\n"
     "\n"
     "  Runs the cycles due at TIME (default now), UTC: the daily fine-tune (incremental) at\n"
@@ -83,6 +83,9 @@ const char tr_cli_help_run_due[] =
     "  Another run-due on the store: exit 4, nothing run. The abtest slot (00:30 daily) looks\n"
     "  at running A/B tests. The position monitor runs first at every call (see monitor\n"
     "  --help). --ab: the weekly retrain starts an A/B test (see full --help).\n"
+    "  In an extreme market (a pair's last 24 hours 3x as volatile as its 60 days before, or a\n"
+    "  gap of 10 mean true ranges; docs/monitoring.md) the fine-tune and the retrain are\n"
+    "  logged skipped with the figures; --force-training runs them anyway.\n"
     "  docs/operations.md.\n";
 
 int tr_cli_cmd_run_due(tr_cli_args *a)
@@ -101,6 +104,7 @@ int tr_cli_cmd_run_due(tr_cli_args *a)
         OPT_INT("--max-retries", &o.sched.max_retries, 1, 1000, NULL),
         OPT_CALL("--disable", &o.sched, tr_cli_opt_disable,
                  "(incremental, full, rank, abtest, monitor)"),
+        OPT_FLAG("--force-training", &o.force_training),
     };
     TR_CLI_SCAN(a, opts);
     if (!oo.json) {

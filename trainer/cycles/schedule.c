@@ -19,6 +19,7 @@
 
 #include "base/fsutil.h"
 #include "base/timeutil.h"
+#include "cycles/marketpause.h"
 
 /* The slot table: the cycle each slot runs (an entry of tr_cycles[]), its time rule, and where
  * its options sit in tr_due_opts (SIZE_MAX: none). A slot's minute, weekday or day of the month
@@ -29,16 +30,48 @@ typedef struct slot_def {
     const char *cycle;
     int rule;
     size_t opts;
-    int minute; /* the default time of day */
+    int minute;      /* the default time of day */
+    size_t pause_tf; /* training: where the timeframe the pause checks sits (SIZE_MAX: none) */
 } slot_def;
 
 static const slot_def slots[TR_N_SLOTS] = {
-    [TR_SLOT_DAILY] = {"incremental", RULE_DAILY, offsetof(tr_due_opts, incr), 2 * 60},
-    [TR_SLOT_WEEKLY] = {"full", RULE_WEEKLY, offsetof(tr_due_opts, full), 1 * 60},
-    [TR_SLOT_MONTHLY] = {"rank", RULE_MONTHLY, offsetof(tr_due_opts, rank), 0},
-    [TR_SLOT_ABTEST] = {"abtest", RULE_DAILY, SIZE_MAX, 30},
-    [TR_SLOT_MONITOR] = {"monitor", RULE_EVERY, SIZE_MAX, 0},
+    [TR_SLOT_DAILY] = {"incremental", RULE_DAILY, offsetof(tr_due_opts, incr), 2 * 60,
+                       offsetof(tr_due_opts, incr.timeframe)},
+    [TR_SLOT_WEEKLY] = {"full", RULE_WEEKLY, offsetof(tr_due_opts, full), 1 * 60,
+                        offsetof(tr_due_opts, full.timeframe)},
+    [TR_SLOT_MONTHLY] = {"rank", RULE_MONTHLY, offsetof(tr_due_opts, rank), 0, SIZE_MAX},
+    [TR_SLOT_ABTEST] = {"abtest", RULE_DAILY, SIZE_MAX, 30, SIZE_MAX},
+    [TR_SLOT_MONITOR] = {"monitor", RULE_EVERY, SIZE_MAX, 0, SIZE_MAX},
 };
+
+/* A training slot in an extreme market: logged skipped with the reason (it covers the slot, so
+ * training resumes at the next slot where nothing pauses). 1 when paused, 0 when not, -1 when
+ * the check failed (the slot then runs: a failed check must not stop training). */
+static int paused(tr_store *store, const tr_due_opts *o, int slot, int64_t t, int64_t started,
+                  tr_due_item *it)
+{
+    if (o->force_training || slots[slot].pause_tf == SIZE_MAX)
+        return 0;
+    int32_t tf;
+    memcpy(&tf, (const char *)o + slots[slot].pause_tf, sizeof tf);
+    int p = 0;
+    char pair[TR_PAIR_MAX], reason[240];
+    tr_error e;
+    tr_error_clear(&e);
+    if (tr_market_pause(store, tf > 0 ? tf : 900, t, &p, NULL, pair, sizeof pair, reason,
+                        sizeof reason, &e) != TR_OK)
+        return -1;
+    if (!p)
+        return 0;
+    tr_log_row row;
+    tr_log_row_begin(&row, slots[slot].cycle, t, started, TR_LOG_SKIPPED, NULL, NULL);
+    snprintf(row.reason, sizeof row.reason, "paused: %s", reason);
+    if (tr_cycle_log(store, &row, &e) != TR_OK)
+        return -1;
+    it->outcome = TR_RUN_SKIPPED;
+    snprintf(it->detail, sizeof it->detail, "%s", row.reason);
+    return 1;
+}
 
 tr_schedule tr_schedule_default(void)
 {
@@ -264,6 +297,8 @@ tr_code tr_run_due(tr_store *store, const tr_due_opts *o, tr_due_result *res, tr
         if (due != TR_DUE_YES)
             continue;
         int64_t started = tr_wall_now();
+        if (paused(store, o, k, when[k], started, it) == 1)
+            continue;
         tr_error ce;
         tr_error_clear(&ce);
         tr_code crc = run_cycle(store, o, k, when[k], it, &ce);

@@ -6,7 +6,9 @@
  * retrain on Sunday at 01:00 UTC, the monthly ranking on the 1st at 00:00 UTC, and the daily look
  * at running A/B tests ("abtest", abtest.h) at 00:30 UTC, due only while a test runs; and the
  * position monitor ("monitor", monitor.h), due at every call and run before the others, so that
- * the A/B look and the ranking see every outcome the stored bars decide. Its runs are not
+ * the A/B look and the ranking see every outcome the stored bars decide. The fine-tune and the
+ * retrain are paused in an extreme market (marketpause.h): such a slot is logged skipped with the
+ * pair, the rule and its figures, unless force_training. The monitor's runs are not
  * written to the training log (one a minute would drown it), completed or failed: a failure is
  * the call's outcome (and aifx-serve's metrics), and the next call tries again. A cycle's
  * latest scheduled time L is the last slot at or before the as-of time. The cycle is due when no
@@ -97,8 +99,9 @@ typedef struct tr_due_opts {
     tr_full_opts full; /* resumed when its entry finds a killed run of the slot */
     tr_incr_opts incr;
     tr_rank_opts rank;
-    tr_clock_fn clock; /* the cycles' clock: NULL the wall clock; the replay's tr_clock_as_of
-                          stamps activations and retirements with the slot time */
+    tr_clock_fn clock;  /* the cycles' clock: NULL the wall clock; the replay's tr_clock_as_of
+                           stamps activations and retirements with the slot time */
+    int force_training; /* run the fine-tune and the retrain even in an extreme market */
 } tr_due_opts;
 
 tr_due_opts tr_due_opts_default(void);
