@@ -80,7 +80,7 @@ START_TEST(test_target_is_buy_or_sell)
 {
     tr_label_params lp = barrier_params(1);
     path p = start();
-    bar(&p, 100, 101, 99.6, 100.8);     /* bar 2: inside both */
+    bar(&p, 100, 101, 99.6, 100.8);    /* bar 2: inside both */
     bar(&p, 100.8, 102.1, 100.5, 102); /* bar 3: long target 102; short stop 101.5 */
     pad(&p, 102, 6);
     ck_assert_int_eq(label1(&p, &lp), TR_LABEL_BUY);

@@ -52,7 +52,8 @@ START_TEST(test_guard_rule)
     f = figs(881, 0.037, 0.004, 0.05, 0.05);
     ck_assert_int_eq(tr_guard_check(&f, v, sizeof v, why, sizeof why), 1);
     ck_assert_str_eq(v, "collapsed");
-    ck_assert_msg(strstr(why, "predicted buy+sell 0.041 vs labels 0.100 (0.41x") != NULL, "%s", why);
+    ck_assert_msg(strstr(why, "predicted buy+sell 0.041 vs labels 0.100 (0.41x") != NULL, "%s",
+                  why);
     ck_assert(strstr(why, "881 windows") != NULL);
     /* and the over-trading one: 2.02x */
     f = figs(500, 0.101, 0.101, 0.05, 0.05);
@@ -112,9 +113,8 @@ START_TEST(test_gate_with_guard)
                      1);
     ck_assert_str_eq(v, "forced");
     /* without figures: the metric alone, as tr_gate_decide */
-    ck_assert_int_eq(tr_gate_decide_guarded(TR_GATE_MACRO_F1, 0.40, 0.40, NULL, 0, v, sizeof v,
-                                            NULL, 0),
-                     1);
+    ck_assert_int_eq(
+        tr_gate_decide_guarded(TR_GATE_MACRO_F1, 0.40, 0.40, NULL, 0, v, sizeof v, NULL, 0), 1);
     ck_assert_str_eq(v, "blessed");
     /* the figures the guard reads of a version */
     tr_version fv;
@@ -138,8 +138,8 @@ START_TEST(test_min_samples_rule_and_hyper)
     ck_assert_int_eq(tr_incr_min_samples(8, 900, &rev), 320);
     ck_assert_int_eq(tr_incr_min_samples(1, 900, &bar), 40);
     bar.trade.max_hold = 32;
-    ck_assert_int_eq(tr_incr_min_samples(1, 900, &bar), 32); /* (96 - 32) / 2 */
-    ck_assert_int_eq(tr_incr_min_samples(1, 3600, &rev), 4); /* (24 - 16) / 2 */
+    ck_assert_int_eq(tr_incr_min_samples(1, 900, &bar), 32);  /* (96 - 32) / 2 */
+    ck_assert_int_eq(tr_incr_min_samples(1, 3600, &rev), 4);  /* (24 - 16) / 2 */
     ck_assert_int_eq(tr_incr_min_samples(3, 14400, &rev), 3); /* at least 1 a pair */
     ck_assert_int_eq(tr_incr_opts_default().min_samples, 0);  /* the rule, not a constant */
 
@@ -257,10 +257,9 @@ START_TEST(test_barrier_kind_travels)
     tr_dataset *ds;
     ck_assert_int_eq(tr_dataset_build(st, pairs, 1, 900, &dopt, &ds, &e), TR_OK);
     ck_assert_int_eq(r->rec.n_samples[2], (int64_t)ds->n[TR_SPLIT_TEST]);
-    ck_assert_double_eq_tol(r->rec.figs[2].true_buy_share,
-                            (double)ds->class_count[TR_SPLIT_TEST][TR_LABEL_BUY] /
-                                (double)ds->n[TR_SPLIT_TEST],
-                            1e-12);
+    ck_assert_double_eq_tol(
+        r->rec.figs[2].true_buy_share,
+        (double)ds->class_count[TR_SPLIT_TEST][TR_LABEL_BUY] / (double)ds->n[TR_SPLIT_TEST], 1e-12);
     tr_dataset_free(ds);
 
     /* the daily fine-tune inherits the kind */

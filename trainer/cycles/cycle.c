@@ -212,12 +212,12 @@ const tr_cls_figs *tr_guard_figs(const tr_version *v, const char **where)
     return &v->figs[full ? TR_SPLIT_VAL : TR_SPLIT_TEST];
 }
 
-int tr_gate_decide_guarded(int metric, double cand, double active, const tr_cls_figs *figs,
+int tr_gate_decide_guarded(int metric, double candidate, double active, const tr_cls_figs *figs,
                            int force, char *verdict, size_t size, char *why, size_t wsize)
 {
     char gv[16];
     int bad = tr_guard_check(figs, gv, sizeof gv, why, wsize);
-    int ok = tr_gate_decide(metric, cand, active, force, verdict, size);
+    int ok = tr_gate_decide(metric, candidate, active, force, verdict, size);
     if (ok && bad && !force) {
         snprintf(verdict, size, "%s", gv);
         return 0;

@@ -115,7 +115,7 @@ int tr_gate_decide(int metric, double candidate, double active, int force, char 
 /* The guard against collapse (docs/registry.md, "Guards"): a version whose predicted buy+sell
  * share lies outside [TR_GUARD_LOW, TR_GUARD_HIGH] x the labels' buy+sell share on the same
  * windows is never activated by the gate or the ranking. */
-#define TR_GUARD_LOW 0.5
+#define TR_GUARD_LOW  0.5
 #define TR_GUARD_HIGH 2.0
 
 /* 0 when figures f pass the guard (also when f holds no window, f->n == 0: no evidence, and when
@@ -129,10 +129,10 @@ int tr_guard_check(const tr_cls_figs *f, char *verdict, size_t vsize, char *why,
 const tr_cls_figs *tr_guard_figs(const tr_version *v, const char **where);
 
 /* The incremental gate with the guard: tr_gate_decide, then a candidate it blesses whose figures
- * cand (on the gate window) fail tr_guard_check is refused with the guard's verdict
+ * figs (on the gate window; NULL: none) fail tr_guard_check is refused with the guard's verdict
  * ("collapsed", "overtrades"). force still activates ("forced"): the operator's override. why
  * (optional) receives the guard's figures when it fails, else "". */
-int tr_gate_decide_guarded(int metric, double candidate, double active, const tr_cls_figs *cand,
+int tr_gate_decide_guarded(int metric, double candidate, double active, const tr_cls_figs *figs,
                            int force, char *verdict, size_t size, char *why, size_t wsize);
 const char *tr_gate_metric_name(int metric);
 int tr_gate_metric_parse(const char *s, int *metric);

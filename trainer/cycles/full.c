@@ -243,17 +243,16 @@ static void labels_json(tr_sb *b, const tr_label_params *l)
 static void hyper_json(const tr_full_opts *o, const tr_dataset *ds, char *out, size_t size)
 {
     tr_sb b = {0};
-    tr_sb_printf(
-        &b,
-        "{\"model\":\"lstm\",\"n_features\":%d,\"n_steps\":%d,\"n_layers\":%d,"
-        "\"n_hidden\":%d,\"n_classes\":3,\"dropout\":%g,\"batch\":%d,\"lr\":%g,"
-        "\"optimizer\":\"adam\",\"max_epochs\":%d,\"early_stopping\":{\"monitor\":\"%s\","
-        "\"patience\":%d},\"restore_best\":true,\"seed\":%llu,\"months\":%d,"
-        "\"timeframe\":%d,\"labels\":",
-        TR_N_FEATURES, ds->opt.window, o->n_layers, o->n_hidden, (double)o->dropout, o->batch,
-        (double)o->lr, o->max_epochs,
-        o->monitor == AIFX_MONITOR_VAL_MACRO_F1 ? "val_macro_f1" : "val_loss", o->patience,
-        (unsigned long long)o->seed, o->months, (int)o->timeframe);
+    tr_sb_printf(&b,
+                 "{\"model\":\"lstm\",\"n_features\":%d,\"n_steps\":%d,\"n_layers\":%d,"
+                 "\"n_hidden\":%d,\"n_classes\":3,\"dropout\":%g,\"batch\":%d,\"lr\":%g,"
+                 "\"optimizer\":\"adam\",\"max_epochs\":%d,\"early_stopping\":{\"monitor\":\"%s\","
+                 "\"patience\":%d},\"restore_best\":true,\"seed\":%llu,\"months\":%d,"
+                 "\"timeframe\":%d,\"labels\":",
+                 TR_N_FEATURES, ds->opt.window, o->n_layers, o->n_hidden, (double)o->dropout,
+                 o->batch, (double)o->lr, o->max_epochs,
+                 o->monitor == AIFX_MONITOR_VAL_MACRO_F1 ? "val_macro_f1" : "val_loss", o->patience,
+                 (unsigned long long)o->seed, o->months, (int)o->timeframe);
     labels_json(&b, &ds->opt.label);
     tr_sb_printf(&b, ",\"split\":[%g,%g],\"embargo\":%d,\"class_weight\":\"balanced^%g\"}",
                  ds->opt.train_frac, ds->opt.val_frac,

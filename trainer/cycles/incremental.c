@@ -199,9 +199,8 @@ static tr_code incr_run(const tr_cycle_ctx *ctx, const tr_incr_opts *o, tr_cycle
     if (rc)
         goto fail;
     size_t n_ft = ft ? ft->n[TR_SPLIT_TEST] : 0;
-    const int min_samples = o->min_samples > 0
-                                ? o->min_samples
-                                : tr_incr_min_samples(n_pairs, o->timeframe, &dd.label);
+    const int min_samples =
+        o->min_samples > 0 ? o->min_samples : tr_incr_min_samples(n_pairs, o->timeframe, &dd.label);
     if (n_ft < (size_t)min_samples) {
         tr_log_row row;
         tr_log_row_begin(&row, "incremental", as_of, started, TR_LOG_SKIPPED, NULL, parent);
@@ -286,8 +285,8 @@ static tr_code incr_run(const tr_cycle_ctx *ctx, const tr_incr_opts *o, tr_cycle
     }
     char verdict[16], guard[160];
     int activate =
-        tr_gate_decide_guarded(o->gate_metric, vc, va, o->no_guard ? NULL : &rec->figs[2],
-                               o->force, verdict, sizeof verdict, guard, sizeof guard);
+        tr_gate_decide_guarded(o->gate_metric, vc, va, o->no_guard ? NULL : &rec->figs[2], o->force,
+                               verdict, sizeof verdict, guard, sizeof guard);
 
     snprintf(rec->version, sizeof rec->version, "%s", version);
     rec->type = TR_VT_INCREMENTAL;

@@ -229,8 +229,7 @@ static void evidence_guard(tr_sb *b, const tr_version *v)
 {
     const char *where = "";
     const tr_cls_figs *f = tr_guard_figs(v, &where);
-    tr_sb_printf(b, "\"guard\":{\"on\":\"%s\",\"n\":%lld,\"predicted\":", where,
-                 (long long)f->n);
+    tr_sb_printf(b, "\"guard\":{\"on\":\"%s\",\"n\":%lld,\"predicted\":", where, (long long)f->n);
     tr_sb_json_num(b, f->buy_share + f->sell_share);
     tr_sb_printf(b, ",\"labels\":");
     tr_sb_json_num(b, f->true_buy_share + f->true_sell_share);
@@ -429,8 +428,7 @@ static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_ra
         const char *where = "";
         char gverdict[16], why[200];
         if (e->eligible && gv && !o->no_guard &&
-            tr_guard_check(tr_guard_figs(gv, &where), gverdict, sizeof gverdict, why,
-                           sizeof why)) {
+            tr_guard_check(tr_guard_figs(gv, &where), gverdict, sizeof gverdict, why, sizeof why)) {
             e->eligible = 0;
             n_guarded++;
             snprintf(e->note, sizeof e->note, "%s on its %s: never activated", why, where);
@@ -516,12 +514,11 @@ static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_ra
     snprintf(row.gate_metric, sizeof row.gate_metric, "score_%s", tr_score_method_name(o->method));
     row.candidate_value = be ? be->score : NAN;
     row.active_value = ae ? ae->score : NAN;
-    int w = snprintf(row.reason, sizeof row.reason, "%zu ranked, %d eligible, %zu retired",
-                     res->n, res->n_eligible, n_ret);
+    int w = snprintf(row.reason, sizeof row.reason, "%zu ranked, %d eligible, %zu retired", res->n,
+                     res->n_eligible, n_ret);
     if (n_guarded && w > 0 && (size_t)w < sizeof row.reason)
         snprintf(row.reason + w, sizeof row.reason - (size_t)w,
-                 "; %d refused by the guard against collapse (collapsed or overtrades)",
-                 n_guarded);
+                 "; %d refused by the guard against collapse (collapsed or overtrades)", n_guarded);
     tr_reg_txn txn;
     memset(&txn, 0, sizeof txn);
     txn.update = upd;

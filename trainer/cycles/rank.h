@@ -14,8 +14,8 @@
  * A version is eligible with at least min_trades trades in its window and when it passes the
  * guard against collapse (cycle.h, tr_guard_check) on its own validation part (full) or gate
  * window (daily): otherwise its note gives the verdict ("collapsed", "overtrades") and the
- * figures. Only eligible versions are ranked and can be activated. Ties (within 1e-12) go to the active version, then to the
- * later-registered one.
+ * figures. Only eligible versions are ranked and can be activated. Ties (within 1e-12) go to
+ * the active version, then to the later-registered one.
  *
  * Everything the ranking changes (the activation, the retired versions, its log row) is one
  * registry transaction (registry.h), committed under the store lock; the checkpoint files of the

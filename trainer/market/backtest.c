@@ -31,9 +31,8 @@ void tr_bt_result_free(tr_bt_result *r)
     memset(r, 0, sizeof(*r));
 }
 
-static tr_code close_trade(tr_bt_result *r, const tr_bar *bars, const tr_bt_position *pos,
-                           size_t i, double price, int reason, const tr_bt_params *p,
-                           tr_error *err)
+static tr_code close_trade(tr_bt_result *r, const tr_bar *bars, const tr_bt_position *pos, size_t i,
+                           double price, int reason, const tr_bt_params *p, tr_error *err)
 {
     tr_trade *t = &r->trades[r->n_trades++];
     (void)err;

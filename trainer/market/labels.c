@@ -100,14 +100,13 @@ const char *tr_label_name(int label)
 
 /* 1 when a position in direction dir opened at bar i's open (ATR of bar i-1) exits at its
  * target with a positive net PnL: the backtest's trade rule (tr_bt_exit_walk). */
-static int pays(const tr_bar *bars, size_t n, size_t i, int dir, double atr,
-                const tr_bt_params *p)
+static int pays(const tr_bar *bars, size_t n, size_t i, int dir, double atr, const tr_bt_params *p)
 {
     tr_bt_position pos = tr_bt_open(bars, i, dir, atr, p);
     double price;
     int reason;
-    return tr_bt_exit_walk(bars, n, &pos, p, NULL, &price, &reason) &&
-           reason == TR_EXIT_TARGET && tr_bt_pnl_pips(dir, pos.entry, price, p) > 0;
+    return tr_bt_exit_walk(bars, n, &pos, p, NULL, &price, &reason) && reason == TR_EXIT_TARGET &&
+           tr_bt_pnl_pips(dir, pos.entry, price, p) > 0;
 }
 
 /* Barrier labels (labels.h): the trade entered at t+1's open, walked over t+1 .. t+max_hold. */
