@@ -324,10 +324,13 @@ static tr_code incr_run(const tr_cycle_ctx *ctx, const tr_incr_opts *o, tr_cycle
     row.active_value = va;
     char a0[32], a1[32];
     snprintf(row.reason, sizeof row.reason,
-             "gate %s on %lld windows in [%s, %s): candidate %.6f vs active %s %.6f%s%s%.160s",
+             "gate %s on %lld windows in [%s, %s): candidate %.6f vs active %s %.6f%s",
              tr_gate_metric_name(o->gate_metric), (long long)rec->n_samples[2],
              tr_time_format(g0, a0, sizeof a0), tr_time_format(g1, a1, sizeof a1), vc, parent, va,
-             gate ? "" : " (no gate windows)", guard[0] ? "; guard " : "", guard);
+             gate ? "" : " (no gate windows)");
+    size_t used = strlen(row.reason);
+    if (guard[0] && used < sizeof row.reason) /* the guard's figures, as far as they fit */
+        snprintf(row.reason + used, sizeof row.reason - used, "; guard %s", guard);
     tr_activation act;
     memset(&act, 0, sizeof act);
     tr_reg_txn txn;
