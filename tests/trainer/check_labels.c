@@ -31,7 +31,11 @@ static void v_series(tr_bar *b, double sign)
 
 static tr_label_params params(int k, double m, int h)
 {
-    tr_label_params p = {k, m, h, 1};
+    tr_label_params p = tr_label_params_default(); /* reversal */
+    p.k = k;
+    p.m = m;
+    p.h = h;
+    p.atr_period = 1;
     return p;
 }
 

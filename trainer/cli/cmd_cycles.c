@@ -20,14 +20,17 @@
 
 const char tr_cli_help_rank[] =
     "usage: aifx-train rank [--as-of TIME] [--score raw|rank] [--weights W,S,P,D]\n"
-    "                       [--min-trades N] [--window-days N] [--retain-months N] [--json]\n"
-    "                       [--store DIR]\n"
+    "                       [--min-trades N] [--window-days N] [--retain-months N] [--no-guard]\n"
+    "                       [--json] [--store DIR]\n"
     "\n"
     "  The monthly ranking (docs/ranking.md): every non-deprecated version is backtested on the\n"
     "  bars of the last 30 days after the end of its own data window and scored\n"
     "  0.3 x win rate + 0.3 x Sharpe + 0.2 x average PnL (pips/trade) + 0.2 x (1 - max drawdown)\n"
     "  (--score rank: each term's rank among the eligible versions, in [0, 1]). Versions with\n"
-    "  fewer than 20 trades are reported but not eligible. The best eligible version is\n"
+    "  fewer than 20 trades are reported but not eligible, and so are versions that fail the\n"
+    "  guard against collapse: a predicted buy+sell share on their own validation part (full)\n"
+    "  or gate window (daily) outside [0.5x, 2x] of the labels' (noted \"collapsed\" or\n"
+    "  \"overtrades\" with the figures; --no-guard turns it off). The best eligible version is\n"
     "  activated (no change when it is active); daily versions more than 3 months old are\n"
     "  retired (checkpoint deleted, record kept); full versions and the active one are kept.\n"
     "  Ages count from TIME, not from the wall clock: on a store of history give --as-of.\n"
@@ -49,6 +52,7 @@ int tr_cli_cmd_rank(tr_cli_args *a)
         OPT_INT("--min-trades", &o.min_trades, 0, 1000000, NULL),
         OPT_INT("--window-days", &o.window_days, 1, 3660, NULL),
         OPT_INT("--retain-months", &o.retain_months, 1, 1200, NULL),
+        OPT_FLAG("--no-guard", &o.no_guard),
     };
     TR_CLI_SCAN(a, opts);
     tr_error e;
@@ -72,7 +76,7 @@ const char tr_cli_help_run_due[] =
     "usage: aifx-train run-due [--as-of TIME] [--daily-at HH:MM] [--weekly-at DAY,HH:MM]\n"
     "                          [--monthly-at D,HH:MM] [--max-retries N]\n"
     "                          [--disable incremental|full|rank|abtest|monitor ...] [--ab ...]\n"
-    "                          [--force-training] [--quiet] [--json]\n"
+    "                          [--min-samples N] [--force-training] [--quiet] [--json]\n"
     "                          [--store DIR]\n"
     "\n"
     "  Runs the cycles due at TIME (default now), UTC: the daily fine-tune (incremental) at\n"
@@ -86,6 +90,8 @@ const char tr_cli_help_run_due[] =
     "  In an extreme market (a pair's last 24 hours 3x as volatile as its 60 days before, or a\n"
     "  gap of 10 mean true ranges; docs/monitoring.md) the fine-tune and the retrain are\n"
     "  logged skipped with the figures; --force-training runs them anyway.\n"
+    "  --min-samples N: the daily fine-tune's minimum of labeled windows in its 24 hours\n"
+    "  (default 40 per stored pair, see incremental --help).\n"
     "  docs/operations.md.\n";
 
 int tr_cli_cmd_run_due(tr_cli_args *a)
@@ -105,6 +111,7 @@ int tr_cli_cmd_run_due(tr_cli_args *a)
         OPT_CALL("--disable", &o.sched, tr_cli_opt_disable,
                  "(incremental, full, rank, abtest, monitor)"),
         OPT_FLAG("--force-training", &o.force_training),
+        OPT_INT("--min-samples", &o.incr.min_samples, 1, 1000000, NULL),
     };
     TR_CLI_SCAN(a, opts);
     if (!oo.json) {
@@ -167,8 +174,8 @@ int tr_cli_cmd_monitor(tr_cli_args *a)
 const char tr_cli_help_replay[] =
     "usage: aifx-train replay --csv FILE --pair P [--csv FILE --pair P ...] --from D --to D\n"
     "                         [--flush-steps N] [--ab [--ab-days N] [--ab-split X]\n"
-    "                         [--ab-min-trades N]] [--disable CYCLE ...] [--quiet] [--json]\n"
-    "                         [--store DIR]\n"
+    "                         [--ab-min-trades N]] [--min-samples N] [--disable CYCLE ...]\n"
+    "                         [--quiet] [--json] [--store DIR]\n"
     "\n"
     "  Walks a simulated clock over the 15-minute bar closes in (--from, --to]: each new bar\n"
     "  becomes visible, the active version's prediction for it is recorded as a signal, the\n"
@@ -181,7 +188,9 @@ const char tr_cli_help_replay[] =
     "  --json: one JSON object with the figures, the report's path and the timeline (Markdown).\n"
     "  docs/operations.md. --ab: every weekly retrain starts an A/B test (see full --help).\n"
     "  --disable incremental|full|rank|abtest leaves a scheduled cycle out (e.g. to replay\n"
-    "  predictions and outcomes alone).\n";
+    "  predictions and outcomes alone).\n"
+    "  --min-samples N: the daily fine-tune's minimum of labeled windows (default 40 per pair,\n"
+    "  so a one-pair replay fine-tunes on full weekdays; see incremental --help).\n";
 
 int tr_cli_cmd_replay(tr_cli_args *a)
 {
@@ -200,6 +209,7 @@ int tr_cli_cmd_replay(tr_cli_args *a)
         OPT_INT("--flush-steps", &o.flush_steps, 1, 100000, NULL),
         OPT_CALL("--disable", &o.due.sched, tr_cli_opt_disable,
                  "(incremental, full, rank, abtest)"),
+        OPT_INT("--min-samples", &o.due.incr.min_samples, 1, 1000000, NULL),
     };
     TR_CLI_SCAN(a, opts);
     if (n_csv == 0 || n_csv != pairs.n)

@@ -22,7 +22,7 @@ const char tr_cli_help_full[] =
     "                       [--months N] [--layers N] [--hidden N] [--epochs N] [--patience N]\n"
     "                       [--batch N] [--lr X] [--monitor loss|macro_f1] [--seed N]\n"
     "                       [--class-weight-power X] [--ab [--ab-days N] [--ab-split X]\n"
-    "                       [--ab-min-trades N]] [--store DIR]\n"
+    "                       [--ab-min-trades N]] [--labels reversal|barrier] [--store DIR]\n"
     "\n"
     "  The weekly full retrain: the last 3 months of 15-minute bars before TIME (default now) of\n"
     "  every stored pair, split 70/15/15 with an embargo, class-weighted, trained from scratch\n"
@@ -34,7 +34,11 @@ const char tr_cli_help_full[] =
     "  class weights (n / (3 n_c))^0.5 (--class-weight-power 1: fully balanced).\n"
     "  --ab registers the new version together with an A/B test against the active one (7\n"
     "  days, half of the bars, every pair; see `aifx-train ab --help`), after concluding a\n"
-    "  running test whose planned end has come.\n";
+    "  running test whose planned end has come.\n"
+    "  --labels: reversal (default: bottoms buy, tops sell, docs/features.md) or barrier (buy\n"
+    "  where a long opened at the next open would reach its target of 2 ATR before its stop of\n"
+    "  1.5 ATR within 16 bars net of the pair's spread, the backtest's own trade rule; sell\n"
+    "  likewise; hold otherwise). Recorded with the version; its daily fine-tunes inherit it.\n";
 
 const char tr_cli_help_incremental[] =
     "usage: aifx-train incremental [--as-of TIME] [--force] [--min-samples N]\n"
@@ -42,11 +46,20 @@ const char tr_cli_help_incremental[] =
     "                              [--store DIR]\n"
     "\n"
     "  The daily fine-tune of the active version on the labeled windows of the last 24 hours\n"
-    "  (skipped, and logged, under 100 windows): lr 1e-4, 10 epochs, batch 32, saved as\n"
-    "  <full version>-daily-YYYYMMDD. The deploy gate scores it and the active version on the\n"
-    "  7 days before the fine-tune data (with an embargo) and activates it when it is at least as\n"
-    "  good on the gate metric (default macro_f1; a tie blesses the candidate). --force\n"
+    "  (skipped, and logged, under --min-samples windows, default 40 per stored pair: half of\n"
+    "  a full day of one pair's 15-minute windows): lr 1e-4, 10 epochs, batch 32, labelled as\n"
+    "  the active version was (reversal or barrier), saved as <full version>-daily-YYYYMMDD.\n"
+    "  The deploy gate scores it and the active version on the 7 days before the fine-tune data\n"
+    "  (with an embargo) and activates it when it is at least as good on the gate metric\n"
+    "  (default macro_f1; a tie blesses the candidate) and its predicted buy+sell share there is\n"
+    "  within [0.5x, 2x] of the labels' (else verdict \"collapsed\" or \"overtrades\"). --force\n"
     "  activates it whatever the gate says (verdict \"forced\").\n";
+
+/* --labels reversal|barrier */
+static int opt_labels(const char *v, void *dst)
+{
+    return tr_label_kind_parse(v, dst);
+}
 
 /* Runs the weekly (full set) or daily (incr set) cycle on the store: *out receives the result
  * (the caller frees it) and 0 is returned, or the exit code of the failure. */
@@ -96,6 +109,7 @@ int tr_cli_cmd_full(tr_cli_args *a)
         OPT_FLT("--lr", &o.lr, FLT_MIN, 1, "(0 < lr <= 1)"),
         OPT_DBL("--class-weight-power", &o.class_weight_power, 0, 2, "(0..2)"),
         OPT_CALL("--monitor", &o.monitor, tr_cli_opt_monitor, "(loss, macro_f1)"),
+        OPT_CALL("--labels", &o.labels, opt_labels, "(reversal, barrier)"),
     };
     TR_CLI_SCAN(a, opts);
     o.on_event = tr_cli_print_event;

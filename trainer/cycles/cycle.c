@@ -40,7 +40,7 @@ tr_incr_opts tr_incr_opts_default(void)
     tr_incr_opts o;
     memset(&o, 0, sizeof o);
     o.timeframe = 900;
-    o.min_samples = 100;
+    o.min_samples = 0; /* tr_incr_min_samples */
     o.lr = 1e-4f;
     o.epochs = 10;
     o.batch = 32;
@@ -150,6 +150,78 @@ int tr_gate_decide(int metric, double cand, double active, int force, char *verd
         return 1;
     }
     snprintf(verdict, size, "%s", ok ? "blessed" : "not_blessed");
+    return ok;
+}
+
+int tr_incr_min_samples(int n_pairs, int32_t timeframe, const tr_label_params *label)
+{
+    int per_day = timeframe > 0 ? (int)(86400 / timeframe) : 0;
+    int per_pair = (per_day - tr_label_horizon(label)) / 2;
+    if (per_pair < 1)
+        per_pair = 1;
+    return (n_pairs > 0 ? n_pairs : 1) * per_pair;
+}
+
+int tr_hyper_label_kind(const char *hyper)
+{
+    const char *l = hyper ? strstr(hyper, "\"labels\":{") : NULL;
+    if (!l)
+        return TR_LABELS_REVERSAL;
+    const char *end = strchr(l, '}');
+    const char *k = strstr(l, "\"kind\":\"barrier\"");
+    return k && end && k < end ? TR_LABELS_BARRIER : TR_LABELS_REVERSAL;
+}
+
+int tr_guard_check(const tr_cls_figs *f, char *verdict, size_t vsize, char *why, size_t wsize)
+{
+    if (why && wsize)
+        why[0] = '\0';
+    if (!f || f->n <= 0)
+        return 0;
+    double pred = f->buy_share + f->sell_share, label = f->true_buy_share + f->true_sell_share;
+    const char *v = NULL;
+    if (label > 0) {
+        double r = pred / label;
+        v = r < TR_GUARD_LOW ? "collapsed" : r > TR_GUARD_HIGH ? "overtrades" : NULL;
+    } else if (pred > 0) {
+        v = "overtrades"; /* trades where the labels see none */
+    }
+    if (!v)
+        return 0;
+    if (verdict && vsize)
+        snprintf(verdict, vsize, "%s", v);
+    if (why && wsize) {
+        char ratio[32];
+        if (label > 0)
+            snprintf(ratio, sizeof ratio, "%.2fx", pred / label);
+        else
+            snprintf(ratio, sizeof ratio, "no labels");
+        snprintf(why, wsize,
+                 "%s: predicted buy+sell %.3f vs labels %.3f (%s, outside [%gx, %gx]) on %lld "
+                 "windows",
+                 v, pred, label, ratio, TR_GUARD_LOW, TR_GUARD_HIGH, (long long)f->n);
+    }
+    return 1;
+}
+
+const tr_cls_figs *tr_guard_figs(const tr_version *v, const char **where)
+{
+    int full = v->type == TR_VT_FULL;
+    if (where)
+        *where = full ? "validation part" : "gate window";
+    return &v->figs[full ? TR_SPLIT_VAL : TR_SPLIT_TEST];
+}
+
+int tr_gate_decide_guarded(int metric, double candidate, double active, const tr_cls_figs *figs,
+                           int force, char *verdict, size_t size, char *why, size_t wsize)
+{
+    char gv[16];
+    int bad = tr_guard_check(figs, gv, sizeof gv, why, wsize);
+    int ok = tr_gate_decide(metric, candidate, active, force, verdict, size);
+    if (ok && bad && !force) {
+        snprintf(verdict, size, "%s", gv);
+        return 0;
+    }
     return ok;
 }
 

@@ -44,6 +44,8 @@ typedef struct tr_full_opts {
     int64_t ab_min_trades; /* default 0: the end date alone */
     tr_event_fn on_event;
     void *user;
+    int labels; /* appended: TR_LABELS_REVERSAL (default) or TR_LABELS_BARRIER (labels.h),
+                   recorded in the version's hyper JSON ("labels":{"kind":...}) */
 } tr_full_opts;
 
 tr_full_opts tr_full_opts_default(void);
@@ -51,7 +53,7 @@ tr_full_opts tr_full_opts_default(void);
 typedef struct tr_incr_opts {
     int64_t as_of;
     int32_t timeframe;
-    int min_samples; /* default 100 */
+    int min_samples; /* fine-tune windows required; default 0: tr_incr_min_samples */
     float lr;        /* default 1e-4 */
     int epochs;      /* default 10 */
     int batch;       /* default 32 */
@@ -61,9 +63,23 @@ typedef struct tr_incr_opts {
     uint64_t seed;
     tr_event_fn on_event;
     void *user;
+    int no_guard; /* appended: 1 turns the guard against collapse off (tr_gate_decide_guarded);
+                     for tests of the gate's mechanics on untrained nets */
 } tr_incr_opts;
 
 tr_incr_opts tr_incr_opts_default(void);
+
+/* The daily fine-tune's default minimum of labeled windows in its 24 hours: half of what one
+ * pair's full trading day can hold, per pair: n_pairs x max(1, (86400 / timeframe - H) / 2),
+ * H the label horizon (tr_label_horizon). At 15 minutes with the default horizon of 16 bars:
+ * (96 - 16) / 2 = 40 per pair (one pair: 40, two: 80). A normal weekday (80 windows a pair) and a
+ * Friday (64) fine-tune; Monday's 02:00 run, which sees only the 4 hours since Sunday's 22:00
+ * reopening (all of them in the unlabeled tail), and days cut by gaps are skipped. */
+int tr_incr_min_samples(int n_pairs, int32_t timeframe, const tr_label_params *label);
+
+/* The kind of labels a version was trained on, from its hyper JSON ("labels":{"kind":"barrier"
+ * ...}); TR_LABELS_REVERSAL when it names none (versions registered before barrier labels). */
+int tr_hyper_label_kind(const char *hyper);
 
 typedef struct tr_cycle_result {
     int status;                   /* TR_LOG_* */
@@ -95,6 +111,29 @@ tr_code tr_cycle_incremental(tr_store *store, const tr_incr_opts *o, tr_cycle_re
  * never blessed (but may be forced). */
 int tr_gate_decide(int metric, double candidate, double active, int force, char *verdict,
                    size_t size);
+
+/* The guard against collapse (docs/registry.md, "Guards"): a version whose predicted buy+sell
+ * share lies outside [TR_GUARD_LOW, TR_GUARD_HIGH] x the labels' buy+sell share on the same
+ * windows is never activated by the gate or the ranking. */
+#define TR_GUARD_LOW  0.5
+#define TR_GUARD_HIGH 2.0
+
+/* 0 when figures f pass the guard (also when f holds no window, f->n == 0: no evidence, and when
+ * neither the labels nor the predictions trade); 1 with verdict "collapsed" (below the band) or
+ * "overtrades" (above it, or trades where the labels have none). why (optional) receives the
+ * figures: "predicted buy+sell 0.041 vs labels 0.100 (0.41x, outside [0.5x, 2x]) on n windows". */
+int tr_guard_check(const tr_cls_figs *f, char *verdict, size_t vsize, char *why, size_t wsize);
+
+/* The figures of a version the guard reads: its validation part (full versions, figs[1]) or its
+ * gate window (daily versions, figs[2]); *where (optional) names it. */
+const tr_cls_figs *tr_guard_figs(const tr_version *v, const char **where);
+
+/* The incremental gate with the guard: tr_gate_decide, then a candidate it blesses whose figures
+ * figs (on the gate window; NULL: none) fail tr_guard_check is refused with the guard's verdict
+ * ("collapsed", "overtrades"). force still activates ("forced"): the operator's override. why
+ * (optional) receives the guard's figures when it fails, else "". */
+int tr_gate_decide_guarded(int metric, double candidate, double active, const tr_cls_figs *figs,
+                           int force, char *verdict, size_t size, char *why, size_t wsize);
 const char *tr_gate_metric_name(int metric);
 int tr_gate_metric_parse(const char *s, int *metric);
 /* The gate metric's value in figures. */

@@ -7,7 +7,9 @@
  * max_epochs epochs with early stopping on the validation loss (patience 8) and the best epoch's
  * weights restored; evaluated on all three parts and backtested on the test part; saved and
  * verified; registered as the next version with its log row, in one registry transaction. It is
- * activated only when no version is active (verdict "first_model").
+ * activated only when no version is active (verdict "first_model"). Labels: reversal (default)
+ * or barrier (o->labels, labels.h), recorded in the version's hyper JSON and the checkpoint's
+ * metadata as "labels":{"kind":...}.
  *
  * Resume: after every epoch the model with its whole training state (optimizer, progress, best
  * weights, generator) is saved to <models>/runs/full.ckpt, and runs/full.state records the run's
@@ -223,24 +225,40 @@ static tr_code read_state(const char *path, int64_t *as_of, char *version, size_
     return TR_OK;
 }
 
+/* The label settings as a JSON object: {"kind":"reversal","k":..,"m":..,"h":..,"atr":..} or
+ * {"kind":"barrier","stop_atr":..,"target_atr":..,"max_hold":..,"atr":..,"spread":"pair"}.
+ * The kind comes first; tr_hyper_label_kind reads it back (incremental inherits it). */
+static void labels_json(tr_sb *b, const tr_label_params *l)
+{
+    if (l->kind == TR_LABELS_BARRIER)
+        tr_sb_printf(b,
+                     "{\"kind\":\"barrier\",\"stop_atr\":%g,\"target_atr\":%g,\"max_hold\":%d,"
+                     "\"atr\":%d,\"spread\":\"pair\"}",
+                     l->trade.sl_atr, l->trade.tp_atr, l->trade.max_hold, l->atr_period);
+    else
+        tr_sb_printf(b, "{\"kind\":\"reversal\",\"k\":%d,\"m\":%g,\"h\":%d,\"atr\":%d}", l->k, l->m,
+                     l->h, l->atr_period);
+}
+
 static void hyper_json(const tr_full_opts *o, const tr_dataset *ds, char *out, size_t size)
 {
     tr_sb b = {0};
-    tr_sb_printf(
-        &b,
-        "{\"model\":\"lstm\",\"n_features\":%d,\"n_steps\":%d,\"n_layers\":%d,"
-        "\"n_hidden\":%d,\"n_classes\":3,\"dropout\":%g,\"batch\":%d,\"lr\":%g,"
-        "\"optimizer\":\"adam\",\"max_epochs\":%d,\"early_stopping\":{\"monitor\":\"%s\","
-        "\"patience\":%d},\"restore_best\":true,\"seed\":%llu,\"months\":%d,"
-        "\"timeframe\":%d,\"labels\":{\"k\":%d,\"m\":%g,\"h\":%d,\"atr\":%d},"
-        "\"split\":[%g,%g],\"embargo\":%d,\"class_weight\":\"balanced^%g\"}",
-        TR_N_FEATURES, ds->opt.window, o->n_layers, o->n_hidden, (double)o->dropout, o->batch,
-        (double)o->lr, o->max_epochs,
-        o->monitor == AIFX_MONITOR_VAL_MACRO_F1 ? "val_macro_f1" : "val_loss", o->patience,
-        (unsigned long long)o->seed, o->months, (int)o->timeframe, ds->opt.label.k, ds->opt.label.m,
-        ds->opt.label.h, ds->opt.label.atr_period, ds->opt.train_frac, ds->opt.val_frac,
-        ds->opt.embargo ? ds->opt.embargo : ds->opt.window + tr_label_horizon(&ds->opt.label),
-        o->class_weight_power);
+    tr_sb_printf(&b,
+                 "{\"model\":\"lstm\",\"n_features\":%d,\"n_steps\":%d,\"n_layers\":%d,"
+                 "\"n_hidden\":%d,\"n_classes\":3,\"dropout\":%g,\"batch\":%d,\"lr\":%g,"
+                 "\"optimizer\":\"adam\",\"max_epochs\":%d,\"early_stopping\":{\"monitor\":\"%s\","
+                 "\"patience\":%d},\"restore_best\":true,\"seed\":%llu,\"months\":%d,"
+                 "\"timeframe\":%d,\"labels\":",
+                 TR_N_FEATURES, ds->opt.window, o->n_layers, o->n_hidden, (double)o->dropout,
+                 o->batch, (double)o->lr, o->max_epochs,
+                 o->monitor == AIFX_MONITOR_VAL_MACRO_F1 ? "val_macro_f1" : "val_loss", o->patience,
+                 (unsigned long long)o->seed, o->months, (int)o->timeframe);
+    labels_json(&b, &ds->opt.label);
+    tr_sb_printf(&b, ",\"split\":[%g,%g],\"embargo\":%d,\"class_weight\":\"balanced^%g\"}",
+                 ds->opt.train_frac, ds->opt.val_frac,
+                 ds->opt.embargo ? ds->opt.embargo
+                                 : ds->opt.window + tr_label_horizon(&ds->opt.label),
+                 o->class_weight_power);
     snprintf(out, size, "%s", b.oom || !b.p ? "{}" : b.p);
     tr_sb_free(&b);
 }
@@ -428,6 +446,7 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
     tr_dataset_options dopt = tr_dataset_options_default();
     dopt.from = tr_time_minus_months(as_of, o->months);
     dopt.to = as_of;
+    dopt.label.kind = o->labels;
     stage(ctx, "building the dataset");
     rc = tr_dataset_build(store, pp, res->n_pairs, o->timeframe, &dopt, &ds, err);
     if (rc)
@@ -529,14 +548,16 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
             rec->n_history = fr.epoch;
     }
     {
-        char meta[1024];
         char a[32];
-        snprintf(meta, sizeof meta,
-                 "{\"version\":\"%s\",\"type\":\"full\",\"as_of\":\"%s\",\"features\":\"aifx-38\","
-                 "\"classes\":[\"hold\",\"buy\",\"sell\"],\"labels\":{\"k\":%d,\"m\":%g,\"h\":%d}}",
-                 version, tr_time_format(as_of, a, sizeof a), ds->opt.label.k, ds->opt.label.m,
-                 ds->opt.label.h);
-        aifx_model_set_metadata(model, meta);
+        tr_sb mb = {0};
+        tr_sb_printf(&mb,
+                     "{\"version\":\"%s\",\"type\":\"full\",\"as_of\":\"%s\",\"features\":"
+                     "\"aifx-38\",\"classes\":[\"hold\",\"buy\",\"sell\"],\"labels\":",
+                     version, tr_time_format(as_of, a, sizeof a));
+        labels_json(&mb, &ds->opt.label);
+        tr_sb_printf(&mb, "}");
+        aifx_model_set_metadata(model, mb.oom || !mb.p ? "{}" : mb.p);
+        tr_sb_free(&mb);
     }
     if (killed_at("trained"))
         goto killed;

@@ -10,8 +10,14 @@
  * 32, its progress and optimizer reset, and trained 10 epochs at lr 1e-4 with the class weights
  * of its full ancestor, no early stopping (there is no validation set within 24 hours). Both
  * models are scored on the gate window; the candidate is activated when it is at least as good
- * (tr_gate_decide) or with --force. Version, log row (with the verdict and both figures) and
- * activation commit together.
+ * (tr_gate_decide) and passes the guard against collapse on that window (tr_guard_check: its
+ * predicted buy+sell share within [0.5x, 2x] of the labels'; verdicts "collapsed", "overtrades"),
+ * or with --force. Version, log row (with the verdict and both figures) and activation commit
+ * together.
+ *
+ * Labels: the parent's kind (its hyper JSON, tr_hyper_label_kind), for the fine-tune data and the
+ * gate window alike, recorded again in the daily version's hyper. Too few fine-tune windows
+ * (min_samples, default tr_incr_min_samples: 40 per pair at 15 minutes) is a logged skip.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -39,11 +45,14 @@ static void stage(const tr_cycle_ctx *ctx, const char *text)
     tr_cycle_stage(ctx, "incremental", text);
 }
 
-/* A window's dataset; *ds NULL (and TR_OK) when it holds no usable sample. */
+/* A window's dataset, labelled as label says; *ds NULL (and TR_OK) when it holds no usable
+ * sample. */
 static tr_code window_dataset(tr_store *store, const char *const *pairs, int n_pairs, int32_t tf,
-                              int64_t from, int64_t to, tr_dataset **ds, tr_error *err)
+                              const tr_label_params *label, int64_t from, int64_t to,
+                              tr_dataset **ds, tr_error *err)
 {
     tr_dataset_options d = tr_dataset_options_default();
+    d.label = *label;
     d.from = from;
     d.to = to;
     d.no_split = 1;
@@ -178,6 +187,7 @@ static tr_code incr_run(const tr_cycle_ctx *ctx, const tr_incr_opts *o, tr_cycle
     aifx_model_config mc;
     aifx_model_get_config(active_m, &mc);
     tr_dataset_options dd = tr_dataset_options_default();
+    dd.label.kind = tr_hyper_label_kind(active->hyper); /* the parent's kind of labels */
     if (mc.n_steps != dd.window || mc.n_features != TR_N_FEATURES) {
         rc = tr_fail(err, TR_ERR_FORMAT, "version %s expects %d x %d windows, not %d x %d", parent,
                      mc.n_steps, mc.n_features, dd.window, TR_N_FEATURES);
@@ -185,15 +195,17 @@ static tr_code incr_run(const tr_cycle_ctx *ctx, const tr_incr_opts *o, tr_cycle
     }
     stage(ctx, "building the fine-tune window");
     int64_t ft_from = as_of - 86400;
-    rc = window_dataset(store, pp, n_pairs, o->timeframe, ft_from, as_of, &ft, err);
+    rc = window_dataset(store, pp, n_pairs, o->timeframe, &dd.label, ft_from, as_of, &ft, err);
     if (rc)
         goto fail;
     size_t n_ft = ft ? ft->n[TR_SPLIT_TEST] : 0;
-    if (n_ft < (size_t)o->min_samples) {
+    const int min_samples =
+        o->min_samples > 0 ? o->min_samples : tr_incr_min_samples(n_pairs, o->timeframe, &dd.label);
+    if (n_ft < (size_t)min_samples) {
         tr_log_row row;
         tr_log_row_begin(&row, "incremental", as_of, started, TR_LOG_SKIPPED, NULL, parent);
         snprintf(row.reason, sizeof row.reason,
-                 "only %zu labeled windows in the last 24 hours (need %d)", n_ft, o->min_samples);
+                 "only %zu labeled windows in the last 24 hours (need %d)", n_ft, min_samples);
         rc = tr_cycle_log(store, &row, err);
         if (rc)
             goto done;
@@ -254,7 +266,7 @@ static tr_code incr_run(const tr_cycle_ctx *ctx, const tr_incr_opts *o, tr_cycle
     stage(ctx, "gate: scoring both versions on the last 7 days");
     int64_t E = dd.window + tr_label_horizon(&dd.label);
     int64_t g1 = ft_from - E * o->timeframe, g0 = g1 - (int64_t)o->gate_days * 86400;
-    rc = window_dataset(store, pp, n_pairs, o->timeframe, g0, g1, &gate, err);
+    rc = window_dataset(store, pp, n_pairs, o->timeframe, &dd.label, g0, g1, &gate, err);
     if (rc)
         goto fail;
     tr_cls_figs fa;
@@ -271,8 +283,10 @@ static tr_code incr_run(const tr_cycle_ctx *ctx, const tr_incr_opts *o, tr_cycle
         vc = tr_gate_value(o->gate_metric, &rec->figs[2]);
         va = tr_gate_value(o->gate_metric, &fa);
     }
-    char verdict[16];
-    int activate = tr_gate_decide(o->gate_metric, vc, va, o->force, verdict, sizeof verdict);
+    char verdict[16], guard[160];
+    int activate =
+        tr_gate_decide_guarded(o->gate_metric, vc, va, o->no_guard ? NULL : &rec->figs[2], o->force,
+                               verdict, sizeof verdict, guard, sizeof guard);
 
     snprintf(rec->version, sizeof rec->version, "%s", version);
     rec->type = TR_VT_INCREMENTAL;
@@ -289,10 +303,12 @@ static tr_code incr_run(const tr_cycle_ctx *ctx, const tr_incr_opts *o, tr_cycle
              "{\"model\":\"lstm\",\"n_features\":%d,\"n_steps\":%d,\"n_layers\":%d,"
              "\"n_hidden\":%d,\"fine_tune\":{\"lr\":%g,\"epochs\":%d,\"batch\":%d,"
              "\"min_samples\":%d},\"gate\":{\"metric\":\"%s\",\"days\":%d,\"from\":%lld,"
-             "\"to\":%lld,\"tie\":\"candidate\"},\"parent\":\"%s\"}",
+             "\"to\":%lld,\"tie\":\"candidate\",\"guard\":[%g,%g]},\"labels\":{\"kind\":\"%s\"},"
+             "\"parent\":\"%s\"}",
              mc.n_features, mc.n_steps, mc.n_layers, mc.n_hidden, (double)o->lr, o->epochs,
-             o->batch, o->min_samples, tr_gate_metric_name(o->gate_metric), o->gate_days,
-             (long long)g0, (long long)g1, parent);
+             o->batch, min_samples, tr_gate_metric_name(o->gate_metric), o->gate_days,
+             (long long)g0, (long long)g1, TR_GUARD_LOW, TR_GUARD_HIGH,
+             tr_label_kind_name(dd.label.kind), parent);
     stage(ctx, "saving and verifying the checkpoint");
     rc = tr_checkpoint_save_verified(store, cand, rec, err);
     if (rc)
@@ -312,6 +328,9 @@ static tr_code incr_run(const tr_cycle_ctx *ctx, const tr_incr_opts *o, tr_cycle
              tr_gate_metric_name(o->gate_metric), (long long)rec->n_samples[2],
              tr_time_format(g0, a0, sizeof a0), tr_time_format(g1, a1, sizeof a1), vc, parent, va,
              gate ? "" : " (no gate windows)");
+    size_t used = strlen(row.reason);
+    if (guard[0] && used < sizeof row.reason) /* the guard's figures, as far as they fit */
+        snprintf(row.reason + used, sizeof row.reason - used, "; guard %s", guard);
     tr_activation act;
     memset(&act, 0, sizeof act);
     tr_reg_txn txn;
@@ -327,9 +346,13 @@ static tr_code incr_run(const tr_cycle_ctx *ctx, const tr_incr_opts *o, tr_cycle
         snprintf(act.reason, sizeof act.reason, "%s", o->force ? "forced" : "gate");
         snprintf(act.evidence, sizeof act.evidence,
                  "{\"gate_metric\":\"%s\",\"candidate\":%.9g,\"active\":%.9g,\"window\":"
-                 "[\"%s\",\"%s\"],\"n\":%lld,\"verdict\":\"%s\"}",
+                 "[\"%s\",\"%s\"],\"n\":%lld,\"verdict\":\"%s\",\"guard\":{\"predicted\":%.6f,"
+                 "\"labels\":%.6f,\"band\":[%g,%g],\"note\":\"%s\"}}",
                  tr_gate_metric_name(o->gate_metric), isfinite(vc) ? vc : -1.0,
-                 isfinite(va) ? va : -1.0, a0, a1, (long long)rec->n_samples[2], verdict);
+                 isfinite(va) ? va : -1.0, a0, a1, (long long)rec->n_samples[2], verdict,
+                 rec->figs[2].buy_share + rec->figs[2].sell_share,
+                 rec->figs[2].true_buy_share + rec->figs[2].true_sell_share, TR_GUARD_LOW,
+                 TR_GUARD_HIGH, guard);
         txn.activate = &act;
     }
     stage(ctx, "registering");

@@ -4,6 +4,11 @@
  *   raw score  = w_win * win_rate + w_sharpe * sharpe + w_pnl * avg_pips + w_dd * (1 - max_dd)
  *   rank score = sum_k w_k * r_k,  r_k = (position of the version's term k among the m eligible
  *                versions, 0 = worst, ties averaged) / (m - 1), r_k = 1 when m = 1
+ *
+ * Eligibility also asks the guard against collapse (cycle.h, tr_guard_check) on the version's
+ * stored figures of its validation part (full) or gate window (daily): a version that predicts
+ * buy+sell outside [0.5x, 2x] of the labels' share there is reported with the figures in its note
+ * and never activated.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -219,6 +224,18 @@ static void evidence_of(tr_sb *b, const char *key, const tr_rank_entry *e)
     tr_sb_printf(b, ",\"rank\":%d}", e->rank);
 }
 
+/* The guard's figures of a version (tr_guard_figs) as evidence: "guard":{...}. */
+static void evidence_guard(tr_sb *b, const tr_version *v)
+{
+    const char *where = "";
+    const tr_cls_figs *f = tr_guard_figs(v, &where);
+    tr_sb_printf(b, "\"guard\":{\"on\":\"%s\",\"n\":%lld,\"predicted\":", where, (long long)f->n);
+    tr_sb_json_num(b, f->buy_share + f->sell_share);
+    tr_sb_printf(b, ",\"labels\":");
+    tr_sb_json_num(b, f->true_buy_share + f->true_sell_share);
+    tr_sb_printf(b, ",\"band\":[%g,%g]}", TR_GUARD_LOW, TR_GUARD_HIGH);
+}
+
 /* Deletes the checkpoint files of the versions this ranking's commit retired (names[n]), each
  * only when reg, read after the commit landed, records it retired by retention: never before the
  * record says so, never a file of a version the commit did not retire. */
@@ -395,6 +412,7 @@ static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_ra
         logged = 1;
         goto report;
     }
+    int n_guarded = 0; /* eligible by trades, refused by the guard */
     for (size_t i = 0; i < res->n; i++) {
         tr_rank_entry *e = &res->entries[i];
         tr_rank_eligibility(e, o->min_trades);
@@ -404,6 +422,16 @@ static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_ra
             e->eligible = 0;
             snprintf(e->note, sizeof e->note, "under A/B test %s (%s vs %s): the test decides",
                      t->id, t->version_a, t->version_b);
+        }
+        /* the guard against collapse, on the version's own validation part or gate window */
+        const tr_version *gv = tr_registry_find(&reg, e->version);
+        const char *where = "";
+        char gverdict[16], why[200];
+        if (e->eligible && gv && !o->no_guard &&
+            tr_guard_check(tr_guard_figs(gv, &where), gverdict, sizeof gverdict, why, sizeof why)) {
+            e->eligible = 0;
+            n_guarded++;
+            snprintf(e->note, sizeof e->note, "%s on its %s: never activated", why, where);
         }
         res->n_eligible += e->eligible;
     }
@@ -438,6 +466,11 @@ static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_ra
         evidence_of(&b, "best", be);
         tr_sb_printf(&b, ",");
         evidence_of(&b, "active", ae);
+        const tr_version *bv = tr_registry_find(&reg, be->version);
+        if (bv) {
+            tr_sb_printf(&b, ",");
+            evidence_guard(&b, bv);
+        }
         tr_sb_printf(&b, ",\"window\":[\"%s\",", tr_time_format(be->from, t0, sizeof t0));
         tr_sb_printf(&b, "\"%s\"]}", tr_time_format(be->to, t1, sizeof t1));
         if (b.oom || !b.p || b.n >= sizeof a.evidence) {
@@ -481,8 +514,11 @@ static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_ra
     snprintf(row.gate_metric, sizeof row.gate_metric, "score_%s", tr_score_method_name(o->method));
     row.candidate_value = be ? be->score : NAN;
     row.active_value = ae ? ae->score : NAN;
-    snprintf(row.reason, sizeof row.reason, "%zu ranked, %d eligible, %zu retired", res->n,
-             res->n_eligible, n_ret);
+    int w = snprintf(row.reason, sizeof row.reason, "%zu ranked, %d eligible, %zu retired", res->n,
+                     res->n_eligible, n_ret);
+    if (n_guarded && w > 0 && (size_t)w < sizeof row.reason)
+        snprintf(row.reason + w, sizeof row.reason - (size_t)w,
+                 "; %d refused by the guard against collapse (collapsed or overtrades)", n_guarded);
     tr_reg_txn txn;
     memset(&txn, 0, sizeof txn);
     txn.update = upd;

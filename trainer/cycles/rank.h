@@ -11,9 +11,11 @@
  *   rank: the same weights on each term's rank among the eligible versions, scaled to [0, 1]
  *         (1 the best: highest win rate, Sharpe and PnL, lowest drawdown; ties share the mean
  *         rank), so no term dominates by its unit.
- * A version is eligible with at least min_trades trades in its window. Only eligible versions
- * are ranked and can be activated. Ties (within 1e-12) go to the active version, then to the
- * later-registered one.
+ * A version is eligible with at least min_trades trades in its window and when it passes the
+ * guard against collapse (cycle.h, tr_guard_check) on its own validation part (full) or gate
+ * window (daily): otherwise its note gives the verdict ("collapsed", "overtrades") and the
+ * figures. Only eligible versions are ranked and can be activated. Ties (within 1e-12) go to
+ * the active version, then to the later-registered one.
  *
  * Everything the ranking changes (the activation, the retired versions, its log row) is one
  * registry transaction (registry.h), committed under the store lock; the checkpoint files of the
@@ -48,6 +50,7 @@ typedef struct tr_rank_opts {
     tr_rank_weights w;
     int retain_months; /* daily versions whose as-of time is more than this many calendar
                           months before as_of are retired; default 3 */
+    int no_guard;      /* appended: 1 turns the guard against collapse off (rank --no-guard) */
 } tr_rank_opts;
 
 tr_rank_opts tr_rank_opts_default(void);

@@ -96,7 +96,7 @@ static tr_code check_options(const tr_dataset_options *o, tr_error *err)
                        o->train_frac, o->val_frac);
     int need = o->window + tr_label_horizon(&o->label);
     if (o->embargo != 0 && o->embargo < need)
-        return tr_fail(err, TR_ERR_INVALID, "embargo of %d bars is below T + max(k, h) = %d",
+        return tr_fail(err, TR_ERR_INVALID, "embargo of %d bars is below T + label horizon = %d",
                        o->embargo, need);
     if (o->max_gap_bars < 0)
         return tr_fail(err, TR_ERR_INVALID, "max gap must be >= 0 bars");
@@ -120,8 +120,11 @@ static tr_code prepare_series(tr_dataset *ds, int s, uint8_t *cand, tr_error *er
         return tr_fail(err, TR_ERR_NOMEM, "out of memory preparing %s", se->pair);
     }
     tr_code rc = tr_features_compute(b, n, se->features, err);
-    if (!rc)
-        rc = tr_labels_compute(b, n, &o->label, se->labels, err);
+    if (!rc) {
+        /* barrier labels charge this pair's spread in its pips, as its backtest does */
+        tr_label_params lp = tr_label_params_for_pair(&o->label, se->pair);
+        rc = tr_labels_compute(b, n, &lp, se->labels, err);
+    }
     if (rc) {
         free(gaps);
         return rc;

@@ -9,12 +9,13 @@
  *   - all T rows have features (the first row is at or after the warm-up);
  *   - the last bar has a label (the unlabeled tail before `to` is never used);
  *   - no unexpected gap lies inside the window or the label's horizon: between consecutive bars
- *     from the window's first bar to max(k, h) bars after its last, a gap of more than
+ *     from the window's first bar to H bars after its last (H = tr_label_horizon: max(k, h) for
+ *     reversal labels, max_hold for barrier labels), a gap of more than
  *     max_gap_bars missing bars that is not the weekend closure excludes the sample (see
  *     docs/features.md, "Gaps").
  * Split: the candidates of all pairs are ordered by time; the cut times are the 70% and 85%
  * quantiles. Embargo: in each series, a sample of a part is dropped unless at least `embargo`
- * bars (default and minimum T + max(k, h)) separate it from the first bar of the next part, so
+ * bars (default and minimum T + H) separate it from the first bar of the next part, so
  * no training window or label overlaps a validation window, and likewise validation/test.
  */
 #ifndef AIFXT_DATASET_H
@@ -33,10 +34,11 @@ enum { TR_SPLIT_TRAIN = 0, TR_SPLIT_VAL = 1, TR_SPLIT_TEST = 2, TR_N_SPLITS = 3 
 
 typedef struct tr_dataset_options {
     int window;            /* T, bars per window (default 20) */
-    tr_label_params label; /* default k 6, m 1.0, h 16, ATR 14 */
+    tr_label_params label; /* default reversal, k 6, m 1.0, h 16, ATR 14; kind barrier: the
+                              trade rule, with each pair's pip and spread */
     double train_frac;     /* default 0.70 */
     double val_frac;       /* default 0.15; the test part is the rest */
-    int embargo;           /* bars; 0 means T + max(k, h); smaller values are refused */
+    int embargo;           /* bars; 0 means T + H; smaller values are refused */
     int max_gap_bars;      /* default 4 (one hour of 15-minute bars) */
     int64_t from, to;      /* sample times: from <= t < to */
     int no_split;          /* evaluation windows: every usable sample goes to the test part

@@ -31,13 +31,7 @@ void tr_bt_result_free(tr_bt_result *r)
     memset(r, 0, sizeof(*r));
 }
 
-typedef struct {
-    int dir;
-    size_t entry_i;
-    double entry, sl, tp;
-} position;
-
-static tr_code close_trade(tr_bt_result *r, const tr_bar *bars, const position *pos, size_t i,
+static tr_code close_trade(tr_bt_result *r, const tr_bar *bars, const tr_bt_position *pos, size_t i,
                            double price, int reason, const tr_bt_params *p, tr_error *err)
 {
     tr_trade *t = &r->trades[r->n_trades++];
@@ -47,7 +41,7 @@ static tr_code close_trade(tr_bt_result *r, const tr_bar *bars, const position *
     t->dir = pos->dir;
     t->entry = pos->entry;
     t->exit = price;
-    t->pnl_pips = pos->dir * (price - pos->entry) / p->pip - p->spread_pips;
+    t->pnl_pips = tr_bt_pnl_pips(pos->dir, pos->entry, price, p);
     t->pnl_frac = t->pnl_pips * p->pip / pos->entry;
     t->bars = (int)(i - pos->entry_i + 1);
     t->reason = reason;
@@ -81,6 +75,48 @@ int tr_bt_intrabar_exit(const tr_bar *b, int dir, double sl, double tp, double *
     if (reason)
         *reason = why;
     return 1;
+}
+
+double tr_bt_pnl_pips(int dir, double entry, double exit, const tr_bt_params *p)
+{
+    return dir * (exit - entry) / p->pip - p->spread_pips;
+}
+
+tr_bt_position tr_bt_open(const tr_bar *bars, size_t entry_i, int dir, double atr,
+                          const tr_bt_params *p)
+{
+    tr_bt_position pos;
+    pos.dir = dir;
+    pos.entry_i = entry_i;
+    pos.entry = bars[entry_i].open;
+    pos.sl = pos.entry - dir * p->sl_atr * atr;
+    pos.tp = pos.entry + dir * p->tp_atr * atr;
+    return pos;
+}
+
+int tr_bt_exit_walk(const tr_bar *bars, size_t n, const tr_bt_position *pos, const tr_bt_params *p,
+                    size_t *exit_i, double *price, int *reason)
+{
+    for (size_t i = pos->entry_i; i < n; i++) {
+        double px;
+        int why;
+        if (tr_bt_intrabar_exit(&bars[i], pos->dir, pos->sl, pos->tp, &px, &why)) {
+            /* stop or target within the bar */
+        } else if ((int)(i - pos->entry_i + 1) >= p->max_hold) {
+            px = bars[i].close;
+            why = TR_EXIT_TIME;
+        } else {
+            continue;
+        }
+        if (exit_i)
+            *exit_i = i;
+        if (price)
+            *price = px;
+        if (reason)
+            *reason = why;
+        return 1;
+    }
+    return 0;
 }
 
 static void figures(const tr_bar *bars, size_t n, tr_bt_result *r)
@@ -159,10 +195,14 @@ tr_code tr_backtest(const tr_bar *bars, size_t n, const int8_t *signal, const fl
     out->trades = calloc(n ? n : 1, sizeof(tr_trade));
     if (!out->trades)
         return tr_fail(err, TR_ERR_NOMEM, "backtest: out of memory for %zu bars", n);
-    position pos = {0};
+    tr_bt_position pos = {0};
     int pending = 0;      /* direction to enter at this bar's open (0 none) */
     int pending_exit = 0; /* close the open position at this bar's open (opposite signal) */
     double pending_atr = 0;
+    /* the open position's own exit (tr_bt_exit_walk), unless an opposite signal comes first */
+    int has_exit = 0, exit_reason = 0;
+    size_t exit_i = 0;
+    double exit_price = 0;
     for (size_t i = 0; i < n; i++) {
         const tr_bar *b = &bars[i];
         if (pending_exit && pos.dir) {
@@ -170,23 +210,13 @@ tr_code tr_backtest(const tr_bar *bars, size_t n, const int8_t *signal, const fl
             pos.dir = 0;
         }
         if (pending && !pos.dir) {
-            pos.dir = pending;
-            pos.entry_i = i;
-            pos.entry = b->open;
-            pos.sl = b->open - pending * p->sl_atr * pending_atr;
-            pos.tp = b->open + pending * p->tp_atr * pending_atr;
+            pos = tr_bt_open(bars, i, pending, pending_atr, p);
+            has_exit = tr_bt_exit_walk(bars, n, &pos, p, &exit_i, &exit_price, &exit_reason);
         }
         pending = pending_exit = 0;
-        if (pos.dir) {
-            double price;
-            int reason;
-            if (tr_bt_intrabar_exit(b, pos.dir, pos.sl, pos.tp, &price, &reason)) {
-                close_trade(out, bars, &pos, i, price, reason, p, err);
-                pos.dir = 0;
-            } else if ((int)(i - pos.entry_i + 1) >= p->max_hold) {
-                close_trade(out, bars, &pos, i, b->close, TR_EXIT_TIME, p, err);
-                pos.dir = 0;
-            }
+        if (pos.dir && has_exit && exit_i == i) {
+            close_trade(out, bars, &pos, i, exit_price, exit_reason, p, err);
+            pos.dir = 0;
         }
         /* the signal at this bar's close */
         int s = signal[i] == TR_LABEL_BUY ? 1 : (signal[i] == TR_LABEL_SELL ? -1 : 0);

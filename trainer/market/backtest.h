@@ -68,6 +68,33 @@ typedef struct tr_bt_result {
  * by the backtest and the resolution of recorded signals (outcome.c). */
 int tr_bt_intrabar_exit(const tr_bar *b, int dir, double sl, double tp, double *price, int *reason);
 
+/* ---- the trade rule, shared by the backtest, the outcomes of live signals and the barrier
+ * labels (labels.h): one definition of where a position exits ---------------------------------- */
+
+/* A position opened at bar entry_i's open: levels from that open and the signal bar's ATR. */
+typedef struct tr_bt_position {
+    int dir;        /* +1 long, -1 short, 0 none */
+    size_t entry_i; /* the entry bar */
+    double entry;   /* its open */
+    double sl, tp;  /* entry -/+ dir x sl_atr x ATR, entry +/- dir x tp_atr x ATR */
+} tr_bt_position;
+
+/* Opens a position in direction dir (+1/-1) at bars[entry_i].open with the ATR of the signal
+ * bar (the bar before). */
+tr_bt_position tr_bt_open(const tr_bar *bars, size_t entry_i, int dir, double atr,
+                          const tr_bt_params *p);
+
+/* Where a position exits when nothing else closes it first (no opposite signal): walking bars
+ * pos->entry_i .. n-1, the first bar where tr_bt_intrabar_exit closes it (stop, or target), else
+ * the close of its max_hold-th bar (entry bar included, TR_EXIT_TIME). Returns 1 and sets
+ * *exit_i, *price and *reason (each may be NULL) when the exit lies within the n bars; 0 when the
+ * bars end before it (the position would still be open after bar n-1). */
+int tr_bt_exit_walk(const tr_bar *bars, size_t n, const tr_bt_position *pos, const tr_bt_params *p,
+                    size_t *exit_i, double *price, int *reason);
+
+/* Net PnL in pips of a trade: dir x (exit - entry) / pip - spread. */
+double tr_bt_pnl_pips(int dir, double entry, double exit, const tr_bt_params *p);
+
 /* Runs the backtest over n bars. signal (n): TR_LABEL_HOLD/BUY/SELL (anything else is no
  * signal); prob (n, optional): the probability of each bar's signalled class; atr (n): ATR at
  * each bar, non-finite or <= 0 where undefined (no entry there). */

@@ -1,6 +1,7 @@
 /*
  * outcome.c - resolving signals into outcomes (outcome.h). The walk is tr_backtest's loop
- * (backtest.c) over the signals' bars, with the live differences stated in outcome.h: no exit at
+ * (backtest.c) over the signals' bars, each position's exit found by the same trade rule
+ * (tr_bt_exit_walk), with the live differences stated in outcome.h: no exit at
  * the end of the data, and a signal on the newest bar waits for the next one. check_outcome.c
  * checks that it yields tr_backtest's trades on the same path.
  */
@@ -111,9 +112,11 @@ void tr_prod_figs_compute(const tr_signal *sigs, size_t n, const char *version, 
 }
 
 typedef struct {
-    int dir;
-    size_t entry_i, sig; /* entry bar, index of the signal that opened it */
-    double entry, sl, tp;
+    tr_bt_position pos; /* the trade rule's position (backtest.h) */
+    size_t sig;         /* index of the signal that opened it */
+    int has_exit;       /* its own exit (tr_bt_exit_walk) lies within the visible bars */
+    size_t exit_i;
+    double exit_price;
 } position;
 
 static void set_outcome(tr_signal *g, const char *what, unsigned char *changed, size_t k,
@@ -131,11 +134,11 @@ static void close_pos(tr_signal *sigs, const position *pos, const tr_bar *b, dou
                       const tr_bt_params *p, unsigned char *changed, size_t *n_changed)
 {
     tr_signal *g = &sigs[pos->sig];
-    double pips = pos->dir * (price - pos->entry) / p->pip - p->spread_pips;
+    double pips = tr_bt_pnl_pips(pos->pos.dir, pos->pos.entry, price, p);
     g->exit_time = b->t;
     g->exit_price = price;
     g->pnl_pips = pips;
-    g->pnl_percent = pips * p->pip / pos->entry * 100.0;
+    g->pnl_percent = pips * p->pip / pos->pos.entry * 100.0;
     snprintf(g->outcome, sizeof g->outcome, "%s", pips > 0 ? "win" : "loss");
     if (changed)
         changed[pos->sig] = 1;
@@ -183,7 +186,8 @@ tr_code tr_outcomes_resolve(const tr_bar *bars, size_t n, const double *atr, int
         k++;
     if (k == n_sigs)
         return TR_OK;
-    position pos = {0};
+    position pos;
+    memset(&pos, 0, sizeof pos);
     int pending = 0, pending_exit = 0;
     size_t pending_sig = 0;
     double pending_atr = 0;
@@ -195,28 +199,21 @@ tr_code tr_outcomes_resolve(const tr_bar *bars, size_t n, const double *atr, int
                 set_outcome(&sigs[k], "none", changed, k, n_changed);
             k++;
         }
-        if (pending_exit && pos.dir) {
+        if (pending_exit && pos.pos.dir) {
             close_pos(sigs, &pos, b, b->open, p, changed, n_changed);
-            pos.dir = 0;
+            pos.pos.dir = 0;
         }
-        if (pending && !pos.dir) {
-            pos.dir = pending;
-            pos.entry_i = i;
+        if (pending && !pos.pos.dir) {
+            pos.pos = tr_bt_open(bars, i, pending, pending_atr, p);
             pos.sig = pending_sig;
-            pos.entry = b->open;
-            pos.sl = b->open - pending * p->sl_atr * pending_atr;
-            pos.tp = b->open + pending * p->tp_atr * pending_atr;
+            /* its exit on the visible bars; none yet: it stays open, a later call walks on */
+            pos.has_exit =
+                tr_bt_exit_walk(bars, nv, &pos.pos, p, &pos.exit_i, &pos.exit_price, NULL);
         }
         pending = pending_exit = 0;
-        if (pos.dir) {
-            double price;
-            if (tr_bt_intrabar_exit(b, pos.dir, pos.sl, pos.tp, &price, NULL)) {
-                close_pos(sigs, &pos, b, price, p, changed, n_changed);
-                pos.dir = 0;
-            } else if ((int)(i - pos.entry_i + 1) >= p->max_hold) {
-                close_pos(sigs, &pos, b, b->close, p, changed, n_changed);
-                pos.dir = 0;
-            }
+        if (pos.pos.dir && pos.has_exit && pos.exit_i == i) {
+            close_pos(sigs, &pos, b, pos.exit_price, p, changed, n_changed);
+            pos.pos.dir = 0;
         }
         /* the signals at this bar's close (a second one on the same bar opens nothing) */
         int first = 1;
@@ -227,14 +224,14 @@ tr_code tr_outcomes_resolve(const tr_bar *bars, size_t n, const double *atr, int
             int s = g->signal == TR_LABEL_BUY ? 1 : (g->signal == TR_LABEL_SELL ? -1 : 0);
             if (s && !(g->confidence >= p->threshold))
                 s = 0;
-            if (!s || !first || pos.dir == s || !isfinite(atr[i]) || !(atr[i] > 0)) {
+            if (!s || !first || pos.pos.dir == s || !isfinite(atr[i]) || !(atr[i] > 0)) {
                 set_outcome(g, "none", changed, k, n_changed);
                 continue;
             }
             if (i + 1 >= nv) /* the next open has not come yet */
                 continue;
             pending = s;
-            pending_exit = pos.dir == -s;
+            pending_exit = pos.pos.dir == -s;
             pending_sig = k;
             pending_atr = atr[i];
         }
