@@ -765,7 +765,7 @@ static int deliver_sink(tr_store *store, const tr_notify_config *c, const tr_not
     tr_error e;
     tr_error_clear(&e);
     tr_code rc = tr_store_outbox_claim(store, s->id, now + (int64_t)(tr_mono_now() - t0),
-                                       c->backlog, budget + 30, 64, &lease, &list, &n, &next_due,
+                                       c->backlog, budget + 5, 64, &lease, &list, &n, &next_due,
                                        &e);
     if (rc == TR_ERR_CONFLICT) {
         res->n_busy++;
