@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <check.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,7 +20,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "../check_main.h"
@@ -327,7 +327,8 @@ START_TEST(test_derived_events)
     ck_assert_msg(tr_registry_apply(&reg, &t, &e) == TR_OK, "%s", e.msg);
     ck_assert_int_eq(reg.n_events, 5);
     ck_assert_str_eq(reg.events[2].kind, "training_failed");
-    ck_assert_ptr_nonnull(strstr(reg.events[2].payload, "\"error\":\"no bars for \\\"EURUSD\\\"\""));
+    ck_assert_ptr_nonnull(
+        strstr(reg.events[2].payload, "\"error\":\"no bars for \\\"EURUSD\\\"\""));
     ck_assert_str_eq(reg.events[3].kind, "monthly_report");
     ck_assert_ptr_nonnull(strstr(reg.events[3].payload, "\"report\":\"/r/rank-2025-03-01.md\""));
     ck_assert_str_eq(reg.events[4].kind, "drift_alert");
@@ -473,7 +474,8 @@ START_TEST(test_delivery_through_429_500_and_a_hang)
     if (!fx_open(&f, _i))
         return;
     rcv r;
-    rcv_start(&r, f.dir, "{\"/a\": [\"429:1.2\", \"500\", \"200\", \"500\"], \"/b\": [\"hang:4\"]}");
+    rcv_start(&r, f.dir,
+              "{\"/a\": [\"429:1.2\", \"500\", \"200\", \"500\"], \"/b\": [\"hang:4\"]}");
     add_events(f.st, 1, 3);
     tr_notify_config c;
     const char *paths[] = {"/a", "/b", "/c"}, *kinds[] = {"json", "discord", "slack"};
@@ -615,9 +617,9 @@ START_TEST(test_one_sender_per_sink)
                   "%s", e.msg);
     ck_assert_int_eq(n, 2);
     free(list);
-    ck_assert_int_eq(tr_store_outbox_claim(other, "s1", tr_wall_now(), -1, 30, 10, &l2, &list,
-                                           &n, &next, &e),
-                     TR_ERR_CONFLICT);
+    ck_assert_int_eq(
+        tr_store_outbox_claim(other, "s1", tr_wall_now(), -1, 30, 10, &l2, &list, &n, &next, &e),
+        TR_ERR_CONFLICT);
     /* another sink is free */
     ck_assert_msg(tr_store_outbox_claim(other, "s2", tr_wall_now(), -1, 30, 10, &l2, &list, &n,
                                         &next, &e) == TR_OK,
@@ -640,13 +642,14 @@ START_TEST(test_one_sender_per_sink)
     free(list);
     if (f.pg) {
         /* a stale holder (its lease taken over) records nothing: the fencing token */
-        ck_assert_int_eq(pu_psql(f.loc, "UPDATE outbox_sink SET leased_until = now() - "
-                                        "interval '1 s' WHERE sink = 's1'",
+        ck_assert_int_eq(pu_psql(f.loc,
+                                 "UPDATE outbox_sink SET leased_until = now() - "
+                                 "interval '1 s' WHERE sink = 's1'",
                                  NULL, 0),
                          0);
         int64_t l3;
-        ck_assert_msg(tr_store_outbox_claim(f.st, "s1", tr_wall_now(), -1, 30, 10, &l3, &list,
-                                            &n, &next, &e) == TR_OK,
+        ck_assert_msg(tr_store_outbox_claim(f.st, "s1", tr_wall_now(), -1, 30, 10, &l3, &list, &n,
+                                            &next, &e) == TR_OK,
                       "%s", e.msg);
         free(list);
         a.event_id = 2;
@@ -697,8 +700,7 @@ START_TEST(test_monthly_report_attachments)
     char *body = rcv_file(&r, "body", 1);
     ck_assert_ptr_nonnull(strstr(body, "name=\"payload_json\""));
     ck_assert_ptr_nonnull(strstr(body, "\"attachments\":[{\"id\":0,\"filename\":\"rank-"));
-    ck_assert_ptr_nonnull(
-        strstr(body, "name=\"files[0]\"; filename=\"rank-2025-03-01.md\""));
+    ck_assert_ptr_nonnull(strstr(body, "name=\"files[0]\"; filename=\"rank-2025-03-01.md\""));
     ck_assert_ptr_nonnull(
         strstr(body, "name=\"files[1]\"; filename=\"rank-2025-03-01-equity.png\""));
     ck_assert_ptr_nonnull(strstr(body, "# Ranking"));
@@ -763,8 +765,8 @@ START_TEST(test_kill9_mid_delivery_loses_nothing)
     double t0 = tu_now();
     int code;
     do {
-        code = run(f.dir, "--models-dir '%s' notify --once --budget 3 --store '%s'", f.models,
-                   f.loc);
+        code =
+            run(f.dir, "--models-dir '%s' notify --once --budget 3 --store '%s'", f.models, f.loc);
         n = rcv_log(&r, log, 32);
         if (n < 5)
             sleep(1);
@@ -791,8 +793,9 @@ START_TEST(test_urls_never_printed)
     rcv_start(&r, f.dir, "{\"/s\": [\"500\", \"404\"]}");
     add_events(f.st, 1, 1);
     char live[512], dead[512];
-    snprintf(live, sizeof live, "discord=http://u:pw" SECRET "@127.0.0.1:%d/s/api/webhooks/9/" SECRET
-             "?x=" SECRET, r.port);
+    snprintf(live, sizeof live,
+             "discord=http://u:pw" SECRET "@127.0.0.1:%d/s/api/webhooks/9/" SECRET "?x=" SECRET,
+             r.port);
     snprintf(dead, sizeof dead, "slack=http://127.0.0.1:1/services/T0/B0/" SECRET);
     const char *const forms[] = {
         "notify --once --budget 2",

@@ -217,8 +217,7 @@ void tr_cli_notify_after(tr_store *st, double budget, int quiet)
         if (rc)
             fprintf(stderr, "aifx-train: notify: %s\n", e.msg);
         else if (!quiet && (r.attempts || r.last_error[0]))
-            fprintf(stderr,
-                    "notify: %lld delivered, %lld to retry, %lld given up%s%s\n",
+            fprintf(stderr, "notify: %lld delivered, %lld to retry, %lld given up%s%s\n",
                     (long long)r.delivered, (long long)r.retries, (long long)r.given_up,
                     r.last_error[0] ? "; last failure: " : "", r.last_error);
     }

@@ -103,8 +103,7 @@ void tr_notify_redact(const char *kind, const char *url, char *out, size_t size)
     tr_sb_free(&b);
 }
 
-tr_code tr_notify_add_sink(tr_notify_config *c, const char *spec, const char *name,
-                           tr_error *err)
+tr_code tr_notify_add_sink(tr_notify_config *c, const char *spec, const char *name, tr_error *err)
 {
     const char *eq = strchr(spec, '=');
     size_t kl = eq ? (size_t)(eq - spec) : strlen(spec);
@@ -169,7 +168,7 @@ tr_code tr_notify_config_load(tr_notify_config *c, const char *path, tr_error *e
         if (nt == 0)
             continue;
         static const char *const keys[] = {"connect_timeout", "timeout", "retry_base",
-                                           "retry_max", "give_up", "backlog"};
+                                           "retry_max",       "give_up", "backlog"};
         int key = -1;
         size_t kl = strcspn(tok[0], "=");
         for (int k = 0; k < 6; k++)
@@ -178,10 +177,8 @@ tr_code tr_notify_config_load(tr_notify_config *c, const char *path, tr_error *e
         if (key >= 0 && nt == 1 && tok[0][kl] == '=') {
             char *end;
             double v = strtod(tok[0] + kl + 1, &end);
-            if (end == tok[0] + kl + 1 || *end || !isfinite(v) || (key != 5 && v <= 0) ||
-                v > 1e9) {
-                rc = tr_fail(err, TR_ERR_INVALID, "%s:%d: bad value of %s", path, line,
-                             keys[key]);
+            if (end == tok[0] + kl + 1 || *end || !isfinite(v) || (key != 5 && v <= 0) || v > 1e9) {
+                rc = tr_fail(err, TR_ERR_INVALID, "%s:%d: bad value of %s", path, line, keys[key]);
                 break;
             }
             double *d[] = {&c->connect_timeout, &c->timeout, &c->retry_base, &c->retry_max,
@@ -322,10 +319,10 @@ static double jnum(const char *obj, const char *key)
 
 typedef struct message {
     char title[256];
-    char line[512];     /* the one-line summary: content, text */
-    tr_sb details;      /* Markdown lines */
-    unsigned color;     /* Discord embed colour */
-    char report[1024];  /* monthly_report: the report's path, "" for none */
+    char line[512];    /* the one-line summary: content, text */
+    tr_sb details;     /* Markdown lines */
+    unsigned color;    /* Discord embed colour */
+    char report[1024]; /* monthly_report: the report's path, "" for none */
 } message;
 
 /* v with decimals digits, times 100 with a % when pct; "n/a" when not a number. */
@@ -340,11 +337,11 @@ static void fmt_num(char *out, size_t size, double v, int decimals, int pct)
 static void build_message(const tr_outbox_event *ev, message *m)
 {
     const char *pl = ev->payload;
-    char a[256], b[256], c[256], d[1100], x[64], y[64], z[64];
+    char a[256], b[256], c[256], d[1100], x[64];
     memset(m, 0, sizeof *m);
     m->color = 0x95a5a6;
     if (strcmp(ev->kind, "training_completed") == 0) {
-        char test[512], bt[512];
+        char test[512], bt[512], y[64], z[64];
         jstr(pl, "test", test, sizeof test);
         jstr(pl, "backtest", bt, sizeof bt);
         jstr(pl, "version", a, sizeof a);
@@ -356,9 +353,10 @@ static void build_message(const tr_outbox_event *ev, message *m)
         fmt_num(x, sizeof x, jnum(test, "macro_f1"), 3, 0);
         fmt_num(y, sizeof y, jnum(bt, "win_rate"), 1, 1);
         fmt_num(z, sizeof z, jnum(bt, "total_pips"), 1, 0);
-        snprintf(m->line, sizeof m->line,
-                 "Training completed: %s (%s), test macro-F1 %s, backtest %s pips, win rate %s%s%s%s",
-                 a, b, x, z, y, c[0] ? ", " : "", c, activated ? ", activated" : "");
+        snprintf(
+            m->line, sizeof m->line,
+            "Training completed: %s (%s), test macro-F1 %s, backtest %s pips, win rate %s%s%s%s", a,
+            b, x, z, y, c[0] ? ", " : "", c, activated ? ", activated" : "");
         tr_sb_printf(&m->details, "**Version** %s (%s cycle)\n", a, b);
         fmt_num(x, sizeof x, jnum(test, "accuracy"), 3, 0);
         fmt_num(y, sizeof y, jnum(test, "macro_f1"), 3, 0);
@@ -400,8 +398,9 @@ static void build_message(const tr_outbox_event *ev, message *m)
         jstr(pl, "end_reason", r, sizeof r);
         m->color = 0x9b59b6;
         snprintf(m->title, sizeof m->title, "A/B test %s concluded", a);
-        snprintf(m->line, sizeof m->line, "A/B test %s concluded: %s vs %s, verdict %s, winner %s (%s)",
-                 a, b, c, x, w[0] ? w : "none", r);
+        snprintf(m->line, sizeof m->line,
+                 "A/B test %s concluded: %s vs %s, verdict %s, winner %s (%s)", a, b, c, x,
+                 w[0] ? w : "none", r);
         tr_sb_printf(&m->details, "**A** %s\n**B** %s\n**Verdict** %s\n**Winner** %s\n**End** %s\n",
                      b, c, x, w[0] ? w : "none", r);
     } else if (strcmp(ev->kind, "monthly_report") == 0) {
@@ -425,8 +424,8 @@ static void build_message(const tr_outbox_event *ev, message *m)
 /* ---- request bodies ----------------------------------------------------------------------- */
 
 /* The JSON of a Discord message (content, embeds), with attachments of n files when n > 0. */
-static void discord_json(tr_sb *b, const tr_outbox_event *ev, const message *m,
-                         char (*files)[256], int n)
+static void discord_json(tr_sb *b, const tr_outbox_event *ev, const message *m, char (*files)[256],
+                         int n)
 {
     char ts[32];
     tr_sb_printf(b, "{\"content\":");
@@ -590,8 +589,7 @@ tr_code tr_notify_render(tr_store *store, const tr_notify_sink *s, const tr_outb
     tr_sb_free(&m.details);
     if (b.oom || !b.p) {
         tr_sb_free(&b);
-        return tr_fail(err, TR_ERR_NOMEM, "out of memory rendering event %lld",
-                       (long long)ev->id);
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory rendering event %lld", (long long)ev->id);
     }
     *body = b.p;
     *len = b.n;
@@ -764,9 +762,9 @@ static int deliver_sink(tr_store *store, const tr_notify_config *c, const tr_not
     size_t n = 0;
     tr_error e;
     tr_error_clear(&e);
-    tr_code rc = tr_store_outbox_claim(store, s->id, now + (int64_t)(tr_mono_now() - t0),
-                                       c->backlog, budget + 5, 64, &lease, &list, &n, &next_due,
-                                       &e);
+    tr_code rc =
+        tr_store_outbox_claim(store, s->id, now + (int64_t)(tr_mono_now() - t0), c->backlog,
+                              budget + 5, 64, &lease, &list, &n, &next_due, &e);
     if (rc == TR_ERR_CONFLICT) {
         res->n_busy++;
         return 0;
@@ -823,8 +821,7 @@ static int deliver_sink(tr_store *store, const tr_notify_config *c, const tr_not
                     for (size_t j = 0; j < a.n && k + 1 < sizeof snippet; j++)
                         snippet[k++] = a.body[j] >= 0x20 && a.body[j] < 0x7f ? a.body[j] : ' ';
                     snippet[k] = '\0';
-                    snprintf(why, sizeof why, "HTTP %ld%s%.150s", a.status, k ? ": " : "",
-                             snippet);
+                    snprintf(why, sizeof why, "HTTP %ld%s%.150s", a.status, k ? ": " : "", snippet);
                 }
                 scrub(s->url, why);
                 snprintf(r.error, sizeof r.error, "%s", why);
@@ -845,8 +842,8 @@ static int deliver_sink(tr_store *store, const tr_notify_config *c, const tr_not
                 }
                 r.state = delay >= 0 ? TR_OUTBOX_RETRY : TR_OUTBOX_GIVEN_UP;
                 r.next_at = delay >= 0 ? at + (int64_t)ceil(delay) : 0;
-                snprintf(res->last_error, sizeof res->last_error, "%.100s: event %lld: %.180s", s->safe,
-                         (long long)d->ev.id, r.error);
+                snprintf(res->last_error, sizeof res->last_error, "%.100s: event %lld: %.180s",
+                         s->safe, (long long)d->ev.id, r.error);
             }
             rc = tr_store_outbox_record(store, s->id, lease, &r, &e);
             if (rc) {

@@ -6,8 +6,8 @@
  * Sinks are configured once: a config file (notify.conf in the store's files area, or
  * --notify-config FILE) and/or KIND=URL specifications (--notify). A webhook URL is a secret: it
  * is kept in tr_notify_sink.url and never printed, logged or stored; tr_notify_sink.safe is the
- * form to print (scheme, host and public path prefix, the rest as three stars), and the outbox knows a sink by
- * its id (the name given, else <kind>-<16 hex digits of a hash of the URL>).
+ * form to print (scheme, host and public path prefix, the rest as three stars), and the outbox
+ * knows a sink by its id (the name given, else <kind>-<16 hex digits of a hash of the URL>).
  *
  * Delivery (tr_notify_deliver): per sink, claim it in the store (another sender holding it is
  * skipped, not waited for), post its due events in id order, record each attempt, release it.
@@ -66,8 +66,7 @@ void tr_notify_config_default(tr_notify_config *c);
 /* Adds the sink spec "KIND=URL" (KIND discord, slack or json; URL http:// or https://) named
  * name (NULL or "": from the URL's hash). TR_ERR_INVALID naming the kind (never the URL) when bad;
  * TR_ERR_CONFLICT for a second sink with the same id. */
-tr_code tr_notify_add_sink(tr_notify_config *c, const char *spec, const char *name,
-                           tr_error *err);
+tr_code tr_notify_add_sink(tr_notify_config *c, const char *spec, const char *name, tr_error *err);
 
 /* Reads a config file: one item a line, '#' starts a comment; "KIND=URL [name=NAME]" adds a sink,
  * "KEY=VALUE" sets a setting (connect_timeout, timeout, retry_base, retry_max, give_up, backlog).
@@ -82,13 +81,13 @@ void tr_notify_redact(const char *kind, const char *url, char *out, size_t size)
 /* What a call did. */
 typedef struct tr_notify_result {
     int n_sinks;
-    int n_busy;         /* sinks another sender held (skipped) */
-    int64_t delivered;  /* events delivered (2xx) by this call */
-    int64_t retries;    /* failed attempts that will be retried */
-    int64_t given_up;   /* events given up by this call */
-    int64_t attempts;   /* requests sent */
-    int out_of_time;    /* the budget ended the call with work left */
-    int64_t next_due;   /* the earliest retry time of a waiting sink (0: none) */
+    int n_busy;           /* sinks another sender held (skipped) */
+    int64_t delivered;    /* events delivered (2xx) by this call */
+    int64_t retries;      /* failed attempts that will be retried */
+    int64_t given_up;     /* events given up by this call */
+    int64_t attempts;     /* requests sent */
+    int out_of_time;      /* the budget ended the call with work left */
+    int64_t next_due;     /* the earliest retry time of a waiting sink (0: none) */
     char last_error[320]; /* the last failure, with the sink's safe name ("" for none) */
 } tr_notify_result;
 

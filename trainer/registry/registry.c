@@ -507,12 +507,13 @@ static void ev_add(ev_list *l, const char *kind, tr_sb *b)
 
 static void json_time(tr_sb *b, const char *key, int64_t t)
 {
-    char ts[32];
     tr_sb_printf(b, ",\"%s\":", key);
-    if (t)
+    if (t) {
+        char ts[32];
         tr_sb_json_str(b, tr_time_format(t, ts, sizeof ts));
-    else
+    } else {
         tr_sb_printf(b, "null");
+    }
 }
 
 static void json_key_str(tr_sb *b, const char *key, const char *v)

@@ -64,8 +64,7 @@ typedef struct tr_store_ops {
      * the wrappers (a valid sink id, max > 0). */
     tr_code (*outbox_claim)(tr_store *store, const char *sink, int64_t now, int64_t backlog,
                             double lease_seconds, size_t max, int64_t *lease,
-                            tr_outbox_delivery **list, size_t *n, int64_t *next_due,
-                            tr_error *err);
+                            tr_outbox_delivery **list, size_t *n, int64_t *next_due, tr_error *err);
     tr_code (*outbox_record)(tr_store *store, const char *sink, int64_t lease,
                              const tr_outbox_attempt *a, tr_error *err);
     void (*outbox_release)(tr_store *store, const char *sink, int64_t lease);

@@ -90,16 +90,17 @@ static void get_escaped(const char *s, size_t n, char *out, size_t size)
 static tr_code write_state(const char *path, const sink_state *st, tr_error *err)
 {
     tr_sb body = {0}, out = {0};
-    tr_sb_printf(&body, "sink\tstart_after=%" PRId64 "\tdone_through=%" PRId64 "\tdelivered=%" PRId64
-                        "\tgiven_up=%" PRId64 "\n",
+    tr_sb_printf(&body,
+                 "sink\tstart_after=%" PRId64 "\tdone_through=%" PRId64 "\tdelivered=%" PRId64
+                 "\tgiven_up=%" PRId64 "\n",
                  st->start_after, st->done_through, st->delivered, st->given_up);
     for (size_t i = 0; i < st->n; i++) {
         const entry *e = &st->e[i];
         tr_sb_printf(&body,
                      "event\tid=%" PRId64 "\tstate=%s\tattempts=%d\tfirst_at=%" PRId64
                      "\tlast_at=%" PRId64 "\tnext_at=%" PRId64 "\thttp=%d\terror=",
-                     e->id, state_names[e->state], e->attempts, e->first_at, e->last_at,
-                     e->next_at, e->http);
+                     e->id, state_names[e->state], e->attempts, e->first_at, e->last_at, e->next_at,
+                     e->http);
         put_escaped(&body, e->error);
         tr_sb_put(&body, "\n", 1);
     }

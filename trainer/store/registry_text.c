@@ -146,8 +146,8 @@ tr_code tr_registry_encode(const tr_registry *reg, char **text, size_t *len, tr_
     }
     const void *recs[K_COUNT] = {reg->versions, reg->log, reg->activations, reg->abtests,
                                  reg->events};
-    const size_t counts[K_COUNT] = {reg->n_versions, reg->n_log, reg->n_activations,
-                                    reg->n_abtests, reg->n_events};
+    const size_t counts[K_COUNT] = {reg->n_versions, reg->n_log, reg->n_activations, reg->n_abtests,
+                                    reg->n_events};
     tr_sb b = {0};
     for (int k = 0; k < K_COUNT; k++) {
         for (size_t i = 0; i < counts[k]; i++) {

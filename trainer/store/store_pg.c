@@ -2056,27 +2056,27 @@ static tr_code pg_outbox_claim(tr_store *st, const char *sink, int64_t now, int6
     if (!rc && PQntuples(r) != 1) {
         PQclear(r);
         rollback(s);
-        return tr_fail(err, TR_ERR_CONFLICT, "sink %s is being delivered by another sender",
-                       sink);
+        return tr_fail(err, TR_ERR_CONFLICT, "sink %s is being delivered by another sender", sink);
     }
-    int64_t token = 0, after = 0;
+    int64_t token = 0;
     if (!rc) {
         token = g_i64(r, 0, 0);
-        after = g_i64(r, 0, 1);
+        int64_t after = g_i64(r, 0, 1);
         PQclear(r);
         r = NULL;
         p_text(&p, sink);
         p_i64(&p, after);
         p_i64(&p, (int64_t)max);
-        rc = query(s,
-                   "SELECT e.event_id, e.kind, coalesce(extract(epoch FROM e.created_at), 0)::int8, "
-                   "e.payload_json, coalesce(d.attempts, 0)::int8, "
-                   "coalesce(extract(epoch FROM d.first_at), 0)::int8, "
-                   "coalesce(extract(epoch FROM d.next_at), 0)::int8, coalesce(d.error, '') "
-                   "FROM outbox e LEFT JOIN outbox_delivery d ON d.sink = $1::text AND "
-                   "d.event_id = e.event_id WHERE e.event_id > $2::int8 "
-                   "ORDER BY e.event_id LIMIT $3::int8",
-                   &p, 1, &r, "listing the outbox", err);
+        rc =
+            query(s,
+                  "SELECT e.event_id, e.kind, coalesce(extract(epoch FROM e.created_at), 0)::int8, "
+                  "e.payload_json, coalesce(d.attempts, 0)::int8, "
+                  "coalesce(extract(epoch FROM d.first_at), 0)::int8, "
+                  "coalesce(extract(epoch FROM d.next_at), 0)::int8, coalesce(d.error, '') "
+                  "FROM outbox e LEFT JOIN outbox_delivery d ON d.sink = $1::text AND "
+                  "d.event_id = e.event_id WHERE e.event_id > $2::int8 "
+                  "ORDER BY e.event_id LIMIT $3::int8",
+                  &p, 1, &r, "listing the outbox", err);
         params_free(&p);
     }
     if (!rc)
@@ -2202,16 +2202,16 @@ static tr_code pg_outbox_info(tr_store *st, const char *sink, tr_outbox_sink_inf
     params p = {0};
     PGresult *r;
     p_text(&p, sink);
-    tr_code rc = query(
-        s,
-        "SELECT k.start_after, k.done_through, k.delivered, k.given_up, "
-        "(SELECT count(*) FROM outbox e WHERE e.event_id > greatest(k.start_after, "
-        "k.done_through))::int8, coalesce(d.attempts, 0)::int8, "
-        "coalesce(extract(epoch FROM d.next_at), 0)::int8, coalesce(d.error, '') "
-        "FROM outbox_sink k LEFT JOIN outbox_delivery d ON d.sink = k.sink AND d.event_id = "
-        "(SELECT min(event_id) FROM outbox WHERE event_id > greatest(k.start_after, "
-        "k.done_through)) WHERE k.sink = $1::text",
-        &p, 1, &r, "reading a sink's deliveries", err);
+    tr_code rc =
+        query(s,
+              "SELECT k.start_after, k.done_through, k.delivered, k.given_up, "
+              "(SELECT count(*) FROM outbox e WHERE e.event_id > greatest(k.start_after, "
+              "k.done_through))::int8, coalesce(d.attempts, 0)::int8, "
+              "coalesce(extract(epoch FROM d.next_at), 0)::int8, coalesce(d.error, '') "
+              "FROM outbox_sink k LEFT JOIN outbox_delivery d ON d.sink = k.sink AND d.event_id = "
+              "(SELECT min(event_id) FROM outbox WHERE event_id > greatest(k.start_after, "
+              "k.done_through)) WHERE k.sink = $1::text",
+              &p, 1, &r, "reading a sink's deliveries", err);
     params_free(&p);
     if (rc)
         return rc;
