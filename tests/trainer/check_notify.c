@@ -783,6 +783,43 @@ START_TEST(test_kill9_mid_delivery_loses_nothing)
 }
 END_TEST
 
+/* run-due delivers at its end what its cycles announced (here: failed cycles on too few bars). */
+START_TEST(test_run_due_delivers)
+{
+    fixture f;
+    if (!fx_open(&f, _i))
+        return;
+    rcv r;
+    rcv_start(&r, f.dir, "{}");
+    ck_assert_int_eq(run(f.dir,
+                         "--models-dir '%s' synth --pair EURUSD --from 2025-01-01 --to 2025-01-03 "
+                         "--store '%s'",
+                         f.models, f.loc),
+                     0);
+    char conf[4200], text[256];
+    tr_error e;
+    ck_assert(tr_store_path(f.st, TR_AREA_FILES, "notify.conf", conf, sizeof conf, &e) == TR_OK);
+    snprintf(text, sizeof text, "json=http://127.0.0.1:%d/rd/" SECRET "\n", r.port);
+    FILE *cf = fopen(conf, "w");
+    ck_assert_ptr_nonnull(cf);
+    fputs(text, cf);
+    fclose(cf);
+    run(f.dir, "--models-dir '%s' run-due --as-of 2025-01-03T03:00 --store '%s'", f.models, f.loc);
+    ck_assert(!tu_output_has(f.dir, SECRET));
+    req log[8];
+    int n = rcv_log(&r, log, 8);
+    ck_assert_int_eq(n, 2); /* the weekly retrain and the daily fine-tune failed */
+    char *body = rcv_file(&r, "body", 1);
+    ck_assert_msg(strstr(body, "\"kind\":\"training_failed\"") &&
+                      strstr(body, "\"cycle\":\"full\""),
+                  "%s", body);
+    free(body);
+    unlink(conf);
+    rcv_stop(&r);
+    fx_close(&f);
+}
+END_TEST
+
 /* No output of notify shows a sink's URL (token, path), whatever the webhook does. */
 START_TEST(test_urls_never_printed)
 {
@@ -854,6 +891,7 @@ static Suite *notify_suite(void)
     tcase_add_loop_test(td, test_monthly_report_attachments, 0, 2);
     tcase_add_loop_test(td, test_kill9_mid_delivery_loses_nothing, 0, 2);
     tcase_add_loop_test(td, test_urls_never_printed, 0, 2);
+    tcase_add_loop_test(td, test_run_due_delivers, 0, 2);
     suite_add_tcase(s, td);
     return s;
 }
