@@ -349,14 +349,14 @@ static void build_message(const tr_outbox_event *ev, message *m)
         jstr(pl, "verdict", c, sizeof c);
         int activated = jget(pl, "activated", d, sizeof d) == 0 && strcmp(d, "true") == 0;
         m->color = 0x2ecc71;
-        snprintf(m->title, sizeof m->title, "Training completed: %s", a);
+        snprintf(m->title, sizeof m->title, "Training completed: %.60s", a);
         fmt_num(x, sizeof x, jnum(test, "macro_f1"), 3, 0);
         fmt_num(y, sizeof y, jnum(bt, "win_rate"), 1, 1);
         fmt_num(z, sizeof z, jnum(bt, "total_pips"), 1, 0);
-        snprintf(
-            m->line, sizeof m->line,
-            "Training completed: %s (%s), test macro-F1 %s, backtest %s pips, win rate %s%s%s%s", a,
-            b, x, z, y, c[0] ? ", " : "", c, activated ? ", activated" : "");
+        snprintf(m->line, sizeof m->line,
+                 "Training completed: %.60s (%.20s), test macro-F1 %.20s, backtest %.20s pips, win "
+                 "rate %.20s%s%.30s%s",
+                 a, b, x, z, y, c[0] ? ", " : "", c, activated ? ", activated" : "");
         tr_sb_printf(&m->details, "**Version** %s (%s cycle)\n", a, b);
         fmt_num(x, sizeof x, jnum(test, "accuracy"), 3, 0);
         fmt_num(y, sizeof y, jnum(test, "macro_f1"), 3, 0);
@@ -372,8 +372,9 @@ static void build_message(const tr_outbox_event *ev, message *m)
         jstr(pl, "as_of", b, sizeof b);
         jstr(pl, "error", d, sizeof d);
         m->color = 0xe74c3c;
-        snprintf(m->title, sizeof m->title, "Training failed: %s cycle", a);
-        snprintf(m->line, sizeof m->line, "Training failed: %s cycle as of %s: %.400s", a, b, d);
+        snprintf(m->title, sizeof m->title, "Training failed: %.60s cycle", a);
+        snprintf(m->line, sizeof m->line, "Training failed: %.60s cycle as of %.60s: %.300s", a, b,
+                 d);
         tr_sb_printf(&m->details, "**Cycle** %s as of %s\n**Error** %s\n", a, b, d);
     } else if (strcmp(ev->kind, "model_deployed") == 0 ||
                strcmp(ev->kind, "model_rolled_back") == 0) {
@@ -382,9 +383,9 @@ static void build_message(const tr_outbox_event *ev, message *m)
         jstr(pl, "to", b, sizeof b);
         jstr(pl, "reason", c, sizeof c);
         m->color = rb ? 0xe67e22 : 0x3498db;
-        snprintf(m->title, sizeof m->title, "%s: %s", rb ? "Model rolled back" : "Model deployed",
-                 b);
-        snprintf(m->line, sizeof m->line, "%s: %s -> %s (%s)",
+        snprintf(m->title, sizeof m->title, "%.60s: %.60s",
+                 rb ? "Model rolled back" : "Model deployed", b);
+        snprintf(m->line, sizeof m->line, "%.60s: %.60s -> %.60s (%.60s)",
                  rb ? "Model rolled back" : "Model deployed", a[0] ? a : "none", b, c);
         tr_sb_printf(&m->details, "**From** %s\n**To** %s\n**Reason** %s\n", a[0] ? a : "none", b,
                      c);
@@ -397,10 +398,10 @@ static void build_message(const tr_outbox_event *ev, message *m)
         jstr(pl, "winner", w, sizeof w);
         jstr(pl, "end_reason", r, sizeof r);
         m->color = 0x9b59b6;
-        snprintf(m->title, sizeof m->title, "A/B test %s concluded", a);
+        snprintf(m->title, sizeof m->title, "A/B test %.60s concluded", a);
         snprintf(m->line, sizeof m->line,
-                 "A/B test %s concluded: %s vs %s, verdict %s, winner %s (%s)", a, b, c, x,
-                 w[0] ? w : "none", r);
+                 "A/B test %.60s concluded: %.60s vs %.60s, verdict %.60s, winner %.60s (%.60s)", a,
+                 b, c, x, w[0] ? w : "none", r);
         tr_sb_printf(&m->details, "**A** %s\n**B** %s\n**Verdict** %s\n**Winner** %s\n**End** %s\n",
                      b, c, x, w[0] ? w : "none", r);
     } else if (strcmp(ev->kind, "monthly_report") == 0) {
@@ -409,14 +410,14 @@ static void build_message(const tr_outbox_event *ev, message *m)
         jstr(pl, "version", c, sizeof c);
         jstr(pl, "reason", d, sizeof d);
         jstr(pl, "report", m->report, sizeof m->report);
-        snprintf(m->title, sizeof m->title, "Monthly report as of %s", a);
-        snprintf(m->line, sizeof m->line, "Monthly ranking as of %s: %s, best %s (%s)", a, b,
-                 c[0] ? c : "none", d);
+        snprintf(m->title, sizeof m->title, "Monthly report as of %.60s", a);
+        snprintf(m->line, sizeof m->line, "Monthly ranking as of %.60s: %.60s, best %.60s (%.60s)",
+                 a, b, c[0] ? c : "none", d);
         tr_sb_printf(&m->details, "**Verdict** %s\n**Best** %s\n**Ranked** %s\n", b,
                      c[0] ? c : "none", d);
     } else {
-        snprintf(m->title, sizeof m->title, "%s", ev->kind);
-        snprintf(m->line, sizeof m->line, "%s: %.440s", ev->kind, pl);
+        snprintf(m->title, sizeof m->title, "%.60s", ev->kind);
+        snprintf(m->line, sizeof m->line, "%.60s: %.440s", ev->kind, pl);
         tr_sb_printf(&m->details, "```json\n%.3500s\n```\n", pl);
     }
 }
