@@ -146,6 +146,8 @@ static void layout_of(const char *ci, const char *schema, char *out, size_t size
 /* Turns a store in schema aifx back into the previous release's: migration 003 undone (its own
  * tables and function dropped, its row deleted) and every object moved into public. */
 static const char to_previous_release_sql[] =
+    "DROP TABLE aifx.outbox_delivery, aifx.outbox_sink, aifx.outbox;" /* 005 */
+    "DROP TYPE aifx.delivery_state;"
     "ALTER TABLE aifx.trading_signals DROP COLUMN outcome_reported;" /* 004 */
     "DROP TABLE aifx.backend_link, aifx.backend_timeframes, aifx.backend_pairs;"
     "DROP FUNCTION aifx.aifx_fits(float8, float8);"

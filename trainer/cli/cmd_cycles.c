@@ -128,6 +128,7 @@ int tr_cli_cmd_run_due(tr_cli_args *a)
     tr_due_result r;
     tr_code rc = tr_run_due(st, &o, &r, &e);
     tr_cli_print_end_bar(&oo);
+    tr_cli_notify_after(st, 10, oo.quiet || oo.json); /* notify.conf's sinks, at most 10 s */
     tr_store_close(st);
     if (rc)
         return tr_cli_fail(&e);

@@ -52,5 +52,9 @@ TR_CLI_DECLARE(ab);
 /* cmd_db.c */
 TR_CLI_DECLARE(db);
 TR_CLI_DECLARE(listen);
+/* cmd_notify.c; and the delivery at the end of run-due: the store's notify.conf sinks, for at
+ * most budget seconds, one line on standard error unless quiet (never changes the exit code) */
+TR_CLI_DECLARE(notify);
+void tr_cli_notify_after(tr_store *st, double budget, int quiet);
 
 #endif

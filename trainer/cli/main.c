@@ -51,6 +51,8 @@ static const tr_cli_command commands[] = {
      tr_cli_cmd_db},
     {"listen", "print a PostgreSQL store's events as they arrive", tr_cli_help_listen,
      tr_cli_cmd_listen},
+    {"notify", "deliver notifications (outbox) to Discord, Slack or JSON webhooks",
+     tr_cli_help_notify, tr_cli_cmd_notify},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -3,10 +3,13 @@
  * The JSON is driven by the field tables of schema.h; the directory store's line format is in
  * store/registry_text.c.
  */
+#define _POSIX_C_SOURCE 200809L /* strnlen */
+
 #include "registry/registry.h"
 
 #include "registry/schema.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +57,7 @@ void tr_registry_free(tr_registry *reg)
     free(reg->log);
     free(reg->activations);
     free(reg->abtests);
+    free(reg->events);
     tr_registry_init(reg);
 }
 
@@ -368,22 +372,36 @@ tr_code tr_registry_apply(tr_registry *reg, const tr_reg_txn *txn, tr_error *err
     tr_code rc = check_ab(reg, txn, err);
     if (rc)
         return rc;
+    tr_outbox_event *ev = NULL;
+    size_t n_ev = 0;
+    rc = tr_registry_txn_events(txn, &ev, &n_ev, err);
+    if (rc)
+        return rc;
+    if (n_ev) {
+        tr_outbox_event *ne = realloc(reg->events, (reg->n_events + n_ev) * sizeof *ne);
+        if (!ne) {
+            free(ev);
+            return tr_fail(err, TR_ERR_NOMEM, "out of memory");
+        }
+        reg->events = ne;
+    }
     /* allocate the room, then apply (nothing below can fail) */
     tr_version *nv = realloc(reg->versions, (reg->n_versions + txn->n_put + 1) * sizeof *nv);
-    if (!nv)
+    if (nv)
+        reg->versions = nv;
+    tr_log_row *nl = nv ? realloc(reg->log, (reg->n_log + txn->n_log + 1) * sizeof *nl) : NULL;
+    if (nl)
+        reg->log = nl;
+    tr_activation *na =
+        nl ? realloc(reg->activations, (reg->n_activations + 2) * sizeof *na) : NULL;
+    if (na)
+        reg->activations = na;
+    tr_ab_test *nab =
+        na ? realloc(reg->abtests, (reg->n_abtests + txn->n_ab_put + 1) * sizeof *nab) : NULL;
+    if (!nab) {
+        free(ev);
         return tr_fail(err, TR_ERR_NOMEM, "out of memory");
-    reg->versions = nv;
-    tr_log_row *nl = realloc(reg->log, (reg->n_log + txn->n_log + 1) * sizeof *nl);
-    if (!nl)
-        return tr_fail(err, TR_ERR_NOMEM, "out of memory");
-    reg->log = nl;
-    tr_activation *na = realloc(reg->activations, (reg->n_activations + 2) * sizeof *na);
-    if (!na)
-        return tr_fail(err, TR_ERR_NOMEM, "out of memory");
-    reg->activations = na;
-    tr_ab_test *nab = realloc(reg->abtests, (reg->n_abtests + txn->n_ab_put + 1) * sizeof *nab);
-    if (!nab)
-        return tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    }
     reg->abtests = nab;
     for (size_t i = 0; i < txn->n_ab_update; i++)
         for (size_t j = 0; j < reg->n_abtests; j++)
@@ -427,7 +445,276 @@ tr_code tr_registry_apply(tr_registry *reg, const tr_reg_txn *txn, tr_error *err
         rec.at = txn->now;
         reg->activations[reg->n_activations++] = rec;
     }
+    for (size_t i = 0; i < n_ev; i++) {
+        ev[i].id = ++reg->last_event_id;
+        reg->events[reg->n_events++] = ev[i];
+    }
+    free(ev);
     return TR_OK;
+}
+
+/* ---- the outbox: what a transaction announces --------------------------------------------- */
+
+int tr_outbox_kind_valid(const char *k)
+{
+    size_t n = strnlen(k, TR_OUTBOX_KIND_MAX);
+    if (n == 0 || n >= TR_OUTBOX_KIND_MAX || !(k[0] >= 'a' && k[0] <= 'z'))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((k[i] >= 'a' && k[i] <= 'z') || (k[i] >= '0' && k[i] <= '9') || k[i] == '_'))
+            return 0;
+    return 1;
+}
+
+/* The events being built: an array that grows, and the payload of the one being written. */
+typedef struct ev_list {
+    tr_outbox_event *v;
+    size_t n, cap;
+    int64_t now;
+    int oom;
+} ev_list;
+
+/* Appends an event of kind with the payload b (consumed); sets oom when it cannot. A payload too
+ * long for the record is replaced by one that says so (the event is never lost). */
+static void ev_add(ev_list *l, const char *kind, tr_sb *b)
+{
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 4;
+        tr_outbox_event *nv = realloc(l->v, nc * sizeof *nv);
+        if (!nv) {
+            l->oom = 1;
+            tr_sb_free(b);
+            return;
+        }
+        l->v = nv;
+        l->cap = nc;
+    }
+    if (b->oom || !b->p) {
+        l->oom = 1;
+        tr_sb_free(b);
+        return;
+    }
+    tr_outbox_event *e = &l->v[l->n++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->kind, sizeof e->kind, "%s", kind);
+    e->created_at = l->now;
+    if (b->n < sizeof e->payload)
+        memcpy(e->payload, b->p, b->n + 1);
+    else
+        snprintf(e->payload, sizeof e->payload, "{\"truncated\":true,\"bytes\":%zu}", b->n);
+    tr_sb_free(b);
+}
+
+static void json_time(tr_sb *b, const char *key, int64_t t)
+{
+    tr_sb_printf(b, ",\"%s\":", key);
+    if (t) {
+        char ts[32];
+        tr_sb_json_str(b, tr_time_format(t, ts, sizeof ts));
+    } else {
+        tr_sb_printf(b, "null");
+    }
+}
+
+static void json_key_str(tr_sb *b, const char *key, const char *v)
+{
+    tr_sb_printf(b, ",\"%s\":", key);
+    tr_sb_json_str(b, v);
+}
+
+static void json_key_num(tr_sb *b, const char *key, double v)
+{
+    tr_sb_printf(b, ",\"%s\":", key);
+    tr_sb_json_num(b, v);
+}
+
+/* The log row of txn that names version v, or NULL. */
+static const tr_log_row *log_of(const tr_reg_txn *txn, const char *v)
+{
+    for (size_t i = 0; i < txn->n_log; i++)
+        if (strcmp(txn->log[i].version, v) == 0)
+            return &txn->log[i];
+    return NULL;
+}
+
+static void training_completed(ev_list *l, const tr_reg_txn *txn, const tr_version *v)
+{
+    const tr_log_row *r = log_of(txn, v->version);
+    tr_sb b = {0};
+    tr_sb_printf(&b, "{\"version\":");
+    tr_sb_json_str(&b, v->version);
+    json_key_str(&b, "type", tr_version_type_name(v->type));
+    json_key_str(&b, "parent", v->parent);
+    json_key_str(&b, "cycle", r ? r->cycle : tr_version_type_name(v->type));
+    json_key_str(&b, "verdict", r ? r->verdict : "");
+    json_key_str(&b, "gate_metric", r ? r->gate_metric : "");
+    json_key_num(&b, "candidate_value", r ? r->candidate_value : NAN);
+    json_key_num(&b, "active_value", r ? r->active_value : NAN);
+    json_time(&b, "as_of", v->as_of);
+    json_time(&b, "data_from", v->data_from);
+    json_time(&b, "data_to", v->data_to);
+    tr_sb_printf(&b, ",\"epochs\":%d,\"best_epoch\":%d", v->epochs, v->best_epoch);
+    json_key_num(&b, "seconds", v->seconds);
+    const tr_cls_figs *t = &v->figs[2];
+    tr_sb_printf(&b, ",\"test\":{\"n\":%lld", (long long)t->n);
+    json_key_num(&b, "accuracy", t->accuracy);
+    json_key_num(&b, "macro_f1", t->macro_f1);
+    json_key_num(&b, "loss", t->loss);
+    tr_sb_printf(&b, "},\"backtest\":{\"trades\":%lld", (long long)v->bt.trades);
+    json_key_num(&b, "win_rate", v->bt.win_rate);
+    json_key_num(&b, "total_pips", v->bt.total_pips);
+    json_key_num(&b, "sharpe", v->bt.sharpe);
+    json_key_num(&b, "max_drawdown", v->bt.max_drawdown);
+    json_key_num(&b, "profit_factor", v->bt.profit_factor);
+    tr_sb_printf(&b, "},\"activated\":%s}",
+                 txn->activate && strcmp(txn->activate->to, v->version) == 0 ? "true" : "false");
+    ev_add(l, "training_completed", &b);
+}
+
+static void log_event(ev_list *l, const tr_reg_txn *txn, const tr_log_row *r, const char *kind)
+{
+    tr_sb b = {0};
+    tr_sb_printf(&b, "{\"cycle\":");
+    tr_sb_json_str(&b, r->cycle);
+    json_key_str(&b, "status", tr_log_status_name(r->status));
+    json_time(&b, "as_of", r->as_of);
+    json_time(&b, "started_at", r->started_at);
+    json_time(&b, "finished_at", r->finished_at);
+    json_key_str(&b, "version", r->version);
+    json_key_str(&b, "parent", r->parent);
+    json_key_str(&b, "reason", r->reason);
+    if (strcmp(kind, "training_failed") == 0) {
+        json_key_str(&b, "error", r->error);
+    } else {
+        json_key_str(&b, "verdict", r->verdict);
+        json_key_str(&b, "score", r->gate_metric);
+        json_key_num(&b, "best_value", r->candidate_value);
+        json_key_num(&b, "active_value", r->active_value);
+        tr_sb_printf(&b, ",\"report\":");
+        if (txn->report && txn->report[0])
+            tr_sb_json_str(&b, txn->report);
+        else
+            tr_sb_printf(&b, "null");
+    }
+    tr_sb_printf(&b, "}");
+    ev_add(l, kind, &b);
+}
+
+static void ab_concluded(ev_list *l, const tr_ab_test *t)
+{
+    tr_sb b = {0};
+    tr_sb_printf(&b, "{\"id\":");
+    tr_sb_json_str(&b, t->id);
+    json_key_str(&b, "version_a", t->version_a);
+    json_key_str(&b, "version_b", t->version_b);
+    json_key_str(&b, "pairs", t->pairs);
+    json_key_str(&b, "status", tr_ab_status_name(t->status));
+    json_key_str(&b, "verdict", t->verdict);
+    const char *w = strcmp(t->verdict, "a") == 0   ? t->version_a
+                    : strcmp(t->verdict, "b") == 0 ? t->version_b
+                                                   : NULL;
+    tr_sb_printf(&b, ",\"winner\":");
+    if (w)
+        tr_sb_json_str(&b, w);
+    else
+        tr_sb_printf(&b, "null");
+    json_key_str(&b, "end_reason", t->end_reason);
+    json_time(&b, "started_at", t->started_at);
+    json_time(&b, "ended_at", t->ended_at);
+    tr_sb_printf(&b, ",\"n_pred_a\":%lld,\"n_pred_b\":%lld}", (long long)t->n_pred_a,
+                 (long long)t->n_pred_b);
+    ev_add(l, "ab_concluded", &b);
+}
+
+static void activation(ev_list *l, const tr_activation *a, int64_t at)
+{
+    int rb = strcmp(a->reason, "rollback") == 0;
+    tr_sb b = {0};
+    tr_sb_printf(&b, "{\"from\":");
+    tr_sb_json_str(&b, a->from);
+    json_key_str(&b, "to", a->to);
+    json_key_str(&b, "reason", a->reason);
+    json_time(&b, "at", at);
+    /* the evidence is JSON text already; anything else is carried as a string */
+    tr_sb_printf(&b, ",\"evidence\":");
+    if (a->evidence[0] == '{')
+        tr_sb_printf(&b, "%s", a->evidence);
+    else
+        tr_sb_printf(&b, "null");
+    tr_sb_printf(&b, "}");
+    ev_add(l, rb ? "model_rolled_back" : "model_deployed", &b);
+}
+
+tr_code tr_registry_txn_events(const tr_reg_txn *txn, tr_outbox_event **out, size_t *n,
+                               tr_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    for (size_t i = 0; i < txn->n_events; i++) {
+        const tr_outbox_event *e = &txn->events[i];
+        size_t pl = strnlen(e->payload, sizeof e->payload);
+        if (!tr_outbox_kind_valid(e->kind))
+            return tr_fail(err, TR_ERR_INVALID, "event %zu: bad kind '%.31s'", i + 1, e->kind);
+        if (pl == sizeof e->payload || pl < 2 || e->payload[0] != '{' || e->payload[pl - 1] != '}')
+            return tr_fail(err, TR_ERR_INVALID,
+                           "event %zu (%s): the payload must be one JSON object under %d bytes",
+                           i + 1, e->kind, TR_OUTBOX_PAYLOAD_MAX);
+    }
+    ev_list l = {NULL, 0, 0, txn->now, 0};
+    for (size_t i = 0; i < txn->n_put; i++)
+        if (tr_version_usable(&txn->put[i]))
+            training_completed(&l, txn, &txn->put[i]);
+    for (size_t i = 0; i < txn->n_log; i++) {
+        const tr_log_row *r = &txn->log[i];
+        if (r->status == TR_LOG_FAILED)
+            log_event(&l, txn, r, "training_failed");
+        else if (strcmp(r->cycle, "rank") == 0 && r->status == TR_LOG_COMPLETED)
+            log_event(&l, txn, r, "monthly_report");
+    }
+    for (size_t i = 0; i < txn->n_ab_update; i++)
+        if (txn->ab_update[i].status != TR_AB_RUNNING)
+            ab_concluded(&l, &txn->ab_update[i]);
+    if (txn->activate)
+        activation(&l, txn->activate, txn->now);
+    for (size_t i = 0; i < txn->n_events && !l.oom; i++) {
+        if (l.n == l.cap) {
+            size_t nc = l.cap ? l.cap * 2 : 4;
+            tr_outbox_event *nv = realloc(l.v, nc * sizeof *nv);
+            if (!nv) {
+                l.oom = 1;
+                break;
+            }
+            l.v = nv;
+            l.cap = nc;
+        }
+        tr_outbox_event *e = &l.v[l.n++];
+        *e = txn->events[i];
+        e->id = 0;
+        e->created_at = txn->now;
+    }
+    if (l.oom) {
+        free(l.v);
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    }
+    *out = l.v;
+    *n = l.n;
+    return TR_OK;
+}
+
+char *tr_outbox_event_json(const tr_outbox_event *ev)
+{
+    char ts[32];
+    tr_sb b = {0};
+    tr_sb_printf(&b, "{\"id\":%lld,\"kind\":", (long long)ev->id);
+    tr_sb_json_str(&b, ev->kind);
+    tr_sb_printf(&b, ",\"created_at\":");
+    tr_sb_json_str(&b, tr_time_format(ev->created_at, ts, sizeof ts));
+    tr_sb_printf(&b, ",\"payload\":%s}", ev->payload[0] ? ev->payload : "{}");
+    if (b.oom) {
+        tr_sb_free(&b);
+        return NULL;
+    }
+    return b.p;
 }
 
 /* ---- JSON --------------------------------------------------------------------------------- */

@@ -150,6 +150,19 @@ typedef struct tr_ab_test {
     char result[4096];                 /* JSON: the figures of the last analysis */
 } tr_ab_test;
 
+/* An event of the outbox (docs/operations.md "Notifications", docs/schema.md): what a committed
+ * change announces, stored in the same transaction as the change. The kinds derived by
+ * tr_registry_apply: training_completed, training_failed, model_deployed, model_rolled_back,
+ * ab_concluded, monthly_report; others come from the caller (tr_reg_txn.events). */
+#define TR_OUTBOX_KIND_MAX    32
+#define TR_OUTBOX_PAYLOAD_MAX 4096
+typedef struct tr_outbox_event {
+    int64_t id;                          /* assigned on commit: 1, 2, ... per store, ascending */
+    char kind[TR_OUTBOX_KIND_MAX];       /* 1..31 characters a-z 0-9 _, starting with a letter */
+    int64_t created_at;                  /* the transaction's time (tr_reg_txn.now) */
+    char payload[TR_OUTBOX_PAYLOAD_MAX]; /* a JSON object */
+} tr_outbox_event;
+
 typedef struct tr_registry {
     tr_version *versions; /* in registration order */
     size_t n_versions;
@@ -159,6 +172,12 @@ typedef struct tr_registry {
     size_t n_activations;
     tr_ab_test *abtests; /* in creation order */
     size_t n_abtests;
+    /* The outbox: events in id order. tr_store_registry_read leaves it empty (n_events 0; the
+     * sender reads it through tr_store_outbox_claim); tr_registry_apply appends the events of a
+     * transaction here. last_event_id is the highest id assigned so far (0: none). */
+    tr_outbox_event *events;
+    size_t n_events;
+    int64_t last_event_id;
 } tr_registry;
 
 /* What one cycle changes, applied together or not at all. */
@@ -177,6 +196,13 @@ typedef struct tr_reg_txn {
     size_t n_ab_put;
     const tr_ab_test *ab_update; /* replacements of existing tests, by id */
     size_t n_ab_update;
+    /* Events announced with the change besides those derived from it (drift, pause, alerts):
+     * kind and payload are the caller's (a valid kind, a JSON object); id and created_at are
+     * assigned on commit. A transaction of events alone is valid. */
+    const tr_outbox_event *events;
+    size_t n_events;
+    const char *report; /* NULL, or the path of the report the change produced (a rank log row's
+                           monthly_report event carries it) */
 } tr_reg_txn;
 
 void tr_registry_init(tr_registry *reg);
@@ -211,8 +237,24 @@ tr_code tr_registry_rollback_target(const tr_registry *reg, char *out, size_t si
  * version: TR_ERR_CONFLICT for a name in use or an active version that changed, TR_ERR_NOTFOUND
  * for an unknown one, TR_ERR_INVALID for an unusable one or a bad name). Ids of the appended log
  * rows and activation are assigned here. An update that deprecates the version that is active
- * after the transaction is TR_ERR_INVALID (the active version is never retired). */
+ * after the transaction is TR_ERR_INVALID (the active version is never retired). The events the
+ * transaction announces (tr_registry_txn_events) are appended to reg->events with the ids after
+ * reg->last_event_id; a bad explicit event (kind, payload) is TR_ERR_INVALID. */
 tr_code tr_registry_apply(tr_registry *reg, const tr_reg_txn *txn, tr_error *err);
+
+/* The events a transaction announces, derived from its contents in this order: per new usable
+ * version training_completed (its figures, the cycle and verdict of its log row); per failed log
+ * row training_failed (cycle, error); per rank log row monthly_report (with txn->report); per A/B
+ * update that ends a test ab_concluded (verdict, winner); the activation model_deployed (reason
+ * rollback: model_rolled_back); then txn->events. tr_registry_apply appends them, numbered, to
+ * reg->events; this is the derivation alone, into a malloc'd array (*n may be 0, *out NULL). */
+tr_code tr_registry_txn_events(const tr_reg_txn *txn, tr_outbox_event **out, size_t *n,
+                               tr_error *err);
+/* 1 when kind is a valid event kind. */
+int tr_outbox_kind_valid(const char *kind);
+/* The event as the generic JSON sink posts it: {"id":..,"kind":..,"created_at":"..","payload":
+ * {...}}, malloc'd (NULL when out of memory). */
+char *tr_outbox_event_json(const tr_outbox_event *ev);
 
 /* An A/B test by id, or NULL. */
 const tr_ab_test *tr_registry_find_ab(const tr_registry *reg, const char *id);

@@ -219,6 +219,16 @@ static const tr_field act_fields[] = {
 };
 SCHEMA(tr_activation_schema, tr_activation, "model_activations", act_fields);
 
+static const tr_field event_fields[] = {
+    F(tr_outbox_event, "id", "event_id", id, TR_FT_INT64, "assigned on commit: 1, 2, ..."),
+    F(tr_outbox_event, "kind", "kind", kind, TR_FT_TEXT,
+      "training_completed, training_failed, model_deployed, ..."),
+    F(tr_outbox_event, "created_at", "created_at", created_at, TR_FT_TIME,
+      "the transaction's time"),
+    F(tr_outbox_event, "payload", "payload_json", payload, TR_FT_JSON, "a JSON object"),
+};
+SCHEMA(tr_outbox_event_schema, tr_outbox_event, "outbox", event_fields);
+
 static const tr_field ab_fields[] = {
     F(tr_ab_test, "id", "test_id", id, TR_FT_TEXT, "ab1, ab2, ..."),
     F(tr_ab_test, "version_a", "version_a", version_a, TR_FT_TEXT, "control"),

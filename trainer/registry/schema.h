@@ -78,6 +78,9 @@ struct tr_schema {
 
 extern const tr_schema tr_version_schema, tr_log_row_schema, tr_activation_schema,
     tr_ab_test_schema, tr_cls_figs_schema, tr_bt_figs_schema, tr_history_schema;
+/* An event of the outbox (tr_outbox_event): a line "event" of the directory store's registry
+ * file, a row of the PostgreSQL table outbox (005_outbox.sql). */
+extern const tr_schema tr_outbox_event_schema;
 
 /* A field of a record with its groups flattened: the leaf field, where its value is in the
  * top-level record, and its full key ("train.macro_f1") and column ("train_macro_f1"). */

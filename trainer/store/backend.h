@@ -58,6 +58,18 @@ typedef struct tr_store_ops {
      * only committed changes are announced. The directory store has none: TR_ERR_UNSUPPORTED. */
     tr_code (*listen)(tr_store *store, const char *const *channels, size_t n, double timeout,
                       tr_listen_fn fn, void *user, tr_error *err);
+    /* The outbox (store.h): claim a sink (register it on first use), list its due deliveries in
+     * id order; record an attempt under the claim's fencing token (TR_ERR_CONFLICT once another
+     * sender claimed the sink); release the claim; a sink's figures. Arguments were checked by
+     * the wrappers (a valid sink id, max > 0). */
+    tr_code (*outbox_claim)(tr_store *store, const char *sink, int64_t now, int64_t backlog,
+                            double lease_seconds, size_t max, int64_t *lease,
+                            tr_outbox_delivery **list, size_t *n, int64_t *next_due, tr_error *err);
+    tr_code (*outbox_record)(tr_store *store, const char *sink, int64_t lease,
+                             const tr_outbox_attempt *a, tr_error *err);
+    void (*outbox_release)(tr_store *store, const char *sink, int64_t lease);
+    tr_code (*outbox_info)(tr_store *store, const char *sink, tr_outbox_sink_info *info,
+                           tr_error *err);
 } tr_store_ops;
 
 struct tr_store {

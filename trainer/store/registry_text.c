@@ -14,7 +14,7 @@
 #include "registry/schema.h"
 
 /* The record kinds, in the order their lines are written. */
-enum { K_VERSION, K_LOG, K_ACTIVATION, K_ABTEST, K_COUNT };
+enum { K_VERSION, K_LOG, K_ACTIVATION, K_ABTEST, K_EVENT, K_COUNT };
 
 static const struct {
     const char *name;
@@ -24,6 +24,7 @@ static const struct {
     [K_LOG] = {"log", &tr_log_row_schema},
     [K_ACTIVATION] = {"activation", &tr_activation_schema},
     [K_ABTEST] = {"abtest", &tr_ab_test_schema},
+    [K_EVENT] = {"event", &tr_outbox_event_schema}, /* the outbox (older programs skip it) */
 };
 
 /* The array of records of kind k in reg (to grow it), and where its count is. */
@@ -39,9 +40,12 @@ static void **records_of(tr_registry *reg, int k, size_t **n)
     case K_ACTIVATION:
         *n = &reg->n_activations;
         return (void **)&reg->activations;
-    default:
+    case K_ABTEST:
         *n = &reg->n_abtests;
         return (void **)&reg->abtests;
+    default:
+        *n = &reg->n_events;
+        return (void **)&reg->events;
     }
 }
 
@@ -140,9 +144,10 @@ tr_code tr_registry_encode(const tr_registry *reg, char **text, size_t *len, tr_
         free(kl);
         return tr_fail(err, TR_ERR_NOMEM, "out of memory encoding the registry");
     }
-    const void *recs[K_COUNT] = {reg->versions, reg->log, reg->activations, reg->abtests};
-    const size_t counts[K_COUNT] = {reg->n_versions, reg->n_log, reg->n_activations,
-                                    reg->n_abtests};
+    const void *recs[K_COUNT] = {reg->versions, reg->log, reg->activations, reg->abtests,
+                                 reg->events};
+    const size_t counts[K_COUNT] = {reg->n_versions, reg->n_log, reg->n_activations, reg->n_abtests,
+                                    reg->n_events};
     tr_sb b = {0};
     for (int k = 0; k < K_COUNT; k++) {
         for (size_t i = 0; i < counts[k]; i++) {
@@ -337,6 +342,9 @@ static const char *check_record(int kind, const void *rec)
         return "version record without a valid name";
     if (kind == K_ABTEST && !((const tr_ab_test *)rec)->id[0])
         return "A/B test record without an id";
+    if (kind == K_EVENT && (((const tr_outbox_event *)rec)->id <= 0 ||
+                            !tr_outbox_kind_valid(((const tr_outbox_event *)rec)->kind)))
+        return "event record without an id or a valid kind";
     return NULL;
 }
 
@@ -394,6 +402,13 @@ tr_code tr_registry_decode(const char *what, const char *text, size_t len, tr_re
             p = fe;
         }
         const char *bad = check_record(kind, rec);
+        if (!bad && kind == K_EVENT) {
+            int64_t id = ((const tr_outbox_event *)rec)->id;
+            if (id <= reg->last_event_id)
+                bad = "event ids out of order";
+            else
+                reg->last_event_id = id;
+        }
         if (bad) {
             rc = tr_fail(err, TR_ERR_FORMAT, "%s: line %d: %s", what, line, bad);
             goto fail;

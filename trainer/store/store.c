@@ -375,3 +375,62 @@ tr_code tr_store_pairs(tr_store *store, int32_t tf, char (*pairs)[TR_PAIR_MAX], 
     }
     return TR_OK;
 }
+
+/* ---- the outbox ---------------------------------------------------------------------------- */
+
+int tr_outbox_sink_valid(const char *id)
+{
+    size_t n = 0;
+    while (n < TR_OUTBOX_SINK_MAX && id[n])
+        n++;
+    if (n == 0 || n >= TR_OUTBOX_SINK_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = id[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+tr_code tr_store_outbox_claim(tr_store *store, const char *sink, int64_t now, int64_t backlog,
+                              double lease_seconds, size_t max, int64_t *lease,
+                              tr_outbox_delivery **list, size_t *n, int64_t *next_due,
+                              tr_error *err)
+{
+    *list = NULL;
+    *n = 0;
+    *next_due = 0;
+    if (!tr_outbox_sink_valid(sink))
+        return tr_fail(err, TR_ERR_INVALID, "bad sink id '%.63s'", sink);
+    if (max == 0 || !(lease_seconds > 0))
+        return tr_fail(err, TR_ERR_INVALID, "outbox claim of %s: nothing to claim", sink);
+    return store->ops->outbox_claim(store, sink, now, backlog, lease_seconds, max, lease, list, n,
+                                    next_due, err);
+}
+
+tr_code tr_store_outbox_record(tr_store *store, const char *sink, int64_t lease,
+                               const tr_outbox_attempt *a, tr_error *err)
+{
+    if (!tr_outbox_sink_valid(sink))
+        return tr_fail(err, TR_ERR_INVALID, "bad sink id '%.63s'", sink);
+    if (a->event_id <= 0 || (int)a->state < 0 || a->state > TR_OUTBOX_GIVEN_UP)
+        return tr_fail(err, TR_ERR_INVALID, "sink %s: bad attempt on event %lld", sink,
+                       (long long)a->event_id);
+    return store->ops->outbox_record(store, sink, lease, a, err);
+}
+
+void tr_store_outbox_release(tr_store *store, const char *sink, int64_t lease)
+{
+    if (tr_outbox_sink_valid(sink))
+        store->ops->outbox_release(store, sink, lease);
+}
+
+tr_code tr_store_outbox_info(tr_store *store, const char *sink, tr_outbox_sink_info *info,
+                             tr_error *err)
+{
+    memset(info, 0, sizeof *info);
+    if (!tr_outbox_sink_valid(sink))
+        return tr_fail(err, TR_ERR_INVALID, "bad sink id '%.63s'", sink);
+    return store->ops->outbox_info(store, sink, info, err);
+}

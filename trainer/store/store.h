@@ -143,6 +143,82 @@ int tr_store_location_is_pg(const char *location);
 tr_code tr_store_listen(tr_store *store, const char *const *channels, size_t n, double timeout,
                         tr_listen_fn fn, void *user, tr_error *err);
 
+/* ---- the outbox: delivering committed events to notification sinks -------------------------
+ *
+ * Events enter the outbox in the registry commit that causes them (registry.h: tr_reg_txn,
+ * tr_registry_apply). A sink (a webhook, data/notify.h) is named by an id of 1..63 characters
+ * a-z 0-9 _ -; every sink receives every event, in id order: an event is not sent before the
+ * sink's earlier events are delivered or given up. A sender claims a sink (a lease with a fencing
+ * token), lists its due deliveries, records each attempt's result, and releases the sink. Two
+ * senders (two threads, processes or hosts) never hold one sink at a time. Delivery is
+ * at-least-once: a sender that dies between a webhook's answer and its record sends the event
+ * again; the event id makes a stable idempotency key. */
+
+#define TR_OUTBOX_SINK_MAX 64
+
+/* One event due for a sink, with what was tried so far. */
+typedef struct tr_outbox_delivery {
+    tr_outbox_event ev;
+    int attempts;             /* made so far for this sink (0: never tried) */
+    int64_t first_attempt_at; /* 0 when never tried */
+    int64_t next_attempt_at;  /* not before (0: at once) */
+    char last_error[256];     /* of the last failed attempt, "" for none */
+} tr_outbox_delivery;
+
+/* What an attempt left the delivery in. */
+typedef enum tr_outbox_state {
+    TR_OUTBOX_RETRY = 0,     /* failed; try again at next_at */
+    TR_OUTBOX_DELIVERED = 1, /* the sink answered 2xx */
+    TR_OUTBOX_GIVEN_UP = 2   /* failed for good (a 4xx, or retried past the give-up time) */
+} tr_outbox_state;
+
+/* The result of one attempt, as the sender records it. */
+typedef struct tr_outbox_attempt {
+    int64_t event_id;
+    tr_outbox_state state;
+    int64_t at;      /* when the attempt was made */
+    int64_t next_at; /* TR_OUTBOX_RETRY: not before */
+    int http_status; /* the answer's status, 0 for none (a network error, a timeout) */
+    char error[256]; /* "" when delivered; never a URL */
+} tr_outbox_attempt;
+
+/* A sink's delivery figures (for notify --status and the tests). */
+typedef struct tr_outbox_sink_info {
+    int64_t start_after;  /* events up to this id predate the sink (never sent to it) */
+    int64_t done_through; /* events up to this id are delivered or given up */
+    int64_t delivered, given_up;
+    int64_t pending;      /* events after done_through */
+    int head_attempts;    /* attempts made on the first pending event */
+    int64_t head_next_at; /* its next attempt (0: at once, or none pending) */
+    char head_error[256];
+} tr_outbox_sink_info;
+
+/* 1 when id can name a sink. */
+int tr_outbox_sink_valid(const char *id);
+
+/* Claims sink for this handle and lists its due deliveries: the events after the last one
+ * delivered or given up, in id order, at most max, when the first of them is due at now
+ * (next_attempt_at <= now); else none, with *next_due its next attempt time (0 when nothing is
+ * pending). The first claim of a sink registers it: the events created more than backlog seconds
+ * before now are not sent to it (backlog < 0: every event). Another sender holding the sink is
+ * TR_ERR_CONFLICT (nothing listed, *lease unchanged). On TR_OK *lease is the claim's fencing
+ * token: give it to tr_store_outbox_record and tr_store_outbox_release. A claim lapses after
+ * lease_seconds (PostgreSQL) or when the process ends (both). The caller frees *list. */
+tr_code tr_store_outbox_claim(tr_store *store, const char *sink, int64_t now, int64_t backlog,
+                              double lease_seconds, size_t max, int64_t *lease,
+                              tr_outbox_delivery **list, size_t *n, int64_t *next_due,
+                              tr_error *err);
+/* Records one attempt on event a->event_id for sink, durably. The sender records in id order; a
+ * delivered or given-up event ends the sink's wait on it. TR_ERR_CONFLICT when the claim lease
+ * was lost (another sender claimed the sink since): nothing recorded. */
+tr_code tr_store_outbox_record(tr_store *store, const char *sink, int64_t lease,
+                               const tr_outbox_attempt *a, tr_error *err);
+/* Releases a claim; a lost one is left alone. */
+void tr_store_outbox_release(tr_store *store, const char *sink, int64_t lease);
+/* The delivery figures of sink (zeros for a sink never claimed: TR_OK). */
+tr_code tr_store_outbox_info(tr_store *store, const char *sink, tr_outbox_sink_info *info,
+                             tr_error *err);
+
 /* What a migration did. */
 typedef struct tr_migrate_result {
     int from, to;        /* schema versions before and after */

@@ -8,13 +8,16 @@
  *   lock                     empty; writers hold flock(LOCK_EX) on it for a whole read-merge-write
  *   bars/<PAIR>_<TF>.bars    one series per (pair, timeframe), e.g. bars/EURUSD_15m.bars
  *   registry.aifx            the registry: versions, training log, activation history (text,
- *                            "AIFXREG 1 0 <body bytes> <crc32>\n" then the body of
+ *                            "AIFXREG 1 1 <body bytes> <crc32>\n" then the body of
  *                            tr_registry_encode); replaced atomically as a whole on each commit
  *   signals/                 trading signals, one segment per pair and month (signal_log.h);
  *                            a store of an older program has signals.aifx instead, one file of
  *                            the same lines, moved into signals/ by the first writer
  *   models/<version>.ckpt    checkpoints (libaifxnn's format); models/runs/ holds runs in progress
  *   lock.<cycle>             flock'ed by a running cycle (full, incremental)
+ *   outbox/<sink>.state      a notification sink's delivery state (small; replaced atomically
+ *                            per attempt, so the registry file is not rewritten by deliveries)
+ *   outbox/<sink>.lock       flock'ed by the sender that holds the sink
  *
  * A .bars file is a 64-byte header followed by count records of 48 bytes, every field
  * little-endian and written one by one:
@@ -49,6 +52,7 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "store/backend.h"
+#include "store/outbox_dir.h"
 #include "store/registry_text.h"
 #include "store/signal_log.h"
 
@@ -464,6 +468,7 @@ static tr_code dir_series_list(tr_store *s, tr_series_info **list, size_t *n_out
 /* ---- the registry ------------------------------------------------------------------------- */
 
 #define REG_MAJOR 1
+#define REG_MINOR 1 /* 1.1: the outbox's event lines */
 
 static void registry_path(const tr_store *s, char *buf, size_t size)
 {
@@ -522,7 +527,12 @@ static tr_code dir_registry_read(tr_store *s, tr_registry *reg, tr_error *err)
 {
     char path[4200];
     registry_path(s, path, sizeof path);
-    return read_registry(path, reg, err);
+    tr_code rc = read_registry(path, reg, err);
+    /* the outbox is read through outbox_claim (store.h); its last id stays */
+    free(reg->events);
+    reg->events = NULL;
+    reg->n_events = 0;
+    return rc;
 }
 
 static tr_code dir_registry_commit(tr_store *s, const tr_reg_txn *txn, tr_error *err)
@@ -546,7 +556,7 @@ static tr_code dir_registry_commit(tr_store *s, const tr_reg_txn *txn, tr_error 
     rc = tr_registry_encode(&reg, &body, &blen, err);
     if (rc)
         goto done;
-    tr_sb_printf(&out, "AIFXREG %d 0 %zu %08x\n", REG_MAJOR, blen,
+    tr_sb_printf(&out, "AIFXREG %d %d %zu %08x\n", REG_MAJOR, REG_MINOR, blen,
                  (unsigned)aifx_crc32(0, body, blen));
     tr_sb_put(&out, body, blen);
     if (out.oom) {
@@ -785,6 +795,50 @@ static tr_code dir_listen(tr_store *s, const char *const *ch, size_t n, double t
                    s->location);
 }
 
+/* ---- the outbox (outbox_dir.h) ----------------------------------------------------------- */
+
+static tr_code dir_outbox_claim(tr_store *s, const char *sink, int64_t now, int64_t backlog,
+                                double lease_seconds, size_t max, int64_t *lease,
+                                tr_outbox_delivery **list, size_t *n, int64_t *next_due,
+                                tr_error *err)
+{
+    (void)lease_seconds; /* a flock lasts as long as the claim's descriptor */
+    char path[4200];
+    registry_path(s, path, sizeof path);
+    tr_registry reg;
+    tr_code rc = read_registry(path, &reg, err);
+    if (!rc)
+        rc = tr_outbox_dir_claim(s->location, &reg, sink, now, backlog, max, lease, list, n,
+                                 next_due, err);
+    tr_registry_free(&reg);
+    return rc;
+}
+
+static tr_code dir_outbox_record(tr_store *s, const char *sink, int64_t lease,
+                                 const tr_outbox_attempt *a, tr_error *err)
+{
+    return tr_outbox_dir_record(s->location, sink, lease, a, err);
+}
+
+static void dir_outbox_release(tr_store *s, const char *sink, int64_t lease)
+{
+    (void)s, (void)sink;
+    tr_outbox_dir_release(lease);
+}
+
+static tr_code dir_outbox_info(tr_store *s, const char *sink, tr_outbox_sink_info *info,
+                               tr_error *err)
+{
+    char path[4200];
+    registry_path(s, path, sizeof path);
+    tr_registry reg;
+    tr_code rc = read_registry(path, &reg, err);
+    if (!rc)
+        rc = tr_outbox_dir_info(s->location, &reg, sink, info, err);
+    tr_registry_free(&reg);
+    return rc;
+}
+
 static void dir_close(tr_store *s)
 {
     free(s);
@@ -806,6 +860,10 @@ static const tr_store_ops dir_ops = {
     .signals_append = dir_signals_append,
     .signals_update = dir_signals_update,
     .listen = dir_listen,
+    .outbox_claim = dir_outbox_claim,
+    .outbox_record = dir_outbox_record,
+    .outbox_release = dir_outbox_release,
+    .outbox_info = dir_outbox_info,
 };
 /* ---- opening --------------------------------------------------------------------------------- */
 

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/strbuf.h"
 #include "base/timeutil.h"
@@ -515,6 +516,7 @@ static const table t_versions = {&tr_version_schema, "registered_no", "version"}
 static const table t_log = {&tr_log_row_schema, NULL, "training log row"};
 static const table t_acts = {&tr_activation_schema, NULL, "activation"};
 static const table t_abs = {&tr_ab_test_schema, "created_no", "A/B test"};
+static const table t_events = {&tr_outbox_event_schema, NULL, "outbox event"};
 
 /* The columns of a table: the leaves of its record (groups flattened, "train_macro_f1"). */
 typedef struct cols {
@@ -808,6 +810,14 @@ static tr_code read_registry(pg_store *s, tr_registry *reg, tr_error *err)
         goto fail;
     reg->abtests = p;
     reg->n_abtests = n;
+    /* the outbox is not read (tr_store_outbox_claim lists it); its last id is */
+    PGresult *r;
+    rc = query(s, "SELECT coalesce(max(event_id), 0)::int8 FROM outbox", NULL, 1, &r,
+               "reading the outbox", err);
+    if (rc)
+        goto fail;
+    reg->last_event_id = g_i64(r, 0, 0);
+    PQclear(r);
     return TR_OK;
 fail:
     tr_registry_free(reg);
@@ -953,6 +963,7 @@ static int copy_registry(const tr_registry *a, tr_registry *b)
         memcpy(b->activations, a->activations, a->n_activations * sizeof *b->activations);
     if (a->n_abtests)
         memcpy(b->abtests, a->abtests, a->n_abtests * sizeof *b->abtests);
+    b->last_event_id = a->last_event_id; /* the outbox itself is not read (n_events 0) */
     b->n_versions = a->n_versions;
     b->n_log = a->n_log;
     b->n_activations = a->n_activations;
@@ -995,6 +1006,9 @@ static tr_code write_changes(pg_store *s, const tr_registry *old, const tr_regis
         else if (!same_row(&t_abs, o, a))
             rc = update_row(s, &t_abs, a, err);
     }
+    /* the outbox: the events tr_registry_apply appended, in this same transaction */
+    for (size_t i = old->n_events; i < cur->n_events && !rc; i++)
+        rc = insert_row(s, &t_events, &cur->events[i], 0, err);
     return rc;
 }
 
@@ -1989,6 +2003,233 @@ static void pg_close(tr_store *st)
     free(s);
 }
 
+/* ---- the outbox ------------------------------------------------------------------------------
+ *
+ * A sink is a row of outbox_sink. A claim, in one transaction: register the sink if new (its
+ * start after the events older than the backlog), take its row with FOR UPDATE SKIP LOCKED
+ * where its lease has lapsed (a row another sender is claiming or recording on is skipped, so
+ * the claim answers "busy" at once instead of waiting), set a new lease (lease + 1: the fencing
+ * token; leased_until on the server's clock), and list the events after done_through with their
+ * delivery rows. A record checks the token under the row's lock: a sender whose lease lapsed and
+ * was claimed by another records nothing (docs/schema.md 5.13). */
+
+static tr_code pg_outbox_claim(tr_store *st, const char *sink, int64_t now, int64_t backlog,
+                               double lease_seconds, size_t max, int64_t *lease,
+                               tr_outbox_delivery **list, size_t *n, int64_t *next_due,
+                               tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    char who[128], host[64] = "";
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "?");
+    host[sizeof host - 1] = '\0';
+    snprintf(who, sizeof who, "%s:%ld", host, (long)getpid());
+    tr_code rc = begin(s, "claiming an outbox sink", err);
+    if (rc)
+        return rc;
+    params p = {0};
+    p_text(&p, sink);
+    p_i64(&p, backlog);
+    p_i64(&p, now - (backlog > 0 ? backlog : 0));
+    rc = exec(s,
+              "INSERT INTO outbox_sink (sink, start_after, done_through) "
+              "SELECT $1::text, x.s, x.s FROM (SELECT CASE WHEN $2::int8 < 0 THEN 0 ELSE "
+              "coalesce((SELECT min(event_id) - 1 FROM outbox WHERE created_at >= "
+              "to_timestamp($3::float8)), (SELECT max(event_id) FROM outbox), 0) END AS s) x "
+              "ON CONFLICT (sink) DO NOTHING",
+              &p, "registering an outbox sink", err);
+    params_free(&p);
+    PGresult *r = NULL;
+    if (!rc) {
+        p_text(&p, sink);
+        p_f8(&p, lease_seconds);
+        p_text(&p, who);
+        rc = query(s,
+                   "UPDATE outbox_sink SET lease = lease + 1, leased_by = $3::text, "
+                   "leased_until = now() + make_interval(secs => $2::float8) "
+                   "WHERE sink = (SELECT sink FROM outbox_sink WHERE sink = $1::text AND "
+                   "(leased_until IS NULL OR leased_until <= now()) FOR UPDATE SKIP LOCKED) "
+                   "RETURNING lease, greatest(start_after, done_through)",
+                   &p, 1, &r, "claiming an outbox sink", err);
+        params_free(&p);
+    }
+    if (!rc && PQntuples(r) != 1) {
+        PQclear(r);
+        rollback(s);
+        return tr_fail(err, TR_ERR_CONFLICT, "sink %s is being delivered by another sender", sink);
+    }
+    int64_t token = 0;
+    if (!rc) {
+        token = g_i64(r, 0, 0);
+        int64_t after = g_i64(r, 0, 1);
+        PQclear(r);
+        r = NULL;
+        p_text(&p, sink);
+        p_i64(&p, after);
+        p_i64(&p, (int64_t)max);
+        rc =
+            query(s,
+                  "SELECT e.event_id, e.kind, coalesce(extract(epoch FROM e.created_at), 0)::int8, "
+                  "e.payload_json, coalesce(d.attempts, 0)::int8, "
+                  "coalesce(extract(epoch FROM d.first_at), 0)::int8, "
+                  "coalesce(extract(epoch FROM d.next_at), 0)::int8, coalesce(d.error, '') "
+                  "FROM outbox e LEFT JOIN outbox_delivery d ON d.sink = $1::text AND "
+                  "d.event_id = e.event_id WHERE e.event_id > $2::int8 "
+                  "ORDER BY e.event_id LIMIT $3::int8",
+                  &p, 1, &r, "listing the outbox", err);
+        params_free(&p);
+    }
+    if (!rc)
+        rc = commit(s, "claiming an outbox sink", err);
+    if (rc) {
+        PQclear(r);
+        rollback(s);
+        return rc;
+    }
+    int rows = PQntuples(r);
+    if (rows > 0 && g_i64(r, 0, 6) > now) {
+        *next_due = g_i64(r, 0, 6);
+        rows = 0;
+    }
+    if (rows > 0) {
+        *list = calloc((size_t)rows, sizeof **list);
+        if (!*list) {
+            PQclear(r);
+            tr_store_outbox_release(st, sink, token);
+            return tr_fail(err, TR_ERR_NOMEM, "out of memory");
+        }
+    }
+    for (int i = 0; i < rows; i++) {
+        tr_outbox_delivery *d = &(*list)[i];
+        d->ev.id = g_i64(r, i, 0);
+        d->ev.created_at = g_i64(r, i, 2);
+        d->attempts = (int)g_i64(r, i, 4);
+        d->first_attempt_at = g_i64(r, i, 5);
+        d->next_attempt_at = g_i64(r, i, 6);
+        if (g_text(r, i, 1, d->ev.kind, sizeof d->ev.kind) ||
+            g_text(r, i, 3, d->ev.payload, sizeof d->ev.payload))
+            snprintf(d->ev.payload, sizeof d->ev.payload, "{}");
+        if (g_text(r, i, 7, d->last_error, sizeof d->last_error))
+            d->last_error[0] = '\0';
+    }
+    PQclear(r);
+    *n = (size_t)rows;
+    *lease = token;
+    return TR_OK;
+}
+
+static tr_code pg_outbox_record(tr_store *st, const char *sink, int64_t lease,
+                                const tr_outbox_attempt *a, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    static const char *const names[] = {"retry", "delivered", "given_up"};
+    tr_code rc = begin(s, "recording a delivery", err);
+    if (rc)
+        return rc;
+    params p = {0};
+    PGresult *r = NULL;
+    p_text(&p, sink);
+    p_i64(&p, lease);
+    rc = query(s,
+               "SELECT greatest(start_after, done_through) FROM outbox_sink "
+               "WHERE sink = $1::text AND lease = $2::int8 FOR UPDATE",
+               &p, 1, &r, "recording a delivery", err);
+    params_free(&p);
+    if (!rc && PQntuples(r) != 1) {
+        PQclear(r);
+        rollback(s);
+        return tr_fail(err, TR_ERR_CONFLICT,
+                       "sink %s: the claim lapsed and another sender took it; not recorded", sink);
+    }
+    int settled = !rc && g_i64(r, 0, 0) >= a->event_id;
+    PQclear(r);
+    if (!rc && !settled) {
+        p_text(&p, sink);
+        p_i64(&p, a->event_id);
+        p_text(&p, names[a->state]);
+        p_time(&p, a->at ? a->at : 1);
+        p_time(&p, a->state == TR_OUTBOX_RETRY ? a->next_at : 0);
+        p_i64(&p, a->http_status);
+        p_text(&p, a->error);
+        rc = exec(s,
+                  "INSERT INTO outbox_delivery (sink, event_id, state, attempts, first_at, "
+                  "last_at, next_at, http_status, error) VALUES ($1::text, $2::int8, "
+                  "$3::text::delivery_state, 1, to_timestamp($4::float8), "
+                  "to_timestamp($4::float8), to_timestamp($5::float8), $6::int4, $7::text) "
+                  "ON CONFLICT (sink, event_id) DO UPDATE SET state = EXCLUDED.state, "
+                  "attempts = outbox_delivery.attempts + 1, last_at = EXCLUDED.last_at, "
+                  "next_at = EXCLUDED.next_at, http_status = EXCLUDED.http_status, "
+                  "error = EXCLUDED.error",
+                  &p, "recording a delivery", err);
+        params_free(&p);
+    }
+    if (!rc && !settled && a->state != TR_OUTBOX_RETRY) {
+        p_text(&p, sink);
+        p_i64(&p, a->event_id);
+        p_i64(&p, a->state == TR_OUTBOX_DELIVERED);
+        rc = exec(s,
+                  "UPDATE outbox_sink SET done_through = greatest(done_through, $2::int8), "
+                  "delivered = delivered + $3::int8, given_up = given_up + 1 - $3::int8 "
+                  "WHERE sink = $1::text",
+                  &p, "recording a delivery", err);
+        params_free(&p);
+    }
+    if (!rc)
+        rc = commit(s, "recording a delivery", err);
+    if (rc)
+        rollback(s);
+    return rc;
+}
+
+static void pg_outbox_release(tr_store *st, const char *sink, int64_t lease)
+{
+    pg_store *s = (pg_store *)st;
+    params p = {0};
+    tr_error e;
+    p_text(&p, sink);
+    p_i64(&p, lease);
+    (void)exec(s,
+               "UPDATE outbox_sink SET leased_until = NULL WHERE sink = $1::text AND "
+               "lease = $2::int8",
+               &p, "releasing an outbox sink", &e); /* a lapsed lease is harmless */
+    params_free(&p);
+}
+
+static tr_code pg_outbox_info(tr_store *st, const char *sink, tr_outbox_sink_info *info,
+                              tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    params p = {0};
+    PGresult *r;
+    p_text(&p, sink);
+    tr_code rc =
+        query(s,
+              "SELECT k.start_after, k.done_through, k.delivered, k.given_up, "
+              "(SELECT count(*) FROM outbox e WHERE e.event_id > greatest(k.start_after, "
+              "k.done_through))::int8, coalesce(d.attempts, 0)::int8, "
+              "coalesce(extract(epoch FROM d.next_at), 0)::int8, coalesce(d.error, '') "
+              "FROM outbox_sink k LEFT JOIN outbox_delivery d ON d.sink = k.sink AND d.event_id = "
+              "(SELECT min(event_id) FROM outbox WHERE event_id > greatest(k.start_after, "
+              "k.done_through)) WHERE k.sink = $1::text",
+              &p, 1, &r, "reading a sink's deliveries", err);
+    params_free(&p);
+    if (rc)
+        return rc;
+    if (PQntuples(r) == 1) {
+        info->start_after = g_i64(r, 0, 0);
+        info->done_through = g_i64(r, 0, 1);
+        info->delivered = g_i64(r, 0, 2);
+        info->given_up = g_i64(r, 0, 3);
+        info->pending = g_i64(r, 0, 4);
+        info->head_attempts = (int)g_i64(r, 0, 5);
+        info->head_next_at = g_i64(r, 0, 6);
+        if (g_text(r, 0, 7, info->head_error, sizeof info->head_error))
+            info->head_error[0] = '\0';
+    }
+    PQclear(r);
+    return TR_OK;
+}
+
 static const tr_store_ops pg_ops = {
     .name = "postgresql",
     .close = pg_close,
@@ -2005,6 +2246,10 @@ static const tr_store_ops pg_ops = {
     .signals_append = pg_signals_append,
     .signals_update = pg_signals_update,
     .listen = pg_listen,
+    .outbox_claim = pg_outbox_claim,
+    .outbox_record = pg_outbox_record,
+    .outbox_release = pg_outbox_release,
+    .outbox_info = pg_outbox_info,
 };
 /* Sets search_path to one schema, for the session or (local) the transaction; the name is a
  * parameter, quoted by the server. */
