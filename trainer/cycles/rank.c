@@ -527,6 +527,11 @@ static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_ra
     txn.n_log = 1;
     txn.activate = do_activate ? &a : NULL;
     txn.now = now;
+    /* the monthly_report event names the report, written right after the commit */
+    char report_dir[4200], report_path[4400];
+    reports_dir(store, report_dir, sizeof report_dir);
+    tr_rank_report_path(report_dir, o->as_of, report_path, sizeof report_path);
+    txn.report = report_path;
     rc = tr_store_registry_commit(store, &txn, err);
     if (rc) {
         if (rc == TR_ERR_CONFLICT)

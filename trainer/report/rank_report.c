@@ -170,6 +170,15 @@ static void draw_pictures(tr_rank_result *r, const tr_registry *reg, const char 
     }
 }
 
+void tr_rank_report_path(const char *dir, int64_t as_of, char *path, size_t size)
+{
+    int64_t y0;
+    int mo, dd;
+    int64_t days = as_of >= 0 ? as_of / 86400 : -((-as_of + 86399) / 86400);
+    tr_civil_from_days(days, &y0, &mo, &dd);
+    snprintf(path, size, "%s/rank-%04lld-%02d-%02d.md", dir, (long long)y0, mo, dd);
+}
+
 tr_code tr_rank_report_write(const tr_rank_rules *o, tr_rank_result *r, const tr_registry *reg,
                              const char *dir, char *path, size_t size, tr_error *err)
 {
@@ -177,13 +186,12 @@ tr_code tr_rank_report_write(const tr_rank_rules *o, tr_rank_result *r, const tr
     tr_code rc = tr_mkdir_p(dir, err);
     if (rc)
         return rc;
-    int64_t y0;
-    int mo, dd;
-    int64_t days = o->as_of >= 0 ? o->as_of / 86400 : -((-o->as_of + 86399) / 86400);
-    tr_civil_from_days(days, &y0, &mo, &dd);
+    tr_rank_report_path(dir, o->as_of, path, size);
+    /* the pictures' stem: the report's file name without .md */
     char stem[64];
-    snprintf(stem, sizeof stem, "rank-%04lld-%02d-%02d", (long long)y0, mo, dd);
-    snprintf(path, size, "%s/%s.md", dir, stem);
+    const char *base = strrchr(path, '/');
+    snprintf(stem, sizeof stem, "%.*s", (int)strcspn(base ? base + 1 : path, "."),
+             base ? base + 1 : path);
     tr_sb s = {0};
     tr_sb_printf(&s, "# Ranking as of %s\n\n", tr_time_format(o->as_of, t0, sizeof t0));
     tr_sb_printf(&s,

@@ -76,6 +76,8 @@ typedef struct tr_rank_rules {
 /* Writes the report of r to <dir>/rank-YYYY-MM-DD.md (the day of rules->as_of; path receives
  * it) with its PNGs beside it (r->n_pictures, r->picture_note updated); reg gives the training
  * curves of the newest full version. */
+/* The report's path for a ranking as of as_of: <dir>/rank-YYYY-MM-DD.md. */
+void tr_rank_report_path(const char *dir, int64_t as_of, char *path, size_t size);
 tr_code tr_rank_report_write(const tr_rank_rules *rules, tr_rank_result *r, const tr_registry *reg,
                              const char *dir, char *path, size_t size, tr_error *err);
 
