@@ -855,6 +855,20 @@ class DirectoryStore(ServeSuite, unittest.TestCase):
         copy = os.path.join(self.work, "schedstore")
         shutil.rmtree(copy, ignore_errors=True)
         shutil.copytree(self.store, copy)
+        # a webhook receiver for the store's notifications (tests/notify/receiver.py)
+        rdir = os.path.join(self.work, "receiver")
+        shutil.rmtree(rdir, ignore_errors=True)
+        os.makedirs(rdir)
+        recv = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(
+            os.path.abspath(__file__)), "..", "notify", "receiver.py"), "--dir", rdir])
+        for _ in range(100):
+            if os.path.exists(os.path.join(rdir, "port")):
+                break
+            time.sleep(0.1)
+        with open(os.path.join(rdir, "port")) as f:
+            rport = int(f.read().strip())
+        with open(os.path.join(copy, "notify.conf"), "w") as f:
+            f.write("json=http://127.0.0.1:%d/hook/secret-part name=hook\n" % rport)
         srv = Server(copy, self.env, self.work, "sched",
                      extra=("--schedule", "--schedule-every", "1"))
         try:
@@ -875,8 +889,28 @@ class DirectoryStore(ServeSuite, unittest.TestCase):
             st, _, p = call(srv.port, "POST", "/v1/predict",
                             {"pair": "EURUSD", "as_of": AS_OF, "record": False})
             self.assertEqual(st, 200, p)
+            # the store's events reach the webhook from the scheduler's thread, each once
+            log = os.path.join(rdir, "log")
+            deadline, lines = time.time() + 60, []
+            while time.time() < deadline:
+                if os.path.exists(log):
+                    with open(log) as f:
+                        lines = [l.split("\t") for l in f.read().splitlines()]
+                if any(len(l) > 4 for l in lines):
+                    break
+                time.sleep(0.2)
+            keys = [l[4] for l in lines if len(l) > 4]
+            self.assertTrue(keys, "no notification delivered")
+            self.assertTrue(all(k.startswith("aifx-hook-") for k in keys), keys)
+            with open(os.path.join(rdir, "body-1")) as f:
+                first = json.load(f)
+            self.assertEqual(first["id"], 1)
+            self.assertIn(first["kind"], ("training_completed", "model_deployed"))
         finally:
             self.assertEqual(srv.stop(), 0, srv.stderr())
+            recv.terminate()
+            recv.wait()
+        self.assertNotIn("secret-part", srv.stderr())
 
     def test_docs_examples(self):
         """Every example of docs/api-http.md against a server on a fresh store."""

@@ -41,20 +41,14 @@ const char tr_cli_help_notify[] =
 static tr_code load_sinks(tr_store *st, const char *config, const char *const *specs, int n,
                           tr_notify_config *c, tr_error *err)
 {
-    tr_notify_config_default(c);
-    char path[4200];
-    tr_code rc = TR_OK;
+    tr_code rc;
     if (config && config[0]) {
+        tr_notify_config_default(c);
         rc = tr_notify_config_load(c, config, err);
         if (rc == TR_ERR_NOTFOUND)
             rc = tr_fail(err, rc, "no notify config file %s", config);
-    } else if (tr_store_path(st, TR_AREA_FILES, TR_NOTIFY_CONF_NAME, path, sizeof path, err) ==
-               TR_OK) {
-        rc = tr_notify_config_load(c, path, err);
-        if (rc == TR_ERR_NOTFOUND) {
-            tr_error_clear(err);
-            rc = TR_OK;
-        }
+    } else {
+        rc = tr_notify_config_of_store(st, c, err);
     }
     for (int i = 0; i < n && !rc; i++)
         rc = tr_notify_add_sink(c, specs[i], NULL, err);

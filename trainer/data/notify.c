@@ -912,3 +912,19 @@ tr_code tr_notify_deliver(tr_store *store, const tr_notify_config *c, int64_t no
     }
     return rc;
 }
+
+tr_code tr_notify_config_of_store(tr_store *st, tr_notify_config *c, tr_error *err)
+{
+    tr_notify_config_default(c);
+    char path[4200];
+    tr_code rc = tr_store_path(st, TR_AREA_FILES, TR_NOTIFY_CONF_NAME, path, sizeof path, err);
+    if (rc)
+        return rc;
+    rc = tr_notify_config_load(c, path, err);
+    if (rc == TR_ERR_NOTFOUND) {
+        if (err)
+            tr_error_clear(err);
+        rc = TR_OK;
+    }
+    return rc;
+}

@@ -73,6 +73,11 @@ tr_code tr_notify_add_sink(tr_notify_config *c, const char *spec, const char *na
  * A missing file is TR_ERR_NOTFOUND; a bad line TR_ERR_INVALID naming the file and line. */
 tr_code tr_notify_config_load(tr_notify_config *c, const char *path, tr_error *err);
 
+/* The defaults and the store's own sinks: <files area>/notify.conf when it exists (none
+ * otherwise). Used by run-due's delivery, aifx-train notify without --notify-config, and
+ * aifx-serve --schedule. */
+tr_code tr_notify_config_of_store(tr_store *st, tr_notify_config *c, tr_error *err);
+
 /* The printable form of a sink URL (kind: "discord", ...): scheme, host and port, a well-known
  * public path prefix (api/webhooks/, services/), then three stars; no user info, token or
  * query. */

@@ -18,7 +18,8 @@
  * `aifx-train run-due` does from cron: the cycle locks it takes are the store's, so a cron
  * run-due elsewhere and this thread never run one cycle twice. Training runs on this thread
  * only; requests never wait for it. Each run's outcomes are counted in aifx_cycle_runs_total
- * and logged as JSON lines.
+ * and logged as JSON lines. After each round the store's notifications (notify.conf) are
+ * delivered for at most 10 s, as at the end of run-due.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -31,6 +32,7 @@
 
 #include "base/timeutil.h"
 #include "cycles/schedule.h"
+#include "data/notify.h"
 #include "serve/http.h"
 
 struct serve_workers {
@@ -175,6 +177,27 @@ static void *watch(void *arg)
     return NULL;
 }
 
+/* The store's notifications (data/notify.h, notify.conf's sinks), for at most 10 s after each
+ * scheduler round, as run-due does at its end: a webhook that is down never holds the loop. */
+static void deliver_notifications(serve_ctx *ctx, tr_store *st)
+{
+    tr_notify_config *c = malloc(sizeof *c);
+    if (!c)
+        return;
+    tr_error e;
+    tr_error_clear(&e);
+    if (tr_notify_config_of_store(st, c, &e) != TR_OK) {
+        serve_log_event("notify_failed", NULL, e.msg);
+    } else if (c->n_sinks > 0) {
+        tr_notify_result r;
+        if (tr_notify_deliver(st, c, tr_wall_now(), 10.0, &r, &e) != TR_OK)
+            serve_log_event("notify_failed", NULL, e.msg);
+        else if (r.delivered || r.given_up)
+            serve_metrics_cycle(ctx->metrics, "notify", r.given_up ? "given_up" : "delivered");
+    }
+    free(c);
+}
+
 static void *schedule(void *arg)
 {
     serve_workers *w = arg;
@@ -215,6 +238,8 @@ static void *schedule(void *arg)
                 serve_log_event("cycle", it->version[0] ? it->version : NULL, msg);
             }
         }
+        if (st)
+            deliver_notifications(ctx, st);
         pause_for(w, w->every);
     }
     tr_store_close(st);
