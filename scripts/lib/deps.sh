@@ -2,7 +2,7 @@
 # installs the missing ones. Sourced by scripts/test.sh and scripts/quickstart.sh.
 
 # Extend this list when a new build or test dependency appears.
-AIFX_DEBIAN_PACKAGES="build-essential cmake pkg-config libopenblas-dev liblapacke-dev check clang libpq-dev postgresql libplplot-dev plplot-driver-cairo clang-format cppcheck python3-numpy python3-scipy strace libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev wrk python3"
+AIFX_DEBIAN_PACKAGES="build-essential cmake pkg-config libopenblas-dev liblapacke-dev check clang libpq-dev postgresql libplplot-dev plplot-driver-cairo clang-format cppcheck python3-numpy python3-scipy strace libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev wrk python3 chromium libjs-chart.js"
 
 # aifx_missing_packages: prints the packages of AIFX_DEBIAN_PACKAGES not installed, one a line.
 aifx_missing_packages() {

@@ -75,7 +75,7 @@ START_TEST(test_cycle_table)
     size_t n = 0;
     while (tr_cycles[n])
         n++;
-    ck_assert_uint_eq(n, 5);
+    ck_assert_uint_eq(n, 6);
     ck_assert_ptr_null(tr_cycle_find("nope"));
     ck_assert(tr_cycle_find("full")->pending != NULL);
     ck_assert(tr_cycle_find("abtest")->idle != NULL);
@@ -221,7 +221,7 @@ START_TEST(test_run_due_catch_up_and_retries)
     o.sched.enabled[TR_SLOT_WEEKLY] = o.sched.enabled[TR_SLOT_MONTHLY] = 0;
     o.sched.max_retries = 2;
     ck_assert_int_eq(tr_run_due(st, &o, &r, &e), TR_OK);
-    ck_assert_int_eq(r.n_items, 5);
+    ck_assert_int_eq(r.n_items, 6);
     /* the position monitor first (no signal: nothing to do), then in slot-time order: weekly,
      * monthly, abtest (nothing to look at), daily */
     ck_assert_int_eq(r.items[0].slot, TR_SLOT_MONITOR);

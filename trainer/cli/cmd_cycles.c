@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/print.h"
+#include "cycles/driftcheck.h"
 #include "cycles/monitor.h"
 #include "cycles/rank.h"
 #include "cycles/replay.h"
@@ -75,7 +76,8 @@ int tr_cli_cmd_rank(tr_cli_args *a)
 const char tr_cli_help_run_due[] =
     "usage: aifx-train run-due [--as-of TIME] [--daily-at HH:MM] [--weekly-at DAY,HH:MM]\n"
     "                          [--monthly-at D,HH:MM] [--max-retries N]\n"
-    "                          [--disable incremental|full|rank|abtest|monitor ...] [--ab ...]\n"
+    "                          [--disable incremental|full|rank|abtest|monitor|drift ...]\n"
+    "                          [--ab ...]\n"
     "                          [--min-samples N] [--force-training] [--quiet] [--json]\n"
     "                          [--store DIR]\n"
     "\n"
@@ -85,7 +87,9 @@ const char tr_cli_help_run_due[] =
     "  skipped log row; it runs once, as of that time (missed periods are caught up once). A\n"
     "  failed cycle is retried at the next call, up to 3 failed attempts per scheduled time.\n"
     "  Another run-due on the store: exit 4, nothing run. The abtest slot (00:30 daily) looks\n"
-    "  at running A/B tests. The position monitor runs first at every call (see monitor\n"
+    "  at running A/B tests; the drift slot (03:00 daily) compares the last 7 days with the\n"
+    "  active version's data (see drift --help). The position monitor runs first at every call "
+    "(see monitor\n"
     "  --help). --ab: the weekly retrain starts an A/B test (see full --help).\n"
     "  In an extreme market (a pair's last 24 hours 3x as volatile as its 60 days before, or a\n"
     "  gap of 10 mean true ranges; docs/monitoring.md) the fine-tune and the retrain are\n"
@@ -109,7 +113,7 @@ int tr_cli_cmd_run_due(tr_cli_args *a)
         OPT_CALL("--monthly-at", &o.sched, tr_cli_opt_monthly, "(D,HH:MM, D 1..28)"),
         OPT_INT("--max-retries", &o.sched.max_retries, 1, 1000, NULL),
         OPT_CALL("--disable", &o.sched, tr_cli_opt_disable,
-                 "(incremental, full, rank, abtest, monitor)"),
+                 "(incremental, full, rank, abtest, monitor, drift)"),
         OPT_FLAG("--force-training", &o.force_training),
         OPT_INT("--min-samples", &o.incr.min_samples, 1, 1000000, NULL),
     };
@@ -136,6 +140,70 @@ int tr_cli_cmd_run_due(tr_cli_args *a)
     if (r.first_error)
         return tr_cli_error(tr_cli_exit_code(r.first_error),
                             "a cycle failed (kept in the log; retried at the next call)");
+    return EXIT_OK;
+}
+
+const char tr_cli_help_drift[] =
+    "usage: aifx-train drift [--pair P] [--as-of TIME] [--window DAYS] [--version V] [--json]\n"
+    "                        [--store DIR]\n"
+    "\n"
+    "  Compares the 38 features of the bars in the last DAYS (default 7) before TIME (default\n"
+    "  now) with those of the version's data window (default the active version), as\n"
+    "  Evidently's defaults do: per feature a two-sample Kolmogorov-Smirnov test (<= 1,000\n"
+    "  reference rows, drift at p <= 0.05) or the normed Wasserstein distance (drift at >= 0.1),\n"
+    "  PSI beside; the dataset drifts when half the features do. The version's recorded\n"
+    "  signals in the window are tested against its predicted class shares (chi-square, drift\n"
+    "  at p < 0.05). Writes nothing; the daily drift cycle of run-due keeps a report and a log\n"
+    "  row per run. docs/monitoring.md.\n";
+
+int tr_cli_cmd_drift(tr_cli_args *a)
+{
+    const char *store_dir = NULL;
+    tr_cli_out oo = {0, 0, 0, 0};
+    tr_driftcheck_opts o = tr_driftcheck_opts_default();
+    o.as_of = tr_wall_now();
+    int days = 7;
+    const tr_cli_optdef opts[] = {
+        OPT_OUTPUT(oo, store_dir),
+        OPT_TIME("--as-of", &o.as_of),
+        OPT_STR("--pair", &o.pair),
+        OPT_VERSION(&o.version),
+        OPT_INT("--window", &days, 1, 3650, "(days)"),
+    };
+    TR_CLI_SCAN(a, opts);
+    o.window = (int64_t)days * 86400;
+    tr_error e;
+    tr_error_clear(&e);
+    tr_store *st;
+    if (tr_cli_store_open(store_dir, 0, &st, &e))
+        return tr_cli_fail(&e);
+    tr_driftcheck_result *r = malloc(sizeof *r);
+    tr_code rc = r ? tr_driftcheck_run(st, &o, r, &e) : tr_fail(&e, TR_ERR_NOMEM, "out of memory");
+    tr_store_close(st);
+    if (rc) {
+        free(r);
+        return tr_cli_fail(&e);
+    }
+    if (oo.json) {
+        char *j = tr_driftcheck_json(r);
+        printf("%s\n", j ? j : "null");
+        free(j);
+    } else {
+        char t0[32], t1[32], t2[32];
+        printf("drift of %s: %zu rows in (%s, %s] against %zu of its data (from %s)\n", r->version,
+               r->n_cur_rows, tr_time_format(r->from, t0, sizeof t0),
+               tr_time_format(r->as_of, t1, sizeof t1), r->n_ref_rows,
+               tr_time_format(r->ref_from, t2, sizeof t2));
+        printf("%-13s %-11s %10s %10s %8s %s\n", "feature", "method", "stat", "p", "psi", "drift");
+        for (int f = 0; f < TR_N_FEATURES; f++) {
+            const tr_drift_feature *x = &r->features[f];
+            printf("%-13s %-11s %10.4g %10.4g %8.4g %s\n", tr_feature_names[f],
+                   tr_drift_method_text(x->method), x->stat, x->p, x->psi,
+                   x->drift ? "DRIFT" : "-");
+        }
+        printf("%s\n", r->summary);
+    }
+    free(r);
     return EXIT_OK;
 }
 

@@ -43,6 +43,8 @@ static const tr_cli_command commands[] = {
      tr_cli_help_run_due, tr_cli_cmd_run_due},
     {"monitor", "the position monitor: resolve open signals' outcomes on the stored bars",
      tr_cli_help_monitor, tr_cli_cmd_monitor},
+    {"drift", "the live data's drift from a version's training data (features, predictions)",
+     tr_cli_help_drift, tr_cli_cmd_drift},
     {"replay", "simulate months of the loop on history: predictions, outcomes, run-due",
      tr_cli_help_replay, tr_cli_cmd_replay},
     {"ab", "A/B tests between versions: start, status, stop, report", tr_cli_help_ab,

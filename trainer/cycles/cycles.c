@@ -8,10 +8,16 @@ extern const tr_cycle_def tr_cycle_incremental_def;
 extern const tr_cycle_def tr_cycle_rank_def;
 extern const tr_cycle_def tr_cycle_abtest_def;
 extern const tr_cycle_def tr_cycle_monitor_def;
+extern const tr_cycle_def tr_cycle_drift_def;
 
 const tr_cycle_def *const tr_cycles[] = {
-    &tr_cycle_full_def,   &tr_cycle_incremental_def, &tr_cycle_rank_def,
-    &tr_cycle_abtest_def, &tr_cycle_monitor_def,     NULL,
+    &tr_cycle_full_def,
+    &tr_cycle_incremental_def,
+    &tr_cycle_rank_def,
+    &tr_cycle_abtest_def,
+    &tr_cycle_monitor_def,
+    &tr_cycle_drift_def,
+    NULL,
 };
 
 const tr_cycle_def *tr_cycle_find(const char *name)

@@ -42,6 +42,7 @@ static const slot_def slots[TR_N_SLOTS] = {
     [TR_SLOT_MONTHLY] = {"rank", RULE_MONTHLY, offsetof(tr_due_opts, rank), 0, SIZE_MAX},
     [TR_SLOT_ABTEST] = {"abtest", RULE_DAILY, SIZE_MAX, 30, SIZE_MAX},
     [TR_SLOT_MONITOR] = {"monitor", RULE_EVERY, SIZE_MAX, 0, SIZE_MAX},
+    [TR_SLOT_DRIFT] = {"drift", RULE_DAILY, SIZE_MAX, 3 * 60, SIZE_MAX},
 };
 
 /* A training slot in an extreme market: logged skipped with the reason (it covers the slot, so

@@ -5,6 +5,7 @@
  * Four slots (configurable): the daily fine-tune (incremental) at 02:00 UTC, the weekly full
  * retrain on Sunday at 01:00 UTC, the monthly ranking on the 1st at 00:00 UTC, and the daily look
  * at running A/B tests ("abtest", abtest.h) at 00:30 UTC, due only while a test runs; and the
+ * drift check ("drift", driftcheck.h) at 03:00 UTC; and the
  * position monitor ("monitor", monitor.h), due at every call and run before the others, so that
  * the A/B look and the ranking see every outcome the stored bars decide. The fine-tune and the
  * retrain are paused in an extreme market (marketpause.h): such a slot is logged skipped with the
@@ -37,11 +38,12 @@ enum {
     TR_SLOT_MONTHLY = 2,
     TR_SLOT_ABTEST = 3,  /* the daily look at running A/B tests (abtest.h), 00:30 */
     TR_SLOT_MONITOR = 4, /* the position monitor (monitor.h): due at every call, run first */
-    TR_N_SLOTS = 5
+    TR_SLOT_DRIFT = 5,   /* the daily drift check (driftcheck.h), 03:00 */
+    TR_N_SLOTS = 6
 };
 
 typedef struct tr_schedule {
-    int minute[TR_N_SLOTS]; /* minute of the day (UTC): 120, 60, 0, 30 (monitor: unused) */
+    int minute[TR_N_SLOTS]; /* minute of the day (UTC): 120, 60, 0, 30, monitor unused, 180 */
     int weekday;            /* weekly slot: 0 Monday .. 6 Sunday (default 6) */
     int monthday;           /* monthly slot: 1..28 (default 1) */
     int enabled[TR_N_SLOTS];

@@ -1,0 +1,165 @@
+/*
+ * check_driftcheck.c - the drift check (cycles/driftcheck.h) on a store: the week after a
+ * version's data with its moves blown up five-fold drifts in its range and volatility features,
+ * far more than the same week drawn as the generator made it; the daily cycle then keeps a
+ * report, a log row and a "drift" event in the outbox; with no version it is a skip that says
+ * why.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cycles/cycle.h"
+#include "cycles/driftcheck.h"
+#include "cycles/schedule.h"
+#include "market/synth.h"
+#include "testutil.h"
+
+static tr_store *store_with(const char *dir, double blow_up)
+{
+    tr_error e;
+    tr_store *st;
+    ck_assert_int_eq(tr_store_open(dir, &(tr_store_options){.create = 1}, &st, &e), TR_OK);
+    tr_synth_params sp =
+        tr_synth_params_default("EURUSD", T("2024-01-01"), T("2024-03-15"), (uint64_t)3);
+    tr_bars b = {0};
+    int dec;
+    ck_assert_int_eq(tr_synth_generate(&sp, &b, &dec, &e), TR_OK);
+    /* after March 8th: every move from the previous close blown up */
+    double prev = 0, prev_new = 0;
+    for (size_t i = 0; i < b.n; i++) {
+        tr_bar *x = &b.v[i];
+        if (x->t >= T("2024-03-08") && blow_up != 1.0) {
+            double c0 = prev, base = prev_new;
+            double o = base + (x->open - c0) * blow_up, h = base + (x->high - c0) * blow_up;
+            double l = base + (x->low - c0) * blow_up, c = base + (x->close - c0) * blow_up;
+            prev = x->close;
+            x->open = o, x->high = h, x->low = l, x->close = c;
+            prev_new = c;
+        } else {
+            prev = prev_new = x->close;
+        }
+    }
+    tr_put_stats ps;
+    ck_assert_int_eq(tr_store_bars_put(st, "EURUSD", 900, b.v, b.n, 0, &ps, &e), TR_OK);
+    tr_bars_free(&b);
+    return st;
+}
+
+static const tr_due_item *slot_of(const tr_due_result *r, int slot)
+{
+    for (int i = 0; i < r->n_items; i++)
+        if (r->items[i].slot == slot)
+            return &r->items[i];
+    ck_abort_msg("no item for slot %d", slot);
+    return NULL;
+}
+
+static void train(tr_store *st)
+{
+    tr_full_opts fo = tr_full_opts_default();
+    fo.as_of = T("2024-03-08");
+    fo.months = 2;
+    fo.n_hidden = 8;
+    fo.max_epochs = 2;
+    fo.patience = 1;
+    tr_cycle_result cr;
+    tr_error e;
+    tr_code rc = tr_cycle_full(st, &fo, &cr, &e);
+    ck_assert_msg(rc == TR_OK, "full: %s", e.msg);
+}
+
+START_TEST(test_drift_calm_and_blown_up)
+{
+    char *dir = tu_tempdir(), *a = tu_path(dir, "calm"), *b = tu_path(dir, "wild");
+    tr_store *calm = store_with(a, 1.0), *wild = store_with(b, 5.0);
+    tr_error e;
+    /* no version yet: the cycle skips, saying why */
+    tr_due_opts d = tu_tiny_due("2024-03-15T04:00");
+    for (int k = 0; k < TR_N_SLOTS; k++)
+        d.sched.enabled[k] = k == TR_SLOT_DRIFT;
+    tr_due_result r;
+    ck_assert_int_eq(tr_run_due(calm, &d, &r, &e), TR_OK);
+    const tr_due_item *it = slot_of(&r, TR_SLOT_DRIFT);
+    ck_assert_msg(it->outcome == TR_RUN_SKIPPED && strstr(it->detail, "no active"), "%s",
+                  it->detail);
+    train(calm);
+    train(wild);
+
+    tr_driftcheck_opts o = tr_driftcheck_opts_default();
+    o.as_of = T("2024-03-15");
+    tr_driftcheck_result *rc = malloc(sizeof *rc), *rw = malloc(sizeof *rw);
+    ck_assert_int_eq(tr_driftcheck_run(calm, &o, rc, &e), TR_OK);
+    ck_assert_int_eq(tr_driftcheck_run(wild, &o, rw, &e), TR_OK);
+    ck_assert_str_eq(rc->version, "v1.0");
+    ck_assert_uint_gt(rc->n_ref_rows, 3000);
+    ck_assert_uint_gt(rc->n_cur_rows, 400);
+    /* Evidently's defaults are strict: a week of a trending series already moves many level
+     * features by a tenth of a standard deviation (the calm week drifts too); the wild week's
+     * range and volatility features drift on top */
+    ck_assert_msg(rw->dataset.drift, "wild: %s", rw->summary);
+    ck_assert_msg(rw->dataset.n_drifted > rc->dataset.n_drifted, "calm: %s; wild: %s", rc->summary,
+                  rw->summary);
+    static const int range_like[] = {4, 28, 30, 31}; /* range, natr14, bb_width, vol20 */
+    for (int i = 0; i < 4; i++) {
+        int f = range_like[i];
+        ck_assert_msg(rw->features[f].drift && rw->features[f].stat > rc->features[f].stat,
+                      "%s: calm %g, wild %g", tr_feature_names[f], rc->features[f].stat,
+                      rw->features[f].stat);
+    }
+    /* scale-free features (time of day) never drift; range-like ones do in the wild week */
+    for (int f = 34; f < 38; f++)
+        ck_assert_msg(!rw->features[f].drift, "%s drifted", tr_feature_names[f]);
+    /* the wild store's cycle: report, log row, event */
+    tr_registry reg;
+    ck_assert_int_eq(tr_store_registry_read(wild, &reg, &e), TR_OK);
+    int64_t events_before = reg.last_event_id;
+    tr_registry_free(&reg);
+    d.sched.enabled[TR_SLOT_DRIFT] = 1;
+    ck_assert_int_eq(tr_run_due(wild, &d, &r, &e), TR_OK);
+    it = slot_of(&r, TR_SLOT_DRIFT);
+    ck_assert_msg(it->outcome == TR_RUN_COMPLETED, "%s", it->detail);
+    ck_assert_ptr_nonnull(strstr(it->detail, "DATASET DRIFT"));
+    ck_assert_int_eq(tu_log_rows(wild, "drift", T("2024-03-15T03:00"), TR_LOG_COMPLETED), 1);
+    char path[4400];
+    ck_assert_int_eq(
+        tr_store_path(wild, TR_AREA_REPORTS, "drift-2024-03-15T0300.json", path, sizeof path, &e),
+        TR_OK);
+    struct stat sb;
+    ck_assert_msg(stat(path, &sb) == 0 && sb.st_size > 1000, "%s", path);
+    ck_assert_int_eq(tr_store_registry_read(wild, &reg, &e), TR_OK);
+    ck_assert_int_eq(reg.last_event_id, events_before + 1); /* the "drift" event */
+    tr_registry_free(&reg);
+    free(rc);
+    free(rw);
+    tr_store_close(calm);
+    tr_store_close(wild);
+    tu_rmtree(dir);
+    free(dir);
+    free(a);
+    free(b);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("trainer_driftcheck");
+    TCase *tc = tcase_create("drift");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_drift_calm_and_blown_up);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

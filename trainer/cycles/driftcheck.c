@@ -1,0 +1,339 @@
+/*
+ * driftcheck.c - drift of the live data against a version's training data (driftcheck.h).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "cycles/driftcheck.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fsutil.h"
+#include "base/strbuf.h"
+#include "base/timeutil.h"
+#include "cycles/cycle.h"
+
+enum { WARM_BARS = 1000 }; /* bars before a window, as prediction's history minimum */
+
+tr_driftcheck_opts tr_driftcheck_opts_default(void)
+{
+    tr_driftcheck_opts o;
+    memset(&o, 0, sizeof o);
+    o.window = 7 * 86400;
+    o.timeframe = 900;
+    return o;
+}
+
+/* Appends to *rows (n_rows x 38, grown) the finite feature rows of pair's bars that opened in
+ * [from, to), computed over those bars and WARM_BARS before them. */
+static tr_code window_rows(tr_store *store, const char *pair, int32_t tf, int64_t from, int64_t to,
+                           double **rows, size_t *n_rows, size_t *cap, tr_error *err)
+{
+    tr_bars bars = {0};
+    tr_code rc =
+        tr_store_bars_get(store, pair, tf, from - (int64_t)tf * WARM_BARS * 3, to, &bars, err);
+    if (rc)
+        return rc;
+    size_t k0 = 0;
+    while (k0 < bars.n && bars.v[k0].t < from)
+        k0++;
+    size_t start = k0 > WARM_BARS ? k0 - WARM_BARS : 0;
+    size_t n = bars.n - start;
+    double *feat = n ? malloc(n * TR_N_FEATURES * sizeof *feat) : NULL;
+    if (n && !feat) {
+        tr_bars_free(&bars);
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory for the features of %s", pair);
+    }
+    if (n)
+        rc = tr_features_compute(bars.v + start, n, feat, err);
+    for (size_t i = k0 - start; !rc && i < n; i++) {
+        const double *row = feat + i * TR_N_FEATURES;
+        int ok = 1;
+        for (int f = 0; f < TR_N_FEATURES && ok; f++)
+            ok = isfinite(row[f]);
+        if (!ok)
+            continue;
+        if (*n_rows == *cap) {
+            size_t nc = *cap ? 2 * *cap : 4096;
+            double *v = realloc(*rows, nc * TR_N_FEATURES * sizeof *v);
+            if (!v) {
+                rc = tr_fail(err, TR_ERR_NOMEM, "out of memory for the features of %s", pair);
+                break;
+            }
+            *rows = v;
+            *cap = nc;
+        }
+        memcpy(*rows + *n_rows * TR_N_FEATURES, row, TR_N_FEATURES * sizeof *row);
+        (*n_rows)++;
+    }
+    free(feat);
+    tr_bars_free(&bars);
+    return rc;
+}
+
+tr_code tr_driftcheck_run(tr_store *store, const tr_driftcheck_opts *o, tr_driftcheck_result *r,
+                          tr_error *err)
+{
+    memset(r, 0, sizeof *r);
+    int32_t tf = o->timeframe > 0 ? o->timeframe : 900;
+    int64_t as_of = o->as_of ? o->as_of : tr_wall_now();
+    int64_t window = o->window > 0 ? o->window : 7 * 86400;
+    tr_registry reg;
+    tr_code rc = tr_store_registry_read(store, &reg, err);
+    if (rc)
+        return rc;
+    const tr_version *v =
+        o->version ? tr_registry_find(&reg, o->version) : tr_registry_active(&reg);
+    if (!v) {
+        rc = o->version
+                 ? tr_fail(err, TR_ERR_NOTFOUND, "version %s is not in the registry", o->version)
+                 : tr_fail(err, TR_ERR_NOTFOUND, "no active version in store %s",
+                           tr_store_name(store));
+        tr_registry_free(&reg);
+        return rc;
+    }
+    snprintf(r->version, sizeof r->version, "%s", v->version);
+    r->as_of = as_of;
+    r->from = as_of - window;
+    r->ref_from = v->data_from;
+    r->ref_to = v->data_to;
+    /* the reference classes: the version's predictions on its training part */
+    for (int t = 0; t < 3; t++)
+        for (int p = 0; p < 3; p++)
+            r->ref_counts[p] +=
+                (size_t)(v->figs[0].confusion[t][p] > 0 ? v->figs[0].confusion[t][p] : 0);
+    tr_registry_free(&reg);
+
+    char pairs[32][TR_PAIR_MAX];
+    int n_pairs = 0;
+    if (o->pair) {
+        if (!tr_pair_valid(o->pair))
+            return tr_fail(err, TR_ERR_INVALID, "bad pair name '%s'", o->pair);
+        snprintf(pairs[0], sizeof pairs[0], "%s", o->pair);
+        n_pairs = 1;
+    } else {
+        rc = tr_store_pairs(store, tf, pairs, 32, &n_pairs, err);
+        if (rc)
+            return rc;
+    }
+    r->n_pairs = n_pairs;
+    double *ref = NULL, *cur = NULL, *col = NULL;
+    size_t n_ref = 0, cap_ref = 0, n_cur = 0, cap_cur = 0;
+    tr_drift_ref *refs = calloc(TR_N_FEATURES, sizeof *refs);
+    if (!refs)
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory for the drift references");
+    for (int i = 0; !rc && i < n_pairs; i++) {
+        rc = window_rows(store, pairs[i], tf, r->ref_from, r->ref_to, &ref, &n_ref, &cap_ref, err);
+        if (!rc)
+            rc = window_rows(store, pairs[i], tf, r->from + 1, as_of + 1, &cur, &n_cur, &cap_cur,
+                             err);
+    }
+    r->n_ref_rows = n_ref;
+    r->n_cur_rows = n_cur;
+    if (!rc && (n_ref == 0 || n_cur == 0)) {
+        char a[32], b[32];
+        rc = n_ref == 0 ? tr_fail(err, TR_ERR_NOTFOUND,
+                                  "no bars of version %s's data window (%s .. %s) in the store",
+                                  r->version, tr_time_format(r->ref_from, a, sizeof a),
+                                  tr_time_format(r->ref_to, b, sizeof b))
+                        : tr_fail(err, TR_ERR_NOTFOUND, "no bars in the %lld days before %s",
+                                  (long long)(window / 86400), tr_time_format(as_of, a, sizeof a));
+    }
+    col = rc ? NULL : malloc(n_ref * sizeof *col);
+    if (!rc && !col)
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory for the drift references");
+    for (int f = 0; !rc && f < TR_N_FEATURES; f++) {
+        for (size_t k = 0; k < n_ref; k++)
+            col[k] = ref[k * TR_N_FEATURES + f];
+        rc = tr_drift_ref_build(col, n_ref, &refs[f], err);
+    }
+    tr_drift_opts dopt = tr_drift_opts_default();
+    if (!rc)
+        rc = tr_drift_dataset_test(refs, TR_N_FEATURES, cur, n_cur, &dopt, r->features, &r->dataset,
+                                   err);
+    /* prediction drift: the version's recorded signals in the window */
+    tr_signal *sigs = NULL;
+    size_t n_sigs = 0;
+    if (!rc)
+        rc = tr_store_signals_get(store, o->pair, r->from + 1, as_of + 1, &sigs, &n_sigs, err);
+    for (size_t k = 0; !rc && k < n_sigs; k++)
+        if (strcmp(sigs[k].model_version, r->version) == 0 && sigs[k].timeframe == tf &&
+            sigs[k].signal >= 0 && sigs[k].signal < 3)
+            r->cur_counts[sigs[k].signal]++;
+    free(sigs);
+    size_t n_cur_sig = r->cur_counts[0] + r->cur_counts[1] + r->cur_counts[2];
+    size_t n_ref_sig = r->ref_counts[0] + r->ref_counts[1] + r->ref_counts[2];
+    if (!rc && n_cur_sig && n_ref_sig) {
+        rc = tr_drift_predictions(r->ref_counts, r->cur_counts, 3, 0.05, &r->pred, err);
+        r->pred_tested = !rc;
+    }
+    if (!rc) {
+        int n = snprintf(r->summary, sizeof r->summary,
+                         "%d of %d features drifted (share %.2f): %s; predictions: ",
+                         r->dataset.n_drifted, r->dataset.n_features, r->dataset.share,
+                         r->dataset.drift ? "DATASET DRIFT" : "no dataset drift");
+        if (n > 0 && (size_t)n < sizeof r->summary) {
+            if (r->pred_tested)
+                snprintf(r->summary + n, sizeof r->summary - (size_t)n, "p = %.3g, %s", r->pred.p,
+                         r->pred.drift ? "DRIFT" : "no drift");
+            else
+                snprintf(r->summary + n, sizeof r->summary - (size_t)n,
+                         "no signal of %s in the window", r->version);
+        }
+    }
+    free(col);
+    free(ref);
+    free(cur);
+    free(refs);
+    return rc;
+}
+
+static void num(tr_sb *b, const char *key, double x)
+{
+    if (isfinite(x))
+        tr_sb_printf(b, "\"%s\":%.10g", key, x);
+    else
+        tr_sb_printf(b, "\"%s\":null", key);
+}
+
+char *tr_driftcheck_json(const tr_driftcheck_result *r)
+{
+    tr_sb b = {0};
+    char t[4][32];
+    tr_sb_printf(
+        &b,
+        "{\"version\":\"%s\",\"as_of\":\"%s\",\"from\":\"%s\",\"reference\":{\"from\":"
+        "\"%s\",\"to\":\"%s\",\"rows\":%zu},\"rows\":%zu,\"pairs\":%d,",
+        r->version, tr_time_format(r->as_of, t[0], sizeof t[0]),
+        tr_time_format(r->from, t[1], sizeof t[1]), tr_time_format(r->ref_from, t[2], sizeof t[2]),
+        tr_time_format(r->ref_to, t[3], sizeof t[3]), r->n_ref_rows, r->n_cur_rows, r->n_pairs);
+    tr_sb_printf(&b, "\"dataset\":{\"drift\":%s,\"drifted\":%d,\"features\":%d,",
+                 r->dataset.drift ? "true" : "false", r->dataset.n_drifted, r->dataset.n_features);
+    num(&b, "share", r->dataset.share);
+    tr_sb_printf(&b, ",\"psi_drifted\":%d},\"features\":[", r->dataset.n_psi_drifted);
+    for (int f = 0; f < TR_N_FEATURES; f++) {
+        const tr_drift_feature *x = &r->features[f];
+        tr_sb_printf(&b, "%s{\"name\":\"%s\",\"method\":\"%s\",", f ? "," : "", tr_feature_names[f],
+                     tr_drift_method_text(x->method));
+        num(&b, "stat", x->stat);
+        tr_sb_printf(&b, ",");
+        num(&b, "p", x->p);
+        tr_sb_printf(&b, ",");
+        num(&b, "threshold", x->threshold);
+        tr_sb_printf(&b, ",\"drift\":%s,", x->drift ? "true" : "false");
+        num(&b, "psi", x->psi);
+        tr_sb_printf(&b, "}");
+    }
+    tr_sb_printf(&b, "],\"predictions\":{\"reference\":[%zu,%zu,%zu],\"current\":[%zu,%zu,%zu],",
+                 r->ref_counts[0], r->ref_counts[1], r->ref_counts[2], r->cur_counts[0],
+                 r->cur_counts[1], r->cur_counts[2]);
+    if (r->pred_tested) {
+        num(&b, "chi2", r->pred.chi2);
+        tr_sb_printf(&b, ",");
+        num(&b, "p", r->pred.p);
+        tr_sb_printf(&b, ",\"drift\":%s}", r->pred.drift ? "true" : "false");
+    } else {
+        tr_sb_printf(&b, "\"chi2\":null,\"p\":null,\"drift\":null}");
+    }
+    tr_sb_printf(&b, ",\"summary\":");
+    tr_sb_json_str(&b, r->summary);
+    tr_sb_printf(&b, "}");
+    if (b.oom) {
+        tr_sb_free(&b);
+        return NULL;
+    }
+    return b.p;
+}
+
+/* ---- the daily cycle ------------------------------------------------------------------------ */
+
+static tr_code drift_entry(const tr_cycle_ctx *ctx, const void *opts, tr_cycle_outcome *out,
+                           tr_error *err)
+{
+    tr_driftcheck_opts o = opts ? *(const tr_driftcheck_opts *)opts : tr_driftcheck_opts_default();
+    o.as_of = ctx->as_of ? ctx->as_of : tr_cycle_now(ctx);
+    int64_t started = tr_wall_now();
+    tr_driftcheck_result *r = malloc(sizeof *r);
+    if (!r)
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    tr_error e;
+    tr_error_clear(&e);
+    tr_code rc = tr_driftcheck_run(ctx->store, &o, r, &e);
+    tr_log_row row;
+    if (rc == TR_ERR_NOTFOUND) {
+        /* nothing to compare yet (no version, no bars): a skip that says why */
+        tr_log_row_begin(&row, "drift", o.as_of, started, TR_LOG_SKIPPED, NULL, NULL);
+        snprintf(row.reason, sizeof row.reason, "%.250s", e.msg);
+        rc = tr_cycle_log(ctx->store, &row, err);
+        if (!rc) {
+            out->status = TR_LOG_SKIPPED;
+            snprintf(out->detail, sizeof out->detail, "%s", row.reason);
+        }
+        free(r);
+        return rc;
+    }
+    if (rc) {
+        if (err)
+            *err = e;
+        tr_cycle_log_failure(ctx->store, "drift", o.as_of, started, "", "", &e);
+        free(r);
+        return rc;
+    }
+    /* the report, then the log row (and the event) that point to it */
+    char *json = tr_driftcheck_json(r);
+    char dir[4400], name[64], ts[32];
+    tr_time_format(o.as_of, ts, sizeof ts);
+    snprintf(name, sizeof name, "drift-%.10sT%.2s%.2s.json", ts, ts + 11, ts + 14);
+    rc = json ? tr_store_path(ctx->store, TR_AREA_REPORTS, NULL, dir, sizeof dir, err)
+              : tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    if (!rc)
+        rc = tr_mkdir_p(dir, err);
+    if (!rc)
+        rc = tr_store_path(ctx->store, TR_AREA_REPORTS, name, r->report_path, sizeof r->report_path,
+                           err);
+    if (!rc)
+        rc = tr_file_write_atomic(r->report_path, json, strlen(json), err);
+    if (!rc) {
+        tr_log_row_begin(&row, "drift", o.as_of, started, TR_LOG_COMPLETED, r->version, NULL);
+        snprintf(row.reason, sizeof row.reason, "%s", r->summary);
+        tr_reg_txn txn;
+        memset(&txn, 0, sizeof txn);
+        txn.log = &row;
+        txn.n_log = 1;
+        txn.now = row.finished_at;
+        tr_outbox_event ev;
+        memset(&ev, 0, sizeof ev);
+        if (r->dataset.drift || (r->pred_tested && r->pred.drift)) {
+            snprintf(ev.kind, sizeof ev.kind, "drift");
+            tr_sb p = {0};
+            tr_sb_printf(&p, "{\"version\":\"%s\",\"as_of\":\"%s\",\"summary\":", r->version, ts);
+            tr_sb_json_str(&p, r->summary);
+            tr_sb_printf(&p, ",\"report\":");
+            tr_sb_json_str(&p, name);
+            tr_sb_printf(&p, "}");
+            snprintf(ev.payload, sizeof ev.payload, "%s", p.oom ? "{}" : p.p);
+            tr_sb_free(&p);
+            txn.events = &ev;
+            txn.n_events = 1;
+        }
+        rc = tr_store_registry_commit(ctx->store, &txn, err);
+    }
+    if (!rc) {
+        out->status = TR_LOG_COMPLETED;
+        snprintf(out->version, sizeof out->version, "%s", r->version);
+        snprintf(out->detail, sizeof out->detail, "%s", r->summary);
+        if (out->figures)
+            *(tr_driftcheck_result *)out->figures = *r;
+    }
+    free(json);
+    free(r);
+    return rc;
+}
+
+const tr_cycle_def tr_cycle_drift_def = {
+    .name = "drift",
+    .figures = "tr_driftcheck_result",
+    .run = drift_entry,
+};
