@@ -81,6 +81,11 @@ typedef struct serve_response {
     int retry_after;          /* seconds for a Retry-After header, 0 for none */
     const char *allow;        /* static Allow header of a 405, NULL otherwise */
     int route;                /* index of the route template matched, for the metrics' label */
+    /* static Cache-Control header; NULL: "no-store" */
+    const char *cache_control;
+    /* static Content-Security-Policy header, sent with X-Content-Type-Options: nosniff; NULL:
+     * neither */
+    const char *csp;
 } serve_response;
 
 /* Creates the shared state for cfg (which is copied; its strings must outlive the context).
