@@ -48,6 +48,8 @@ static const route routes[] = {
     {"GET", "/v1/ab-tests/{id}", h_ab_get},
     {"POST", "/v1/ab-tests/{id}/stop", h_ab_stop},
     {"GET", "/v1/ab-tests/{id}/report", h_ab_report},
+    {"GET", "/", h_dashboard},
+    {"GET", "/assets/{name}", h_asset},
 };
 #define N_ROUTES (int)(sizeof routes / sizeof routes[0])
 

@@ -1,7 +1,7 @@
 /*
  * handlers.h - what the handler files share (private to serve/): the handlers of the route
- * table (handle.c), one file per family (health.c, predict.c, registry.c, abtest.c), and the
- * helpers of reply.c that read a request and write a response.
+ * table (handle.c), one file per family (health.c, predict.c, registry.c, abtest.c,
+ * dashboard.c), and the helpers of reply.c that read a request and write a response.
  *
  * A handler gets the request, the path's one {parameter} (or NULL) and fills the response;
  * it validates every member before it touches the store, and reports errors with reply_error
@@ -41,6 +41,8 @@ HANDLER(h_ab_start);
 HANDLER(h_ab_get);
 HANDLER(h_ab_stop);
 HANDLER(h_ab_report);
+HANDLER(h_dashboard);
+HANDLER(h_asset);
 
 /* ---- responses (reply.c) -------------------------------------------------------------------- */
 

@@ -158,7 +158,12 @@ static enum MHD_Result respond(serve_http *h, struct MHD_Connection *mc, conn *c
     }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             res.content_type ? res.content_type : "application/json");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            res.cache_control ? res.cache_control : "no-store");
+    if (res.csp) {
+        MHD_add_response_header(r, "Content-Security-Policy", res.csp);
+        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    }
     if (res.retry_after > 0) {
         char ra[16];
         snprintf(ra, sizeof ra, "%d", res.retry_after);

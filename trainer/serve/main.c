@@ -15,17 +15,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/timeutil.h"
 #include "serve/http.h"
 
 enum { EX_OK = 0, EX_INTERNAL = 1, EX_USAGE = 2, EX_STORE = 5, EX_NOTFOUND = 6 };
 
+#define CHARTJS_DEFAULT "/usr/share/javascript/chart.js/chart.min.js"
+
 static const char usage[] =
     "usage: aifx-serve [--store LOC] [--listen ADDR:PORT] [--token-file FILE] [options]\n"
     "\n"
     "  The ML API over HTTP/1.1 (docs/api-http.md): predictions, bars, versions, activation,\n"
-    "  rollback, A/B tests, health and Prometheus metrics.\n"
+    "  rollback, A/B tests, health and Prometheus metrics; a read-only dashboard at /.\n"
     "\n"
     "options:\n"
     "  --store LOC          the store: a directory (default $AIFX_STORE, else ./aifx-data) or\n"
@@ -46,6 +49,9 @@ static const char usage[] =
     "  --schedule           run the due cycles (aifx-train run-due) every minute in a thread\n"
     "  --schedule-every S   seconds between those runs (default 60)\n"
     "  --drain S            seconds SIGTERM waits for requests in flight (default 10)\n"
+    "  --chartjs PATH       Chart.js for the dashboard's charts (GET /), served as\n"
+    "                       /assets/chart.min.js (default: Debian's libjs-chart.js,\n"
+    "                       " CHARTJS_DEFAULT ")\n"
     "  --help, --version\n"
     "\n"
     "exit codes: 0 stopped by SIGTERM or SIGINT, 1 internal error, 2 usage, 5 store or file\n"
@@ -72,7 +78,7 @@ void serve_log_event(const char *event, const char *version, const char *message
 }
 
 typedef struct options {
-    const char *store, *models_dir, *listen, *token_file, *access_log, *timeframe;
+    const char *store, *models_dir, *listen, *token_file, *access_log, *timeframe, *chartjs;
     int allow_remote, schedule, help, version;
     long threads, max_body, max_conn, timeout, model_cache, schedule_every, drain;
 } options;
@@ -106,6 +112,7 @@ static const optdef optdefs[] = {
     OSTR("--token-file", token_file),
     OSTR("--access-log", access_log),
     OSTR("--timeframe", timeframe),
+    OSTR("--chartjs", chartjs),
     OFLAG("--allow-remote", allow_remote),
     OFLAG("--schedule", schedule),
     OFLAG("--help", help),
@@ -205,6 +212,7 @@ int main(int argc, char **argv)
     o.model_cache = 4;
     o.schedule_every = 60;
     o.drain = 10;
+    o.chartjs = CHARTJS_DEFAULT;
     int ex = parse_options(argc, argv, &o);
     if (ex)
         return ex;
@@ -243,6 +251,9 @@ int main(int argc, char **argv)
         .token = o.token_file ? token : NULL,
         .max_body = (size_t)o.max_body,
         .model_cache = (int)o.model_cache,
+        .web = serve_web_assets,
+        .n_web = serve_web_n_assets,
+        .chartjs = o.chartjs,
     };
     serve_ctx *ctx = serve_ctx_new(&cfg);
     if (!ctx) {
@@ -269,6 +280,14 @@ int main(int argc, char **argv)
         serve_store_release();
     } else {
         serve_log_event("store_unavailable", NULL, e.msg);
+    }
+
+    /* read at each request (a package upgrade needs no restart); missing, the page has no charts */
+    if (access(o.chartjs, R_OK) != 0) {
+        char msg[1200];
+        snprintf(msg, sizeof msg, "Chart.js %.1000s: %s; the dashboard will show no charts",
+                 o.chartjs, strerror(errno));
+        serve_log_event("chartjs_missing", NULL, msg);
     }
 
     serve_http_opts ho = {

@@ -8,6 +8,8 @@
  *               to one response, with no libmicrohttpd in sight, so that tests and the fuzzer
  *               (tests/fuzz/fuzz_serve.c) call it directly; the route table and the token
  *   health.c, predict.c, registry.c, abtest.c   the handlers, one file per family
+ *   dashboard.c the read-only dashboard page at / and its files under /assets/ (web/, embedded
+ *               at build time, and Chart.js read from --chartjs)
  *   reply.c     what the handlers share (handlers.h): responses, errors, reading a body
  *   models.c    the shared, reference-counted models and registry snapshot, swapped atomically
  *   features.c  the one place where a pair's features become a model's probabilities
@@ -36,6 +38,16 @@ typedef struct serve_metrics serve_metrics;
 typedef struct serve_models serve_models;
 typedef struct serve_features serve_features;
 
+/* A file of the dashboard (trainer/serve/web/), embedded at build time as C data
+ * (trainer/serve/web/embed.cmake writes serve_web_assets[] into the build tree). */
+typedef struct serve_asset {
+    const char *name;          /* "app.js" */
+    const unsigned char *data; /* (len) bytes, followed by a NUL */
+    size_t len;
+} serve_asset;
+extern const serve_asset serve_web_assets[];
+extern const size_t serve_web_n_assets;
+
 /* What the handlers need to know of the command line. */
 typedef struct serve_config {
     const char *store;      /* the location as given (may hold a password: never printed) */
@@ -45,6 +57,9 @@ typedef struct serve_config {
                                mutating endpoint then answers 401 */
     size_t max_body;        /* bytes */
     int model_cache;        /* models kept loaded besides the active one (LRU) */
+    const serve_asset *web; /* (n_web) the dashboard's files; NULL: no dashboard (GET / is 404) */
+    size_t n_web;
+    const char *chartjs; /* Chart.js, read at each GET /assets/chart.min.js; NULL: none (404) */
 } serve_config;
 
 /* One server: configuration and the shared state. Every member is safe to use from any thread
@@ -81,6 +96,11 @@ typedef struct serve_response {
     int retry_after;          /* seconds for a Retry-After header, 0 for none */
     const char *allow;        /* static Allow header of a 405, NULL otherwise */
     int route;                /* index of the route template matched, for the metrics' label */
+    /* static Cache-Control header; NULL: "no-store" */
+    const char *cache_control;
+    /* static Content-Security-Policy header, sent with X-Content-Type-Options: nosniff; NULL:
+     * neither */
+    const char *csp;
 } serve_response;
 
 /* Creates the shared state for cfg (which is copied; its strings must outlive the context).
