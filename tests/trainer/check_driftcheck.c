@@ -16,6 +16,8 @@
 #include "cycles/cycle.h"
 #include "cycles/driftcheck.h"
 #include "cycles/schedule.h"
+#include "market/dq.h"
+#include "market/labels.h"
 #include "market/synth.h"
 #include "testutil.h"
 
@@ -132,7 +134,9 @@ START_TEST(test_drift_calm_and_blown_up)
     struct stat sb;
     ck_assert_msg(stat(path, &sb) == 0 && sb.st_size > 1000, "%s", path);
     ck_assert_int_eq(tr_store_registry_read(wild, &reg, &e), TR_OK);
-    ck_assert_int_eq(reg.last_event_id, events_before + 1); /* the "drift" event */
+    /* the "drift" event, and a "data_quality" one: the feed is stale at 03:00 (its last bar
+     * closed at midnight) */
+    ck_assert_int_eq(reg.last_event_id, events_before + 2);
     tr_registry_free(&reg);
     free(rc);
     free(rw);
@@ -145,12 +149,82 @@ START_TEST(test_drift_calm_and_blown_up)
 }
 END_TEST
 
+/* The watch: a stale feed, and a version that loses where its backtest won and trades far more
+ * than on its validation part, each alert with its figures. */
+START_TEST(test_watch_alerts)
+{
+    char *dir = tu_tempdir(), *a = tu_path(dir, "s");
+    tr_store *st = store_with(a, 1.0);
+    train(st);
+    tr_error e;
+    tr_registry reg;
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    tr_version v = *tr_registry_find(&reg, "v1.0");
+    tr_registry_free(&reg);
+    v.bt.trades = 100;
+    v.bt.wins = 60;
+    v.bt.avg_pips = 5.0;
+    v.figs[1].buy_share = v.figs[1].sell_share = 0.05;
+    tr_reg_txn t = {0};
+    t.update = &v;
+    t.n_update = 1;
+    t.now = T("2024-03-14");
+    ck_assert_int_eq(tr_store_registry_commit(st, &t, &e), TR_OK);
+    /* 40 losing trades and 100 holds of v1.0 in the last week */
+    tr_signal g[140];
+    memset(g, 0, sizeof g);
+    for (int i = 0; i < 140; i++) {
+        snprintf(g[i].pair, sizeof g[i].pair, "EURUSD");
+        g[i].timeframe = 900;
+        g[i].bar_time = T("2024-03-11") + (int64_t)i * 900;
+        g[i].signal = i < 40 ? TR_LABEL_BUY : TR_LABEL_HOLD;
+        g[i].confidence = 0.6;
+        snprintf(g[i].model_version, sizeof g[i].model_version, "v1.0");
+        snprintf(g[i].outcome, sizeof g[i].outcome, "%s", i < 40 ? "loss" : "none");
+        g[i].exit_time = i < 40 ? g[i].bar_time + 3600 : 0;
+        g[i].pnl_pips = i < 40 ? (i % 2 ? -8.0 : -12.0) : 0;
+    }
+    ck_assert_int_eq(tr_store_signals_append(st, g, 140, &e), TR_OK);
+    tr_watch_result w;
+    ck_assert_int_eq(tr_watch_run(st, T("2024-03-15T04:00"), 900, &w, &e), TR_OK);
+    ck_assert_int_eq(w.live_trades, 40);
+    ck_assert_int_eq(w.live_wins, 0);
+    ck_assert(w.alert_winrate && w.p_winrate < 1e-10);
+    ck_assert(w.alert_pnl && w.t_pnl < -2.33);
+    ck_assert(w.alert_collapse && w.live_share > 0.28 && w.live_share < 0.29);
+    ck_assert_ptr_nonnull(strstr(w.alerts, "overtrades"));
+    ck_assert_uint_eq(w.dq_count[TR_DQ_STALE], 1); /* no bar since Thursday 23:45 */
+    ck_assert_ptr_nonnull(strstr(w.dq_first, "EURUSD"));
+    /* the same finding from the command, and the drift command's JSON */
+    ck_assert_int_eq(tu_run(AIFX_TRAIN_EXE, dir,
+                            "dq --store '%s' --as-of 2024-03-15T04:00:00Z "
+                            "--days 2 --json",
+                            a),
+                     0);
+    ck_assert(tu_output_has(dir, "{\"pairs\":[{\"pair\":\"EURUSD\",\"findings\":[{\"kind\":"
+                                 "\"stale\",\"from\":\"2024-03-14T23:45:00Z\""));
+    ck_assert_int_eq(tu_run(AIFX_TRAIN_EXE, dir, "drift --store '%s' --as-of 2024-03-15 --json", a),
+                     0);
+    ck_assert(tu_output_has(dir, "\"version\":\"v1.0\"") &&
+              tu_output_has(dir, "\"name\":\"natr14\",\"method\":\"wasserstein\""));
+    /* a run a moment after the last bar: no finding, and the same alerts */
+    ck_assert_int_eq(tr_watch_run(st, T("2024-03-15T00:00"), 900, &w, &e), TR_OK);
+    ck_assert_uint_eq(w.dq_count[TR_DQ_STALE], 0);
+    ck_assert(w.alert_winrate);
+    tr_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+    free(a);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("trainer_driftcheck");
     TCase *tc = tcase_create("drift");
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_drift_calm_and_blown_up);
+    tcase_add_test(tc, test_watch_alerts);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -47,6 +47,7 @@ TR_CLI_DECLARE(rank);
 TR_CLI_DECLARE(run_due);
 TR_CLI_DECLARE(monitor);
 TR_CLI_DECLARE(drift);
+TR_CLI_DECLARE(dq);
 TR_CLI_DECLARE(replay);
 /* cmd_ab.c */
 TR_CLI_DECLARE(ab);

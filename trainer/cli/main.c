@@ -45,6 +45,8 @@ static const tr_cli_command commands[] = {
      tr_cli_help_monitor, tr_cli_cmd_monitor},
     {"drift", "the live data's drift from a version's training data (features, predictions)",
      tr_cli_help_drift, tr_cli_cmd_drift},
+    {"dq", "data quality of the stored bars: gaps, a stale feed, spikes, flat and repeated bars",
+     tr_cli_help_dq, tr_cli_cmd_dq},
     {"replay", "simulate months of the loop on history: predictions, outcomes, run-due",
      tr_cli_help_replay, tr_cli_cmd_replay},
     {"ab", "A/B tests between versions: start, status, stop, report", tr_cli_help_ab,

@@ -14,6 +14,8 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "cycles/cycle.h"
+#include "market/dq.h"
+#include "market/labels.h"
 
 enum { WARM_BARS = 1000 }; /* bars before a window, as prediction's history minimum */
 
@@ -247,6 +249,168 @@ char *tr_driftcheck_json(const tr_driftcheck_result *r)
     return b.p;
 }
 
+/* ---- the watch: data quality and production alerts ----------------------------------------- */
+
+/* P(X <= k) for X ~ Binomial(n, p), summed in log space. */
+static double binom_cdf(int64_t k, int64_t n, double p)
+{
+    if (p <= 0)
+        return 1.0;
+    if (p >= 1)
+        return k >= n ? 1.0 : 0.0;
+    double s = 0, lp = log(p), lq = log1p(-p);
+    for (int64_t i = 0; i <= k && i <= n; i++)
+        s += exp(lgamma((double)n + 1) - lgamma((double)i + 1) - lgamma((double)(n - i) + 1) +
+                 (double)i * lp + (double)(n - i) * lq);
+    return s > 1 ? 1.0 : s;
+}
+
+static void add_line(char *buf, size_t size, const char *line)
+{
+    size_t n = strlen(buf);
+    if (n < size)
+        snprintf(buf + n, size - n, "%s%s", n ? "; " : "", line);
+}
+
+tr_code tr_watch_run(tr_store *store, int64_t as_of, int32_t tf, tr_watch_result *w, tr_error *err)
+{
+    memset(w, 0, sizeof *w);
+    w->p_winrate = w->t_pnl = w->live_share = w->val_share = NAN;
+    char pairs[32][TR_PAIR_MAX];
+    int n_pairs = 0;
+    tr_error local;
+    tr_code rc = tr_store_pairs(store, tf, pairs, 32, &n_pairs, &local);
+    if (rc && rc != TR_ERR_NOTFOUND) {
+        if (err)
+            *err = local;
+        return rc;
+    }
+    rc = TR_OK;
+    tr_dq_opts dq = tr_dq_opts_default();
+    dq.timeframe = tf;
+    for (int i = 0; !rc && i < n_pairs; i++) {
+        tr_bars bars = {0};
+        /* three days, so that the ATR of the spike rule has its history; findings of the last
+         * day only */
+        rc = tr_store_bars_get(store, pairs[i], tf, as_of - 3 * 86400, as_of - tf + 1, &bars, err);
+        if (rc)
+            break;
+        tr_dq_report r;
+        memset(&r, 0, sizeof r);
+        rc = tr_dq_check(bars.v, bars.n, as_of, &dq, &r, err);
+        for (size_t j = 0; !rc && j < r.n; j++) {
+            const tr_dq_finding *f = &r.v[j];
+            if (f->t_end < as_of - 86400 && f->kind != TR_DQ_STALE)
+                continue;
+            w->dq_count[f->kind]++;
+            if (f->kind == TR_DQ_GAP)
+                w->dq_missing += (size_t)f->value;
+            if (!w->dq_first[0]) {
+                char a[32];
+                snprintf(w->dq_first, sizeof w->dq_first, "%s %s at %s (%.4g)", pairs[i],
+                         tr_dq_kind_text(f->kind), tr_time_format(f->t, a, sizeof a), f->value);
+            }
+        }
+        tr_dq_report_free(&r);
+        tr_bars_free(&bars);
+    }
+    if (rc)
+        return rc;
+    /* the active version's live figures */
+    tr_registry reg;
+    rc = tr_store_registry_read(store, &reg, err);
+    if (rc)
+        return rc;
+    const tr_version *v = tr_registry_active(&reg);
+    if (!v) {
+        tr_registry_free(&reg);
+        return TR_OK;
+    }
+    tr_signal *sigs = NULL;
+    size_t n = 0;
+    rc = tr_store_signals_get(store, NULL, as_of - 30 * 86400, as_of + 1, &sigs, &n, err);
+    double sum = 0, sum2 = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        const tr_signal *g = &sigs[i];
+        if (strcmp(g->model_version, v->version) != 0 || g->timeframe != tf)
+            continue;
+        int win = strcmp(g->outcome, "win") == 0;
+        if ((win || strcmp(g->outcome, "loss") == 0) && g->exit_time <= as_of) {
+            w->live_trades++;
+            w->live_wins += win;
+            sum += g->pnl_pips;
+            sum2 += g->pnl_pips * g->pnl_pips;
+        }
+        if (g->bar_time > as_of - 7 * 86400) {
+            w->live_signals++;
+            w->live_trading += g->signal != TR_LABEL_HOLD;
+        }
+    }
+    free(sigs);
+    char line[200];
+    if (!rc && w->live_trades >= 30 && v->bt.trades >= 20) {
+        double p0 = (double)v->bt.wins / (double)v->bt.trades;
+        w->p_winrate = binom_cdf(w->live_wins, w->live_trades, p0);
+        double nn = (double)w->live_trades, mean = sum / nn;
+        double var = (sum2 - nn * mean * mean) / (nn - 1);
+        if (var > 0)
+            w->t_pnl = (mean - v->bt.avg_pips) / sqrt(var / nn);
+        if (w->p_winrate < 0.01) {
+            w->alert_winrate = 1;
+            snprintf(line, sizeof line,
+                     "%s wins %lld of %lld live trades against a backtest win rate of %.3f "
+                     "(binomial p %.2g < 0.01)",
+                     v->version, (long long)w->live_wins, (long long)w->live_trades, p0,
+                     w->p_winrate);
+            add_line(w->alerts, sizeof w->alerts, line);
+        }
+        if (isfinite(w->t_pnl) && w->t_pnl < -2.33) {
+            w->alert_pnl = 1;
+            snprintf(line, sizeof line,
+                     "%s averages %.2f pips a live trade against %.2f in its backtest (t %.2f "
+                     "< -2.33)",
+                     v->version, mean, v->bt.avg_pips, w->t_pnl);
+            add_line(w->alerts, sizeof w->alerts, line);
+        }
+    }
+    w->val_share = v->figs[1].buy_share + v->figs[1].sell_share;
+    if (!rc && w->live_signals >= 96 && w->val_share > 0) {
+        w->live_share = (double)w->live_trading / (double)w->live_signals;
+        double ratio = w->live_share / w->val_share;
+        if (ratio < 0.5 || ratio > 2.0) {
+            w->alert_collapse = 1;
+            snprintf(line, sizeof line,
+                     "%s's buy+sell share of the last 7 days is %.3f, %.2fx its validation "
+                     "share %.3f (%s)",
+                     v->version, w->live_share, ratio, w->val_share,
+                     ratio < 0.5 ? "collapsed" : "overtrades");
+            add_line(w->alerts, sizeof w->alerts, line);
+        }
+    }
+    tr_registry_free(&reg);
+    return rc;
+}
+
+/* One outbox event: kind and a payload with the version, the as-of time and a text. */
+static void event_of(tr_outbox_event *ev, const char *kind, const char *version, const char *ts,
+                     const char *what, const char *text, const char *report)
+{
+    memset(ev, 0, sizeof *ev);
+    snprintf(ev->kind, sizeof ev->kind, "%s", kind);
+    tr_sb p = {0};
+    tr_sb_printf(&p, "{\"version\":");
+    tr_sb_json_str(&p, version);
+    tr_sb_printf(&p, ",\"as_of\":\"%s\",\"%s\":", ts, what);
+    tr_sb_json_str(&p, text);
+    if (report) {
+        tr_sb_printf(&p, ",\"report\":");
+        tr_sb_json_str(&p, report);
+    }
+    tr_sb_printf(&p, "}");
+    snprintf(ev->payload, sizeof ev->payload, "%s", p.oom ? "{}" : p.p);
+    tr_sb_free(&p);
+}
+
 /* ---- the daily cycle ------------------------------------------------------------------------ */
 
 static tr_code drift_entry(const tr_cycle_ctx *ctx, const void *opts, tr_cycle_outcome *out,
@@ -295,35 +459,46 @@ static tr_code drift_entry(const tr_cycle_ctx *ctx, const void *opts, tr_cycle_o
                            err);
     if (!rc)
         rc = tr_file_write_atomic(r->report_path, json, strlen(json), err);
+    tr_watch_result *w = rc ? NULL : malloc(sizeof *w);
+    if (!rc && !w)
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    if (!rc)
+        rc = tr_watch_run(ctx->store, o.as_of, o.timeframe, w, err);
     if (!rc) {
         tr_log_row_begin(&row, "drift", o.as_of, started, TR_LOG_COMPLETED, r->version, NULL);
-        snprintf(row.reason, sizeof row.reason, "%s", r->summary);
+        size_t dq_n = 0;
+        for (int k = 0; k < 8; k++)
+            dq_n += w->dq_count[k];
+        snprintf(row.reason, sizeof row.reason, "%.150s; data quality: %zu finding%s%s%.60s%s",
+                 r->summary, dq_n, dq_n == 1 ? "" : "s", dq_n ? " (" : "", w->dq_first,
+                 dq_n ? ")" : "");
         tr_reg_txn txn;
         memset(&txn, 0, sizeof txn);
         txn.log = &row;
         txn.n_log = 1;
         txn.now = row.finished_at;
-        tr_outbox_event ev;
-        memset(&ev, 0, sizeof ev);
-        if (r->dataset.drift || (r->pred_tested && r->pred.drift)) {
-            snprintf(ev.kind, sizeof ev.kind, "drift");
-            tr_sb p = {0};
-            tr_sb_printf(&p, "{\"version\":\"%s\",\"as_of\":\"%s\",\"summary\":", r->version, ts);
-            tr_sb_json_str(&p, r->summary);
-            tr_sb_printf(&p, ",\"report\":");
-            tr_sb_json_str(&p, name);
-            tr_sb_printf(&p, "}");
-            snprintf(ev.payload, sizeof ev.payload, "%s", p.oom ? "{}" : p.p);
-            tr_sb_free(&p);
-            txn.events = &ev;
-            txn.n_events = 1;
-        }
+        tr_outbox_event ev[3];
+        size_t n_ev = 0;
+        if (r->dataset.drift || (r->pred_tested && r->pred.drift))
+            event_of(&ev[n_ev++], "drift", r->version, ts, "summary", r->summary, name);
+        if (dq_n)
+            event_of(&ev[n_ev++], "data_quality", r->version, ts, "first", w->dq_first, NULL);
+        if (w->alerts[0])
+            event_of(&ev[n_ev++], "production_alert", r->version, ts, "alerts", w->alerts, NULL);
+        txn.events = ev;
+        txn.n_events = n_ev;
         rc = tr_store_registry_commit(ctx->store, &txn, err);
+        if (!rc && w->alerts[0])
+            snprintf(out->detail, sizeof out->detail, "%.300s; ALERT: %.500s", r->summary,
+                     w->alerts);
     }
+    free(w);
+
     if (!rc) {
         out->status = TR_LOG_COMPLETED;
         snprintf(out->version, sizeof out->version, "%s", r->version);
-        snprintf(out->detail, sizeof out->detail, "%s", r->summary);
+        if (!out->detail[0])
+            snprintf(out->detail, sizeof out->detail, "%s", row.reason);
         if (out->figures)
             *(tr_driftcheck_result *)out->figures = *r;
     }

@@ -63,6 +63,30 @@ tr_code tr_driftcheck_run(tr_store *store, const tr_driftcheck_opts *o, tr_drift
 /* The result as one JSON object (malloc'd; NULL when out of memory). */
 char *tr_driftcheck_json(const tr_driftcheck_result *r);
 
+/* The daily watch besides drift (the same cycle): data quality of every pair's last day
+ * (market/dq.h: gaps in market hours, a stale feed, spikes, zero-range and repeated bars), and
+ * the active version's production alerts:
+ *  - win rate: its closed trades of the last 30 days (at least 30) against the win rate its
+ *    backtest promised (at least 20 trades there): alert when the binomial lower tail
+ *    P(X <= wins | n, p_backtest) < 0.01;
+ *  - mean PnL: alert when the one-sample t statistic of the trades' pips against the
+ *    backtest's mean is below -2.33 (one-sided 1 %, normal approximation) with n >= 30;
+ *  - collapse: its buy+sell share among its signals of the last 7 days (at least 96) outside
+ *    [0.5x, 2x] of its validation part's predicted share (the deploy guard's band).
+ * Each alert and a data-quality finding of the last day becomes an outbox event in the commit of
+ * the cycle's log row. */
+typedef struct tr_watch_result {
+    size_t dq_count[8]; /* per tr_dq_kind over the pairs */
+    size_t dq_missing;  /* bars missing in the gaps */
+    char dq_first[160]; /* the first finding, "" when none */
+    int64_t live_trades, live_wins, live_signals, live_trading;
+    double p_winrate, t_pnl, live_share, val_share;
+    int alert_winrate, alert_pnl, alert_collapse;
+    char alerts[512]; /* one line each, "" when none */
+} tr_watch_result;
+
+tr_code tr_watch_run(tr_store *store, int64_t as_of, int32_t tf, tr_watch_result *w, tr_error *err);
+
 extern const tr_cycle_def tr_cycle_drift_def;
 
 #endif
