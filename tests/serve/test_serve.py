@@ -802,11 +802,16 @@ class ServeSuite:
         for g in mine:
             self.assertEqual(g["signal"], served[g["bar_time"]]["signal"])
         # production figures of both arms, from those outcomes
+        m2 = parse_exposition(self.req("GET", "/metrics")[2])[0]
         for arm, v in (("a", "v1.0"), ("b", "v1.1")):
             st, _, ver = self.req("GET", "/v1/versions/" + v)
             self.assertEqual(st, 200)
             n_closed = len([g for g in closed if g["version"] == v])
             self.assertGreaterEqual(ver["production"]["trades"], n_closed)
+            # the metrics count the same outcomes
+            wins = m2[("aifx_signal_outcomes", (("outcome", "win"), ("version", v)))]
+            losses = m2[("aifx_signal_outcomes", (("outcome", "loss"), ("version", v)))]
+            self.assertEqual(wins + losses, ver["production"]["trades"])
         # a real outcome reported by the backend replaces the simulated one, and stays
         g = closed[0]
         st, _, r = self.req("POST", "/v1/signals/%d/outcome" % g["id"],
