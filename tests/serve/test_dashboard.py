@@ -401,11 +401,18 @@ class Dashboard(unittest.TestCase):
             self.assertIn("box-sizing", self.dom.by_id[cid].attrs.get("style", ""), cid)
 
     def test_drift_panel_not_measured(self):
-        for path, id_ in (("/v1/drift", "drift"), ("/v1/data-quality", "data-quality")):
-            self.assertEqual(call(self.port, "GET", path)[0], 404, path)
-            el = self.dom.by_id[id_]
-            self.assertEqual(el.attrs.get("data-state"), "not-measured", id_)
-            self.assertIn("not measured yet", el.text())
+        # no drift slot has run on this store: no report yet
+        self.assertEqual(call(self.port, "GET", "/v1/drift")[0], 404)
+        el = self.dom.by_id["drift"]
+        self.assertEqual(el.attrs.get("data-state"), "not-measured")
+        self.assertIn("not measured yet", el.text())
+
+    def test_data_quality_panel_measured(self):
+        st, _, b = call(self.port, "GET", "/v1/data-quality")
+        self.assertEqual(st, 200, b)
+        el = self.dom.by_id["data-quality"]
+        self.assertEqual(el.attrs.get("data-state"), "measured")
+        self.assertIn("EURUSD", el.text())
 
     def test_read_only_and_no_token(self):
         self.assertNotIn(TOKEN, self.dom_text)
@@ -417,10 +424,10 @@ class Dashboard(unittest.TestCase):
         for need in (("/", 200), ("/assets/app.js", 200), ("/assets/style.css", 200),
                      ("/assets/chart.min.js", 200), ("/v1/versions", 200), ("/v1/log", 200),
                      ("/v1/ab-tests", 200), ("/v1/signals", 200), ("/v1/drift", 404),
-                     ("/v1/data-quality", 404)):
+                     ("/v1/data-quality", 200)):
             self.assertIn(need, got)
         for x in page:
-            if x["path"] not in ("/favicon.ico", "/v1/drift", "/v1/data-quality"):
+            if x["path"] not in ("/favicon.ico", "/v1/drift"):
                 self.assertEqual(x["status"], 200, x)
 
     # -- the files over HTTP --------------------------------------------------------------------

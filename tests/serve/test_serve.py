@@ -1015,7 +1015,8 @@ ROUTES = [
     ("POST", "/v1/versions/{v}/activate"), ("POST", "/v1/rollback"), ("GET", "/v1/log"),
     ("GET", "/v1/signals"), ("POST", "/v1/signals/{id}/outcome"), ("GET", "/v1/ab-tests"),
     ("POST", "/v1/ab-tests"), ("GET", "/v1/ab-tests/{id}"), ("POST", "/v1/ab-tests/{id}/stop"),
-    ("GET", "/v1/ab-tests/{id}/report"), ("GET", "/"), ("GET", "/assets/{name}"),
+    ("GET", "/v1/ab-tests/{id}/report"), ("GET", "/v1/drift"), ("GET", "/v1/data-quality"),
+    ("GET", "/"), ("GET", "/assets/{name}"),
 ]
 
 

@@ -48,6 +48,8 @@ static const route routes[] = {
     {"GET", "/v1/ab-tests/{id}", h_ab_get},
     {"POST", "/v1/ab-tests/{id}/stop", h_ab_stop},
     {"GET", "/v1/ab-tests/{id}/report", h_ab_report},
+    {"GET", "/v1/drift", h_drift},
+    {"GET", "/v1/data-quality", h_data_quality},
     {"GET", "/", h_dashboard},
     {"GET", "/assets/{name}", h_asset},
 };

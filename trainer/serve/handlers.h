@@ -35,6 +35,8 @@ HANDLER(h_activate);
 HANDLER(h_rollback);
 HANDLER(h_log);
 HANDLER(h_signals);
+HANDLER(h_drift);
+HANDLER(h_data_quality);
 HANDLER(h_outcome);
 HANDLER(h_ab_list);
 HANDLER(h_ab_start);
