@@ -44,11 +44,11 @@ mkdir -p "$out/serve_corpus"
 mapfile -t core < <(ls trainer/{base,market,registry,store,data,report,cycles}/*.c |
     grep -v '/store/store_pg\.c$')
 mapfile -t serve < <(ls trainer/serve/*.c | grep -Ev '/serve/(main|http)\.c$')
-clang "${cflags[@]}" -Itrainer $(pkg-config --cflags jansson plplot) -D_GNU_SOURCE \
+clang "${cflags[@]}" -Itrainer $(pkg-config --cflags jansson plplot libcurl) -D_GNU_SOURCE \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
     tests/fuzz/fuzz_serve.c "${serve[@]}" "${core[@]}" libaifxnn/*.c \
-    $(pkg-config --libs jansson plplot) -lpthread "${libs[@]}" -o "$out/fuzz_serve"
+    $(pkg-config --libs jansson plplot libcurl) -lpthread "${libs[@]}" -o "$out/fuzz_serve"
 # -rss_limit_mb: a body is at most 64 KiB here; the store grows with the bars the fuzzer posts
 "$out/fuzz_serve" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2560 \
     -artifact_prefix="$out/serve-" -print_final_stats=1 "$out/serve_corpus" \

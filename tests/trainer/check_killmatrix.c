@@ -391,18 +391,7 @@ START_TEST(test_kill_matrix_replay)
     char *csv[2];
     static const char *const pairs[2] = {"EURUSD", "USDJPY"};
     tr_error e;
-    for (int p = 0; p < 2; p++) {
-        tr_synth_params sp =
-            tr_synth_params_default(pairs[p], T("2025-01-15"), T("2025-03-06"), (uint64_t)(11 + p));
-        tr_bars b = {0};
-        int dec;
-        ck_assert_int_eq(tr_synth_generate(&sp, &b, &dec, &e), TR_OK);
-        char name[32];
-        snprintf(name, sizeof name, "%s.csv", pairs[p]);
-        csv[p] = tu_path(root, name);
-        ck_assert_int_eq(tr_csv_write(csv[p], b.v, b.n, dec, &e), TR_OK);
-        tr_bars_free(&b);
-    }
+    tu_write_replay_csvs(root, pairs, csv, NULL);
     char *ref = tu_path(root, "ref"), *run = tu_path(root, "run");
 #define REPLAY "AIFX_KM_CSV0='%s' AIFX_KM_CSV1='%s' AIFX_KM_REPLAY="
     ck_assert_int_eq(

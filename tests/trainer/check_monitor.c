@@ -26,22 +26,7 @@ static const char *const pairs[2] = {"EURUSD", "USDJPY"};
 
 static void write_csvs(const char *dir, char **paths, tr_bars *keep)
 {
-    tr_error e;
-    for (int p = 0; p < 2; p++) {
-        tr_synth_params sp =
-            tr_synth_params_default(pairs[p], T("2025-01-15"), T("2025-03-06"), (uint64_t)(11 + p));
-        tr_bars b = {0};
-        int dec;
-        ck_assert_int_eq(tr_synth_generate(&sp, &b, &dec, &e), TR_OK);
-        char name[32];
-        snprintf(name, sizeof name, "%s.csv", pairs[p]);
-        paths[p] = tu_path(dir, name);
-        ck_assert_int_eq(tr_csv_write(paths[p], b.v, b.n, dec, &e), TR_OK);
-        if (keep)
-            keep[p] = b;
-        else
-            tr_bars_free(&b);
-    }
+    tu_write_replay_csvs(dir, pairs, paths, keep);
 }
 
 static tr_signal *all_signals(tr_store *st, size_t *n)

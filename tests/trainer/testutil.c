@@ -6,7 +6,9 @@
 
 #include <check.h>
 
+#include "base/csv.h"
 #include "base/timeutil.h"
+#include "market/synth.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -172,6 +174,26 @@ tr_replay_opts tu_tiny_replay(char **csv, const char *const *pairs)
     o.due.incr.epochs = 2;
     o.due.rank.min_trades = 0;
     return o;
+}
+
+void tu_write_replay_csvs(const char *dir, const char *const *pairs, char **csv, tr_bars *keep)
+{
+    tr_error e;
+    for (int p = 0; p < 2; p++) {
+        tr_synth_params sp = tr_synth_params_default(pairs[p], tu_time("2025-01-15"),
+                                                     tu_time("2025-03-06"), (uint64_t)(11 + p));
+        tr_bars b = {0};
+        int dec;
+        ck_assert_int_eq(tr_synth_generate(&sp, &b, &dec, &e), TR_OK);
+        char name[32];
+        snprintf(name, sizeof name, "%s.csv", pairs[p]);
+        csv[p] = tu_path(dir, name);
+        ck_assert_int_eq(tr_csv_write(csv[p], b.v, b.n, dec, &e), TR_OK);
+        if (keep)
+            keep[p] = b;
+        else
+            tr_bars_free(&b);
+    }
 }
 
 int tu_log_rows(tr_store *st, const char *cycle, int64_t as_of, int status)

@@ -44,6 +44,10 @@ tr_due_opts tu_tiny_due(const char *iso);
  * v1.0, the ranking of March 1st and the retrain of Sunday March 2nd run at the first bar of the
  * week. */
 tr_replay_opts tu_tiny_replay(char **csv, const char *const *pairs);
+/* The synthetic series tu_tiny_replay expects: pairs[p] from 2025-01-15 to 2025-03-06 (seed
+ * 11 + p) written as dir/<PAIR>.csv; csv[p] receives the malloc'd paths; keep (optional)
+ * receives the bars. */
+void tu_write_replay_csvs(const char *dir, const char *const *pairs, char **csv, tr_bars *keep);
 /* Starts two processes that open the store at location and call run-due (tu_tiny_due(iso)) at the
  * same moment. Each must either run (exit 0) or find the other's lock (exit 4); returns how many
  * ran. Any other outcome fails the test. */
