@@ -16,6 +16,7 @@
 #include "cycles/cycle.h"
 #include "cycles/driftcheck.h"
 #include "cycles/schedule.h"
+#include "data/ingest.h"
 #include "market/dq.h"
 #include "market/labels.h"
 #include "market/synth.h"
@@ -218,6 +219,49 @@ START_TEST(test_watch_alerts)
 }
 END_TEST
 
+/* Ingest reports the data quality of what it read and announces it, storing every bar. */
+START_TEST(test_ingest_reports_quality)
+{
+    char *dir = tu_tempdir();
+    tr_error e;
+    tr_store *st;
+    ck_assert_int_eq(tr_store_open(dir, &(tr_store_options){.create = 1}, &st, &e), TR_OK);
+    tr_synth_params sp =
+        tr_synth_params_default("EURUSD", T("2024-03-04"), T("2024-03-08"), (uint64_t)3);
+    tr_csv_data d;
+    memset(&d, 0, sizeof d);
+    int dec;
+    ck_assert_int_eq(tr_synth_generate(&sp, &d.bars, &dec, &e), TR_OK);
+    /* a hole of 8 bars on Tuesday at 10:00 */
+    size_t k = 0;
+    while (d.bars.v[k].t < T("2024-03-05T10:00"))
+        k++;
+    memmove(&d.bars.v[k], &d.bars.v[k + 8], (d.bars.n - k - 8) * sizeof d.bars.v[0]);
+    d.bars.n -= 8;
+    d.line = calloc(d.bars.n, sizeof *d.line);
+    tr_ingest_result r;
+    ck_assert_int_eq(tr_ingest_bars(st, "EURUSD", "mem", &d, 900, 0, &r, &e), TR_OK);
+    ck_assert_uint_eq(r.put.n_added, d.bars.n);
+    ck_assert_uint_eq(r.dq_count[TR_DQ_GAP], 1);
+    ck_assert_uint_eq(r.dq_missing, 8);
+    ck_assert_ptr_nonnull(strstr(r.dq_first, "EURUSD gap at 2024-03-05T10:00:00Z"));
+    tr_registry reg;
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    ck_assert_int_eq(reg.last_event_id, 1); /* the data_quality event */
+    tr_registry_free(&reg);
+    /* the same bars again: nothing added, nothing announced */
+    ck_assert_int_eq(tr_ingest_bars(st, "EURUSD", "mem", &d, 900, 0, &r, &e), TR_OK);
+    ck_assert_uint_eq(r.put.n_added, 0);
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    ck_assert_int_eq(reg.last_event_id, 1);
+    tr_registry_free(&reg);
+    tr_csv_data_free(&d);
+    tr_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("trainer_driftcheck");
@@ -225,6 +269,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_drift_calm_and_blown_up);
     tcase_add_test(tc, test_watch_alerts);
+    tcase_add_test(tc, test_ingest_reports_quality);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,7 +1,65 @@
 /* ingest.c - CSV to store (see ingest.h). */
 #include "data/ingest.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "base/strbuf.h"
+#include "base/timeutil.h"
+#include "market/dq.h"
+
+/* The findings of the bars read, into res, and an outbox event when bars were added and
+ * something was found. Best effort: a check or an event that fails loses no bar (they are
+ * stored) and is not the ingest's error. */
+static void data_quality(tr_store *store, const char *pair, int32_t tf, const tr_bars *bars,
+                         tr_ingest_result *res)
+{
+    tr_dq_opts o = tr_dq_opts_default();
+    o.timeframe = tf;
+    tr_dq_report r;
+    memset(&r, 0, sizeof r);
+    tr_error e;
+    if (tr_dq_check(bars->v, bars->n, bars->v[bars->n - 1].t + tf, &o, &r, &e) != TR_OK)
+        return;
+    size_t total = 0;
+    for (size_t j = 0; j < r.n; j++) {
+        const tr_dq_finding *f = &r.v[j];
+        res->dq_count[f->kind]++;
+        total++;
+        if (f->kind == TR_DQ_GAP)
+            res->dq_missing += (size_t)f->value;
+        if (!res->dq_first[0]) {
+            char t[32];
+            snprintf(res->dq_first, sizeof res->dq_first, "%s %s at %s (%.4g)", pair,
+                     tr_dq_kind_text(f->kind), tr_time_format(f->t, t, sizeof t), f->value);
+        }
+    }
+    tr_dq_report_free(&r);
+    if (!total || !res->put.n_added)
+        return;
+    tr_outbox_event ev;
+    memset(&ev, 0, sizeof ev);
+    snprintf(ev.kind, sizeof ev.kind, "data_quality");
+    tr_sb p = {0};
+    tr_sb_printf(&p, "{\"pair\":");
+    tr_sb_json_str(&p, pair);
+    tr_sb_printf(&p,
+                 ",\"source\":\"ingest\",\"gap\":%zu,\"missing_bars\":%zu,\"stale\":%zu,"
+                 "\"spike\":%zu,\"zero_range\":%zu,\"repeat\":%zu,\"first\":",
+                 res->dq_count[TR_DQ_GAP], res->dq_missing, res->dq_count[TR_DQ_STALE],
+                 res->dq_count[TR_DQ_SPIKE], res->dq_count[TR_DQ_ZERO_RANGE],
+                 res->dq_count[TR_DQ_REPEAT]);
+    tr_sb_json_str(&p, res->dq_first);
+    tr_sb_printf(&p, "}");
+    snprintf(ev.payload, sizeof ev.payload, "%s", p.oom ? "{}" : p.p);
+    tr_sb_free(&p);
+    tr_reg_txn t;
+    memset(&t, 0, sizeof t);
+    t.events = &ev;
+    t.n_events = 1;
+    t.now = tr_wall_now();
+    (void)tr_store_registry_commit(store, &t, &e);
+}
 
 tr_code tr_ingest_bars(tr_store *store, const char *pair, const char *path, const tr_csv_data *data,
                        int32_t timeframe, int replace, tr_ingest_result *res, tr_error *err)
@@ -18,6 +76,8 @@ tr_code tr_ingest_bars(tr_store *store, const char *pair, const char *path, cons
         memcpy(msg, err->msg, sizeof msg);
         tr_fail(err, rc, "%s:%ld: %s", path, data->line[res->put.conflict], msg);
     }
+    if (!rc)
+        data_quality(store, pair, timeframe, &data->bars, res);
     return rc;
 }
 

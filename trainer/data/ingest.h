@@ -16,6 +16,13 @@ typedef struct tr_ingest_result {
     tr_put_stats put;     /* added, unchanged, replaced */
     tr_csv_format format; /* dialect read */
     int64_t first, last;  /* times of the file's first and last bars */
+    /* data quality of the bars read (market/dq.h, as of the last bar's close): counts per
+     * tr_dq_kind, bars missing in the gaps, the first finding ("" for none). Reported, never
+     * acted on: the bars are stored as they are. When bars were added and something was found,
+     * a "data_quality" event joins the store's outbox (docs/monitoring.md). */
+    size_t dq_count[8];
+    size_t dq_missing;
+    char dq_first[160];
 } tr_ingest_result;
 
 tr_code tr_ingest_csv(tr_store *store, const char *pair, const char *path,
