@@ -13,8 +13,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/fsutil.h"
 #include "cycles/cycle.h"
 #include "cycles/driftcheck.h"
+#include "cycles/rank.h"
 #include "cycles/schedule.h"
 #include "data/ingest.h"
 #include "market/dq.h"
@@ -139,6 +141,24 @@ START_TEST(test_drift_calm_and_blown_up)
      * closed at midnight) */
     ck_assert_int_eq(reg.last_event_id, events_before + 2);
     tr_registry_free(&reg);
+    /* the monthly report draws the drift checks of its window */
+    tr_rank_opts ro = tr_rank_opts_default();
+    ro.as_of = T("2024-03-15T05:00");
+    ro.min_trades = 0;
+    ro.no_guard = 1;
+    tr_rank_result rr;
+    tr_code rrc = tr_rank_run(wild, &ro, &rr, &e);
+    ck_assert_msg(rrc == TR_OK, "rank: %s", e.msg);
+    char *md;
+    size_t md_len;
+    ck_assert_int_eq(tr_file_read(rr.report_path, &md, &md_len, &e), TR_OK);
+    ck_assert_msg(strstr(md, "![drift](rank-2024-03-15-drift.png)") != NULL, "%s", md);
+    free(md);
+    ck_assert_int_eq(
+        tr_store_path(wild, TR_AREA_REPORTS, "rank-2024-03-15-drift.png", path, sizeof path, &e),
+        TR_OK);
+    ck_assert_int_eq(stat(path, &sb), 0);
+    tr_rank_result_free(&rr);
     free(rc);
     free(rw);
     tr_store_close(calm);

@@ -6,6 +6,7 @@
 
 #include "report/rank_report.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +180,83 @@ void tr_rank_report_path(const char *dir, int64_t as_of, char *path, size_t size
     snprintf(path, size, "%s/rank-%04lld-%02d-%02d.md", dir, (long long)y0, mo, dd);
 }
 
+/* The share of drifted features at each daily drift check of the ranking's window, from the
+ * drift slot's reports beside this one (reports/drift-YYYY-MM-DDTHHMM.json, driftcheck.h),
+ * against Evidently's dataset threshold of 0.5. */
+static void draw_drift(const tr_rank_rules *o, tr_rank_result *r, const char *dir, const char *stem,
+                       tr_sb *s)
+{
+    enum { MAX_CHECKS = 400 };
+    double *x = malloc(MAX_CHECKS * sizeof *x), *y = malloc(MAX_CHECKS * sizeof *y);
+    size_t n = 0;
+    DIR *d = x && y ? opendir(dir) : NULL;
+    const struct dirent *de;
+    int64_t from = o->as_of - (int64_t)o->window_days * 86400;
+    while (d && (de = readdir(d)) != NULL && n < MAX_CHECKS) {
+        const char *nm = de->d_name;
+        size_t len = strlen(nm);
+        int64_t t;
+        char iso[32];
+        /* drift-2024-03-15T0300.json */
+        if (len != 26 || strncmp(nm, "drift-", 6) != 0 || strcmp(nm + len - 5, ".json") != 0)
+            continue;
+        snprintf(iso, sizeof iso, "%.10sT%.2s:%.2s:00Z", nm + 6, nm + 17, nm + 19);
+        if (tr_time_parse(iso, strlen(iso), 0, &t) != 0 || t < from || t > o->as_of)
+            continue;
+        char path[4400], *text = NULL;
+        size_t tl;
+        tr_error e;
+        snprintf(path, sizeof path, "%s/%s", dir, nm);
+        if (tr_file_read(path, &text, &tl, &e) != TR_OK)
+            continue;
+        const char *sh = strstr(text, "\"dataset\":");
+        sh = sh ? strstr(sh, "\"share\":") : NULL;
+        if (sh) {
+            x[n] = (double)t;
+            y[n] = strtod(sh + 8, NULL);
+            n++;
+        }
+        free(text);
+    }
+    if (d)
+        closedir(d);
+    /* in time order */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && x[j] < x[j - 1]; j--) {
+            double tx = x[j], ty = y[j];
+            x[j] = x[j - 1], y[j] = y[j - 1];
+            x[j - 1] = tx, y[j - 1] = ty;
+        }
+    if (n == 0) {
+        tr_sb_printf(s, "\nNo drift check in the window (run-due's daily drift slot writes "
+                        "them): no drift picture.\n");
+    } else {
+        double tx[2] = {x[0], x[n - 1]}, ty[2] = {0.5, 0.5};
+        tr_plot_series ser[2] = {{"share of drifted features", n, x, y},
+                                 {"dataset drift at 0.5 (Evidently)", 2, tx, ty}};
+        tr_plot_panel p = {"Feature drift at each daily check",
+                           "check (UTC)",
+                           "share of the 38 features",
+                           1,
+                           ser,
+                           2};
+        char path[4400];
+        tr_error e;
+        snprintf(path, sizeof path, "%s/%s-drift.png", dir, stem);
+        if (tr_plot_lines(path, 960, 360, &p, 1, &e)) {
+            picture_failed(r, s, "drift", &e);
+        } else {
+            r->n_pictures++;
+            tr_sb_printf(s,
+                         "\nFeature drift of the active version's data at each of the %zu daily "
+                         "checks of the window (docs/monitoring.md):\n\n![drift](%s-drift.png)\n",
+                         n, stem);
+        }
+    }
+    free(x);
+    free(y);
+}
+
 tr_code tr_rank_report_write(const tr_rank_rules *o, tr_rank_result *r, const tr_registry *reg,
                              const char *dir, char *path, size_t size, tr_error *err)
 {
@@ -307,6 +385,7 @@ tr_code tr_rank_report_write(const tr_rank_rules *o, tr_rank_result *r, const tr
                          (long long)e->prod_signals);
     }
     draw_pictures(r, reg, dir, stem, &s);
+    draw_drift(o, r, dir, stem, &s);
     if (s.oom || !s.p) {
         tr_sb_free(&s);
         return tr_fail(err, TR_ERR_NOMEM, "out of memory");
