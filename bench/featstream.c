@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "base/csv.h"
+#include "benchutil.h"
 #include "market/featstream.h"
 #include "market/synth.h"
 
@@ -25,36 +26,6 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static void cpu_name(char *buf, size_t size)
-{
-    snprintf(buf, size, "unknown CPU");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f)
-        return;
-    char line[256];
-    while (fgets(line, sizeof line, f)) {
-        char *colon = strchr(line, ':');
-        if (strncmp(line, "model name", 10) == 0 && colon) {
-            snprintf(buf, size, "%s", colon + 2);
-            buf[strcspn(buf, "\n")] = 0;
-            break;
-        }
-    }
-    fclose(f);
 }
 
 int main(int argc, char **argv)
@@ -143,8 +114,8 @@ int main(int argc, char **argv)
         }
     }
     char cpu[128];
-    cpu_name(cpu, sizeof cpu);
-    double mb = median(t_batch, runs), mp = median(t_push, runs);
+    bu_cpu_name(cpu, sizeof cpu);
+    double mb = bu_median(t_batch, runs), mp = bu_median(t_push, runs);
     printf("aifx-bench-featstream: %s, %zu bars (%s), median of %d runs\n", cpu, n,
            csv ? csv : "synthetic EURUSD 15m", runs);
     printf("  batch  tr_features_compute over %d bars  %10.1f us  (%.3f us per bar)\n", HISTORY,

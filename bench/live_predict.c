@@ -20,37 +20,10 @@
 
 #include "base/csv.h"
 #include "base/timeutil.h"
+#include "benchutil.h"
 #include "cycles/cycle.h"
 #include "cycles/livefeat.h"
 #include "market/synth.h"
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static void cpu_name(char *out, size_t size)
-{
-    snprintf(out, size, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "model name", 10) == 0) {
-            const char *c = strchr(line, ':');
-            snprintf(out, size, "%.200s", c ? c + 2 : line);
-            out[strcspn(out, "\n")] = '\0';
-            break;
-        }
-    if (f)
-        fclose(f);
-}
 
 int main(int argc, char **argv)
 {
@@ -153,16 +126,16 @@ int main(int argc, char **argv)
         tl[r] = tr_mono_now() - t;
     }
     char cpu[256];
-    cpu_name(cpu, sizeof cpu);
+    bu_cpu_name(cpu, sizeof cpu);
     const char *core = getenv("OPENBLAS_CORETYPE");
     printf("cpu: %s; OPENBLAS_CORETYPE %s; 1 thread; %d repetitions, medians\n", cpu,
            core && *core ? core : "unset", reps);
     printf("batch (predict's features over 5,000 bars + forward): %8.1f us\n",
-           1e6 * median(tb, reps));
+           1e6 * bu_median(tb, reps));
     printf("live  (stream window + forward):                      %8.1f us\n",
-           1e6 * median(tl, reps));
+           1e6 * bu_median(tl, reps));
     printf("live  sync to one new bar (store read + push):        %8.1f us\n",
-           1e6 * median(ts + 1, reps - 1));
+           1e6 * bu_median(ts + 1, reps - 1));
     free(feat);
     free(tb);
     free(tl);
