@@ -101,7 +101,14 @@ START_TEST(test_drift_calm_and_blown_up)
     ck_assert_int_eq(tr_driftcheck_run(calm, &o, rc, &e), TR_OK);
     ck_assert_int_eq(tr_driftcheck_run(wild, &o, rw, &e), TR_OK);
     ck_assert_str_eq(rc->version, "v1.0");
-    ck_assert_uint_gt(rc->n_ref_rows, 3000);
+    /* the reference written at training time, from the training part's rows */
+    ck_assert_str_eq(rc->ref_source, "training");
+    tr_drift_reference *stored = malloc(sizeof *stored);
+    ck_assert_int_eq(tr_drift_reference_load(calm, "v1.0", stored, &e), TR_OK);
+    ck_assert_uint_eq(stored->n_rows, rc->n_ref_rows);
+    ck_assert(stored->realised_vol > 0 && stored->true_counts[0] > 0);
+    free(stored);
+    ck_assert_uint_gt(rc->n_ref_rows, 2000);
     ck_assert_uint_gt(rc->n_cur_rows, 400);
     /* Evidently's defaults are strict: a week of a trending series already moves many level
      * features by a tenth of a standard deviation (the calm week drifts too); the wild week's

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aifxnn.h" /* aifx_crc32 */
 #include "base/fsutil.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
@@ -75,6 +76,93 @@ static tr_code window_rows(tr_store *store, const char *pair, int32_t tf, int64_
     return rc;
 }
 
+static const char ref_magic[] = "AIFXREF 1 0\n";
+
+static tr_code ref_path(tr_store *store, const char *version, char *path, size_t size,
+                        tr_error *err)
+{
+    char name[TR_VERSION_MAX + 8];
+    snprintf(name, sizeof name, "%s.ref", version);
+    return tr_store_path(store, TR_AREA_MODELS, name, path, size, err);
+}
+
+tr_code tr_drift_reference_save(tr_store *store, const tr_version *rec, const tr_dataset *ds,
+                                tr_error *err)
+{
+    size_t n = ds->n[TR_SPLIT_TRAIN];
+    if (n == 0)
+        return tr_fail(err, TR_ERR_INVALID, "no training rows for the drift reference");
+    tr_drift_reference *ref = calloc(1, sizeof *ref);
+    double *col = malloc(n * sizeof *col);
+    tr_code rc = ref && col ? TR_OK : tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    double vol = 0;
+    size_t n_vol = 0;
+    for (int f = 0; !rc && f < TR_N_FEATURES; f++) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            const tr_sample *sm = &ds->samples[TR_SPLIT_TRAIN][i];
+            double v = ds->series[sm->series].features[(size_t)sm->index * TR_N_FEATURES + f];
+            if (isfinite(v))
+                col[m++] = v;
+        }
+        if (f == 28)
+            for (size_t i = 0; i < m; i++)
+                vol += col[i], n_vol++;
+        rc = m ? tr_drift_ref_build(col, m, &ref->features[f], err)
+               : tr_fail(err, TR_ERR_DATA, "feature %s has no finite training row",
+                         tr_feature_names[f]);
+    }
+    if (!rc) {
+        ref->n_rows = n;
+        ref->realised_vol = n_vol ? vol / (double)n_vol : NAN;
+        for (int c = 0; c < 3; c++) {
+            ref->true_counts[c] = (int64_t)ds->class_count[TR_SPLIT_TRAIN][c];
+            for (int t = 0; t < 3; t++)
+                ref->pred_counts[c] += rec->figs[0].confusion[t][c];
+        }
+    }
+    char path[4400];
+    if (!rc)
+        rc = ref_path(store, rec->version, path, sizeof path, err);
+    size_t ml = sizeof ref_magic - 1, len = ml + sizeof *ref + 4;
+    unsigned char *buf = rc ? NULL : malloc(len);
+    if (!rc && !buf)
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    if (!rc) {
+        memcpy(buf, ref_magic, ml);
+        memcpy(buf + ml, ref, sizeof *ref);
+        uint32_t crc = aifx_crc32(0, buf, ml + sizeof *ref);
+        for (int k = 0; k < 4; k++)
+            buf[ml + sizeof *ref + (size_t)k] = (unsigned char)(crc >> (8 * k));
+        rc = tr_file_write_atomic(path, buf, len, err);
+    }
+    free(buf);
+    free(col);
+    free(ref);
+    return rc;
+}
+
+tr_code tr_drift_reference_load(tr_store *store, const char *version, tr_drift_reference *out,
+                                tr_error *err)
+{
+    char path[4400], *text = NULL;
+    size_t len = 0, ml = sizeof ref_magic - 1;
+    tr_code rc = ref_path(store, version, path, sizeof path, err);
+    if (!rc)
+        rc = tr_file_read(path, &text, &len, err);
+    if (rc)
+        return rc == TR_ERR_IO ? tr_fail(err, TR_ERR_NOTFOUND, "no drift reference") : rc;
+    uint32_t crc = 0;
+    int ok = len == ml + sizeof *out + 4 && memcmp(text, ref_magic, ml) == 0;
+    for (int k = 0; ok && k < 4; k++)
+        crc |= (uint32_t)(unsigned char)text[ml + sizeof *out + (size_t)k] << (8 * k);
+    ok = ok && crc == aifx_crc32(0, text, ml + sizeof *out);
+    if (ok)
+        memcpy(out, text + ml, sizeof *out);
+    free(text);
+    return ok ? TR_OK : tr_fail(err, TR_ERR_NOTFOUND, "%s: not a drift reference", path);
+}
+
 tr_code tr_driftcheck_run(tr_store *store, const tr_driftcheck_opts *o, tr_driftcheck_result *r,
                           tr_error *err)
 {
@@ -97,6 +185,19 @@ tr_code tr_driftcheck_run(tr_store *store, const tr_driftcheck_opts *o, tr_drift
         return rc;
     }
     snprintf(r->version, sizeof r->version, "%s", v->version);
+    /* the lineage, to find the stored reference of a daily version's full root */
+    char root[TR_VERSION_MAX];
+    snprintf(root, sizeof root, "%s", v->version);
+    size_t n_chain = reg.n_versions < 4096 ? reg.n_versions : 4096;
+    char(*chain)[2][TR_VERSION_MAX] = calloc(n_chain ? n_chain : 1, sizeof *chain);
+    if (!chain) {
+        tr_registry_free(&reg);
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n_chain; i++) {
+        snprintf(chain[i][0], sizeof chain[i][0], "%s", reg.versions[i].version);
+        snprintf(chain[i][1], sizeof chain[i][1], "%s", reg.versions[i].parent);
+    }
     r->as_of = as_of;
     r->from = as_of - window;
     r->ref_from = v->data_from;
@@ -111,21 +212,25 @@ tr_code tr_driftcheck_run(tr_store *store, const tr_driftcheck_opts *o, tr_drift
     char pairs[32][TR_PAIR_MAX];
     int n_pairs = 0;
     if (o->pair) {
-        if (!tr_pair_valid(o->pair))
-            return tr_fail(err, TR_ERR_INVALID, "bad pair name '%s'", o->pair);
-        snprintf(pairs[0], sizeof pairs[0], "%s", o->pair);
-        n_pairs = 1;
+        if (tr_pair_valid(o->pair)) {
+            snprintf(pairs[0], sizeof pairs[0], "%s", o->pair);
+            n_pairs = 1;
+        } else {
+            rc = tr_fail(err, TR_ERR_INVALID, "bad pair name '%s'", o->pair);
+        }
     } else {
         rc = tr_store_pairs(store, tf, pairs, 32, &n_pairs, err);
-        if (rc)
-            return rc;
     }
     r->n_pairs = n_pairs;
     double *ref = NULL, *cur = NULL, *col = NULL;
     size_t n_ref = 0, cap_ref = 0, n_cur = 0, cap_cur = 0;
-    tr_drift_ref *refs = calloc(TR_N_FEATURES, sizeof *refs);
-    if (!refs)
-        return tr_fail(err, TR_ERR_NOMEM, "out of memory for the drift references");
+    tr_drift_ref *refs = rc ? NULL : calloc(TR_N_FEATURES, sizeof *refs);
+    if (!rc && !refs)
+        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory for the drift references");
+    if (rc) {
+        free(chain);
+        return rc;
+    }
     for (int i = 0; !rc && i < n_pairs; i++) {
         rc = window_rows(store, pairs[i], tf, r->ref_from, r->ref_to, &ref, &n_ref, &cap_ref, err);
         if (!rc)
@@ -143,14 +248,39 @@ tr_code tr_driftcheck_run(tr_store *store, const tr_driftcheck_opts *o, tr_drift
                         : tr_fail(err, TR_ERR_NOTFOUND, "no bars in the %lld days before %s",
                                   (long long)(window / 86400), tr_time_format(as_of, a, sizeof a));
     }
-    col = rc ? NULL : malloc(n_ref * sizeof *col);
-    if (!rc && !col)
-        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory for the drift references");
-    for (int f = 0; !rc && f < TR_N_FEATURES; f++) {
-        for (size_t k = 0; k < n_ref; k++)
-            col[k] = ref[k * TR_N_FEATURES + f];
-        rc = tr_drift_ref_build(col, n_ref, &refs[f], err);
+    /* the reference stored at training time (the version's, or its full root's), else the
+     * version's data window recomputed from the bars */
+    tr_drift_reference *stored = rc ? NULL : malloc(sizeof *stored);
+    int have_stored = 0;
+    for (int hop = 0; stored && hop < 64 && root[0] && !have_stored; hop++) {
+        tr_error le;
+        have_stored = tr_drift_reference_load(store, root, stored, &le) == TR_OK;
+        if (!have_stored) {
+            const char *par = NULL;
+            for (size_t i = 0; i < n_chain; i++)
+                if (strcmp(chain[i][0], root) == 0)
+                    par = chain[i][1];
+            snprintf(root, sizeof root, "%s", par ? par : "");
+        }
     }
+    if (have_stored) {
+        memcpy(refs, stored->features, sizeof stored->features);
+        r->n_ref_rows = stored->n_rows;
+        for (int c = 0; c < 3; c++)
+            r->ref_counts[c] = (size_t)(stored->pred_counts[c] > 0 ? stored->pred_counts[c] : 0);
+        snprintf(r->ref_source, sizeof r->ref_source, "training");
+    } else {
+        snprintf(r->ref_source, sizeof r->ref_source, "bars");
+        col = rc ? NULL : malloc(n_ref * sizeof *col);
+        if (!rc && !col)
+            rc = tr_fail(err, TR_ERR_NOMEM, "out of memory for the drift references");
+        for (int f = 0; !rc && f < TR_N_FEATURES; f++) {
+            for (size_t k = 0; k < n_ref; k++)
+                col[k] = ref[k * TR_N_FEATURES + f];
+            rc = tr_drift_ref_build(col, n_ref, &refs[f], err);
+        }
+    }
+    free(stored);
     tr_drift_opts dopt = tr_drift_opts_default();
     if (!rc)
         rc = tr_drift_dataset_test(refs, TR_N_FEATURES, cur, n_cur, &dopt, r->features, &r->dataset,
@@ -189,6 +319,7 @@ tr_code tr_driftcheck_run(tr_store *store, const tr_driftcheck_opts *o, tr_drift
     free(ref);
     free(cur);
     free(refs);
+    free(chain);
     return rc;
 }
 
@@ -204,13 +335,14 @@ char *tr_driftcheck_json(const tr_driftcheck_result *r)
 {
     tr_sb b = {0};
     char t[4][32];
-    tr_sb_printf(
-        &b,
-        "{\"version\":\"%s\",\"as_of\":\"%s\",\"from\":\"%s\",\"reference\":{\"from\":"
-        "\"%s\",\"to\":\"%s\",\"rows\":%zu},\"rows\":%zu,\"pairs\":%d,",
-        r->version, tr_time_format(r->as_of, t[0], sizeof t[0]),
-        tr_time_format(r->from, t[1], sizeof t[1]), tr_time_format(r->ref_from, t[2], sizeof t[2]),
-        tr_time_format(r->ref_to, t[3], sizeof t[3]), r->n_ref_rows, r->n_cur_rows, r->n_pairs);
+    tr_sb_printf(&b,
+                 "{\"version\":\"%s\",\"as_of\":\"%s\",\"from\":\"%s\",\"reference\":{\"from\":"
+                 "\"%s\",\"to\":\"%s\",\"rows\":%zu,\"source\":\"%s\"},\"rows\":%zu,\"pairs\":%d,",
+                 r->version, tr_time_format(r->as_of, t[0], sizeof t[0]),
+                 tr_time_format(r->from, t[1], sizeof t[1]),
+                 tr_time_format(r->ref_from, t[2], sizeof t[2]),
+                 tr_time_format(r->ref_to, t[3], sizeof t[3]), r->n_ref_rows, r->ref_source,
+                 r->n_cur_rows, r->n_pairs);
     tr_sb_printf(&b, "\"dataset\":{\"drift\":%s,\"drifted\":%d,\"features\":%d,",
                  r->dataset.drift ? "true" : "false", r->dataset.n_drifted, r->dataset.n_features);
     num(&b, "share", r->dataset.share);

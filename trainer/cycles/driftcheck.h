@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "cycles/cycledef.h"
+#include "data/dataset.h"
 #include "market/drift.h"
 #include "market/featureset.h"
 #include "store/store.h"
@@ -41,6 +42,27 @@ typedef struct tr_driftcheck_opts {
 
 tr_driftcheck_opts tr_driftcheck_opts_default(void);
 
+/* The reference of a full version, written at training time beside its checkpoint
+ * (<models>/<version>.ref, both stores keep checkpoints there): per feature the summary of its
+ * training part's rows (tr_drift_ref: deciles, moments, a 1,000-value sketch), the training
+ * part's true and predicted class counts, and its realised volatility (mean natr14). A file of
+ * this program's own layout (a cache, not an interchange format: "AIFXREF 1 0", the structs, a
+ * CRC-32); a file that fails its checks is ignored and the reference recomputed. */
+typedef struct tr_drift_reference {
+    tr_drift_ref features[TR_N_FEATURES];
+    size_t n_rows;
+    int64_t true_counts[3], pred_counts[3]; /* hold, buy, sell */
+    double realised_vol;                    /* mean natr14 of the training rows, % */
+} tr_drift_reference;
+
+/* Builds and writes rec's reference from ds's training rows (the last bar of each training
+ * window) and rec's stored training figures. */
+tr_code tr_drift_reference_save(tr_store *store, const tr_version *rec, const tr_dataset *ds,
+                                tr_error *err);
+/* Reads version's reference; TR_ERR_NOTFOUND when it has none (or it is damaged). */
+tr_code tr_drift_reference_load(tr_store *store, const char *version, tr_drift_reference *out,
+                                tr_error *err);
+
 typedef struct tr_driftcheck_result {
     char version[TR_VERSION_MAX];
     int64_t as_of, from, ref_from, ref_to;
@@ -51,6 +73,7 @@ typedef struct tr_driftcheck_result {
     size_t ref_counts[3], cur_counts[3]; /* hold, buy, sell */
     int pred_tested;                     /* 0 when no signal of the version is in the window */
     tr_drift_pred pred;
+    char ref_source[16]; /* "training" (the stored reference) or "bars" */
     char summary[256];
     char report_path[4400]; /* the JSON report (the cycle; "" for the command) */
 } tr_driftcheck_result;

@@ -41,6 +41,7 @@
 #include "base/timeutil.h"
 #include "cycles/abtest.h"
 #include "cycles/cycle.h"
+#include "cycles/driftcheck.h"
 #include "cycles/testhook.h"
 
 /* The run's epoch history: the curves in rec, per epoch whether the monitored value improved,
@@ -593,6 +594,10 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
     if (rc)
         goto fail;
     ckpt_written = 1;
+    /* the drift reference of its training part, beside the checkpoint (driftcheck.h) */
+    rc = tr_drift_reference_save(store, rec, ds, err);
+    if (rc)
+        goto fail;
     rec->trained_at = tr_wall_now();
     if (killed_at("saved"))
         goto killed;
@@ -705,8 +710,11 @@ fail:
     /* the version's file is removed only while the lock is still this run's: after a lost lock
      * the file of that name may be the other run's */
     if (ckpt_written && tr_store_cycle_lock_check(store, lock, NULL) == TR_OK) {
-        char path[4400];
+        char path[4400], name[TR_VERSION_MAX + 8];
         if (tr_store_path(store, TR_AREA_MODELS, rec->checkpoint, path, sizeof path, NULL) == TR_OK)
+            unlink(path);
+        snprintf(name, sizeof name, "%s.ref", rec->version);
+        if (tr_store_path(store, TR_AREA_MODELS, name, path, sizeof path, NULL) == TR_OK)
             unlink(path);
     }
     res->status = TR_LOG_FAILED;
