@@ -188,8 +188,8 @@ tr_code tr_driftcheck_run(tr_store *store, const tr_driftcheck_opts *o, tr_drift
     /* the lineage, to find the stored reference of a daily version's full root */
     char root[TR_VERSION_MAX];
     snprintf(root, sizeof root, "%s", v->version);
-    size_t n_chain = reg.n_versions < 4096 ? reg.n_versions : 4096;
-    char(*chain)[2][TR_VERSION_MAX] = calloc(n_chain ? n_chain : 1, sizeof *chain);
+    size_t n_chain = reg.n_versions;
+    char(*chain)[2][TR_VERSION_MAX] = calloc(n_chain + 1, sizeof *chain);
     if (!chain) {
         tr_registry_free(&reg);
         return tr_fail(err, TR_ERR_NOMEM, "out of memory");
