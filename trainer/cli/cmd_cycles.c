@@ -150,7 +150,7 @@ const char tr_cli_help_drift[] =
     "                        [--store DIR]\n"
     "\n"
     "  Compares the 38 features of the bars in the last DAYS (default 7) before TIME (default\n"
-    "  now) with those of the version's data window (default the active version), as\n"
+    "  now) with the version's training reference (default the active version), as\n"
     "  Evidently's defaults do: per feature a two-sample Kolmogorov-Smirnov test (<= 1,000\n"
     "  reference rows, drift at p <= 0.05) or the normed Wasserstein distance (drift at >= 0.1),\n"
     "  PSI beside; the dataset drifts when half the features do. The version's recorded\n"
