@@ -80,11 +80,18 @@ START_TEST(test_pause_on_real_episode)
     tr_due_item it = daily(st, "2023-09-14T03:00", 0);
     ck_assert_msg(it.outcome == TR_RUN_FAILED && strstr(it.detail, "no active version"), "%s",
                   it.detail);
-    /* run-due: the daily slot of 2024-08-06 is skipped, logged with the reason */
+    /* run-due: the daily slot of 2024-08-06 is skipped, logged with the reason, announced */
+    tr_registry reg;
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    int64_t events = reg.last_event_id;
+    tr_registry_free(&reg);
     it = daily(st, "2024-08-06T03:00", 0);
     ck_assert_msg(it.outcome == TR_RUN_SKIPPED, "%s", it.detail);
     ck_assert_ptr_nonnull(strstr(it.detail, "paused: extreme market on USDJPY"));
     ck_assert_int_eq(tu_log_rows(st, "incremental", T("2024-08-06T02:00"), TR_LOG_SKIPPED), 1);
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    ck_assert_int_eq(reg.last_event_id, events + 1); /* the "pause" event */
+    tr_registry_free(&reg);
     /* covered: not tried again at the next call of the same day */
     it = daily(st, "2024-08-06T05:00", 0);
     ck_assert_int_eq(it.outcome, TR_RUN_NOT_DUE);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "base/fsutil.h"
+#include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "cycles/marketpause.h"
 
@@ -67,7 +68,28 @@ static int paused(tr_store *store, const tr_due_opts *o, int slot, int64_t t, in
     tr_log_row row;
     tr_log_row_begin(&row, slots[slot].cycle, t, started, TR_LOG_SKIPPED, NULL, NULL);
     snprintf(row.reason, sizeof row.reason, "paused: %s", reason);
-    if (tr_cycle_log(store, &row, &e) != TR_OK)
+    /* the skip and its "pause" event in one commit (the outbox, docs/operations.md) */
+    tr_outbox_event ev;
+    memset(&ev, 0, sizeof ev);
+    snprintf(ev.kind, sizeof ev.kind, "pause");
+    tr_sb pl = {0};
+    char ts[32];
+    tr_sb_printf(&pl, "{\"cycle\":\"%s\",\"slot\":\"%s\",\"pair\":", slots[slot].cycle,
+                 tr_time_format(t, ts, sizeof ts));
+    tr_sb_json_str(&pl, pair);
+    tr_sb_printf(&pl, ",\"reason\":");
+    tr_sb_json_str(&pl, reason);
+    tr_sb_printf(&pl, "}");
+    snprintf(ev.payload, sizeof ev.payload, "%s", pl.oom ? "{}" : pl.p);
+    tr_sb_free(&pl);
+    tr_reg_txn txn;
+    memset(&txn, 0, sizeof txn);
+    txn.log = &row;
+    txn.n_log = 1;
+    txn.now = row.finished_at;
+    txn.events = &ev;
+    txn.n_events = 1;
+    if (tr_store_registry_commit(store, &txn, &e) != TR_OK)
         return -1;
     it->outcome = TR_RUN_SKIPPED;
     snprintf(it->detail, sizeof it->detail, "%s", row.reason);
