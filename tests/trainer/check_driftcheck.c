@@ -221,8 +221,8 @@ START_TEST(test_watch_alerts)
     ck_assert(w.alert_pnl && w.t_pnl < -2.33);
     ck_assert(w.alert_collapse && w.live_share > 0.28 && w.live_share < 0.29);
     ck_assert_ptr_nonnull(strstr(w.alerts, "overtrades"));
-    ck_assert_uint_eq(w.dq_count[TR_DQ_STALE], 1); /* no bar since Thursday 23:45 */
-    ck_assert_ptr_nonnull(strstr(w.dq_first, "EURUSD"));
+    ck_assert_uint_eq(w.dq.count[TR_DQ_STALE], 1); /* no bar since Thursday 23:45 */
+    ck_assert_ptr_nonnull(strstr(w.dq.first, "EURUSD"));
     /* the same finding from the command, and the drift command's JSON */
     ck_assert_int_eq(tu_run(AIFX_TRAIN_EXE, dir,
                             "dq --store '%s' --as-of 2024-03-15T04:00:00Z "
@@ -237,7 +237,7 @@ START_TEST(test_watch_alerts)
               tu_output_has(dir, "\"name\":\"natr14\",\"method\":\"wasserstein\""));
     /* a run a moment after the last bar: no finding, and the same alerts */
     ck_assert_int_eq(tr_watch_run(st, T("2024-03-15T00:00"), 900, &w, &e), TR_OK);
-    ck_assert_uint_eq(w.dq_count[TR_DQ_STALE], 0);
+    ck_assert_uint_eq(w.dq.count[TR_DQ_STALE], 0);
     ck_assert(w.alert_winrate);
     tr_store_close(st);
     tu_rmtree(dir);
@@ -269,9 +269,9 @@ START_TEST(test_ingest_reports_quality)
     tr_ingest_result r;
     ck_assert_int_eq(tr_ingest_bars(st, "EURUSD", "mem", &d, 900, 0, &r, &e), TR_OK);
     ck_assert_uint_eq(r.put.n_added, d.bars.n);
-    ck_assert_uint_eq(r.dq_count[TR_DQ_GAP], 1);
-    ck_assert_uint_eq(r.dq_missing, 8);
-    ck_assert_ptr_nonnull(strstr(r.dq_first, "EURUSD gap at 2024-03-05T10:00:00Z"));
+    ck_assert_uint_eq(r.dq.count[TR_DQ_GAP], 1);
+    ck_assert_uint_eq(r.dq.missing_bars, 8);
+    ck_assert_ptr_nonnull(strstr(r.dq.first, "EURUSD gap at 2024-03-05T10:00:00Z"));
     tr_registry reg;
     ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
     ck_assert_int_eq(reg.last_event_id, 1); /* the data_quality event */

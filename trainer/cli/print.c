@@ -168,15 +168,12 @@ void tr_cli_print_ingest(const char *pair, int32_t timeframe, const char *csv,
            tr_csv_format_name(r->format), tr_time_format(r->first, f0, sizeof f0),
            tr_time_format(r->last, f1, sizeof f1), seconds, r->put.n_added, r->put.n_unchanged,
            r->put.n_replaced);
-    size_t n = 0;
-    for (int k = 0; k < 8; k++)
-        n += r->dq_count[k];
-    if (n)
+    if (r->dq.n)
         printf("data quality: %zu gaps in market hours (%zu bars missing), %zu spikes, %zu "
                "zero-range and %zu repeated bars; first: %s (aifx-train dq lists them; the bars "
                "are stored as they are)\n",
-               r->dq_count[0], r->dq_missing, r->dq_count[2], r->dq_count[3], r->dq_count[4],
-               r->dq_first);
+               r->dq.count[TR_DQ_GAP], r->dq.missing_bars, r->dq.count[TR_DQ_SPIKE],
+               r->dq.count[TR_DQ_ZERO_RANGE], r->dq.count[TR_DQ_REPEAT], r->dq.first);
 }
 
 void tr_cli_print_synth(const char *pair, int32_t timeframe, size_t n, uint64_t seed,

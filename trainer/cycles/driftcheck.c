@@ -430,19 +430,8 @@ tr_code tr_watch_run(tr_store *store, int64_t as_of, int32_t tf, tr_watch_result
         tr_dq_report r;
         memset(&r, 0, sizeof r);
         rc = tr_dq_check(bars.v, bars.n, as_of, &dq, &r, err);
-        for (size_t j = 0; !rc && j < r.n; j++) {
-            const tr_dq_finding *f = &r.v[j];
-            if (f->t_end < as_of - 86400 && f->kind != TR_DQ_STALE)
-                continue;
-            w->dq_count[f->kind]++;
-            if (f->kind == TR_DQ_GAP)
-                w->dq_missing += (size_t)f->value;
-            if (!w->dq_first[0]) {
-                char a[32];
-                snprintf(w->dq_first, sizeof w->dq_first, "%s %s at %s (%.4g)", pairs[i],
-                         tr_dq_kind_text(f->kind), tr_time_format(f->t, a, sizeof a), f->value);
-            }
-        }
+        if (!rc)
+            tr_dq_summarize(&r, pairs[i], as_of - 86400, &w->dq);
         tr_dq_report_free(&r);
         tr_bars_free(&bars);
     }
@@ -598,11 +587,9 @@ static tr_code drift_entry(const tr_cycle_ctx *ctx, const void *opts, tr_cycle_o
         rc = tr_watch_run(ctx->store, o.as_of, o.timeframe, w, err);
     if (!rc) {
         tr_log_row_begin(&row, "drift", o.as_of, started, TR_LOG_COMPLETED, r->version, NULL);
-        size_t dq_n = 0;
-        for (int k = 0; k < 8; k++)
-            dq_n += w->dq_count[k];
+        size_t dq_n = w->dq.n;
         snprintf(row.reason, sizeof row.reason, "%.150s; data quality: %zu finding%s%s%.60s%s",
-                 r->summary, dq_n, dq_n == 1 ? "" : "s", dq_n ? " (" : "", w->dq_first,
+                 r->summary, dq_n, dq_n == 1 ? "" : "s", dq_n ? " (" : "", w->dq.first,
                  dq_n ? ")" : "");
         tr_reg_txn txn;
         memset(&txn, 0, sizeof txn);
@@ -614,7 +601,7 @@ static tr_code drift_entry(const tr_cycle_ctx *ctx, const void *opts, tr_cycle_o
         if (r->dataset.drift || (r->pred_tested && r->pred.drift))
             event_of(&ev[n_ev++], "drift", r->version, ts, "summary", r->summary, name);
         if (dq_n)
-            event_of(&ev[n_ev++], "data_quality", r->version, ts, "first", w->dq_first, NULL);
+            event_of(&ev[n_ev++], "data_quality", r->version, ts, "first", w->dq.first, NULL);
         if (w->alerts[0])
             event_of(&ev[n_ev++], "production_alert", r->version, ts, "alerts", w->alerts, NULL);
         txn.events = ev;

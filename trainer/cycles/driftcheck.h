@@ -28,6 +28,7 @@
 
 #include "cycles/cycledef.h"
 #include "data/dataset.h"
+#include "market/dq.h"
 #include "market/drift.h"
 #include "market/featureset.h"
 #include "store/store.h"
@@ -99,9 +100,7 @@ char *tr_driftcheck_json(const tr_driftcheck_result *r);
  * Each alert and a data-quality finding of the last day becomes an outbox event in the commit of
  * the cycle's log row. */
 typedef struct tr_watch_result {
-    size_t dq_count[8]; /* per tr_dq_kind over the pairs */
-    size_t dq_missing;  /* bars missing in the gaps */
-    char dq_first[160]; /* the first finding, "" when none */
+    tr_dq_summary dq; /* the findings of the pairs' last day */
     int64_t live_trades, live_wins, live_signals, live_trading;
     double p_winrate, t_pnl, live_share, val_share;
     int alert_winrate, alert_pnl, alert_collapse;

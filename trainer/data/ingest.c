@@ -21,21 +21,9 @@ static void data_quality(tr_store *store, const char *pair, int32_t tf, const tr
     tr_error e;
     if (tr_dq_check(bars->v, bars->n, bars->v[bars->n - 1].t + tf, &o, &r, &e) != TR_OK)
         return;
-    size_t total = 0;
-    for (size_t j = 0; j < r.n; j++) {
-        const tr_dq_finding *f = &r.v[j];
-        res->dq_count[f->kind]++;
-        total++;
-        if (f->kind == TR_DQ_GAP)
-            res->dq_missing += (size_t)f->value;
-        if (!res->dq_first[0]) {
-            char t[32];
-            snprintf(res->dq_first, sizeof res->dq_first, "%s %s at %s (%.4g)", pair,
-                     tr_dq_kind_text(f->kind), tr_time_format(f->t, t, sizeof t), f->value);
-        }
-    }
+    tr_dq_summarize(&r, pair, INT64_MIN, &res->dq);
     tr_dq_report_free(&r);
-    if (!total || !res->put.n_added)
+    if (!res->dq.n || !res->put.n_added)
         return;
     tr_outbox_event ev;
     memset(&ev, 0, sizeof ev);
@@ -46,10 +34,10 @@ static void data_quality(tr_store *store, const char *pair, int32_t tf, const tr
     tr_sb_printf(&p,
                  ",\"source\":\"ingest\",\"gap\":%zu,\"missing_bars\":%zu,\"stale\":%zu,"
                  "\"spike\":%zu,\"zero_range\":%zu,\"repeat\":%zu,\"first\":",
-                 res->dq_count[TR_DQ_GAP], res->dq_missing, res->dq_count[TR_DQ_STALE],
-                 res->dq_count[TR_DQ_SPIKE], res->dq_count[TR_DQ_ZERO_RANGE],
-                 res->dq_count[TR_DQ_REPEAT]);
-    tr_sb_json_str(&p, res->dq_first);
+                 res->dq.count[TR_DQ_GAP], res->dq.missing_bars, res->dq.count[TR_DQ_STALE],
+                 res->dq.count[TR_DQ_SPIKE], res->dq.count[TR_DQ_ZERO_RANGE],
+                 res->dq.count[TR_DQ_REPEAT]);
+    tr_sb_json_str(&p, res->dq.first);
     tr_sb_printf(&p, "}");
     snprintf(ev.payload, sizeof ev.payload, "%s", p.oom ? "{}" : p.p);
     tr_sb_free(&p);

@@ -9,6 +9,7 @@
 #define AIFXT_INGEST_H
 
 #include "base/csv.h"
+#include "market/dq.h"
 #include "store/store.h"
 
 typedef struct tr_ingest_result {
@@ -20,9 +21,7 @@ typedef struct tr_ingest_result {
      * tr_dq_kind, bars missing in the gaps, the first finding ("" for none). Reported, never
      * acted on: the bars are stored as they are. When bars were added and something was found,
      * a "data_quality" event joins the store's outbox (docs/monitoring.md). */
-    size_t dq_count[8];
-    size_t dq_missing;
-    char dq_first[160];
+    tr_dq_summary dq;
 } tr_ingest_result;
 
 tr_code tr_ingest_csv(tr_store *store, const char *pair, const char *path,

@@ -6,6 +6,7 @@
  * November 06:00Z, UTC - 5 h otherwise; closed from Friday 17:00 to Sunday 17:00 New York.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,4 +166,23 @@ void tr_dq_report_free(tr_dq_report *r)
         return;
     free(r->v);
     memset(r, 0, sizeof *r);
+}
+
+void tr_dq_summarize(const tr_dq_report *r, const char *pair, int64_t from, tr_dq_summary *s)
+{
+    for (size_t j = 0; j < r->n; j++) {
+        const tr_dq_finding *f = &r->v[j];
+        if (f->t_end < from && f->kind != TR_DQ_STALE)
+            continue;
+        s->count[f->kind]++;
+        s->n++;
+        if (f->kind == TR_DQ_GAP)
+            s->missing_bars += (size_t)f->value;
+        if (!s->first[0]) {
+            char t[32];
+            snprintf(s->first, sizeof s->first, "%s%s%s at %s (%.4g)", pair ? pair : "",
+                     pair ? " " : "", tr_dq_kind_text(f->kind), tr_time_format(f->t, t, sizeof t),
+                     f->value);
+        }
+    }
 }

@@ -82,4 +82,16 @@ tr_code tr_dq_check(const tr_bar *bars, size_t n, int64_t as_of, const tr_dq_opt
 /* Frees the findings and zeroes the report; NULL does nothing. */
 void tr_dq_report_free(tr_dq_report *r);
 
+/* What a report holds for a period, as the log rows, events and endpoints report it. */
+typedef struct tr_dq_summary {
+    size_t count[TR_DQ_N_KINDS];
+    size_t n;            /* findings in all */
+    size_t missing_bars; /* in the gaps counted */
+    char first[160];     /* "[PAIR ]kind at time (value)" of the first one, "" for none */
+} tr_dq_summary;
+
+/* Adds to *s the findings of r that end at or after from (a stale feed always counts); pair
+ * (NULL: none) prefixes the first finding's text. s starts zeroed. */
+void tr_dq_summarize(const tr_dq_report *r, const char *pair, int64_t from, tr_dq_summary *s);
+
 #endif

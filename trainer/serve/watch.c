@@ -113,29 +113,20 @@ void h_data_quality(serve_ctx *ctx, const serve_request *req, const char *arg, s
         memset(&r, 0, sizeof r);
         if (!rc)
             rc = tr_dq_check(bars.v, bars.n, as_of, &dq, &r, &e);
-        json_int_t count[TR_DQ_N_KINDS] = {0};
-        json_int_t missing = 0;
-        char first[160] = "";
-        for (size_t j = 0; !rc && j < r.n; j++) {
-            const tr_dq_finding *x = &r.v[j];
-            if (x->t_end < as_of - days * 86400 && x->kind != TR_DQ_STALE)
-                continue;
-            count[x->kind]++;
-            if (x->kind == TR_DQ_GAP)
-                missing += (json_int_t)x->value;
-            if (!first[0]) {
-                char t[32];
-                snprintf(first, sizeof first, "%s at %s (%.4g)", tr_dq_kind_text(x->kind),
-                         tr_time_format(x->t, t, sizeof t), x->value);
-            }
-        }
-        if (!rc)
+        tr_dq_summary sm;
+        memset(&sm, 0, sizeof sm);
+        if (!rc) {
+            tr_dq_summarize(&r, NULL, as_of - days * 86400, &sm);
             json_array_append_new(
-                list, json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "pair", pairs[i],
-                                "bars", (json_int_t)bars.n, "gap", count[TR_DQ_GAP], "missing_bars",
-                                missing, "stale", count[TR_DQ_STALE], "spike", count[TR_DQ_SPIKE],
-                                "zero_range", count[TR_DQ_ZERO_RANGE], "repeat",
-                                count[TR_DQ_REPEAT], "first", json_str_or_null(first)));
+                list,
+                json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "pair", pairs[i], "bars",
+                          (json_int_t)bars.n, "gap", (json_int_t)sm.count[TR_DQ_GAP],
+                          "missing_bars", (json_int_t)sm.missing_bars, "stale",
+                          (json_int_t)sm.count[TR_DQ_STALE], "spike",
+                          (json_int_t)sm.count[TR_DQ_SPIKE], "zero_range",
+                          (json_int_t)sm.count[TR_DQ_ZERO_RANGE], "repeat",
+                          (json_int_t)sm.count[TR_DQ_REPEAT], "first", json_str_or_null(sm.first)));
+        }
         tr_dq_report_free(&r);
         tr_bars_free(&bars);
     }
