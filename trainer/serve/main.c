@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -199,6 +200,15 @@ static int read_token(const char *path, char *out, size_t size)
     return EX_OK;
 }
 
+static pthread_t main_thread;
+
+/* A stop or reopen signal delivered to another thread, passed on to main's sigwait
+ * (pthread_kill is async-signal-safe in glibc). */
+static void forward_signal(int sig)
+{
+    pthread_kill(main_thread, sig);
+}
+
 int main(int argc, char **argv)
 {
     options o;
@@ -242,6 +252,17 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    /* threads made before main (OpenBLAS's workers, at load) do not block them: a signal the
+     * kernel gives one of them would take its default action and kill the process; forwarded
+     * here instead, to this thread's sigwait */
+    main_thread = pthread_self();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = forward_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     serve_config cfg = {
