@@ -45,6 +45,10 @@ void tr_calibrate(double temperature, const float in[3], float out[3]);
  * model gives them). calibrated (optional) receives the calibrated probabilities. */
 int tr_rule_decide(const tr_rule *r, const float probs[3], float calibrated[3]);
 
+/* tr_rule_decide over n rows of probabilities (n x 3): the classes into pred (n) and, when cal
+ * is not NULL, the calibrated probabilities into cal (n x 3). */
+void tr_rule_apply(const tr_rule *r, size_t n, const float *probs, int8_t *pred, float *cal);
+
 /* The temperature minimising the mean negative log-likelihood of labels (0..2) under probs
  * (n x 3, raw), on [0.05, 20] (golden-section search on log T to 1e-6 relative); 1 when n is 0. */
 double tr_temperature_fit(const float *probs, const int32_t *labels, size_t n);
@@ -63,8 +67,8 @@ typedef struct tr_reliability {
     double ece;
 } tr_reliability;
 
-void tr_reliability_compute(const float *probs, const int32_t *labels, size_t n,
-                            double temperature, tr_reliability *out);
+void tr_reliability_compute(const float *probs, const int32_t *labels, size_t n, double temperature,
+                            tr_reliability *out);
 
 /* The thresholds the rule is chosen from: 0 (argmax), then 0.40, 0.42, ..., 0.90. */
 #define TR_RULE_N_CANDIDATES 27
