@@ -38,7 +38,8 @@ typedef struct tr_rule {
 tr_rule tr_rule_identity(void);
 
 /* Calibrated probabilities out = softmax(log(in) / T) (in and out may alias). T <= 0 counts as
- * 1. A zero probability stays zero. */
+ * 1, and T = 1 copies the probabilities as they are (not renormalised). A zero probability stays
+ * zero. */
 void tr_calibrate(double temperature, const float in[3], float out[3]);
 
 /* The class (TR_LABEL_HOLD, _BUY, _SELL) the rule takes for probabilities probs (raw, as the
