@@ -120,8 +120,8 @@ static void replay_then_monitor(tr_store *st, const char *dir)
     const char *ver = t->model_version;
     ck_assert_int_eq(tr_prod_figs_read(st, &ver, 1, &before, &e), TR_OK);
     tr_signal g;
-    ck_assert_int_eq(tr_signal_report_outcome(st, t->id, "loss", -7.5, t->bar_time + 3600, &g, &e),
-                     TR_OK);
+    ck_assert_int_eq(
+        tr_signal_report_outcome(st, t->id, "loss", -7.5, t->bar_time + 3600, &g, NULL, &e), TR_OK);
     ck_assert(g.reported);
     ck_assert_str_eq(g.outcome, "loss");
     monitor_ok(st, o.to, &r);
@@ -137,18 +137,26 @@ static void replay_then_monitor(tr_store *st, const char *dir)
     ck_assert_double_eq_tol(after.total_pips, before.total_pips - t->pnl_pips - 7.5, 1e-9);
     /* the same report again is a no-op; bad reports change nothing and name the field */
     ck_assert_int_eq(
-        tr_signal_report_outcome(st, t->id, "loss", -7.5, t->bar_time + 3600, NULL, &e), TR_OK);
-    ck_assert_int_eq(tr_signal_report_outcome(st, t->id, "maybe", 1, t->bar_time + 60, NULL, &e),
-                     TR_ERR_INVALID);
+        tr_signal_report_outcome(st, t->id, "loss", -7.5, t->bar_time + 3600, NULL, NULL, &e),
+        TR_OK);
+    const char *field = NULL;
+    ck_assert_int_eq(
+        tr_signal_report_outcome(st, t->id, "maybe", 1, t->bar_time + 60, NULL, &field, &e),
+        TR_ERR_INVALID);
     ck_assert_ptr_nonnull(strstr(e.msg, "outcome"));
-    ck_assert_int_eq(tr_signal_report_outcome(st, t->id, "win", NAN, t->bar_time + 60, NULL, &e),
-                     TR_ERR_INVALID);
+    ck_assert_str_eq(field, "outcome");
+    ck_assert_int_eq(
+        tr_signal_report_outcome(st, t->id, "win", NAN, t->bar_time + 60, NULL, &field, &e),
+        TR_ERR_INVALID);
     ck_assert_ptr_nonnull(strstr(e.msg, "pnl_pips"));
-    ck_assert_int_eq(tr_signal_report_outcome(st, t->id, "win", 1, t->bar_time, NULL, &e),
+    ck_assert_str_eq(field, "pnl_pips");
+    ck_assert_int_eq(tr_signal_report_outcome(st, t->id, "win", 1, t->bar_time, NULL, &field, &e),
                      TR_ERR_INVALID);
     ck_assert_ptr_nonnull(strstr(e.msg, "closed_at"));
-    ck_assert_int_eq(tr_signal_report_outcome(st, 99999999, "win", 1, t->bar_time + 60, NULL, &e),
-                     TR_ERR_NOTFOUND);
+    ck_assert_str_eq(field, "closed_at");
+    ck_assert_int_eq(
+        tr_signal_report_outcome(st, 99999999, "win", 1, t->bar_time + 60, NULL, NULL, &e),
+        TR_ERR_NOTFOUND);
     ck_assert_int_eq(tr_signal_find(st, t->id, &back, &e), TR_OK);
     ck_assert(back.reported && strcmp(back.outcome, "loss") == 0 && back.pnl_pips == -7.5);
     free(ref);

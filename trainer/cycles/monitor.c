@@ -160,7 +160,8 @@ tr_code tr_signal_find(tr_store *store, int64_t id, tr_signal *out, tr_error *er
 }
 
 tr_code tr_signal_report_outcome(tr_store *store, int64_t id, const char *outcome, double pnl_pips,
-                                 int64_t closed_at, tr_signal *out, tr_error *err)
+                                 int64_t closed_at, tr_signal *out, const char **field,
+                                 tr_error *err)
 {
     int lock = -1;
     tr_code rc;
@@ -177,6 +178,8 @@ tr_code tr_signal_report_outcome(tr_store *store, int64_t id, const char *outcom
     rc = tr_signal_find(store, id, &g, err);
     if (!rc) {
         tr_signal before = g;
+        if (field)
+            *field = tr_outcome_report_refused(&g, outcome, pnl_pips, closed_at);
         rc = tr_outcome_report(&g, outcome, pnl_pips, closed_at, err);
         int same = before.reported && strcmp(before.outcome, g.outcome) == 0 &&
                    before.pnl_pips == g.pnl_pips && before.exit_time == g.exit_time;

@@ -46,10 +46,12 @@ tr_code tr_signal_find(tr_store *store, int64_t id, tr_signal *out, tr_error *er
 /* Records a real outcome reported by the backend for signal id (tr_outcome_report): it replaces
  * the simulated one and the monitor never changes it again. Reporting the same values twice is a
  * no-op; reporting other values for a signal already reported replaces them (the backend's last
- * word counts). out (optional) receives the stored signal. Waits up to 10 s for a monitor run
- * in progress. */
+ * word counts). out (optional) receives the stored signal; on TR_ERR_INVALID, field (optional)
+ * the field refused (tr_outcome_report_refused). Waits up to 10 s for a monitor run in
+ * progress. */
 tr_code tr_signal_report_outcome(tr_store *store, int64_t id, const char *outcome, double pnl_pips,
-                                 int64_t closed_at, tr_signal *out, tr_error *err);
+                                 int64_t closed_at, tr_signal *out, const char **field,
+                                 tr_error *err);
 
 /* Production figures of each of n versions (names), from the store's signals read once. */
 tr_code tr_prod_figs_read(tr_store *store, const char *const *versions, size_t n, tr_prod_figs *out,

@@ -12,6 +12,10 @@
  *            each under 8 MiB).
  *   slack    {"text": one line, "blocks": [a section with the details in mrkdwn]}.
  *   json     the event as is: {"id", "kind", "created_at", "payload"}.
+ *
+ * At about 930 lines it is over the trainer's usual 800: its four parts share the sink and
+ * message structures, which no other file needs, and each part is short; the message formats
+ * (about 300 lines) are the first to move to a file of their own if it grows.
  */
 #define _POSIX_C_SOURCE 200809L
 

@@ -50,23 +50,35 @@ void tr_signals_sort(tr_signal *sigs, size_t n)
         qsort(sigs, n, sizeof *sigs, cmp_sig);
 }
 
+const char *tr_outcome_report_refused(const tr_signal *sig, const char *outcome, double pnl_pips,
+                                      int64_t closed_at)
+{
+    if (!outcome || (strcmp(outcome, "win") != 0 && strcmp(outcome, "loss") != 0))
+        return "outcome";
+    if (!isfinite(pnl_pips))
+        return "pnl_pips";
+    if (closed_at <= sig->bar_time)
+        return "closed_at";
+    if (sig->signal != TR_LABEL_BUY && sig->signal != TR_LABEL_SELL)
+        return "id";
+    return NULL;
+}
+
 tr_code tr_outcome_report(tr_signal *sig, const char *outcome, double pnl_pips, int64_t closed_at,
                           tr_error *err)
 {
-    if (!outcome || (strcmp(outcome, "win") != 0 && strcmp(outcome, "loss") != 0))
-        return tr_fail(err, TR_ERR_INVALID, "signal %lld: outcome must be \"win\" or \"loss\"",
-                       (long long)sig->id);
-    if (!isfinite(pnl_pips))
-        return tr_fail(err, TR_ERR_INVALID, "signal %lld: pnl_pips must be a finite number",
-                       (long long)sig->id);
-    if (closed_at <= sig->bar_time)
+    const char *bad = tr_outcome_report_refused(sig, outcome, pnl_pips, closed_at);
+    long long id = (long long)sig->id;
+    if (bad && strcmp(bad, "outcome") == 0)
+        return tr_fail(err, TR_ERR_INVALID, "signal %lld: outcome must be \"win\" or \"loss\"", id);
+    if (bad && strcmp(bad, "pnl_pips") == 0)
+        return tr_fail(err, TR_ERR_INVALID, "signal %lld: pnl_pips must be a finite number", id);
+    if (bad && strcmp(bad, "closed_at") == 0)
         return tr_fail(err, TR_ERR_INVALID,
-                       "signal %lld: closed_at must be after the signal's bar time",
-                       (long long)sig->id);
-    if (sig->signal != TR_LABEL_BUY && sig->signal != TR_LABEL_SELL)
+                       "signal %lld: closed_at must be after the signal's bar time", id);
+    if (bad)
         return tr_fail(err, TR_ERR_INVALID,
-                       "signal %lld is a hold: it opened no position to report",
-                       (long long)sig->id);
+                       "signal %lld is a hold: it opened no position to report", id);
     snprintf(sig->outcome, sizeof sig->outcome, "%s", outcome);
     /* pnl_percent is pips x pip / entry x 100: the simulated trade's entry scales the
      * reported pips; without a simulated trade there is no entry price, so 0 */

@@ -65,6 +65,11 @@ void tr_signals_sort(tr_signal *sigs, size_t n);
 tr_code tr_outcome_report(tr_signal *sig, const char *outcome, double pnl_pips, int64_t closed_at,
                           tr_error *err);
 
+/* The field tr_outcome_report refuses for sig, as a request names it ("outcome", "pnl_pips",
+ * "closed_at", or "id" for a hold, which opened no position), or NULL when it accepts them. */
+const char *tr_outcome_report_refused(const tr_signal *sig, const char *outcome, double pnl_pips,
+                                      int64_t closed_at);
+
 /* A version's production figures, as the original schema's model_versions.production_*: from
  * the signals it served (the store's trading_signals), A/B arms included: they reached users.
  * Outcomes "win" and "loss" count as trades, simulated by the monitor or reported. */

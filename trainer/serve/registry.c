@@ -240,15 +240,11 @@ void h_outcome(serve_ctx *ctx, const serve_request *req, const char *arg, serve_
     tr_signal g;
     tr_error e;
     tr_error_clear(&e);
-    tr_code rc = tr_signal_report_outcome(st, (int64_t)id, outcome, pnl, closed_at, &g, &e);
+    const char *field = NULL; /* the field the core refused */
+    tr_code rc = tr_signal_report_outcome(st, (int64_t)id, outcome, pnl, closed_at, &g, &field, &e);
     json_decref(b);
     if (rc == TR_ERR_INVALID) {
-        /* the core names the field it refused */
-        const char *field = strstr(e.msg, "closed_at")  ? "closed_at"
-                            : strstr(e.msg, "pnl_pips") ? "pnl_pips"
-                            : strstr(e.msg, "outcome")  ? "outcome"
-                                                        : "id";
-        reply_error(res, 422, "invalid", field, "%s", e.msg);
+        reply_error(res, 422, "invalid", field ? field : "id", "%s", e.msg);
         return;
     }
     if (rc) {
