@@ -233,6 +233,13 @@ START_TEST(test_value_parsers)
     ck_assert(output_has("bad --ab-split (a share in (0, 1)): 0.0000001"));
     ck_assert_int_eq(run("run-due --ab-split 1 --store %s/none", dir), 2);
     ck_assert(output_has("bad --ab-split"));
+    /* a bounded number without a hint of its own names its range */
+    ck_assert_int_eq(run("full --months 0 --store %s/none", dir), 2);
+    ck_assert(output_has("bad --months (1..120): 0"));
+    ck_assert_int_eq(run("rank --window-days 0 --store %s/none", dir), 2);
+    ck_assert(output_has("bad --window-days (1..3660): 0"));
+    ck_assert_int_eq(run("backtest --version v1.0 --spread -1 --store %s/none", dir), 2);
+    ck_assert(output_has("bad --spread (>= 0): -1"));
     /* a share at the bound is taken: the command goes on to the (missing) store */
     ck_assert_int_eq(run("full --ab --ab-split 0.000001 --store %s/none", dir), 6);
     /* seeds: decimal for the trainer and the generator, non-zero hexadecimal for an A/B test;

@@ -524,6 +524,11 @@ START_TEST(test_rank_evidence_only)
     ck_assert_int_eq(reg.log[reg.n_log - 1].status, TR_LOG_SKIPPED);
     ck_assert_str_eq(reg.log[reg.n_log - 1].cycle, "rank");
     ck_assert(strstr(reg.log[reg.n_log - 1].reason, "no version could be evaluated") != NULL);
+    /* and where the bars are: the store's last bar, whole, in the logged reason */
+    ck_assert_msg(strstr(reg.log[reg.n_log - 1].reason, "the store's last bars: EURUSD 2024-") &&
+                      strstr(reg.log[reg.n_log - 1].reason, "USDJPY 2024-") &&
+                      strstr(reg.log[reg.n_log - 1].reason, "Z): nothing activated"),
+                  "%s", reg.log[reg.n_log - 1].reason);
     /* as the scheduler's entry: a skipped outcome, which covers the slot */
     const tr_cycle_def *def = tr_cycle_find("rank");
     tr_cycle_ctx ctx = {st, T("2026-11-01"), NULL, 0, NULL, NULL};

@@ -429,6 +429,29 @@ static int store_value(const tr_cli_optdef *d, const char *v)
     return -1;
 }
 
+/* The accepted range of a numeric option that has no hint of its own, as "(1..120)", "(>= 0)"
+ * or "(> 0)" (docs/cli.md: a bad value names the range when there is one); 0 when none. */
+static int range_hint(const tr_cli_optdef *d, char *out, size_t size)
+{
+    if (d->kind == TR_OPT_INT || d->kind == TR_OPT_I64) {
+        snprintf(out, size, "(%.0f..%.0f)", d->lo, d->hi);
+        return 1;
+    }
+    if (d->kind != TR_OPT_DOUBLE && d->kind != TR_OPT_FLOAT)
+        return 0;
+    char lo[32] = "", hi[32] = "";
+    if (d->lo > 0 && d->lo <= DBL_MIN)
+        snprintf(lo, sizeof lo, "> 0");
+    else if (d->lo > -DBL_MAX)
+        snprintf(lo, sizeof lo, ">= %g", d->lo);
+    if (d->hi < 1e300)
+        snprintf(hi, sizeof hi, "<= %g", d->hi);
+    if (!lo[0] && !hi[0])
+        return 0;
+    snprintf(out, size, "(%s%s%s)", lo, lo[0] && hi[0] ? ", " : "", hi);
+    return 1;
+}
+
 int tr_cli_scan(tr_cli_args *a, const tr_cli_optdef *defs, size_t n)
 {
     for (; a->i < a->argc; a->i++) {
@@ -484,6 +507,9 @@ int tr_cli_scan(tr_cli_args *a, const tr_cli_optdef *defs, size_t n)
             const char *hint = d->hint                                         ? d->hint
                                : d->kind < (int)(sizeof hints / sizeof *hints) ? hints[d->kind]
                                                                                : NULL;
+            char range[64];
+            if (!hint && range_hint(d, range, sizeof range))
+                hint = range;
             char what[160];
             snprintf(what, sizeof what, "bad %s%s%s%s:", d->label ? d->label : d->name,
                      d->kind == TR_OPT_TIME ? " time" : "", hint ? " " : "", hint ? hint : "");

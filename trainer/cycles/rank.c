@@ -383,7 +383,7 @@ static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_ra
             goto fail;
         }
         if (erc) {
-            snprintf(e->note, sizeof e->note, "not evaluated: %.200s", ee.msg);
+            snprintf(e->note, sizeof e->note, "not evaluated: %.490s", ee.msg);
             continue;
         }
         e->evaluated = 1;
@@ -398,11 +398,16 @@ static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_ra
         for (size_t i = 0; i < res->n && !why[0]; i++)
             why = res->entries[i].note;
         res->skipped = 1;
+        /* the store's last bar(s), from the no-data explanation (data/dataset.c), rather than
+         * its first 80 characters: with them, the skip tells where to rank (--as-of) */
+        const char *last = strstr(why, "the store's last bar");
+        const char *shown = last ? last : why[0] ? why : "no version to evaluate";
+        int n_why = last ? (int)strcspn(last, ";") : 80;
         snprintf(res->skip_reason, sizeof res->skip_reason,
-                 "no version could be evaluated on [%s, %s) (%.80s): nothing activated or "
+                 "no version could be evaluated on [%s, %s) (%.*s): nothing activated or "
                  "retired; rank as of a time within the stored bars (--as-of)",
                  tr_time_format(w0, t0, sizeof t0), tr_time_format(o->as_of, t1, sizeof t1),
-                 why[0] ? why : "no version to evaluate");
+                 n_why > 160 ? 160 : n_why, shown);
         tr_log_row row;
         tr_log_row_begin(&row, "rank", o->as_of, started, TR_LOG_SKIPPED, NULL, res->active_before);
         snprintf(row.reason, sizeof row.reason, "%.250s", res->skip_reason);

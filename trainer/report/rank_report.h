@@ -27,7 +27,7 @@ typedef struct tr_rank_entry {
     int was_active;          /* active when the ranking started */
     int64_t from, to;        /* its evaluation window; from >= to: nothing to evaluate */
     int evaluated;           /* 1 when the backtest ran */
-    char note[256];          /* why not evaluated or not eligible */
+    char note[512];          /* why not evaluated or not eligible */
     tr_cls_figs figs;        /* classification figures on the window */
     tr_bt_figs bt;           /* backtest on the window */
     int eligible;            /* evaluated with at least min_trades trades */
