@@ -354,10 +354,9 @@ START_TEST(test_bad_arguments_are_named)
     /* the command names them too */
     char cmd[4400];
     snprintf(cmd, sizeof cmd, "--store %s/store --work %s", dir, work);
-    ck_assert_int_eq(
-        tu_run(AIFX_TRAIN_EXE, dir, "walkforward --from 2025-01-06 --to 2025-01-27 --step 0d %s",
-               cmd),
-        2);
+    ck_assert_int_eq(tu_run(AIFX_TRAIN_EXE, dir,
+                            "walkforward --from 2025-01-06 --to 2025-01-27 --step 0d %s", cmd),
+                     2);
     ck_assert(tu_output_has(dir, "bad --step"));
     ck_assert_int_eq(
         tu_run(AIFX_TRAIN_EXE, dir, "walkforward --from 2025-01-27 --to 2025-01-06 %s", cmd), 2);
@@ -389,8 +388,9 @@ START_TEST(test_command_json)
                             "--store %s/store --work %s",
                             dir, work),
                      0);
-    ck_assert(tu_output_has(dir, "{\"from\":\"2025-01-06T00:00:00Z\",\"to\":\"2025-01-20T00:00:00Z\""
-                                 ",\"step\":\"1w\",\"pairs\":[\"EURUSD\"]"));
+    ck_assert(tu_output_has(dir,
+                            "{\"from\":\"2025-01-06T00:00:00Z\",\"to\":\"2025-01-20T00:00:00Z\""
+                            ",\"step\":\"1w\",\"pairs\":[\"EURUSD\"]"));
     ck_assert(tu_output_has(dir, "\"total\":{\"windows\":"));
     ck_assert(tu_output_has(dir, "\"p_value\":"));
     tu_rmtree(dir);

@@ -35,9 +35,9 @@
 #include "market/decide.h"
 #include "market/featureset.h"
 
-#define WF_MAX_STEPS   2000
-#define WF_LABEL_AHEAD (14 * 86400) /* bars copied past `to`, for the last windows' labels */
-#define WF_TOPUP_ROUNDS 4          /* rounds of extra random entries towards the target */
+#define WF_MAX_STEPS    2000
+#define WF_LABEL_AHEAD  (14 * 86400) /* bars copied past `to`, for the last windows' labels */
+#define WF_TOPUP_ROUNDS 4            /* rounds of extra random entries towards the target */
 
 /* The rule a version decides with. Until the registry records a rule per version
  * (tr_version.rule), every version decides by the identity rule (plain argmax). */
@@ -157,7 +157,7 @@ typedef struct wf {
     const char *pp[TR_WF_MAX_PAIRS];
     int64_t *starts; /* (n_steps + 1): the steps' bounds, the last one `to` */
     size_t n_steps;
-    tr_dataset *ds;  /* D: every window of [from, to + WF_LABEL_AHEAD) */
+    tr_dataset *ds; /* D: every window of [from, to + WF_LABEL_AHEAD) */
     tr_rows rows;
     tr_sample *range; /* (n_range) D's windows in [from, to), in D's order */
     size_t n_range;
@@ -312,7 +312,10 @@ typedef struct step_field {
     size_t off;
 } step_field;
 
-#define SF(n, t, m)      {n, t, offsetof(tr_wf_step, m)}
+#define SF(n, t, m)                                                                                \
+    {                                                                                              \
+        n, t, offsetof(tr_wf_step, m)                                                              \
+    }
 #define SF_FIGS(p, m)                                                                              \
     SF(p ".trades", F_I64, m.trades), SF(p ".wins", F_I64, m.wins),                                \
         SF(p ".net_pips", F_DBL, m.net_pips), SF(p ".win_rate", F_DBL, m.win_rate),                \
@@ -463,8 +466,7 @@ static tr_code step_read(const char *path, int n_draws, tr_wf_step *s, tr_error 
         }
         const char *sp = memchr(p, ' ', (size_t)(eol - p));
         if (!sp && strncmp(p, "end\n", 4) == 0) {
-            seen_end = 1;
-            p = eol + 1;
+            seen_end = eol[1] == '\0'; /* the last line */
             break;
         }
         if (!sp) {
@@ -588,11 +590,12 @@ static tr_code resolve_pairs(wf *w, tr_error *err)
             int found = 0;
             for (int j = 0; j < n_stored && !found; j++)
                 found = strcmp(stored[j], p) == 0;
-            char tf[16];
-            if (!found)
+            if (!found) {
+                char tf[16];
                 return tr_fail(err, TR_ERR_NOTFOUND, "--pair %.15s: no bars of it at %s in %s", p,
                                tr_timeframe_name(o->full.timeframe, tf, sizeof tf),
                                tr_store_name(w->src));
+            }
             for (int j = 0; j < i; j++)
                 if (strcmp(o->pairs[j], p) == 0)
                     return tr_fail(err, TR_ERR_INVALID, "--pair %.15s given twice", p);
@@ -726,8 +729,8 @@ static tr_code build_scoring(wf *w, tr_error *err)
     d.empty_ok = 1;
     d.label.kind = o->full.labels;
     stage(w, "building the scored windows");
-    tr_code rc = tr_dataset_build(w->work, w->pp, w->res->n_pairs, o->full.timeframe, &d, &w->ds,
-                                  err);
+    tr_code rc =
+        tr_dataset_build(w->work, w->pp, w->res->n_pairs, o->full.timeframe, &d, &w->ds, err);
     if (!rc && w->ds)
         rc = tr_rows_make(w->ds, &w->rows, err);
     if (rc)
@@ -982,8 +985,8 @@ static tr_code whole_range(wf *w, tr_error *err)
     size_t *idx = malloc((n ? n : 1) * sizeof *idx);
     int32_t *y = n ? tr_split_labels(&v, TR_SPLIT_TEST) : NULL;
     /* the random median curve: a point a day (fewer for a long walk of many draws) */
-    int64_t stride = 86400 * (1 + (int64_t)((double)(o->to - o->from) / 86400.0 *
-                                            (double)o->draws / 4e6));
+    int64_t stride =
+        86400 * (1 + (int64_t)((double)(o->to - o->from) / 86400.0 * (double)o->draws / 4e6));
     size_t n_days = (size_t)((o->to - o->from + stride - 1) / stride) + 1;
     double *grid = NULL;
     tr_equity eq = {0};

@@ -43,17 +43,17 @@
 #include "store/store.h"
 
 typedef struct tr_wf_opts {
-    int64_t from, to;          /* the scored range [from, to) */
-    int step_days;             /* a step of N days (7: a week), or */
-    int step_months;           /* of N calendar months; exactly one of the two is > 0 */
-    const char *const *pairs;  /* NULL (n_pairs 0): every pair stored at the timeframe */
+    int64_t from, to;         /* the scored range [from, to) */
+    int step_days;            /* a step of N days (7: a week), or */
+    int step_months;          /* of N calendar months; exactly one of the two is > 0 */
+    const char *const *pairs; /* NULL (n_pairs 0): every pair stored at the timeframe */
     int n_pairs;
-    tr_full_opts full;         /* the training: months, model and label options (as_of, resume,
-                                  version_base and the A/B plan are the walk's own) */
-    int draws;                 /* random-entry draws, >= 1 (default 1000) */
-    const char *work;          /* the work directory; NULL: <runs>/walkforward of a directory
-                                  store (required for a PostgreSQL store) */
-    tr_event_fn on_event;      /* progress: stage events of "walkforward", and full's */
+    tr_full_opts full;    /* the training: months, model and label options (as_of, resume,
+                             version_base and the A/B plan are the walk's own) */
+    int draws;            /* random-entry draws, >= 1 (default 1000) */
+    const char *work;     /* the work directory; NULL: <runs>/walkforward of a directory
+                             store (required for a PostgreSQL store) */
+    tr_event_fn on_event; /* progress: stage events of "walkforward", and full's */
     void *user;
 } tr_wf_opts;
 
@@ -72,7 +72,6 @@ size_t tr_wf_steps(const tr_wf_opts *o, int64_t *starts, size_t max);
  * bars at the timeframe is TR_ERR_NOTFOUND naming it; a step whose training fails is its error,
  * prefixed with the step. res is filled on TR_OK (free it with tr_wf_result_free), empty on
  * failure; the test hook tr_testhook_wf_step stops the run after a step with TR_ERR_IO. */
-tr_code tr_walkforward_run(tr_store *store, const tr_wf_opts *o, tr_wf_result *res,
-                           tr_error *err);
+tr_code tr_walkforward_run(tr_store *store, const tr_wf_opts *o, tr_wf_result *res, tr_error *err);
 
 #endif

@@ -73,8 +73,8 @@ char *tr_wf_report_markdown(const tr_wf_result *r)
     char a[40], c[40], pairs[TR_WF_MAX_PAIRS * (TR_PAIR_MAX + 2)], stem[160];
     pairs_text(r, pairs, sizeof pairs);
     tr_wf_report_stem(r, stem, sizeof stem);
-    tr_sb_printf(&b, "# Walk-forward evaluation: %s, %s to %s\n\n", pairs, day(r->from, a, sizeof a),
-                 day(r->to, c, sizeof c));
+    tr_sb_printf(&b, "# Walk-forward evaluation: %s, %s to %s\n\n", pairs,
+                 day(r->from, a, sizeof a), day(r->to, c, sizeof c));
     tr_sb_printf(&b,
                  "%zu step%s of %s. At each step a model is trained as the weekly full retrain "
                  "would train it as of the step's start (%s labels; %s), and scored on the "
@@ -125,8 +125,8 @@ char *tr_wf_report_markdown(const tr_wf_result *r)
         if (s->no_edge)
             snprintf(rule, sizeof rule, "no edge: hold");
         else
-            snprintf(rule, sizeof rule, "T %.3f, p >= %.2f", s->temperature > 0 ? s->temperature : 1,
-                     s->threshold);
+            snprintf(rule, sizeof rule, "T %.3f, p >= %.2f",
+                     s->temperature > 0 ? s->temperature : 1, s->threshold);
         tr_sb_printf(&b, "| %zu | %s | %s | %s .. %s | %d (best %d) | %" PRId64 " | %s | ", k + 1,
                      day(s->start, a, sizeof a), s->version, day(s->data_from, f, sizeof f),
                      day(s->data_to, t, sizeof t), s->epochs, s->best_epoch, s->n_windows, rule);
@@ -146,9 +146,10 @@ char *tr_wf_report_markdown(const tr_wf_result *r)
 
     tr_sb_printf(&b, "\n## Steps: net pips after the spread\n\n");
     tr_sb_printf(&b, "Each step backtested on its own (flat at its end).\n\n");
-    tr_sb_printf(&b, "| step | rule trades | win rate | net pips | Sharpe | max DD | argmax trades | "
-                     "net pips | RSI trades | net pips | random median | 5%% .. 95%% | p |\n"
-                     "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|\n");
+    tr_sb_printf(&b,
+                 "| step | rule trades | win rate | net pips | Sharpe | max DD | argmax trades | "
+                 "net pips | RSI trades | net pips | random median | 5%% .. 95%% | p |\n"
+                 "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|\n");
     for (size_t k = 0; k < r->n_steps; k++) {
         const tr_wf_step *s = &r->steps[k];
         tr_sb_printf(&b, "| %zu | %" PRId64 " | ", k + 1, s->rule.trades);
@@ -163,10 +164,9 @@ char *tr_wf_report_markdown(const tr_wf_result *r)
     int64_t beat = 0;
     for (size_t k = 0; k < r->n_steps; k++)
         beat += r->steps[k].rule.net_pips > r->steps[k].random.median;
-    tr_sb_printf(&b,
-                 "\nThe model's rule earned more than the random median in %" PRId64
-                 " of %zu steps.\n",
-                 beat, r->n_steps);
+    tr_sb_printf(
+        &b, "\nThe model's rule earned more than the random median in %" PRId64 " of %zu steps.\n",
+        beat, r->n_steps);
 
     tr_sb_printf(&b, "\n## Equity\n\n");
     if (r->picture_note[0])
@@ -176,8 +176,9 @@ char *tr_wf_report_markdown(const tr_wf_result *r)
                      "Cumulative net pips over the whole range (all pairs, by trade exit; the "
                      "random entry's median over its draws, day by day):\n\n![equity](%s.png)\n",
                      stem);
-    tr_sb_printf(&b, "\nComputed in %.1f s by this run (%zu of %zu steps read from the work "
-                     "directory).\n",
+    tr_sb_printf(&b,
+                 "\nComputed in %.1f s by this run (%zu of %zu steps read from the work "
+                 "directory).\n",
                  r->seconds, r->n_resumed, r->n_steps);
     if (b.oom) {
         tr_sb_free(&b);
@@ -209,8 +210,12 @@ static void draw_picture(tr_wf_result *r, const char *path)
     }
     tr_error e;
     tr_error_clear(&e);
-    tr_plot_panel p = {"Walk-forward equity, net of the spread", "UTC", "cumulative net pips", 1,
-                       ser, TR_WF_N_CURVES};
+    tr_plot_panel p = {"Walk-forward equity, net of the spread",
+                       "UTC",
+                       "cumulative net pips",
+                       1,
+                       ser,
+                       TR_WF_N_CURVES};
     if (!ok)
         snprintf(r->picture_note, sizeof r->picture_note, "out of memory");
     else if (tr_plot_lines(path, 960, 520, &p, 1, &e))
@@ -284,8 +289,9 @@ char *tr_wf_json(const tr_wf_result *r)
     tr_sb_printf(&b, ",\"step\":\"%s\",\"pairs\":[", r->step_text);
     for (int i = 0; i < r->n_pairs; i++)
         tr_sb_printf(&b, "%s\"%s\"", i ? "," : "", r->pairs[i]);
-    tr_sb_printf(&b, "],\"timeframe\":%d,\"months\":%d,\"labels\":\"%s\",\"model\":",
-                 (int)r->timeframe, r->months, tr_label_kind_name(r->labels));
+    tr_sb_printf(&b,
+                 "],\"timeframe\":%d,\"months\":%d,\"labels\":\"%s\",\"model\":", (int)r->timeframe,
+                 r->months, tr_label_kind_name(r->labels));
     tr_sb_json_str(&b, r->hyper);
     tr_sb_printf(&b, ",\"draws\":%d,\"seed\":%" PRIu64 ",\"key\":\"%s\",\"work_dir\":", r->n_draws,
                  r->seed, r->key);
@@ -323,8 +329,8 @@ char *tr_wf_json(const tr_wf_result *r)
         json_time(&b, "data_from", s->data_from);
         tr_sb_printf(&b, ",");
         json_time(&b, "data_to", s->data_to);
-        tr_sb_printf(&b, ",\"epochs\":%d,\"best_epoch\":%d,\"decision_rule\":{\"temperature\":", s->epochs,
-                     s->best_epoch);
+        tr_sb_printf(&b, ",\"epochs\":%d,\"best_epoch\":%d,\"decision_rule\":{\"temperature\":",
+                     s->epochs, s->best_epoch);
         tr_sb_json_num(&b, s->temperature);
         tr_sb_printf(&b, ",\"threshold\":");
         tr_sb_json_num(&b, s->threshold);

@@ -44,15 +44,15 @@ typedef struct tr_wf_step {
     int epochs, best_epoch;
     double temperature, threshold; /* the version's decision rule */
     int no_edge;
-    int64_t n_windows;             /* scored windows, last bar in [start, end) */
-    int64_t first_t, last_t;       /* their first and last last-bar times (0 when none) */
-    double f1_rule, f1_argmax;     /* macro-F1 of the two decisions */
-    double f1_hold, f1_rsi;        /* and of the baselines */
-    double nll_cal, nll_raw;       /* mean log loss, calibrated (the rule's T) and raw */
+    int64_t n_windows;         /* scored windows, last bar in [start, end) */
+    int64_t first_t, last_t;   /* their first and last last-bar times (0 when none) */
+    double f1_rule, f1_argmax; /* macro-F1 of the two decisions */
+    double f1_hold, f1_rsi;    /* and of the baselines */
+    double nll_cal, nll_raw;   /* mean log loss, calibrated (the rule's T) and raw */
     tr_wf_figs rule, argmax, hold, rsi;
     int64_t pair_trades[TR_WF_MAX_PAIRS]; /* the model-rule trades per pair (the draws' target) */
     tr_wf_random random;
-    double *draws;  /* (n_draws) net pips of each random draw, in draw order (owned) */
+    double *draws;      /* (n_draws) net pips of each random draw, in draw order (owned) */
     int32_t *draw_want; /* (n_draws x TR_WF_MAX_PAIRS) the entries each draw placed per pair:
                            the target, topped up where entries fell into open positions */
     int8_t *pred_rule, *pred_argmax; /* (n_windows) the signals, for the whole-range backtest */
@@ -65,8 +65,13 @@ typedef struct tr_wf_curve {
     double *pips;
 } tr_wf_curve;
 
-enum { TR_WF_CURVE_RULE = 0, TR_WF_CURVE_ARGMAX, TR_WF_CURVE_RSI, TR_WF_CURVE_RANDOM,
-       TR_WF_N_CURVES };
+enum {
+    TR_WF_CURVE_RULE = 0,
+    TR_WF_CURVE_ARGMAX,
+    TR_WF_CURVE_RSI,
+    TR_WF_CURVE_RANDOM,
+    TR_WF_N_CURVES
+};
 
 typedef struct tr_wf_result {
     /* the settings, as the report states them */
@@ -79,7 +84,7 @@ typedef struct tr_wf_result {
     char hyper[512];    /* the model options, one line */
     int n_draws;
     uint64_t seed;
-    char key[16];       /* the arguments' key (hex CRC-32): the work directory, the report name */
+    char key[16]; /* the arguments' key (hex CRC-32): the work directory, the report name */
     /* the steps */
     tr_wf_step *steps;
     size_t n_steps;
@@ -90,8 +95,8 @@ typedef struct tr_wf_result {
     double f1_rule, f1_argmax, f1_hold, f1_rsi, nll_cal, nll_raw;
     tr_wf_figs rule, argmax, hold, rsi;
     tr_wf_random random;
-    double *draws;                      /* (n_draws) each draw's whole-range net pips (owned) */
-    tr_wf_curve curve[TR_WF_N_CURVES];  /* equity curves (owned); random: the draws' median */
+    double *draws;                     /* (n_draws) each draw's whole-range net pips (owned) */
+    tr_wf_curve curve[TR_WF_N_CURVES]; /* equity curves (owned); random: the draws' median */
     char work_dir[4400];
     char report_path[4400], picture_path[4400];
     char picture_note[512]; /* why the picture is missing, "" when it was drawn */
