@@ -117,11 +117,11 @@ int main(int argc, char **argv)
         }
         /* interleaved: the batch, then the live window */
         double t = tr_mono_now();
-        if (tr_predict_window(m, "EURUSD", b.v, n, feat, x, probs, &best, &e))
+        if (tr_predict_window(m, NULL, "EURUSD", b.v, n, feat, x, probs, &best, &e))
             return 1;
         tb[r] = tr_mono_now() - t;
         t = tr_mono_now();
-        if (tr_live_pair_predict(lp, m, probs, &best, &e))
+        if (tr_live_pair_predict(lp, m, NULL, probs, &best, &e))
             return 1;
         tl[r] = tr_mono_now() - t;
     }

@@ -217,8 +217,9 @@ def make_store(store, env, pg):
     run([t, "synth", "--pair", "EURUSD", "--from", "2024-01-01", "--to", "2024-03-08",
          "--store", store], env)
     for as_of in ("2024-03-01", "2024-03-05"):
+        # argmax: the mechanics on a 2-epoch net, which has no edge to trade (docs/backtest.md)
         run([t, "full", "--as-of", as_of, "--months", "1", "--epochs", "2", "--hidden", "8",
-             "--quiet", "--store", store], env)
+             "--decision", "argmax", "--quiet", "--store", store], env)
 
 
 def pg_conninfo(dbname):

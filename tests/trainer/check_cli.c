@@ -131,15 +131,15 @@ START_TEST(test_registry_commands)
     ck_assert_int_eq(run("full --as-of 2019-01-01 --quiet --store %s", store), 6);
     ck_assert_int_eq(run("log --store %s", store), 0);
     ck_assert(output_has("failed"));
-    /* a small full retrain, then another */
+    /* a small full retrain, then another (argmax: an untrained net has no edge to trade) */
     ck_assert_int_eq(run("full --as-of 2024-03-01 --months 1 --epochs 2 --hidden 8 --quiet "
-                         "--store %s",
+                         "--decision argmax --store %s",
                          store),
                      0);
     ck_assert(output_has("full: version v1.0"));
     ck_assert(output_has("activated: no version was active"));
     ck_assert_int_eq(run("full --as-of 2024-03-05 --months 1 --epochs 2 --hidden 8 --json "
-                         "--store %s",
+                         "--decision argmax --store %s",
                          store),
                      0);
     ck_assert(output_has("{\"event\":\"epoch\",\"cycle\":\"full\",\"epoch\":1"));

@@ -46,6 +46,7 @@ static tr_store *make_store(const char *dir)
 static tr_full_opts tiny_full(int64_t as_of)
 {
     tr_full_opts o = tr_full_opts_default();
+    o.decision = TR_DECISION_ARGMAX; /* mechanics on an untrained net: no edge to find */
     o.as_of = as_of;
     o.months = 2;
     o.n_hidden = 8;

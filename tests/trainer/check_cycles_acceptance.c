@@ -83,6 +83,7 @@ START_TEST(test_cycles_on_real_data)
     }
     tr_cycle_result *r = calloc(1, sizeof *r);
     tr_full_opts o = tr_full_opts_default();
+    o.decision = TR_DECISION_ARGMAX; /* mechanics on an untrained net: no edge to find */
     o.as_of = T("2025-06-01");
     double t0 = tu_now();
     ck_assert_msg(tr_cycle_full(st, &o, r, &e) == TR_OK, "%s", e.msg);

@@ -67,6 +67,7 @@ static const tr_due_item *slot_of(const tr_due_result *r, int slot)
 static void train(tr_store *st)
 {
     tr_full_opts fo = tr_full_opts_default();
+    fo.decision = TR_DECISION_ARGMAX; /* mechanics on an untrained net: no edge to find */
     fo.as_of = T("2024-03-08");
     fo.months = 2;
     fo.n_hidden = 8;

@@ -234,6 +234,7 @@ START_TEST(test_barrier_kind_travels)
     tr_store *st = one_pair_store(dir, "2024-04-10");
     tr_error e;
     tr_full_opts fo = tr_full_opts_default();
+    fo.decision = TR_DECISION_ARGMAX; /* mechanics on an untrained net: no edge to find */
     fo.as_of = T("2024-04-01");
     fo.months = 2;
     fo.n_hidden = 8;
@@ -326,6 +327,7 @@ START_TEST(test_rank_guard)
     tr_store *st = one_pair_store(dir, "2024-06-10");
     tr_error e;
     tr_full_opts fo = tr_full_opts_default();
+    fo.decision = TR_DECISION_ARGMAX; /* mechanics on an untrained net: no edge to find */
     fo.months = 2;
     fo.n_hidden = 8;
     fo.max_epochs = 2;

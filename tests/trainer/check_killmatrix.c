@@ -56,6 +56,7 @@ __attribute__((constructor)) static void run_due_driver(void)
     o.full.n_hidden = 8;
     o.full.max_epochs = 2;
     o.full.patience = 1;
+    o.full.decision = TR_DECISION_ARGMAX;
     o.rank.min_trades = 0;
     o.incr.epochs = 2;
     tr_due_result r;
@@ -88,6 +89,7 @@ __attribute__((constructor)) static void replay_driver(void)
     if (tr_time_parse("2025-02-26", 10, 0, &o.from) || tr_time_parse("2025-03-05", 10, 0, &o.to))
         _exit(22);
     o.due.full.months = 1;
+    o.due.full.decision = TR_DECISION_ARGMAX;
     o.due.full.n_hidden = 8;
     o.due.full.max_epochs = 2;
     o.due.full.patience = 1;

@@ -71,8 +71,8 @@ START_TEST(test_live_equals_batch)
         ck_assert_uint_ge(tr_live_pair_history(lp), want_hist);
         float pb[3], pl[3];
         int bb, bl;
-        ck_assert_int_eq(tr_predict_window(m, "EURUSD", b.v, n, feat, x, pb, &bb, &e), TR_OK);
-        ck_assert_int_eq(tr_live_pair_predict(lp, m, pl, &bl, &e), TR_OK);
+        ck_assert_int_eq(tr_predict_window(m, NULL, "EURUSD", b.v, n, feat, x, pb, &bb, &e), TR_OK);
+        ck_assert_int_eq(tr_live_pair_predict(lp, m, NULL, pl, &bl, &e), TR_OK);
         ck_assert_msg(memcmp(pb, pl, sizeof pb) == 0,
                       "bar %zu: batch %.9g %.9g %.9g, live %.9g %.9g %.9g", n, pb[0], pb[1], pb[2],
                       pl[0], pl[1], pl[2]);
@@ -105,8 +105,9 @@ START_TEST(test_live_equals_batch)
     ck_assert(w.read && w.rebuilt);
     float pb[3], pl[3];
     int bb, bl;
-    ck_assert_int_eq(tr_predict_window(m, "EURUSD", b.v, n0 + 201, feat, x, pb, &bb, &e), TR_OK);
-    ck_assert_int_eq(tr_live_pair_predict(lp, m, pl, &bl, &e), TR_OK);
+    ck_assert_int_eq(tr_predict_window(m, NULL, "EURUSD", b.v, n0 + 201, feat, x, pb, &bb, &e),
+                     TR_OK);
+    ck_assert_int_eq(tr_live_pair_predict(lp, m, NULL, pl, &bl, &e), TR_OK);
     ck_assert(memcmp(pb, pl, sizeof pb) == 0);
 
     free(feat);

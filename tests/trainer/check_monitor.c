@@ -190,6 +190,7 @@ static void live_loop(tr_store *st, const char *dir)
     }
     /* two versions: v1.0 and v1.1, an A/B test between them on both pairs */
     tr_full_opts fo = tr_full_opts_default();
+    fo.decision = TR_DECISION_ARGMAX; /* mechanics on an untrained net: no edge to find */
     fo.months = 1;
     fo.n_hidden = 8;
     fo.max_epochs = 2;

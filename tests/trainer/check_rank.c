@@ -230,6 +230,7 @@ static tr_store *make_store(const char *dir)
 static void full(tr_store *st, const char *as_of, const char *expect)
 {
     tr_full_opts o = tr_full_opts_default();
+    o.decision = TR_DECISION_ARGMAX; /* mechanics on an untrained net: no edge to find */
     o.as_of = T(as_of);
     o.months = 2;
     o.n_hidden = 8;
@@ -667,7 +668,7 @@ START_TEST(test_cli)
     ck_assert(output_has(dir, "no version to rank"));
     ck_assert_int_eq(run(dir,
                          "full --as-of 2024-04-01 --months 2 --hidden 8 --epochs 2 "
-                         "--patience 1 --quiet --store '%s'",
+                         "--patience 1 --quiet --decision argmax --store '%s'",
                          sd),
                      0);
     /* --no-guard: the 2-epoch v1.0 collapses, and the guard would refuse it (check_guards.c) */

@@ -23,6 +23,7 @@
 #include "schema_doc.h"
 #include "store/registry_text.h"
 #include "store/signal_log.h"
+#include "store/sql/migrations.h"
 #include "store/store.h"
 #include "testutil.h"
 
@@ -751,6 +752,34 @@ static int table_defs(const char *sql, const char *name, char **buf, char **defs
     return n;
 }
 
+/* The column definitions a later migration adds to table name ("ALTER TABLE name" followed by
+ * "ADD COLUMN def" clauses up to the statement's ';'), in the malloc'd *buf (NULL for none). */
+static int alter_defs(const char *sql, const char *name, char **buf, char **defs, int max)
+{
+    char head[96];
+    snprintf(head, sizeof head, "ALTER TABLE %s\n", name);
+    const char *a = strstr(sql, head);
+    *buf = NULL;
+    if (!a)
+        return 0;
+    a += strlen(head);
+    const char *e = strchr(a, ';');
+    ck_assert_ptr_nonnull(e);
+    char *o = *buf = malloc((size_t)(e - a) + 1);
+    memcpy(o, a, (size_t)(e - a));
+    o[e - a] = '\0';
+    int n = 0;
+    for (char *p = strstr(o, "ADD COLUMN "); p && n < max; p = strstr(p, "ADD COLUMN ")) {
+        p += strlen("ADD COLUMN ");
+        defs[n++] = p;
+        char *c = strchr(p, ',');
+        if (c)
+            *c++ = '\0';
+        p = c ? c : p + strlen(p);
+    }
+    return n;
+}
+
 /* The SQL type of a column definition ("name type ..."), spaces dropped, lower case. */
 static void def_type(const char *def, char *name, size_t nsize, char *type, size_t tsize)
 {
@@ -770,9 +799,10 @@ static void def_type(const char *def, char *name, size_t nsize, char *type, size
     type[k] = '\0';
 }
 
-/* Migration 001 (written by hand: it has shipped) has exactly the columns the field tables
- * derive, with the types store_pg.c binds, besides the uuid key, the order numbers and the
- * generated jsonb columns; and its enum types have the names of the name tables. */
+/* Migration 001 (written by hand: it has shipped) with the columns later migrations add has
+ * exactly the columns the field tables derive, with the types store_pg.c binds, besides the uuid
+ * key, the order numbers and the generated jsonb columns; and its enum types have the names of the
+ * name tables. */
 START_TEST(test_schema_matches_migration)
 {
     char *sql;
@@ -785,8 +815,12 @@ START_TEST(test_schema_matches_migration)
     for (size_t r = 0; r < sizeof recs / sizeof recs[0]; r++) {
         tr_leaf l[TR_SCHEMA_LEAVES_MAX];
         size_t n = tr_schema_leaves(recs[r], l, TR_SCHEMA_LEAVES_MAX);
-        char *buf, *defs[160];
-        int nd = table_defs(sql, recs[r]->table, &buf, defs, 160);
+        char *buf, *defs[200];
+        int nd = table_defs(sql, recs[r]->table, &buf, defs, 200);
+        char *added[8] = {0};
+        for (size_t m = 1; m < tr_pg_n_migrations && nd < 200; m++)
+            nd += alter_defs(tr_pg_migrations[m].sql, recs[r]->table, &added[m < 8 ? m : 7],
+                             defs + nd, 200 - nd);
         int *seen = calloc(n, sizeof *seen);
         for (int d = 0; d < nd; d++) {
             char name[64], type[64];
@@ -809,6 +843,8 @@ START_TEST(test_schema_matches_migration)
             ck_assert_msg(seen[i], "%s.%s is not in the migration", recs[r]->table, l[i].column);
         free(seen);
         free(buf);
+        for (int m = 0; m < 8; m++)
+            free(added[m]);
     }
     const tr_enum_def *enums[] = {&tr_version_type_enum, &tr_version_status_enum,
                                   &tr_log_status_enum, &tr_ab_status_enum};

@@ -104,6 +104,7 @@ char *schema_doc_markdown(void)
         {&tr_cls_figs_schema, "classification figures (per split of a version)"},
         {&tr_bt_figs_schema, "backtest figures (of a version)"},
         {&tr_history_schema, "training curves (of a version)"},
+        {&tr_rule_schema, "decision rule (of a version; docs/backtest.md)"},
         {&tr_log_row_schema, "training log row"},
         {&tr_activation_schema, "activation"},
         {&tr_ab_test_schema, "A/B test"},

@@ -153,6 +153,7 @@ tr_due_opts tu_tiny_due(const char *iso)
     o.full.n_hidden = 8;
     o.full.max_epochs = 2;
     o.full.patience = 1;
+    o.full.decision = TR_DECISION_ARGMAX; /* mechanics on an untrained net: no edge to find */
     o.rank.min_trades = 0;
     return o;
 }
@@ -171,6 +172,7 @@ tr_replay_opts tu_tiny_replay(char **csv, const char *const *pairs)
     o.due.full.n_hidden = 8;
     o.due.full.max_epochs = 2;
     o.due.full.patience = 1;
+    o.due.full.decision = TR_DECISION_ARGMAX; /* mechanics on an untrained net */
     o.due.incr.epochs = 2;
     o.due.rank.min_trades = 0;
     return o;

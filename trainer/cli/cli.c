@@ -292,6 +292,16 @@ int tr_cli_opt_monitor(const char *v, void *dst)
     return 0;
 }
 
+int tr_cli_opt_labels(const char *v, void *dst)
+{
+    return tr_label_kind_parse(v, dst);
+}
+
+int tr_cli_opt_decision(const char *v, void *dst)
+{
+    return tr_decision_parse(v, dst);
+}
+
 int tr_cli_opt_gate_metric(const char *v, void *dst)
 {
     return tr_gate_metric_parse(v, dst);

@@ -172,6 +172,12 @@ typedef struct tr_cli_optdef {
     OPT_FLAG("--ab", &(fo).ab), OPT_INT("--ab-days", &(fo).ab_days, 1, 365, NULL),                \
         OPT_SHARE("--ab-split", &(fo).ab_split),                                                   \
         OPT_I64("--ab-min-trades", &(fo).ab_min_trades, 0, 100000000, NULL)
+/* What a weekly retrain learns and how its version decides (full, run-due, replay): fo is a
+ * tr_full_opts. */
+#define OPT_MODEL_RULE(fo)                                                                         \
+    OPT_CALL("--labels", &(fo).labels, tr_cli_opt_labels, "(reversal, barrier)"),                 \
+        OPT_CALL("--decision", &(fo).decision, tr_cli_opt_decision, "(cost, argmax)"),             \
+        OPT_I64("--rule-min-trades", &(fo).min_trades, 1, 100000000, NULL)
 /* clang-format on */
 
 /* Scans a->argv[a->i ..] against defs (n): "--help" or "-h" prints a->help and returns -1 (the
@@ -208,6 +214,8 @@ int tr_cli_opt_hours(const char *v, void *dst);       /* int64_t seconds, from h
 int tr_cli_opt_hhmm(const char *v, void *dst);        /* int minutes */
 int tr_cli_opt_monitor(const char *v, void *dst);     /* int: loss, macro_f1 */
 int tr_cli_opt_gate_metric(const char *v, void *dst); /* int: TR_GATE_* */
+int tr_cli_opt_labels(const char *v, void *dst);      /* int: TR_LABELS_* (reversal, barrier) */
+int tr_cli_opt_decision(const char *v, void *dst);    /* int: TR_DECISION_* (cost, argmax) */
 int tr_cli_opt_score(const char *v, void *dst);       /* int: raw, rank */
 int tr_cli_opt_weights(const char *v, void *dst);     /* tr_rank_weights: W,S,P,D */
 int tr_cli_opt_weekly(const char *v, void *dst);      /* tr_schedule: DAY,HH:MM */

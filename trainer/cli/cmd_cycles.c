@@ -79,7 +79,7 @@ const char tr_cli_help_run_due[] =
     "usage: aifx-train run-due [--as-of TIME] [--daily-at HH:MM] [--weekly-at DAY,HH:MM]\n"
     "                          [--monthly-at D,HH:MM] [--max-retries N]\n"
     "                          [--disable incremental|full|rank|abtest|monitor|drift ...]\n"
-    "                          [--ab ...]\n"
+    "                          [--ab ...] [--labels K] [--decision D] [--rule-min-trades N]\n"
     "                          [--min-samples N] [--force-training] [--quiet] [--json]\n"
     "                          [--store DIR]\n"
     "\n"
@@ -97,7 +97,8 @@ const char tr_cli_help_run_due[] =
     "  gap of 10 mean true ranges; docs/monitoring.md) the fine-tune and the retrain are\n"
     "  logged skipped with the figures; --force-training runs them anyway.\n"
     "  --min-samples N: the daily fine-tune's minimum of labeled windows in its 24 hours\n"
-    "  (default 40 per stored pair, see incremental --help).\n"
+    "  (default 40 per stored pair, see incremental --help). --labels, --decision and\n"
+    "  --rule-min-trades are the weekly retrain's (see full --help).\n"
     "  docs/operations.md.\n";
 
 int tr_cli_cmd_run_due(tr_cli_args *a)
@@ -109,6 +110,7 @@ int tr_cli_cmd_run_due(tr_cli_args *a)
     const tr_cli_optdef opts[] = {
         OPT_OUTPUT(oo, store_dir),
         OPT_AB_PLAN(o.full),
+        OPT_MODEL_RULE(o.full),
         OPT_TIME("--as-of", &o.as_of),
         OPT_CALL("--daily-at", &o.sched.minute[TR_SLOT_DAILY], tr_cli_opt_hhmm, "(HH:MM)"),
         OPT_CALL("--weekly-at", &o.sched, tr_cli_opt_weekly, "(DAY,HH:MM, DAY mon..sun)"),
@@ -328,6 +330,7 @@ const char tr_cli_help_replay[] =
     "usage: aifx-train replay --csv FILE --pair P [--csv FILE --pair P ...] --from D --to D\n"
     "                         [--flush-steps N] [--ab [--ab-days N] [--ab-split X]\n"
     "                         [--ab-min-trades N]] [--min-samples N] [--disable CYCLE ...]\n"
+    "                         [--labels K] [--decision D] [--rule-min-trades N]\n"
     "                         [--quiet] [--json] [--store DIR]\n"
     "\n"
     "  Walks a simulated clock over the 15-minute bar closes in (--from, --to]: each new bar\n"
@@ -343,7 +346,8 @@ const char tr_cli_help_replay[] =
     "  --disable incremental|full|rank|abtest leaves a scheduled cycle out (e.g. to replay\n"
     "  predictions and outcomes alone).\n"
     "  --min-samples N: the daily fine-tune's minimum of labeled windows (default 40 per pair,\n"
-    "  so a one-pair replay fine-tunes on full weekdays; see incremental --help).\n";
+    "  so a one-pair replay fine-tunes on full weekdays; see incremental --help).\n"
+    "  --labels, --decision and --rule-min-trades are the weekly retrains' (see full --help).\n";
 
 int tr_cli_cmd_replay(tr_cli_args *a)
 {
@@ -355,6 +359,7 @@ int tr_cli_cmd_replay(tr_cli_args *a)
     const tr_cli_optdef opts[] = {
         OPT_OUTPUT(oo, store_dir),
         OPT_AB_PLAN(o.due.full),
+        OPT_MODEL_RULE(o.due.full),
         OPT_LIST("--csv", o.csv, TR_REPLAY_MAX_PAIRS, &n_csv, NULL),
         OPT_PAIRS(&pairs, TR_REPLAY_MAX_PAIRS),
         OPT_STR("--from", &from_s),

@@ -22,7 +22,8 @@ const char tr_cli_help_full[] =
     "                       [--months N] [--layers N] [--hidden N] [--epochs N] [--patience N]\n"
     "                       [--batch N] [--lr X] [--monitor loss|macro_f1] [--seed N]\n"
     "                       [--class-weight-power X] [--ab [--ab-days N] [--ab-split X]\n"
-    "                       [--ab-min-trades N]] [--labels reversal|barrier] [--store DIR]\n"
+    "                       [--ab-min-trades N]] [--labels reversal|barrier]\n"
+    "                       [--decision cost|argmax] [--rule-min-trades N] [--store DIR]\n"
     "\n"
     "  The weekly full retrain: the last 3 months of 15-minute bars before TIME (default now) of\n"
     "  every stored pair, split 70/15/15 with an embargo, class-weighted, trained from scratch\n"
@@ -38,7 +39,14 @@ const char tr_cli_help_full[] =
     "  --labels: reversal (default: bottoms buy, tops sell, docs/features.md) or barrier (buy\n"
     "  where a long opened at the next open would reach its target of 2 ATR before its stop of\n"
     "  1.5 ATR within 16 bars net of the pair's spread, the backtest's own trade rule; sell\n"
-    "  likewise; hold otherwise). Recorded with the version; its daily fine-tunes inherit it.\n";
+    "  likewise; hold otherwise). Recorded with the version; its daily fine-tunes inherit it.\n"
+    "  --decision: how the version turns probabilities into signals (docs/backtest.md). Its\n"
+    "  probabilities are calibrated by one temperature fitted on the validation part; cost\n"
+    "  (default) trades a buy or sell only when its calibrated probability reaches the\n"
+    "  threshold whose validation backtest earned the most pips net of the spread with at\n"
+    "  least --rule-min-trades trades (default 30); when none earned, the version is\n"
+    "  registered with the verdict no_edge and its signals hold. argmax trades the most\n"
+    "  probable class. Recorded with the version; its daily fine-tunes inherit it.\n";
 
 const char tr_cli_help_incremental[] =
     "usage: aifx-train incremental [--as-of TIME] [--force] [--min-samples N]\n"
@@ -54,12 +62,6 @@ const char tr_cli_help_incremental[] =
     "  (default macro_f1; a tie blesses the candidate) and its predicted buy+sell share there is\n"
     "  within [0.5x, 2x] of the labels' (else verdict \"collapsed\" or \"overtrades\"). --force\n"
     "  activates it whatever the gate says (verdict \"forced\").\n";
-
-/* --labels reversal|barrier */
-static int opt_labels(const char *v, void *dst)
-{
-    return tr_label_kind_parse(v, dst);
-}
 
 /* Runs the weekly (full set) or daily (incr set) cycle on the store: *out receives the result
  * (the caller frees it) and 0 is returned, or the exit code of the failure. */
@@ -109,7 +111,7 @@ int tr_cli_cmd_full(tr_cli_args *a)
         OPT_FLT("--lr", &o.lr, FLT_MIN, 1, "(0 < lr <= 1)"),
         OPT_DBL("--class-weight-power", &o.class_weight_power, 0, 2, "(0..2)"),
         OPT_CALL("--monitor", &o.monitor, tr_cli_opt_monitor, "(loss, macro_f1)"),
-        OPT_CALL("--labels", &o.labels, opt_labels, "(reversal, barrier)"),
+        OPT_MODEL_RULE(o),
     };
     TR_CLI_SCAN(a, opts);
     o.on_event = tr_cli_print_event;

@@ -279,6 +279,66 @@ void tr_cli_print_store_event(const char *channel, const char *payload)
 
 /* ---- full and incremental ------------------------------------------------------------------- */
 
+/* A version's decision rule as a JSON object. */
+static void json_rule(const tr_rule *u)
+{
+    printf("{\"temperature\":");
+    json_num(u->temperature);
+    printf(",\"threshold\":");
+    json_num(u->threshold);
+    printf(",\"no_edge\":%s,\"cost_aware\":%s,\"min_trades\":%lld,\"val_trades\":%lld,"
+           "\"val_pips\":",
+           u->no_edge ? "true" : "false", u->cost_aware ? "true" : "false",
+           (long long)u->min_trades, (long long)u->val_trades);
+    json_num(u->val_pips);
+    printf(",\"ece_raw\":");
+    json_num(u->ece_raw);
+    printf(",\"ece_cal\":");
+    json_num(u->ece_cal);
+    printf("}");
+}
+
+/* A reliability table as a JSON array of its non-empty bins. */
+static void json_reliability(const tr_reliability *t)
+{
+    printf("[");
+    for (int b = 0, k = 0; b < TR_ECE_BINS; b++) {
+        if (!t->n[b])
+            continue;
+        printf("%s{\"lo\":%.4f,\"hi\":%.4f,\"n\":%lld,\"confidence\":%.6f,\"accuracy\":%.6f}",
+               k++ ? "," : "", (double)b / TR_ECE_BINS, (double)(b + 1) / TR_ECE_BINS,
+               (long long)t->n[b], t->conf[b], t->acc[b]);
+    }
+    printf("]");
+}
+
+static void print_rule(const tr_rule *u, const tr_reliability *raw, const tr_reliability *cal)
+{
+    printf("decision rule (chosen on the validation part): temperature %.3f, ECE %.4f -> %.4f\n",
+           u->temperature, u->ece_raw, u->ece_cal);
+    if (!u->cost_aware)
+        printf("  argmax (--decision argmax): %lld validation trades, %+.1f pips\n",
+               (long long)u->val_trades, u->val_pips);
+    else if (u->no_edge)
+        printf(
+            "  NO EDGE: no threshold earned on validation with >= %lld trades (best %+.1f pips in "
+            "%lld trades): every signal is hold\n",
+            (long long)u->min_trades, u->val_pips, (long long)u->val_trades);
+    else
+        printf("  trade when the calibrated probability >= %.2f: %lld validation trades, %+.1f "
+               "pips (>= %lld trades required)\n",
+               u->threshold, (long long)u->val_trades, u->val_pips, (long long)u->min_trades);
+    printf("  reliability (validation)  %-11s %6s %8s %8s   %6s %8s %8s\n", "confidence", "n",
+           "conf", "acc", "n cal", "conf", "acc");
+    for (int b = 0; b < TR_ECE_BINS; b++) {
+        if (!raw->n[b] && !cal->n[b])
+            continue;
+        printf("  %26s(%.3f, %.3f] %6lld %8.4f %8.4f   %6lld %8.4f %8.4f\n", "",
+               (double)b / TR_ECE_BINS, (double)(b + 1) / TR_ECE_BINS, (long long)raw->n[b],
+               raw->conf[b], raw->acc[b], (long long)cal->n[b], cal->conf[b], cal->acc[b]);
+    }
+}
+
 void tr_cli_print_full(const tr_cycle_result *r, int json)
 {
     const tr_version *v2 = &r->rec;
@@ -293,7 +353,16 @@ void tr_cli_print_full(const tr_cycle_result *r, int json)
         json_cls(&v2->figs[2]);
         printf(",\"backtest\":");
         json_bt(&v2->bt);
-        printf("}\n");
+        printf(",\"rule\":");
+        json_rule(&v2->rule);
+        printf(",\"reliability_raw\":");
+        json_reliability(&r->rel_raw);
+        printf(",\"reliability_calibrated\":");
+        json_reliability(&r->rel_cal);
+        tr_sb why = {0};
+        tr_sb_json_str(&why, r->reason);
+        printf(",\"reason\":%s}\n", why.p ? why.p : "\"\"");
+        tr_sb_free(&why);
         return;
     }
     printf("full: version %s trained on %s .. %s (%lld train, %lld val, %lld test windows) "
@@ -303,13 +372,17 @@ void tr_cli_print_full(const tr_cycle_result *r, int json)
            (long long)v2->n_samples[1], (long long)v2->n_samples[2], r->seconds, v2->epochs,
            v2->best_epoch, r->resumed_epoch ? " (resumed)" : "");
     print_cls("test", &v2->figs[2]);
-    print_bt("backtest (test part)", &v2->bt);
+    print_rule(&v2->rule, &r->rel_raw, &r->rel_cal);
+    print_bt("backtest (test part, the rule's signals)", &v2->bt);
     for (int p = 0; p < r->n_pairs; p++) {
         char title[64];
         snprintf(title, sizeof title, "  %s", r->pairs[p]);
         print_bt(title, &r->bt_pairs[p]);
     }
-    printf("%s\n", r->activated ? "activated: no version was active (first model)" : r->reason);
+    if (r->activated && !v2->rule.no_edge)
+        printf("activated: no version was active (first model)\n");
+    else
+        printf("%s\n", r->reason);
 }
 
 void tr_cli_print_incremental(const tr_cycle_result *r, int gate_metric, int json)

@@ -35,6 +35,22 @@ tr_full_opts tr_full_opts_default(void)
     return o;
 }
 
+const char *tr_decision_name(int decision)
+{
+    return decision == TR_DECISION_ARGMAX ? "argmax" : "cost";
+}
+
+int tr_decision_parse(const char *s, int *decision)
+{
+    if (strcmp(s, "cost") == 0)
+        *decision = TR_DECISION_COST;
+    else if (strcmp(s, "argmax") == 0)
+        *decision = TR_DECISION_ARGMAX;
+    else
+        return -1;
+    return 0;
+}
+
 tr_incr_opts tr_incr_opts_default(void)
 {
     tr_incr_opts o;
@@ -160,16 +176,6 @@ int tr_incr_min_samples(int n_pairs, int32_t timeframe, const tr_label_params *l
     if (per_pair < 1)
         per_pair = 1;
     return (n_pairs > 0 ? n_pairs : 1) * per_pair;
-}
-
-int tr_hyper_label_kind(const char *hyper)
-{
-    const char *l = hyper ? strstr(hyper, "\"labels\":{") : NULL;
-    if (!l)
-        return TR_LABELS_REVERSAL;
-    const char *end = strchr(l, '}');
-    const char *k = strstr(l, "\"kind\":\"barrier\"");
-    return k && end && k < end ? TR_LABELS_BARRIER : TR_LABELS_REVERSAL;
 }
 
 int tr_guard_check(const tr_cls_figs *f, char *verdict, size_t vsize, char *why, size_t wsize)

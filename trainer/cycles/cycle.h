@@ -44,9 +44,17 @@ typedef struct tr_full_opts {
     int64_t ab_min_trades; /* default 0: the end date alone */
     tr_event_fn on_event;
     void *user;
-    int labels; /* appended: TR_LABELS_REVERSAL (default) or TR_LABELS_BARRIER (labels.h),
-                   recorded in the version's hyper JSON ("labels":{"kind":...}) */
+    int labels;         /* appended: TR_LABELS_REVERSAL (default) or TR_LABELS_BARRIER (labels.h),
+                           recorded in the version's hyper JSON ("labels":{"kind":...}) */
+    int decision;       /* TR_DECISION_COST (default) or TR_DECISION_ARGMAX (decide.h) */
+    int64_t min_trades; /* validation trades a threshold needs; 0: TR_RULE_MIN_TRADES */
 } tr_full_opts;
+
+/* How a full version decides (its rule, market/decide.h): the threshold chosen on validation
+ * PnL, or the plain argmax of the calibrated probabilities. */
+enum { TR_DECISION_COST = 0, TR_DECISION_ARGMAX = 1 };
+const char *tr_decision_name(int decision);
+int tr_decision_parse(const char *s, int *decision);
 
 tr_full_opts tr_full_opts_default(void);
 
@@ -77,10 +85,6 @@ tr_incr_opts tr_incr_opts_default(void);
  * reopening (all of them in the unlabeled tail), and days cut by gaps are skipped. */
 int tr_incr_min_samples(int n_pairs, int32_t timeframe, const tr_label_params *label);
 
-/* The kind of labels a version was trained on, from its hyper JSON ("labels":{"kind":"barrier"
- * ...}); TR_LABELS_REVERSAL when it names none (versions registered before barrier labels). */
-int tr_hyper_label_kind(const char *hyper);
-
 typedef struct tr_cycle_result {
     int status;                   /* TR_LOG_* */
     char version[TR_VERSION_MAX]; /* produced, "" if none */
@@ -88,10 +92,11 @@ typedef struct tr_cycle_result {
     double candidate_value, active_value;
     int activated;
     char reason[256];
-    int resumed_epoch;      /* full --resume: epochs already done when it resumed */
-    double seconds;         /* wall time of the cycle */
-    tr_version rec;         /* the registered version */
-    tr_bt_figs bt_pairs[8]; /* full: test-part backtest per pair */
+    int resumed_epoch;               /* full --resume: epochs already done when it resumed */
+    double seconds;                  /* wall time of the cycle */
+    tr_version rec;                  /* the registered version */
+    tr_bt_figs bt_pairs[8];          /* full: test-part backtest per pair */
+    tr_reliability rel_raw, rel_cal; /* full: validation reliability before/after calibration */
     char pairs[8][TR_PAIR_MAX];
     int n_pairs;
 } tr_cycle_result;
@@ -161,12 +166,15 @@ tr_code tr_predict(tr_store *store, const tr_predict_opts *o, tr_prediction *out
 
 /* The model's probabilities for the window that ends at the newest of n bars (n >= the feature
  * warm-up + T): the 38 features over the last min(n, TR_PREDICT_MAX_HISTORY) bars, by the same
- * code as training, then the last T rows through the model's scaler. feat: room for
+ * code as training, then the last T rows through the model's scaler, then calibrated by the
+ * version's rule (market/decide.h; NULL: the identity). feat: room for
  * min(n, TR_PREDICT_MAX_HISTORY) x TR_N_FEATURES doubles; x: T x TR_N_FEATURES floats (caller
- * buffers, so a loop need not allocate). *best is the argmax class. A non-finite feature is
- * TR_ERR_DATA naming the pair, the feature and the bar time. Used by predict and replay. */
-tr_code tr_predict_window(const aifx_model *m, const char *pair, const tr_bar *bars, size_t n,
-                          double *feat, float *x, float probs[3], int *best, tr_error *err);
+ * buffers, so a loop need not allocate). *best is the rule's class (the argmax, unless the
+ * threshold or no_edge make it hold). A non-finite feature is TR_ERR_DATA naming the pair, the
+ * feature and the bar time. Used by predict, the replay and the service. */
+tr_code tr_predict_window(const aifx_model *m, const tr_rule *rule, const char *pair,
+                          const tr_bar *bars, size_t n, double *feat, float *x, float probs[3],
+                          int *best, tr_error *err);
 
 /* The one way an operator changes the active version: activates version (reason "manual") or,
  * with rollback (version NULL), the previous active version (reason "rollback"), recording from,

@@ -569,8 +569,15 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
             goto fail;
         tr_cls_figs_compute(ds->n[k], sp[k].labels, pred[k], probs[k], cwd, &rec->figs[k]);
     }
-    rc =
-        tr_backtest_split(ds, TR_SPLIT_TEST, pred[2], probs[2], NULL, &rec->bt, res->bt_pairs, err);
+    /* the decision rule, chosen on the validation part only (decide.h); the test part's
+     * backtest is the rule's, as predict, the replay and the service will trade it */
+    rc = tr_rule_fit(ds, TR_SPLIT_VAL, probs[1], sp[1].labels, o->decision != TR_DECISION_ARGMAX,
+                     o->min_trades > 0 ? o->min_trades : TR_RULE_MIN_TRADES, &rec->rule,
+                     &res->rel_raw, &res->rel_cal, err);
+    if (rc)
+        goto fail;
+    tr_rule_apply(&rec->rule, ds->n[2], probs[2], pred[2], NULL);
+    rc = tr_backtest_split(ds, TR_SPLIT_TEST, pred[2], NULL, NULL, &rec->bt, res->bt_pairs, err);
     if (rc)
         goto fail;
     if (killed_at("evaluated"))
@@ -628,6 +635,8 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
         const tr_ab_test *busy = tr_ab_running_for(&reg, "");
         if (!cur) {
             snprintf(ab_note, sizeof ab_note, "; no A/B test: nothing active to test against");
+        } else if (rec->rule.no_edge) {
+            snprintf(ab_note, sizeof ab_note, "; no A/B test: the new version has no edge");
         } else if (busy) {
             char te[32];
             snprintf(ab_note, sizeof ab_note, "; no A/B test: %s runs until %s", busy->id,
@@ -688,6 +697,22 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
             txn.ab_put = &abt;
             txn.n_ab_put = 1;
         }
+    }
+    if (rec->rule.no_edge) {
+        /* registered and said so: a version without an edge on its validation part signals hold */
+        char why[640];
+        if (rec->rule.val_trades > 0)
+            snprintf(why, sizeof why,
+                     "no edge: the best rule on validation (threshold %.2f) made %+.1f pips in "
+                     "%lld trades; its signals hold; %s",
+                     rec->rule.threshold, rec->rule.val_pips, (long long)rec->rule.val_trades,
+                     row.reason);
+        else
+            snprintf(why, sizeof why,
+                     "no edge: no rule made %lld trades on validation; its signals hold; %s",
+                     (long long)rec->rule.min_trades, row.reason);
+        snprintf(row.verdict, sizeof row.verdict, "no_edge");
+        snprintf(row.reason, sizeof row.reason, "%.255s", why);
     }
     snprintf(res->verdict, sizeof res->verdict, "%s", row.verdict);
     snprintf(res->reason, sizeof res->reason, "%s", row.reason);

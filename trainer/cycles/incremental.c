@@ -276,8 +276,10 @@ static tr_code incr_run(const tr_cycle_ctx *ctx, const tr_incr_opts *o, tr_cycle
         rc = score(cand, gate, active->class_weight, &rec->figs[2], &pc, &yc, err);
         if (!rc)
             rc = score(active_m, gate, active->class_weight, &fa, &pa, &ya, err);
-        if (!rc)
+        if (!rc) { /* the backtest trades the parent's rule, which the fine-tune inherits */
+            tr_rule_apply(&active->rule, gate->n[TR_SPLIT_TEST], pc, yc, pc);
             rc = tr_backtest_split(gate, TR_SPLIT_TEST, yc, pc, NULL, &rec->bt, NULL, err);
+        }
         if (rc)
             goto fail;
         vc = tr_gate_value(o->gate_metric, &rec->figs[2]);
@@ -297,6 +299,7 @@ static tr_code incr_run(const tr_cycle_ctx *ctx, const tr_incr_opts *o, tr_cycle
     rec->data_to = as_of;
     rec->n_samples[0] = (int64_t)n_ft;
     rec->n_samples[2] = gate ? (int64_t)gate->n[TR_SPLIT_TEST] : 0;
+    rec->rule = active->rule; /* calibrated and chosen on the full version's validation part */
     for (int c = 0; c < 3; c++)
         rec->class_weight[c] = active->class_weight[c];
     snprintf(rec->hyper, sizeof rec->hyper,

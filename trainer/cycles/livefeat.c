@@ -154,8 +154,8 @@ tr_code tr_live_pair_sync(tr_live_pair *lp, tr_store *store, int64_t as_of, doub
     return rc;
 }
 
-tr_code tr_live_pair_predict(const tr_live_pair *lp, const aifx_model *m, float probs[3], int *best,
-                             tr_error *err)
+tr_code tr_live_pair_predict(const tr_live_pair *lp, const aifx_model *m, const tr_rule *rule,
+                             float probs[3], int *best, tr_error *err)
 {
     aifx_model_config mc;
     aifx_model_get_config(m, &mc);
@@ -173,10 +173,7 @@ tr_code tr_live_pair_predict(const tr_live_pair *lp, const aifx_model *m, float 
     aifx_status st = aifx_model_predict(m, 1, x, probs, NULL);
     if (st != AIFX_OK)
         return tr_fail_aifx(err, st, "prediction");
-    int k_best = 0;
-    for (int k = 1; k < 3; k++)
-        if (probs[k] > probs[k_best])
-            k_best = k;
-    *best = k_best;
+    tr_rule id = tr_rule_identity();
+    *best = tr_rule_decide(rule ? rule : &id, probs, probs);
     return TR_OK;
 }

@@ -28,6 +28,7 @@
 
 #include "aifxnn.h"
 #include "base/err.h"
+#include "market/decide.h"
 #include "store/store.h"
 
 typedef struct tr_live_pair tr_live_pair;
@@ -57,9 +58,10 @@ tr_code tr_live_pair_sync(tr_live_pair *lp, tr_store *store, int64_t as_of, doub
 int64_t tr_live_pair_last(const tr_live_pair *lp);
 size_t tr_live_pair_history(const tr_live_pair *lp);
 
-/* The model's probabilities for the window of the model's T rows ending at the newest bar, as
- * tr_predict_window computes them. TR_ERR_DATA naming a non-finite feature and its bar. */
-tr_code tr_live_pair_predict(const tr_live_pair *lp, const aifx_model *m, float probs[3], int *best,
-                             tr_error *err);
+/* The model's probabilities for the window of the model's T rows ending at the newest bar,
+ * calibrated and decided by rule (NULL: the identity) as tr_predict_window does. TR_ERR_DATA
+ * naming a non-finite feature and its bar. */
+tr_code tr_live_pair_predict(const tr_live_pair *lp, const aifx_model *m, const tr_rule *rule,
+                             float probs[3], int *best, tr_error *err);
 
 #endif

@@ -91,7 +91,7 @@ tr_code tr_predict(tr_store *store, const tr_predict_opts *o, tr_prediction *out
     }
     float probs[3];
     int best;
-    rc = tr_predict_window(m, o->pair, bars.v, bars.n, feat, x, probs, &best, err);
+    rc = tr_predict_window(m, &active->rule, o->pair, bars.v, bars.n, feat, x, probs, &best, err);
     if (rc)
         goto done;
     tr_signal *g = &out->sig;
@@ -120,8 +120,9 @@ done:
     return rc;
 }
 
-tr_code tr_predict_window(const aifx_model *m, const char *pair, const tr_bar *bars, size_t n_bars,
-                          double *feat, float *x, float probs[3], int *best, tr_error *err)
+tr_code tr_predict_window(const aifx_model *m, const tr_rule *rule, const char *pair,
+                          const tr_bar *bars, size_t n_bars, double *feat, float *x, float probs[3],
+                          int *best, tr_error *err)
 {
     aifx_model_config mc;
     aifx_model_get_config(m, &mc);
@@ -146,10 +147,7 @@ tr_code tr_predict_window(const aifx_model *m, const char *pair, const tr_bar *b
     aifx_status st = aifx_model_predict(m, 1, x, probs, NULL);
     if (st != AIFX_OK)
         return tr_fail_aifx(err, st, "prediction");
-    int k_best = 0;
-    for (int k = 1; k < 3; k++)
-        if (probs[k] > probs[k_best])
-            k_best = k;
-    *best = k_best;
+    tr_rule id = tr_rule_identity();
+    *best = tr_rule_decide(rule ? rule : &id, probs, probs);
     return TR_OK;
 }

@@ -433,6 +433,22 @@ static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_ra
             n_guarded++;
             snprintf(e->note, sizeof e->note, "%s on its %s: never activated", why, where);
         }
+    }
+    /* a version without an edge (its rule holds every bar) is never preferred to one with */
+    int edge = 0;
+    for (size_t i = 0; i < res->n; i++) {
+        const tr_version *v = tr_registry_find(&reg, res->entries[i].version);
+        edge |= res->entries[i].eligible && v && !v->rule.no_edge;
+    }
+    for (size_t i = 0; i < res->n; i++) {
+        tr_rank_entry *e = &res->entries[i];
+        const tr_version *v = tr_registry_find(&reg, e->version);
+        if (edge && e->eligible && v && v->rule.no_edge) {
+            e->eligible = 0;
+            snprintf(e->note, sizeof e->note,
+                     "no edge on its validation part (its signals hold): a version with one is "
+                     "eligible");
+        }
         res->n_eligible += e->eligible;
     }
     long best = tr_rank_order(res->entries, res->n, &o->w, o->method);

@@ -349,8 +349,9 @@ static tr_code predict_bar(replay *r, series *s, int64_t clock, tr_error *err)
     float probs[3];
     int best;
     tr_error skip;
-    tr_code rc =
-        tr_predict_window(m, s->pair, s->bars.v, s->nv, r->feat, r->x, probs, &best, &skip);
+    const tr_version *vr = tr_registry_find(&r->reg, version);
+    tr_code rc = tr_predict_window(m, vr ? &vr->rule : NULL, s->pair, s->bars.v, s->nv, r->feat,
+                                   r->x, probs, &best, &skip);
     if (rc == TR_ERR_DATA) /* a non-finite feature: predict would refuse, so no signal */
         return TR_OK;
     if (rc) {

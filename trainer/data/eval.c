@@ -428,6 +428,7 @@ tr_code tr_evaluate_version(tr_store *store, const char *version, const char *co
     d.from = from;
     d.to = to;
     d.no_split = 1;
+    d.label.kind = tr_hyper_label_kind(v->hyper); /* scored on the labels it learned */
     rc = tr_dataset_build(store, pp, out->n_pairs, timeframe, &d, &ds, err);
     if (!rc)
         rc = tr_rows_make(ds, &rows, err);
@@ -440,7 +441,9 @@ tr_code tr_evaluate_version(tr_store *store, const char *version, const char *co
         rc = tr_fail(err, TR_ERR_NOMEM, "out of memory");
         goto done;
     }
+    /* the classifier's figures on its argmax; the backtest trades the version's rule */
     tr_cls_figs_compute(ds->n[TR_SPLIT_TEST], y, pred, probs, v->class_weight, &out->figs);
+    tr_rule_apply(&v->rule, ds->n[TR_SPLIT_TEST], probs, pred, probs);
     rc = tr_backtest_split_equity(ds, TR_SPLIT_TEST, pred, probs, ovr, &out->bt, out->bt_pairs,
                                   equity, err);
 done:
@@ -452,4 +455,56 @@ done:
     aifx_model_free(m);
     tr_registry_free(&reg);
     return rc;
+}
+
+tr_code tr_rule_fit(const tr_dataset *ds, int split, const float *probs, const int32_t *labels,
+                    int cost_aware, int64_t min_trades, tr_rule *out, tr_reliability *rel_raw,
+                    tr_reliability *rel_cal, tr_error *err)
+{
+    size_t n = ds->n[split];
+    tr_rule r = tr_rule_identity();
+    r.cost_aware = cost_aware ? 1 : 0;
+    r.min_trades = min_trades;
+    r.temperature = tr_temperature_fit(probs, labels, n);
+    tr_reliability rel;
+    tr_reliability_compute(probs, labels, n, 1.0, &rel);
+    r.ece_raw = rel.ece;
+    if (rel_raw)
+        *rel_raw = rel;
+    tr_reliability_compute(probs, labels, n, r.temperature, &rel);
+    r.ece_cal = rel.ece;
+    if (rel_cal)
+        *rel_cal = rel;
+    int8_t *pred = malloc(n ? n : 1);
+    if (!pred)
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory choosing the decision rule");
+    int best = -1;
+    tr_bt_figs bf = {0};
+    for (int i = 0; i < (cost_aware ? TR_RULE_N_CANDIDATES : 1); i++) {
+        tr_rule c = r;
+        c.threshold = tr_rule_candidate(i);
+        tr_rule_apply(&c, n, probs, pred, NULL);
+        tr_bt_figs f;
+        tr_code rc = tr_backtest_split(ds, split, pred, NULL, NULL, &f, NULL, err);
+        if (rc) {
+            free(pred);
+            return rc;
+        }
+        if (!cost_aware) {
+            best = i;
+            bf = f;
+            break;
+        }
+        if (f.trades >= min_trades && (best < 0 || f.total_pips > bf.total_pips)) {
+            best = i;
+            bf = f;
+        }
+    }
+    free(pred);
+    r.threshold = best >= 0 ? tr_rule_candidate(best) : 0.0;
+    r.val_trades = best >= 0 ? bf.trades : 0;
+    r.val_pips = best >= 0 ? bf.total_pips : NAN;
+    r.no_edge = cost_aware && (best < 0 || !(bf.total_pips > 0));
+    *out = r;
+    return TR_OK;
 }

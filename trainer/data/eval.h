@@ -16,6 +16,7 @@
 #include "aifxnn.h"
 #include "data/dataset.h"
 #include "market/backtest.h"
+#include "market/decide.h"
 #include "registry/registry.h"
 
 /* Every series' feature rows as floats, (n_rows, TR_N_FEATURES); warm-up rows (NaN) are 0 and
@@ -80,6 +81,17 @@ tr_code tr_backtest_split(const tr_dataset *ds, int split, const int8_t *pred, c
 tr_code tr_backtest_split_equity(const tr_dataset *ds, int split, const int8_t *pred,
                                  const float *probs, const tr_bt_override *ovr, tr_bt_figs *all,
                                  tr_bt_figs *per_pair, tr_equity *eq, tr_error *err);
+
+/* Chooses a version's decision rule on split (the validation part) of ds from the model's raw
+ * probabilities probs (n x 3) and the labels (market/decide.h): the temperature minimising the
+ * split's log loss, the reliability tables before and after (rel_raw, rel_cal, optional), and,
+ * when cost_aware, the threshold among tr_rule_candidate's whose backtest of the split (the
+ * per-pair defaults, net of the spread) earns the most pips with at least min_trades trades (ties:
+ * the lower threshold); no_edge when none earns more than 0 pips with that many trades. Without
+ * cost_aware the threshold is 0 (argmax) and val_trades/val_pips are its backtest's. */
+tr_code tr_rule_fit(const tr_dataset *ds, int split, const float *probs, const int32_t *labels,
+                    int cost_aware, int64_t min_trades, tr_rule *out, tr_reliability *rel_raw,
+                    tr_reliability *rel_cal, tr_error *err);
 
 /* The simple rule baseline: buy when RSI(14) < 30, sell when RSI(14) > 70, else hold, at the
  * window's last bar. pred (n of the split). */

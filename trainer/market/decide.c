@@ -16,8 +16,11 @@
 
 tr_rule tr_rule_identity(void)
 {
-    return (tr_rule){.temperature = 1.0, .min_trades = TR_RULE_MIN_TRADES,
-                     .val_pips = NAN, .ece_raw = NAN, .ece_cal = NAN};
+    return (tr_rule){.temperature = 1.0,
+                     .min_trades = TR_RULE_MIN_TRADES,
+                     .val_pips = NAN,
+                     .ece_raw = NAN,
+                     .ece_cal = NAN};
 }
 
 /* Calibrated probabilities in double. */
@@ -120,8 +123,8 @@ double tr_temperature_fit(const float *probs, const int32_t *labels, size_t n)
     return exp((a + b) / 2);
 }
 
-void tr_reliability_compute(const float *probs, const int32_t *labels, size_t n,
-                            double temperature, tr_reliability *out)
+void tr_reliability_compute(const float *probs, const int32_t *labels, size_t n, double temperature,
+                            tr_reliability *out)
 {
     double sc[TR_ECE_BINS] = {0}, sa[TR_ECE_BINS] = {0};
     for (int b = 0; b < TR_ECE_BINS; b++)
@@ -155,4 +158,10 @@ void tr_reliability_compute(const float *probs, const int32_t *labels, size_t n,
 double tr_rule_candidate(int i)
 {
     return i <= 0 ? 0.0 : 0.40 + 0.02 * (double)(i - 1);
+}
+
+void tr_rule_apply(const tr_rule *r, size_t n, const float *probs, int8_t *pred, float *cal)
+{
+    for (size_t i = 0; i < n; i++)
+        pred[i] = (int8_t)tr_rule_decide(r, probs + 3 * i, cal ? cal + 3 * i : NULL);
 }

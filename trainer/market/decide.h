@@ -38,12 +38,17 @@ typedef struct tr_rule {
 tr_rule tr_rule_identity(void);
 
 /* Calibrated probabilities out = softmax(log(in) / T) (in and out may alias). T <= 0 counts as
- * 1. A zero probability stays zero. */
+ * 1, and T = 1 copies the probabilities as they are (not renormalised). A zero probability stays
+ * zero. */
 void tr_calibrate(double temperature, const float in[3], float out[3]);
 
 /* The class (TR_LABEL_HOLD, _BUY, _SELL) the rule takes for probabilities probs (raw, as the
  * model gives them). calibrated (optional) receives the calibrated probabilities. */
 int tr_rule_decide(const tr_rule *r, const float probs[3], float calibrated[3]);
+
+/* tr_rule_decide over n rows of probabilities (n x 3): the classes into pred (n) and, when cal
+ * is not NULL, the calibrated probabilities into cal (n x 3). */
+void tr_rule_apply(const tr_rule *r, size_t n, const float *probs, int8_t *pred, float *cal);
 
 /* The temperature minimising the mean negative log-likelihood of labels (0..2) under probs
  * (n x 3, raw), on [0.05, 20] (golden-section search on log T to 1e-6 relative); 1 when n is 0. */
@@ -63,8 +68,8 @@ typedef struct tr_reliability {
     double ece;
 } tr_reliability;
 
-void tr_reliability_compute(const float *probs, const int32_t *labels, size_t n,
-                            double temperature, tr_reliability *out);
+void tr_reliability_compute(const float *probs, const int32_t *labels, size_t n, double temperature,
+                            tr_reliability *out);
 
 /* The thresholds the rule is chosen from: 0 (argmax), then 0.40, 0.42, ..., 0.90. */
 #define TR_RULE_N_CANDIDATES 27

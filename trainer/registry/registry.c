@@ -17,6 +17,7 @@
 
 #include "base/strbuf.h"
 #include "base/timeutil.h"
+#include "market/labels.h"
 
 /* ---- names -------------------------------------------------------------------------------- */
 
@@ -833,4 +834,14 @@ char *tr_log_row_json(const tr_log_row *r)
 char *tr_activation_json(const tr_activation *a)
 {
     return record_json(&tr_activation_schema, a);
+}
+
+int tr_hyper_label_kind(const char *hyper)
+{
+    const char *l = hyper ? strstr(hyper, "\"labels\":{") : NULL;
+    if (!l)
+        return TR_LABELS_REVERSAL;
+    const char *end = strchr(l, '}');
+    const char *k = strstr(l, "\"kind\":\"barrier\"");
+    return k && end && k < end ? TR_LABELS_BARRIER : TR_LABELS_REVERSAL;
 }

@@ -25,6 +25,7 @@
 
 #include "base/bars.h" /* TR_VERSION_MAX */
 #include "base/err.h"
+#include "market/decide.h" /* tr_rule */
 
 #define TR_HISTORY_MAX  256 /* epochs of training curves kept per version */
 #define TR_AB_PAIRS_MAX 128 /* bytes of an A/B test's pair set, with the NUL */
@@ -103,6 +104,10 @@ typedef struct tr_version {
     int n_history;
     float hist_train_loss[TR_HISTORY_MAX], hist_val_loss[TR_HISTORY_MAX];
     float hist_val_macro_f1[TR_HISTORY_MAX], hist_lr[TR_HISTORY_MAX];
+    /* the decision rule from probabilities to signals (market/decide.h), chosen on the
+     * validation part of a full version and inherited by its fine-tunes; all zero in a record
+     * from before rules: the identity (argmax) */
+    tr_rule rule;
 } tr_version;
 
 typedef struct tr_log_row {
@@ -275,5 +280,9 @@ char *tr_version_json(const tr_version *v);
 char *tr_log_row_json(const tr_log_row *r);
 char *tr_activation_json(const tr_activation *a);
 char *tr_ab_test_json(const tr_ab_test *t);
+
+/* The kind of labels a version was trained on, from its hyper JSON ("labels":{"kind":"barrier"
+ * ...}); TR_LABELS_REVERSAL when it names none (versions registered before barrier labels). */
+int tr_hyper_label_kind(const char *hyper);
 
 #endif

@@ -142,6 +142,24 @@ static const tr_field history_fields[] = {
 };
 SCHEMA(tr_history_schema, tr_version, NULL, history_fields);
 
+static const tr_field rule_fields[] = {
+    F(tr_rule, "temperature", "temperature", temperature, TR_FT_DOUBLE,
+      "calibration T; 0 (before rules) counts as 1"),
+    F(tr_rule, "threshold", "threshold", threshold, TR_FT_DOUBLE,
+      "minimum calibrated probability of a trade; 0: argmax"),
+    F(tr_rule, "no_edge", "no_edge", no_edge, TR_FT_BOOL, "1: every signal is hold"),
+    F(tr_rule, "cost_aware", "cost_aware", cost_aware, TR_FT_BOOL,
+      "threshold chosen on validation PnL (0: argmax by choice)"),
+    F(tr_rule, "min_trades", "min_trades", min_trades, TR_FT_INT64,
+      "validation trades a threshold needed"),
+    F(tr_rule, "val_trades", "val_trades", val_trades, TR_FT_INT64,
+      "the rule's trades on the validation part"),
+    FNAN(tr_rule, "val_pips", "val_pips", val_pips, "and its net pips there"),
+    FNAN(tr_rule, "ece_raw", "ece_raw", ece_raw, "validation ECE before calibration"),
+    FNAN(tr_rule, "ece_cal", "ece_cal", ece_cal, "and after"),
+};
+SCHEMA(tr_rule_schema, tr_rule, NULL, rule_fields);
+
 #define FIGS(key, k)                                                                               \
     FGROUP(key, key "_", offsetof(tr_version, figs) + (k) * sizeof(tr_cls_figs),                   \
            sizeof(tr_cls_figs), tr_cls_figs_schema, key ".", "classification figures")
@@ -182,6 +200,8 @@ static const tr_field version_fields[] = {
     FGROUP("backtest", "bt_", offsetof(tr_version, bt), sizeof(tr_bt_figs), tr_bt_figs_schema,
            "bt.", "backtest figures"),
     FGROUP("history", "", 0, sizeof(tr_version), tr_history_schema, "", "training curves"),
+    FGROUP("rule", "rule_", offsetof(tr_version, rule), sizeof(tr_rule), tr_rule_schema, "rule.",
+           "decision rule"),
 };
 SCHEMA(tr_version_schema, tr_version, "model_versions", version_fields);
 

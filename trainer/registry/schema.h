@@ -77,7 +77,7 @@ struct tr_schema {
 };
 
 extern const tr_schema tr_version_schema, tr_log_row_schema, tr_activation_schema,
-    tr_ab_test_schema, tr_cls_figs_schema, tr_bt_figs_schema, tr_history_schema;
+    tr_ab_test_schema, tr_cls_figs_schema, tr_bt_figs_schema, tr_history_schema, tr_rule_schema;
 /* An event of the outbox (tr_outbox_event): a line "event" of the directory store's registry
  * file, a row of the PostgreSQL table outbox (005_outbox.sql). */
 extern const tr_schema tr_outbox_event_schema;

@@ -160,7 +160,7 @@ tr_code serve_live_predict(serve_features *f, const char *pair, int32_t tf, int6
         memcpy(probs, le->probs, sizeof le->probs);
         *best = le->best;
     } else {
-        rc = tr_live_pair_predict(le->lp, m->m, probs, best, err);
+        rc = tr_live_pair_predict(le->lp, m->m, &m->rule, probs, best, err);
         if (!rc) {
             le->newest = newest;
             le->model_crc = m->crc;
@@ -217,7 +217,7 @@ tr_code serve_features_predict(serve_features *f, const char *pair, int32_t tf, 
     if (!feat || !x)
         rc = tr_fail(err, TR_ERR_NOMEM, "out of memory computing features");
     else
-        rc = tr_predict_window(m->m, pair, bars, n, feat, x, probs, best, err);
+        rc = tr_predict_window(m->m, &m->rule, pair, bars, n, feat, x, probs, best, err);
     free(feat);
     free(x);
     if (rc)

@@ -153,6 +153,7 @@ static tr_code load(serve_models *ms, tr_store *store, const tr_version *rec, se
     snprintf(m->version, sizeof m->version, "%s", rec->version);
     m->crc = rec->ckpt_crc;
     m->m = am;
+    m->rule = rec->rule;
     *out = m;
     return TR_OK;
 }

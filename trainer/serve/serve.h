@@ -138,6 +138,7 @@ typedef struct serve_model {
     char version[TR_VERSION_MAX];
     uint32_t crc; /* of the checkpoint file: a version's identity on disk */
     aifx_model *m;
+    tr_rule rule; /* the version's decision rule (market/decide.h) */
 } serve_model;
 
 /* What the request path reads: the registry as last read and the model serving as the active
