@@ -20,6 +20,7 @@
 #include "base/timeutil.h"
 #include "cycles/testhook.h"
 #include "cycles/walkforward.h"
+#include "market/labels.h"
 #include "market/synth.h"
 #include "report/plot.h"
 #include "store/store.h"
@@ -57,6 +58,9 @@ static tr_wf_opts tiny(const char *work)
     o.full.seed = 7;
     o.draws = 200;
     o.work = work;
+    /* a tiny model's cost-aware rule finds no edge (no trades): these walks decide by the
+     * calibrated argmax, so that the random baseline has trades to match */
+    o.full.decision = TR_DECISION_ARGMAX;
     return o;
 }
 
@@ -88,6 +92,7 @@ START_TEST(test_steps_cover_and_never_train_on_scored_bars)
     char *dir = tu_tempdir(), *work = tu_path(dir, "work");
     tr_store *st = make_store(dir);
     tr_wf_opts o = tiny(work);
+    o.full.decision = TR_DECISION_COST; /* the default: each version's rule as chosen */
     tr_wf_result r;
     tr_error e;
     tr_code rc;
@@ -112,9 +117,17 @@ START_TEST(test_steps_cover_and_never_train_on_scored_bars)
         for (size_t j = 0; j < k; j++)
             ck_assert_str_ne(s->version, r.steps[j].version);
         windows += s->n_windows;
-        /* the identity rule decides as the argmax */
-        ck_assert_mem_eq(s->pred_rule, s->pred_argmax, (size_t)s->n_windows);
+        /* the rule trades only the argmax's class (calibration keeps the argmax), only above
+         * its threshold, never with no edge; threshold 0 is the argmax */
+        for (int64_t i = 0; i < s->n_windows; i++) {
+            int8_t rule = s->pred_rule[i], best = s->pred_argmax[i];
+            ck_assert(rule == TR_LABEL_HOLD || rule == best);
+            ck_assert(!s->no_edge || rule == TR_LABEL_HOLD);
+            ck_assert(s->no_edge || s->threshold > 0 || rule == best);
+        }
         ck_assert_int_eq(s->hold.trades, 0);
+        /* no trade of the rule: no p-value (not 1, which would read as a finding) */
+        ck_assert(s->rule.trades > 0 || isnan(s->random.p_value));
         ck_assert(isfinite(s->nll_cal) && s->nll_cal > 0);
         ck_assert(isfinite(s->f1_rule) && s->f1_rule >= 0 && s->f1_rule <= 1);
     }

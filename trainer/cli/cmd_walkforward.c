@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <float.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@ const char tr_cli_help_walkforward[] =
     "                              [--months 3] [--layers N] [--hidden N] [--epochs N]\n"
     "                              [--patience N] [--batch N] [--lr X] [--monitor loss|macro_f1]\n"
     "                              [--class-weight-power X] [--seed N]\n"
-    "                              [--labels reversal|barrier] [--draws 1000] [--work DIR]\n"
+    "                              [--labels reversal|barrier] [--decision cost|argmax]\n"
+    "                              [--rule-min-trades N] [--draws 1000] [--work DIR]\n"
     "                              [--quiet] [--json] [--store DIR]\n"
     "\n"
     "  Walk-forward evidence: at each step start t (--from, then every --step, default 1w, while\n"
@@ -38,12 +40,6 @@ const char tr_cli_help_walkforward[] =
     "  folder per set of arguments. Killed, it continues when started again with the same\n"
     "  arguments. Writes <store>/reports/walkforward-FROM-TO-KEY.md and .png.\n"
     "  docs/walkforward.md.\n";
-
-/* --labels reversal|barrier */
-static int opt_labels(const char *v, void *dst)
-{
-    return tr_label_kind_parse(v, dst);
-}
 
 /* --step Nd|Nw|Nm */
 static int opt_step(const char *v, void *dst)
@@ -67,9 +63,12 @@ static void print_text(const tr_wf_result *r)
                100 * f[i]->max_drawdown, f1[i]);
     printf("%-24s %7.1f %9s %10.1f  (5%%: %.1f, 95%%: %.1f)\n", "random entry, median",
            r->random.mean_trades, "", r->random.median, r->random.p05, r->random.p95);
-    printf("p-value of the model's net pips against random entry: %.4f (%lld of %d draws at "
-           "or above it)\n",
-           r->random.p_value, (long long)r->random.n_ge, r->n_draws);
+    if (isfinite(r->random.p_value))
+        printf("p-value of the model's net pips against random entry: %.4f (%lld of %d draws at "
+               "or above it)\n",
+               r->random.p_value, (long long)r->random.n_ge, r->n_draws);
+    else
+        printf("no p-value: the decision rule made no trade\n");
     printf("report: %s\n", r->report_path);
     if (r->picture_note[0])
         printf("no picture: %s\n", r->picture_note);
@@ -101,7 +100,7 @@ int tr_cli_cmd_walkforward(tr_cli_args *a)
         OPT_FLT("--lr", &f->lr, FLT_MIN, 1, "(0 < lr <= 1)"),
         OPT_DBL("--class-weight-power", &f->class_weight_power, 0, 2, "(0..2)"),
         OPT_CALL("--monitor", &f->monitor, tr_cli_opt_monitor, "(loss, macro_f1)"),
-        OPT_CALL("--labels", &f->labels, opt_labels, "(reversal, barrier)"),
+        OPT_MODEL_RULE(*f),
         OPT_INT("--draws", &o.draws, 1, 1000000, NULL),
         OPT_STR("--work", &o.work),
     };

@@ -39,12 +39,11 @@
 #define WF_LABEL_AHEAD  (14 * 86400) /* bars copied past `to`, for the last windows' labels */
 #define WF_TOPUP_ROUNDS 4            /* rounds of extra random entries towards the target */
 
-/* The rule a version decides with. Until the registry records a rule per version
- * (tr_version.rule), every version decides by the identity rule (plain argmax). */
+/* The rule a version decides with: its registry record's (a version registered before rules
+ * reads as the identity, plain argmax). */
 static tr_rule version_rule(const tr_version *v)
 {
-    (void)v;
-    return tr_rule_identity();
+    return v->rule;
 }
 
 tr_wf_opts tr_wf_opts_default(void)
@@ -295,7 +294,9 @@ static tr_code random_summary(const double *draws, size_t n, double model, doubl
     out->median = n ? quantile(s, n, 0.5) : NAN;
     out->p05 = n ? quantile(s, n, 0.05) : NAN;
     out->p95 = n ? quantile(s, n, 0.95) : NAN;
-    out->p_value = (1.0 + (double)out->n_ge) / (1.0 + (double)n);
+    /* no trade of the model (a no_edge rule): nothing to test, and a p of 1 would read as a
+     * finding */
+    out->p_value = target > 0 ? (1.0 + (double)out->n_ge) / (1.0 + (double)n) : NAN;
     free(s);
     return TR_OK;
 }
@@ -530,11 +531,13 @@ static void hyper_line(const tr_full_opts *f, char *out, size_t size)
 {
     snprintf(out, size,
              "%d month%s of training, %d layer%s x %d hidden, batch %d, lr %g, dropout %g, at "
-             "most %d epochs (patience %d, monitor %s), class weights ^%g, seed %" PRIu64,
+             "most %d epochs (patience %d, monitor %s), class weights ^%g, seed %" PRIu64
+             ", decision %s (threshold chosen on at least %" PRId64 " validation trades)",
              f->months, f->months == 1 ? "" : "s", f->n_layers, f->n_layers == 1 ? "" : "s",
              f->n_hidden, f->batch, (double)f->lr, (double)f->dropout, f->max_epochs, f->patience,
              f->monitor == AIFX_MONITOR_VAL_MACRO_F1 ? "macro_f1" : "loss", f->class_weight_power,
-             f->seed);
+             f->seed, tr_decision_name(f->decision),
+             f->min_trades > 0 ? f->min_trades : (int64_t)TR_RULE_MIN_TRADES);
 }
 
 /* Checks the options; TR_ERR_INVALID naming the option at fault. */
@@ -624,11 +627,13 @@ static void args_text(const wf *w, char *out, size_t size)
              "aifx-walkforward 1\nstore %s\nfrom %" PRId64 "\nto %" PRId64
              "\nstep %s\npairs %s\ntimeframe %d\nmonths %d\nlabels %s\nlayers %d\nhidden %d\n"
              "batch %d\nlr %.9g\ndropout %.9g\nepochs %d\npatience %d\nmonitor %d\n"
-             "class_weight_power %.17g\nseed %" PRIu64 "\ndraws %d\n",
+             "class_weight_power %.17g\nseed %" PRIu64 "\ndraws %d\ndecision %s\n"
+             "rule_min_trades %" PRId64 "\n",
              tr_store_name(w->src), o->from, o->to, r->step_text, pairs, (int)f->timeframe,
              f->months, tr_label_kind_name(f->labels), f->n_layers, f->n_hidden, f->batch,
              (double)f->lr, (double)f->dropout, f->max_epochs, f->patience, f->monitor,
-             f->class_weight_power, f->seed, o->draws);
+             f->class_weight_power, f->seed, o->draws, tr_decision_name(f->decision),
+             f->min_trades);
 }
 
 /* The work directory <work>/wf-<key>, its arguments file (the same arguments, or a conflict),

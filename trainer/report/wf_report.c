@@ -106,10 +106,14 @@ char *tr_wf_report_markdown(const tr_wf_result *r)
     tr_sb_printf(&b, ", 95%%: ");
     num(&b, 1, r->random.p95, "");
     tr_sb_printf(&b, ") | - | - | - |\n\n");
-    tr_sb_printf(&b,
-                 "Permutation p-value of the model's net pips (decision rule) against random "
-                 "entry: p = (1 + %" PRId64 ") / (1 + %d) = **%.4f**. Log loss: ",
-                 r->random.n_ge, r->n_draws, r->random.p_value);
+    if (isfinite(r->random.p_value))
+        tr_sb_printf(&b,
+                     "Permutation p-value of the model's net pips (decision rule) against random "
+                     "entry: p = (1 + %" PRId64 ") / (1 + %d) = **%.4f**. Log loss: ",
+                     r->random.n_ge, r->n_draws, r->random.p_value);
+    else
+        tr_sb_printf(&b, "No p-value: the decision rule made no trade, so there is nothing to "
+                         "compare with random entry. Log loss: ");
     num(&b, 4, r->nll_cal, "");
     tr_sb_printf(&b, " calibrated, ");
     num(&b, 4, r->nll_raw, "");
@@ -156,10 +160,12 @@ char *tr_wf_report_markdown(const tr_wf_result *r)
         num(&b, 1, s->rule.trades ? 100 * s->rule.win_rate : NAN, "%");
         tr_sb_printf(&b,
                      " | %.1f | %.2f | %.2f%% | %" PRId64 " | %.1f | %" PRId64 " | %.1f | %.1f | "
-                     "%.1f .. %.1f | %.4f |\n",
+                     "%.1f .. %.1f | ",
                      s->rule.net_pips, s->rule.sharpe, 100 * s->rule.max_drawdown, s->argmax.trades,
                      s->argmax.net_pips, s->rsi.trades, s->rsi.net_pips, s->random.median,
-                     s->random.p05, s->random.p95, s->random.p_value);
+                     s->random.p05, s->random.p95);
+        num(&b, 4, s->random.p_value, "");
+        tr_sb_printf(&b, " |\n");
     }
     int64_t beat = 0;
     for (size_t k = 0; k < r->n_steps; k++)

@@ -33,7 +33,7 @@ typedef struct tr_wf_random {
     double mean_trades;    /* trades the draws made, on average */
     double median, p05, p95;
     int64_t n_ge;   /* draws whose net pips reach the model's: #{draw >= model} */
-    double p_value; /* (1 + n_ge) / (1 + draws) */
+    double p_value; /* (1 + n_ge) / (1 + draws); NAN when the model made no trade */
 } tr_wf_random;
 
 /* One step: a model trained as of start on the months before it, scored on [start, end). */
