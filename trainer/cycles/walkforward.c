@@ -529,15 +529,21 @@ static tr_code step_read(const char *path, int n_draws, tr_wf_step *s, tr_error 
 
 static void hyper_line(const tr_full_opts *f, char *out, size_t size)
 {
+    char rule[96];
+    if (f->decision == TR_DECISION_ARGMAX)
+        snprintf(rule, sizeof rule, "the calibrated argmax");
+    else
+        snprintf(rule, sizeof rule,
+                 "cost-aware, its threshold chosen on at least %" PRId64 " validation trades",
+                 f->min_trades > 0 ? f->min_trades : (int64_t)TR_RULE_MIN_TRADES);
     snprintf(out, size,
              "%d month%s of training, %d layer%s x %d hidden, batch %d, lr %g, dropout %g, at "
              "most %d epochs (patience %d, monitor %s), class weights ^%g, seed %" PRIu64
-             ", decision %s (threshold chosen on at least %" PRId64 " validation trades)",
+             ", decision rule %s",
              f->months, f->months == 1 ? "" : "s", f->n_layers, f->n_layers == 1 ? "" : "s",
              f->n_hidden, f->batch, (double)f->lr, (double)f->dropout, f->max_epochs, f->patience,
              f->monitor == AIFX_MONITOR_VAL_MACRO_F1 ? "macro_f1" : "loss", f->class_weight_power,
-             f->seed, tr_decision_name(f->decision),
-             f->min_trades > 0 ? f->min_trades : (int64_t)TR_RULE_MIN_TRADES);
+             f->seed, rule);
 }
 
 /* Checks the options; TR_ERR_INVALID naming the option at fault. */
