@@ -49,6 +49,8 @@ TR_CLI_DECLARE(monitor);
 TR_CLI_DECLARE(drift);
 TR_CLI_DECLARE(dq);
 TR_CLI_DECLARE(replay);
+/* cmd_walkforward.c */
+TR_CLI_DECLARE(walkforward);
 /* cmd_ab.c */
 TR_CLI_DECLARE(ab);
 /* cmd_db.c */

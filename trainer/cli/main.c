@@ -49,6 +49,8 @@ static const tr_cli_command commands[] = {
      tr_cli_help_dq, tr_cli_cmd_dq},
     {"replay", "simulate months of the loop on history: predictions, outcomes, run-due",
      tr_cli_help_replay, tr_cli_cmd_replay},
+    {"walkforward", "walk-forward evidence: retrain at each step, score the next against baselines",
+     tr_cli_help_walkforward, tr_cli_cmd_walkforward},
     {"ab", "A/B tests between versions: start, status, stop, report", tr_cli_help_ab,
      tr_cli_cmd_ab},
     {"db", "db migrate: create or upgrade a PostgreSQL store's schema", tr_cli_help_db,

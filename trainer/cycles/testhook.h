@@ -13,6 +13,9 @@
  *   tr_testhook_step    called by the replay before each step with the steps run by this call;
  *                       a nonzero return stops the replay there without its final write, as if
  *                       killed (tr_replay_result.stopped)
+ *   tr_testhook_wf_step the walk-forward evaluation, after each step's results file is written,
+ *                       with the steps finished so far (this call's and earlier ones'); a
+ *                       nonzero return stops the walk there without a report, as if killed
  */
 #ifndef AIFXT_TESTHOOK_H
 #define AIFXT_TESTHOOK_H
@@ -22,5 +25,6 @@
 extern int (*tr_testhook_epoch)(const char *cycle, int epoch);
 extern int (*tr_testhook_point)(const char *cycle, const char *point);
 extern int (*tr_testhook_step)(size_t steps_run);
+extern int (*tr_testhook_wf_step)(size_t steps_done);
 
 #endif
