@@ -299,6 +299,10 @@ static const struct bad_case {
     {"2024.01.02,00:15,1.1,1.2,1.0,1.15,5\n2024.01.02,00:30,1.1,1.2,1.0,1.15\n",
      "x.csv:2: expected 7 fields, found 6"},
     {"2024.01.02,0015,1.1,1.2,1.0,1.15,5\n", "x.csv:1: unparsable date or time"},
+    /* raw bytes are quoted as '?': control characters and bytes that are not UTF-8; UTF-8 stays */
+    {"\x1b[2J\x01\xc3\xa9\xff\xc3,open\n", "x.csv:1: cannot detect the CSV format: the first "
+                                           "column '?[2J?\xc3\xa9?"
+                                           "?'"},
 };
 
 START_TEST(test_bad_input)
