@@ -29,6 +29,7 @@ tr_full_opts tr_full_opts_default(void)
     o.dropout = 0.2f;
     o.monitor = AIFX_MONITOR_VAL_LOSS;
     o.class_weight_power = 0.5;
+    o.labels = TR_LABELS_BARRIER; /* chosen on walk-forward evidence (docs/results.md) */
     o.seed = 42;
     o.ab_days = 7;
     o.ab_split = 0.5;

@@ -7,8 +7,8 @@
  * max_epochs epochs with early stopping on the validation loss (patience 8) and the best epoch's
  * weights restored; evaluated on all three parts and backtested on the test part; saved and
  * verified; registered as the next version with its log row, in one registry transaction. It is
- * activated only when no version is active (verdict "first_model"). Labels: reversal (default)
- * or barrier (o->labels, labels.h), recorded in the version's hyper JSON and the checkpoint's
+ * activated only when no version is active (verdict "first_model"). Labels: barrier (the
+ * default, chosen on walk-forward evidence, docs/results.md) or reversal (o->labels, labels.h), recorded in the version's hyper JSON and the checkpoint's
  * metadata as "labels":{"kind":...}.
  *
  * Resume: after every epoch the model with its whole training state (optimizer, progress, best
