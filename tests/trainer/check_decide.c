@@ -18,6 +18,7 @@
 
 #include "../check_main.h"
 #include "cycles/cycle.h"
+#include "cycles/rank.h"
 #include "data/dataset.h"
 #include "data/eval.h"
 #include "market/decide.h"
@@ -309,6 +310,49 @@ START_TEST(test_no_edge_registered_and_holds)
 }
 END_TEST
 
+/* The ranking never prefers a version without an edge (its rule holds every bar) to one with:
+ * with no trade minimum, the no_edge version would be eligible on its zero trades. */
+START_TEST(test_rank_passes_over_no_edge)
+{
+    char *dir = tu_tempdir();
+    tr_store *st = synth_store(dir, "2024-04-10", 5);
+    tr_error e;
+    tr_full_opts o = small_full();
+    o.as_of = T("2024-03-01");
+    o.decision = TR_DECISION_ARGMAX; /* v1.0 trades (argmax): not marked no_edge */
+    tr_cycle_result *r = calloc(1, sizeof *r);
+    ck_assert_msg(tr_cycle_full(st, &o, r, &e) == TR_OK, "%s", e.msg);
+    o = small_full();
+    o.as_of = T("2024-03-08");
+    o.min_trades = 1000000; /* v1.1: no edge */
+    ck_assert_msg(tr_cycle_full(st, &o, r, &e) == TR_OK, "%s", e.msg);
+    ck_assert(r->rec.rule.no_edge);
+    free(r);
+    tr_rank_opts ro = tr_rank_opts_default();
+    ro.as_of = T("2024-04-01");
+    ro.min_trades = 0;
+    ro.no_guard = 1; /* untrained nets: the guard against collapse is another test's */
+    tr_rank_result rr;
+    ck_assert_msg(tr_rank_run(st, &ro, &rr, &e) == TR_OK, "%s", e.msg);
+    const tr_rank_entry *a = NULL, *b = NULL;
+    for (size_t i = 0; i < rr.n; i++) {
+        if (strcmp(rr.entries[i].version, "v1.0") == 0)
+            a = &rr.entries[i];
+        if (strcmp(rr.entries[i].version, "v1.1") == 0)
+            b = &rr.entries[i];
+    }
+    ck_assert(a && b && a->evaluated && b->evaluated);
+    ck_assert_int_eq(b->bt.trades, 0); /* its rule held every bar */
+    ck_assert_msg(!b->eligible && strstr(b->note, "no edge"), "%s", b->note);
+    ck_assert_msg(a->eligible, "%s", a->note);
+    ck_assert_str_eq(rr.best, "v1.0");
+    tr_rank_result_free(&rr);
+    tr_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("trainer_decide");
@@ -319,6 +363,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_threshold_on_validation_pnl);
     tcase_add_test(tc, test_rule_sees_validation_only);
     tcase_add_test(tc, test_no_edge_registered_and_holds);
+    tcase_add_test(tc, test_rank_passes_over_no_edge);
     suite_add_tcase(s, tc);
     return s;
 }
