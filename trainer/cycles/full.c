@@ -8,8 +8,8 @@
  * weights restored; evaluated on all three parts and backtested on the test part; saved and
  * verified; registered as the next version with its log row, in one registry transaction. It is
  * activated only when no version is active (verdict "first_model"). Labels: barrier (the
- * default, chosen on walk-forward evidence, docs/results.md) or reversal (o->labels, labels.h), recorded in the version's hyper JSON and the checkpoint's
- * metadata as "labels":{"kind":...}.
+ * default, chosen on walk-forward evidence, docs/results.md) or reversal (o->labels, labels.h),
+ * recorded in the version's hyper JSON and the checkpoint's metadata as "labels":{"kind":...}.
  *
  * Resume: after every epoch the model with its whole training state (optimizer, progress, best
  * weights, generator) is saved to <models>/runs/full.ckpt, and runs/full.state records the run's
