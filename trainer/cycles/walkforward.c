@@ -39,13 +39,6 @@
 #define WF_LABEL_AHEAD  (14 * 86400) /* bars copied past `to`, for the last windows' labels */
 #define WF_TOPUP_ROUNDS 4            /* rounds of extra random entries towards the target */
 
-/* The rule a version decides with: its registry record's (a version registered before rules
- * reads as the identity, plain argmax). */
-static tr_rule version_rule(const tr_version *v)
-{
-    return v->rule;
-}
-
 tr_wf_opts tr_wf_opts_default(void)
 {
     tr_wf_opts o;
@@ -864,7 +857,7 @@ static tr_code step_compute(wf *w, size_t k, tr_wf_step *s, tr_error *err)
     s->data_to = rec->data_to;
     s->epochs = rec->epochs;
     s->best_epoch = rec->best_epoch;
-    tr_rule rule = version_rule(rec);
+    tr_rule rule = rec->rule; /* a version from before rules reads as the identity */
     s->temperature = rule.temperature;
     s->threshold = rule.threshold;
     s->no_edge = rule.no_edge;
