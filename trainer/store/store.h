@@ -280,8 +280,11 @@ tr_code tr_store_job_enqueue(tr_store *store, const char *family, const char *cy
                              tr_error *err);
 /* Claims the first runnable job (family NULL or "": any) in slot order: a queued or failed job
  * whose run_after has come, or a running one whose lease lapsed (its attempts exhausted: made
- * dead instead). Jobs being claimed by others are skipped, never waited for. *got 1 and *job the
- * claimed job (state running, attempts and lease incremented, leased for lease_seconds), or 0. */
+ * dead instead), of a family that has no other job running under a live lease: a family's jobs
+ * run one at a time in slot order, as run-due runs its slots (the fine-tune needs the retrain's
+ * version, the ranking both); families run side by side. Rows being written by others are
+ * skipped, never waited for. *got 1 and *job the claimed job (state running, attempts and lease
+ * incremented, leased for lease_seconds), or 0. */
 tr_code tr_store_job_claim(tr_store *store, const char *family, double lease_seconds, tr_job *job,
                            int *got, tr_error *err);
 /* Extends the lease to now + lease_seconds: TR_ERR_CONFLICT when fence's generation is no longer

@@ -2358,8 +2358,12 @@ static tr_code pg_job_claim(tr_store *st, const char *family, double lease_secon
     who_am_i(who, sizeof who);
     const char *fam = family ? family : "";
     tr_code rc = begin(s, "claiming a job", err);
-    if (rc)
+    if (!rc) /* claims in turn, so that the family check below sees every committed claim */
+        rc = xact_lock(s, "aifx:jobs-claim", err);
+    if (rc) {
+        rollback(s);
         return rc;
+    }
     params p = {0};
     PGresult *r = NULL;
     /* lapsed leases of jobs with no attempt left: dead, as a failure would make them (Oban's
@@ -2384,9 +2388,11 @@ static tr_code pg_job_claim(tr_store *st, const char *family, double lease_secon
                   "leased_by = $3::text, leased_until = now() + make_interval(secs => $2::float8), "
                   "last_error = CASE WHEN state = 'running' THEN 'the lease of attempt ' || "
                   "attempts || ' lapsed (held by ' || leased_by || ')' ELSE last_error END "
-                  "WHERE id = (SELECT id FROM jobs WHERE ($1::text = '' OR family = $1::text) AND "
-                  "((state IN ('queued', 'failed') AND run_after <= now()) OR "
-                  "(state = 'running' AND leased_until <= now())) "
+                  "WHERE id = (SELECT id FROM jobs q WHERE ($1::text = '' OR family = $1::text) "
+                  "AND ((state IN ('queued', 'failed') AND run_after <= now()) OR "
+                  "(state = 'running' AND leased_until <= now())) AND NOT EXISTS (SELECT 1 FROM "
+                  "jobs o WHERE o.family = q.family AND o.id <> q.id AND o.state = 'running' AND "
+                  "o.leased_until > now()) "
                   "ORDER BY slot_time, id FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING " JOB_COLS,
                   &p, 1, &r, "claiming a job", err);
         params_free(&p);
