@@ -895,11 +895,13 @@ int tr_cli_print_ab_report(const tr_ab_report *r, int json)
 
 void tr_cli_print_enqueue(int64_t as_of, const tr_enqueue_result *r, int json)
 {
-    char t0[32], t1[32];
-    if (json)
+    if (json) {
+        char t0[32];
         printf("{\"as_of\":\"%s\",\"enqueued\":%d,\"slots\":[",
                tr_time_format(as_of, t0, sizeof t0), r->n_inserted);
+    }
     for (int i = 0; i < r->n_items; i++) {
+        char t1[32];
         const tr_enqueue_item *it = &r->items[i];
         const char *what = it->due < 0                 ? "disabled"
                            : it->due == TR_DUE_NO      ? "not_due"
@@ -963,7 +965,6 @@ static void put_sb(tr_sb *b)
 
 void tr_cli_print_worker_job(const tr_worker_result *r, int json)
 {
-    char t[32];
     const tr_job *j = &r->job;
     const char *end = r->lost ? "lost" : tr_job_state_name(r->state);
     tr_sb b = {0};
@@ -975,6 +976,7 @@ void tr_cli_print_worker_job(const tr_worker_result *r, int json)
         tr_sb_json_str(&b, r->detail);
         tr_sb_printf(&b, "}\n");
     } else {
+        char t[32];
         tr_sb_printf(&b, "job %lld %s %s attempt %d: %s (%s)", (long long)j->id, j->cycle,
                      tr_time_format(j->slot_time, t, sizeof t), j->attempts, end,
                      tr_run_outcome_name(r->outcome));
