@@ -10,6 +10,9 @@
  *   a failing job is retried after 30 s * 2^attempts, then dead with its error; jobs retry
  *       queues it again; jobs list, show and retry on the command line; the directory store
  *       has no queue (exit 8);
+ *   SIGTERM in the middle of a retrain: the job is finished and recorded, the next one left,
+ *       exit 0;
+ *   worker --concurrency 2 --once drains what enqueue-due queued and exits 0;
  *   two worker processes drain a queue of the slots of four days (tiny models), each slot run
  *       and logged exactly once, then stop on SIGTERM with exit 0;
  *   a worker killed with kill -9 in the middle of a retrain: another worker claims the job when
@@ -522,6 +525,71 @@ START_TEST(test_two_workers_drain)
 }
 END_TEST
 
+/* ---- --concurrency and --once ------------------------------------------------------------------
+ */
+
+START_TEST(test_concurrency_once)
+{
+    fixture f;
+    if (!fx_open(&f))
+        return;
+    tr_store *s = open_ok(f.ci);
+    load_bars(s, "2024-01-01", "2024-04-10");
+    tr_store_close(s);
+    ck_assert_int_eq(run(f.dir, "enqueue-due --as-of 2024-04-01T12:00 --json --store '%s'", f.ci),
+                     0);
+    ck_assert(tu_output_has(f.dir, "\"enqueued\":4"));
+    /* two processes; a family's jobs run one at a time, so one of them finds nothing runnable
+     * and ends at once (--once), the other runs the four in slot order */
+    ck_assert_int_eq(run(f.dir,
+                         "worker --concurrency 2 --once --json --months 2 --hidden 8 --epochs 2 "
+                         "--patience 1 --decision argmax --store '%s'",
+                         f.ci),
+                     0);
+    ck_assert(tu_output_has(f.dir, "\"end\":\"done\""));
+    ck_assert_int_eq(value(&f, "SELECT count(*) FROM jobs WHERE state = 'done' AND attempts = 1"),
+                     4);
+    ck_assert_int_eq(value(&f, "SELECT count(*) FROM jobs WHERE leased_until IS NOT NULL"), 0);
+    ck_assert_int_eq(run(f.dir, "worker --once --store '%s'", f.ci), 0); /* nothing left */
+    fx_close(&f);
+}
+END_TEST
+
+/* ---- SIGTERM in the middle of a job: finished, then exit 0 -------------------------------------
+ */
+
+START_TEST(test_sigterm_finishes_job)
+{
+    fixture f;
+    if (!fx_open(&f))
+        return;
+    tr_store *s = open_ok(f.ci);
+    load_bars(s, "2024-01-01", "2024-04-10");
+    tr_error e;
+    int ins;
+    int64_t id;
+    ck_assert_int_eq(tr_store_job_enqueue(s, NULL, "full", T("2024-03-31T01:00"), 3, &ins, &id, &e),
+                     TR_OK);
+    ck_assert_int_eq(tr_store_job_enqueue(s, NULL, "rank", T("2024-04-01T00:00"), 3, &ins, &id, &e),
+                     TR_OK);
+    tr_store_close(s);
+    child a;
+    worker_start(&a, &f, "20");
+    ck_assert_msg(child_read(&a, "full: training", 60), "worker: %s", a.buf);
+    ck_assert_int_eq(child_stop(&a, SIGTERM), 0);
+    ck_assert_msg(strstr(a.buf, "attempt 1: done"), "worker: %s", a.buf);
+    /* the retrain finished and was recorded; the next job was left for another worker */
+    ck_assert_int_eq(value(&f, "SELECT count(*) FROM jobs WHERE cycle = 'full' AND state = "
+                               "'done'"),
+                     1);
+    ck_assert_int_eq(value(&f, "SELECT count(*) FROM jobs WHERE cycle = 'rank' AND state = "
+                               "'queued'"),
+                     1);
+    ck_assert_int_eq(value(&f, "SELECT count(*) FROM model_versions"), 1);
+    fx_close(&f);
+}
+END_TEST
+
 /* ---- kill -9 in the middle of a job
  * -------------------------------------------------------------- */
 
@@ -608,6 +676,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_lease_lapse_and_fence);
     tcase_add_test(tc, test_retry_to_dead);
     tcase_add_test(tc, test_two_workers_drain);
+    tcase_add_test(tc, test_concurrency_once);
+    tcase_add_test(tc, test_sigterm_finishes_job);
     tcase_add_test(tc, test_kill9_mid_job);
     tcase_add_test(tc, test_stalled_worker_refused);
     suite_add_tcase(s, tc);

@@ -98,9 +98,25 @@ static void print_job(const tr_worker_result *r, void *user)
         tr_cli_print_worker_job(r, oo->json);
 }
 
+/* SIGTERM and SIGINT set stop_flag. restart: system calls interrupted by them resume (a
+ * worker's training and its files must not see EINTR; its waits for a NOTIFY use poll, which is
+ * never restarted, so it still sees the stop at once); the parent of --concurrency takes them
+ * without restart, so that its wait returns to pass the signal on. */
+static void catch_stop(int restart)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop;
+    sa.sa_flags = restart ? SA_RESTART : 0;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
+
 static int work(const char *store_dir, const tr_worker_opts *o, int once, double poll,
                 tr_cli_out *oo)
 {
+    catch_stop(1);
     tr_error e;
     tr_error_clear(&e);
     tr_store *st;
@@ -143,15 +159,10 @@ int tr_cli_cmd_worker(tr_cli_args *a)
         o.due.incr.on_event = tr_cli_print_event;
         o.due.incr.user = &oo;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop; /* no SA_RESTART: a wait for a NOTIFY returns at once */
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
     if (concurrency == 1)
         return work(store_dir, &o, once, poll, &oo);
     /* N processes, each with its own connection; the signal is passed on to them */
+    catch_stop(0);
     pid_t kids[64];
     int n = 0, code = EXIT_OK;
     fflush(NULL);
@@ -166,16 +177,15 @@ int tr_cli_cmd_worker(tr_cli_args *a)
     }
     int left = n, forwarded = 0;
     while (left > 0) {
+        if (stop_flag && !forwarded) {
+            for (int k = 0; k < n; k++)
+                kill(kids[k], SIGTERM);
+            forwarded = 1;
+        }
         int status;
         pid_t p = waitpid(-1, &status, 0);
-        if (p < 0) {
-            if (stop_flag && !forwarded) {
-                for (int k = 0; k < n; k++)
-                    kill(kids[k], SIGTERM);
-                forwarded = 1;
-            }
-            continue;
-        }
+        if (p < 0)
+            continue; /* a signal: passed on above */
         left--;
         int c = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_INTERNAL;
         if (c && !code)
