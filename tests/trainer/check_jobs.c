@@ -19,7 +19,8 @@
  *       its lease lapses and completes it; one version, one log row;
  *   a worker stopped (SIGSTOP) in the middle of a retrain past its lease, then continued: the
  *       other worker holds the job, the stalled worker's commit is refused ("lost its job
- *       lease"), one version, one completed row, one activation.
+ *       lease"), one version, one completed row, one activation;
+ *   the server stopped and started under an idle worker: it waits, then runs the next job.
  */
 #define _POSIX_C_SOURCE 200809L
 #define _DEFAULT_SOURCE
@@ -667,6 +668,40 @@ START_TEST(test_stalled_worker_refused)
 }
 END_TEST
 
+/* ---- the server restarts under an idle worker ---------------------------------------------------
+ */
+
+START_TEST(test_server_restart)
+{
+    fixture f;
+    if (!fx_open(&f))
+        return;
+    if (!getenv("AIFX_TEST_PG_STOP") || !getenv("AIFX_TEST_PG_START")) {
+        fprintf(stderr, "SKIP: restart case (AIFX_TEST_PG_STOP/START unset)\n");
+        fx_close(&f);
+        return;
+    }
+    child a;
+    worker_start(&a, &f, "20");
+    child_read(&a, NULL, 1.0); /* idle, listening */
+    ck_assert_int_eq(pu_run_env("AIFX_TEST_PG_STOP"), 0);
+    child_read(&a, NULL, 1.5);
+    ck_assert_int_eq(pu_run_env("AIFX_TEST_PG_START"), 0);
+    ck_assert_int_eq(waitpid(a.pid, NULL, WNOHANG), 0); /* it waited for the server */
+    tr_store *s = open_ok(f.ci);
+    tr_error e;
+    int ins;
+    int64_t id;
+    ck_assert_int_eq(tr_store_job_enqueue(s, NULL, "rank", T("2024-04-01"), 3, &ins, &id, &e),
+                     TR_OK);
+    tr_store_close(s);
+    int done = wait_count(&f, "SELECT count(*) FROM jobs WHERE state = 'done'", 1, 30, &a, NULL);
+    ck_assert_int_eq(child_stop(&a, SIGTERM), 0);
+    ck_assert_msg(done, "worker: %s", a.buf);
+    fx_close(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("trainer_jobs");
@@ -680,6 +715,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_sigterm_finishes_job);
     tcase_add_test(tc, test_kill9_mid_job);
     tcase_add_test(tc, test_stalled_worker_refused);
+    tcase_add_test(tc, test_server_restart);
     suite_add_tcase(s, tc);
     return s;
 }

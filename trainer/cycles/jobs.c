@@ -16,6 +16,8 @@
 
 #include "cycles/jobs.h"
 
+#include "cycles/cycledef.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -168,6 +170,12 @@ tr_code tr_worker_run_one(tr_store *store, const tr_worker_opts *o, tr_worker_re
         if (!crc && due == TR_DUE_NO) {
             res->outcome = TR_RUN_NOT_DUE;
             snprintf(res->detail, sizeof res->detail, "not due: the log covers the slot");
+            /* as run-due does for a covered slot: what a completed run killed before its
+             * cleanup left behind goes */
+            const tr_cycle_def *def = tr_cycle_find(j->cycle);
+            tr_cycle_ctx tctx = {store, j->slot_time, o->due.clock, 0, NULL, NULL};
+            if (def && def->tidy)
+                def->tidy(&tctx);
         } else if (!crc) {
             tr_due_item it;
             tr_store_job_fence(store, &f);
@@ -231,6 +239,13 @@ tr_code tr_worker_loop(tr_store *store, const tr_worker_opts *o, int once, doubl
     while (!*stop) {
         tr_worker_result r;
         tr_code rc = tr_worker_run_one(store, o, &r, err);
+        if (rc == TR_ERR_STORE && !once) {
+            /* the server is down or restarting: the handle reconnects at its next statement;
+             * a job in flight keeps its lease until it lapses, then runs again elsewhere */
+            for (double waited = 0; waited < poll_seconds && !*stop; waited += 1)
+                (void)nanosleep(&(struct timespec){1, 0}, NULL);
+            continue;
+        }
         if (rc)
             return rc;
         if (r.got) {
@@ -246,6 +261,8 @@ tr_code tr_worker_loop(tr_store *store, const tr_worker_opts *o, int once, doubl
         for (double waited = 0; waited < poll_seconds && !w.woken && !*stop; waited += 1) {
             double slice = poll_seconds - waited < 1 ? poll_seconds - waited : 1;
             rc = tr_store_listen(store, channels, 1, slice, wake, &w, err);
+            if (rc == TR_ERR_STORE)
+                break; /* lost: the next claim reconnects (or waits, above) */
             if (rc)
                 return rc;
         }

@@ -69,7 +69,8 @@ tr_code tr_worker_run_one(tr_store *store, const tr_worker_opts *o, tr_worker_re
 
 /* Runs jobs until *stop is set (checked between jobs: the current one is finished) or, with
  * once, until no job is runnable; waits for a NOTIFY on "jobs" between polls of poll_seconds.
- * on_job (NULL: none) is called after each job. */
+ * on_job (NULL: none) is called after each job. Without once, a server that is down or restarts
+ * (TR_ERR_STORE) is waited for, a poll interval at a time; with once it ends the loop. */
 tr_code tr_worker_loop(tr_store *store, const tr_worker_opts *o, int once, double poll_seconds,
                        volatile sig_atomic_t *stop,
                        void (*on_job)(const tr_worker_result *r, void *user), void *user,
