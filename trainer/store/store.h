@@ -312,7 +312,8 @@ tr_code tr_store_job_retry(tr_store *store, int64_t id, tr_error *err);
 /* Sets (fence non-NULL) or clears (NULL) the job this handle works for: every registry commit
  * through the handle then carries it (tr_reg_txn.job, unless the transaction names one), is
  * refused with TR_ERR_CONFLICT ("lost its job lease") when the job's generation moved on, and
- * marks the job done in its own transaction when it logs the job's cycle completed or skipped. */
+ * marks the job done in its own transaction when it logs the job's cycle completed or skipped
+ * as of the job's slot time. */
 void tr_store_job_fence(tr_store *store, const tr_job_fence *fence);
 
 /* What a migration did. */

@@ -1055,9 +1055,9 @@ static tr_code registry_events(pg_store *s, const tr_registry *old, const tr_reg
 
 static tr_code check_lock_tokens(pg_store *s, tr_error *err);
 static tr_code check_job_fence(pg_store *s, const tr_job_fence *f, char *cycle, size_t size,
-                               tr_error *err);
+                               int64_t *slot, tr_error *err);
 static tr_code finish_fenced_job(pg_store *s, const tr_reg_txn *txn, const char *cycle,
-                                 tr_error *err);
+                                 int64_t slot, tr_error *err);
 
 static tr_code pg_registry_commit(tr_store *st, const tr_reg_txn *txn, tr_error *err)
 {
@@ -1066,6 +1066,7 @@ static tr_code pg_registry_commit(tr_store *st, const tr_reg_txn *txn, tr_error 
     tr_registry_init(&old);
     tr_registry_init(&cur);
     char job_cycle[TR_JOB_CYCLE_MAX] = "";
+    int64_t job_slot = 0;
     tr_code rc = begin(s, "committing to the registry", err);
     if (rc)
         return rc;
@@ -1073,7 +1074,7 @@ static tr_code pg_registry_commit(tr_store *st, const tr_reg_txn *txn, tr_error 
     if (!rc)
         rc = check_lock_tokens(s, err);
     if (!rc && txn->job) /* the fencing token of a queued job (docs/schema.md 5.14) */
-        rc = check_job_fence(s, txn->job, job_cycle, sizeof job_cycle, err);
+        rc = check_job_fence(s, txn->job, job_cycle, sizeof job_cycle, &job_slot, err);
     if (rc)
         goto done;
     rc = read_registry(s, &old, err);
@@ -1091,7 +1092,7 @@ static tr_code pg_registry_commit(tr_store *st, const tr_reg_txn *txn, tr_error 
         goto done;
     rc = registry_events(s, &old, &cur, err);
     if (!rc && txn->job)
-        rc = finish_fenced_job(s, txn, job_cycle, err);
+        rc = finish_fenced_job(s, txn, job_cycle, job_slot, err);
     if (rc)
         goto done;
     rc = commit(s, "committing to the registry", err);
@@ -2582,14 +2583,15 @@ static tr_code pg_job_retry(tr_store *st, int64_t id, tr_error *err)
  * generation (its row locked until the commit ends, so no claim can slip in between); *cycle
  * receives its cycle. */
 static tr_code check_job_fence(pg_store *s, const tr_job_fence *f, char *cycle, size_t size,
-                               tr_error *err)
+                               int64_t *slot, tr_error *err)
 {
     params p = {0};
     PGresult *r;
     p_i64(&p, f->id);
-    tr_code rc =
-        query(s, "SELECT lease, state::text, cycle FROM jobs WHERE id = $1::int8 FOR UPDATE", &p, 1,
-              &r, "checking the job's lease", err);
+    tr_code rc = query(s,
+                       "SELECT lease, state::text, cycle, extract(epoch FROM slot_time)::int8 "
+                       "FROM jobs WHERE id = $1::int8 FOR UPDATE",
+                       &p, 1, &r, "checking the job's lease", err);
     params_free(&p);
     if (rc)
         return rc;
@@ -2597,18 +2599,20 @@ static tr_code check_job_fence(pg_store *s, const tr_job_fence *f, char *cycle, 
         PQntuples(r) == 1 && g_i64(r, 0, 0) == f->lease &&
         (strcmp(PQgetvalue(r, 0, 1), "running") == 0 || strcmp(PQgetvalue(r, 0, 1), "done") == 0) &&
         g_text(r, 0, 2, cycle, size) == 0;
+    *slot = ok ? g_i64(r, 0, 3) : 0;
     PQclear(r);
     return ok ? TR_OK : lost_lease(s, f, "nothing committed", err);
 }
 
-/* After the changes of a fenced commit: a log row of the job's cycle that covers its slot
- * (completed or skipped) marks the job done in this same transaction. */
+/* After the changes of a fenced commit: a log row of the job's cycle at its slot, completed or
+ * skipped (what covers the slot for the scheduler), marks the job done in this same
+ * transaction. */
 static tr_code finish_fenced_job(pg_store *s, const tr_reg_txn *txn, const char *cycle,
-                                 tr_error *err)
+                                 int64_t slot, tr_error *err)
 {
     for (size_t i = 0; i < txn->n_log; i++) {
         const tr_log_row *row = &txn->log[i];
-        if (strcmp(row->cycle, cycle) != 0 ||
+        if (strcmp(row->cycle, cycle) != 0 || row->as_of != slot ||
             (row->status != TR_LOG_COMPLETED && row->status != TR_LOG_SKIPPED))
             continue;
         char result[512];
