@@ -61,4 +61,9 @@ TR_CLI_DECLARE(listen);
 TR_CLI_DECLARE(notify);
 void tr_cli_notify_after(tr_store *st, double budget, int quiet);
 
+/* cmd_jobs.c */
+TR_CLI_DECLARE(enqueue_due);
+TR_CLI_DECLARE(worker);
+TR_CLI_DECLARE(jobs);
+
 #endif

@@ -59,6 +59,12 @@ static const tr_cli_command commands[] = {
      tr_cli_cmd_listen},
     {"notify", "deliver notifications (outbox) to Discord, Slack or JSON webhooks",
      tr_cli_help_notify, tr_cli_cmd_notify},
+    {"enqueue-due", "queue a job per due slot (PostgreSQL job queue), for cron or a timer",
+     tr_cli_help_enqueue_due, tr_cli_cmd_enqueue_due},
+    {"worker", "run the queued jobs: claim, lease, heartbeat, run the cycle, complete",
+     tr_cli_help_worker, tr_cli_cmd_worker},
+    {"jobs", "the job queue: jobs list, jobs show ID, jobs retry ID", tr_cli_help_jobs,
+     tr_cli_cmd_jobs},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

@@ -890,3 +890,157 @@ int tr_cli_print_ab_report(const tr_ab_report *r, int json)
     free(text);
     return EXIT_OK;
 }
+
+/* ---- the job queue ------------------------------------------------------------------------- */
+
+void tr_cli_print_enqueue(int64_t as_of, const tr_enqueue_result *r, int json)
+{
+    if (json) {
+        char t0[32];
+        printf("{\"as_of\":\"%s\",\"enqueued\":%d,\"slots\":[",
+               tr_time_format(as_of, t0, sizeof t0), r->n_inserted);
+    }
+    for (int i = 0; i < r->n_items; i++) {
+        char t1[32];
+        const tr_enqueue_item *it = &r->items[i];
+        const char *what = it->due < 0                 ? "disabled"
+                           : it->due == TR_DUE_NO      ? "not_due"
+                           : it->due == TR_DUE_GAVE_UP ? "gave_up"
+                           : it->inserted              ? "enqueued"
+                                                       : "queued_already";
+        tr_time_format(it->latest, t1, sizeof t1);
+        if (json)
+            printf("%s{\"cycle\":\"%s\",\"scheduled\":\"%s\",\"outcome\":\"%s\",\"job\":%lld}",
+                   i ? "," : "", tr_slot_cycle(it->slot), t1, what, (long long)it->id);
+        else if (it->id)
+            printf("%-11s scheduled %s: %s (job %lld)\n", tr_slot_cycle(it->slot), t1, what,
+                   (long long)it->id);
+        else
+            printf("%-11s scheduled %s: %s\n", tr_slot_cycle(it->slot), t1, what);
+    }
+    if (json)
+        printf("]}\n");
+}
+
+static void job_json(tr_sb *b, const tr_job *j)
+{
+    char t[5][32];
+    tr_sb_printf(b, "{\"id\":%lld,\"family\":", (long long)j->id);
+    tr_sb_json_str(b, j->family);
+    tr_sb_printf(b, ",\"cycle\":");
+    tr_sb_json_str(b, j->cycle);
+    tr_sb_printf(b,
+                 ",\"slot_time\":\"%s\",\"state\":\"%s\",\"attempts\":%d,\"max_attempts\":%d,"
+                 "\"run_after\":\"%s\",\"lease\":%lld,\"leased_until\":",
+                 tr_time_format(j->slot_time, t[0], sizeof t[0]), tr_job_state_name(j->state),
+                 j->attempts, j->max_attempts, tr_time_format(j->run_after, t[1], sizeof t[1]),
+                 (long long)j->lease);
+    if (j->leased_until)
+        tr_sb_printf(b, "\"%s\"", tr_time_format(j->leased_until, t[2], sizeof t[2]));
+    else
+        tr_sb_printf(b, "null");
+    tr_sb_printf(b, ",\"leased_by\":");
+    tr_sb_json_str(b, j->leased_by);
+    tr_sb_printf(b, ",\"last_error\":");
+    tr_sb_json_str(b, j->last_error);
+    tr_sb_printf(b, ",\"created_at\":\"%s\",\"finished_at\":",
+                 tr_time_format(j->created_at, t[3], sizeof t[3]));
+    if (j->finished_at)
+        tr_sb_printf(b, "\"%s\"", tr_time_format(j->finished_at, t[4], sizeof t[4]));
+    else
+        tr_sb_printf(b, "null");
+    tr_sb_printf(b, ",\"result\":");
+    tr_sb_json_str(b, j->result);
+    tr_sb_printf(b, "}");
+}
+
+static void put_sb(tr_sb *b)
+{
+    if (b->oom)
+        tr_cli_error(EXIT_NOMEM, "out of memory");
+    else if (b->p)
+        fputs(b->p, stdout);
+    tr_sb_free(b);
+}
+
+void tr_cli_print_worker_job(const tr_worker_result *r, int json)
+{
+    const tr_job *j = &r->job;
+    const char *end = r->lost ? "lost" : tr_job_state_name(r->state);
+    tr_sb b = {0};
+    if (json) {
+        tr_sb_printf(&b, "{\"job\":");
+        job_json(&b, j);
+        tr_sb_printf(&b, ",\"outcome\":\"%s\",\"end\":\"%s\",\"detail\":",
+                     tr_run_outcome_name(r->outcome), end);
+        tr_sb_json_str(&b, r->detail);
+        tr_sb_printf(&b, "}\n");
+    } else {
+        char t[32];
+        tr_sb_printf(&b, "job %lld %s %s attempt %d: %s (%s)", (long long)j->id, j->cycle,
+                     tr_time_format(j->slot_time, t, sizeof t), j->attempts, end,
+                     tr_run_outcome_name(r->outcome));
+        tr_sb_printf(&b, "%s%s\n", r->detail[0] ? ": " : "", r->detail);
+    }
+    put_sb(&b);
+    fflush(stdout);
+}
+
+void tr_cli_print_jobs(const tr_job *list, size_t n, int json)
+{
+    tr_sb b = {0};
+    char t[32];
+    if (json)
+        tr_sb_printf(&b, "[");
+    else if (n == 0)
+        tr_sb_printf(&b, "no jobs\n");
+    else
+        tr_sb_printf(&b, "%-6s %-8s %-11s %-20s %-8s %-8s %s\n", "id", "family", "cycle", "slot",
+                     "state", "attempts", "result or last error");
+    for (size_t i = 0; i < n; i++) {
+        const tr_job *j = &list[i];
+        if (json) {
+            tr_sb_printf(&b, "%s", i ? "," : "");
+            job_json(&b, j);
+            continue;
+        }
+        char att[24];
+        snprintf(att, sizeof att, "%d/%d", j->attempts, j->max_attempts);
+        tr_sb_printf(&b, "%-6lld %-8s %-11s %-20s %-8s %-8s %s\n", (long long)j->id, j->family,
+                     j->cycle, tr_time_format(j->slot_time, t, sizeof t),
+                     tr_job_state_name(j->state), att,
+                     j->state == TR_JOB_DONE ? j->result : j->last_error);
+    }
+    if (json)
+        tr_sb_printf(&b, "]\n");
+    put_sb(&b);
+}
+
+void tr_cli_print_job(const tr_job *j, int json)
+{
+    tr_sb b = {0};
+    if (json) {
+        job_json(&b, j);
+        tr_sb_printf(&b, "\n");
+        put_sb(&b);
+        return;
+    }
+    char t[32];
+    tr_sb_printf(&b, "job %lld: %s %s (family %s)\n", (long long)j->id, j->cycle,
+                 tr_time_format(j->slot_time, t, sizeof t), j->family);
+    tr_sb_printf(&b, "  state        %s\n", tr_job_state_name(j->state));
+    tr_sb_printf(&b, "  attempts     %d of %d\n", j->attempts, j->max_attempts);
+    tr_sb_printf(&b, "  run after    %s\n", tr_time_format(j->run_after, t, sizeof t));
+    tr_sb_printf(&b, "  lease        generation %lld", (long long)j->lease);
+    if (j->leased_until)
+        tr_sb_printf(&b, ", held by %s until %s", j->leased_by,
+                     tr_time_format(j->leased_until, t, sizeof t));
+    tr_sb_printf(&b, "\n  created      %s\n", tr_time_format(j->created_at, t, sizeof t));
+    if (j->finished_at)
+        tr_sb_printf(&b, "  finished     %s\n", tr_time_format(j->finished_at, t, sizeof t));
+    if (j->result[0])
+        tr_sb_printf(&b, "  result       %s\n", j->result);
+    if (j->last_error[0])
+        tr_sb_printf(&b, "  last error   %s\n", j->last_error);
+    put_sb(&b);
+}

@@ -12,6 +12,7 @@
 
 #include "cycles/abtest.h"
 #include "cycles/cycle.h"
+#include "cycles/jobs.h"
 #include "cycles/monitor.h"
 #include "cycles/rank.h"
 #include "cycles/replay.h"
@@ -85,5 +86,12 @@ void tr_cli_print_replay(const tr_replay_opts *o, const tr_replay_result *r, dou
 void tr_cli_print_ab_started(const tr_ab_test *t, int json);
 void tr_cli_print_ab_tests(const tr_registry *reg, int json);
 int tr_cli_print_ab_report(const tr_ab_report *r, int json);
+
+/* The job queue (jobs.h): enqueue-due's slots; a worker's job as it ends (one line, or a JSON
+ * line); jobs list; jobs show. */
+void tr_cli_print_enqueue(int64_t as_of, const tr_enqueue_result *r, int json);
+void tr_cli_print_worker_job(const tr_worker_result *r, int json);
+void tr_cli_print_jobs(const tr_job *list, size_t n, int json);
+void tr_cli_print_job(const tr_job *j, int json);
 
 #endif

@@ -224,6 +224,36 @@ static tr_code run_cycle(tr_store *store, const tr_due_opts *o, int slot, int64_
     return rc;
 }
 
+/* Runs a due slot of the log as of t: the extreme-market pause first (a skip covers the slot),
+ * then the cycle; a failure is the item's outcome and is in the log (added here when the cycle
+ * could not log it: a lock held by a manual run, a version name in use, ...), or the attempt
+ * would never count. last_id: the newest log row's id before the run. Returns the cycle's code
+ * with its error in err. */
+static tr_code run_slot(tr_store *store, const tr_due_opts *o, int k, int64_t t, int64_t last_id,
+                        tr_due_item *it, tr_error *err)
+{
+    int64_t started = tr_wall_now();
+    if (paused(store, o, k, t, started, it) == 1)
+        return TR_OK;
+    tr_code crc = run_cycle(store, o, k, t, it, err);
+    if (!crc)
+        return TR_OK;
+    it->outcome = TR_RUN_FAILED;
+    snprintf(it->detail, sizeof it->detail, "%s", err->msg);
+    tr_registry reg;
+    tr_error re;
+    if (tr_store_registry_read(store, &reg, &re) == TR_OK) {
+        int logged = 0;
+        for (size_t j = 0; j < reg.n_log; j++)
+            logged |= reg.log[j].id > last_id && reg.log[j].status == TR_LOG_FAILED &&
+                      reg.log[j].as_of == t && strcmp(reg.log[j].cycle, tr_slot_cycle(k)) == 0;
+        tr_registry_free(&reg);
+        if (!logged)
+            tr_cycle_log_failure(store, tr_slot_cycle(k), t, started, "", "", err);
+    }
+    return crc;
+}
+
 tr_code tr_run_due(tr_store *store, const tr_due_opts *o, tr_due_result *res, tr_error *err)
 {
     tr_error local;
@@ -319,31 +349,42 @@ tr_code tr_run_due(tr_store *store, const tr_due_opts *o, tr_due_result *res, tr
         }
         if (due != TR_DUE_YES)
             continue;
-        int64_t started = tr_wall_now();
-        if (paused(store, o, k, when[k], started, it) == 1)
-            continue;
         tr_error ce;
         tr_error_clear(&ce);
-        tr_code crc = run_cycle(store, o, k, when[k], it, &ce);
-        if (!crc)
-            continue;
-        it->outcome = TR_RUN_FAILED;
-        snprintf(it->detail, sizeof it->detail, "%s", ce.msg);
-        if (!res->first_error)
+        tr_code crc = run_slot(store, o, k, when[k], last_id, it, &ce);
+        if (crc && !res->first_error)
             res->first_error = crc;
-        /* the attempt must be in the log, or it would never count: add the failed row when
-         * the cycle did not (a lock held by a manual run, a version name in use, ...) */
-        if (tr_store_registry_read(store, &reg, err) == TR_OK) {
-            int logged = 0;
-            for (size_t j = 0; j < reg.n_log; j++)
-                logged |= reg.log[j].id > last_id && reg.log[j].status == TR_LOG_FAILED &&
-                          reg.log[j].as_of == when[k] &&
-                          strcmp(reg.log[j].cycle, tr_slot_cycle(k)) == 0;
-            tr_registry_free(&reg);
-            if (!logged)
-                tr_cycle_log_failure(store, tr_slot_cycle(k), when[k], started, "", "", &ce);
-        }
     }
     tr_store_cycle_unlock(store, lock);
     return rc;
+}
+
+int tr_slot_of_cycle(const char *cycle)
+{
+    for (int k = 0; k < TR_N_SLOTS; k++)
+        if (cycle && strcmp(slots[k].cycle, cycle) == 0)
+            return k;
+    return -1;
+}
+
+int tr_slot_every_call(int slot)
+{
+    return slot >= 0 && slot < TR_N_SLOTS && slots[slot].rule == RULE_EVERY;
+}
+
+tr_code tr_run_slot(tr_store *store, const tr_due_opts *o, int slot, int64_t t, tr_due_item *it,
+                    tr_error *err)
+{
+    memset(it, 0, sizeof *it);
+    it->slot = slot;
+    it->latest = t;
+    if (slot < 0 || slot >= TR_N_SLOTS || slots[slot].rule == RULE_EVERY)
+        return tr_fail(err, TR_ERR_INVALID, "slot %d is not a logged slot", slot);
+    tr_registry reg;
+    tr_code rc = tr_store_registry_read(store, &reg, err);
+    if (rc)
+        return rc;
+    int64_t last_id = reg.n_log ? reg.log[reg.n_log - 1].id : 0;
+    tr_registry_free(&reg);
+    return run_slot(store, o, slot, t, last_id, it, err);
 }

@@ -116,4 +116,17 @@ tr_code tr_run_due(tr_store *store, const tr_due_opts *o, tr_due_result *res, tr
 
 const char *tr_run_outcome_name(int outcome);
 
+/* The slot that runs cycle (TR_SLOT_*), or -1. */
+int tr_slot_of_cycle(const char *cycle);
+/* 1 for a slot due at every call and never logged (the monitor): not a job of the queue. */
+int tr_slot_every_call(int slot);
+
+/* Runs one logged slot's cycle as of its slot time t as run-due does when it is due (the caller
+ * decided that, with tr_sched_due): the extreme-market pause first, then the cycle through its
+ * table entry; a failure is logged (a failed row, added when the cycle could not write it) and
+ * returned with its error, it->outcome TR_RUN_FAILED. The job queue's worker runs its jobs
+ * with it (jobs.h). */
+tr_code tr_run_slot(tr_store *store, const tr_due_opts *o, int slot, int64_t t, tr_due_item *it,
+                    tr_error *err);
+
 #endif

@@ -208,6 +208,11 @@ typedef struct tr_reg_txn {
     size_t n_events;
     const char *report; /* NULL, or the path of the report the change produced (a rank log row's
                            monthly_report event carries it) */
+    /* NULL, or the queued job the change is made for (store.h, the job queue): the commit is
+     * refused unless the job is still held under that lease generation, and marks the job done
+     * in the same transaction when it logs the job's cycle completed or skipped at the job's
+     * slot time. */
+    const struct tr_job_fence *job;
 } tr_reg_txn;
 
 void tr_registry_init(tr_registry *reg);

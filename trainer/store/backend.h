@@ -70,6 +70,24 @@ typedef struct tr_store_ops {
     void (*outbox_release)(tr_store *store, const char *sink, int64_t lease);
     tr_code (*outbox_info)(tr_store *store, const char *sink, tr_outbox_sink_info *info,
                            tr_error *err);
+    /* The job queue (store.h; arguments checked by the wrappers: a family and cycle name,
+     * lease_seconds > 0, a fence with id > 0). NULL in a backend without one: the wrappers
+     * answer TR_ERR_UNSUPPORTED, and a registry commit carrying a job fence is refused. */
+    tr_code (*job_enqueue)(tr_store *store, const char *family, const char *cycle,
+                           int64_t slot_time, int max_attempts, int *inserted, int64_t *id,
+                           tr_error *err);
+    tr_code (*job_claim)(tr_store *store, const char *family, double lease_seconds, tr_job *job,
+                         int *got, tr_error *err);
+    tr_code (*job_heartbeat)(tr_store *store, const tr_job_fence *fence, double lease_seconds,
+                             tr_error *err);
+    tr_code (*job_complete)(tr_store *store, const tr_job_fence *fence, const char *result,
+                            tr_error *err);
+    tr_code (*job_fail)(tr_store *store, const tr_job_fence *fence, const char *error,
+                        double backoff_base, tr_job_state *state, tr_error *err);
+    tr_code (*job_list)(tr_store *store, const char *family, size_t max, tr_job **list, size_t *n,
+                        tr_error *err);
+    tr_code (*job_get)(tr_store *store, int64_t id, tr_job *job, tr_error *err);
+    tr_code (*job_retry)(tr_store *store, int64_t id, tr_error *err);
 } tr_store_ops;
 
 struct tr_store {
@@ -78,6 +96,7 @@ struct tr_store {
     char safe[TR_STORE_PATH_MAX];       /* the location as tr_store_name prints it */
     char models_dir[TR_STORE_PATH_MAX]; /* set by tr_store_open (tr_store_options) */
     char files_dir[TR_STORE_PATH_MAX];  /* see TR_AREA_FILES */
+    tr_job_fence job;                   /* tr_store_job_fence: id 0 for none */
 };
 
 /* The embedded directory backend (store_dir.c). */

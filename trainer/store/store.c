@@ -107,6 +107,12 @@ tr_code tr_store_open(const char *location, const tr_store_options *o, tr_store 
     return TR_OK;
 }
 
+tr_code tr_store_reopen(const tr_store *store, tr_store **out, tr_error *err)
+{
+    tr_store_options o = {0, store->models_dir};
+    return tr_store_open(store->location, &o, out, err);
+}
+
 const char *tr_store_name(const tr_store *store)
 {
     return store->safe;
@@ -318,6 +324,16 @@ tr_code tr_store_registry_commit(tr_store *store, const tr_reg_txn *txn, tr_erro
 {
     if (!txn)
         return tr_fail(err, TR_ERR_INVALID, "no registry change given");
+    tr_reg_txn fenced;
+    if (!txn->job && store->job.id > 0) {
+        fenced = *txn; /* the job this handle works for (a worker's) */
+        fenced.job = &store->job;
+        txn = &fenced;
+    }
+    if (txn->job && !store->ops->job_claim)
+        return tr_fail(err, TR_ERR_UNSUPPORTED,
+                       "store %s: a commit for a queued job needs the job queue (PostgreSQL)",
+                       tr_store_name(store));
     return store->ops->registry_commit(store, txn, err);
 }
 
@@ -433,4 +449,163 @@ tr_code tr_store_outbox_info(tr_store *store, const char *sink, tr_outbox_sink_i
     if (!tr_outbox_sink_valid(sink))
         return tr_fail(err, TR_ERR_INVALID, "bad sink id '%.63s'", sink);
     return store->ops->outbox_info(store, sink, info, err);
+}
+
+/* ---- the job queue ----------------------------------------------------------------------- */
+
+static const char *const job_state_names[TR_JOB_STATE_COUNT] = {"queued", "running", "done",
+                                                                "failed", "dead"};
+
+const char *tr_job_state_name(tr_job_state s)
+{
+    return (int)s >= 0 && s < TR_JOB_STATE_COUNT ? job_state_names[s] : "?";
+}
+
+static tr_code no_queue(tr_store *store, tr_error *err)
+{
+    return tr_fail(err, TR_ERR_UNSUPPORTED,
+                   "store %s: the job queue needs a PostgreSQL store (the directory store has "
+                   "none yet: run the cycles with run-due)",
+                   tr_store_name(store));
+}
+
+/* A family or cycle name: 1..max-1 characters a-z 0-9 _ -. */
+static int job_name_ok(const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n >= max)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+              s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+static tr_code check_family(const char *family, tr_error *err)
+{
+    if (family && family[0] && !job_name_ok(family, TR_JOB_FAMILY_MAX))
+        return tr_fail(err, TR_ERR_INVALID, "bad family name '%.63s' (a-z, 0-9, _, -)", family);
+    return TR_OK;
+}
+
+static tr_code check_fence(const tr_job_fence *f, tr_error *err)
+{
+    if (!f || f->id <= 0 || f->lease <= 0)
+        return tr_fail(err, TR_ERR_INVALID, "no job claimed");
+    return TR_OK;
+}
+
+tr_code tr_store_job_enqueue(tr_store *store, const char *family, const char *cycle,
+                             int64_t slot_time, int max_attempts, int *inserted, int64_t *id,
+                             tr_error *err)
+{
+    *inserted = 0;
+    *id = 0;
+    if (!family || !family[0])
+        family = TR_JOB_DEFAULT_FAMILY;
+    tr_code rc = check_family(family, err);
+    if (rc)
+        return rc;
+    if (!job_name_ok(cycle, TR_JOB_CYCLE_MAX))
+        return tr_fail(err, TR_ERR_INVALID, "bad cycle name '%.31s'", cycle ? cycle : "");
+    if (max_attempts < 1)
+        return tr_fail(err, TR_ERR_INVALID, "a job needs at least one attempt");
+    if (!store->ops->job_enqueue)
+        return no_queue(store, err);
+    return store->ops->job_enqueue(store, family, cycle, slot_time, max_attempts, inserted, id,
+                                   err);
+}
+
+tr_code tr_store_job_claim(tr_store *store, const char *family, double lease_seconds, tr_job *job,
+                           int *got, tr_error *err)
+{
+    *got = 0;
+    tr_code rc = check_family(family, err);
+    if (rc)
+        return rc;
+    if (!(lease_seconds > 0) || lease_seconds > 86400)
+        return tr_fail(err, TR_ERR_INVALID, "a job lease is 0 to 86400 seconds");
+    if (!store->ops->job_claim)
+        return no_queue(store, err);
+    return store->ops->job_claim(store, family, lease_seconds, job, got, err);
+}
+
+tr_code tr_store_job_heartbeat(tr_store *store, const tr_job_fence *fence, double lease_seconds,
+                               tr_error *err)
+{
+    tr_code rc = check_fence(fence, err);
+    if (rc)
+        return rc;
+    if (!(lease_seconds > 0) || lease_seconds > 86400)
+        return tr_fail(err, TR_ERR_INVALID, "a job lease is 0 to 86400 seconds");
+    if (!store->ops->job_heartbeat)
+        return no_queue(store, err);
+    return store->ops->job_heartbeat(store, fence, lease_seconds, err);
+}
+
+tr_code tr_store_job_complete(tr_store *store, const tr_job_fence *fence, const char *result,
+                              tr_error *err)
+{
+    tr_code rc = check_fence(fence, err);
+    if (rc)
+        return rc;
+    if (!store->ops->job_complete)
+        return no_queue(store, err);
+    return store->ops->job_complete(store, fence, result ? result : "", err);
+}
+
+tr_code tr_store_job_fail(tr_store *store, const tr_job_fence *fence, const char *error,
+                          double backoff_base, tr_job_state *state, tr_error *err)
+{
+    tr_job_state st;
+    if (!state)
+        state = &st;
+    tr_code rc = check_fence(fence, err);
+    if (rc)
+        return rc;
+    if (!(backoff_base >= 0) || backoff_base > 86400)
+        return tr_fail(err, TR_ERR_INVALID, "a backoff is 0 to 86400 seconds");
+    if (!store->ops->job_fail)
+        return no_queue(store, err);
+    return store->ops->job_fail(store, fence, error ? error : "", backoff_base, state, err);
+}
+
+tr_code tr_store_job_list(tr_store *store, const char *family, size_t max, tr_job **list, size_t *n,
+                          tr_error *err)
+{
+    *list = NULL;
+    *n = 0;
+    tr_code rc = check_family(family, err);
+    if (rc)
+        return rc;
+    if (!store->ops->job_list)
+        return no_queue(store, err);
+    return store->ops->job_list(store, family, max, list, n, err);
+}
+
+tr_code tr_store_job_get(tr_store *store, int64_t id, tr_job *job, tr_error *err)
+{
+    if (id <= 0)
+        return tr_fail(err, TR_ERR_INVALID, "bad job id %lld", (long long)id);
+    if (!store->ops->job_get)
+        return no_queue(store, err);
+    return store->ops->job_get(store, id, job, err);
+}
+
+tr_code tr_store_job_retry(tr_store *store, int64_t id, tr_error *err)
+{
+    if (id <= 0)
+        return tr_fail(err, TR_ERR_INVALID, "bad job id %lld", (long long)id);
+    if (!store->ops->job_retry)
+        return no_queue(store, err);
+    return store->ops->job_retry(store, id, err);
+}
+
+void tr_store_job_fence(tr_store *store, const tr_job_fence *fence)
+{
+    if (fence)
+        store->job = *fence;
+    else
+        memset(&store->job, 0, sizeof store->job);
 }

@@ -73,6 +73,10 @@ typedef struct tr_store_options {
 tr_code tr_store_open(const char *location, const tr_store_options *o, tr_store **out,
                       tr_error *err);
 
+/* Opens a second handle on the store of an open one (same location and models directory), for
+ * another thread (a handle is not thread-safe). */
+tr_code tr_store_reopen(const tr_store *store, tr_store **out, tr_error *err);
+
 /* The store's location as it may be printed: a password (in a URI's user info or query, or a
  * keyword/value string's password=) replaced by "***". Never NULL. */
 const char *tr_store_name(const tr_store *store);
@@ -218,6 +222,99 @@ void tr_store_outbox_release(tr_store *store, const char *sink, int64_t lease);
 /* The delivery figures of sink (zeros for a sink never claimed: TR_OK). */
 tr_code tr_store_outbox_info(tr_store *store, const char *sink, tr_outbox_sink_info *info,
                              tr_error *err);
+
+/* ---- the job queue: cycles run by workers on several hosts (PostgreSQL) ------------------
+ *
+ * One job per (family, cycle, slot time), enqueued by a scheduler step (enqueue-due) and run by
+ * workers (docs/operations.md, "A job queue on PostgreSQL"; docs/schema.md 5.14). A worker
+ * claims a job with a lease on the server's clock and a fencing generation (tr_job.lease, one
+ * more at every claim), renews it by heartbeat, and completes it in the same transaction as the
+ * cycle's registry commit (tr_store_job_fence). A job whose lease lapsed is claimed again by
+ * another worker; its first worker's heartbeat, completion, failure and registry commit are then
+ * refused (TR_ERR_CONFLICT). The directory store has no queue yet: TR_ERR_UNSUPPORTED. */
+
+#define TR_JOB_FAMILY_MAX     64
+#define TR_JOB_CYCLE_MAX      32
+#define TR_JOB_DEFAULT_FAMILY "default"
+#define TR_JOB_BACKOFF_BASE   30.0 /* seconds: a failed attempt n runs again after 30 * 2^n */
+
+typedef enum tr_job_state {
+    TR_JOB_QUEUED = 0,  /* waiting for run_after */
+    TR_JOB_RUNNING = 1, /* claimed, under a lease */
+    TR_JOB_DONE = 2,
+    TR_JOB_FAILED = 3, /* an attempt failed; claimed again at run_after */
+    TR_JOB_DEAD = 4,   /* max_attempts failed: kept with its error until retried by hand */
+    TR_JOB_STATE_COUNT
+} tr_job_state;
+
+/* The state's name ("queued", ...; "?" out of range). */
+const char *tr_job_state_name(tr_job_state s);
+
+typedef struct tr_job {
+    int64_t id;
+    char family[TR_JOB_FAMILY_MAX];
+    char cycle[TR_JOB_CYCLE_MAX];
+    int64_t slot_time;
+    tr_job_state state;
+    int attempts, max_attempts;
+    int64_t run_after;
+    int64_t lease;        /* fencing generation of the last claim */
+    int64_t leased_until; /* 0: not leased */
+    char leased_by[128];  /* host:pid */
+    char last_error[512];
+    int64_t created_at, finished_at;
+    char result[512];
+} tr_job;
+
+/* A worker's hold on a job: its id and the generation it claimed. */
+typedef struct tr_job_fence {
+    int64_t id;
+    int64_t lease;
+} tr_job_fence;
+
+/* Adds the job (family NULL: "default"; max_attempts >= 1) unless one of (family, cycle,
+ * slot_time) exists: *inserted 1 and *id the new job's, or 0 and the existing one's. Wakes the
+ * workers listening on the channel "jobs" when it inserted. */
+tr_code tr_store_job_enqueue(tr_store *store, const char *family, const char *cycle,
+                             int64_t slot_time, int max_attempts, int *inserted, int64_t *id,
+                             tr_error *err);
+/* Claims the first runnable job (family NULL or "": any) in slot order: a queued or failed job
+ * whose run_after has come, or a running one whose lease lapsed (its attempts exhausted: made
+ * dead instead), of a family that has no other job running under a live lease: a family's jobs
+ * run one at a time in slot order, as run-due runs its slots (the fine-tune needs the retrain's
+ * version, the ranking both); families run side by side. Rows being written by others are
+ * skipped, never waited for. *got 1 and *job the claimed job (state running, attempts and lease
+ * incremented, leased for lease_seconds), or 0. */
+tr_code tr_store_job_claim(tr_store *store, const char *family, double lease_seconds, tr_job *job,
+                           int *got, tr_error *err);
+/* Extends the lease to now + lease_seconds: TR_ERR_CONFLICT when fence's generation is no longer
+ * the job's or the job is no longer running (another worker took it). */
+tr_code tr_store_job_heartbeat(tr_store *store, const tr_job_fence *fence, double lease_seconds,
+                               tr_error *err);
+/* Marks the job done with result (a one-line outcome), or only records result when its fenced
+ * registry commit marked it done already. TR_ERR_CONFLICT when the lease was lost. */
+tr_code tr_store_job_complete(tr_store *store, const tr_job_fence *fence, const char *result,
+                              tr_error *err);
+/* Records a failed attempt with its error (never a secret): failed, claimed again after
+ * backoff_base * 2^attempts seconds, or dead when attempts reached max_attempts (*state, which
+ * may be NULL, says which). TR_ERR_CONFLICT when the lease was lost. */
+tr_code tr_store_job_fail(tr_store *store, const tr_job_fence *fence, const char *error,
+                          double backoff_base, tr_job_state *state, tr_error *err);
+/* The jobs (family NULL or "": all), newest slot first, at most max (0: all), into a malloc'd
+ * array the caller frees. */
+tr_code tr_store_job_list(tr_store *store, const char *family, size_t max, tr_job **list, size_t *n,
+                          tr_error *err);
+/* One job; TR_ERR_NOTFOUND naming it. */
+tr_code tr_store_job_get(tr_store *store, int64_t id, tr_job *job, tr_error *err);
+/* Queues a dead or failed job again at once with its attempts reset (aifx-train jobs retry);
+ * TR_ERR_NOTFOUND for an unknown id, TR_ERR_CONFLICT for a job in another state. */
+tr_code tr_store_job_retry(tr_store *store, int64_t id, tr_error *err);
+/* Sets (fence non-NULL) or clears (NULL) the job this handle works for: every registry commit
+ * through the handle then carries it (tr_reg_txn.job, unless the transaction names one), is
+ * refused with TR_ERR_CONFLICT ("lost its job lease") when the job's generation moved on, and
+ * marks the job done in its own transaction when it logs the job's cycle completed or skipped
+ * as of the job's slot time. */
+void tr_store_job_fence(tr_store *store, const tr_job_fence *fence);
 
 /* What a migration did. */
 typedef struct tr_migrate_result {

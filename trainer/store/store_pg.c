@@ -1054,6 +1054,10 @@ static tr_code registry_events(pg_store *s, const tr_registry *old, const tr_reg
 }
 
 static tr_code check_lock_tokens(pg_store *s, tr_error *err);
+static tr_code check_job_fence(pg_store *s, const tr_job_fence *f, char *cycle, size_t size,
+                               int64_t *slot, tr_error *err);
+static tr_code finish_fenced_job(pg_store *s, const tr_reg_txn *txn, const char *cycle,
+                                 int64_t slot, tr_error *err);
 
 static tr_code pg_registry_commit(tr_store *st, const tr_reg_txn *txn, tr_error *err)
 {
@@ -1061,12 +1065,16 @@ static tr_code pg_registry_commit(tr_store *st, const tr_reg_txn *txn, tr_error 
     tr_registry old, cur;
     tr_registry_init(&old);
     tr_registry_init(&cur);
+    char job_cycle[TR_JOB_CYCLE_MAX] = "";
+    int64_t job_slot = 0;
     tr_code rc = begin(s, "committing to the registry", err);
     if (rc)
         return rc;
     rc = xact_lock(s, "aifx:registry", err);
     if (!rc)
         rc = check_lock_tokens(s, err);
+    if (!rc && txn->job) /* the fencing token of a queued job (docs/schema.md 5.14) */
+        rc = check_job_fence(s, txn->job, job_cycle, sizeof job_cycle, &job_slot, err);
     if (rc)
         goto done;
     rc = read_registry(s, &old, err);
@@ -1083,6 +1091,8 @@ static tr_code pg_registry_commit(tr_store *st, const tr_reg_txn *txn, tr_error 
     if (rc)
         goto done;
     rc = registry_events(s, &old, &cur, err);
+    if (!rc && txn->job)
+        rc = finish_fenced_job(s, txn, job_cycle, job_slot, err);
     if (rc)
         goto done;
     rc = commit(s, "committing to the registry", err);
@@ -2230,6 +2240,396 @@ static tr_code pg_outbox_info(tr_store *st, const char *sink, tr_outbox_sink_inf
     return TR_OK;
 }
 
+/* ---- the job queue ----------------------------------------------------------------------------
+ *
+ * One row of jobs per (family, cycle, slot_time) (migration 007, docs/schema.md 5.14). The claim
+ * is one statement: the first runnable row in slot order, locked FOR UPDATE SKIP LOCKED in a
+ * subquery (a row another worker is claiming is skipped, never waited for), updated to running
+ * with attempts + 1, lease + 1 (the fencing generation) and leased_until on the server's clock.
+ * Every later write of the worker names the generation it claimed: a row whose generation moved
+ * on (claimed again after the lease lapsed) is not touched, and the worker hears
+ * TR_ERR_CONFLICT. Times are read as whole seconds since the epoch. */
+
+#define JOB_COLS                                                                                   \
+    "id, family, cycle, extract(epoch FROM slot_time)::int8, state::text, attempts::int8, "        \
+    "max_attempts::int8, extract(epoch FROM run_after)::int8, lease, "                             \
+    "coalesce(extract(epoch FROM leased_until), 0)::int8, leased_by, last_error, "                 \
+    "extract(epoch FROM created_at)::int8, coalesce(extract(epoch FROM finished_at), 0)::int8, "   \
+    "result"
+
+static void job_of(const PGresult *r, int i, tr_job *j)
+{
+    char st[16];
+    memset(j, 0, sizeof *j);
+    j->id = g_i64(r, i, 0);
+    (void)g_text(r, i, 1, j->family, sizeof j->family);
+    (void)g_text(r, i, 2, j->cycle, sizeof j->cycle);
+    j->slot_time = g_i64(r, i, 3);
+    j->state = TR_JOB_STATE_COUNT;
+    if (g_text(r, i, 4, st, sizeof st) == 0)
+        for (int k = 0; k < TR_JOB_STATE_COUNT; k++)
+            if (strcmp(st, tr_job_state_name((tr_job_state)k)) == 0)
+                j->state = (tr_job_state)k;
+    j->attempts = (int)g_i64(r, i, 5);
+    j->max_attempts = (int)g_i64(r, i, 6);
+    j->run_after = g_i64(r, i, 7);
+    j->lease = g_i64(r, i, 8);
+    j->leased_until = g_i64(r, i, 9);
+    if (g_text(r, i, 10, j->leased_by, sizeof j->leased_by))
+        j->leased_by[0] = '\0';
+    if (g_text(r, i, 11, j->last_error, sizeof j->last_error))
+        snprintf(j->last_error, sizeof j->last_error, "(too long to show)");
+    j->created_at = g_i64(r, i, 12);
+    j->finished_at = g_i64(r, i, 13);
+    if (g_text(r, i, 14, j->result, sizeof j->result))
+        snprintf(j->result, sizeof j->result, "(too long to show)");
+}
+
+static void who_am_i(char *who, size_t size)
+{
+    char host[64] = "";
+    if (gethostname(host, sizeof host) != 0)
+        snprintf(host, sizeof host, "?");
+    host[sizeof host - 1] = '\0';
+    snprintf(who, size, "%s:%ld", host, (long)getpid());
+}
+
+static tr_code pg_job_enqueue(tr_store *st, const char *family, const char *cycle,
+                              int64_t slot_time, int max_attempts, int *inserted, int64_t *id,
+                              tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    tr_code rc = begin(s, "enqueueing a job", err);
+    if (rc)
+        return rc;
+    params p = {0};
+    PGresult *r = NULL;
+    p_text(&p, family);
+    p_text(&p, cycle);
+    p_i64(&p, slot_time);
+    p_i64(&p, max_attempts);
+    rc = query(s,
+               "INSERT INTO jobs (family, cycle, slot_time, max_attempts) VALUES ($1::text, "
+               "$2::text, to_timestamp($3::float8), $4::int4) "
+               "ON CONFLICT (family, cycle, slot_time) DO NOTHING RETURNING id",
+               &p, 1, &r, "enqueueing a job", err);
+    params_free(&p);
+    int added = !rc && PQntuples(r) == 1;
+    if (added) {
+        *id = g_i64(r, 0, 0);
+        tr_sb b = {0};
+        tr_sb_printf(&b, "{\"id\":%lld,\"family\":", (long long)*id);
+        tr_sb_json_str(&b, family);
+        tr_sb_printf(&b, ",\"cycle\":");
+        tr_sb_json_str(&b, cycle);
+        tr_sb_printf(&b, "}");
+        rc = notify(s, "jobs", &b, err); /* delivered at COMMIT only */
+        tr_sb_free(&b);
+    }
+    PQclear(r);
+    r = NULL;
+    if (!rc && !added) {
+        p_text(&p, family);
+        p_text(&p, cycle);
+        p_i64(&p, slot_time);
+        rc = query(s,
+                   "SELECT id FROM jobs WHERE family = $1::text AND cycle = $2::text AND "
+                   "slot_time = to_timestamp($3::float8)",
+                   &p, 1, &r, "enqueueing a job", err);
+        params_free(&p);
+        if (!rc && PQntuples(r) == 1)
+            *id = g_i64(r, 0, 0);
+        PQclear(r);
+    }
+    if (!rc)
+        rc = commit(s, "enqueueing a job", err);
+    if (rc) {
+        rollback(s);
+        return rc;
+    }
+    *inserted = added;
+    return TR_OK;
+}
+
+static tr_code pg_job_claim(tr_store *st, const char *family, double lease_seconds, tr_job *job,
+                            int *got, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    char who[128];
+    who_am_i(who, sizeof who);
+    const char *fam = family ? family : "";
+    tr_code rc = begin(s, "claiming a job", err);
+    if (!rc) /* claims in turn, so that the family check below sees every committed claim */
+        rc = xact_lock(s, "aifx:jobs-claim", err);
+    if (rc) {
+        rollback(s);
+        return rc;
+    }
+    params p = {0};
+    PGresult *r = NULL;
+    /* lapsed leases of jobs with no attempt left: dead, as a failure would make them (Oban's
+     * lifeline discards an exhausted job the same way) */
+    p_text(&p, fam);
+    rc = exec(s,
+              "UPDATE jobs SET state = 'dead', finished_at = now(), leased_until = NULL, "
+              "last_error = 'the lease of attempt ' || attempts || ' lapsed (held by ' || "
+              "leased_by || ') and no attempt is left' "
+              "WHERE id IN (SELECT id FROM jobs WHERE state = 'running' AND leased_until <= now() "
+              "AND attempts >= max_attempts AND ($1::text = '' OR family = $1::text) "
+              "FOR UPDATE SKIP LOCKED)",
+              &p, "claiming a job", err);
+    params_free(&p);
+    if (!rc) {
+        p_text(&p, fam);
+        p_f8(&p, lease_seconds);
+        p_text(&p, who);
+        rc =
+            query(s,
+                  "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease = lease + 1, "
+                  "leased_by = $3::text, leased_until = now() + make_interval(secs => $2::float8), "
+                  "last_error = CASE WHEN state = 'running' THEN 'the lease of attempt ' || "
+                  "attempts || ' lapsed (held by ' || leased_by || ')' ELSE last_error END "
+                  "WHERE id = (SELECT id FROM jobs q WHERE ($1::text = '' OR family = $1::text) "
+                  "AND ((state IN ('queued', 'failed') AND run_after <= now()) OR "
+                  "(state = 'running' AND leased_until <= now())) AND NOT EXISTS (SELECT 1 FROM "
+                  "jobs o WHERE o.family = q.family AND o.id <> q.id AND o.state = 'running' AND "
+                  "o.leased_until > now()) "
+                  "ORDER BY slot_time, id FOR UPDATE SKIP LOCKED LIMIT 1) RETURNING " JOB_COLS,
+                  &p, 1, &r, "claiming a job", err);
+        params_free(&p);
+    }
+    if (!rc)
+        rc = commit(s, "claiming a job", err);
+    if (rc) {
+        PQclear(r);
+        rollback(s);
+        return rc;
+    }
+    if (PQntuples(r) == 1) {
+        job_of(r, 0, job);
+        *got = 1;
+    }
+    PQclear(r);
+    return TR_OK;
+}
+
+static tr_code lost_lease(pg_store *s, const tr_job_fence *f, const char *what, tr_error *err)
+{
+    return tr_fail(err, TR_ERR_CONFLICT,
+                   "store %s: job %lld lost its job lease (generation %lld: another worker "
+                   "claimed it after the lease lapsed); %s",
+                   s->base.safe, (long long)f->id, (long long)f->lease, what);
+}
+
+/* Runs a one-row UPDATE guarded by the fence ($1 id, $2 lease, then extra); TR_ERR_CONFLICT when
+ * no row matched. */
+static tr_code fenced_update(pg_store *s, const tr_job_fence *f, const char *sql, params *p,
+                             const char *what, const char *refused, tr_error *err)
+{
+    PGresult *r;
+    tr_code rc = query(s, sql, p, 1, &r, what, err);
+    params_free(p);
+    if (rc)
+        return rc;
+    int n = PQntuples(r);
+    PQclear(r);
+    return n == 1 ? TR_OK : lost_lease(s, f, refused, err);
+}
+
+static tr_code pg_job_heartbeat(tr_store *st, const tr_job_fence *f, double lease_seconds,
+                                tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    params p = {0};
+    p_i64(&p, f->id);
+    p_i64(&p, f->lease);
+    p_f8(&p, lease_seconds);
+    return fenced_update(s, f,
+                         "UPDATE jobs SET leased_until = now() + make_interval(secs => $3::float8) "
+                         "WHERE id = $1::int8 AND lease = $2::int8 AND state = 'running' "
+                         "RETURNING id",
+                         &p, "renewing a job lease", "not renewed", err);
+}
+
+static tr_code pg_job_complete(tr_store *st, const tr_job_fence *f, const char *result,
+                               tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    params p = {0};
+    p_i64(&p, f->id);
+    p_i64(&p, f->lease);
+    p_text(&p, result);
+    return fenced_update(s, f,
+                         "UPDATE jobs SET state = 'done', result = $3::text, leased_until = NULL, "
+                         "finished_at = coalesce(finished_at, now()) WHERE id = $1::int8 AND "
+                         "lease = $2::int8 AND state IN ('running', 'done') RETURNING id",
+                         &p, "completing a job", "not completed", err);
+}
+
+static tr_code pg_job_fail(tr_store *st, const tr_job_fence *f, const char *error,
+                           double backoff_base, tr_job_state *state, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    params p = {0};
+    PGresult *r;
+    p_i64(&p, f->id);
+    p_i64(&p, f->lease);
+    p_text(&p, error);
+    p_f8(&p, backoff_base);
+    /* River's and Oban's retry policies, with 30 s * 2^attempts as the curve */
+    tr_code rc = query(
+        s,
+        "UPDATE jobs SET last_error = $3::text, leased_until = NULL, "
+        "state = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'failed' END::job_state, "
+        "finished_at = CASE WHEN attempts >= max_attempts THEN now() END, "
+        "run_after = now() + make_interval(secs => $4::float8 * power(2, least(attempts, "
+        "20))) WHERE id = $1::int8 AND lease = $2::int8 AND state = 'running' "
+        "RETURNING state::text",
+        &p, 1, &r, "recording a failed job", err);
+    params_free(&p);
+    if (rc)
+        return rc;
+    int n = PQntuples(r);
+    *state = n == 1 && strcmp(PQgetvalue(r, 0, 0), "dead") == 0 ? TR_JOB_DEAD : TR_JOB_FAILED;
+    PQclear(r);
+    return n == 1 ? TR_OK : lost_lease(s, f, "its failure is not recorded", err);
+}
+
+static tr_code jobs_of(PGresult *r, tr_job **list, size_t *n, tr_error *err)
+{
+    int rows = PQntuples(r);
+    if (rows > 0) {
+        *list = calloc((size_t)rows, sizeof **list);
+        if (!*list)
+            return tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < rows; i++)
+        job_of(r, i, &(*list)[i]);
+    *n = (size_t)rows;
+    return TR_OK;
+}
+
+static tr_code pg_job_list(tr_store *st, const char *family, size_t max, tr_job **list, size_t *n,
+                           tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    params p = {0};
+    PGresult *r;
+    p_text(&p, family ? family : "");
+    p_i64(&p, max ? (int64_t)max : INT64_MAX);
+    tr_code rc = query(s,
+                       "SELECT " JOB_COLS " FROM jobs WHERE ($1::text = '' OR family = $1::text) "
+                       "ORDER BY slot_time DESC, id DESC LIMIT $2::int8",
+                       &p, 1, &r, "listing the jobs", err);
+    params_free(&p);
+    if (rc)
+        return rc;
+    rc = jobs_of(r, list, n, err);
+    PQclear(r);
+    return rc;
+}
+
+static tr_code pg_job_get(tr_store *st, int64_t id, tr_job *job, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    params p = {0};
+    PGresult *r;
+    p_i64(&p, id);
+    tr_code rc = query(s, "SELECT " JOB_COLS " FROM jobs WHERE id = $1::int8", &p, 1, &r,
+                       "reading a job", err);
+    params_free(&p);
+    if (rc)
+        return rc;
+    if (PQntuples(r) == 1)
+        job_of(r, 0, job);
+    else
+        rc = tr_fail(err, TR_ERR_NOTFOUND, "store %s: no job %lld", s->base.safe, (long long)id);
+    PQclear(r);
+    return rc;
+}
+
+static tr_code pg_job_retry(tr_store *st, int64_t id, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    tr_job j;
+    tr_code rc = pg_job_get(st, id, &j, err);
+    if (rc)
+        return rc;
+    params p = {0};
+    PGresult *r;
+    p_i64(&p, id);
+    rc = query(s,
+               "UPDATE jobs SET state = 'queued', attempts = 0, run_after = now(), "
+               "finished_at = NULL, leased_until = NULL WHERE id = $1::int8 AND "
+               "state IN ('dead', 'failed') RETURNING id",
+               &p, 1, &r, "retrying a job", err);
+    params_free(&p);
+    if (rc)
+        return rc;
+    int n = PQntuples(r);
+    PQclear(r);
+    if (n != 1)
+        return tr_fail(err, TR_ERR_CONFLICT, "job %lld is %s: only a dead or failed job is retried",
+                       (long long)id, tr_job_state_name(j.state));
+    tr_sb b = {0};
+    tr_sb_printf(&b, "{\"id\":%lld}", (long long)id);
+    tr_error e; /* a missed wake-up costs one poll interval */
+    (void)notify(s, "jobs", &b, &e);
+    tr_sb_free(&b);
+    return TR_OK;
+}
+
+/* Inside a registry commit's transaction: the job must still be held under the fence's
+ * generation (its row locked until the commit ends, so no claim can slip in between); *cycle
+ * receives its cycle. */
+static tr_code check_job_fence(pg_store *s, const tr_job_fence *f, char *cycle, size_t size,
+                               int64_t *slot, tr_error *err)
+{
+    params p = {0};
+    PGresult *r;
+    p_i64(&p, f->id);
+    tr_code rc = query(s,
+                       "SELECT lease, state::text, cycle, extract(epoch FROM slot_time)::int8 "
+                       "FROM jobs WHERE id = $1::int8 FOR UPDATE",
+                       &p, 1, &r, "checking the job's lease", err);
+    params_free(&p);
+    if (rc)
+        return rc;
+    int ok =
+        PQntuples(r) == 1 && g_i64(r, 0, 0) == f->lease &&
+        (strcmp(PQgetvalue(r, 0, 1), "running") == 0 || strcmp(PQgetvalue(r, 0, 1), "done") == 0) &&
+        g_text(r, 0, 2, cycle, size) == 0;
+    *slot = ok ? g_i64(r, 0, 3) : 0;
+    PQclear(r);
+    return ok ? TR_OK : lost_lease(s, f, "nothing committed", err);
+}
+
+/* After the changes of a fenced commit: a log row of the job's cycle at its slot, completed or
+ * skipped (what covers the slot for the scheduler), marks the job done in this same
+ * transaction. */
+static tr_code finish_fenced_job(pg_store *s, const tr_reg_txn *txn, const char *cycle,
+                                 int64_t slot, tr_error *err)
+{
+    for (size_t i = 0; i < txn->n_log; i++) {
+        const tr_log_row *row = &txn->log[i];
+        if (strcmp(row->cycle, cycle) != 0 || row->as_of != slot ||
+            (row->status != TR_LOG_COMPLETED && row->status != TR_LOG_SKIPPED))
+            continue;
+        char result[512];
+        snprintf(result, sizeof result, "%s%s%s%s%s",
+                 row->status == TR_LOG_COMPLETED ? "completed" : "skipped",
+                 row->version[0] ? " " : "", row->version, row->reason[0] ? ": " : "", row->reason);
+        params p = {0};
+        p_i64(&p, txn->job->id);
+        p_text(&p, result);
+        return exec(s,
+                    "UPDATE jobs SET state = 'done', result = $2::text, leased_until = NULL, "
+                    "finished_at = now() WHERE id = $1::int8",
+                    &p, "completing the job", err);
+    }
+    return TR_OK;
+}
+
 static const tr_store_ops pg_ops = {
     .name = "postgresql",
     .close = pg_close,
@@ -2250,6 +2650,14 @@ static const tr_store_ops pg_ops = {
     .outbox_record = pg_outbox_record,
     .outbox_release = pg_outbox_release,
     .outbox_info = pg_outbox_info,
+    .job_enqueue = pg_job_enqueue,
+    .job_claim = pg_job_claim,
+    .job_heartbeat = pg_job_heartbeat,
+    .job_complete = pg_job_complete,
+    .job_fail = pg_job_fail,
+    .job_list = pg_job_list,
+    .job_get = pg_job_get,
+    .job_retry = pg_job_retry,
 };
 /* Sets search_path to one schema, for the session or (local) the transaction; the name is a
  * parameter, quoted by the server. */
