@@ -1,6 +1,7 @@
 /*
  * check_dataset.c - windows, time split with embargo, gap policy, scaler on training rows only,
- * balanced class weights, option checks, and building from the store.
+ * balanced class weights, option checks, the history kept before the range, and building from the
+ * store.
  */
 #include <check.h>
 #include <math.h>
@@ -222,6 +223,67 @@ START_TEST(test_range_and_tail)
 }
 END_TEST
 
+/* The history kept before `from` (TR_DATASET_CONTEXT bars): the series start there, and every
+ * sample's rows and label are those computed over the whole series, bit for bit, for reversal
+ * and barrier labels. */
+START_TEST(test_history_context)
+{
+    const size_t n = 16000;
+    tr_bar *a = malloc(n * sizeof *a);
+    size_t na = market_walk(a, n, 23, 1.1, 0, 0);
+    double *feat = malloc(na * TR_N_FEATURES * sizeof *feat);
+    int8_t *lab = malloc(na);
+    tr_error e;
+    ck_assert_int_eq(tr_features_compute(a, na, feat, &e), TR_OK);
+    const size_t first = 12000; /* the first bar of the range */
+    for (int kind = TR_LABELS_REVERSAL; kind <= TR_LABELS_BARRIER; kind++) {
+        tr_dataset_options o = tr_dataset_options_default();
+        o.label.kind = kind;
+        o.from = a[first].t;
+        o.to = a[na - 1].t + M15;
+        o.no_split = 1;
+        tr_label_params lp = tr_label_params_for_pair(&o.label, "EURUSD");
+        ck_assert_int_eq(tr_labels_compute(a, na, &lp, lab, &e), TR_OK);
+        const char *pairs[1] = {"EURUSD"};
+        const tr_bar *bars[1] = {a};
+        size_t nn[1] = {na};
+        tr_dataset *ds;
+        ck_assert_msg(tr_dataset_from_bars(pairs, bars, nn, 1, M15, &o, &ds, &e) == TR_OK, "%s",
+                      e.msg);
+        const tr_dataset_series *se = &ds->series[0];
+        const size_t drop = first - TR_DATASET_CONTEXT;
+        ck_assert_uint_eq(se->bars.n, na - drop);
+        ck_assert_int_eq(se->bars.v[0].t, a[drop].t);
+        ck_assert_uint_gt(ds->n[TR_SPLIT_TEST], 3000);
+        for (size_t i = 0; i < ds->n[TR_SPLIT_TEST]; i++) {
+            tr_sample sm = ds->samples[TR_SPLIT_TEST][i];
+            size_t k = sm.index + drop; /* in the whole series */
+            ck_assert_int_ge(a[k].t, o.from);
+            ck_assert_int_eq(se->labels[sm.index], lab[k]);
+            ck_assert(memcmp(se->features + (sm.index + 1 - 20) * TR_N_FEATURES,
+                             feat + (k + 1 - 20) * TR_N_FEATURES,
+                             20 * TR_N_FEATURES * sizeof *feat) == 0);
+        }
+        tr_dataset_free(ds);
+    }
+    /* from before the context: nothing dropped */
+    tr_dataset_options o = tr_dataset_options_default();
+    o.from = a[TR_DATASET_CONTEXT - 1].t;
+    o.to = a[na - 1].t + M15;
+    o.no_split = 1;
+    const char *pairs[1] = {"EURUSD"};
+    const tr_bar *bars[1] = {a};
+    size_t nn[1] = {na};
+    tr_dataset *ds;
+    ck_assert_int_eq(tr_dataset_from_bars(pairs, bars, nn, 1, M15, &o, &ds, &e), TR_OK);
+    ck_assert_uint_eq(ds->series[0].bars.n, na);
+    tr_dataset_free(ds);
+    free(a);
+    free(feat);
+    free(lab);
+}
+END_TEST
+
 START_TEST(test_bad_options)
 {
     tr_bar b[10];
@@ -284,6 +346,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_split_embargo_and_windows);
     tcase_add_test(tc, test_gaps);
     tcase_add_test(tc, test_range_and_tail);
+    tcase_add_test(tc, test_history_context);
     tcase_add_test(tc, test_bad_options);
     tcase_add_test(tc, test_from_store);
     suite_add_tcase(s, tc);

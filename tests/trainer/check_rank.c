@@ -3,7 +3,8 @@
  * computations, eligibility, the tie rule, the retention rule at its age boundaries, the
  * registry's refusal to deprecate the active version, and whole rankings on a small synthetic
  * store (activation with evidence, retired files deleted and records kept, the active version
- * never retired, production figures, the report, the lock) plus the command's exit codes.
+ * never retired, production figures, the report, the lock), the dataset the ranking's versions
+ * share (the same figures as tr_evaluate_version's, bit for bit), plus the command's exit codes.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -22,6 +23,7 @@
 #include "cycles/cycle.h"
 #include "cycles/cycledef.h"
 #include "cycles/rank.h"
+#include "data/evalset.h"
 #include "market/synth.h"
 #include "report/plot.h"
 #include "store/store.h"
@@ -298,6 +300,55 @@ static void put_signal(tr_store *st, const char *version, const char *bar, const
     tr_error e;
     ck_assert_int_eq(tr_store_signal_put(st, &s, &e), TR_OK);
 }
+
+/* A set shared by many versions (data/evalset.h) gives each the report and equity curve of
+ * tr_evaluate_version, bit for bit; a version of another label kind is refused. */
+START_TEST(test_eval_set_equals_evaluate)
+{
+    char *dir = tu_tempdir();
+    tr_store *st = make_store(dir);
+    tr_error e;
+    full(st, "2024-03-01", "v1.0");
+    full(st, "2024-04-01", "v1.1");
+    tr_registry reg;
+    ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
+    const int64_t from = T("2024-05-01"), to = T("2024-06-01");
+    tr_eval_set set;
+    ck_assert_msg(tr_eval_set_build(st, 900, from, to, TR_LABELS_REVERSAL, &set, &e) == TR_OK, "%s",
+                  e.msg);
+    ck_assert_int_eq(set.n_pairs, 2);
+    for (size_t i = 0; i < reg.n_versions; i++) {
+        const tr_version *v = &reg.versions[i];
+        tr_eval_report *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+        tr_equity ea, eb;
+        ck_assert_msg(
+            tr_evaluate_version(st, v->version, NULL, 0, 900, from, to, NULL, a, &ea, &e) == TR_OK,
+            "%s", e.msg);
+        ck_assert_msg(tr_eval_set_version(&set, st, v, b, &eb, &e) == TR_OK, "%s", e.msg);
+        ck_assert_int_gt(a->figs.n, 0);
+        ck_assert(memcmp(a, b, sizeof *a) == 0);
+        ck_assert_uint_eq(ea.n, eb.n);
+        ck_assert(ea.n == 0 || (memcmp(ea.t, eb.t, ea.n * sizeof *ea.t) == 0 &&
+                                memcmp(ea.pips, eb.pips, ea.n * sizeof *ea.pips) == 0));
+        tr_equity_free(&ea);
+        tr_equity_free(&eb);
+        free(a);
+        free(b);
+    }
+    /* another label kind */
+    tr_version bv = reg.versions[0];
+    snprintf(bv.hyper, sizeof bv.hyper, "{\"labels\":{\"kind\":\"barrier\"}}");
+    tr_eval_report *r = calloc(1, sizeof *r);
+    ck_assert_int_eq(tr_eval_set_version(&set, st, &bv, r, NULL, &e), TR_ERR_INVALID);
+    free(r);
+    tr_eval_set_free(&set);
+    tr_eval_set_free(&set); /* twice: harmless */
+    tr_registry_free(&reg);
+    tr_store_close(st);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
 
 START_TEST(test_rank_store)
 {
@@ -712,6 +763,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_ties_and_eligibility);
     tcase_add_test(tc, test_retention_select);
     tcase_add_test(tc, test_registry_never_deprecates_active);
+    tcase_add_test(tc, test_eval_set_equals_evaluate);
     tcase_add_test(tc, test_rank_store);
     tcase_add_test(tc, test_rank_evidence_only);
     tcase_add_test(tc, test_rank_damaged_active);

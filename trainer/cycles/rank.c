@@ -26,6 +26,7 @@
 #include "base/timeutil.h"
 #include "cycles/abtest.h"
 #include "cycles/cycle.h"
+#include "data/evalset.h"
 #include "data/models.h"
 
 tr_rank_opts tr_rank_opts_default(void)
@@ -270,6 +271,30 @@ static tr_code write_report(tr_store *store, const tr_rank_opts *o, tr_rank_resu
                                 err);
 }
 
+/* The windows of the ranking, one per label kind, each built at most once: every version whose
+ * window starts at the ranking's (all but those trained within it) is evaluated on the same bars,
+ * features and samples (data/evalset.h). */
+typedef struct rank_sets {
+    tr_eval_set set[2];
+    int state[2]; /* 0 not tried, 1 built, -1 failed: tr_evaluate_version gives each its error */
+} rank_sets;
+
+static tr_eval_set *shared_set(rank_sets *sets, tr_store *store, const tr_rank_opts *o, int64_t w0,
+                               const tr_version *v)
+{
+    int k = tr_hyper_label_kind(v->hyper);
+    if (k != TR_LABELS_REVERSAL && k != TR_LABELS_BARRIER)
+        return NULL;
+    if (sets->state[k] == 0) {
+        tr_error ignored;
+        sets->state[k] = tr_eval_set_build(store, o->timeframe, w0, o->as_of, k, &sets->set[k],
+                                           &ignored) == TR_OK
+                             ? 1
+                             : -1;
+    }
+    return sets->state[k] == 1 ? &sets->set[k] : NULL;
+}
+
 /* The ranking as of ctx->as_of, its changes stamped by ctx's clock. */
 static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_rank_result *res,
                         tr_error *err)
@@ -298,6 +323,8 @@ static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_ra
     size_t n_sigs = 0, *ridx = NULL;
     tr_version *upd = NULL;
     tr_eval_report *er = NULL;
+    rank_sets sets;
+    memset(&sets, 0, sizeof sets);
     int logged = 0;
     rc = tr_store_registry_read(store, &reg, err);
     if (rc) {
@@ -376,8 +403,13 @@ static tr_code rank_run(const tr_cycle_ctx *ctx, const tr_rank_opts *opts, tr_ra
             continue;
         }
         tr_error ee;
-        tr_code erc = tr_evaluate_version(store, v->version, NULL, 0, o->timeframe, e->from, e->to,
-                                          NULL, er, &e->equity, &ee);
+        tr_code erc;
+        tr_eval_set *set = e->from == w0 ? shared_set(&sets, store, o, w0, v) : NULL;
+        if (set)
+            erc = tr_eval_set_version(set, store, v, er, &e->equity, &ee);
+        else
+            erc = tr_evaluate_version(store, v->version, NULL, 0, o->timeframe, e->from, e->to,
+                                      NULL, er, &e->equity, &ee);
         if (erc == TR_ERR_NOMEM) {
             rc = tr_fail(err, TR_ERR_NOMEM, "out of memory");
             goto fail;
@@ -575,6 +607,8 @@ fail:
         tr_cycle_log_failure(store, "rank", o->as_of, started, "", res->active_before, err);
 done:
     res->seconds = tr_mono_now() - mono0;
+    tr_eval_set_free(&sets.set[0]);
+    tr_eval_set_free(&sets.set[1]);
     free(er);
     free(upd);
     free(ridx);

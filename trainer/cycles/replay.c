@@ -1,7 +1,16 @@
 /*
  * replay.c - the replay of the loop on history (replay.h). One step per bar close; the work of a
- * step is O(5,000 x 38) for the features of each pair's new bar, one LSTM window, and the
- * position monitor from its first open signal; cycles run only when the scheduler finds one due.
+ * step is one push of each pair's new bar into the pair's feature stream (market/featstream.h),
+ * one LSTM window, and the position monitor from its first open signal; cycles run only when the
+ * scheduler finds one due.
+ *
+ * The features of a prediction. predict computes them in batch over the last
+ * TR_PREDICT_MAX_HISTORY bars (tr_predict_window). The replay keeps a stream per pair as
+ * aifx-serve does (cycles/livefeat.c): built from those same last bars, extended one bar per
+ * step, built anew after TR_PREDICT_MAX_HISTORY pushes. Its window equals the batch's bit for bit
+ * (the seeds of the recursive indicators have decayed below a double's resolution after about
+ * 700 bars: docs/features.md, "Streaming"; tests/trainer/check_livefeat.c and check_replay.c);
+ * O(1) per bar instead of O(5,000).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -20,6 +29,7 @@
 #include "cycles/abtest.h"
 #include "cycles/cycle.h"
 #include "cycles/testhook.h"
+#include "market/featstream.h"
 #include "market/featureset.h"
 #include "market/labels.h"
 #include "market/outcome.h"
@@ -53,8 +63,13 @@ typedef struct series {
     tr_signal *sigs;             /* (n_sigs) this pair's signals, ascending bar time */
     unsigned char *dirty;        /* (n_sigs) outcome changed since the last write */
     size_t n_sigs, cap, n_saved; /* sigs[0, n_saved) are in the store */
+    size_t first_open;           /* sigs[0, first_open) have final outcomes */
     tr_bt_params bt;
+    tr_featstream *fs; /* features of bars [fs_from, fs_to); NULL until the first prediction */
+    size_t fs_from, fs_to;
 } series;
+
+enum { REPLAY_KEEP_ROWS = 256 }; /* the longest window the stream serves (livefeat's) */
 
 #define REPLAY_MODELS 8
 
@@ -83,6 +98,7 @@ static void replay_free(replay *r)
         free(r->s[i].atr);
         free(r->s[i].sigs);
         free(r->s[i].dirty);
+        tr_featstream_free(r->s[i].fs);
     }
     for (int i = 0; i < REPLAY_MODELS; i++)
         aifx_model_free(r->cache[i].m);
@@ -326,6 +342,52 @@ static tr_code push_signal(series *s, const tr_signal *g, tr_error *err)
     return TR_OK;
 }
 
+/* Brings the pair's stream to its visible bars: pushes the bars since the last step, or builds
+ * it from the last TR_PREDICT_MAX_HISTORY visible bars (the batch's) when there is none yet,
+ * when TR_PREDICT_MAX_HISTORY bars were pushed since it was built, or when more than that many
+ * are missing. */
+static tr_code stream_sync(series *s, tr_error *err)
+{
+    size_t nv = s->nv;
+    tr_code rc = TR_OK;
+    if (!s->fs || nv - s->fs_to > TR_PREDICT_MAX_HISTORY ||
+        nv - s->fs_from > 2 * (size_t)TR_PREDICT_MAX_HISTORY) {
+        tr_featstream_free(s->fs);
+        s->fs = NULL;
+        rc = tr_featstream_new(REPLAY_KEEP_ROWS, &s->fs, err);
+        if (rc)
+            return rc;
+        s->fs_from = s->fs_to = nv > TR_PREDICT_MAX_HISTORY ? nv - TR_PREDICT_MAX_HISTORY : 0;
+    }
+    for (; !rc && s->fs_to < nv; s->fs_to++)
+        rc = tr_featstream_push(s->fs, &s->bars.v[s->fs_to], NULL, err);
+    if (rc) { /* a bar the stream refuses: none of it is kept */
+        tr_featstream_free(s->fs);
+        s->fs = NULL;
+    }
+    return rc;
+}
+
+/* tr_predict_window's result for the pair's visible bars, from the stream: the last T rows, the
+ * model, the version's rule. TR_ERR_DATA for a non-finite feature, as the batch. */
+static tr_code predict_stream(series *s, const aifx_model *m, const tr_rule *rule, float *x,
+                              float probs[3], int *best, tr_error *err)
+{
+    aifx_model_config mc;
+    aifx_model_get_config(m, &mc);
+    tr_code rc = stream_sync(s, err);
+    if (!rc)
+        rc = tr_featstream_window(s->fs, (size_t)mc.n_steps, x, err);
+    if (rc)
+        return rc;
+    aifx_status st = aifx_model_predict(m, 1, x, probs, NULL);
+    if (st != AIFX_OK)
+        return tr_fail_aifx(err, st, "prediction");
+    tr_rule id = tr_rule_identity();
+    *best = tr_rule_decide(rule ? rule : &id, probs, probs);
+    return TR_OK;
+}
+
 /* The signal of the version that serves the pair's newest visible bar (the active one, or an A/B
  * arm: tr_ab_serving, as predict does), through tr_predict_window (the code predict uses); no
  * signal where predict would refuse (too little history, a non-finite feature). */
@@ -350,8 +412,10 @@ static tr_code predict_bar(replay *r, series *s, int64_t clock, tr_error *err)
     int best;
     tr_error skip;
     const tr_version *vr = tr_registry_find(&r->reg, version);
-    tr_code rc = tr_predict_window(m, vr ? &vr->rule : NULL, s->pair, s->bars.v, s->nv, r->feat,
-                                   r->x, probs, &best, &skip);
+    tr_code rc = mc.n_steps <= REPLAY_KEEP_ROWS
+                     ? predict_stream(s, m, vr ? &vr->rule : NULL, r->x, probs, &best, &skip)
+                     : tr_predict_window(m, vr ? &vr->rule : NULL, s->pair, s->bars.v, s->nv,
+                                         r->feat, r->x, probs, &best, &skip);
     if (rc == TR_ERR_DATA) /* a non-finite feature: predict would refuse, so no signal */
         return TR_OK;
     if (rc) {
@@ -502,10 +566,17 @@ static void advance(replay *r, int64_t c, int *fresh)
     }
 }
 
+/* The position monitor over the pair's signals from its first one without a final outcome: the
+ * walk starts there anyway (outcome.c) with no position open, so the signals before it change
+ * nothing, and a step costs what is open rather than every signal recorded. */
 static tr_code resolve(replay *r, series *s, int64_t c, tr_error *err)
 {
-    return tr_outcomes_resolve_books(s->bars.v, s->nv, s->atr, r->o->timeframe, &s->bt, c, s->sigs,
-                                     s->n_sigs, s->dirty, NULL, err);
+    size_t k = s->first_open;
+    tr_code rc = tr_outcomes_resolve_books(s->bars.v, s->nv, s->atr, r->o->timeframe, &s->bt, c,
+                                           s->sigs + k, s->n_sigs - k, s->dirty + k, NULL, err);
+    while (!rc && s->first_open < s->n_sigs && tr_outcome_final(&s->sigs[s->first_open]))
+        s->first_open++;
+    return rc;
 }
 
 tr_code tr_replay_run(tr_store *store, const tr_replay_opts *o, tr_replay_result *res,

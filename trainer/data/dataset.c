@@ -262,10 +262,29 @@ static tr_code assemble(tr_dataset *ds, uint8_t **cand, int *empty, tr_error *er
 }
 
 /* Takes ownership of the bars already placed in ds->series. */
+/* Drops the bars more than TR_DATASET_CONTEXT before the first one at or after `from`
+ * (dataset.h): the rows of the samples keep the same values, at a cost that no longer grows with
+ * the stored history. */
+static void trim_context(tr_dataset *ds)
+{
+    if (ds->opt.from == INT64_MIN)
+        return;
+    for (int s = 0; s < ds->n_series; s++) {
+        tr_bars *b = &ds->series[s].bars;
+        size_t first = tr_bars_lower_bound(b->v, b->n, ds->opt.from);
+        if (first <= TR_DATASET_CONTEXT || first > b->n)
+            continue;
+        size_t drop = first - TR_DATASET_CONTEXT;
+        memmove(b->v, b->v + drop, (b->n - drop) * sizeof *b->v);
+        b->n -= drop;
+    }
+}
+
 static tr_code finish(tr_dataset *ds, tr_dataset **out, tr_error *err)
 {
     uint8_t **cand = calloc((size_t)ds->n_series, sizeof *cand);
     tr_code rc = cand ? TR_OK : tr_fail(err, TR_ERR_NOMEM, "out of memory");
+    trim_context(ds);
     for (int s = 0; s < ds->n_series && !rc; s++) {
         if (ds->series[s].bars.n > UINT32_MAX) {
             rc = tr_fail(err, TR_ERR_INVALID, "%s: too many bars", ds->series[s].pair);

@@ -13,6 +13,12 @@
  *     reversal labels, max_hold for barrier labels), a gap of more than
  *     max_gap_bars missing bars that is not the weekend closure excludes the sample (see
  *     docs/features.md, "Gaps").
+ * History: the features and labels of a series are computed from its bars up to `to`, starting
+ * TR_DATASET_CONTEXT bars before the first bar at or after `from` (or at its first bar, when
+ * fewer are stored). Every indicator of the 38 features is either a window of at most 200 bars or
+ * a recursion whose seed has decayed below a double's resolution after about 700 bars
+ * (docs/features.md, "Streaming"), so a sample's rows are those of the whole stored history, bit
+ * for bit, while the cost no longer grows with the history (issue 18).
  * Split: the candidates of all pairs are ordered by time; the cut times are the 70% and 85%
  * quantiles. Embargo: in each series, a sample of a part is dropped unless at least `embargo`
  * bars (default and minimum T + H) separate it from the first bar of the next part, so
@@ -29,6 +35,9 @@
 #include "market/featureset.h"
 #include "market/labels.h"
 #include "store/store.h"
+
+/* Bars of history kept before `from` (the header comment): 5,000, prediction's. */
+#define TR_DATASET_CONTEXT 5000
 
 enum { TR_SPLIT_TRAIN = 0, TR_SPLIT_VAL = 1, TR_SPLIT_TEST = 2, TR_N_SPLITS = 3 };
 
