@@ -314,7 +314,8 @@ START_TEST(test_eval_set_equals_evaluate)
     ck_assert_int_eq(tr_store_registry_read(st, &reg, &e), TR_OK);
     const int64_t from = T("2024-05-01"), to = T("2024-06-01");
     tr_eval_set set;
-    ck_assert_msg(tr_eval_set_build(st, 900, from, to, TR_LABELS_REVERSAL, &set, &e) == TR_OK, "%s",
+    /* the versions are barrier versions, the default kind */
+    ck_assert_msg(tr_eval_set_build(st, 900, from, to, TR_LABELS_BARRIER, &set, &e) == TR_OK, "%s",
                   e.msg);
     ck_assert_int_eq(set.n_pairs, 2);
     for (size_t i = 0; i < reg.n_versions; i++) {
@@ -337,7 +338,7 @@ START_TEST(test_eval_set_equals_evaluate)
     }
     /* another label kind */
     tr_version bv = reg.versions[0];
-    snprintf(bv.hyper, sizeof bv.hyper, "{\"labels\":{\"kind\":\"barrier\"}}");
+    snprintf(bv.hyper, sizeof bv.hyper, "{\"labels\":{\"kind\":\"reversal\"}}");
     tr_eval_report *r = calloc(1, sizeof *r);
     ck_assert_int_eq(tr_eval_set_version(&set, st, &bv, r, NULL, &e), TR_ERR_INVALID);
     free(r);
