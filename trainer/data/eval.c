@@ -400,9 +400,6 @@ tr_code tr_evaluate_version(tr_store *store, const char *version, const char *co
     aifx_model *m = NULL;
     tr_dataset *ds = NULL;
     tr_rows rows = {0};
-    float *probs = NULL;
-    int8_t *pred = NULL;
-    int32_t *y = NULL;
     rc = tr_registry_get(&reg, version, &v, err);
     if (!rc)
         rc = tr_checkpoint_load(store, v, &m, err);
@@ -433,7 +430,23 @@ tr_code tr_evaluate_version(tr_store *store, const char *version, const char *co
     if (!rc)
         rc = tr_rows_make(ds, &rows, err);
     if (!rc)
-        rc = tr_predict_split(m, ds, &rows, TR_SPLIT_TEST, &probs, &pred, err);
+        rc = tr_score_windows(m, v, ds, &rows, ovr, out, equity, err);
+done:
+    tr_rows_free(&rows);
+    tr_dataset_free(ds);
+    aifx_model_free(m);
+    tr_registry_free(&reg);
+    return rc;
+}
+
+tr_code tr_score_windows(const aifx_model *m, const tr_version *v, const tr_dataset *ds,
+                         const tr_rows *rows, const tr_bt_override *ovr, tr_eval_report *out,
+                         tr_equity *equity, tr_error *err)
+{
+    float *probs = NULL;
+    int8_t *pred = NULL;
+    int32_t *y = NULL;
+    tr_code rc = tr_predict_split(m, ds, rows, TR_SPLIT_TEST, &probs, &pred, err);
     if (rc)
         goto done;
     y = tr_split_labels(ds, TR_SPLIT_TEST);
@@ -450,10 +463,6 @@ done:
     free(y);
     free(probs);
     free(pred);
-    tr_rows_free(&rows);
-    tr_dataset_free(ds);
-    aifx_model_free(m);
-    tr_registry_free(&reg);
     return rc;
 }
 

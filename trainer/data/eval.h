@@ -118,4 +118,13 @@ tr_code tr_evaluate_version(tr_store *store, const char *version, const char *co
                             const tr_bt_override *ovr, tr_eval_report *out, tr_equity *equity,
                             tr_error *err);
 
+/* Scores loaded version v (model m) on every window of ds, a no_split dataset (its windows are
+ * the TR_SPLIT_TEST part) with its feature rows: the classification figures of the argmax into
+ * out->figs, and the backtest of the version's rule's signals (ovr, NULL for the defaults) into
+ * out->bt and out->bt_pairs, equity (optional) receiving its curve. The one scoring of evaluate
+ * and of the ranking's shared evaluation set (evalset.h). */
+tr_code tr_score_windows(const aifx_model *m, const tr_version *v, const tr_dataset *ds,
+                         const tr_rows *rows, const tr_bt_override *ovr, tr_eval_report *out,
+                         tr_equity *equity, tr_error *err);
+
 #endif

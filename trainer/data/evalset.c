@@ -60,28 +60,9 @@ tr_code tr_eval_set_version(const tr_eval_set *set, tr_store *store, const tr_ve
     memcpy(out->pairs, set->pairs, sizeof out->pairs);
     const tr_dataset *ds = set->ds;
     aifx_model *m = NULL;
-    float *probs = NULL;
-    int8_t *pred = NULL;
-    int32_t *y = NULL;
     tr_code rc = tr_checkpoint_load(store, v, &m, err);
     if (!rc)
-        rc = tr_predict_split(m, ds, &set->rows, TR_SPLIT_TEST, &probs, &pred, err);
-    if (rc)
-        goto done;
-    y = tr_split_labels(ds, TR_SPLIT_TEST);
-    if (!y) {
-        rc = tr_fail(err, TR_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    /* the classifier's figures on its argmax; the backtest trades the version's rule */
-    tr_cls_figs_compute(ds->n[TR_SPLIT_TEST], y, pred, probs, v->class_weight, &out->figs);
-    tr_rule_apply(&v->rule, ds->n[TR_SPLIT_TEST], probs, pred, probs);
-    rc = tr_backtest_split_equity(ds, TR_SPLIT_TEST, pred, probs, NULL, &out->bt, out->bt_pairs,
-                                  equity, err);
-done:
-    free(y);
-    free(probs);
-    free(pred);
+        rc = tr_score_windows(m, v, ds, &set->rows, NULL, out, equity, err);
     aifx_model_free(m);
     return rc;
 }
