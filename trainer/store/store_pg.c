@@ -2622,10 +2622,12 @@ static tr_code finish_fenced_job(pg_store *s, const tr_reg_txn *txn, const char 
         params p = {0};
         p_i64(&p, txn->job->id);
         p_text(&p, result);
-        return exec(s,
-                    "UPDATE jobs SET state = 'done', result = $2::text, leased_until = NULL, "
-                    "finished_at = now() WHERE id = $1::int8",
-                    &p, "completing the job", err);
+        tr_code rc = exec(s,
+                          "UPDATE jobs SET state = 'done', result = $2::text, leased_until = NULL, "
+                          "finished_at = now() WHERE id = $1::int8",
+                          &p, "completing the job", err);
+        params_free(&p);
+        return rc;
     }
     return TR_OK;
 }
