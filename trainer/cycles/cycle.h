@@ -172,6 +172,12 @@ tr_code tr_predict(tr_store *store, const tr_predict_opts *o, tr_prediction *out
  * buffers, so a loop need not allocate). *best is the rule's class (the argmax, unless the
  * threshold or no_edge make it hold). A non-finite feature is TR_ERR_DATA naming the pair, the
  * feature and the bar time. Used by predict, the replay and the service. */
+/* The model's probabilities for one window x (T x TR_N_FEATURES floats, unscaled), calibrated
+ * and decided by rule (NULL: the identity): the one ending of predict, the replay's stream and
+ * aifx-serve's live features. */
+tr_code tr_predict_rows(const aifx_model *m, const tr_rule *rule, const float *x, float probs[3],
+                        int *best, tr_error *err);
+
 tr_code tr_predict_window(const aifx_model *m, const tr_rule *rule, const char *pair,
                           const tr_bar *bars, size_t n, double *feat, float *x, float probs[3],
                           int *best, tr_error *err);

@@ -170,10 +170,5 @@ tr_code tr_live_pair_predict(const tr_live_pair *lp, const aifx_model *m, const 
     tr_code rc = tr_featstream_window(lp->fs, (size_t)mc.n_steps, x, err);
     if (rc)
         return rc;
-    aifx_status st = aifx_model_predict(m, 1, x, probs, NULL);
-    if (st != AIFX_OK)
-        return tr_fail_aifx(err, st, "prediction");
-    tr_rule id = tr_rule_identity();
-    *best = tr_rule_decide(rule ? rule : &id, probs, probs);
-    return TR_OK;
+    return tr_predict_rows(m, rule, x, probs, best, err);
 }

@@ -120,6 +120,16 @@ done:
     return rc;
 }
 
+tr_code tr_predict_rows(const aifx_model *m, const tr_rule *rule, const float *x, float probs[3],
+                        int *best, tr_error *err)
+{
+    aifx_status st = aifx_model_predict(m, 1, x, probs, NULL);
+    if (st != AIFX_OK)
+        return tr_fail_aifx(err, st, "prediction");
+    *best = tr_rule_decide(rule, probs, probs);
+    return TR_OK;
+}
+
 tr_code tr_predict_window(const aifx_model *m, const tr_rule *rule, const char *pair,
                           const tr_bar *bars, size_t n_bars, double *feat, float *x, float probs[3],
                           int *best, tr_error *err)
@@ -144,10 +154,5 @@ tr_code tr_predict_window(const aifx_model *m, const tr_rule *rule, const char *
         }
         x[i] = (float)v;
     }
-    aifx_status st = aifx_model_predict(m, 1, x, probs, NULL);
-    if (st != AIFX_OK)
-        return tr_fail_aifx(err, st, "prediction");
-    tr_rule id = tr_rule_identity();
-    *best = tr_rule_decide(rule ? rule : &id, probs, probs);
-    return TR_OK;
+    return tr_predict_rows(m, rule, x, probs, best, err);
 }

@@ -380,12 +380,7 @@ static tr_code predict_stream(series *s, const aifx_model *m, const tr_rule *rul
         rc = tr_featstream_window(s->fs, (size_t)mc.n_steps, x, err);
     if (rc)
         return rc;
-    aifx_status st = aifx_model_predict(m, 1, x, probs, NULL);
-    if (st != AIFX_OK)
-        return tr_fail_aifx(err, st, "prediction");
-    tr_rule id = tr_rule_identity();
-    *best = tr_rule_decide(rule ? rule : &id, probs, probs);
-    return TR_OK;
+    return tr_predict_rows(m, rule, x, probs, best, err);
 }
 
 /* The signal of the version that serves the pair's newest visible bar (the active one, or an A/B

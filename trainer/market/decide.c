@@ -70,6 +70,9 @@ static int argmax3(const float p[3])
 
 int tr_rule_decide(const tr_rule *r, const float probs[3], float calibrated[3])
 {
+    tr_rule id = tr_rule_identity();
+    if (!r)
+        r = &id;
     float cal[3];
     tr_calibrate(r->temperature, probs, cal);
     if (calibrated)

@@ -42,8 +42,9 @@ tr_rule tr_rule_identity(void);
  * zero. */
 void tr_calibrate(double temperature, const float in[3], float out[3]);
 
-/* The class (TR_LABEL_HOLD, _BUY, _SELL) the rule takes for probabilities probs (raw, as the
- * model gives them). calibrated (optional) receives the calibrated probabilities. */
+/* The class (TR_LABEL_HOLD, _BUY, _SELL) the rule r (NULL: the identity) takes for
+ * probabilities probs (raw, as the model gives them). calibrated (optional) receives the calibrated
+ * probabilities. */
 int tr_rule_decide(const tr_rule *r, const float probs[3], float calibrated[3]);
 
 /* tr_rule_decide over n rows of probabilities (n x 3): the classes into pred (n) and, when cal
