@@ -25,11 +25,14 @@
 #include "registry/registry.h"
 
 const char *tr_cli_models_dir;
+const char *tr_cli_family;
+tr_family tr_cli_fam = {.name = TR_FAMILY_DEFAULT};
 int tr_cli_json_errors;
 
 tr_code tr_cli_store_open(const char *location, int create, tr_store **out, tr_error *err)
 {
-    tr_store_options o = {.create = create, .models_dir = tr_cli_models_dir};
+    tr_store_options o = {
+        .create = create, .models_dir = tr_cli_models_dir, .family = tr_cli_family};
     return tr_store_open(tr_store_location(location), &o, out, err);
 }
 

@@ -30,8 +30,15 @@ enum {
 /* --models-dir (or $AIFX_MODELS_DIR), NULL for the store's default; set by main. */
 extern const char *tr_cli_models_dir;
 
+/* --family NAME, NULL when not given (set by main), and the family's definition read from the
+ * store before the command runs (the default family's when none was named): a command starts
+ * from its settings (cycles/family_opts.h) and its own options override them. The job queue's
+ * commands take the name as a filter: without it they work on every family. */
+extern const char *tr_cli_family;
+extern tr_family tr_cli_fam;
+
 /* Opens the store at location (NULL: $AIFX_STORE, else the default), with the models directory
- * of the command line. */
+ * and the family of the command line. */
 tr_code tr_cli_store_open(const char *location, int create, tr_store **out, tr_error *err);
 
 /* 1 when the command line holds --json (set by main before the command runs): errors are then

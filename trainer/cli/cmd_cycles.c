@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/print.h"
 #include "cycles/driftcheck.h"
+#include "cycles/family_opts.h"
 #include "cycles/monitor.h"
 #include "cycles/rank.h"
 #include "cycles/replay.h"
@@ -46,6 +47,7 @@ int tr_cli_cmd_rank(tr_cli_args *a)
     const char *store_dir = NULL;
     tr_cli_out oo = {0, 0, 0, 0};
     tr_rank_opts o = tr_rank_opts_default();
+    tr_family_rank_opts(&tr_cli_fam, &o);
     o.as_of = tr_wall_now();
     const tr_cli_optdef opts[] = {
         OPT_OUTPUT(oo, store_dir),
@@ -106,6 +108,10 @@ int tr_cli_cmd_run_due(tr_cli_args *a)
     const char *store_dir = NULL;
     tr_cli_out oo = {0, 0, isatty(2), 0};
     tr_due_opts o = tr_due_opts_default();
+    tr_error e;
+    tr_error_clear(&e);
+    if (tr_family_due_opts(&tr_cli_fam, &o, &e))
+        return tr_cli_fail(&e);
     o.as_of = tr_wall_now();
     const tr_cli_optdef opts[] = {
         OPT_OUTPUT(oo, store_dir),
@@ -128,8 +134,6 @@ int tr_cli_cmd_run_due(tr_cli_args *a)
         o.incr.on_event = tr_cli_print_event;
         o.incr.user = &oo;
     }
-    tr_error e;
-    tr_error_clear(&e);
     tr_store *st;
     if (tr_cli_store_open(store_dir, 0, &st, &e))
         return tr_cli_fail(&e);
@@ -165,6 +169,7 @@ int tr_cli_cmd_drift(tr_cli_args *a)
     const char *store_dir = NULL;
     tr_cli_out oo = {0, 0, 0, 0};
     tr_driftcheck_opts o = tr_driftcheck_opts_default();
+    tr_family_drift_opts(&tr_cli_fam, &o);
     o.as_of = tr_wall_now();
     int days = 7;
     const tr_cli_optdef opts[] = {
@@ -227,6 +232,7 @@ int tr_cli_cmd_dq(tr_cli_args *a)
     tr_cli_out oo = {0, 0, 0, 0};
     int64_t as_of = tr_wall_now();
     int days = 7;
+    const int32_t tf = tr_family_timeframe(&tr_cli_fam);
     const tr_cli_optdef opts[] = {
         OPT_OUTPUT(oo, store_dir),
         OPT_TIME("--as-of", &as_of),
@@ -246,15 +252,16 @@ int tr_cli_cmd_dq(tr_cli_args *a)
         snprintf(pairs[0], sizeof pairs[0], "%.15s", pair);
         n = 1;
     } else {
-        rc = tr_store_pairs(st, 900, pairs, 32, &n, &e);
+        rc = tr_store_pairs(st, tf, pairs, 32, &n, &e);
     }
     tr_dq_opts dq = tr_dq_opts_default();
+    dq.timeframe = tf;
     if (oo.json)
         printf("{\"pairs\":[");
     for (int i = 0; !rc && i < n; i++) {
         tr_bars bars = {0};
-        rc = tr_store_bars_get(st, pairs[i], 900, as_of - ((int64_t)days + 2) * 86400,
-                               as_of - 900 + 1, &bars, &e);
+        rc = tr_store_bars_get(st, pairs[i], tf, as_of - ((int64_t)days + 2) * 86400,
+                               as_of - tf + 1, &bars, &e);
         tr_dq_report r;
         memset(&r, 0, sizeof r);
         if (!rc)
@@ -356,6 +363,13 @@ int tr_cli_cmd_replay(tr_cli_args *a)
     tr_cli_pairs pairs = {0};
     tr_cli_out oo = {0, 0, 0, 0};
     tr_replay_opts o = tr_replay_opts_default();
+    o.timeframe = tr_family_timeframe(&tr_cli_fam);
+    {
+        tr_error fe;
+        tr_error_clear(&fe);
+        if (tr_family_due_opts(&tr_cli_fam, &o.due, &fe))
+            return tr_cli_fail(&fe);
+    }
     const tr_cli_optdef opts[] = {
         OPT_OUTPUT(oo, store_dir),
         OPT_AB_PLAN(o.due.full),

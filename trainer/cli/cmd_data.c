@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/print.h"
+#include "cycles/family_opts.h"
 #include "data/dataset.h"
 #include "data/ingest.h"
 #include "market/synth.h"
@@ -57,7 +58,8 @@ const char tr_cli_help_bars[] = "usage: aifx-train bars [--store DIR]\n"
 
 int tr_cli_cmd_ingest(tr_cli_args *a)
 {
-    const char *pair = NULL, *csv = NULL, *store_dir = NULL, *tfs = "15m", *fmt = "auto";
+    const char *pair = NULL, *csv = NULL, *store_dir = NULL, *tfs = NULL, *fmt = "auto";
+    char tfbuf[16];
     int replace = 0;
     tr_csv_options o = tr_csv_options_default(0); /* the timeframe once it is known */
     const tr_cli_optdef opts[] = {
@@ -73,6 +75,8 @@ int tr_cli_cmd_ingest(tr_cli_args *a)
     if (!pair || !csv)
         return tr_cli_usage(a->cmd, "--pair and --csv are required", NULL);
     int32_t tf;
+    if (!tfs) /* the family's; 15m for the default one */
+        tr_timeframe_name(tr_family_timeframe(&tr_cli_fam), tfbuf, sizeof tfbuf), tfs = tfbuf;
     if (tr_timeframe_parse(tfs, &tf))
         return tr_cli_usage(a->cmd, "bad timeframe:", tfs);
     o.timeframe = tf;

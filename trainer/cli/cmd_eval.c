@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/print.h"
 #include "cycles/cycle.h"
+#include "cycles/family_opts.h"
 #include "data/eval.h"
 #include "store/store.h"
 
@@ -85,7 +86,8 @@ static int evaluate_or_backtest(tr_cli_args *a, int backtest)
         tr_store_close(st);
         return tr_cli_error(EXIT_NOMEM, "out of memory");
     }
-    tr_code rc = tr_evaluate_version(st, version, pairs.v, pairs.n, 900, f, t, &ovr, r, NULL, &e);
+    tr_code rc = tr_evaluate_version(st, version, pairs.v, pairs.n,
+                                     tr_family_timeframe(&tr_cli_fam), f, t, &ovr, r, NULL, &e);
     tr_store_close(st);
     if (rc) {
         free(r);
@@ -112,8 +114,8 @@ int tr_cli_cmd_predict(tr_cli_args *a)
     tr_cli_out oo = {0, 0, 0, 0};
     tr_predict_opts o;
     memset(&o, 0, sizeof o);
-    o.timeframe = 900;
-    o.max_age = 7200;
+    o.timeframe = tr_family_timeframe(&tr_cli_fam);
+    o.max_age = o.timeframe > 3600 ? 2 * o.timeframe : 7200; /* a bar late by one, at most */
     o.record = 1;
     o.as_of = tr_wall_now();
     const tr_cli_optdef opts[] = {

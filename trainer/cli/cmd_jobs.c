@@ -29,11 +29,13 @@ const char tr_cli_help_enqueue_due[] =
     "  slot), so several enqueuers on several hosts add each slot once. Workers are woken by a\n"
     "  NOTIFY on the channel jobs. The monitor, due at every call, is not queued: run it with\n"
     "  run-due (its other slots disabled) or aifx-serve --schedule. --max-attempts: a job's\n"
-    "  attempts before it is dead (default 3). The directory store has no queue (exit 8).\n";
+    "  attempts before it is dead (default 3). Without --family: the default family and every\n"
+    "  family defined in the store, each by its own log and schedule settings (docs/families.md).\n"
+    "  The directory store has no queue (exit 8).\n";
 
 int tr_cli_cmd_enqueue_due(tr_cli_args *a)
 {
-    const char *store_dir = NULL, *family = NULL;
+    const char *store_dir = NULL;
     tr_cli_out oo = {0, 0, 0, 0};
     tr_due_opts o = tr_due_opts_default();
     o.as_of = tr_wall_now();
@@ -41,7 +43,6 @@ int tr_cli_cmd_enqueue_due(tr_cli_args *a)
     const tr_cli_optdef opts[] = {
         OPT_OUTPUT(oo, store_dir),
         OPT_TIME("--as-of", &o.as_of),
-        OPT_STR("--family", &family),
         OPT_INT("--max-attempts", &max_attempts, 1, 100, NULL),
         OPT_CALL("--daily-at", &o.sched.minute[TR_SLOT_DAILY], tr_cli_opt_hhmm, "(HH:MM)"),
         OPT_CALL("--weekly-at", &o.sched, tr_cli_opt_weekly, "(DAY,HH:MM, DAY mon..sun)"),
@@ -57,7 +58,7 @@ int tr_cli_cmd_enqueue_due(tr_cli_args *a)
     if (tr_cli_store_open(store_dir, 0, &st, &e))
         return tr_cli_fail(&e);
     tr_enqueue_result r;
-    tr_code rc = tr_enqueue_due(st, &o, family, max_attempts, &r, &e);
+    tr_code rc = tr_enqueue_due(st, &o, tr_cli_family, max_attempts, &r, &e);
     tr_store_close(st);
     if (rc)
         return tr_cli_fail(&e);
@@ -137,7 +138,6 @@ int tr_cli_cmd_worker(tr_cli_args *a)
     double poll = 5;
     const tr_cli_optdef opts[] = {
         OPT_OUTPUT(oo, store_dir),
-        OPT_STR("--family", &o.family),
         OPT_INT("--concurrency", &concurrency, 1, 64, NULL),
         OPT_FLAG("--once", &once),
         OPT_DBL("--lease-seconds", &o.lease_seconds, 1, 86400, "(1..86400)"),
@@ -153,6 +153,7 @@ int tr_cli_cmd_worker(tr_cli_args *a)
         OPT_FLAG("--force-training", &o.due.force_training),
     };
     TR_CLI_SCAN(a, opts);
+    o.family = tr_cli_family;
     if (!oo.json) {
         o.due.full.on_event = tr_cli_print_event;
         o.due.full.user = &oo;
@@ -207,12 +208,11 @@ const char tr_cli_help_jobs[] =
 
 int tr_cli_cmd_jobs(tr_cli_args *a)
 {
-    const char *store_dir = NULL, *family = NULL, *sub = NULL, *id_text = NULL;
+    const char *store_dir = NULL, *sub = NULL, *id_text = NULL;
     tr_cli_out oo = {0, 0, 0, 0};
     int limit = 0;
     const tr_cli_optdef opts[] = {
         OPT_OUTPUT(oo, store_dir),
-        OPT_STR("--family", &family),
         OPT_INT("--limit", &limit, 0, 1000000, NULL),
         OPT_POS("subcommand", &sub),
         OPT_POS("job id", &id_text),
@@ -238,7 +238,7 @@ int tr_cli_cmd_jobs(tr_cli_args *a)
     if (is_list) {
         tr_job *list = NULL;
         size_t n = 0;
-        rc = tr_store_job_list(st, family, (size_t)limit, &list, &n, &e);
+        rc = tr_store_job_list(st, tr_cli_family, (size_t)limit, &list, &n, &e);
         if (!rc)
             tr_cli_print_jobs(list, n, oo.json);
         free(list);

@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/print.h"
 #include "cycles/cycle.h"
+#include "cycles/family_opts.h"
 #include "store/store.h"
 
 const char tr_cli_help_full[] =
@@ -97,6 +98,7 @@ int tr_cli_cmd_full(tr_cli_args *a)
     const char *store_dir = NULL;
     tr_cli_out oo = {0, 0, isatty(2), 0};
     tr_full_opts o = tr_full_opts_default();
+    tr_family_full_opts(&tr_cli_fam, &o);
     const tr_cli_optdef opts[] = {
         OPT_OUTPUT(oo, store_dir),
         OPT_AB_PLAN(o),
@@ -132,6 +134,7 @@ int tr_cli_cmd_incremental(tr_cli_args *a)
     const char *store_dir = NULL;
     tr_cli_out oo = {0, 0, isatty(2), 0};
     tr_incr_opts o = tr_incr_opts_default();
+    tr_family_incr_opts(&tr_cli_fam, &o);
     o.as_of = tr_wall_now();
     const tr_cli_optdef opts[] = {
         OPT_OUTPUT(oo, store_dir),

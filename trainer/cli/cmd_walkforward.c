@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/print.h"
+#include "cycles/family_opts.h"
 #include "cycles/walkforward.h"
 #include "store/store.h"
 
@@ -84,6 +85,7 @@ int tr_cli_cmd_walkforward(tr_cli_args *a)
     tr_wf_opts o = tr_wf_opts_default();
     o.from = o.to = INT64_MIN;
     tr_full_opts *f = &o.full;
+    tr_family_full_opts(&tr_cli_fam, f);
     const tr_cli_optdef opts[] = {
         OPT_OUTPUT(oo, store_dir),
         OPT_TIME("--from", &o.from),

@@ -65,5 +65,7 @@ void tr_cli_notify_after(tr_store *st, double budget, int quiet);
 TR_CLI_DECLARE(enqueue_due);
 TR_CLI_DECLARE(worker);
 TR_CLI_DECLARE(jobs);
+/* cmd_family.c */
+TR_CLI_DECLARE(family);
 
 #endif

@@ -65,6 +65,8 @@ static const tr_cli_command commands[] = {
      tr_cli_help_worker, tr_cli_cmd_worker},
     {"jobs", "the job queue: jobs list, jobs show ID, jobs retry ID", tr_cli_help_jobs,
      tr_cli_cmd_jobs},
+    {"family", "model families: family add NAME, family list, family show NAME", tr_cli_help_family,
+     tr_cli_cmd_family},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
@@ -76,6 +78,8 @@ static const char usage_tail[] =
     "                database: postgresql://user@host/db or \"host=... dbname=...\"\n"
     "  --models-dir DIR  checkpoints (default $AIFX_MODELS_DIR, else <store>/models, for\n"
     "                PostgreSQL ./aifx-models); reports go beside it on PostgreSQL\n"
+    "  --family NAME the model family (its pairs, timeframe, settings and versions; default:\n"
+    "                the store's default family, every pair at 15m); docs/families.md\n"
     "  --help, -h    help for a command (or: aifx-train help COMMAND);  aifx-train --version\n"
     "\n"
     "exit codes: 0 ok, 1 internal error, 2 usage, 3 bad input data, 4 conflict with stored\n"
@@ -108,41 +112,70 @@ static int unknown_command(const char *name)
     return EXIT_USAGE;
 }
 
-/* Takes --models-dir DIR (or --models-dir=DIR), anywhere, out of argv: every store this process
- * opens gets it (tr_cli_store_open); $AIFX_MODELS_DIR is its default. 0, or the exit code. */
-static int take_models_dir(int *argc, char **argv)
+/* Takes "name VALUE" (or name=VALUE), anywhere, out of argv into *dst: an option every store
+ * this process opens gets (tr_cli_store_open). 0, or the exit code. */
+static int take_global(int *argc, char **argv, const char *name, const char **dst)
 {
-    tr_cli_models_dir = getenv("AIFX_MODELS_DIR");
+    size_t nl = strlen(name);
     for (int i = 1; i < *argc; i++) {
         const char *s = argv[i], *v = NULL;
         int used = 0;
-        if (strcmp(s, "--models-dir") == 0) {
+        if (strcmp(s, name) == 0) {
             if (i + 1 >= *argc) {
                 if (tr_cli_json_errors)
-                    return tr_cli_error(EXIT_USAGE, "missing value of --models-dir");
-                fprintf(stderr, "aifx-train: missing value of --models-dir\n");
+                    return tr_cli_error(EXIT_USAGE, "missing value of %s", name);
+                fprintf(stderr, "aifx-train: missing value of %s\n", name);
                 return EXIT_USAGE;
             }
             v = argv[i + 1];
             used = 2;
-        } else if (strncmp(s, "--models-dir=", 13) == 0) {
-            v = s + 13;
+        } else if (strncmp(s, name, nl) == 0 && s[nl] == '=') {
+            v = s + nl + 1;
             used = 1;
         }
         if (!used)
             continue;
         if (!v[0]) {
             if (tr_cli_json_errors)
-                return tr_cli_error(EXIT_USAGE, "bad --models-dir '%s'", v);
-            fprintf(stderr, "aifx-train: bad --models-dir '%s'\n", v);
+                return tr_cli_error(EXIT_USAGE, "bad %s '%s'", name, v);
+            fprintf(stderr, "aifx-train: bad %s '%s'\n", name, v);
             return EXIT_USAGE;
         }
-        tr_cli_models_dir = v;
+        *dst = v;
         for (int j = i; j + used <= *argc; j++)
             argv[j] = argv[j + used]; /* argv[argc] is NULL and moves along */
         *argc -= used;
         i--;
     }
+    return EXIT_OK;
+}
+
+/* With --family NAME: reads the family's definition from the store the command names (its
+ * --store, else $AIFX_STORE, else the default), so that the command starts from the family's
+ * settings and its own options override them. A family the store lacks is an error now. */
+static int load_family(int argc, char **argv)
+{
+    if (tr_family_is_default(tr_cli_family))
+        return EXIT_OK;
+    if (!tr_family_name_valid(tr_cli_family))
+        return tr_cli_error(EXIT_USAGE,
+                            "bad --family '%s' (1 to 63 characters a-z 0-9 _ -, starting with a "
+                            "letter)",
+                            tr_cli_family);
+    const char *loc = NULL;
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
+            loc = argv[++i];
+        else if (strncmp(argv[i], "--store=", 8) == 0)
+            loc = argv[i] + 8;
+    }
+    tr_error e;
+    tr_error_clear(&e);
+    tr_store *st;
+    if (tr_cli_store_open(loc, 0, &st, &e))
+        return tr_cli_fail(&e);
+    tr_cli_fam = *tr_store_family(st);
+    tr_store_close(st);
     return EXIT_OK;
 }
 
@@ -153,7 +186,10 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--json") == 0)
             tr_cli_json_errors = 1;
-    int ex = take_models_dir(&argc, argv);
+    tr_cli_models_dir = getenv("AIFX_MODELS_DIR");
+    int ex = take_global(&argc, argv, "--models-dir", &tr_cli_models_dir);
+    if (!ex)
+        ex = take_global(&argc, argv, "--family", &tr_cli_family);
     if (ex)
         return ex;
     if (argc < 2) {
@@ -179,6 +215,8 @@ int main(int argc, char **argv)
     const tr_cli_command *c = find_command(name);
     if (!c)
         return unknown_command(name);
+    if (strcmp(c->name, "family") != 0 && (ex = load_family(argc, argv)) != EXIT_OK)
+        return ex;
     tr_cli_args a = {argc, 2, argv, c->name, c->help};
     return c->run(&a);
 }

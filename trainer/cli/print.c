@@ -914,14 +914,19 @@ void tr_cli_print_enqueue(int64_t as_of, const tr_enqueue_result *r, int json)
                            : it->inserted              ? "enqueued"
                                                        : "queued_already";
         tr_time_format(it->latest, t1, sizeof t1);
+        /* the family's name first when several are listed or it is not the default */
+        int named = strcmp(r->items[0].family, r->items[r->n_items - 1].family) != 0 ||
+                    strcmp(it->family, "default") != 0;
         if (json)
-            printf("%s{\"cycle\":\"%s\",\"scheduled\":\"%s\",\"outcome\":\"%s\",\"job\":%lld}",
-                   i ? "," : "", tr_slot_cycle(it->slot), t1, what, (long long)it->id);
+            printf("%s{\"family\":\"%s\",\"cycle\":\"%s\",\"scheduled\":\"%s\",\"outcome\":"
+                   "\"%s\",\"job\":%lld}",
+                   i ? "," : "", it->family, tr_slot_cycle(it->slot), t1, what, (long long)it->id);
         else if (it->id)
-            printf("%-11s scheduled %s: %s (job %lld)\n", tr_slot_cycle(it->slot), t1, what,
-                   (long long)it->id);
+            printf("%s%s%-11s scheduled %s: %s (job %lld)\n", named ? it->family : "",
+                   named ? " " : "", tr_slot_cycle(it->slot), t1, what, (long long)it->id);
         else
-            printf("%-11s scheduled %s: %s\n", tr_slot_cycle(it->slot), t1, what);
+            printf("%s%s%-11s scheduled %s: %s\n", named ? it->family : "", named ? " " : "",
+                   tr_slot_cycle(it->slot), t1, what);
     }
     if (json)
         printf("]}\n");
@@ -1047,5 +1052,75 @@ void tr_cli_print_job(const tr_job *j, int json)
         tr_sb_printf(&b, "  result       %s\n", j->result);
     if (j->last_error[0])
         tr_sb_printf(&b, "  last error   %s\n", j->last_error);
+    put_sb(&b);
+}
+
+/* ---- model families ------------------------------------------------------------------------ */
+
+static void family_json(tr_sb *b, const tr_family *f)
+{
+    char tf[16];
+    tr_sb_printf(b, "{\"name\":");
+    tr_sb_json_str(b, f->name);
+    tr_sb_printf(b, ",\"pairs\":[");
+    for (int i = 0; i < f->n_pairs; i++) {
+        tr_sb_printf(b, "%s", i ? "," : "");
+        tr_sb_json_str(b, f->pairs[i]);
+    }
+    tr_sb_printf(b, "],\"timeframe\":\"%s\",\"scale\":%d,\"created_at\":",
+                 tr_timeframe_name(tr_family_timeframe(f), tf, sizeof tf), tr_family_scale(f));
+    if (f->created_at) {
+        char t[32];
+        tr_sb_printf(b, "\"%s\"", tr_time_format(f->created_at, t, sizeof t));
+    } else
+        tr_sb_printf(b, "null");
+    char def[TR_FAMILY_TEXT_MAX];
+    tr_family_format(f, def, sizeof def);
+    tr_sb_printf(b, ",\"definition\":");
+    tr_sb_json_str(b, def);
+    tr_sb_printf(b, "}");
+}
+
+void tr_cli_print_family(const tr_family *f, int json)
+{
+    tr_sb b = {0};
+    if (json) {
+        family_json(&b, f);
+        tr_sb_printf(&b, "\n");
+    } else {
+        char def[TR_FAMILY_TEXT_MAX];
+        tr_family_format(f, def, sizeof def);
+        tr_sb_printf(&b, "%s", def);
+        tr_sb_printf(&b, "# windows stated in time are %d x as long as at 15m\n",
+                     tr_family_scale(f));
+    }
+    put_sb(&b);
+}
+
+void tr_cli_print_families(const tr_family *list, size_t n, int json)
+{
+    tr_sb b = {0};
+    if (json)
+        tr_sb_printf(&b, "[");
+    for (size_t i = 0; i < n; i++) {
+        const tr_family *f = &list[i];
+        if (json) {
+            tr_sb_printf(&b, "%s", i ? "," : "");
+            family_json(&b, f);
+            continue;
+        }
+        char tf[16];
+        tr_sb_printf(&b, "%-20s %-4s ", f->name,
+                     tr_timeframe_name(tr_family_timeframe(f), tf, sizeof tf));
+        if (!f->n_pairs)
+            tr_sb_printf(&b, "all pairs");
+        for (int k = 0; k < f->n_pairs; k++)
+            tr_sb_printf(&b, "%s%s", k ? "," : "", f->pairs[k]);
+        tr_sb_printf(&b, "\n");
+    }
+    if (json)
+        tr_sb_printf(&b, "]\n");
+    else if (!n)
+        tr_sb_printf(&b, "no family defined besides 'default' (aifx-train family add)\n");
     put_sb(&b);
 }

@@ -93,5 +93,8 @@ void tr_cli_print_enqueue(int64_t as_of, const tr_enqueue_result *r, int json);
 void tr_cli_print_worker_job(const tr_worker_result *r, int json);
 void tr_cli_print_jobs(const tr_job *list, size_t n, int json);
 void tr_cli_print_job(const tr_job *j, int json);
+/* A family's definition (family show, family add); the families, one line each (family list). */
+void tr_cli_print_family(const tr_family *f, int json);
+void tr_cli_print_families(const tr_family *list, size_t n, int json);
 
 #endif

@@ -36,22 +36,6 @@ tr_full_opts tr_full_opts_default(void)
     return o;
 }
 
-const char *tr_decision_name(int decision)
-{
-    return decision == TR_DECISION_ARGMAX ? "argmax" : "cost";
-}
-
-int tr_decision_parse(const char *s, int *decision)
-{
-    if (strcmp(s, "cost") == 0)
-        *decision = TR_DECISION_COST;
-    else if (strcmp(s, "argmax") == 0)
-        *decision = TR_DECISION_ARGMAX;
-    else
-        return -1;
-    return 0;
-}
-
 tr_incr_opts tr_incr_opts_default(void)
 {
     tr_incr_opts o;
@@ -172,7 +156,15 @@ int tr_gate_decide(int metric, double cand, double active, int force, char *verd
 
 int tr_incr_min_samples(int n_pairs, int32_t timeframe, const tr_label_params *label)
 {
-    int per_day = timeframe > 0 ? (int)(86400 / timeframe) : 0;
+    return tr_incr_min_samples_window(n_pairs, timeframe, 86400, label);
+}
+
+int tr_incr_min_samples_window(int n_pairs, int32_t timeframe, int64_t window,
+                               const tr_label_params *label)
+{
+    if (window <= 0)
+        window = 86400;
+    int per_day = timeframe > 0 ? (int)(window / timeframe) : 0;
     int per_pair = (per_day - tr_label_horizon(label)) / 2;
     if (per_pair < 1)
         per_pair = 1;

@@ -50,12 +50,6 @@ typedef struct tr_full_opts {
     int64_t min_trades; /* validation trades a threshold needs; 0: TR_RULE_MIN_TRADES */
 } tr_full_opts;
 
-/* How a full version decides (its rule, market/decide.h): the threshold chosen on validation
- * PnL, or the plain argmax of the calibrated probabilities. */
-enum { TR_DECISION_COST = 0, TR_DECISION_ARGMAX = 1 };
-const char *tr_decision_name(int decision);
-int tr_decision_parse(const char *s, int *decision);
-
 tr_full_opts tr_full_opts_default(void);
 
 typedef struct tr_incr_opts {
@@ -71,8 +65,10 @@ typedef struct tr_incr_opts {
     uint64_t seed;
     tr_event_fn on_event;
     void *user;
-    int no_guard; /* appended: 1 turns the guard against collapse off (tr_gate_decide_guarded);
-                     for tests of the gate's mechanics on untrained nets */
+    int no_guard;   /* appended: 1 turns the guard against collapse off (tr_gate_decide_guarded);
+                       for tests of the gate's mechanics on untrained nets */
+    int64_t window; /* appended: seconds of bars fine-tuned on before as_of; 0: one day (a
+                       family scales it with its timeframe, cycles/family_opts.h) */
 } tr_incr_opts;
 
 tr_incr_opts tr_incr_opts_default(void);
@@ -84,6 +80,9 @@ tr_incr_opts tr_incr_opts_default(void);
  * Friday (64) fine-tune; Monday's 02:00 run, which sees only the 4 hours since Sunday's 22:00
  * reopening (all of them in the unlabeled tail), and days cut by gaps are skipped. */
 int tr_incr_min_samples(int n_pairs, int32_t timeframe, const tr_label_params *label);
+/* The same for a fine-tune window of window seconds (tr_incr_opts.window; 0: one day). */
+int tr_incr_min_samples_window(int n_pairs, int32_t timeframe, int64_t window,
+                               const tr_label_params *label);
 
 typedef struct tr_cycle_result {
     int status;                   /* TR_LOG_* */

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "cycles/driftcheck.h"
+#include "cycles/family_opts.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -537,7 +538,11 @@ static void event_of(tr_outbox_event *ev, const char *kind, const char *version,
 static tr_code drift_entry(const tr_cycle_ctx *ctx, const void *opts, tr_cycle_outcome *out,
                            tr_error *err)
 {
-    tr_driftcheck_opts o = opts ? *(const tr_driftcheck_opts *)opts : tr_driftcheck_opts_default();
+    tr_driftcheck_opts o = tr_driftcheck_opts_default();
+    if (opts)
+        o = *(const tr_driftcheck_opts *)opts;
+    else /* run-due's: the family's timeframe and window */
+        tr_family_drift_opts(tr_store_family(ctx->store), &o);
     o.as_of = ctx->as_of ? ctx->as_of : tr_cycle_now(ctx);
     int64_t started = tr_wall_now();
     tr_driftcheck_result *r = malloc(sizeof *r);

@@ -194,18 +194,20 @@ static tr_code incr_run(const tr_cycle_ctx *ctx, const tr_incr_opts *o, tr_cycle
         goto fail;
     }
     stage(ctx, "building the fine-tune window");
-    int64_t ft_from = as_of - 86400;
+    int64_t ft_from = as_of - (o->window > 0 ? o->window : 86400);
     rc = window_dataset(store, pp, n_pairs, o->timeframe, &dd.label, ft_from, as_of, &ft, err);
     if (rc)
         goto fail;
     size_t n_ft = ft ? ft->n[TR_SPLIT_TEST] : 0;
-    const int min_samples =
-        o->min_samples > 0 ? o->min_samples : tr_incr_min_samples(n_pairs, o->timeframe, &dd.label);
+    const int min_samples = o->min_samples > 0 ? o->min_samples
+                                               : tr_incr_min_samples_window(n_pairs, o->timeframe,
+                                                                            o->window, &dd.label);
     if (n_ft < (size_t)min_samples) {
         tr_log_row row;
         tr_log_row_begin(&row, "incremental", as_of, started, TR_LOG_SKIPPED, NULL, parent);
         snprintf(row.reason, sizeof row.reason,
-                 "only %zu labeled windows in the last 24 hours (need %d)", n_ft, min_samples);
+                 "only %zu labeled windows in the last %lld hours (need %d)", n_ft,
+                 (long long)((as_of - ft_from) / 3600), min_samples);
         rc = tr_cycle_log(store, &row, err);
         if (rc)
             goto done;

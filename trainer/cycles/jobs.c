@@ -17,41 +17,90 @@
 #include "cycles/jobs.h"
 
 #include "cycles/cycledef.h"
+#include "cycles/family_opts.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-tr_code tr_enqueue_due(tr_store *store, const tr_due_opts *o, const char *family, int max_attempts,
-                       tr_enqueue_result *res, tr_error *err)
+/* Enqueues the due slots of one family, through a handle in it. */
+static tr_code enqueue_family(tr_store *store, const tr_due_opts *o, int max_attempts,
+                              tr_enqueue_result *res, tr_error *err)
 {
-    memset(res, 0, sizeof *res);
+    const tr_family *fam = tr_store_family(store);
+    tr_schedule sched = o->sched; /* the family's weekday and disabled cycles */
+    if (fam->weekday)
+        sched.weekday = fam->weekday - 1;
+    tr_due_opts fo = tr_due_opts_default();
+    tr_code rc = tr_family_due_opts(fam, &fo, err);
+    if (rc)
+        return rc;
+    for (int k = 0; k < TR_N_SLOTS; k++)
+        sched.enabled[k] = sched.enabled[k] && fo.sched.enabled[k];
     tr_registry reg;
-    tr_code rc = tr_store_registry_read(store, &reg, err);
+    rc = tr_store_registry_read(store, &reg, err);
     if (rc)
         return rc;
     for (int k = 0; k < TR_N_SLOTS && !rc; k++) {
         if (tr_slot_every_call(k))
             continue; /* the monitor runs in process */
+        if (res->n_items == (int)(sizeof res->items / sizeof res->items[0])) {
+            rc = tr_fail(err, TR_ERR_INVALID, "more than %d families to enqueue at once",
+                         TR_ENQUEUE_FAMILIES);
+            break;
+        }
         tr_enqueue_item *it = &res->items[res->n_items++];
         it->slot = k;
-        it->latest = tr_sched_latest(&o->sched, k, o->as_of);
-        if (!o->sched.enabled[k]) {
+        snprintf(it->family, sizeof it->family, "%s", fam->name);
+        it->latest = tr_sched_latest(&sched, k, o->as_of);
+        if (!sched.enabled[k]) {
             it->due = -1;
             continue;
         }
-        it->due =
-            tr_sched_due(&reg, tr_slot_cycle(k), it->latest, o->sched.max_retries, NULL, NULL);
+        it->due = tr_sched_due(&reg, tr_slot_cycle(k), it->latest, sched.max_retries, NULL, NULL);
         if (it->due != TR_DUE_YES)
             continue;
-        rc = tr_store_job_enqueue(store, family, tr_slot_cycle(k), it->latest, max_attempts,
+        rc = tr_store_job_enqueue(store, fam->name, tr_slot_cycle(k), it->latest, max_attempts,
                                   &it->inserted, &it->id, err);
         res->n_inserted += it->inserted;
     }
     tr_registry_free(&reg);
+    return rc;
+}
+
+tr_code tr_enqueue_due(tr_store *store, const tr_due_opts *o, const char *family, int max_attempts,
+                       tr_enqueue_result *res, tr_error *err)
+{
+    memset(res, 0, sizeof *res);
+    int all = !family || !family[0];
+    tr_family *list = NULL;
+    size_t n = 0;
+    if (all) {
+        tr_code rc = tr_store_family_list(store, &list, &n, err);
+        if (rc)
+            return rc;
+    }
+    tr_code rc = TR_OK;
+    /* the default family first (or the one named), then every defined one by name */
+    for (size_t i = 0; i <= n && !rc; i++) {
+        const char *name = all ? (i == 0 ? TR_FAMILY_DEFAULT : list[i - 1].name) : family;
+        if (strcmp(name, tr_store_family_name(store)) == 0) {
+            rc = enqueue_family(store, o, max_attempts, res, err);
+        } else {
+            tr_store *fs;
+            rc = tr_store_open_family(store, name, &fs, err);
+            if (!rc)
+                rc = enqueue_family(fs, o, max_attempts, res, err);
+            tr_store_close(fs);
+        }
+        if (!all)
+            break;
+    }
+    free(list);
     return rc;
 }
 
@@ -140,6 +189,57 @@ static int hb_stop(heartbeat *h)
 
 /* ---- one job ------------------------------------------------------------------------------- */
 
+/* The settings a job runs with: the built-in defaults, then its family's, then the worker's own
+ * options where they differ from the defaults (a worker started with --epochs 5 trains every
+ * family's retrains for 5 epochs at most). */
+static tr_code job_opts(const tr_family *fam, const tr_due_opts *mine, tr_due_opts *out,
+                        tr_error *err)
+{
+    const tr_due_opts def = tr_due_opts_default();
+    *out = def;
+    tr_code rc = tr_family_due_opts(fam, out, err);
+    if (rc)
+        return rc;
+#define KEEP(f)                                                                                    \
+    if (memcmp(&mine->f, &def.f, sizeof def.f) != 0)                                               \
+    out->f = mine->f
+    KEEP(full.months);
+    KEEP(full.n_layers);
+    KEEP(full.n_hidden);
+    KEEP(full.batch);
+    KEEP(full.max_epochs);
+    KEEP(full.patience);
+    KEEP(full.lr);
+    KEEP(full.dropout);
+    KEEP(full.seed);
+    KEEP(full.class_weight_power);
+    KEEP(full.labels);
+    KEEP(full.decision);
+    KEEP(full.min_trades);
+    KEEP(full.ab);
+    KEEP(full.ab_days);
+    KEEP(full.ab_split);
+    KEEP(full.ab_min_trades);
+    KEEP(full.on_event);
+    KEEP(full.user);
+    KEEP(incr.min_samples);
+    KEEP(incr.lr);
+    KEEP(incr.epochs);
+    KEEP(incr.batch);
+    KEEP(incr.gate_metric);
+    KEEP(incr.force);
+    KEEP(incr.seed);
+    KEEP(incr.no_guard);
+    KEEP(incr.on_event);
+    KEEP(incr.user);
+    KEEP(rank.min_trades);
+    KEEP(rank.no_guard);
+    KEEP(clock);
+    KEEP(force_training);
+#undef KEEP
+    return TR_OK;
+}
+
 tr_code tr_worker_run_one(tr_store *store, const tr_worker_opts *o, tr_worker_result *res,
                           tr_error *err)
 {
@@ -155,7 +255,19 @@ tr_code tr_worker_run_one(tr_store *store, const tr_worker_opts *o, tr_worker_re
     tr_code crc = TR_OK;
     heartbeat hb;
     hb_start(&hb, store, &f, o->lease_seconds);
-    if (slot < 0 || tr_slot_every_call(slot)) {
+    /* the job runs in its family: a handle of its own when the worker's is another's */
+    tr_store *queue = store, *fs = NULL;
+    tr_due_opts jo = o->due;
+    if (strcmp(j->family, tr_store_family_name(store)) != 0) {
+        crc = tr_store_open_family(store, j->family, &fs, &ce);
+        if (!crc)
+            store = fs;
+    }
+    if (!crc)
+        crc = job_opts(tr_store_family(store), &o->due, &jo, &ce);
+    if (crc) {
+        res->outcome = TR_RUN_FAILED;
+    } else if (slot < 0 || tr_slot_every_call(slot)) {
         crc = tr_fail(&ce, TR_ERR_INVALID, "no scheduled slot runs a cycle named %s", j->cycle);
         res->outcome = TR_RUN_FAILED;
     } else {
@@ -173,13 +285,13 @@ tr_code tr_worker_run_one(tr_store *store, const tr_worker_opts *o, tr_worker_re
             /* as run-due does for a covered slot: what a completed run killed before its
              * cleanup left behind goes */
             const tr_cycle_def *def = tr_cycle_find(j->cycle);
-            tr_cycle_ctx tctx = {store, j->slot_time, o->due.clock, 0, NULL, NULL};
+            tr_cycle_ctx tctx = {store, j->slot_time, jo.clock, 0, NULL, NULL};
             if (def && def->tidy)
                 def->tidy(&tctx);
         } else if (!crc) {
             tr_due_item it;
             tr_store_job_fence(store, &f);
-            crc = tr_run_slot(store, &o->due, slot, j->slot_time, &it, &ce);
+            crc = tr_run_slot(store, &jo, slot, j->slot_time, &it, &ce);
             tr_store_job_fence(store, NULL);
             res->outcome = it.outcome;
             /* "VERSION: detail", cut to fit */
@@ -194,6 +306,8 @@ tr_code tr_worker_run_one(tr_store *store, const tr_worker_opts *o, tr_worker_re
             res->outcome = TR_RUN_FAILED;
         }
     }
+    tr_store_close(fs);
+    store = queue; /* the job's records go through the worker's handle */
     res->lost = hb_stop(&hb);
     tr_error re;
     tr_code wrc;

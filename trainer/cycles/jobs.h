@@ -19,8 +19,11 @@
 #include "cycles/schedule.h"
 #include "store/store.h"
 
-/* What enqueue-due did with each slot. */
+#define TR_ENQUEUE_FAMILIES 128 /* families one enqueue-due call looks at, at most */
+
+/* What enqueue-due did with each slot of each family. */
 typedef struct tr_enqueue_item {
+    char family[TR_FAMILY_NAME_MAX];
     int slot;
     int64_t latest; /* the slot time */
     int due;        /* TR_DUE_*, or -1 for a disabled slot */
@@ -29,14 +32,17 @@ typedef struct tr_enqueue_item {
 } tr_enqueue_item;
 
 typedef struct tr_enqueue_result {
-    tr_enqueue_item items[TR_N_SLOTS];
+    tr_enqueue_item items[TR_N_SLOTS * TR_ENQUEUE_FAMILIES];
     int n_items;
     int n_inserted;
 } tr_enqueue_result;
 
-/* Enqueues a job (family NULL: "default", max_attempts each) for each enabled logged slot of
- * o->sched that is due as of o->as_of (its latest slot time, due by the training log). Two
- * callers at once enqueue each slot once. */
+/* Enqueues a job (max_attempts each) for each enabled logged slot of o->sched that is due as of
+ * o->as_of (its latest slot time, due by the family's training log), for the family named, or
+ * (family NULL or "") for the default family and every family defined in the store, each with
+ * its own schedule settings (its weekday, its disabled cycles). Two callers at once enqueue each
+ * slot once. More than TR_ENQUEUE_FAMILIES families is TR_ERR_INVALID (nothing skipped
+ * silently). */
 tr_code tr_enqueue_due(tr_store *store, const tr_due_opts *o, const char *family, int max_attempts,
                        tr_enqueue_result *res, tr_error *err);
 

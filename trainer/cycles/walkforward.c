@@ -684,7 +684,7 @@ static tr_code open_work(wf *w, tr_error *err)
     if (rc)
         return rc;
     snprintf(path, sizeof path, "%s/store", w->dir);
-    tr_store_options so = {1, NULL};
+    tr_store_options so = {.create = 1};
     rc = tr_store_open(path, &so, &w->work, err);
     if (!rc)
         rc = tr_store_cycle_lock(w->work, "walkforward", &w->lock, err);

@@ -9,6 +9,7 @@
 #include "market/decide.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "market/labels.h"
 
@@ -167,4 +168,20 @@ void tr_rule_apply(const tr_rule *r, size_t n, const float *probs, int8_t *pred,
 {
     for (size_t i = 0; i < n; i++)
         pred[i] = (int8_t)tr_rule_decide(r, probs + 3 * i, cal ? cal + 3 * i : NULL);
+}
+
+const char *tr_decision_name(int decision)
+{
+    return decision == TR_DECISION_ARGMAX ? "argmax" : "cost";
+}
+
+int tr_decision_parse(const char *s, int *decision)
+{
+    if (strcmp(s, "cost") == 0)
+        *decision = TR_DECISION_COST;
+    else if (strcmp(s, "argmax") == 0)
+        *decision = TR_DECISION_ARGMAX;
+    else
+        return -1;
+    return 0;
 }

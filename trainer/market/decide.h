@@ -79,4 +79,11 @@ double tr_rule_candidate(int i);
 /* The default minimum of validation trades for a threshold to be chosen. */
 #define TR_RULE_MIN_TRADES 30
 
+/* How a full version decides (its rule): the threshold chosen on validation PnL, or the plain
+ * argmax of the calibrated probabilities. Names "cost" and "argmax"; parse returns -1 for others.
+ */
+enum { TR_DECISION_COST = 0, TR_DECISION_ARGMAX = 1 };
+const char *tr_decision_name(int decision);
+int tr_decision_parse(const char *s, int *decision);
+
 #endif

@@ -473,6 +473,7 @@ typedef struct ev_list {
     size_t n, cap;
     int64_t now;
     int oom;
+    const char *family; /* NULL for the default family */
 } ev_list;
 
 /* Appends an event of kind with the payload b (consumed); sets oom when it cannot. A payload too
@@ -494,6 +495,19 @@ static void ev_add(ev_list *l, const char *kind, tr_sb *b)
         l->oom = 1;
         tr_sb_free(b);
         return;
+    }
+    if (l->family && b->n >= 2 && b->p[0] == '{') { /* the family first */
+        tr_sb f = {0};
+        tr_sb_printf(&f, "{\"family\":");
+        tr_sb_json_str(&f, l->family);
+        tr_sb_printf(&f, "%s%s", b->p[1] == '}' ? "" : ",", b->p + 1);
+        tr_sb_free(b);
+        *b = f;
+        if (b->oom || !b->p) {
+            l->oom = 1;
+            tr_sb_free(b);
+            return;
+        }
     }
     tr_outbox_event *e = &l->v[l->n++];
     memset(e, 0, sizeof *e);
@@ -661,7 +675,13 @@ tr_code tr_registry_txn_events(const tr_reg_txn *txn, tr_outbox_event **out, siz
                            "event %zu (%s): the payload must be one JSON object under %d bytes",
                            i + 1, e->kind, TR_OUTBOX_PAYLOAD_MAX);
     }
-    ev_list l = {NULL, 0, 0, txn->now, 0};
+    ev_list l = {
+        NULL,
+        0,
+        0,
+        txn->now,
+        0,
+        txn->family && txn->family[0] && strcmp(txn->family, "default") != 0 ? txn->family : NULL};
     for (size_t i = 0; i < txn->n_put; i++)
         if (tr_version_usable(&txn->put[i]))
             training_completed(&l, txn, &txn->put[i]);

@@ -213,6 +213,10 @@ typedef struct tr_reg_txn {
      * in the same transaction when it logs the job's cycle completed or skipped at the job's
      * slot time. */
     const struct tr_job_fence *job;
+    /* NULL or "default", or the model family the registry belongs to (family.h): set by
+     * tr_store_registry_commit; the payload of each event it causes then names it first
+     * ("family":"..."), so one sink can tell the families apart. */
+    const char *family;
 } tr_reg_txn;
 
 void tr_registry_init(tr_registry *reg);

@@ -45,7 +45,10 @@ static const char usage[] =
     "  --max-body BYTES     largest request body (default 1048576)\n"
     "  --max-connections N  connections at once (default 64)\n"
     "  --timeout S          seconds a connection may stay idle (default 30)\n"
-    "  --timeframe TF       timeframe of requests that name none (default 15m)\n"
+    "  --timeframe TF       timeframe of requests that name none (default: the family's,\n"
+    "                       15m for the default family)\n"
+    "  --family NAME        the model family served, with its versions, active model and\n"
+    "                       signals (default: the store's default family)\n"
     "  --model-cache N      versions kept loaded besides the active one (default 4)\n"
     "  --schedule           run the due cycles (aifx-train run-due) every minute in a thread\n"
     "  --schedule-every S   seconds between those runs (default 60)\n"
@@ -79,7 +82,8 @@ void serve_log_event(const char *event, const char *version, const char *message
 }
 
 typedef struct options {
-    const char *store, *models_dir, *listen, *token_file, *access_log, *timeframe, *chartjs;
+    const char *store, *models_dir, *listen, *token_file, *access_log, *timeframe, *chartjs,
+        *family;
     int allow_remote, schedule, help, version;
     long threads, max_body, max_conn, timeout, model_cache, schedule_every, drain;
 } options;
@@ -113,6 +117,7 @@ static const optdef optdefs[] = {
     OSTR("--token-file", token_file),
     OSTR("--access-log", access_log),
     OSTR("--timeframe", timeframe),
+    OSTR("--family", family),
     OSTR("--chartjs", chartjs),
     OFLAG("--allow-remote", allow_remote),
     OFLAG("--schedule", schedule),
@@ -214,7 +219,6 @@ int main(int argc, char **argv)
     options o;
     memset(&o, 0, sizeof o);
     o.listen = "127.0.0.1:8080";
-    o.timeframe = "15m";
     o.threads = 2;
     o.max_body = 1L << 20;
     o.max_conn = 64;
@@ -234,9 +238,11 @@ int main(int argc, char **argv)
         printf("aifx-serve %s (libaifxnn %s)\n", SERVE_VERSION, aifx_version_string());
         return EX_OK;
     }
-    int32_t tf;
-    if (tr_timeframe_parse(o.timeframe, &tf))
+    int32_t tf = 900;
+    if (o.timeframe && tr_timeframe_parse(o.timeframe, &tf))
         return usage_error("bad --timeframe:", o.timeframe);
+    if (o.family && !tr_family_is_default(o.family) && !tr_family_name_valid(o.family))
+        return usage_error("bad --family:", o.family);
     if (!o.models_dir) {
         const char *md = getenv("AIFX_MODELS_DIR");
         o.models_dir = md && md[0] ? md : NULL;
@@ -268,6 +274,7 @@ int main(int argc, char **argv)
     serve_config cfg = {
         .store = tr_store_location(o.store),
         .models_dir = o.models_dir,
+        .family = o.family,
         .timeframe = tf,
         .token = o.token_file ? token : NULL,
         .max_body = (size_t)o.max_body,
@@ -291,6 +298,8 @@ int main(int argc, char **argv)
         serve_ctx_free(ctx);
         return e.code == TR_ERR_NOTFOUND ? EX_NOTFOUND : EX_STORE;
     }
+    if (st && !o.timeframe) /* the family's bars */
+        ctx->cfg.timeframe = tr_family_timeframe(tr_store_family(st));
     if (st) {
         char msg[1200];
         snprintf(msg, sizeof msg, "store %s", tr_store_name(st));

@@ -52,6 +52,7 @@ extern const size_t serve_web_n_assets;
 typedef struct serve_config {
     const char *store;      /* the location as given (may hold a password: never printed) */
     const char *models_dir; /* NULL: the backend's default */
+    const char *family;     /* the model family served (NULL: the default one) */
     int32_t timeframe;      /* default of requests that name none (seconds) */
     const char *token;      /* the bearer token, NULL when there is no token file: every
                                mutating endpoint then answers 401 */

@@ -33,7 +33,7 @@ tr_store *serve_store(serve_ctx *ctx, tr_error *err)
     tr_store *st = pthread_getspecific(store_key);
     if (st)
         return st;
-    tr_store_options so = {0, ctx->cfg.models_dir};
+    tr_store_options so = {.models_dir = ctx->cfg.models_dir, .family = ctx->cfg.family};
     if (tr_store_open(ctx->cfg.store, &so, &st, err))
         return NULL;
     if (pthread_setspecific(store_key, st) != 0) {

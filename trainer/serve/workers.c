@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "base/timeutil.h"
+#include "cycles/family_opts.h"
 #include "cycles/schedule.h"
 #include "data/notify.h"
 #include "serve/http.h"
@@ -73,7 +74,7 @@ static int stopping(serve_workers *w)
 static tr_store *open_store(serve_ctx *ctx, const char *who)
 {
     tr_store *st = NULL;
-    tr_store_options so = {0, ctx->cfg.models_dir};
+    tr_store_options so = {.models_dir = ctx->cfg.models_dir, .family = ctx->cfg.family};
     tr_error e;
     tr_error_clear(&e);
     if (tr_store_open(ctx->cfg.store, &so, &st, &e)) {
@@ -214,7 +215,10 @@ static void *schedule(void *arg)
         tr_due_result r;
         tr_error e;
         tr_error_clear(&e);
-        tr_code rc = tr_run_due(st, &o, &r, &e);
+        /* the family's settings; its definition was checked when it was added */
+        tr_code rc = tr_family_due_opts(tr_store_family(st), &o, &e);
+        if (!rc)
+            rc = tr_run_due(st, &o, &r, &e);
         if (rc == TR_ERR_CONFLICT) {
             serve_metrics_cycle(ctx->metrics, "run-due", "locked");
         } else if (rc) {

@@ -88,15 +88,26 @@ typedef struct tr_store_ops {
                         tr_error *err);
     tr_code (*job_get)(tr_store *store, int64_t id, tr_job *job, tr_error *err);
     tr_code (*job_retry)(tr_store *store, int64_t id, tr_error *err);
+    /* Model families (family.h; names checked by the wrappers, never "default"): add one
+     * (TR_ERR_CONFLICT when the name exists with another definition; the same one again is a
+     * no-op), read one (TR_ERR_NOTFOUND), list every one by name into a malloc'd array. */
+    tr_code (*family_put)(tr_store *store, const tr_family *f, tr_error *err);
+    tr_code (*family_get)(tr_store *store, const char *name, tr_family *f, tr_error *err);
+    tr_code (*family_list)(tr_store *store, tr_family **list, size_t *n, tr_error *err);
 } tr_store_ops;
 
 struct tr_store {
     const tr_store_ops *ops;
-    char location[TR_STORE_PATH_MAX];   /* as given; may hold a password: never print it */
-    char safe[TR_STORE_PATH_MAX];       /* the location as tr_store_name prints it */
-    char models_dir[TR_STORE_PATH_MAX]; /* set by tr_store_open (tr_store_options) */
-    char files_dir[TR_STORE_PATH_MAX];  /* see TR_AREA_FILES */
-    tr_job_fence job;                   /* tr_store_job_fence: id 0 for none */
+    char location[TR_STORE_PATH_MAX];        /* as given; may hold a password: never print it */
+    char safe[TR_STORE_PATH_MAX];            /* the location as tr_store_name prints it */
+    char models_dir[TR_STORE_PATH_MAX];      /* set by tr_store_open (tr_store_options) */
+    char files_dir[TR_STORE_PATH_MAX];       /* see TR_AREA_FILES */
+    tr_job_fence job;                        /* tr_store_job_fence: id 0 for none */
+    char base_models_dir[TR_STORE_PATH_MAX]; /* models_dir before the family's part */
+    tr_family family;                        /* the family this handle works in (store.h) */
+    char scope[TR_STORE_PATH_MAX];           /* directory store: the family's directory (the store's
+                                                own for "default"), holding its registry, signals,
+                                                cycle locks and outbox state */
 };
 
 /* The embedded directory backend (store_dir.c). */

@@ -92,25 +92,105 @@ tr_code tr_store_open(const char *location, const tr_store_options *o, tr_store 
         return tr_fail(err, TR_ERR_INVALID, "empty store location");
     if (o->models_dir && strlen(o->models_dir) >= TR_STORE_PATH_MAX - 64)
         return tr_fail(err, TR_ERR_INVALID, "models directory path too long");
+    int named = !tr_family_is_default(o->family);
+    if (named && !tr_family_name_valid(o->family))
+        return tr_fail(err, TR_ERR_INVALID,
+                       "bad family name '%.80s' (1 to 63 characters a-z 0-9 _ -, starting with a "
+                       "letter)",
+                       o->family);
     int pg = tr_store_location_is_pg(location);
     tr_code rc = pg ? tr_store_pg_open(location, out, err)
                     : tr_store_dir_open(location, o->create, out, err);
     if (rc)
         return rc;
     tr_store *s = *out;
+    s->family = tr_family_default();
+    snprintf(s->scope, sizeof s->scope, "%s", s->location);
     if (o->models_dir && o->models_dir[0])
         snprintf(s->models_dir, sizeof s->models_dir, "%s", o->models_dir);
+    memcpy(s->base_models_dir, s->models_dir, sizeof s->base_models_dir);
     if (pg)
         parent_dir(s->models_dir, s->files_dir, sizeof s->files_dir);
     else
         snprintf(s->files_dir, sizeof s->files_dir, "%s", s->location);
+    if (named) {
+        /* a family's files live apart: its own checkpoints, runs, reports (family.h) */
+        rc = s->ops->family_get(s, o->family, &s->family, err);
+        if (rc == TR_ERR_NOTFOUND)
+            rc = tr_fail(err, TR_ERR_NOTFOUND,
+                         "store %s has no family '%s' (aifx-train family list; add it with "
+                         "aifx-train family add)",
+                         s->safe, o->family);
+        char m[TR_STORE_PATH_MAX], f[TR_STORE_PATH_MAX];
+        int n1 = snprintf(m, sizeof m, "%s/families/%s", s->models_dir, o->family);
+        int n2 =
+            snprintf(f, sizeof f, "%s/families/%s", pg ? s->files_dir : s->location, o->family);
+        if (!rc && (n1 < 0 || (size_t)n1 >= sizeof m || n2 < 0 || (size_t)n2 >= sizeof f))
+            rc = tr_fail(err, TR_ERR_INVALID, "store %s: family paths too long", s->safe);
+        if (rc) {
+            tr_store_close(s);
+            *out = NULL;
+            return rc;
+        }
+        memcpy(s->models_dir, m, (size_t)n1 + 1);
+        memcpy(s->files_dir, f, (size_t)n2 + 1);
+        if (!pg)
+            memcpy(s->scope, f, (size_t)n2 + 1);
+    }
     return TR_OK;
 }
 
 tr_code tr_store_reopen(const tr_store *store, tr_store **out, tr_error *err)
 {
-    tr_store_options o = {0, store->models_dir};
+    tr_store_options o = {0};
+    o.models_dir = store->base_models_dir;
+    o.family = store->family.name;
     return tr_store_open(store->location, &o, out, err);
+}
+
+tr_code tr_store_open_family(const tr_store *store, const char *family, tr_store **out,
+                             tr_error *err)
+{
+    tr_store_options o = {0};
+    o.models_dir = store->base_models_dir;
+    o.family = family;
+    return tr_store_open(store->location, &o, out, err);
+}
+
+const tr_family *tr_store_family(const tr_store *store)
+{
+    return &store->family;
+}
+
+const char *tr_store_family_name(const tr_store *store)
+{
+    return store->family.name;
+}
+
+tr_code tr_store_family_add(tr_store *store, const tr_family *f, tr_error *err)
+{
+    if (!tr_family_name_valid(f->name) || tr_family_is_default(f->name))
+        return tr_fail(err, TR_ERR_INVALID, "bad family name '%.80s'", f->name);
+    return store->ops->family_put(store, f, err);
+}
+
+tr_code tr_store_family_get(tr_store *store, const char *name, tr_family *f, tr_error *err)
+{
+    if (tr_family_is_default(name)) {
+        *f = tr_family_default();
+        return TR_OK;
+    }
+    if (!tr_family_name_valid(name))
+        return tr_fail(err, TR_ERR_INVALID, "bad family name '%.80s'", name);
+    tr_code rc = store->ops->family_get(store, name, f, err);
+    if (rc == TR_ERR_NOTFOUND)
+        return tr_fail(err, TR_ERR_NOTFOUND, "store %s has no family '%s'", store->safe, name);
+    return rc;
+}
+
+tr_code tr_store_family_list(tr_store *store, tr_family **list, size_t *n, tr_error *err)
+{
+    return store->ops->family_list(store, list, n, err);
 }
 
 const char *tr_store_name(const tr_store *store)
@@ -324,12 +404,12 @@ tr_code tr_store_registry_commit(tr_store *store, const tr_reg_txn *txn, tr_erro
 {
     if (!txn)
         return tr_fail(err, TR_ERR_INVALID, "no registry change given");
-    tr_reg_txn fenced;
-    if (!txn->job && store->job.id > 0) {
-        fenced = *txn; /* the job this handle works for (a worker's) */
-        fenced.job = &store->job;
-        txn = &fenced;
-    }
+    tr_reg_txn fenced = *txn;
+    if (!txn->job && store->job.id > 0)
+        fenced.job = &store->job; /* the job this handle works for (a worker's) */
+    if (!txn->family)
+        fenced.family = store->family.name;
+    txn = &fenced;
     if (txn->job && !store->ops->job_claim)
         return tr_fail(err, TR_ERR_UNSUPPORTED,
                        "store %s: a commit for a queued job needs the job queue (PostgreSQL)",
@@ -380,10 +460,30 @@ tr_code tr_store_pairs(tr_store *store, int32_t tf, char (*pairs)[TR_PAIR_MAX], 
     tr_code rc = tr_store_series_list(store, &list, &nl, err);
     if (rc)
         return rc;
-    for (size_t i = 0; i < nl && *n < max; i++)
-        if (list[i].timeframe == tf)
+    const tr_family *f = &store->family;
+    for (size_t i = 0; i < nl && *n < max; i++) {
+        if (list[i].timeframe != tf)
+            continue;
+        int in = f->n_pairs == 0;
+        for (int k = 0; k < f->n_pairs && !in; k++)
+            in = strcmp(f->pairs[k], list[i].pair) == 0;
+        if (in)
             snprintf(pairs[(*n)++], TR_PAIR_MAX, "%s", list[i].pair);
+    }
     free(list);
+    /* a family's pairs are all required: a cycle never trains on part of them silently */
+    for (int k = 0; k < f->n_pairs; k++) {
+        int found = 0;
+        for (int j = 0; j < *n && !found; j++)
+            found = strcmp(pairs[j], f->pairs[k]) == 0;
+        if (!found) {
+            char tfn[16];
+            *n = 0;
+            return tr_fail(err, TR_ERR_NOTFOUND, "store %s has no %s bars at %s for family %s",
+                           store->safe, f->pairs[k], tr_timeframe_name(tf, tfn, sizeof tfn),
+                           f->name);
+        }
+    }
     if (*n == 0) {
         char tfn[16];
         return tr_fail(err, TR_ERR_NOTFOUND, "store %s has no series at %s", store->safe,

@@ -29,6 +29,7 @@
 #include "base/bars.h"
 #include "base/err.h"
 #include "market/signal.h"
+#include "registry/family.h"
 #include "registry/registry.h"
 
 #define TR_STORE_DEFAULT_DIR "./aifx-data"
@@ -65,6 +66,12 @@ typedef struct tr_store_options {
     const char *models_dir; /* checkpoints and runs in progress; NULL or "": the backend's
                                default (<store>/models for a directory, ./aifx-models for
                                PostgreSQL) */
+    const char *family;     /* the model family the handle works in (family.h); NULL, "" or
+                               "default": the implicit one. Another must be defined in the
+                               store (tr_store_family_add), else TR_ERR_NOTFOUND. Its registry,
+                               signals, cycle locks and outbox are its own; its checkpoints and
+                               reports live in <models_dir>/families/<name> and
+                               <files>/families/<name>; the bars are shared. */
 } tr_store_options;
 
 /* Opens the store at location, choosing the backend from its form. o NULL: defaults (no
@@ -103,6 +110,23 @@ tr_code tr_store_path(const tr_store *store, tr_store_area area, const char *nam
  * several databases). */
 void tr_store_private_name(const tr_store *store, const char *stem, const char *ext, char *out,
                            size_t size);
+
+/* Opens another handle on the store of an open one, in the model family named (NULL: the
+ * default one). */
+tr_code tr_store_open_family(const tr_store *store, const char *family, tr_store **out,
+                             tr_error *err);
+
+/* The family of the handle (tr_store_options.family; "default" when none was named). */
+const tr_family *tr_store_family(const tr_store *store);
+const char *tr_store_family_name(const tr_store *store);
+
+/* Adds a family's definition to the store (a name other than "default"): TR_ERR_CONFLICT when
+ * the name is taken by another definition, TR_OK (nothing changed) for the same one again. */
+tr_code tr_store_family_add(tr_store *store, const tr_family *f, tr_error *err);
+/* One family's definition ("default": tr_family_default()); TR_ERR_NOTFOUND naming it. */
+tr_code tr_store_family_get(tr_store *store, const char *name, tr_family *f, tr_error *err);
+/* Every defined family (not "default"), by name, into a malloc'd array the caller frees. */
+tr_code tr_store_family_list(tr_store *store, tr_family **list, size_t *n, tr_error *err);
 
 /* Closes the store; NULL does nothing. */
 void tr_store_close(tr_store *store);

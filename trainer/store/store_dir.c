@@ -472,7 +472,7 @@ static tr_code dir_series_list(tr_store *s, tr_series_info **list, size_t *n_out
 
 static void registry_path(const tr_store *s, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s/registry.aifx", s->location);
+    snprintf(buf, size, "%s/registry.aifx", s->scope);
 }
 
 static tr_code read_registry(const char *path, tr_registry *reg, tr_error *err)
@@ -582,7 +582,7 @@ static const char legacy_magic[] = "AIFXSIG 1 0\n";
 
 static void signals_dir(const tr_store *s, char *buf, size_t size)
 {
-    snprintf(buf, size, "%s/signals", s->location);
+    snprintf(buf, size, "%s/signals", s->scope);
 }
 
 /* Reads every record of the single-file log at path into a malloc'd array (ids as stored).
@@ -650,7 +650,7 @@ static tr_code migrate_signals(const tr_store *s, tr_error *err)
     signals_dir(s, dir, sizeof dir);
     if (tr_siglog_exists(dir))
         return TR_OK;
-    snprintf(legacy, sizeof legacy, "%s/signals.aifx", s->location);
+    snprintf(legacy, sizeof legacy, "%s/signals.aifx", s->scope);
     tr_signal *all;
     size_t n;
     tr_code rc = read_legacy(legacy, &all, &n, err);
@@ -662,7 +662,7 @@ static tr_code migrate_signals(const tr_store *s, tr_error *err)
         return rc;
     rc = tr_siglog_import(dir, all, n, err);
     free(all);
-    snprintf(done, sizeof done, "%s/signals.aifx.migrated", s->location);
+    snprintf(done, sizeof done, "%s/signals.aifx.migrated", s->scope);
     if (!rc && rename(legacy, done) != 0)
         rc = tr_fail(err, TR_ERR_IO, "%s: cannot set aside after moving it to %s: %s", legacy, dir,
                      strerror(errno));
@@ -725,7 +725,7 @@ static tr_code dir_signals_get(tr_store *s, const char *pair, int64_t from, int6
     if (tr_siglog_exists(dir))
         return tr_siglog_get(dir, pair, from, to, list, n, err);
     /* not moved yet: the older program's file, if any */
-    snprintf(legacy, sizeof legacy, "%s/signals.aifx", s->location);
+    snprintf(legacy, sizeof legacy, "%s/signals.aifx", s->scope);
     tr_signal *all;
     size_t n_all;
     tr_code rc = read_legacy(legacy, &all, &n_all, err);
@@ -751,7 +751,7 @@ static tr_code dir_signals_get(tr_store *s, const char *pair, int64_t from, int6
 static tr_code dir_cycle_lock(tr_store *s, const char *cycle, int *token, tr_error *err)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/lock.%s", s->location, cycle);
+    snprintf(path, sizeof path, "%s/lock.%s", s->scope, cycle);
     int fd = open(path, O_RDWR | O_CREAT, 0644);
     if (fd < 0)
         return tr_fail(err, TR_ERR_IO, "%s: cannot open lock file: %s", path, strerror(errno));
@@ -808,8 +808,8 @@ static tr_code dir_outbox_claim(tr_store *s, const char *sink, int64_t now, int6
     tr_registry reg;
     tr_code rc = read_registry(path, &reg, err);
     if (!rc)
-        rc = tr_outbox_dir_claim(s->location, &reg, sink, now, backlog, max, lease, list, n,
-                                 next_due, err);
+        rc = tr_outbox_dir_claim(s->scope, &reg, sink, now, backlog, max, lease, list, n, next_due,
+                                 err);
     tr_registry_free(&reg);
     return rc;
 }
@@ -817,7 +817,7 @@ static tr_code dir_outbox_claim(tr_store *s, const char *sink, int64_t now, int6
 static tr_code dir_outbox_record(tr_store *s, const char *sink, int64_t lease,
                                  const tr_outbox_attempt *a, tr_error *err)
 {
-    return tr_outbox_dir_record(s->location, sink, lease, a, err);
+    return tr_outbox_dir_record(s->scope, sink, lease, a, err);
 }
 
 static void dir_outbox_release(tr_store *s, const char *sink, int64_t lease)
@@ -834,7 +834,7 @@ static tr_code dir_outbox_info(tr_store *s, const char *sink, tr_outbox_sink_inf
     tr_registry reg;
     tr_code rc = read_registry(path, &reg, err);
     if (!rc)
-        rc = tr_outbox_dir_info(s->location, &reg, sink, info, err);
+        rc = tr_outbox_dir_info(s->scope, &reg, sink, info, err);
     tr_registry_free(&reg);
     return rc;
 }
@@ -842,6 +842,127 @@ static tr_code dir_outbox_info(tr_store *s, const char *sink, tr_outbox_sink_inf
 static void dir_close(tr_store *s)
 {
     free(s);
+}
+
+/* ---- model families (family.h): families/<name>/family.conf ------------------------------- */
+
+static tr_code read_family(const tr_store *s, const char *name, tr_family *f, tr_error *err)
+{
+    char path[TR_STORE_PATH_MAX + 160];
+    snprintf(path, sizeof path, "%s/families/%s/family.conf", s->location, name);
+    char *text;
+    size_t len;
+    tr_code rc = tr_file_read(path, &text, &len, err);
+    if (rc == TR_ERR_NOTFOUND) {
+        tr_error_clear(err);
+        return tr_fail(err, TR_ERR_NOTFOUND, "store %s has no family '%s'", s->safe, name);
+    }
+    if (rc)
+        return rc;
+    rc = tr_family_parse(name, text, len, path, f, err);
+    free(text);
+    if (!rc) {
+        struct stat st;
+        if (stat(path, &st) == 0)
+            f->created_at = (int64_t)st.st_mtime;
+    }
+    return rc;
+}
+
+static tr_code dir_family_put(tr_store *s, const tr_family *f, tr_error *err)
+{
+    int lock_fd = -1;
+    tr_code rc = lock_store(s, &lock_fd, err);
+    if (rc)
+        return rc;
+    char text[TR_FAMILY_TEXT_MAX], mine[TR_FAMILY_TEXT_MAX];
+    tr_family old;
+    rc = read_family(s, f->name, &old, err);
+    if (rc == TR_OK) {
+        tr_family_format(&old, text, sizeof text);
+        tr_family_format(f, mine, sizeof mine);
+        if (strcmp(text, mine) != 0)
+            rc = tr_fail(err, TR_ERR_CONFLICT,
+                         "store %s has a family '%s' already, with another definition", s->safe,
+                         f->name);
+        goto done;
+    }
+    if (rc != TR_ERR_NOTFOUND)
+        goto done;
+    tr_error_clear(err);
+    char dir[TR_STORE_PATH_MAX + 160], path[TR_STORE_PATH_MAX + 200];
+    snprintf(dir, sizeof dir, "%s/families/%s", s->location, f->name);
+    snprintf(path, sizeof path, "%s/family.conf", dir);
+    rc = tr_mkdir_p(dir, err);
+    if (!rc) {
+        int n = tr_family_format(f, text, sizeof text);
+        rc = n < 0 || (size_t)n >= sizeof text
+                 ? tr_fail(err, TR_ERR_INVALID, "family %s: definition too long", f->name)
+                 : tr_file_write_atomic(path, text, (size_t)n, err);
+    }
+done:
+    unlock_store(lock_fd);
+    return rc;
+}
+
+static tr_code dir_family_get(tr_store *s, const char *name, tr_family *f, tr_error *err)
+{
+    return read_family(s, name, f, err);
+}
+
+static int cmp_family(const void *a, const void *b)
+{
+    return strcmp(((const tr_family *)a)->name, ((const tr_family *)b)->name);
+}
+
+static tr_code dir_family_list(tr_store *s, tr_family **list, size_t *n, tr_error *err)
+{
+    *list = NULL;
+    *n = 0;
+    char dir[TR_STORE_PATH_MAX + 16];
+    snprintf(dir, sizeof dir, "%s/families", s->location);
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT
+                   ? TR_OK
+                   : tr_fail(err, TR_ERR_IO, "%s: cannot list: %s", dir, strerror(errno));
+    tr_code rc = TR_OK;
+    size_t cap = 0;
+    struct dirent *e;
+    while (!rc && (e = readdir(d)) != NULL) {
+        if (!tr_family_name_valid(e->d_name) || tr_family_is_default(e->d_name))
+            continue;
+        tr_family f;
+        rc = read_family(s, e->d_name, &f, err);
+        if (rc == TR_ERR_NOTFOUND) { /* a directory without a definition: not a family */
+            tr_error_clear(err);
+            rc = TR_OK;
+            continue;
+        }
+        if (rc)
+            break;
+        if (*n == cap) {
+            size_t nc = cap ? 2 * cap : 8;
+            tr_family *g = realloc(*list, nc * sizeof *g);
+            if (!g) {
+                rc = tr_fail(err, TR_ERR_NOMEM, "out of memory listing families");
+                break;
+            }
+            *list = g;
+            cap = nc;
+        }
+        (*list)[(*n)++] = f;
+    }
+    closedir(d);
+    if (rc) {
+        free(*list);
+        *list = NULL;
+        *n = 0;
+        return rc;
+    }
+    if (*n)
+        qsort(*list, *n, sizeof **list, cmp_family);
+    return TR_OK;
 }
 
 static const tr_store_ops dir_ops = {
@@ -864,6 +985,9 @@ static const tr_store_ops dir_ops = {
     .outbox_record = dir_outbox_record,
     .outbox_release = dir_outbox_release,
     .outbox_info = dir_outbox_info,
+    .family_put = dir_family_put,
+    .family_get = dir_family_get,
+    .family_list = dir_family_list,
 };
 /* ---- opening --------------------------------------------------------------------------------- */
 

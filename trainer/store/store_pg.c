@@ -54,7 +54,7 @@ enum { OID_INT8 = 20, OID_INT4 = 23, OID_TEXT = 25, OID_FLOAT4 = 700, OID_FLOAT8
 typedef struct pg_store {
     tr_store base; /* first member: a tr_store * points at the pg_store */
     PGconn *conn;
-    char locks[PG_MAX_LOCKS][64];     /* names of the cycle locks held ("" = free slot) */
+    char locks[PG_MAX_LOCKS][136];    /* names of the cycle locks held ("" = free slot) */
     int64_t lock_token[PG_MAX_LOCKS]; /* their fencing tokens (cycle_lock_tokens) */
     int in_xact;                      /* between begin and commit or rollback */
     char schema[64];                  /* the schema of our objects (search_path of every session) */
@@ -510,13 +510,20 @@ typedef struct table {
     const tr_schema *schema; /* schema->table is the SQL table */
     const char *order;       /* the column that keeps the program's order: set on insert */
     const char *what;        /* for messages */
+    int by_family;           /* rows belong to a family (column family, 008_families.sql) */
 } table;
 
-static const table t_versions = {&tr_version_schema, "registered_no", "version"};
-static const table t_log = {&tr_log_row_schema, NULL, "training log row"};
-static const table t_acts = {&tr_activation_schema, NULL, "activation"};
-static const table t_abs = {&tr_ab_test_schema, "created_no", "A/B test"};
-static const table t_events = {&tr_outbox_event_schema, NULL, "outbox event"};
+static const table t_versions = {&tr_version_schema, "registered_no", "version", 1};
+static const table t_log = {&tr_log_row_schema, NULL, "training log row", 1};
+static const table t_acts = {&tr_activation_schema, NULL, "activation", 1};
+static const table t_abs = {&tr_ab_test_schema, "created_no", "A/B test", 1};
+static const table t_events = {&tr_outbox_event_schema, NULL, "outbox event", 0};
+
+/* The family whose rows this handle reads and writes ("default" for the implicit one). */
+static const char *family_of(const pg_store *s)
+{
+    return s->base.family.name;
+}
 
 /* The columns of a table: the leaves of its record (groups flattened, "train_macro_f1"). */
 typedef struct cols {
@@ -743,16 +750,22 @@ static tr_code read_table(pg_store *s, const table *t, const char *ord, void **o
             tr_sb_printf(&q, ", ");
         select_expr(&q, &c->c[i]);
     }
-    tr_sb_printf(&q, " FROM %s ORDER BY %s", t->schema->table, ord);
-    if (q.oom) {
+    params fp = {0};
+    if (t->by_family)
+        p_text(&fp, family_of(s));
+    tr_sb_printf(&q, " FROM %s%s ORDER BY %s", t->schema->table,
+                 t->by_family ? " WHERE family = $1::text" : "", ord);
+    if (q.oom || fp.oom) {
         tr_sb_free(&q);
+        params_free(&fp);
         free(c);
         return tr_fail(err, TR_ERR_NOMEM, "out of memory");
     }
     PGresult *r;
     char what[96];
     snprintf(what, sizeof what, "reading %s", t->schema->table);
-    rc = query(s, q.p, NULL, 1, &r, what, err);
+    rc = query(s, q.p, t->by_family ? &fp : NULL, 1, &r, what, err);
+    params_free(&fp);
     tr_sb_free(&q);
     if (rc) {
         free(c);
@@ -847,12 +860,18 @@ static tr_code write_row(pg_store *s, const table *t, const void *rec, int updat
         }
         tr_sb_printf(&q, " WHERE %s = ", c->c[0].column);
         value_expr(&q, &c->c[0], 1);
+        if (t->by_family) {
+            p_text(&p, family_of(s));
+            tr_sb_printf(&q, " AND family = $%d::text", p.n);
+        }
     } else {
         tr_sb_printf(&q, "INSERT INTO %s (", t->schema->table);
         for (size_t i = 0; i < c->n; i++)
             tr_sb_printf(&q, "%s%s", i ? ", " : "", c->c[i].column);
         if (t->order)
             tr_sb_printf(&q, ", %s", t->order);
+        if (t->by_family)
+            tr_sb_printf(&q, ", family");
         tr_sb_printf(&q, ") VALUES (");
         for (size_t i = 0; i < c->n; i++) {
             if (i)
@@ -862,6 +881,10 @@ static tr_code write_row(pg_store *s, const table *t, const void *rec, int updat
         if (t->order) {
             p_i64(&p, order_no);
             tr_sb_printf(&q, ", $%d::int8", p.n);
+        }
+        if (t->by_family) {
+            p_text(&p, family_of(s));
+            tr_sb_printf(&q, ", $%d::text", p.n);
         }
         tr_sb_printf(&q, ")");
     }
@@ -1482,11 +1505,13 @@ static tr_code find_stored_signals(pg_store *s, tr_signal *sigs, size_t n, unsig
     p_array(&p, 'l', bar, n);
     p_array(&p, 's', ver, n);
     p_array(&p, 's', ab, n);
+    p_text(&p, family_of(s));
     rc = query(s,
                "SELECT u.i::int8, " SIGNAL_COLUMNS " FROM unnest($1::text[], $2::int8[], "
                "$3::text[], $4::text[]) WITH ORDINALITY AS u(pair, bar, ver, ab, i) JOIN "
-               "trading_signals t ON t.pair = u.pair AND t.bar_time = to_timestamp(u.bar) AND "
-               "t.model_version = u.ver AND coalesce(t.ab_test_id, '') = u.ab",
+               "trading_signals t ON t.family = $5::text AND t.pair = u.pair AND t.bar_time = "
+               "to_timestamp(u.bar) AND t.model_version = u.ver AND coalesce(t.ab_test_id, '') = "
+               "u.ab",
                &p, 1, &r, "storing signals (looking for stored ones)", err);
     if (rc)
         goto out;
@@ -1617,15 +1642,16 @@ static tr_code pg_signals_append(tr_store *st, tr_signal *sigs, size_t n, tr_err
     p_array(&p, 'l', exit_t, n);
     for (int k = 4; k < 7; k++)
         p_array(&p, 'd', dbl + (size_t)k * n, n);
+    p_text(&p, family_of(s));
     rc = exec(
         s,
         "INSERT INTO trading_signals (signal_no, pair, timeframe, bar_time, signal, "
         "confidence, prob_hold, prob_buy, prob_sell, model_version, ab_test_id, created_at, "
-        "actual_outcome, exit_time, exit_price, pnl_pips, pnl_percent) OVERRIDING SYSTEM "
+        "actual_outcome, exit_time, exit_price, pnl_pips, pnl_percent, family) OVERRIDING SYSTEM "
         "VALUE SELECT id, pair, tf, to_timestamp(bar), sig::signal_type, conf, ph, pb, ps, "
         "ver, nullif(ab, ''), CASE WHEN created = 0 THEN NULL ELSE to_timestamp(created) END, "
         "outc::signal_outcome, CASE WHEN ex = 0 THEN NULL ELSE to_timestamp(ex) END, xp, pips, "
-        "pct FROM unnest($1::int8[], $2::text[], $3::int4[], $4::int8[], $5::text[], "
+        "pct, $18::text FROM unnest($1::int8[], $2::text[], $3::int4[], $4::int8[], $5::text[], "
         "$6::float8[], $7::float8[], $8::float8[], $9::float8[], $10::text[], $11::text[], "
         "$12::int8[], $13::text[], $14::int8[], $15::float8[], $16::float8[], $17::float8[]) "
         "AS u(id, pair, tf, bar, sig, conf, ph, pb, ps, ver, ab, created, outc, ex, xp, pips, "
@@ -1713,9 +1739,11 @@ static tr_code pg_signals_update(tr_store *st, const tr_signal *sigs, size_t n, 
     if (rc)
         goto out;
     p_array(&p, 'l', i64, n);
+    p_text(&p, family_of(s));
     rc = query(s,
                "SELECT u.id FROM unnest($1::int8[]) AS u(id) WHERE NOT EXISTS (SELECT 1 FROM "
-               "trading_signals t WHERE t.signal_no = u.id) ORDER BY u.id LIMIT 1",
+               "trading_signals t WHERE t.signal_no = u.id AND t.family = $2::text) ORDER BY "
+               "u.id LIMIT 1",
                &p, 1, &r, "updating signals", err);
     if (rc)
         goto done;
@@ -1731,13 +1759,14 @@ static tr_code pg_signals_update(tr_store *st, const tr_signal *sigs, size_t n, 
     for (int k = 0; k < 3; k++)
         p_array(&p, 'd', dbl + (size_t)k * n, n);
     p_array(&p, 's', rep, n);
+    p_text(&p, family_of(s));
     rc = exec(s,
               "UPDATE trading_signals t SET actual_outcome = u.outc::signal_outcome, exit_time = "
               "CASE WHEN u.ex = 0 THEN NULL ELSE to_timestamp(u.ex) END, exit_price = u.xp, "
               "pnl_pips = u.pips, pnl_percent = u.pct, outcome_reported = u.rep::bool FROM "
               "unnest($1::int8[], $2::text[], $3::int8[], $4::float8[], $5::float8[], "
               "$6::float8[], $7::text[]) AS u(id, outc, ex, xp, pips, pct, rep) WHERE "
-              "t.signal_no = u.id",
+              "t.signal_no = u.id AND t.family = $8::text",
               &p, "updating signals", err);
     if (rc)
         goto done;
@@ -1778,14 +1807,15 @@ static tr_code pg_signals_get(tr_store *st, const char *pair, int64_t from, int6
     params p = {0};
     p_bound(&p, from);
     p_bound(&p, to);
+    p_text(&p, family_of(s));
     if (pair)
         p_text(&p, pair);
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT " SIGNAL_COLUMNS " FROM trading_signals t WHERE "
+             "SELECT " SIGNAL_COLUMNS " FROM trading_signals t WHERE t.family = $3::text AND "
              "t.bar_time >= to_timestamp($1::float8) AND t.bar_time < to_timestamp($2::float8)%s "
              "ORDER BY t.signal_no",
-             pair ? " AND t.pair = $3::text" : "");
+             pair ? " AND t.pair = $4::text" : "");
     PGresult *r;
     tr_code rc = query(s, sql, &p, 1, &r, "reading signals", err);
     params_free(&p);
@@ -1812,9 +1842,16 @@ static tr_code pg_signals_get(tr_store *st, const char *pair, int64_t from, int6
 /* ---- cycle locks ------------------------------------------------------------------------------
  */
 
-static tr_code pg_cycle_lock(tr_store *st, const char *cycle, int *token, tr_error *err)
+static tr_code pg_cycle_lock(tr_store *st, const char *cycle_name, int *token, tr_error *err)
 {
     pg_store *s = (pg_store *)st;
+    /* a family's cycles lock apart from another's: "<family>/<cycle>" ("default": the cycle) */
+    char cycle[sizeof s->locks[0] + 1];
+    int nl = tr_family_is_default(family_of(s))
+                 ? snprintf(cycle, sizeof cycle, "%s", cycle_name)
+                 : snprintf(cycle, sizeof cycle, "%s/%s", family_of(s), cycle_name);
+    if (nl < 0 || (size_t)nl >= sizeof cycle)
+        return tr_fail(err, TR_ERR_INVALID, "lock name too long: %s", cycle_name);
     int slot = -1;
     if (strlen(cycle) >= sizeof s->locks[0])
         return tr_fail(err, TR_ERR_INVALID, "lock name too long: %s", cycle);
@@ -2589,12 +2626,20 @@ static tr_code check_job_fence(pg_store *s, const tr_job_fence *f, char *cycle, 
     PGresult *r;
     p_i64(&p, f->id);
     tr_code rc = query(s,
-                       "SELECT lease, state::text, cycle, extract(epoch FROM slot_time)::int8 "
-                       "FROM jobs WHERE id = $1::int8 FOR UPDATE",
+                       "SELECT lease, state::text, cycle, extract(epoch FROM slot_time)::int8, "
+                       "family FROM jobs WHERE id = $1::int8 FOR UPDATE",
                        &p, 1, &r, "checking the job's lease", err);
     params_free(&p);
     if (rc)
         return rc;
+    if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 4), family_of(s)) != 0) {
+        rc = tr_fail(err, TR_ERR_INVALID,
+                     "store %s: job %lld belongs to family %.63s, not to this handle's %s; "
+                     "nothing committed",
+                     s->base.safe, (long long)f->id, PQgetvalue(r, 0, 4), family_of(s));
+        PQclear(r);
+        return rc;
+    }
     int ok =
         PQntuples(r) == 1 && g_i64(r, 0, 0) == f->lease &&
         (strcmp(PQgetvalue(r, 0, 1), "running") == 0 || strcmp(PQgetvalue(r, 0, 1), "done") == 0) &&
@@ -2632,6 +2677,109 @@ static tr_code finish_fenced_job(pg_store *s, const tr_reg_txn *txn, const char 
     return TR_OK;
 }
 
+/* ---- model families (family.h; 008_families.sql) ------------------------------------------ */
+
+static tr_code family_of_row(pg_store *s, PGresult *r, int i, tr_family *f, tr_error *err)
+{
+    char name[TR_FAMILY_NAME_MAX];
+    if (g_text(r, i, 0, name, sizeof name) != 0)
+        return tr_fail(err, TR_ERR_FORMAT, "store %s: a family name does not fit", s->base.safe);
+    char what[TR_FAMILY_NAME_MAX + 32];
+    snprintf(what, sizeof what, "family %s's definition", name);
+    const char *text = PQgetvalue(r, i, 1);
+    tr_code rc = tr_family_parse(name, text, (size_t)PQgetlength(r, i, 1), what, f, err);
+    if (!rc)
+        f->created_at = g_i64(r, i, 2);
+    return rc;
+}
+
+static tr_code pg_family_get(tr_store *st, const char *name, tr_family *f, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    params p = {0};
+    p_text(&p, name);
+    PGresult *r;
+    tr_code rc = query(s,
+                       "SELECT name, definition, extract(epoch FROM created_at)::int8 FROM "
+                       "families WHERE name = $1::text",
+                       &p, 1, &r, "reading a family", err);
+    params_free(&p);
+    if (rc)
+        return rc;
+    if (PQntuples(r) != 1)
+        rc = tr_fail(err, TR_ERR_NOTFOUND, "store %s has no family '%s'", s->base.safe, name);
+    else
+        rc = family_of_row(s, r, 0, f, err);
+    PQclear(r);
+    return rc;
+}
+
+static tr_code pg_family_put(tr_store *st, const tr_family *f, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    char text[TR_FAMILY_TEXT_MAX];
+    int n = tr_family_format(f, text, sizeof text);
+    if (n < 0 || (size_t)n >= sizeof text)
+        return tr_fail(err, TR_ERR_INVALID, "family %s: definition too long", f->name);
+    params p = {0};
+    p_text(&p, f->name);
+    p_text(&p, text);
+    PGresult *r;
+    /* inserted, or the stored definition when the name is taken */
+    tr_code rc = query(s,
+                       "WITH ins AS (INSERT INTO families (name, definition) VALUES ($1::text, "
+                       "$2::text) ON CONFLICT (name) DO NOTHING RETURNING definition) SELECT "
+                       "definition FROM ins UNION ALL SELECT definition FROM families WHERE name "
+                       "= $1::text AND NOT EXISTS (SELECT 1 FROM ins)",
+                       &p, 1, &r, "adding a family", err);
+    params_free(&p);
+    if (rc)
+        return rc;
+    tr_family old;
+    tr_error e = {0};
+    char was[TR_FAMILY_TEXT_MAX] = "";
+    if (PQntuples(r) == 1 &&
+        tr_family_parse(f->name, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0), "stored", &old,
+                        &e) == TR_OK)
+        tr_family_format(&old, was, sizeof was);
+    PQclear(r);
+    if (strcmp(was, text) != 0)
+        return tr_fail(err, TR_ERR_CONFLICT,
+                       "store %s has a family '%s' already, with another definition", s->base.safe,
+                       f->name);
+    return TR_OK;
+}
+
+static tr_code pg_family_list(tr_store *st, tr_family **list, size_t *n, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    *list = NULL;
+    *n = 0;
+    PGresult *r;
+    tr_code rc = query(s,
+                       "SELECT name, definition, extract(epoch FROM created_at)::int8 FROM "
+                       "families ORDER BY name",
+                       NULL, 1, &r, "listing families", err);
+    if (rc)
+        return rc;
+    int rows = PQntuples(r);
+    tr_family *v = calloc((size_t)rows + 1, sizeof *v);
+    if (!v) {
+        PQclear(r);
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory listing families");
+    }
+    for (int i = 0; i < rows && !rc; i++)
+        rc = family_of_row(s, r, i, &v[i], err);
+    PQclear(r);
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    *list = v;
+    *n = (size_t)rows;
+    return TR_OK;
+}
+
 static const tr_store_ops pg_ops = {
     .name = "postgresql",
     .close = pg_close,
@@ -2660,6 +2808,9 @@ static const tr_store_ops pg_ops = {
     .job_list = pg_job_list,
     .job_get = pg_job_get,
     .job_retry = pg_job_retry,
+    .family_put = pg_family_put,
+    .family_get = pg_family_get,
+    .family_list = pg_family_list,
 };
 /* Sets search_path to one schema, for the session or (local) the transaction; the name is a
  * parameter, quoted by the server. */
