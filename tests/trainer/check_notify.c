@@ -200,7 +200,7 @@ static int fx_open(fixture *f, int backend)
     f->models = tu_path(f->dir, "models");
     f->pg = backend == 1;
     f->loc = f->pg ? pu_create_db(1) : tu_path(f->dir, "store");
-    tr_store_options o = {1, f->models};
+    tr_store_options o = {.create = 1, .models_dir = f->models};
     tr_error e;
     ck_assert_msg(tr_store_open(f->loc, &o, &f->st, &e) == TR_OK, "%s", e.msg);
     return 1;
@@ -606,7 +606,7 @@ START_TEST(test_one_sender_per_sink)
         return;
     add_events(f.st, 1, 2);
     tr_store *other;
-    tr_store_options o = {0, f.models};
+    tr_store_options o = {.models_dir = f.models};
     tr_error e;
     ck_assert_msg(tr_store_open(f.loc, &o, &other, &e) == TR_OK, "%s", e.msg);
     int64_t l1, l2, next;

@@ -146,6 +146,24 @@ static void layout_of(const char *ci, const char *schema, char *out, size_t size
 /* Turns a store in schema aifx back into the previous release's: migration 003 undone (its own
  * tables and function dropped, its row deleted) and every object moved into public. */
 static const char to_previous_release_sql[] =
+    "DROP TABLE aifx.families;" /* 008: dropping family drops its keys and indexes */
+    "ALTER TABLE aifx.trading_signals DROP COLUMN family;"
+    "CREATE INDEX trading_signals_pair_time ON aifx.trading_signals (pair, bar_time);"
+    "ALTER TABLE aifx.model_ab_test DROP COLUMN family, "
+    "ADD CONSTRAINT model_ab_test_test_id_key UNIQUE (test_id), "
+    "ADD CONSTRAINT model_ab_test_created_no_key UNIQUE (created_no);"
+    "ALTER TABLE aifx.trading_signals ADD CONSTRAINT trading_signals_ab_test_id_fkey "
+    "FOREIGN KEY (ab_test_id) REFERENCES aifx.model_ab_test (test_id);"
+    "ALTER TABLE aifx.model_activations DROP COLUMN family, "
+    "ADD CONSTRAINT model_activations_activation_id_key UNIQUE (activation_id);"
+    "ALTER TABLE aifx.model_training_log DROP COLUMN family, "
+    "ADD CONSTRAINT model_training_log_log_id_key UNIQUE (log_id);"
+    "CREATE INDEX model_training_log_cycle ON aifx.model_training_log (cycle, scheduled_for);"
+    "ALTER TABLE aifx.model_versions DROP COLUMN family, "
+    "ADD CONSTRAINT model_versions_version_key UNIQUE (version), "
+    "ADD CONSTRAINT model_versions_registered_no_key UNIQUE (registered_no);"
+    "CREATE UNIQUE INDEX model_versions_one_active ON aifx.model_versions (is_active) WHERE "
+    "is_active;"
     "DROP TABLE aifx.jobs; DROP TYPE aifx.job_state;" /* 007 */
     "ALTER TABLE aifx.model_versions DROP COLUMN rule_temperature, DROP COLUMN rule_threshold, "
     "DROP COLUMN rule_no_edge, DROP COLUMN rule_cost_aware, DROP COLUMN rule_min_trades, "

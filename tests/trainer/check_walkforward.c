@@ -30,7 +30,7 @@
 static tr_store *make_store(const char *dir)
 {
     char *loc = tu_path(dir, "store");
-    tr_store_options so = {1, NULL};
+    tr_store_options so = {.create = 1};
     tr_store *st;
     tr_error e;
     ck_assert_int_eq(tr_store_open(loc, &so, &st, &e), TR_OK);

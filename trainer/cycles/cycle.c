@@ -42,6 +42,7 @@ tr_incr_opts tr_incr_opts_default(void)
     memset(&o, 0, sizeof o);
     o.timeframe = 900;
     o.min_samples = 0; /* tr_incr_min_samples */
+    o.window = 86400;
     o.lr = 1e-4f;
     o.epochs = 10;
     o.batch = 32;

@@ -67,8 +67,8 @@ typedef struct tr_incr_opts {
     void *user;
     int no_guard;   /* appended: 1 turns the guard against collapse off (tr_gate_decide_guarded);
                        for tests of the gate's mechanics on untrained nets */
-    int64_t window; /* appended: seconds of bars fine-tuned on before as_of; 0: one day (a
-                       family scales it with its timeframe, cycles/family_opts.h) */
+    int64_t window; /* appended: seconds of bars fine-tuned on before as_of (default one day;
+                       a family scales it with its timeframe, cycles/family_opts.h) */
 } tr_incr_opts;
 
 tr_incr_opts tr_incr_opts_default(void);

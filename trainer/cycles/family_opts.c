@@ -53,7 +53,7 @@ void tr_family_incr_opts(const tr_family *f, tr_incr_opts *o)
 {
     int s = tr_family_scale(f);
     o->timeframe = tr_family_timeframe(f);
-    o->window = (int64_t)86400 * s;
+    o->window *= s;
     o->gate_days *= s;
 }
 

@@ -61,8 +61,12 @@ static tr_code set_pairs(tr_family *f, const char *v, tr_error *err)
     f->n_pairs = 0;
     const char *p = v;
     while (*p) {
+        while (*p == ' ' || *p == '\t')
+            p++;
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
+        while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
         char one[TR_PAIR_MAX];
         if (n == 0 || n >= sizeof one)
             return tr_fail(err, TR_ERR_INVALID, "pairs: bad pair in '%.80s'", v);
@@ -77,9 +81,7 @@ static tr_code set_pairs(tr_family *f, const char *v, tr_error *err)
         if (f->n_pairs == TR_FAMILY_PAIRS_MAX)
             return tr_fail(err, TR_ERR_INVALID, "pairs: more than %d pairs", TR_FAMILY_PAIRS_MAX);
         memcpy(f->pairs[f->n_pairs++], one, n + 1);
-        p += n;
-        if (*p == ',')
-            p++;
+        p = e ? e + 1 : p + strlen(p);
     }
     if (f->n_pairs == 0)
         return tr_fail(err, TR_ERR_INVALID, "pairs: none named");

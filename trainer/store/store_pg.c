@@ -1759,14 +1759,13 @@ static tr_code pg_signals_update(tr_store *st, const tr_signal *sigs, size_t n, 
     for (int k = 0; k < 3; k++)
         p_array(&p, 'd', dbl + (size_t)k * n, n);
     p_array(&p, 's', rep, n);
-    p_text(&p, family_of(s));
     rc = exec(s,
               "UPDATE trading_signals t SET actual_outcome = u.outc::signal_outcome, exit_time = "
               "CASE WHEN u.ex = 0 THEN NULL ELSE to_timestamp(u.ex) END, exit_price = u.xp, "
               "pnl_pips = u.pips, pnl_percent = u.pct, outcome_reported = u.rep::bool FROM "
-              "unnest($1::int8[], $2::text[], $3::int8[], $4::float8[], $5::float8[], "
-              "$6::float8[], $7::text[]) AS u(id, outc, ex, xp, pips, pct, rep) WHERE "
-              "t.signal_no = u.id AND t.family = $8::text",
+              "unnest($1::int8[], $3::text[], $4::int8[], $5::float8[], $6::float8[], "
+              "$7::float8[], $8::text[]) AS u(id, outc, ex, xp, pips, pct, rep) WHERE "
+              "t.signal_no = u.id AND t.family = $2::text",
               &p, "updating signals", err);
     if (rc)
         goto done;
