@@ -453,6 +453,69 @@ START_TEST(test_queue_families)
 }
 END_TEST
 
+/* ---- the shared hourly files ----------------------------------------------------------------- */
+
+START_TEST(test_shared_hourly)
+{
+    struct stat st;
+    if (stat(AIFX_SHARED_DATA "/eurusd_h1.csv", &st) != 0 ||
+        stat(AIFX_SHARED_DATA "/usdjpy_h1.csv", &st) != 0) {
+        printf("trainer_family: shared hourly files SKIPPED: %s not found\n", AIFX_SHARED_DATA);
+        return;
+    }
+    char *dir = tu_tempdir();
+    char *loc = tu_path(dir, "store");
+    tr_store *s;
+    tr_error e;
+    ck_assert_int_eq(tr_store_open(loc, &(tr_store_options){.create = 1}, &s, &e), TR_OK);
+    tr_store_close(s);
+    ck_assert_int_eq(run(dir,
+                         "family add h1 --pairs EURUSD,USDJPY --timeframe 1h --hidden 16 "
+                         "--epochs 3 --store '%s'",
+                         loc),
+                     0);
+    /* the family's timeframe is ingest's default */
+    ck_assert_int_eq(run(dir, "ingest --family h1 --pair EURUSD --csv '%s' --store '%s'",
+                         AIFX_SHARED_DATA "/eurusd_h1.csv", loc),
+                     0);
+    ck_assert_int_eq(run(dir, "ingest --family h1 --pair USDJPY --csv '%s' --store '%s'",
+                         AIFX_SHARED_DATA "/usdjpy_h1.csv", loc),
+                     0);
+    const char *only = "--disable rank --disable drift --disable abtest";
+    ck_assert_int_eq(run(dir,
+                         "run-due --family h1 --as-of 2024-06-02T01:30 --disable incremental "
+                         "%s --store '%s'",
+                         only, loc),
+                     0);
+    ck_assert(tu_output_has(dir, "full        scheduled 2024-06-02T01:00:00Z: completed"));
+    /* Thursday's fine-tune: its 4 days of hourly bars, gated on 4 weeks */
+    ck_assert_int_eq(
+        run(dir, "run-due --family h1 --as-of 2024-06-06T02:30 %s --store '%s'", only, loc), 0);
+    ck_assert(tu_output_has(dir, "incremental scheduled 2024-06-06T02:00:00Z: completed"));
+    tr_store_options o = {.family = "h1"};
+    ck_assert_int_eq(tr_store_open(loc, &o, &s, &e), TR_OK);
+    tr_registry reg;
+    ck_assert_int_eq(tr_store_registry_read(s, &reg, &e), TR_OK);
+    ck_assert_uint_eq(reg.n_versions, 2);
+    ck_assert(strstr(reg.versions[0].hyper, "\"timeframe\":3600") != NULL);
+    ck_assert(strstr(reg.versions[0].hyper, "\"months\":12") != NULL);
+    /* 12 months of both pairs' hourly bars: about 6,200 bars a pair */
+    ck_assert_int_gt(reg.versions[0].n_samples[0] + reg.versions[0].n_samples[1] +
+                         reg.versions[0].n_samples[2],
+                     10000);
+    ck_assert_str_eq(reg.log[1].cycle, "incremental");
+    ck_assert_int_eq(reg.log[1].status, TR_LOG_COMPLETED);
+    tr_registry_free(&reg);
+    tr_store_close(s);
+    /* the default family has no 15-minute bars here: its retrain names what is missing */
+    ck_assert_int_eq(run(dir, "full --as-of 2024-06-02 --store '%s'", loc), 6);
+    ck_assert(tu_output_has(dir, "has no series at 15m"));
+    free(loc);
+    tu_rmtree(dir);
+    free(dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("trainer_family");
@@ -463,6 +526,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_lineages_dir);
     tcase_add_test(tc, test_lineages_pg);
     tcase_add_test(tc, test_queue_families);
+    tcase_add_test(tc, test_shared_hourly);
     suite_add_tcase(s, tc);
     return s;
 }
