@@ -76,7 +76,7 @@ static void make_store(void)
     tr_error e;
     tr_error_clear(&e);
     tr_store *st;
-    tr_store_options so = {1, NULL};
+    tr_store_options so = {.create = 1};
     if (tr_store_open(store_dir, &so, &st, &e))
         die("store", &e);
     int64_t from, to;

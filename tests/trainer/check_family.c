@@ -296,18 +296,11 @@ END_TEST
 
 START_TEST(test_lineages_pg)
 {
-    if (!pu_server())
+    pu_fixture f;
+    if (!pu_fixture_open(&f))
         return;
-    char *ci = pu_create_db(1);
-    char *dir = tu_tempdir();
-    char *models = tu_path(dir, "models");
-    setenv("AIFX_MODELS_DIR", models, 1);
-    lineages(ci, models, dir, 1);
-    unsetenv("AIFX_MODELS_DIR");
-    pu_drop_db(ci);
-    free(models);
-    tu_rmtree(dir);
-    free(dir);
+    lineages(f.ci, f.models, f.dir, 1);
+    pu_fixture_close(&f);
 }
 END_TEST
 
@@ -344,15 +337,13 @@ static int wait_value(const char *ci, const char *sql, long long want, double se
 
 START_TEST(test_queue_families)
 {
-    if (!pu_server())
+    pu_fixture fx;
+    if (!pu_fixture_open(&fx))
         return;
-    char *ci = pu_create_db(1);
-    char *dir = tu_tempdir();
-    char *models = tu_path(dir, "models");
-    setenv("AIFX_MODELS_DIR", models, 1);
+    const char *ci = fx.ci, *dir = fx.dir;
     tr_store *s;
     tr_error e;
-    tr_store_options o = {.create = 1, .models_dir = models};
+    tr_store_options o = {.create = 1, .models_dir = fx.models};
     ck_assert_int_eq(tr_store_open(ci, &o, &s, &e), TR_OK);
     put_synth(s, "EURUSD", 900, "2023-12-01", "2024-03-25", 3);
     put_synth(s, "USDJPY", 900, "2023-12-01", "2024-03-25", 6);
@@ -445,11 +436,7 @@ START_TEST(test_queue_families)
     ck_assert_int_eq(pu_value(ci, "SELECT count(*) FROM model_versions WHERE family LIKE '%-1h' "
                                   "AND type = 'full' AND hyperparameters->>'timeframe' = '3600'"),
                      6);
-    unsetenv("AIFX_MODELS_DIR");
-    pu_drop_db(ci);
-    free(models);
-    tu_rmtree(dir);
-    free(dir);
+    pu_fixture_close(&fx);
 }
 END_TEST
 

@@ -164,3 +164,25 @@ int pu_run_env(const char *var)
     int st = system(full);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+int pu_fixture_open(pu_fixture *f)
+{
+    memset(f, 0, sizeof *f);
+    if (!pu_server())
+        return 0;
+    f->ci = pu_create_db(1);
+    f->dir = tu_tempdir();
+    f->models = tu_path(f->dir, "models");
+    setenv("AIFX_MODELS_DIR", f->models, 1);
+    return 1;
+}
+
+void pu_fixture_close(pu_fixture *f)
+{
+    unsetenv("AIFX_MODELS_DIR");
+    pu_drop_db(f->ci);
+    tu_rmtree(f->dir);
+    free(f->dir);
+    free(f->models);
+    memset(f, 0, sizeof *f);
+}

@@ -33,6 +33,16 @@ int pu_psql_path(const char *conninfo, const char *path, const char *sql, char *
 /* The integer that sql (one row, one column) returns; -1 on any error. */
 long long pu_value(const char *conninfo, const char *sql);
 
+/* A test's PostgreSQL case: a fresh migrated database (ci), a temporary directory (dir) and a
+ * models directory in it (models, also set as $AIFX_MODELS_DIR for the programs the test runs). */
+typedef struct pu_fixture {
+    char *ci, *dir, *models;
+} pu_fixture;
+/* 0 (and nothing made) when there is no test server: the case then returns. */
+int pu_fixture_open(pu_fixture *f);
+/* Drops the database, removes the directory, unsets $AIFX_MODELS_DIR. */
+void pu_fixture_close(pu_fixture *f);
+
 /* Runs a shell command from the environment variable var (AIFX_TEST_PG_STOP, _START);
  * returns its exit status, or -1 when the variable is unset. */
 int pu_run_env(const char *var);

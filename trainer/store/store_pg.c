@@ -1845,7 +1845,7 @@ static tr_code pg_cycle_lock(tr_store *st, const char *cycle_name, int *token, t
 {
     pg_store *s = (pg_store *)st;
     /* a family's cycles lock apart from another's: "<family>/<cycle>" ("default": the cycle) */
-    char cycle[sizeof s->locks[0] + 1];
+    char cycle[sizeof s->locks[0]];
     int nl = tr_family_is_default(family_of(s))
                  ? snprintf(cycle, sizeof cycle, "%s", cycle_name)
                  : snprintf(cycle, sizeof cycle, "%s/%s", family_of(s), cycle_name);
