@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/print.h"
+#include "data/models.h"
 #include "store/store.h"
 
 const char tr_cli_help_db[] =
@@ -34,7 +35,15 @@ const char tr_cli_help_db[] =
     "  --backend-signals adds the design's model_version and ab_test_id columns to its\n"
     "  trading_signals; --bars-from TABLE reads bars from the backend's table instead of the\n"
     "  store's own (read-only), --bars-notify adds a trigger there that sends new_market_data.\n"
-    "  What is set up is recorded in the store and kept by later runs.\n";
+    "  What is set up is recorded in the store and kept by later runs.\n"
+    "\n"
+    "       aifx-train db upload [--store LOCATION] [--models-dir DIR]\n"
+    "\n"
+    "  Stores in the database the checkpoints (and drift references) of registered versions\n"
+    "  that it lacks, from this host's models directory, each only when the file matches the\n"
+    "  registry's CRC-32 and size: for versions registered before model files (migration 008),\n"
+    "  so that every host can load them. Running it again changes nothing. Prints how many\n"
+    "  were stored and names the versions found nowhere (exit 5 when there are any).\n";
 
 const char tr_cli_help_listen[] =
     "usage: aifx-train listen [--store LOCATION] [--channel C]... [--count N]\n"
@@ -46,6 +55,28 @@ const char tr_cli_help_listen[] =
     "without --count; exit 6\n"
     "  when fewer than N events came). \"listening\" on standard error says it has begun.\n"
     "  PostgreSQL stores only (a directory store has no events: exit 8).\n";
+
+/* db upload: the checkpoints the database lacks, from this host's models directory. */
+static int db_upload(const char *store, tr_error *e)
+{
+    tr_store *st;
+    if (tr_cli_store_open(store, 0, &st, e))
+        return tr_cli_fail(e);
+    tr_upload_result r;
+    tr_code rc = tr_model_files_upload(st, &r, e);
+    if (!rc)
+        printf("store %s: %zu versions with a checkpoint: %zu stored already, %zu uploaded, %zu "
+               "missing%s%s\n",
+               tr_store_name(st), r.n_versions, r.n_stored, r.n_uploaded, r.n_missing,
+               r.n_missing ? ": " : "", r.missing);
+    if (!rc && r.n_missing)
+        rc = tr_fail(e, TR_ERR_CHECKSUM,
+                     "%zu versions have their checkpoint neither in the database nor in this "
+                     "host's models directory: %s",
+                     r.n_missing, r.missing);
+    tr_store_close(st);
+    return rc ? tr_cli_fail(e) : EXIT_OK;
+}
 
 int tr_cli_cmd_db(tr_cli_args *a)
 {
@@ -67,11 +98,13 @@ int tr_cli_cmd_db(tr_cli_args *a)
     };
     TR_CLI_SCAN(a, opts);
     if (!sub)
-        return tr_cli_usage(a->cmd, "missing subcommand (migrate)", NULL);
-    if (strcmp(sub, "migrate") != 0)
+        return tr_cli_usage(a->cmd, "missing subcommand (migrate, upload)", NULL);
+    if (strcmp(sub, "migrate") != 0 && strcmp(sub, "upload") != 0)
         return tr_cli_usage(a->cmd, "unknown subcommand", sub);
     tr_error e;
     tr_error_clear(&e);
+    if (strcmp(sub, "upload") == 0)
+        return db_upload(store, &e);
     tr_migrate_result r;
     if (tr_store_migrate_opts(tr_store_location(store), &mo, &r, &e))
         return tr_cli_fail(&e);
