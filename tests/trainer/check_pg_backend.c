@@ -146,6 +146,7 @@ static void layout_of(const char *ci, const char *schema, char *out, size_t size
 /* Turns a store in schema aifx back into the previous release's: migration 003 undone (its own
  * tables and function dropped, its row deleted) and every object moved into public. */
 static const char to_previous_release_sql[] =
+    "DROP TABLE aifx.model_files;"                    /* 008 */
     "DROP TABLE aifx.jobs; DROP TYPE aifx.job_state;" /* 007 */
     "ALTER TABLE aifx.model_versions DROP COLUMN rule_temperature, DROP COLUMN rule_threshold, "
     "DROP COLUMN rule_no_edge, DROP COLUMN rule_cost_aware, DROP COLUMN rule_min_trades, "

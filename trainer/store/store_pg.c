@@ -4,9 +4,9 @@
  * and result conversion of the database in one place to review, and is why this file runs past
  * the trainer's usual 800 lines (its sections: connection and session, parameters and results,
  * migrations and the store's own schema, bars, the registry, signals, locks and fencing tokens,
- * events, the backend's views and bars). The schema is in trainer/store/sql/NNN_*.sql,
- * embedded at build time; docs/schema.md section 5 describes tables, types, transactions, events
- * and locks.
+ * events, the job queue, model files, the backend's views and bars). The schema is in
+ * trainer/store/sql/NNN_*.sql, embedded at build time; docs/schema.md section 5 describes tables,
+ * types, transactions, events and locks.
  *
  * Rules this file keeps:
  *  - Every value travels as a parameter of PQexecParams (or as COPY data); SQL text is built only
@@ -23,6 +23,9 @@
  *  - A registry commit is one transaction under a transaction-level advisory lock: it reads the
  *    registry, runs tr_registry_apply (the same rules as every backend), writes only the rows that
  *    changed, sends its NOTIFYs and commits; any failure rolls all of it back.
+ *  - Model files (checkpoints, drift references, reports) are bytea rows of model_files; the
+ *    files of a registry change are read and checked before its transaction and inserted inside
+ *    it, so a version and its checkpoint land together or not at all.
  *  - Cycle locks are session-level advisory locks on hashtextextended('aifx:' || name, 0),
  *    released by cycle_unlock or by the end of the session (a dead process, a lost connection).
  */
