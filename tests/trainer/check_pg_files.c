@@ -170,6 +170,27 @@ START_TEST(test_two_hosts)
     ck_assert_int_eq(stat(cache_b, &sb), 0);
     ck_assert_int_eq((long long)sb.st_size, (long long)v.ckpt_size);
 
+    /* the ranking on A: its report in the database, fetched on B */
+    ck_assert_msg(run(f.host_a,
+                      "--models-dir '%s' rank --as-of 2024-04-08T00:00 --min-trades 0 --store '%s'",
+                      f.models_a, f.ci) == 0,
+                  "rank on A: %s", output_of(f.host_a));
+    ck_assert_int_eq(run(f.host_b, "db files --prefix reports/ --store '%s'", f.ci), 0);
+    ck_assert_msg(tu_output_has(f.host_b, "reports/rank-2024-04-08.md\treport\t"), "%s",
+                  output_of(f.host_b));
+    ck_assert_int_eq(run(f.host_b, "db get reports/rank-2024-04-08.md --out '%s/r.md' --store '%s'",
+                         f.host_b, f.ci),
+                     0);
+    char *ra = tu_path(f.host_a, "reports/rank-2024-04-08.md"), *rb = tu_path(f.host_b, "r.md");
+    char *ta, *tb;
+    size_t la, lb;
+    ck_assert_int_eq(tr_file_read(ra, &ta, &la, &e), TR_OK);
+    ck_assert_int_eq(tr_file_read(rb, &tb, &lb, &e), TR_OK);
+    ck_assert(la == lb && memcmp(ta, tb, la) == 0);
+    free(ta), free(tb), free(ra), free(rb);
+    ck_assert_int_eq(run(f.host_b, "db get reports/none.md --store '%s'", f.ci), 6);
+    ck_assert(tu_output_has(f.host_b, "reports/none.md"));
+
     /* in process: A loads its own file, B its cache; the same parameters */
     tr_store *b = open_host(f.ci, f.models_b);
     aifx_model *ma, *mb;
