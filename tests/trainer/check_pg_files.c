@@ -26,6 +26,7 @@
 #include "../check_main.h"
 #include "base/fsutil.h"
 #include "data/models.h"
+#include "data/notify.h"
 #include "market/synth.h"
 #include "pgutil.h"
 #include "store/store.h"
@@ -190,6 +191,22 @@ START_TEST(test_two_hosts)
     free(ta), free(tb), free(ra), free(rb);
     ck_assert_int_eq(run(f.host_b, "db get reports/none.md --store '%s'", f.ci), 6);
     ck_assert(tu_output_has(f.host_b, "reports/none.md"));
+    /* B's notifier attaches A's report (its event names A's path, absent here) and picture */
+    tr_store *b0 = open_host(f.ci, f.models_b);
+    tr_notify_sink sink = {.kind = TR_SINK_DISCORD, .id = "d", .url = "http://127.0.0.1:9/x"};
+    tr_outbox_event ev = {.id = 1, .kind = "monthly_report"};
+    snprintf(ev.payload, sizeof ev.payload,
+             "{\"as_of\":\"2024-04-08T00:00:00Z\",\"verdict\":\"unchanged\",\"report\":"
+             "\"/nonexistent-host-a/reports/rank-2024-04-08.md\"}");
+    char *body, ctype[128];
+    ck_assert_int_eq(tr_notify_render(b0, &sink, &ev, &body, &la, ctype, sizeof ctype, &e), TR_OK);
+    ck_assert_msg(strncmp(ctype, "multipart/form-data;", 20) == 0, "%s", ctype);
+    ck_assert_ptr_nonnull(strstr(body, "filename=\"rank-2024-04-08.md\""));
+    int pics = pu_value(f.ci, "SELECT count(*) FROM model_files WHERE kind = 'picture'") > 0;
+    fprintf(stderr, "the ranking's pictures in the database: %s\n", pics ? "yes" : "none");
+    ck_assert(!pics || strstr(body, "filename=\"rank-2024-04-08-") != NULL);
+    free(body);
+    tr_store_close(b0);
 
     /* in process: A loads its own file, B its cache; the same parameters */
     tr_store *b = open_host(f.ci, f.models_b);
