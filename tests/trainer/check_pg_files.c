@@ -7,7 +7,9 @@
  *       the same output; B's load comes from the database, then from B's cache; a damaged cache
  *       file is named and fetched again; a checkpoint missing from the database is an error
  *       naming the version (exit 5 for predict), while host A still loads its own file; `db
- *       upload` from A stores it again, from B it names what is missing;
+ *       upload` from A stores it again, from B it names what is missing; the ranking's report
+ *       and pictures, stored by A, are fetched on B (`db get`, a Discord notification); the
+ *       daily fine-tune on B starts from A's version and A loads B's;
  *   the transaction: a registry commit that fails at COMMIT leaves neither the version nor its
  *       file; a file that does not match the record, or is missing, fails the commit before
  *       anything is written; a damaged row is refused on read; names are checked; a directory
@@ -277,6 +279,28 @@ START_TEST(test_two_hosts)
     ck_assert_int_eq(tr_file_write_atomic(ckpt_b, "not this one", 12, &e), TR_OK);
     ck_assert_int_eq(tr_checkpoint_load_info(b, &v, &mb, &fi, &e), TR_OK);
     ck_assert_int_eq(fi.source, TR_FROM_CACHE);
+    aifx_model_free(mb);
+
+    /* the daily fine-tune on host B starts from v1.0 (from the database), and host A loads its
+     * result from the database in turn */
+    ck_assert_msg(run(f.host_b,
+                      "--models-dir '%s' incremental --as-of 2024-04-09T02:00 --force --store '%s'",
+                      f.models_b, f.ci) == 0,
+                  "incremental on B: %s", output_of(f.host_b));
+    ck_assert_int_eq(tr_store_registry_read(a, &reg, &e), TR_OK);
+    const tr_version *dv = tr_registry_find(&reg, "v1.0-daily-20240409");
+    ck_assert_ptr_nonnull(dv);
+    tr_version daily = *dv;
+    tr_registry_free(&reg);
+    ck_assert_int_eq(pu_value(f.ci, "SELECT count(*) FROM model_files WHERE name = "
+                                    "'v1.0-daily-20240409.ckpt' AND kind = 'checkpoint'"),
+                     1);
+    ck_assert_int_eq(tr_checkpoint_load_info(b, &daily, &mb, &fi, &e), TR_OK);
+    ck_assert_int_eq(fi.source, TR_FROM_LOCAL);
+    ck_assert_int_eq(tr_checkpoint_load_info(a, &daily, &ma, &fi, &e), TR_OK);
+    ck_assert_int_eq(fi.source, TR_FROM_DATABASE);
+    assert_same_params(ma, mb);
+    aifx_model_free(ma);
     aifx_model_free(mb);
     tr_store_close(a);
     tr_store_close(b);
