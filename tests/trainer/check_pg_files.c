@@ -240,11 +240,16 @@ START_TEST(test_two_hosts)
     ck_assert(len2 == len && memcmp(again, bytes, len) == 0);
     free(again);
     free(bytes);
-    /* a truncated one likewise */
+    /* a truncated one likewise; predict names it too (on standard error) */
     ck_assert_int_eq(truncate(cache_b, 10), 0);
     ck_assert_int_eq(tr_checkpoint_load_info(b, &v, &mb, &fi, &e), TR_OK);
     ck_assert_int_eq(fi.source, TR_FROM_DATABASE);
     aifx_model_free(mb);
+    ck_assert_int_eq(truncate(cache_b, 10), 0);
+    ck_assert_int_eq(run(f.host_b, predict_args, f.models_b, f.ci), 0);
+    char note[4600];
+    snprintf(note, sizeof note, "note: cache file %s is damaged", cache_b);
+    ck_assert_msg(tu_output_has(f.host_b, note), "%s", output_of(f.host_b));
 
     /* the database's copy gone (a store from before model files): B cannot load it and says
      * which version; A still loads its own file */
