@@ -957,6 +957,26 @@ class PostgresStore(ServeSuite, unittest.TestCase):
         super().tearDownClass()
         psql("DROP DATABASE IF EXISTS aifx_serve_test")
 
+    def test_other_host_loads_from_database(self):
+        """A second aifx-serve with an empty models directory of its own (another host, no shared
+        file system): the version comes from the database through its cache; the same answer."""
+        env = dict(self.env)
+        models_b = os.path.join(self.work, "hostB-models")
+        shutil.rmtree(models_b, ignore_errors=True)
+        env["AIFX_MODELS_DIR"] = models_b
+        srv = Server(self.store, env, self.work, "hostB")
+        try:
+            body = {"pair": "EURUSD", "as_of": AS_OF, "record": False}
+            st_a, _, a = self.req("POST", "/v1/predict", body)
+            st_b, _, b = call(srv.port, "POST", "/v1/predict", body)
+            self.assertEqual((st_a, st_b), (200, 200), (a, b))
+            self.assertEqual((a["version"], a["probabilities"]), (b["version"], b["probabilities"]))
+            cache = os.listdir(os.path.join(models_b, "cache"))
+            self.assertTrue(any(f.endswith("-%s.ckpt" % a["version"]) for f in cache), cache)
+            self.assertFalse(os.path.exists(os.path.join(models_b, a["version"] + ".ckpt")))
+        finally:
+            self.assertEqual(srv.stop(), 0)
+
     def test_zz_database_down_under_load(self):
         """The server stopped under load: 503 with Retry-After, then recovery, no restart."""
         stop_cmd, start_cmd = os.environ["AIFX_TEST_PG_STOP"], os.environ["AIFX_TEST_PG_START"]

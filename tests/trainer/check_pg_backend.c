@@ -146,7 +146,8 @@ static void layout_of(const char *ci, const char *schema, char *out, size_t size
 /* Turns a store in schema aifx back into the previous release's: migration 003 undone (its own
  * tables and function dropped, its row deleted) and every object moved into public. */
 static const char to_previous_release_sql[] =
-    "DROP TABLE aifx.families;" /* 008: dropping family drops its keys and indexes */
+    "DROP TABLE aifx.model_files;" /* 009 */
+    "DROP TABLE aifx.families;"    /* 008: dropping family drops its keys and indexes */
     "ALTER TABLE aifx.trading_signals DROP COLUMN family;"
     "CREATE INDEX trading_signals_pair_time ON aifx.trading_signals (pair, bar_time);"
     "ALTER TABLE aifx.model_ab_test DROP COLUMN family, "

@@ -8,9 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/fsutil.h"
+#include "base/timeutil.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/print.h"
+#include "data/models.h"
 #include "store/store.h"
 
 const char tr_cli_help_db[] =
@@ -34,7 +37,23 @@ const char tr_cli_help_db[] =
     "  --backend-signals adds the design's model_version and ab_test_id columns to its\n"
     "  trading_signals; --bars-from TABLE reads bars from the backend's table instead of the\n"
     "  store's own (read-only), --bars-notify adds a trigger there that sends new_market_data.\n"
-    "  What is set up is recorded in the store and kept by later runs.\n";
+    "  What is set up is recorded in the store and kept by later runs.\n"
+    "\n"
+    "       aifx-train db upload [--store LOCATION] [--models-dir DIR]\n"
+    "\n"
+    "  Stores in the database the checkpoints (and drift references) of registered versions\n"
+    "  that it lacks, from this host's models directory, each only when the file matches the\n"
+    "  registry's CRC-32 and size: for versions registered before model files (migration 009),\n"
+    "  so that every host can load them. Running it again changes nothing. Prints how many\n"
+    "  were stored and names the versions found nowhere (exit 5 when there are any).\n"
+    "\n"
+    "       aifx-train db files [--store LOCATION] [--prefix P]\n"
+    "       aifx-train db get NAME [--store LOCATION] [--out PATH]\n"
+    "\n"
+    "  The files a PostgreSQL store keeps (checkpoints, drift references, the ranking's reports\n"
+    "  and pictures under reports/): files lists them (name, kind, bytes, CRC-32, stored at),\n"
+    "  get writes one, checked against its CRC-32, to PATH (default: its file name in the\n"
+    "  current directory), atomically.\n";
 
 const char tr_cli_help_listen[] =
     "usage: aifx-train listen [--store LOCATION] [--channel C]... [--count N]\n"
@@ -47,9 +66,75 @@ const char tr_cli_help_listen[] =
     "  when fewer than N events came). \"listening\" on standard error says it has begun.\n"
     "  PostgreSQL stores only (a directory store has no events: exit 8).\n";
 
+/* db upload: the checkpoints the database lacks, from this host's models directory. */
+static int db_upload(const char *store, tr_error *e)
+{
+    tr_store *st;
+    if (tr_cli_store_open(store, 0, &st, e))
+        return tr_cli_fail(e);
+    tr_upload_result r;
+    tr_code rc = tr_model_files_upload(st, &r, e);
+    if (!rc)
+        printf("store %s: %zu versions with a checkpoint: %zu stored already, %zu uploaded, %zu "
+               "missing%s%s\n",
+               tr_store_name(st), r.n_versions, r.n_stored, r.n_uploaded, r.n_missing,
+               r.n_missing ? ": " : "", r.missing);
+    if (!rc && r.n_missing)
+        rc = tr_fail(e, TR_ERR_CHECKSUM,
+                     "%zu versions have their checkpoint neither in the database nor in this "
+                     "host's models directory: %s",
+                     r.n_missing, r.missing);
+    tr_store_close(st);
+    return rc ? tr_cli_fail(e) : EXIT_OK;
+}
+
+/* db files: the stored files, one line each. */
+static int db_files(const char *store, const char *prefix, tr_error *e)
+{
+    tr_store *st;
+    if (tr_cli_store_open(store, 0, &st, e))
+        return tr_cli_fail(e);
+    tr_file_info *list;
+    size_t n;
+    tr_code rc = tr_store_file_list(st, prefix, &list, &n, e);
+    tr_store_close(st);
+    if (rc)
+        return tr_cli_fail(e);
+    for (size_t i = 0; i < n; i++) {
+        char at[32];
+        printf("%s\t%s\t%lld\t%08x\t%s\n", list[i].name, list[i].kind, (long long)list[i].size,
+               (unsigned)list[i].crc, tr_time_format(list[i].created_at, at, sizeof at));
+    }
+    free(list);
+    return EXIT_OK;
+}
+
+/* db get: one stored file to a local path. */
+static int db_get(const char *store, const char *name, const char *out, tr_error *e)
+{
+    tr_store *st;
+    if (tr_cli_store_open(store, 0, &st, e))
+        return tr_cli_fail(e);
+    char *data;
+    size_t len;
+    uint32_t crc;
+    tr_code rc = tr_store_file_get(st, name, &data, &len, &crc, e);
+    tr_store_close(st);
+    if (rc)
+        return tr_cli_fail(e);
+    const char *base = strrchr(name, '/');
+    const char *path = out && out[0] ? out : base ? base + 1 : name;
+    rc = tr_file_write_atomic(path, data, len, e);
+    free(data);
+    if (rc)
+        return tr_cli_fail(e);
+    printf("%s: %zu bytes, CRC-32 %08x, written to %s\n", name, len, (unsigned)crc, path);
+    return EXIT_OK;
+}
+
 int tr_cli_cmd_db(tr_cli_args *a)
 {
-    const char *store = NULL, *sub = NULL;
+    const char *store = NULL, *sub = NULL, *name = NULL, *prefix = NULL, *out = NULL;
     tr_migrate_options mo;
     memset(&mo, 0, sizeof mo);
     const tr_cli_optdef opts[] = {
@@ -63,15 +148,26 @@ int tr_cli_cmd_db(tr_cli_args *a)
         OPT_STR("--bars-timeframes", &mo.bars_timeframes),
         OPT_STR("--bars-pairs", &mo.bars_pairs),
         OPT_FLAG("--bars-notify", &mo.bars_notify),
-        OPT_POS("migrate", &sub),
+        OPT_STR("--prefix", &prefix),
+        OPT_STR("--out", &out),
+        OPT_POS("subcommand", &sub),
+        OPT_POS("file name", &name),
     };
     TR_CLI_SCAN(a, opts);
     if (!sub)
-        return tr_cli_usage(a->cmd, "missing subcommand (migrate)", NULL);
-    if (strcmp(sub, "migrate") != 0)
+        return tr_cli_usage(a->cmd, "missing subcommand (migrate, upload, files, get)", NULL);
+    int is_get = strcmp(sub, "get") == 0, is_files = strcmp(sub, "files") == 0;
+    if (strcmp(sub, "migrate") != 0 && strcmp(sub, "upload") != 0 && !is_get && !is_files)
         return tr_cli_usage(a->cmd, "unknown subcommand", sub);
+    if (is_get != (name != NULL))
+        return tr_cli_usage(a->cmd, is_get ? "db get: missing file name" : "unexpected argument",
+                            name);
     tr_error e;
     tr_error_clear(&e);
+    if (strcmp(sub, "upload") == 0)
+        return db_upload(store, &e);
+    if (is_files || is_get)
+        return is_get ? db_get(store, name, out, &e) : db_files(store, prefix, &e);
     tr_migrate_result r;
     if (tr_store_migrate_opts(tr_store_location(store), &mo, &r, &e))
         return tr_cli_fail(&e);

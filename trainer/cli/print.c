@@ -636,6 +636,8 @@ void tr_cli_print_prediction(const tr_prediction *p, int recorded, int json)
 {
     char t0[32];
     const tr_signal *g = &p->sig;
+    if (p->note[0]) /* on standard error: the answer on standard output stays as it was */
+        fprintf(stderr, "note: %s\n", p->note);
     if (json)
         printf("{\"pair\":\"%s\",\"bar_time\":\"%s\",\"signal\":\"%s\",\"confidence\":%.6f,"
                "\"probabilities\":{\"hold\":%.6f,\"buy\":%.6f,\"sell\":%.6f},\"version\":\"%s\","

@@ -156,6 +156,8 @@ typedef struct tr_prediction {
     tr_signal sig;
     int64_t bar_close; /* bar_time + timeframe */
     size_t n_history;  /* bars used */
+    char note[1024];   /* "" or what loading the version repaired on the way (a damaged cache
+                          file of a PostgreSQL store, named, fetched again: data/models.h) */
 } tr_prediction;
 
 #define TR_PREDICT_MIN_HISTORY 1000

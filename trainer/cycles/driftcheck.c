@@ -151,6 +151,12 @@ tr_code tr_drift_reference_load(tr_store *store, const char *version, tr_drift_r
     tr_code rc = ref_path(store, version, path, sizeof path, err);
     if (!rc)
         rc = tr_file_read(path, &text, &len, err);
+    if (rc == TR_ERR_NOTFOUND && tr_store_has_files(store)) {
+        /* trained on another host: the copy stored with the version (a few KiB, not cached) */
+        char name[TR_VERSION_MAX + 8];
+        snprintf(name, sizeof name, "%s.ref", version);
+        rc = tr_store_file_get(store, name, &text, &len, NULL, err);
+    }
     if (rc)
         return rc == TR_ERR_IO ? tr_fail(err, TR_ERR_NOTFOUND, "no drift reference") : rc;
     uint32_t crc = 0;

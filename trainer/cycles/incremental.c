@@ -361,6 +361,14 @@ static tr_code incr_run(const tr_cycle_ctx *ctx, const tr_incr_opts *o, tr_cycle
         txn.activate = &act;
     }
     stage(ctx, "registering");
+    /* the checkpoint (and drift reference) go with the version: on PostgreSQL into the
+     * database in the same transaction, so that every host can load it */
+    tr_version_files vf;
+    rc = tr_version_files_of(store, rec, &vf, err);
+    if (rc)
+        goto fail;
+    txn.files = vf.f;
+    txn.n_files = vf.n;
     rc = tr_store_registry_commit(store, &txn, err);
     if (rc)
         goto fail;

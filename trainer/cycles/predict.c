@@ -54,9 +54,11 @@ tr_code tr_predict(tr_store *store, const tr_predict_opts *o, tr_prediction *out
                      tr_store_name(store));
         goto done;
     }
-    rc = tr_checkpoint_load(store, active, &m, err);
+    tr_fetch_info fi;
+    rc = tr_checkpoint_load_info(store, active, &m, &fi, err);
     if (rc)
         goto done;
+    snprintf(out->note, sizeof out->note, "%s", fi.note);
     aifx_model_config mc;
     aifx_model_get_config(m, &mc);
     if (mc.n_features != TR_N_FEATURES || mc.n_classes != 3) {

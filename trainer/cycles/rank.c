@@ -251,6 +251,13 @@ static void delete_retired_files(tr_store *store, const tr_registry *reg,
         char path[4400];
         if (tr_store_path(store, TR_AREA_MODELS, v->checkpoint, path, sizeof path, NULL) == TR_OK)
             (void)unlink(path); /* absent already: fine */
+        if (tr_store_has_files(
+                store)) { /* and the database's copy (a retry deletes what is left) */
+            (void)tr_store_file_delete(store, v->checkpoint, NULL);
+            char ref[TR_VERSION_MAX + 8];
+            snprintf(ref, sizeof ref, "%s.ref", v->version);
+            (void)tr_store_file_delete(store, ref, NULL);
+        }
     }
 }
 
@@ -267,8 +274,23 @@ static tr_code write_report(tr_store *store, const tr_rank_opts *o, tr_rank_resu
                            .w = o->w,
                            .retain_months = o->retain_months,
                            .method_name = tr_score_method_name(o->method)};
-    return tr_rank_report_write(&rules, res, reg, dir, res->report_path, sizeof res->report_path,
-                                err);
+    tr_code rc =
+        tr_rank_report_write(&rules, res, reg, dir, res->report_path, sizeof res->report_path, err);
+    /* on PostgreSQL the report and its pictures go to the database too, for every host */
+    if (rc || !tr_store_has_files(store))
+        return rc;
+    rc = tr_report_file_store(store, res->report_path, "report", err);
+    static const char *const pictures[] = {"-equity.png", "-confusion.png", "-training.png",
+                                           "-drift.png"};
+    size_t stem = strlen(res->report_path); /* without ".md" */
+    stem -= stem > 3 ? 3 : 0;
+    for (size_t k = 0; !rc && k < sizeof pictures / sizeof pictures[0]; k++) {
+        char path[4500];
+        snprintf(path, sizeof path, "%.*s%s", (int)stem, res->report_path, pictures[k]);
+        if (access(path, F_OK) == 0) /* a picture that could not be drawn is absent */
+            rc = tr_report_file_store(store, path, "picture", err);
+    }
+    return rc;
 }
 
 /* The windows of the ranking, one per label kind, each built at most once: every version whose

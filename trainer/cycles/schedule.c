@@ -279,8 +279,9 @@ tr_code tr_run_due(tr_store *store, const tr_due_opts *o, tr_due_result *res, tr
     }
     /* temporary files left by killed writers (this program's earlier runs, a picture's child)
      * in the store's directories go first: a covered slot's cycle does not write there again */
-    static const int areas[4] = {TR_AREA_FILES, TR_AREA_MODELS, TR_AREA_RUNS, TR_AREA_REPORTS};
-    for (int k = 0; k < 4; k++) {
+    static const int areas[5] = {TR_AREA_FILES, TR_AREA_MODELS, TR_AREA_RUNS, TR_AREA_REPORTS,
+                                 TR_AREA_CACHE};
+    for (int k = 0; k < 5; k++) {
         char dir[4400];
         if (tr_store_path(store, areas[k], NULL, dir, sizeof dir, NULL) == TR_OK)
             (void)tr_tmp_sweep_dead(dir);

@@ -486,6 +486,28 @@ static void slack_json(tr_sb *b, const message *m)
 #define MAX_FILES 10
 #define MAX_FILE  (8 << 20)
 
+/* A report file that a PostgreSQL store keeps as reports/<base> (the ranking ran on another
+ * host), written to path in this host's reports directory; 1 when path is there now. */
+static int fetch_report_file(tr_store *store, const char *base, const char *path)
+{
+    char name[TR_FILE_NAME_MAX], dir[1100];
+    char *data;
+    size_t len;
+    tr_error e;
+    if (!store || !tr_store_has_files(store) ||
+        snprintf(name, sizeof name, "reports/%s", base) >= (int)sizeof name ||
+        tr_store_file_get(store, name, &data, &len, NULL, &e) != TR_OK)
+        return 0;
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    int ok = (!slash || tr_mkdir_p(dir, &e) == TR_OK) &&
+             tr_file_write_atomic(path, data, len, &e) == TR_OK;
+    free(data);
+    return ok;
+}
+
 static int report_files(tr_store *store, const char *report, char (*paths)[1100],
                         char (*names)[256])
 {
@@ -495,10 +517,19 @@ static int report_files(tr_store *store, const char *report, char (*paths)[1100]
     tr_error e;
     snprintf(path, sizeof path, "%s", report);
     if (tr_file_read(path, &md, &len, &e) != TR_OK) {
-        if (!store || report[0] == '/')
+        if (!store)
             return 0;
-        if (tr_store_path(store, TR_AREA_REPORTS, report, path, sizeof path, &e) ||
-            tr_file_read(path, &md, &len, &e) != TR_OK)
+        /* the store's reports directory here; on PostgreSQL the database's copy, when the
+         * ranking ran on another host (whose absolute path the event names) */
+        const char *base = strrchr(report, '/');
+        base = base ? base + 1 : report;
+        if (report[0] == '/' && !tr_store_has_files(store))
+            return 0;
+        if (tr_store_path(store, TR_AREA_REPORTS, report[0] == '/' ? base : report, path,
+                          sizeof path, &e))
+            return 0;
+        if (tr_file_read(path, &md, &len, &e) != TR_OK &&
+            (!fetch_report_file(store, base, path) || tr_file_read(path, &md, &len, &e) != TR_OK))
             return 0;
     }
     if (len > MAX_FILE) {
@@ -529,6 +560,8 @@ static int report_files(tr_store *store, const char *report, char (*paths)[1100]
         if (f) {
             fclose(f);
             n++;
+        } else if (fetch_report_file(store, names[n], paths[n])) {
+            n++; /* the picture of a ranking run on another host */
         }
     }
     free(md);

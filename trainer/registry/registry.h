@@ -185,6 +185,18 @@ typedef struct tr_registry {
     int64_t last_event_id;
 } tr_registry;
 
+/* A file stored with a registry change (a version's checkpoint, its drift reference). On
+ * PostgreSQL its bytes enter the model_files table in the same transaction as the change, read
+ * from path and checked against crc and size first (docs/schema.md 5.16); the directory store
+ * keeps it where it is, in its models directory, and ignores the list. */
+typedef struct tr_reg_file {
+    const char *name; /* relative to the models directory: "v1.2.ckpt", "v1.2.ref" */
+    const char *kind; /* "checkpoint", "reference" */
+    const char *path; /* the local file that holds the bytes */
+    uint32_t crc;     /* CRC-32 and size the bytes must have; size < 0: not checked (the CRC */
+    int64_t size;     /* is then computed) */
+} tr_reg_file;
+
 /* What one cycle changes, applied together or not at all. */
 typedef struct tr_reg_txn {
     const tr_version *put; /* new versions (names must be unused) */
@@ -217,6 +229,10 @@ typedef struct tr_reg_txn {
      * tr_store_registry_commit; the payload of each event it causes then names it first
      * ("family":"..."), so one sink can tell the families apart. */
     const char *family;
+    /* Files stored with the change (tr_reg_file): on PostgreSQL in the same transaction, so a
+     * registered version never lacks its checkpoint in the database. */
+    const tr_reg_file *files;
+    size_t n_files;
 } tr_reg_txn;
 
 void tr_registry_init(tr_registry *reg);

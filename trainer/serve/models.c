@@ -132,7 +132,10 @@ static tr_code load(serve_models *ms, tr_store *store, const tr_version *rec, se
                     tr_error *err)
 {
     aifx_model *am = NULL;
-    tr_code rc = tr_checkpoint_load(store, rec, &am, err);
+    tr_fetch_info fi;
+    tr_code rc = tr_checkpoint_load_info(store, rec, &am, &fi, err);
+    if (rc == TR_OK && fi.note[0]) /* a damaged cache file replaced, say so */
+        serve_log_event("model_cache_repaired", rec->version, fi.note);
     if (rc == TR_OK) {
         aifx_model_config mc;
         aifx_model_get_config(am, &mc);

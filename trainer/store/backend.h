@@ -94,6 +94,16 @@ typedef struct tr_store_ops {
     tr_code (*family_put)(tr_store *store, const tr_family *f, tr_error *err);
     tr_code (*family_get)(tr_store *store, const char *name, tr_family *f, tr_error *err);
     tr_code (*family_list)(tr_store *store, tr_family **list, size_t *n, tr_error *err);
+    /* Model files (store.h; arguments checked by the wrappers: a valid name and kind). NULL in
+     * a backend that keeps no files (the directory store): the wrappers answer
+     * TR_ERR_UNSUPPORTED, and a registry commit ignores tr_reg_txn.files. */
+    tr_code (*file_get)(tr_store *store, const char *name, char **data, size_t *len, uint32_t *crc,
+                        tr_error *err);
+    tr_code (*file_put)(tr_store *store, const char *name, const char *kind, const void *data,
+                        size_t len, tr_error *err);
+    tr_code (*file_delete)(tr_store *store, const char *name, tr_error *err);
+    tr_code (*file_list)(tr_store *store, const char *prefix, tr_file_info **list, size_t *n,
+                         tr_error *err);
 } tr_store_ops;
 
 struct tr_store {

@@ -203,7 +203,10 @@ tr_code tr_store_path(const tr_store *store, tr_store_area area, const char *nam
 {
     const char *dir =
         area == TR_AREA_FILES || area == TR_AREA_REPORTS ? store->files_dir : store->models_dir;
-    const char *sub = area == TR_AREA_RUNS ? "/runs" : area == TR_AREA_REPORTS ? "/reports" : "";
+    const char *sub = area == TR_AREA_RUNS      ? "/runs"
+                      : area == TR_AREA_REPORTS ? "/reports"
+                      : area == TR_AREA_CACHE   ? "/cache"
+                                                : "";
     int has_name = name && name[0];
     int n = snprintf(buf, size, "%s%s%s%s", dir, sub, has_name ? "/" : "", has_name ? name : "");
     if (n < 0 || (size_t)n >= size)
@@ -414,6 +417,14 @@ tr_code tr_store_registry_commit(tr_store *store, const tr_reg_txn *txn, tr_erro
         return tr_fail(err, TR_ERR_UNSUPPORTED,
                        "store %s: a commit for a queued job needs the job queue (PostgreSQL)",
                        tr_store_name(store));
+    for (size_t i = 0; i < txn->n_files; i++) {
+        const tr_reg_file *f = &txn->files[i];
+        if (!tr_file_name_valid(f->name) || !tr_file_kind_valid(f->kind) || !f->path || !f->path[0])
+            return tr_fail(err, TR_ERR_INVALID,
+                           "registry change with a bad file (name '%.300s', kind '%.40s'): "
+                           "nothing committed",
+                           f->name ? f->name : "(null)", f->kind ? f->kind : "(null)");
+    }
     return store->ops->registry_commit(store, txn, err);
 }
 
@@ -708,4 +719,96 @@ void tr_store_job_fence(tr_store *store, const tr_job_fence *fence)
         store->job = *fence;
     else
         memset(&store->job, 0, sizeof store->job);
+}
+
+/* ---- model files ----------------------------------------------------------------------------- */
+
+int tr_file_name_valid(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n >= TR_FILE_NAME_MAX || name[0] == '/')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (name[i] < 0x21 || name[i] > 0x7e || name[i] == '\\')
+            return 0;
+    /* no "." or ".." component */
+    for (const char *c = name; *c;) {
+        size_t len = strcspn(c, "/");
+        if (len == 0 || (len == 1 && c[0] == '.') || (len == 2 && c[0] == '.' && c[1] == '.'))
+            return 0;
+        c += len;
+        if (*c == '/')
+            c++;
+    }
+    return name[n - 1] != '/';
+}
+
+int tr_file_kind_valid(const char *kind)
+{
+    static const char *const kinds[] = {"checkpoint", "reference", "report", "picture"};
+    for (size_t i = 0; kind && i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(kind, kinds[i]) == 0)
+            return 1;
+    return 0;
+}
+
+int tr_store_has_files(const tr_store *store)
+{
+    return store->ops->file_get != NULL;
+}
+
+static tr_code check_file(const tr_store *store, const char *name, tr_error *err)
+{
+    if (!store->ops->file_get)
+        return tr_fail(err, TR_ERR_UNSUPPORTED,
+                       "store %s keeps its files in its directories, not in a database",
+                       tr_store_name(store));
+    if (!tr_file_name_valid(name))
+        return tr_fail(err, TR_ERR_INVALID,
+                       "bad file name '%.300s' (1 to 255 printable characters, relative, no . or "
+                       ".. component)",
+                       name ? name : "(null)");
+    return TR_OK;
+}
+
+tr_code tr_store_file_get(tr_store *store, const char *name, char **data, size_t *len,
+                          uint32_t *crc, tr_error *err)
+{
+    *data = NULL;
+    *len = 0;
+    uint32_t ignored;
+    tr_code rc = check_file(store, name, err);
+    return rc ? rc : store->ops->file_get(store, name, data, len, crc ? crc : &ignored, err);
+}
+
+tr_code tr_store_file_put(tr_store *store, const char *name, const char *kind, const void *data,
+                          size_t len, tr_error *err)
+{
+    tr_code rc = check_file(store, name, err);
+    if (rc)
+        return rc;
+    if (!tr_file_kind_valid(kind))
+        return tr_fail(err, TR_ERR_INVALID,
+                       "bad kind '%.40s' of file %s (checkpoint, reference, report, picture)",
+                       kind ? kind : "(null)", name);
+    if (len > TR_FILE_MAX_BYTES || (len > 0 && !data))
+        return tr_fail(err, TR_ERR_INVALID, "file %s: %zu bytes (at most %zu MiB are stored)", name,
+                       len, TR_FILE_MAX_BYTES >> 20);
+    return store->ops->file_put(store, name, kind, data, len, err);
+}
+
+tr_code tr_store_file_delete(tr_store *store, const char *name, tr_error *err)
+{
+    tr_code rc = check_file(store, name, err);
+    return rc ? rc : store->ops->file_delete(store, name, err);
+}
+
+tr_code tr_store_file_list(tr_store *store, const char *prefix, tr_file_info **list, size_t *n,
+                           tr_error *err)
+{
+    *list = NULL;
+    *n = 0;
+    if (!store->ops->file_list)
+        return check_file(store, "x", err);
+    return store->ops->file_list(store, prefix ? prefix : "", list, n, err);
 }

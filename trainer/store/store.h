@@ -9,8 +9,10 @@
  *
  * The table holds only what is implemented: market data (bars); the registry (model versions,
  * the training log, the activation history and A/B tests, read as a whole and changed by
- * transactions, registry.h); trading signals; locks; events. Checkpoint files live in a directory
- * on disk on every backend (TR_AREA_MODELS); the registry records their paths and checksums.
+ * transactions, registry.h); trading signals; locks; events; on PostgreSQL, model files.
+ * Checkpoints are written to a directory on disk on every backend (TR_AREA_MODELS); the registry
+ * records their paths and checksums, and a PostgreSQL store also keeps their bytes (model files
+ * below), which other hosts load through a local cache.
  *
  * The handle is opaque: backends keep their fields in store/backend.h. A path in one of the
  * store's directories comes from tr_store_path; the location is printed only as tr_store_name,
@@ -97,7 +99,9 @@ typedef enum tr_store_area {
     TR_AREA_RUNS,       /* <models_dir>/runs: training runs in progress */
     TR_AREA_FILES,      /* the store's other files: the store directory itself, or for
                            PostgreSQL the models directory's parent */
-    TR_AREA_REPORTS     /* <files>/reports: Markdown reports and pictures */
+    TR_AREA_REPORTS,    /* <files>/reports: Markdown reports and pictures */
+    TR_AREA_CACHE       /* <models_dir>/cache: files of a PostgreSQL store fetched from the
+                           database, named by checksum (data/models.h) */
 } tr_store_area;
 
 /* "<area directory>/<name>" (name NULL or "": the directory itself) into buf; TR_ERR_INVALID
@@ -339,6 +343,55 @@ tr_code tr_store_job_retry(tr_store *store, int64_t id, tr_error *err);
  * marks the job done in its own transaction when it logs the job's cycle completed or skipped
  * as of the job's slot time. */
 void tr_store_job_fence(tr_store *store, const tr_job_fence *fence);
+
+/* ---- model files in the database (PostgreSQL; docs/schema.md 5.16) -------------------------
+ *
+ * A PostgreSQL store keeps the files every host needs in its model_files table: a version's
+ * checkpoint and drift reference, stored by the registry commit that registers the version
+ * (tr_reg_txn.files, in the same transaction), and the ranking's reports (Markdown and
+ * pictures), stored once written. Names are relative ("v1.2.ckpt", "reports/rank-....png");
+ * each row keeps its CRC-32 and size, checked whenever it is read. Hosts read them through a
+ * local cache (data/models.h), so no shared file system is needed. The directory store keeps its
+ * files in its own directories: it has no such table, and these calls answer
+ * TR_ERR_UNSUPPORTED there (tr_store_has_files says which). */
+
+#define TR_FILE_NAME_MAX  256
+#define TR_FILE_KIND_MAX  16
+#define TR_FILE_MAX_BYTES ((size_t)256 << 20) /* a stored file: 256 MiB at most */
+
+/* One stored file, without its bytes. */
+typedef struct tr_file_info {
+    char name[TR_FILE_NAME_MAX];
+    char kind[TR_FILE_KIND_MAX]; /* checkpoint, reference, report, picture */
+    uint32_t crc;
+    int64_t size;
+    int64_t created_at;
+} tr_file_info;
+
+/* 1 when name can name a stored file: 1..255 characters, printable ASCII, relative (no leading
+ * '/'), no "." or ".." component. */
+int tr_file_name_valid(const char *name);
+/* 1 when kind is checkpoint, reference, report or picture. */
+int tr_file_kind_valid(const char *kind);
+/* 1 when the store keeps files (PostgreSQL); 0 for a directory store. */
+int tr_store_has_files(const tr_store *store);
+/* The stored file name: its bytes into a malloc'd *data (*len bytes, NUL-terminated, the NUL
+ * not counted) that the caller frees, its recorded CRC-32 into *crc (may be NULL). A name not
+ * stored is TR_ERR_NOTFOUND naming it; bytes that do not match their recorded CRC-32 and size
+ * are TR_ERR_CHECKSUM. */
+tr_code tr_store_file_get(tr_store *store, const char *name, char **data, size_t *len,
+                          uint32_t *crc, tr_error *err);
+/* Stores the bytes as file name of kind, replacing a file of that name, in a transaction of its
+ * own (durable on return). Files that must land with a registry change go in tr_reg_txn.files
+ * instead. */
+tr_code tr_store_file_put(tr_store *store, const char *name, const char *kind, const void *data,
+                          size_t len, tr_error *err);
+/* Deletes the stored file name; TR_OK when there is none. */
+tr_code tr_store_file_delete(tr_store *store, const char *name, tr_error *err);
+/* The stored files whose names start with prefix (NULL or "": all), sorted by name, into a
+ * malloc'd array the caller frees. */
+tr_code tr_store_file_list(tr_store *store, const char *prefix, tr_file_info **list, size_t *n,
+                           tr_error *err);
 
 /* What a migration did. */
 typedef struct tr_migrate_result {

@@ -4,9 +4,9 @@
  * and result conversion of the database in one place to review, and is why this file runs past
  * the trainer's usual 800 lines (its sections: connection and session, parameters and results,
  * migrations and the store's own schema, bars, the registry, signals, locks and fencing tokens,
- * events, the backend's views and bars). The schema is in trainer/store/sql/NNN_*.sql,
- * embedded at build time; docs/schema.md section 5 describes tables, types, transactions, events
- * and locks.
+ * events, the job queue, model files, the backend's views and bars). The schema is in
+ * trainer/store/sql/NNN_*.sql, embedded at build time; docs/schema.md section 5 describes tables,
+ * types, transactions, events and locks.
  *
  * Rules this file keeps:
  *  - Every value travels as a parameter of PQexecParams (or as COPY data); SQL text is built only
@@ -23,6 +23,9 @@
  *  - A registry commit is one transaction under a transaction-level advisory lock: it reads the
  *    registry, runs tr_registry_apply (the same rules as every backend), writes only the rows that
  *    changed, sends its NOTIFYs and commits; any failure rolls all of it back.
+ *  - Model files (checkpoints, drift references, reports) are bytea rows of model_files; the
+ *    files of a registry change are read and checked before its transaction and inserted inside
+ *    it, so a version and its checkpoint land together or not at all.
  *  - Cycle locks are session-level advisory locks on hashtextextended('aifx:' || name, 0),
  *    released by cycle_unlock or by the end of the session (a dead process, a lost connection).
  */
@@ -38,6 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aifxnn.h" /* aifx_crc32 */
+#include "base/fsutil.h"
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "market/labels.h"
@@ -1081,6 +1086,15 @@ static tr_code check_job_fence(pg_store *s, const tr_job_fence *f, char *cycle, 
                                int64_t *slot, tr_error *err);
 static tr_code finish_fenced_job(pg_store *s, const tr_reg_txn *txn, const char *cycle,
                                  int64_t slot, tr_error *err);
+typedef struct txn_file {
+    char *data; /* the bytes read from the file's path, checked */
+    size_t len;
+    uint32_t crc;
+} txn_file;
+static tr_code txn_files_read(pg_store *s, const tr_reg_txn *txn, txn_file *out, tr_error *err);
+static tr_code txn_files_insert(pg_store *s, const tr_reg_txn *txn, const txn_file *f,
+                                tr_error *err);
+static void txn_files_free(txn_file *f, size_t n);
 
 static tr_code pg_registry_commit(tr_store *st, const tr_reg_txn *txn, tr_error *err)
 {
@@ -1090,9 +1104,17 @@ static tr_code pg_registry_commit(tr_store *st, const tr_reg_txn *txn, tr_error 
     tr_registry_init(&cur);
     char job_cycle[TR_JOB_CYCLE_MAX] = "";
     int64_t job_slot = 0;
-    tr_code rc = begin(s, "committing to the registry", err);
-    if (rc)
+    /* the files' bytes, read and checked before the transaction holds the registry's lock */
+    txn_file *files = txn->n_files ? calloc(txn->n_files, sizeof *files) : NULL;
+    if (txn->n_files && !files)
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory reading the files of a registry change");
+    tr_code rc = txn_files_read(s, txn, files, err);
+    if (!rc)
+        rc = begin(s, "committing to the registry", err);
+    if (rc) {
+        txn_files_free(files, txn->n_files);
         return rc;
+    }
     rc = xact_lock(s, "aifx:registry", err);
     if (!rc)
         rc = check_lock_tokens(s, err);
@@ -1113,7 +1135,10 @@ static tr_code pg_registry_commit(tr_store *st, const tr_reg_txn *txn, tr_error 
     rc = write_changes(s, &old, &cur, err);
     if (rc)
         goto done;
-    rc = registry_events(s, &old, &cur, err);
+    /* the versions' files, in the transaction that registers them (docs/schema.md 5.16) */
+    rc = txn_files_insert(s, txn, files, err);
+    if (!rc)
+        rc = registry_events(s, &old, &cur, err);
     if (!rc && txn->job)
         rc = finish_fenced_job(s, txn, job_cycle, job_slot, err);
     if (rc)
@@ -1124,6 +1149,7 @@ done:
         rollback(s);
     tr_registry_free(&old);
     tr_registry_free(&cur);
+    txn_files_free(files, txn->n_files);
     return rc;
 }
 
@@ -2779,6 +2805,176 @@ static tr_code pg_family_list(tr_store *st, tr_family **list, size_t *n, tr_erro
     return TR_OK;
 }
 
+/* ---- model files (docs/schema.md 5.16) ------------------------------------------------------- */
+
+static void txn_files_free(txn_file *f, size_t n)
+{
+    for (size_t i = 0; f && i < n; i++)
+        free(f[i].data);
+    free(f);
+}
+
+/* Reads each file of txn from its path and checks it against the CRC-32 and size it must have;
+ * a missing, unreadable or different file fails the commit before anything is written. */
+static tr_code txn_files_read(pg_store *s, const tr_reg_txn *txn, txn_file *out, tr_error *err)
+{
+    for (size_t i = 0; i < txn->n_files; i++) {
+        const tr_reg_file *f = &txn->files[i];
+        tr_error fe;
+        tr_code rc = tr_file_read(f->path, &out[i].data, &out[i].len, &fe);
+        if (rc)
+            return tr_fail(err, rc == TR_ERR_NOMEM ? rc : TR_ERR_IO,
+                           "store %s: %s %s of the registry change: %s; nothing committed",
+                           s->base.safe, f->kind, f->name, fe.msg);
+        out[i].crc = aifx_crc32(0, out[i].data, out[i].len);
+        if (out[i].len > TR_FILE_MAX_BYTES)
+            return tr_fail(err, TR_ERR_INVALID,
+                           "store %s: %s %s has %zu bytes (at most %zu MiB are stored); nothing "
+                           "committed",
+                           s->base.safe, f->kind, f->name, out[i].len, TR_FILE_MAX_BYTES >> 20);
+        if (f->size >= 0 && ((int64_t)out[i].len != f->size || out[i].crc != f->crc))
+            return tr_fail(err, TR_ERR_CHECKSUM,
+                           "store %s: %s %s (file %s) does not match the registry (%zu bytes, "
+                           "CRC-32 %08x; recorded %lld bytes, %08x); nothing committed",
+                           s->base.safe, f->kind, f->name, f->path, out[i].len,
+                           (unsigned)out[i].crc, (long long)f->size, (unsigned)f->crc);
+    }
+    return TR_OK;
+}
+
+/* One file's row, inserted or replacing the row of that name, inside the caller's transaction
+ * (or as a statement of its own). */
+static tr_code file_upsert(pg_store *s, const char *name, const char *kind, const void *data,
+                           size_t len, uint32_t crc, tr_error *err)
+{
+    params p = {0};
+    p_text(&p, family_of(s));
+    p_text(&p, name);
+    p_text(&p, kind);
+    p_raw(&p, len ? data : "", len, 1); /* bytea in binary format: the bytes as they are */
+    p_i64(&p, (int64_t)crc);
+    p_i64(&p, (int64_t)len);
+    char what[TR_FILE_NAME_MAX + 32];
+    snprintf(what, sizeof what, "storing file %s", name);
+    tr_code rc = exec(s,
+                      "INSERT INTO model_files (family, name, kind, bytes, crc32, size) VALUES "
+                      "($1::text, $2::text, $3::text, $4::bytea, $5::int8, $6::int8) ON CONFLICT "
+                      "(family, name) DO UPDATE SET kind = EXCLUDED.kind, bytes = EXCLUDED.bytes, "
+                      "crc32 = EXCLUDED.crc32, size = EXCLUDED.size, created_at = now()",
+                      &p, what, err);
+    params_free(&p);
+    return rc;
+}
+
+static tr_code txn_files_insert(pg_store *s, const tr_reg_txn *txn, const txn_file *f,
+                                tr_error *err)
+{
+    tr_code rc = TR_OK;
+    for (size_t i = 0; i < txn->n_files && !rc; i++)
+        rc = file_upsert(s, txn->files[i].name, txn->files[i].kind, f[i].data, f[i].len, f[i].crc,
+                         err);
+    return rc;
+}
+
+static tr_code pg_file_get(tr_store *st, const char *name, char **data, size_t *len, uint32_t *crc,
+                           tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    params p = {0};
+    PGresult *r;
+    p_text(&p, family_of(s));
+    p_text(&p, name);
+    tr_code rc = query(s,
+                       "SELECT bytes, crc32, size FROM model_files WHERE family = $1::text AND "
+                       "name = $2::text",
+                       &p, 1, &r, "reading a stored file", err);
+    params_free(&p);
+    if (rc)
+        return rc;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        return tr_fail(err, TR_ERR_NOTFOUND, "store %s has no file %s", s->base.safe, name);
+    }
+    size_t n = (size_t)PQgetlength(r, 0, 0);
+    uint32_t want = (uint32_t)g_i64(r, 0, 1);
+    int64_t size = g_i64(r, 0, 2);
+    char *d = malloc(n + 1);
+    if (!d) {
+        PQclear(r);
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory reading file %s (%zu bytes)", name, n);
+    }
+    memcpy(d, PQgetvalue(r, 0, 0), n);
+    d[n] = '\0';
+    PQclear(r);
+    uint32_t got = aifx_crc32(0, d, n);
+    if ((int64_t)n != size || got != want) {
+        free(d);
+        return tr_fail(err, TR_ERR_CHECKSUM,
+                       "store %s: file %s in the database is damaged (%zu bytes, CRC-32 %08x; "
+                       "recorded %lld bytes, %08x)",
+                       s->base.safe, name, n, (unsigned)got, (long long)size, (unsigned)want);
+    }
+    *data = d;
+    *len = n;
+    *crc = got;
+    return TR_OK;
+}
+
+static tr_code pg_file_put(tr_store *st, const char *name, const char *kind, const void *data,
+                           size_t len, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    return file_upsert(s, name, kind, data, len, aifx_crc32(0, len ? data : "", len), err);
+}
+
+static tr_code pg_file_delete(tr_store *st, const char *name, tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    params p = {0};
+    p_text(&p, family_of(s));
+    p_text(&p, name);
+    tr_code rc = exec(s, "DELETE FROM model_files WHERE family = $1::text AND name = $2::text", &p,
+                      "deleting a stored file", err);
+    params_free(&p);
+    return rc;
+}
+
+static tr_code pg_file_list(tr_store *st, const char *prefix, tr_file_info **list, size_t *n,
+                            tr_error *err)
+{
+    pg_store *s = (pg_store *)st;
+    params p = {0};
+    PGresult *r;
+    p_text(&p, family_of(s));
+    p_text(&p, prefix);
+    /* the prefix compared as text, not as a LIKE pattern (its _ and % are plain characters) */
+    tr_code rc = query(s,
+                       "SELECT name, kind, crc32, size, extract(epoch FROM created_at)::int8 FROM "
+                       "model_files WHERE family = $1::text AND left(name, length($2::text)) = "
+                       "$2::text ORDER BY name COLLATE \"C\"",
+                       &p, 1, &r, "listing the stored files", err);
+    params_free(&p);
+    if (rc)
+        return rc;
+    int rows = PQntuples(r);
+    tr_file_info *l = calloc((size_t)rows + 1, sizeof *l);
+    if (!l) {
+        PQclear(r);
+        return tr_fail(err, TR_ERR_NOMEM, "out of memory listing the stored files");
+    }
+    for (int i = 0; i < rows; i++) {
+        g_text(r, i, 0, l[i].name, sizeof l[i].name);
+        g_text(r, i, 1, l[i].kind, sizeof l[i].kind);
+        l[i].crc = (uint32_t)g_i64(r, i, 2);
+        l[i].size = g_i64(r, i, 3);
+        l[i].created_at = g_i64(r, i, 4);
+    }
+    PQclear(r);
+    *list = l;
+    *n = (size_t)rows;
+    return TR_OK;
+}
+
 static const tr_store_ops pg_ops = {
     .name = "postgresql",
     .close = pg_close,
@@ -2810,7 +3006,12 @@ static const tr_store_ops pg_ops = {
     .family_put = pg_family_put,
     .family_get = pg_family_get,
     .family_list = pg_family_list,
+    .file_get = pg_file_get,
+    .file_put = pg_file_put,
+    .file_delete = pg_file_delete,
+    .file_list = pg_file_list,
 };
+
 /* Sets search_path to one schema, for the session or (local) the transaction; the name is a
  * parameter, quoted by the server. */
 static tr_code set_path(pg_store *s, const char *schema, int local, tr_error *err)
