@@ -264,7 +264,19 @@ static void lineages(const char *loc, const char *models, const char *dir, int p
     ck_assert_int_eq(tr_store_cycle_lock(h, "full", &t2, &e), TR_OK);
     tr_store_cycle_unlock(h, t2);
     tr_store_cycle_unlock(d, t1);
-    if (pg) { /* the events of a family name it; the default's are as before */
+    if (pg) {
+        /* another host: an empty models directory; the family's version comes from the
+         * database (its own row of model_files), the same signal as on the training host */
+        ck_assert_int_eq(run(dir,
+                             "predict --family hourly --pair USDJPY --as-of 2024-03-22T10:00 "
+                             "--no-record --json --models-dir '%s/host-b' --store '%s'",
+                             dir, loc),
+                         0);
+        ck_assert(tu_output_has(dir, "\"version\":\"v1.0\""));
+        ck_assert_int_eq(pu_value(loc, "SELECT count(*) FROM model_files WHERE family = 'hourly' "
+                                       "AND kind = 'checkpoint'"),
+                         2);
+        /* the events of a family name it; the default's are as before */
         ck_assert_int_eq(pu_value(loc, "SELECT count(*) FROM outbox WHERE payload->>'family' = "
                                        "'hourly' AND kind = 'training_completed'"),
                          2);
