@@ -376,6 +376,42 @@ class ServeSuite:
         st, _, e = self.req("POST", "/v1/predict", {"pair": "EURUSD"})
         self.assertEqual((st, e["error"]["code"]), (409, "stale"))
 
+    # -- a model family ----------------------------------------------------------------------------
+    def test_family_server(self):
+        # an hourly family beside the default one: its own lineage, served by its own server
+        t = ARGS.train
+        run([t, "synth", "--pair", "EURUSD", "--timeframe", "1h", "--from", "2023-06-01", "--to",
+             "2024-03-08", "--store", self.store], self.env)
+        self.cli("family", "add", "h1", "--pairs", "EURUSD", "--timeframe", "1h", "--quiet")
+        self.cli("full", "--family", "h1", "--as-of", "2024-03-05", "--epochs", "2", "--hidden",
+                 "8", "--decision", "argmax", "--quiet")
+        srv = Server(self.store, self.env, self.work, "family", extra=["--family", "h1"])
+        try:
+            st, _, b = call(srv.port, "GET", "/v1/versions")
+            self.assertEqual(st, 200, b)
+            self.assertEqual(b["active"], "v1.0")
+            self.assertEqual([v["version"] for v in b["versions"]], ["v1.0"])
+            self.assertEqual(b["versions"][0]["hyper"]["timeframe"], 3600)
+            # the family's timeframe is the default of its requests, as predict --family's
+            cli = json.loads(self.cli("predict", "--family", "h1", "--pair", "EURUSD", "--as-of",
+                                      AS_OF, "--no-record", "--json").stdout)
+            st, _, p = call(srv.port, "POST", "/v1/predict",
+                            {"pair": "EURUSD", "as_of": AS_OF, "record": True})
+            self.assertEqual(st, 200, p)
+            self.assertEqual((p["timeframe"], p["version"]), ("1h", "v1.0"))
+            self.assertEqual((p["signal"], p["bar_time"]), (cli["signal"], cli["bar_time"]))
+            # recorded in the family's signals, not the default family's
+            st, _, fs = call(srv.port, "GET", "/v1/signals?pair=EURUSD")
+            self.assertIn(p["signal_id"], [g["id"] for g in fs["signals"]])
+            st, _, ds = self.req("GET", "/v1/signals?pair=EURUSD&limit=100000")
+            self.assertEqual(st, 200, ds)
+            self.assertNotIn("1h", [g["timeframe"] for g in ds["signals"]])
+            # the default family's server still serves its own lineage
+            st, _, d = self.req("GET", "/v1/versions")
+            self.assertNotIn(3600, [v["hyper"]["timeframe"] for v in d["versions"]])
+        finally:
+            self.assertEqual(srv.stop(), 0, srv.stderr())
+
     # -- bars ---------------------------------------------------------------------------------------
 
     def test_bars_all_or_nothing(self):
