@@ -332,7 +332,7 @@ tr_code tr_store_registry_commit(tr_store *store, const tr_reg_txn *txn, tr_erro
     }
     if (txn->job && !store->ops->job_claim)
         return tr_fail(err, TR_ERR_UNSUPPORTED,
-                       "store %s: a commit for a queued job needs the job queue (PostgreSQL)",
+                       "store %s: a commit for a queued job needs a backend with a job queue",
                        tr_store_name(store));
     return store->ops->registry_commit(store, txn, err);
 }
@@ -463,9 +463,7 @@ const char *tr_job_state_name(tr_job_state s)
 
 static tr_code no_queue(tr_store *store, tr_error *err)
 {
-    return tr_fail(err, TR_ERR_UNSUPPORTED,
-                   "store %s: the job queue needs a PostgreSQL store (the directory store has "
-                   "none yet: run the cycles with run-due)",
+    return tr_fail(err, TR_ERR_UNSUPPORTED, "store %s: this backend has no job queue",
                    tr_store_name(store));
 }
 
