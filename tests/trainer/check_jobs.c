@@ -24,6 +24,7 @@
  *   a worker stopped (SIGSTOP) in the middle of a retrain past its lease, then continued: the
  *       other worker holds the job, the stalled worker's commit is refused ("lost its job
  *       lease"), one version, one completed row, one activation;
+ *   run-due --enqueue queues the due slots instead of running them (and runs the monitor);
  *   PostgreSQL only: the server stopped and started under an idle worker: it waits, then runs
  *       the next job.
  */
@@ -714,6 +715,50 @@ START_TEST(test_concurrency_once)
 }
 END_TEST
 
+/* ---- run-due --enqueue ------------------------------------------------------------------------
+ */
+
+START_TEST(test_run_due_enqueue)
+{
+    fixture f;
+    if (!fx_open(&f, _i))
+        return;
+    tr_store *s = open_ok(f.loc);
+    load_bars(s, "2024-01-01", "2024-04-10");
+    tr_store_close(s);
+    ck_assert_int_eq(run(f.dir, "run-due --family x --store '%s'", f.loc), 2);
+    /* the due slots are queued, not run; the monitor runs here */
+    ck_assert_int_eq(
+        run(f.dir, "run-due --enqueue --as-of 2024-04-01T12:00 --json --store '%s'", f.loc), 0);
+    ck_assert(tu_output_has(f.dir, "\"enqueued\":4"));
+    ck_assert(tu_output_has(f.dir, "\"cycle\":\"monitor\""));
+    ck_assert(!tu_output_has(f.dir, "\"outcome\":\"disabled\""));
+    ck_assert_int_eq(n_jobs(&f, TR_JOB_QUEUED, 0), 4);
+    ck_assert_int_eq(n_log(&f, NULL, -1), 0);
+    ck_assert_int_eq(n_versions(&f, -1), 0);
+    /* a second scheduler (another host's, aifx-serve --schedule --enqueue) adds nothing */
+    ck_assert_int_eq(run(f.dir, "run-due --enqueue --as-of 2024-04-01T12:00 --store '%s'", f.loc),
+                     0);
+    ck_assert(tu_output_has(f.dir, "queued_already (job "));
+    ck_assert_int_eq(n_jobs(&f, -1, -1), 4);
+    /* a worker runs them; run-due then finds every slot covered */
+    ck_assert_int_eq(run(f.dir,
+                         "worker --once --quiet --months 2 --hidden 8 --epochs 2 --patience 1 "
+                         "--decision argmax --store '%s'",
+                         f.loc),
+                     0);
+    ck_assert_int_eq(n_jobs(&f, TR_JOB_DONE, 1), 4);
+    ck_assert_int_eq(n_versions(&f, TR_VT_FULL), 1);
+    long long rows = n_log(&f, NULL, -1);
+    ck_assert_int_eq(run(f.dir, "run-due --as-of 2024-04-01T12:00 --json --store '%s'", f.loc), 0);
+    ck_assert(tu_output_has(f.dir, "\"cycle\":\"full\",\"scheduled\":\"2024-03-31T01:00:00Z\","
+                                   "\"outcome\":\"not_due\""));
+    ck_assert_int_eq(n_log(&f, NULL, -1), rows);
+    ck_assert_int_eq(n_versions(&f, -1), 1);
+    fx_close(&f);
+}
+END_TEST
+
 /* ---- SIGTERM in the middle of a job: finished, then exit 0 -------------------------------------
  */
 
@@ -887,6 +932,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, test_retry_to_dead, 0, BK_COUNT);
     tcase_add_loop_test(tc, test_two_workers_drain, 0, BK_COUNT);
     tcase_add_loop_test(tc, test_concurrency_once, 0, BK_COUNT);
+    tcase_add_loop_test(tc, test_run_due_enqueue, 0, BK_COUNT);
     tcase_add_loop_test(tc, test_sigterm_finishes_job, 0, BK_COUNT);
     tcase_add_loop_test(tc, test_kill9_mid_job, 0, BK_COUNT);
     tcase_add_loop_test(tc, test_stalled_worker_refused, 0, BK_COUNT);

@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/print.h"
 #include "cycles/driftcheck.h"
+#include "cycles/jobs.h"
 #include "cycles/monitor.h"
 #include "cycles/rank.h"
 #include "cycles/replay.h"
@@ -81,7 +82,7 @@ const char tr_cli_help_run_due[] =
     "                          [--disable incremental|full|rank|abtest|monitor|drift ...]\n"
     "                          [--ab ...] [--labels K] [--decision D] [--rule-min-trades N]\n"
     "                          [--min-samples N] [--force-training] [--quiet] [--json]\n"
-    "                          [--store DIR]\n"
+    "                          [--enqueue [--family F] [--max-attempts N]] [--store DIR]\n"
     "\n"
     "  Runs the cycles due at TIME (default now), UTC: the daily fine-tune (incremental) at\n"
     "  02:00, the weekly full retrain on Sunday at 01:00, the monthly ranking on the 1st at\n"
@@ -99,6 +100,9 @@ const char tr_cli_help_run_due[] =
     "  --min-samples N: the daily fine-tune's minimum of labeled windows in its 24 hours\n"
     "  (default 40 per stored pair, see incremental --help). --labels, --decision and\n"
     "  --rule-min-trades are the weekly retrain's (see full --help).\n"
+    "  --enqueue: the due slots become jobs of the store's queue (one per slot and --family,\n"
+    "  as enqueue-due adds them; --max-attempts, default 3) for `aifx-train worker` to run,\n"
+    "  instead of running here; the position monitor still runs here.\n"
     "  docs/operations.md.\n";
 
 int tr_cli_cmd_run_due(tr_cli_args *a)
@@ -107,8 +111,13 @@ int tr_cli_cmd_run_due(tr_cli_args *a)
     tr_cli_out oo = {0, 0, isatty(2), 0};
     tr_due_opts o = tr_due_opts_default();
     o.as_of = tr_wall_now();
+    int enqueue = 0, max_attempts = 3;
+    const char *family = NULL;
     const tr_cli_optdef opts[] = {
         OPT_OUTPUT(oo, store_dir),
+        OPT_FLAG("--enqueue", &enqueue),
+        OPT_STR("--family", &family),
+        OPT_INT("--max-attempts", &max_attempts, 1, 100, NULL),
         OPT_AB_PLAN(o.full),
         OPT_MODEL_RULE(o.full),
         OPT_TIME("--as-of", &o.as_of),
@@ -133,14 +142,23 @@ int tr_cli_cmd_run_due(tr_cli_args *a)
     tr_store *st;
     if (tr_cli_store_open(store_dir, 0, &st, &e))
         return tr_cli_fail(&e);
+    if ((family || max_attempts != 3) && !enqueue) {
+        tr_store_close(st);
+        return tr_cli_usage(a->cmd, "--family and --max-attempts go with --enqueue", NULL);
+    }
     tr_due_result r;
-    tr_code rc = tr_run_due(st, &o, &r, &e);
+    tr_enqueue_result q;
+    tr_code rc = enqueue ? tr_run_due_enqueue(st, &o, family, max_attempts, &r, &q, &e)
+                         : tr_run_due(st, &o, &r, &e);
     tr_cli_print_end_bar(&oo);
     tr_cli_notify_after(st, 10, oo.quiet || oo.json); /* notify.conf's sinks, at most 10 s */
     tr_store_close(st);
     if (rc)
         return tr_cli_fail(&e);
-    tr_cli_print_due(o.as_of, &r, oo.json);
+    if (enqueue)
+        tr_cli_print_due_enqueue(o.as_of, &r, &q, oo.json);
+    else
+        tr_cli_print_due(o.as_of, &r, oo.json);
     if (r.first_error)
         return tr_cli_error(tr_cli_exit_code(r.first_error),
                             "a cycle failed (kept in the log; retried at the next call)");

@@ -55,6 +55,20 @@ tr_code tr_enqueue_due(tr_store *store, const tr_due_opts *o, const char *family
     return rc;
 }
 
+tr_code tr_run_due_enqueue(tr_store *store, const tr_due_opts *o, const char *family,
+                           int max_attempts, tr_due_result *due, tr_enqueue_result *enq,
+                           tr_error *err)
+{
+    memset(enq, 0, sizeof *enq);
+    tr_due_opts in_process = *o;
+    for (int k = 0; k < TR_N_SLOTS; k++)
+        in_process.sched.enabled[k] &= tr_slot_every_call(k);
+    tr_code rc = tr_run_due(store, &in_process, due, err);
+    if (rc)
+        return rc;
+    return tr_enqueue_due(store, o, family, max_attempts, enq, err);
+}
+
 tr_worker_opts tr_worker_opts_default(void)
 {
     tr_worker_opts o;

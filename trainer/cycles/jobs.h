@@ -40,6 +40,15 @@ typedef struct tr_enqueue_result {
 tr_code tr_enqueue_due(tr_store *store, const tr_due_opts *o, const char *family, int max_attempts,
                        tr_enqueue_result *res, tr_error *err);
 
+/* run-due --enqueue and aifx-serve --schedule --enqueue: the slots due at every call (the
+ * monitor) run in process as run-due runs them (under its lock: TR_ERR_CONFLICT when another
+ * run-due holds it, nothing done), and the logged slots that are due are enqueued as jobs
+ * (tr_enqueue_due) for the workers instead of run. due receives the in-process slots' outcomes
+ * (the others TR_RUN_DISABLED), enq the enqueued ones. */
+tr_code tr_run_due_enqueue(tr_store *store, const tr_due_opts *o, const char *family,
+                           int max_attempts, tr_due_result *due, tr_enqueue_result *enq,
+                           tr_error *err);
+
 typedef struct tr_worker_opts {
     tr_due_opts due;      /* the cycles' settings (its as_of and sched are not used) */
     const char *family;   /* NULL or "": jobs of every family */
