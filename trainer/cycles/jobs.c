@@ -1,5 +1,5 @@
 /*
- * jobs.c - enqueue-due and the worker (jobs.h; docs/operations.md, "A job queue on PostgreSQL").
+ * jobs.c - enqueue-due and the worker (jobs.h; docs/operations.md section 8, "A job queue").
  *
  * A worker's job, in order: claim (the store's FOR UPDATE SKIP LOCKED, a lease and its fencing
  * generation); start the heartbeat thread (its own store handle: a handle is not thread-safe),
