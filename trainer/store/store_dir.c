@@ -1,7 +1,8 @@
 /*
  * store_dir.c - the embedded directory store, the default backend. Its two larger formats live
- * beside it (registry_text.c, signal_log.c); what remains here, the bars file, the locks and the
- * glue of each method, is a little over 800 lines and reads best together.
+ * beside it (registry_text.c, signal_log.c), its job queue too (jobs_dir.c); what remains here,
+ * the bars file, the locks and the glue of each method (the queue's eight are one-line calls, the
+ * registry commit's fence check among them), is about 1,000 lines and reads best together.
  *
  * Layout of a store directory (docs/schema.md has the byte-level format):
  *   aifx-store               "aifx-store 1\n": marks the directory and gives the layout version
