@@ -24,6 +24,9 @@
  *   a worker stopped (SIGSTOP) in the middle of a retrain past its lease, then continued: the
  *       other worker holds the job, the stalled worker's commit is refused ("lost its job
  *       lease"), one version, one completed row, one activation;
+ *   a slot logged while its job runs, its holder then gone (on a directory store, a crash
+ *       between the registry's write and the job file's): the next worker ends the job "not
+ *       due" without running it again;
  *   run-due --enqueue queues the due slots instead of running them (and runs the monitor);
  *   PostgreSQL only: the server stopped and started under an idle worker: it waits, then runs
  *       the next job.
@@ -715,6 +718,46 @@ START_TEST(test_concurrency_once)
 }
 END_TEST
 
+/* ---- a crash between the registry's write and the job's end -------------------------------------
+ */
+
+/* The directory store writes the registry and jobs.aifx one after the other: a worker killed in
+ * between leaves the slot logged and the job running. Here the slot is logged without the job's
+ * fence (as if the job file's write never happened) and the holder goes: the next worker finds
+ * the log covering the slot and ends the job "not due", running nothing again. On PostgreSQL the
+ * same covers a slot run by hand while its job waited. */
+START_TEST(test_logged_slot_ends_job)
+{
+    fixture f;
+    if (!fx_open(&f, _i))
+        return;
+    tr_store *s = open_ok(f.loc);
+    load_bars(s, "2024-01-01", "2024-04-10");
+    tr_error e;
+    int ins, got;
+    int64_t id;
+    ck_assert_int_eq(tr_store_job_enqueue(s, NULL, "rank", T("2024-04-01"), 3, &ins, &id, &e),
+                     TR_OK);
+    tr_job j;
+    ck_assert_int_eq(tr_store_job_claim(s, NULL, 0.5, &j, &got, &e), TR_OK);
+    ck_assert_int_eq(got, 1);
+    tr_log_row row;
+    tr_log_row_begin(&row, "rank", T("2024-04-01"), T("2024-04-01"), TR_LOG_SKIPPED, NULL, NULL);
+    snprintf(row.reason, sizeof row.reason, "logged before the crash");
+    ck_assert_int_eq(tr_cycle_log(s, &row, &e), TR_OK); /* no fence: the job stays running */
+    tr_store_close(s);
+    ck_assert_int_eq(job_of(&f, "rank").state, TR_JOB_RUNNING);
+    usleep(600000); /* PostgreSQL: the lease lapses (a directory: the holder's lock is gone) */
+    ck_assert_int_eq(run(f.dir, "worker --once --store '%s'", f.loc), 0);
+    j = job_of(&f, "rank");
+    ck_assert_int_eq(j.state, TR_JOB_DONE);
+    ck_assert_int_eq(j.attempts, 2);
+    ck_assert_msg(strstr(j.result, "not due: the log covers the slot"), "%s", j.result);
+    ck_assert_int_eq(n_log(&f, "rank", -1), 1); /* not run again */
+    fx_close(&f);
+}
+END_TEST
+
 /* ---- run-due --enqueue ------------------------------------------------------------------------
  */
 
@@ -932,6 +975,7 @@ static Suite *suite(void)
     tcase_add_loop_test(tc, test_retry_to_dead, 0, BK_COUNT);
     tcase_add_loop_test(tc, test_two_workers_drain, 0, BK_COUNT);
     tcase_add_loop_test(tc, test_concurrency_once, 0, BK_COUNT);
+    tcase_add_loop_test(tc, test_logged_slot_ends_job, 0, BK_COUNT);
     tcase_add_loop_test(tc, test_run_due_enqueue, 0, BK_COUNT);
     tcase_add_loop_test(tc, test_sigterm_finishes_job, 0, BK_COUNT);
     tcase_add_loop_test(tc, test_kill9_mid_job, 0, BK_COUNT);
