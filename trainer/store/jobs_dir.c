@@ -364,6 +364,7 @@ void tr_jobs_dir_holds_init(tr_jobs_dir_holds *h)
         h->v[i].fd = -1;
         h->v[i].id = h->v[i].lease = 0;
     }
+    h->watch = -1;
 }
 
 /* Lets go of the hold of (id, lease) if this handle has it. */
@@ -385,6 +386,9 @@ void tr_jobs_dir_holds_release(const char *dir, tr_jobs_dir_holds *h)
     for (int i = 0; i < TR_JOBS_DIR_HOLDS; i++)
         if (h->v[i].fd >= 0)
             release(dir, h, h->v[i].id, h->v[i].lease);
+    if (h->watch >= 0)
+        close(h->watch);
+    h->watch = -1;
 }
 
 /* Takes the lock of generation lease of job id into a free entry of h. */
@@ -435,24 +439,29 @@ static void wake_workers(const char *dir)
         close(fd); /* IN_CLOSE_WRITE for the waiters */
 }
 
-tr_code tr_jobs_dir_wait(const char *dir, double timeout, int *woken, tr_error *err)
+tr_code tr_jobs_dir_wait(const char *dir, tr_jobs_dir_holds *h, double timeout, int *woken,
+                         tr_error *err)
 {
     *woken = 0;
     double end = timeout < 0 ? -1 : (double)now_ms() / 1000 + timeout;
 #ifdef __linux__
-    char sub[4200];
-    snprintf(sub, sizeof sub, "%s/jobs", dir);
-    tr_code rc = tr_mkdir_p(sub, err);
-    if (rc)
-        return rc;
-    int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    if (fd < 0)
-        return tr_fail(err, TR_ERR_IO, "%s: inotify: %s", sub, strerror(errno));
-    if (inotify_add_watch(fd, sub, IN_CLOSE_WRITE) < 0) {
-        int e = errno;
-        close(fd);
-        return tr_fail(err, TR_ERR_IO, "%s: inotify watch: %s", sub, strerror(e));
+    if (h->watch < 0) { /* kept open: what arrives between two waits is read by the next */
+        char sub[4200];
+        snprintf(sub, sizeof sub, "%s/jobs", dir);
+        tr_code rc = tr_mkdir_p(sub, err);
+        if (rc)
+            return rc;
+        int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        if (fd < 0)
+            return tr_fail(err, TR_ERR_IO, "%s: inotify: %s", sub, strerror(errno));
+        if (inotify_add_watch(fd, sub, IN_CLOSE_WRITE) < 0) {
+            int e = errno;
+            close(fd);
+            return tr_fail(err, TR_ERR_IO, "%s: inotify watch: %s", sub, strerror(e));
+        }
+        h->watch = fd;
     }
+    int fd = h->watch;
     while (!*woken) {
         double left = end < 0 ? 1e9 : end - (double)now_ms() / 1000;
         if (left <= 0)
@@ -467,14 +476,13 @@ tr_code tr_jobs_dir_wait(const char *dir, double timeout, int *woken, tr_error *
         ssize_t n = read(fd, buf, sizeof buf);
         for (ssize_t off = 0; n > 0 && off < n;) {
             const struct inotify_event *ev = (const struct inotify_event *)(buf + off);
-            if (ev->len && strcmp(ev->name, "wake") == 0)
-                *woken = 1;
+            if ((ev->len && strcmp(ev->name, "wake") == 0) || (ev->mask & IN_Q_OVERFLOW))
+                *woken = 1; /* an overflow may have dropped a wake-up: look */
             off += (ssize_t)(sizeof *ev + ev->len);
         }
     }
-    close(fd);
 #else
-    (void)dir, (void)err;
+    (void)dir, (void)h, (void)err;
     double left = end < 0 ? 1 : end - (double)now_ms() / 1000;
     if (left > 0) /* no inotify: the caller's poll interval finds the new jobs */
         (void)nanosleep(&(struct timespec){(time_t)left, (long)((left - (time_t)left) * 1e9)},

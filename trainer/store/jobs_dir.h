@@ -19,17 +19,21 @@
 
 #define TR_JOBS_DIR_HOLDS 8
 
-/* The jobs a handle holds: each the flock'ed descriptor of its generation's lock file (fd -1:
- * a free entry). Zeroed and then tr_jobs_dir_holds_init'ed at open. */
+/* A handle's part of the queue: the jobs it holds, each the flock'ed descriptor of its
+ * generation's lock file (fd -1: a free entry), and the inotify descriptor its waits keep open
+ * (-1 until the first), so that a wake-up between two waits is not lost. tr_jobs_dir_holds_init'ed
+ * at open. */
 typedef struct tr_jobs_dir_holds {
     struct {
         int fd;
         int64_t id, lease;
     } v[TR_JOBS_DIR_HOLDS];
+    int watch;
 } tr_jobs_dir_holds;
 
 void tr_jobs_dir_holds_init(tr_jobs_dir_holds *h);
-/* Lets go of every job still held (a handle closed mid-job: another worker claims it at once). */
+/* Lets go of every job still held (a handle closed mid-job: another worker claims it at once)
+ * and closes the watch. */
 void tr_jobs_dir_holds_release(const char *dir, tr_jobs_dir_holds *h);
 
 /* The store.h operations on the store directory dir (name: the store as printed). Each takes
@@ -61,8 +65,9 @@ tr_code tr_jobs_dir_fence_check(const char *dir, const char *name, const tr_job_
 tr_code tr_jobs_dir_finish(const char *dir, const tr_reg_txn *txn, const char *cycle, int64_t slot,
                            tr_error *err);
 
-/* Waits at most timeout seconds (< 0: no limit) for an enqueue or a retry on the store at dir:
- * *woken 1 when one came. */
-tr_code tr_jobs_dir_wait(const char *dir, double timeout, int *woken, tr_error *err);
+/* Waits at most timeout seconds (< 0: no limit) for an enqueue or a retry on the store at dir
+ * (since h's first wait): *woken 1 when one came. */
+tr_code tr_jobs_dir_wait(const char *dir, tr_jobs_dir_holds *h, double timeout, int *woken,
+                         tr_error *err);
 
 #endif

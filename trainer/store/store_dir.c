@@ -821,7 +821,7 @@ static tr_code dir_listen(tr_store *s, const char *const *ch, size_t n, double t
         if (timeout >= 0 && left <= 0)
             return TR_OK;
         int woken = 0;
-        tr_code rc = tr_jobs_dir_wait(s->location, left, &woken, err);
+        tr_code rc = tr_jobs_dir_wait(s->location, &((dir_store *)s)->jobs, left, &woken, err);
         if (rc)
             return rc;
         if (woken && fn("jobs", "{}", user))
