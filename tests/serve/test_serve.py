@@ -954,6 +954,39 @@ class DirectoryStore(ServeSuite, unittest.TestCase):
             recv.wait()
         self.assertNotIn("secret-part", srv.stderr())
 
+    def test_schedule_enqueue(self):
+        """--schedule --enqueue queues the due slots as jobs instead of running them."""
+        p = run([ARGS.serve, "--store", self.store, "--enqueue"], self.env, check=False)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        copy = os.path.join(self.work, "enqstore")
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(self.store, copy)
+        log = lambda: [r for r in json.loads(run([ARGS.train, "log", "--json", "--store", copy],
+                                                 self.env).stdout)
+                       if r["cycle"] in ("full", "incremental", "rank", "drift")]
+        before = log()
+        srv = Server(copy, self.env, self.work, "enq",
+                     extra=("--schedule", "--enqueue", "--schedule-every", "1"))
+        try:
+            deadline, runs = time.time() + 60, {}
+            while time.time() < deadline:
+                m, _ = parse_exposition(call(srv.port, "GET", "/metrics")[2])
+                runs = {dict(k[1])["cycle"]: v for k, v in m.items()
+                        if k[0] == "aifx_cycle_runs_total" and dict(k[1])["status"] == "enqueued"}
+                if runs:
+                    break
+                time.sleep(0.2)
+            self.assertTrue(runs, "nothing enqueued")
+            self.assertTrue(set(runs) <= {"full", "incremental", "rank", "drift", "abtest"}, runs)
+            time.sleep(1.5)  # another round: the slots are queued already, nothing added
+        finally:
+            self.assertEqual(srv.stop(), 0, srv.stderr())
+        jobs = json.loads(run([ARGS.train, "jobs", "list", "--json", "--store", copy],
+                              self.env).stdout)
+        self.assertEqual(sorted(j["cycle"] for j in jobs), sorted(runs), jobs)
+        self.assertTrue(all(j["state"] == "queued" and j["attempts"] == 0 for j in jobs), jobs)
+        self.assertEqual(log(), before)  # queued, not run: the workers train
+
     def test_docs_examples(self):
         """Every example of docs/api-http.md against a server on a fresh store."""
         store = os.path.join(self.work, "docstore")

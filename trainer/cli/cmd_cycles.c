@@ -15,6 +15,7 @@
 #include "cli/print.h"
 #include "cycles/driftcheck.h"
 #include "cycles/family_opts.h"
+#include "cycles/jobs.h"
 #include "cycles/monitor.h"
 #include "cycles/rank.h"
 #include "cycles/replay.h"
@@ -83,7 +84,7 @@ const char tr_cli_help_run_due[] =
     "                          [--disable incremental|full|rank|abtest|monitor|drift ...]\n"
     "                          [--ab ...] [--labels K] [--decision D] [--rule-min-trades N]\n"
     "                          [--min-samples N] [--force-training] [--quiet] [--json]\n"
-    "                          [--store DIR]\n"
+    "                          [--enqueue [--family F] [--max-attempts N]] [--store DIR]\n"
     "\n"
     "  Runs the cycles due at TIME (default now), UTC: the daily fine-tune (incremental) at\n"
     "  02:00, the weekly full retrain on Sunday at 01:00, the monthly ranking on the 1st at\n"
@@ -101,6 +102,10 @@ const char tr_cli_help_run_due[] =
     "  --min-samples N: the daily fine-tune's minimum of labeled windows in its 24 hours\n"
     "  (default 40 per stored pair, see incremental --help). --labels, --decision and\n"
     "  --rule-min-trades are the weekly retrain's (see full --help).\n"
+    "  --enqueue: the due slots become jobs of the store's queue (one per slot and family, as\n"
+    "  enqueue-due adds them: without --family the default family's and every defined one's;\n"
+    "  --max-attempts, default 3) for `aifx-train worker` to run, instead of running here; the\n"
+    "  position monitor still runs here, for each of those families.\n"
     "  docs/operations.md.\n";
 
 int tr_cli_cmd_run_due(tr_cli_args *a)
@@ -113,8 +118,11 @@ int tr_cli_cmd_run_due(tr_cli_args *a)
     if (tr_family_due_opts(&tr_cli_fam, &o, &e))
         return tr_cli_fail(&e);
     o.as_of = tr_wall_now();
+    int enqueue = 0, max_attempts = 3;
     const tr_cli_optdef opts[] = {
         OPT_OUTPUT(oo, store_dir),
+        OPT_FLAG("--enqueue", &enqueue),
+        OPT_INT("--max-attempts", &max_attempts, 1, 100, NULL),
         OPT_AB_PLAN(o.full),
         OPT_MODEL_RULE(o.full),
         OPT_TIME("--as-of", &o.as_of),
@@ -137,14 +145,23 @@ int tr_cli_cmd_run_due(tr_cli_args *a)
     tr_store *st;
     if (tr_cli_store_open(store_dir, 0, &st, &e))
         return tr_cli_fail(&e);
+    if (max_attempts != 3 && !enqueue) {
+        tr_store_close(st);
+        return tr_cli_usage(a->cmd, "--max-attempts goes with --enqueue", NULL);
+    }
     tr_due_result r;
-    tr_code rc = tr_run_due(st, &o, &r, &e);
+    tr_enqueue_result q;
+    tr_code rc = enqueue ? tr_run_due_enqueue(st, &o, tr_cli_family, max_attempts, &r, &q, &e)
+                         : tr_run_due(st, &o, &r, &e);
     tr_cli_print_end_bar(&oo);
     tr_cli_notify_after(st, 10, oo.quiet || oo.json); /* notify.conf's sinks, at most 10 s */
     tr_store_close(st);
     if (rc)
         return tr_cli_fail(&e);
-    tr_cli_print_due(o.as_of, &r, oo.json);
+    if (enqueue)
+        tr_cli_print_due_enqueue(o.as_of, &r, &q, oo.json);
+    else
+        tr_cli_print_due(o.as_of, &r, oo.json);
     if (r.first_error)
         return tr_cli_error(tr_cli_exit_code(r.first_error),
                             "a cycle failed (kept in the log; retried at the next call)");

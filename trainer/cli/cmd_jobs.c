@@ -1,5 +1,5 @@
 /*
- * cmd_jobs.c - the job queue's commands (docs/operations.md, "A job queue on PostgreSQL"):
+ * cmd_jobs.c - the job queue's commands (docs/operations.md section 8, "A job queue"):
  * enqueue-due (the scheduler step), worker (claims and runs jobs), jobs list|show|retry.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -24,14 +24,15 @@ const char tr_cli_help_enqueue_due[] =
     "                              [--monthly-at D,HH:MM] [--disable CYCLE] [--max-retries N]\n"
     "                              [--json] [--store S]\n"
     "\n"
-    "  The scheduler step of the job queue (PostgreSQL): one job per slot that run-due would run\n"
+    "  The scheduler step of the job queue: one job per slot that run-due would run\n"
     "  now (the same slots, times and due rule; docs/operations.md), unique on (family, cycle,\n"
     "  slot), so several enqueuers on several hosts add each slot once. Workers are woken by a\n"
     "  NOTIFY on the channel jobs. The monitor, due at every call, is not queued: run it with\n"
     "  run-due (its other slots disabled) or aifx-serve --schedule. --max-attempts: a job's\n"
-    "  attempts before it is dead (default 3). Without --family: the default family and every\n"
-    "  family defined in the store, each by its own log and schedule settings (docs/families.md).\n"
-    "  The directory store has no queue (exit 8).\n";
+    "  attempts before it is dead (default 3). run-due --enqueue does the same and runs the\n"
+    "  monitor. Without --family: the default family and every family defined in the store, each\n"
+    "  by its own log and schedule settings (docs/families.md). PostgreSQL (hosts that share\n"
+    "  it), or a directory store (one host).\n";
 
 int tr_cli_cmd_enqueue_due(tr_cli_args *a)
 {
@@ -73,14 +74,17 @@ const char tr_cli_help_worker[] =
     "                         [--patience N] [--min-samples N] [--force-training] [--labels L]\n"
     "                         [--decision D] [--ab] [--json] [--quiet] [--store S]\n"
     "\n"
-    "  Runs the job queue's jobs (PostgreSQL; enqueue-due fills it): claims the first runnable\n"
-    "  job (FOR UPDATE SKIP LOCKED), holds it by a lease of S seconds (default 60) renewed every\n"
+    "  Runs the job queue's jobs (enqueue-due fills it): claims the first runnable job (on\n"
+    "  PostgreSQL FOR UPDATE SKIP LOCKED; on a directory store under its lock, with a file lock\n"
+    "  that frees the job at once when the worker dies), holds it by a lease of S seconds\n"
+    "  (default 60) renewed every\n"
     "  S/3 by a heartbeat thread, and runs its slot's cycle as run-due would, the job marked\n"
     "  done in the cycle's own registry commit. A worker that stalls past its lease loses the\n"
     "  job to another and its late commit is refused (the lease generation is a fencing token).\n"
     "  A failed attempt n runs again after --backoff * 2^n seconds (default 30), and the job is\n"
-    "  dead after its --max-attempts (jobs list, jobs retry). Waits for a NOTIFY on jobs, with a\n"
-    "  poll every --poll seconds (default 5). --once: exit when no job is runnable.\n"
+    "  dead after its --max-attempts (jobs list, jobs retry). Waits for a NOTIFY on jobs (a\n"
+    "  directory store: inotify on <store>/jobs/wake), with a poll every --poll seconds\n"
+    "  (default 5). --once: exit when no job is runnable.\n"
     "  --concurrency N: N worker processes. SIGTERM or SIGINT: finish the current job, exit 0.\n"
     "  The options of the weekly retrain and the daily fine-tune are run-due's.\n";
 
@@ -200,7 +204,7 @@ const char tr_cli_help_jobs[] =
     "       aifx-train jobs show ID [--json] [--store S]\n"
     "       aifx-train jobs retry ID [--store S]\n"
     "\n"
-    "  The job queue (PostgreSQL): list the jobs, newest slot first (state queued, running,\n"
+    "  The job queue: list the jobs, newest slot first (state queued, running,\n"
     "  done, failed: waiting for its retry, dead: out of attempts), with each one's result or\n"
     "  last error; show one in full (its lease: generation, holder, until when); retry a dead\n"
     "  or failed job now, its attempts reset (exit 4 for a job in another state, 6 for an\n"

@@ -745,20 +745,21 @@ void tr_cli_print_rank(const tr_rank_opts *o, const tr_rank_result *r, int json)
     printf("\nreport: %s\n", r->report_path);
 }
 
-void tr_cli_print_due(int64_t as_of, const tr_due_result *r, int json)
+/* The items of a run-due (skip_disabled: those run, for run-due --enqueue). */
+static void due_items(const tr_due_result *r, int json, int skip_disabled)
 {
     char t1[32];
-    if (json) {
-        char t0[32];
-        printf("{\"as_of\":\"%s\",\"cycles\":[", tr_time_format(as_of, t0, sizeof t0));
-    }
+    int k = 0;
     for (int i = 0; i < r->n_items; i++) {
         const tr_due_item *it = &r->items[i];
+        if (skip_disabled && it->outcome == TR_RUN_DISABLED)
+            continue;
         if (json) {
             printf("%s{\"cycle\":\"%s\",\"scheduled\":\"%s\",\"outcome\":\"%s\",\"attempt\":%d,"
                    "\"version\":\"%s\",\"detail\":",
-                   i ? "," : "", tr_slot_cycle(it->slot), tr_time_format(it->latest, t1, sizeof t1),
-                   tr_run_outcome_name(it->outcome), it->attempt, it->version);
+                   k++ ? "," : "", tr_slot_cycle(it->slot),
+                   tr_time_format(it->latest, t1, sizeof t1), tr_run_outcome_name(it->outcome),
+                   it->attempt, it->version);
             tr_sb b = {0};
             tr_sb_json_str(&b, it->detail);
             printf("%s}", b.p ? b.p : "\"\"");
@@ -776,6 +777,32 @@ void tr_cli_print_due(int64_t as_of, const tr_due_result *r, int json)
             printf("\n");
         }
     }
+}
+
+void tr_cli_print_due(int64_t as_of, const tr_due_result *r, int json)
+{
+    if (json) {
+        char t0[32];
+        printf("{\"as_of\":\"%s\",\"cycles\":[", tr_time_format(as_of, t0, sizeof t0));
+    }
+    due_items(r, json, 0);
+    if (json)
+        printf("]}\n");
+}
+
+static void enqueue_items(const tr_enqueue_result *r, int json);
+
+void tr_cli_print_due_enqueue(int64_t as_of, const tr_due_result *due, const tr_enqueue_result *enq,
+                              int json)
+{
+    if (json) {
+        char t0[32];
+        printf("{\"as_of\":\"%s\",\"cycles\":[", tr_time_format(as_of, t0, sizeof t0));
+    }
+    due_items(due, json, 1);
+    if (json)
+        printf("],\"enqueued\":%d,\"slots\":[", enq->n_inserted);
+    enqueue_items(enq, json);
     if (json)
         printf("]}\n");
 }
@@ -900,13 +927,8 @@ int tr_cli_print_ab_report(const tr_ab_report *r, int json)
 
 /* ---- the job queue ------------------------------------------------------------------------- */
 
-void tr_cli_print_enqueue(int64_t as_of, const tr_enqueue_result *r, int json)
+static void enqueue_items(const tr_enqueue_result *r, int json)
 {
-    if (json) {
-        char t0[32];
-        printf("{\"as_of\":\"%s\",\"enqueued\":%d,\"slots\":[",
-               tr_time_format(as_of, t0, sizeof t0), r->n_inserted);
-    }
     for (int i = 0; i < r->n_items; i++) {
         char t1[32];
         const tr_enqueue_item *it = &r->items[i];
@@ -930,6 +952,16 @@ void tr_cli_print_enqueue(int64_t as_of, const tr_enqueue_result *r, int json)
             printf("%s%s%-11s scheduled %s: %s\n", named ? it->family : "", named ? " " : "",
                    tr_slot_cycle(it->slot), t1, what);
     }
+}
+
+void tr_cli_print_enqueue(int64_t as_of, const tr_enqueue_result *r, int json)
+{
+    if (json) {
+        char t0[32];
+        printf("{\"as_of\":\"%s\",\"enqueued\":%d,\"slots\":[",
+               tr_time_format(as_of, t0, sizeof t0), r->n_inserted);
+    }
+    enqueue_items(r, json);
     if (json)
         printf("]}\n");
 }

@@ -90,6 +90,10 @@ int tr_cli_print_ab_report(const tr_ab_report *r, int json);
 /* The job queue (jobs.h): enqueue-due's slots; a worker's job as it ends (one line, or a JSON
  * line); jobs list; jobs show. */
 void tr_cli_print_enqueue(int64_t as_of, const tr_enqueue_result *r, int json);
+/* run-due --enqueue: the slots run in process (the monitor), then the enqueued ones; one JSON
+ * object {"as_of", "cycles", "enqueued", "slots"} with json. */
+void tr_cli_print_due_enqueue(int64_t as_of, const tr_due_result *due, const tr_enqueue_result *enq,
+                              int json);
 void tr_cli_print_worker_job(const tr_worker_result *r, int json);
 void tr_cli_print_jobs(const tr_job *list, size_t n, int json);
 void tr_cli_print_job(const tr_job *j, int json);

@@ -1,5 +1,5 @@
 /*
- * jobs.c - enqueue-due and the worker (jobs.h; docs/operations.md, "A job queue on PostgreSQL").
+ * jobs.c - enqueue-due and the worker (jobs.h; docs/operations.md section 8, "A job queue").
  *
  * A worker's job, in order: claim (the store's FOR UPDATE SKIP LOCKED, a lease and its fencing
  * generation); start the heartbeat thread (its own store handle: a handle is not thread-safe),
@@ -102,6 +102,40 @@ tr_code tr_enqueue_due(tr_store *store, const tr_due_opts *o, const char *family
     }
     free(list);
     return rc;
+}
+
+tr_code tr_run_due_enqueue(tr_store *store, const tr_due_opts *o, const char *family,
+                           int max_attempts, tr_due_result *due, tr_enqueue_result *enq,
+                           tr_error *err)
+{
+    memset(enq, 0, sizeof *enq);
+    tr_due_opts in_process = *o;
+    for (int k = 0; k < TR_N_SLOTS; k++)
+        in_process.sched.enabled[k] &= tr_slot_every_call(k);
+    tr_code rc = tr_run_due(store, &in_process, due, err);
+    if (rc)
+        return rc;
+    if (!family || !family[0]) { /* the other families' monitors, each through its handle */
+        tr_family *list = NULL;
+        size_t n = 0;
+        rc = tr_store_family_list(store, &list, &n, err);
+        for (size_t i = 0; i < n && !rc; i++) {
+            if (strcmp(list[i].name, tr_store_family_name(store)) == 0)
+                continue;
+            tr_store *fs;
+            rc = tr_store_open_family(store, list[i].name, &fs, err);
+            tr_due_result other = {.first_error = TR_OK};
+            if (!rc)
+                rc = tr_run_due(fs, &in_process, &other, err);
+            if (!rc && other.first_error && !due->first_error)
+                due->first_error = other.first_error;
+            tr_store_close(fs);
+        }
+        free(list);
+        if (rc)
+            return rc;
+    }
+    return tr_enqueue_due(store, o, family, max_attempts, enq, err);
 }
 
 tr_worker_opts tr_worker_opts_default(void)

@@ -1,14 +1,14 @@
 /*
- * jobs.h - the job queue's two sides above the store (docs/operations.md, "A job queue on
- * PostgreSQL"): the scheduler step that enqueues one job per due slot, and the worker that
+ * jobs.h - the job queue's two sides above the store (docs/operations.md section 8, "A job
+ * queue"): the scheduler step that enqueues one job per due slot, and the worker that
  * claims a job, runs its slot's cycle with the job's fence in its registry commit, and records
  * how it ended. The queue itself (claims, leases, fencing, retries) is the store's (store.h).
  *
  * Due-ness is the scheduler's (schedule.h: tr_sched_latest, tr_sched_due), and a job runs
  * through the same tr_run_slot as run-due (the extreme-market pause, the cycle's table entry,
  * its failed row in the log), so a queued slot ends as run-due would have ended it. The monitor
- * slot, due at every call and never logged, is not queued: run it in process (run-due with the
- * other slots disabled, or aifx-serve --schedule).
+ * slot, due at every call and never logged, is not queued: run it in process (run-due
+ * --enqueue, or aifx-serve --schedule --enqueue, tr_run_due_enqueue).
  */
 #ifndef AIFXT_JOBS_H
 #define AIFXT_JOBS_H
@@ -45,6 +45,15 @@ typedef struct tr_enqueue_result {
  * silently). */
 tr_code tr_enqueue_due(tr_store *store, const tr_due_opts *o, const char *family, int max_attempts,
                        tr_enqueue_result *res, tr_error *err);
+
+/* run-due --enqueue and aifx-serve --schedule --enqueue: the slots due at every call (the
+ * monitor) run in process as run-due runs them (under its lock: TR_ERR_CONFLICT when another
+ * run-due holds it, nothing done), and the logged slots that are due are enqueued as jobs
+ * (tr_enqueue_due) for the workers instead of run. due receives the in-process slots' outcomes
+ * (the others TR_RUN_DISABLED), enq the enqueued ones. */
+tr_code tr_run_due_enqueue(tr_store *store, const tr_due_opts *o, const char *family,
+                           int max_attempts, tr_due_result *due, tr_enqueue_result *enq,
+                           tr_error *err);
 
 typedef struct tr_worker_opts {
     tr_due_opts due;      /* the cycles' settings (its as_of and sched are not used) */

@@ -52,6 +52,8 @@ static const char usage[] =
     "  --model-cache N      versions kept loaded besides the active one (default 4)\n"
     "  --schedule           run the due cycles (aifx-train run-due) every minute in a thread\n"
     "  --schedule-every S   seconds between those runs (default 60)\n"
+    "  --enqueue            with --schedule: enqueue the due slots as jobs for\n"
+    "                       `aifx-train worker` (run-due --enqueue) instead of running them\n"
     "  --drain S            seconds SIGTERM waits for requests in flight (default 10)\n"
     "  --chartjs PATH       Chart.js for the dashboard's charts (GET /), served as\n"
     "                       /assets/chart.min.js (default: Debian's libjs-chart.js,\n"
@@ -84,7 +86,7 @@ void serve_log_event(const char *event, const char *version, const char *message
 typedef struct options {
     const char *store, *models_dir, *listen, *token_file, *access_log, *timeframe, *chartjs,
         *family;
-    int allow_remote, schedule, help, version;
+    int allow_remote, schedule, enqueue, help, version;
     long threads, max_body, max_conn, timeout, model_cache, schedule_every, drain;
 } options;
 
@@ -121,6 +123,7 @@ static const optdef optdefs[] = {
     OSTR("--chartjs", chartjs),
     OFLAG("--allow-remote", allow_remote),
     OFLAG("--schedule", schedule),
+    OFLAG("--enqueue", enqueue),
     OFLAG("--help", help),
     OFLAG("-h", help),
     OFLAG("--version", version),
@@ -238,6 +241,8 @@ int main(int argc, char **argv)
         printf("aifx-serve %s (libaifxnn %s)\n", SERVE_VERSION, aifx_version_string());
         return EX_OK;
     }
+    if (o.enqueue && !o.schedule)
+        return usage_error("--enqueue needs --schedule", NULL);
     int32_t tf = 900;
     if (o.timeframe && tr_timeframe_parse(o.timeframe, &tf))
         return usage_error("bad --timeframe:", o.timeframe);
@@ -282,6 +287,7 @@ int main(int argc, char **argv)
         .web = serve_web_assets,
         .n_web = serve_web_n_assets,
         .chartjs = o.chartjs,
+        .schedule_enqueue = o.enqueue,
     };
     serve_ctx *ctx = serve_ctx_new(&cfg);
     if (!ctx) {

@@ -60,7 +60,8 @@ typedef struct serve_config {
     int model_cache;        /* models kept loaded besides the active one (LRU) */
     const serve_asset *web; /* (n_web) the dashboard's files; NULL: no dashboard (GET / is 404) */
     size_t n_web;
-    const char *chartjs; /* Chart.js, read at each GET /assets/chart.min.js; NULL: none (404) */
+    const char *chartjs;  /* Chart.js, read at each GET /assets/chart.min.js; NULL: none (404) */
+    int schedule_enqueue; /* --schedule --enqueue: due slots become jobs of the store's queue */
 } serve_config;
 
 /* One server: configuration and the shared state. Every member is safe to use from any thread

@@ -16,10 +16,12 @@
  *
  * The scheduler (--schedule) calls tr_run_due every --schedule-every seconds (default 60), as
  * `aifx-train run-due` does from cron: the cycle locks it takes are the store's, so a cron
- * run-due elsewhere and this thread never run one cycle twice. Training runs on this thread
- * only; requests never wait for it. Each run's outcomes are counted in aifx_cycle_runs_total
- * and logged as JSON lines. After each round the store's notifications (notify.conf) are
- * delivered for at most 10 s, as at the end of run-due.
+ * run-due elsewhere and this thread never run one cycle twice. With --enqueue it calls
+ * tr_run_due_enqueue instead (run-due --enqueue): the monitor runs here, the due slots become
+ * jobs of the store's queue for `aifx-train worker` processes (counted as "enqueued"). Training
+ * runs on this thread only; requests never wait for it. Each run's outcomes are counted in
+ * aifx_cycle_runs_total and logged as JSON lines. After each round the store's notifications
+ * (notify.conf) are delivered for at most 10 s, as at the end of run-due.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -32,6 +34,7 @@
 
 #include "base/timeutil.h"
 #include "cycles/family_opts.h"
+#include "cycles/jobs.h"
 #include "cycles/schedule.h"
 #include "data/notify.h"
 #include "serve/http.h"
@@ -213,12 +216,18 @@ static void *schedule(void *arg)
         tr_due_opts o = tr_due_opts_default();
         o.as_of = tr_wall_now();
         tr_due_result r;
+        tr_enqueue_result q;
+        memset(&q, 0, sizeof q);
         tr_error e;
         tr_error_clear(&e);
-        /* the family's settings; its definition was checked when it was added */
+        /* the family's settings; its definition was checked when it was added. A serving
+         * scheduler that enqueues does so for its own family (run-due --enqueue without
+         * --family covers every family) */
         tr_code rc = tr_family_due_opts(tr_store_family(st), &o, &e);
         if (!rc)
-            rc = tr_run_due(st, &o, &r, &e);
+            rc = ctx->cfg.schedule_enqueue
+                     ? tr_run_due_enqueue(st, &o, tr_store_family_name(st), 3, &r, &q, &e)
+                     : tr_run_due(st, &o, &r, &e);
         if (rc == TR_ERR_CONFLICT) {
             serve_metrics_cycle(ctx->metrics, "run-due", "locked");
         } else if (rc) {
@@ -240,6 +249,16 @@ static void *schedule(void *arg)
                 snprintf(msg, sizeof msg, "%s %s: %s", tr_slot_cycle(it->slot),
                          tr_run_outcome_name(it->outcome), it->detail);
                 serve_log_event("cycle", it->version[0] ? it->version : NULL, msg);
+            }
+            for (int i = 0; i < q.n_items; i++) {
+                const tr_enqueue_item *it = &q.items[i];
+                if (!it->inserted)
+                    continue; /* not due, or queued by an earlier round or another host */
+                serve_metrics_cycle(ctx->metrics, tr_slot_cycle(it->slot), "enqueued");
+                char msg[200], t[32];
+                snprintf(msg, sizeof msg, "%s enqueued: job %lld for %s", tr_slot_cycle(it->slot),
+                         (long long)it->id, tr_time_format(it->latest, t, sizeof t));
+                serve_log_event("cycle", NULL, msg);
             }
         }
         if (st)

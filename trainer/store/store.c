@@ -415,7 +415,7 @@ tr_code tr_store_registry_commit(tr_store *store, const tr_reg_txn *txn, tr_erro
     txn = &fenced;
     if (txn->job && !store->ops->job_claim)
         return tr_fail(err, TR_ERR_UNSUPPORTED,
-                       "store %s: a commit for a queued job needs the job queue (PostgreSQL)",
+                       "store %s: a commit for a queued job needs a backend with a job queue",
                        tr_store_name(store));
     for (size_t i = 0; i < txn->n_files; i++) {
         const tr_reg_file *f = &txn->files[i];
@@ -574,9 +574,7 @@ const char *tr_job_state_name(tr_job_state s)
 
 static tr_code no_queue(tr_store *store, tr_error *err)
 {
-    return tr_fail(err, TR_ERR_UNSUPPORTED,
-                   "store %s: the job queue needs a PostgreSQL store (the directory store has "
-                   "none yet: run the cycles with run-due)",
+    return tr_fail(err, TR_ERR_UNSUPPORTED, "store %s: this backend has no job queue",
                    tr_store_name(store));
 }
 

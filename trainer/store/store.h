@@ -251,15 +251,16 @@ void tr_store_outbox_release(tr_store *store, const char *sink, int64_t lease);
 tr_code tr_store_outbox_info(tr_store *store, const char *sink, tr_outbox_sink_info *info,
                              tr_error *err);
 
-/* ---- the job queue: cycles run by workers on several hosts (PostgreSQL) ------------------
+/* ---- the job queue: cycles run by workers, on several hosts (PostgreSQL) or one (a directory)
  *
  * One job per (family, cycle, slot time), enqueued by a scheduler step (enqueue-due) and run by
- * workers (docs/operations.md, "A job queue on PostgreSQL"; docs/schema.md 5.14). A worker
- * claims a job with a lease on the server's clock and a fencing generation (tr_job.lease, one
- * more at every claim), renews it by heartbeat, and completes it in the same transaction as the
- * cycle's registry commit (tr_store_job_fence). A job whose lease lapsed is claimed again by
- * another worker; its first worker's heartbeat, completion, failure and registry commit are then
- * refused (TR_ERR_CONFLICT). The directory store has no queue yet: TR_ERR_UNSUPPORTED. */
+ * workers (docs/operations.md section 8, "A job queue"; docs/schema.md 5.14). A worker claims a
+ * job with a lease (on the server's clock; a directory store's on the local one) and a fencing
+ * generation (tr_job.lease, one more at every claim), renews it by heartbeat, and completes it in
+ * the same transaction as the cycle's registry commit (tr_store_job_fence). A job whose lease
+ * lapsed is claimed again by another worker; its first worker's heartbeat, completion, failure
+ * and registry commit are then refused (TR_ERR_CONFLICT). On a directory store a claim also holds
+ * a file lock, so the job of a worker that died is claimed again at once (store/jobs_dir.h). */
 
 #define TR_JOB_FAMILY_MAX     64
 #define TR_JOB_CYCLE_MAX      32

@@ -1,7 +1,8 @@
 /*
  * store_dir.c - the embedded directory store, the default backend. Its two larger formats live
- * beside it (registry_text.c, signal_log.c); what remains here, the bars file, the locks and the
- * glue of each method, is a little over 800 lines and reads best together.
+ * beside it (registry_text.c, signal_log.c), its job queue too (jobs_dir.c); what remains here,
+ * the bars file, the locks and the glue of each method (the queue's eight are one-line calls, the
+ * registry commit's fence check among them), is about 1,000 lines and reads best together.
  *
  * Layout of a store directory (docs/schema.md has the byte-level format):
  *   aifx-store               "aifx-store 1\n": marks the directory and gives the layout version
@@ -18,6 +19,9 @@
  *   outbox/<sink>.state      a notification sink's delivery state (small; replaced atomically
  *                            per attempt, so the registry file is not rewritten by deliveries)
  *   outbox/<sink>.lock       flock'ed by the sender that holds the sink
+ *   jobs.aifx                the job queue (jobs_dir.h), replaced atomically per change
+ *   jobs/<id>.<gen>.lock     flock'ed by the worker that holds job id under generation gen;
+ *                            jobs/wake is touched by an enqueue, for the idle workers
  *
  * A .bars file is a 64-byte header followed by count records of 48 bytes, every field
  * little-endian and written one by one:
@@ -52,6 +56,7 @@
 #include "base/strbuf.h"
 #include "base/timeutil.h"
 #include "store/backend.h"
+#include "store/jobs_dir.h"
 #include "store/outbox_dir.h"
 #include "store/registry_text.h"
 #include "store/signal_log.h"
@@ -63,7 +68,8 @@
 #define RECORD_SIZE    48
 
 typedef struct dir_store {
-    tr_store base; /* first member: a tr_store * points at the dir_store */
+    tr_store base;          /* first member: a tr_store * points at the dir_store */
+    tr_jobs_dir_holds jobs; /* the queued jobs this handle holds (jobs_dir.h) */
 } dir_store;
 
 /* ---- little-endian fields ------------------------------------------------------------------ */
@@ -547,7 +553,12 @@ static tr_code dir_registry_commit(tr_store *s, const tr_reg_txn *txn, tr_error 
     char *body = NULL;
     size_t blen = 0;
     tr_sb out = {0};
+    char job_cycle[TR_JOB_CYCLE_MAX] = "";
+    int64_t job_slot = 0;
     rc = read_registry(path, &reg, err);
+    if (!rc && txn->job) /* the fencing token of a queued job, under the same lock */
+        rc = tr_jobs_dir_fence_check(s->location, s->safe, txn->job, job_cycle, sizeof job_cycle,
+                                     &job_slot, err);
     if (rc)
         goto done;
     rc = tr_registry_apply(&reg, txn, err);
@@ -564,6 +575,12 @@ static tr_code dir_registry_commit(tr_store *s, const tr_reg_txn *txn, tr_error 
         goto done;
     }
     rc = tr_file_write_atomic(path, out.p, out.n, err);
+    if (!rc && txn->job) {
+        /* the job's end, when this commit logs its slot; a failure here leaves it to the
+         * worker's completion (or to the next claim, which finds the slot covered) */
+        tr_error je;
+        (void)tr_jobs_dir_finish(s->location, txn, job_cycle, job_slot, &je);
+    }
 done:
     tr_sb_free(&out);
     free(body);
@@ -785,14 +802,33 @@ static void dir_cycle_unlock(tr_store *s, int token)
         close(token);
 }
 
+/* The directory store announces one channel, "jobs" (an enqueue or a retry of its job queue,
+ * seen through jobs_dir.h's wake file); the others need PostgreSQL. */
 static tr_code dir_listen(tr_store *s, const char *const *ch, size_t n, double timeout,
                           tr_listen_fn fn, void *user, tr_error *err)
 {
-    (void)ch, (void)n, (void)timeout, (void)fn, (void)user;
-    return tr_fail(err, TR_ERR_UNSUPPORTED,
-                   "store %s: a directory store has no events (listen "
-                   "needs a PostgreSQL store)",
-                   s->location);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ch[i], "jobs") != 0)
+            return tr_fail(err, TR_ERR_UNSUPPORTED,
+                           "store %s: a directory store has no events but the job queue's "
+                           "(listen on %s needs a PostgreSQL store)",
+                           s->location, ch[i]);
+    if (fn(NULL, NULL, user))
+        return TR_OK;
+    double end = tr_mono_now() + timeout;
+    for (;;) {
+        double left = timeout < 0 ? -1 : end - tr_mono_now();
+        if (timeout >= 0 && left <= 0)
+            return TR_OK;
+        int woken = 0;
+        tr_code rc = tr_jobs_dir_wait(s->location, &((dir_store *)s)->jobs, left, &woken, err);
+        if (rc)
+            return rc;
+        if (woken && fn("jobs", "{}", user))
+            return TR_OK;
+        if (!woken && timeout < 0)
+            return TR_OK; /* a signal */
+    }
 }
 
 /* ---- the outbox (outbox_dir.h) ----------------------------------------------------------- */
@@ -839,8 +875,61 @@ static tr_code dir_outbox_info(tr_store *s, const char *sink, tr_outbox_sink_inf
     return rc;
 }
 
+/* ---- the job queue (jobs_dir.h) ------------------------------------------------------------ */
+
+static tr_code dir_job_enqueue(tr_store *s, const char *family, const char *cycle,
+                               int64_t slot_time, int max_attempts, int *inserted, int64_t *id,
+                               tr_error *err)
+{
+    return tr_jobs_dir_enqueue(s->location, family, cycle, slot_time, max_attempts, inserted, id,
+                               err);
+}
+
+static tr_code dir_job_claim(tr_store *s, const char *family, double lease_seconds, tr_job *job,
+                             int *got, tr_error *err)
+{
+    return tr_jobs_dir_claim(s->location, &((dir_store *)s)->jobs, family, lease_seconds, job, got,
+                             err);
+}
+
+static tr_code dir_job_heartbeat(tr_store *s, const tr_job_fence *f, double lease_seconds,
+                                 tr_error *err)
+{
+    return tr_jobs_dir_heartbeat(s->location, s->safe, f, lease_seconds, err);
+}
+
+static tr_code dir_job_complete(tr_store *s, const tr_job_fence *f, const char *result,
+                                tr_error *err)
+{
+    return tr_jobs_dir_complete(s->location, s->safe, &((dir_store *)s)->jobs, f, result, err);
+}
+
+static tr_code dir_job_fail(tr_store *s, const tr_job_fence *f, const char *error,
+                            double backoff_base, tr_job_state *state, tr_error *err)
+{
+    return tr_jobs_dir_fail(s->location, s->safe, &((dir_store *)s)->jobs, f, error, backoff_base,
+                            state, err);
+}
+
+static tr_code dir_job_list(tr_store *s, const char *family, size_t max, tr_job **list, size_t *n,
+                            tr_error *err)
+{
+    return tr_jobs_dir_list(s->location, family, max, list, n, err);
+}
+
+static tr_code dir_job_get(tr_store *s, int64_t id, tr_job *job, tr_error *err)
+{
+    return tr_jobs_dir_get(s->location, s->safe, id, job, err);
+}
+
+static tr_code dir_job_retry(tr_store *s, int64_t id, tr_error *err)
+{
+    return tr_jobs_dir_retry(s->location, s->safe, id, err);
+}
+
 static void dir_close(tr_store *s)
 {
+    tr_jobs_dir_holds_release(s->location, &((dir_store *)s)->jobs);
     free(s);
 }
 
@@ -988,6 +1077,14 @@ static const tr_store_ops dir_ops = {
     .family_put = dir_family_put,
     .family_get = dir_family_get,
     .family_list = dir_family_list,
+    .job_enqueue = dir_job_enqueue,
+    .job_claim = dir_job_claim,
+    .job_heartbeat = dir_job_heartbeat,
+    .job_complete = dir_job_complete,
+    .job_fail = dir_job_fail,
+    .job_list = dir_job_list,
+    .job_get = dir_job_get,
+    .job_retry = dir_job_retry,
 };
 /* ---- opening --------------------------------------------------------------------------------- */
 
@@ -1062,6 +1159,7 @@ tr_code tr_store_dir_open(const char *dir, int create, tr_store **out, tr_error 
     if (!ds)
         return tr_fail(err, TR_ERR_NOMEM, "out of memory opening store %s", dir);
     ds->base.ops = &dir_ops;
+    tr_jobs_dir_holds_init(&ds->jobs);
     snprintf(ds->base.location, sizeof ds->base.location, "%s", dir);
     snprintf(ds->base.safe, sizeof ds->base.safe, "%s", dir);
     snprintf(ds->base.models_dir, sizeof ds->base.models_dir, "%s/models", dir);

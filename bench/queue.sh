@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# queue.sh BUILD_DIR [WHAT...] - the figures of docs/performance.md, "Issue 17: the job queue",
+# on a directory store and, when $AIFX_TEST_PG names a server (scripts/lib/pg.sh), on PostgreSQL.
+# WHAT (default: all four):
+#   overhead   aifx-bench-queue overhead: 200 no-op jobs, per call, in an empty queue and after
+#              a backlog of 1,000 finished jobs
+#   synthetic  aifx-bench-queue drain: 24 jobs of 2 CPU seconds of arithmetic over 8 families
+#              by 1, 2 and 4 worker processes, after the same work in 1, 2 and 4 processes
+#              without a queue (what the shared machine gives that many processes)
+#   waiting    the same drain of 24 jobs that wait 2 s each (the queue's dispatch alone)
+#   real       `aifx-train worker --concurrency W` (W = 1, 2, 4) draining the real jobs that
+#              daily `enqueue-due` calls queue over 12 days of the shared 15-minute EUR/USD and
+#              USD/JPY bars ($AIFX_SHARED_DATA, default ../shared/data): 2 weekly retrains, 1
+#              ranking, 12 fine-tunes and 12 drift checks in the default family, with the model
+#              options in $AIFX_BENCH_MODEL (default none: run-due's defaults)
+# Each configuration starts from a fresh store (the real drains ingest the bars into it). Runs with
+# OPENBLAS_NUM_THREADS=1 (one core per worker); prints the CPU, the load averages before each
+# figure, and the results.
+set -euo pipefail
+build="${1:?usage: queue.sh BUILD_DIR [overhead|synthetic|waiting|real ...]}"
+shift
+what=("$@")
+[ ${#what[@]} -gt 0 ] || what=(overhead synthetic waiting real)
+train="$build/trainer/aifx-train"
+bq="$build/bench/aifx-bench-queue"
+data="${AIFX_SHARED_DATA:-../shared/data}"
+read -r -a model <<<"${AIFX_BENCH_MODEL:-}"
+work="$(mktemp -d "${TMPDIR:-/tmp}/aifx-queue.XXXXXX")"
+cleanup() {
+    if [ -n "${AIFX_TEST_PG:-}" ]; then
+        for db in $(psql "$AIFX_TEST_PG" -Atc "SELECT datname FROM pg_database WHERE datname \
+                    LIKE 'aifx_bench_queue_$$_%'" 2>/dev/null); do
+            psql "$AIFX_TEST_PG" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+        done
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+export OPENBLAS_NUM_THREADS=1
+psql() { "${AIFX_PG_BIN:-/usr/lib/postgresql/15/bin}/psql" "$@"; }
+
+echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores;" \
+     "OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}, OPENBLAS_NUM_THREADS=1"
+load() { echo "   load averages: $(cut -d' ' -f1-3 /proc/loadavg)"; }
+
+# new_store KIND NAME: prints the location of a fresh, empty store (a migrated database); NAME
+# is unique per configuration.
+new_store() {
+    if [ "$1" = dir ]; then
+        echo "$work/$2"
+    else
+        local db="aifx_bench_queue_$$_$2"
+        psql "$AIFX_TEST_PG" -qc "CREATE DATABASE $db" >/dev/null
+        "$train" db migrate --store "$AIFX_TEST_PG dbname=$db" >/dev/null
+        echo "$AIFX_TEST_PG dbname=$db"
+    fi
+}
+
+kinds=(dir)
+[ -n "${AIFX_TEST_PG:-}" ] && kinds+=(pg)
+
+for w in "${what[@]}"; do
+    case "$w" in
+    overhead)
+        for k in "${kinds[@]}"; do
+            for backlog in 0 1000; do
+                echo "== overhead, $k store, backlog $backlog"
+                load
+                loc="$(new_store "$k" "ov$backlog")"
+                "$bq" overhead --store "$loc" --jobs 200 --backlog "$backlog"
+            done
+        done
+        ;;
+    synthetic)
+        for nw in 1 2 4; do
+            echo "== the same work without a queue, $nw processes"
+            load
+            "$bq" burn --jobs 24 --workers "$nw" --work 2
+        done
+        for k in "${kinds[@]}"; do
+            for nw in 1 2 4; do
+                echo "== synthetic drain, $k store, $nw workers"
+                load
+                loc="$(new_store "$k" "syn$nw")"
+                "$bq" drain --store "$loc" --jobs 24 --families 8 --workers "$nw" --work 2
+            done
+        done
+        ;;
+    waiting)
+        for k in "${kinds[@]}"; do
+            for nw in 1 2 4; do
+                echo "== synthetic drain of waiting jobs, $k store, $nw workers"
+                load
+                loc="$(new_store "$k" "wait$nw")"
+                "$bq" drain --store "$loc" --jobs 24 --families 8 --workers "$nw" --work 2 --wait
+            done
+        done
+        ;;
+    real)
+        for k in "${kinds[@]}"; do
+            for nw in 1 2 4; do
+                echo "== real drain, $k store, $nw workers (model options: ${model[*]:-defaults})"
+                loc="$(new_store "$k" "real$nw")"
+                export AIFX_MODELS_DIR="$work/models-$k-$nw"
+                "$train" ingest --pair EURUSD --csv "$data/eurusd_m15.csv" --store "$loc" >/dev/null
+                "$train" ingest --pair USDJPY --csv "$data/usdjpy_m15.csv" --store "$loc" >/dev/null
+                for d in $(seq 5 16); do
+                    "$train" enqueue-due --as-of "2025-10-$(printf %02d "$d")T12:00:00Z" --quiet \
+                        --store "$loc"
+                done
+                n="$("$train" jobs list --json --store "$loc" | grep -o '"id":' | wc -l)"
+                load
+                t0=$(date +%s.%N)
+                "$train" worker --concurrency "$nw" --poll 0.5 --quiet ${model[@]+"${model[@]}"} \
+                    --store "$loc" &
+                pid=$!
+                # (grep reads it all: with pipefail, -q would fail the list on SIGPIPE)
+                while "$train" jobs list --store "$loc" | grep -E ' (queued|running|failed) ' \
+                    >/dev/null; do
+                    sleep 0.2
+                done
+                t1=$(date +%s.%N)
+                kill -TERM "$pid"
+                wait "$pid" || true
+                "$train" jobs list --store "$loc" >"$work/jobs-$k-$nw.txt"
+                awk -v n="$n" -v t0="$t0" -v t1="$t1" 'BEGIN {
+                    printf "%d jobs: %.1f s, %.1f jobs/min\n", n, t1 - t0, 60 * n / (t1 - t0) }'
+                echo "   by cycle: jobs, attempts, seconds per run (the log's started and finished)"
+                "$train" log --json --store "$loc" | python3 -c '
+import json, sys, datetime
+t = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+jobs = {}
+for line in open(sys.argv[1]).readlines()[1:]:
+    f = line.split()
+    c = jobs.setdefault(f[2], [0, 0])
+    c[0] += 1
+    c[1] += int(f[5].split("/")[0])
+runs = {}
+for r in json.load(sys.stdin):
+    runs.setdefault(r["cycle"], []).append(t(r["finished_at"]) - t(r["started_at"]))
+for c in sorted(jobs):
+    d = sorted(runs.get(c, [0]))
+    print("     %-11s %2d jobs, %2d attempts, %5.1f s mean, %5.1f s max" %
+          (c, jobs[c][0], jobs[c][1], sum(d) / len(d), d[-1]))
+' "$work/jobs-$k-$nw.txt"
+                unset AIFX_MODELS_DIR
+            done
+        done
+        ;;
+    *)
+        echo "queue.sh: unknown figure '$w' (overhead, synthetic, waiting, real)" >&2
+        exit 2
+        ;;
+    esac
+done
