@@ -115,6 +115,15 @@ void aifx__lstm_cell_avx2(int n_batch, int n_hidden, const float *bias, float *z
                           const float *c_prev, float *c, float *h, int keep_gates);
 void aifx__cell_backward_avx2(int n_batch, int n_hidden, float *z, const float *ct, const float *cp,
                               const float *dh, const float *up, float *dc, float *db);
+/* One step of batch-1 inference (AIFX_KPATH_AVX2), the recurrent product fused with the cell:
+ * z = zx + W_hh h_prev (+ bias) gate by gate for 8 units at a time, straight into the cell, so the
+ * cell's arithmetic overlaps the stream of W_hh (4H, H; row-major, as it lies in the parameter
+ * block: a dot product per row, no packing, nothing kept between calls). zx (4H) is x_t W_ih^T;
+ * h_prev (H) NULL for h_0 = c_0 = 0; c (H) c_{t-1} in, c_t out; h (H) out, not h_prev. Each
+ * z element: 8-lane sums over k, the last H % 8 through a mask, a fixed reduction tree, zx
+ * plus that, plus the bias: the same bytes run to run (not aifx__gemm_packed's k order). */
+void aifx__lstm_step1_avx2(int n_hidden, const float *w_hh, const float *h_prev, const float *zx,
+                           const float *bias, float *c, float *h);
 /* floats of a layer's w_hh_t buffer for n_in inputs and hidden size H */
 size_t aifx__lstm_pack_floats(int n_in, int n_hidden);
 void aifx__lstm_cell(int n_batch, int n_hidden, const float *bias, float *z, const float *c_prev,

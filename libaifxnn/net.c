@@ -404,9 +404,12 @@ aifx_status aifx_net_predict(const aifx_net *net, int n_batch, const float *x, f
     float *c = ring + 2 * bh;                      /* (B, H) */
     float *logits = c + bh;                        /* (B, C) */
     float *w_pack = logits + (size_t)B * C;        /* [W_ih^T; W_hh^T] in panels, B > 1 */
-    /* Batch 1 stays on GEMV: packing the weights costs more than the 20 steps gain (W1 49 us
-     * packed against 37 us, W3 590 against 410, measured with the one-row kernel below). */
+    /* Batch 1 does not pack: packing the weights costs more than the 20 steps gain (W1 49 us
+     * packed against 37 us, W3 590 against 410, measured with the one-row kernel). On the packed
+     * path it runs aifx__lstm_step1_avx2 instead, dot products over the row-major W_hh as it lies
+     * in the parameter block, fused with the cell; elsewhere OpenBLAS's sgemv. */
     const int packed = B > 1 && aifx__kernel_path() != AIFX_KPATH_BLAS;
+    const int fused = B == 1 && aifx__kernel_path() != AIFX_KPATH_BLAS;
 
     to_time_major(B, T, F, x, xt);
     const float *in = xt, *h_last = NULL;
@@ -444,6 +447,13 @@ aifx_status aifx_net_predict(const aifx_net *net, int n_batch, const float *x, f
             for (int t = t0; t < t0 + nt; t++) {
                 float *zt = z + (size_t)(t - t0) * B * G;
                 float *h = out + (size_t)(top ? (t & 1) : t) * bh;
+                if (fused) { /* batch 1: product and cell in one pass over W_hh */
+                    const float *hp =
+                        t > 0 ? out + (size_t)(top ? ((t - 1) & 1) : t - 1) * bh : NULL;
+                    aifx__lstm_step1_avx2(H, w_hh, hp, zt, bias, c, h);
+                    h_last = h;
+                    continue;
+                }
                 if (t > 0) {
                     const float *hp = out + (size_t)(top ? ((t - 1) & 1) : t - 1) * bh;
                     aifx__gemm(0, 1, B, G, H, 1.0f, hp, H, w_hh, H, 1.0f, zt, G);

@@ -98,7 +98,7 @@ typedef struct {
 /* odd shapes: H below, at and around the vector widths; B = 1, B above the 48-row block; T = 1 */
 static const shape shapes[] = {
     {1, 1, 1, 1},   {1, 5, 1, 3},  {2, 7, 3, 1},  {1, 13, 7, 5},  {1, 16, 2, 4},
-    {2, 17, 50, 3}, {1, 33, 1, 6}, {3, 20, 5, 2}, {1, 64, 53, 4},
+    {2, 17, 50, 3}, {1, 33, 1, 6}, {3, 20, 5, 2}, {1, 64, 53, 4}, {2, 24, 1, 1},
 };
 
 typedef struct {
@@ -204,6 +204,60 @@ START_TEST(test_paths_odd_shapes)
 }
 END_TEST
 
+/* Batch-1 inference (on the AVX2 path the fused product-and-cell step, aifx__lstm_step1_avx2)
+ * against the same sequences predicted as one batch: equal to rounding, and the same bytes run to
+ * run. Shapes: H below, at and around the 8-float vector (the masked tail of the dot products),
+ * T = 1 (h_0 = 0 only), stacked layers (a layer's input is the one below's h). */
+START_TEST(test_batch1_rows)
+{
+    if (!kpath_enter(_i))
+        return;
+    static const shape b1_shapes[] = {{1, 1, 4, 3},  {1, 5, 3, 7},  {2, 8, 4, 5}, {1, 13, 3, 1},
+                                      {3, 17, 2, 4}, {1, 33, 5, 6}, {2, 64, 3, 3}};
+    const int F = 6, C = 3;
+    for (size_t si = 0; si < sizeof b1_shapes / sizeof b1_shapes[0]; si++) {
+        const shape *s = &b1_shapes[si];
+        aifx_net_config c = {.n_in = F,
+                             .n_steps = s->T,
+                             .n_layers = s->L,
+                             .n_hidden = s->H,
+                             .n_classes = C,
+                             .max_batch = s->B,
+                             .dropout = 0.0f};
+        aifx_net *net;
+        ck_assert_int_eq(aifx_net_new(&c, &net), AIFX_OK);
+        aifx_rng r;
+        aifx_rng_seed(&r, 500 + (uint64_t)si);
+        ck_assert_int_eq(aifx_net_init(net, &r), AIFX_OK);
+        float *pf = aifx_net_params(net);
+        for (size_t k = 0; k < aifx_net_n_params(net); k++)
+            pf[k] += 0.3f * (aifx__rng_float(&r) - 0.5f);
+        const size_t seq = (size_t)s->T * F;
+        float *x = malloc(sizeof(float) * s->B * seq);
+        float *pb = malloc(sizeof(float) * s->B * C), *p1 = malloc(sizeof(float) * s->B * C);
+        float *work = malloc(sizeof(float) * aifx_net_predict_workspace(net, 1));
+        fill(&r, s->B * seq, x);
+        ck_assert_int_eq(aifx_net_predict(net, s->B, x, pb, NULL), AIFX_OK);
+        int same_bits = 1;
+        for (int b = 0; b < s->B; b++) {
+            float again[3];
+            ck_assert_int_eq(aifx_net_predict(net, 1, x + b * seq, p1 + b * C, work), AIFX_OK);
+            ck_assert_int_eq(aifx_net_predict(net, 1, x + b * seq, again, NULL), AIFX_OK);
+            ck_assert_msg(memcmp(again, p1 + b * C, sizeof again) == 0,
+                          "path %s H %d: batch 1 not the same bytes twice", kpath_names[_i], s->H);
+            same_bits &= memcmp(p1 + b * C, pb + b * C, C * sizeof(float)) == 0;
+        }
+        const double e = worst_diff((size_t)s->B * C, p1, pb, 0);
+        fprintf(stderr, "path %s L %d H %d T %d: batch 1 vs batch %d: %.2g (%s bits)\n",
+                kpath_names[_i], s->L, s->H, s->T, s->B, e, same_bits ? "same" : "different");
+        ck_assert_msg(e <= 1e-6, "batch 1 differs from batch %d by %g", s->B, e);
+        free(x), free(pb), free(p1), free(work);
+        aifx_net_free(net);
+    }
+    kpath_leave();
+}
+END_TEST
+
 static Suite *kernel_suite(void)
 {
     Suite *s = suite_create("kernel");
@@ -212,6 +266,7 @@ static Suite *kernel_suite(void)
     tcase_add_test(tc, test_dispatch);
     tcase_add_test(tc, test_gemm_packed_reference);
     tcase_add_loop_test(tc, test_paths_odd_shapes, 0, (int)(sizeof shapes / sizeof shapes[0]));
+    tcase_add_loop_test(tc, test_batch1_rows, 0, AIFX_KPATH_COUNT);
     suite_add_tcase(s, tc);
     return s;
 }
