@@ -101,7 +101,8 @@ typedef struct aifx_lstm_layer {
     float *w_hh_t;  /* AIFX_KPATH_BLAS: (H, 4H), W_hh transposed at each training forward,
                      * so that the per-step product is a plain NN GEMM (much faster for
                      * small B). Packed path: [W_ih^T; W_hh^T] packed by each forward, W_hh
-                     * packed by each backward (aifx__lstm_pack_floats floats) */
+                     * and (when dx is wanted) W_ih packed by each backward
+                     * (aifx__lstm_pack_floats floats) */
 } aifx_lstm_layer;
 
 /* One time step of the cell over B rows: z (B, 4H) holds pre-activations i, f, g, o without the
@@ -148,7 +149,8 @@ void aifx__lstm_forward(const aifx_lstm_layer *l, const float *params, int n_ste
  * dh_last (B, H) is the only gradient, on h_{T-1}). Accumulates into grads (the caller zeroes
  * them); dx (T, B, n_in), optional, receives the gradient of the input. dh, dc: (B, H) scratch;
  * db_part (pool size, 4H) scratch for the per-worker bias gradients. With a pool the recurrence
- * is split by sequences, the weight gradients by rows of the weight matrices, dx by rows. */
+ * is split by sequences, the weight gradients by rows of the weight matrices, dx by rows (on the
+ * packed path dx_t is computed in the recurrence, block by block, right after the block's dz). */
 void aifx__lstm_backward(aifx_lstm_layer *l, const float *params, float *grads, int n_steps,
                          int n_batch, const float *x, const float *dh_seq, const float *dh_last,
                          float *dx, float *dh, float *dc, float *db_part, aifx_pool *pool);
