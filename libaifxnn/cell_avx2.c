@@ -95,6 +95,24 @@ AVX2_INLINE void step1_chunk(int H, const float *w_hh, const float *hp, const fl
 }
 
 CELL_ATTR
+void aifx__proj_rows_avx2(int m, int n, int k, const float *x, const float *w, float *z)
+{
+    const __m256i tail =
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(k % 8), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    int j = 0;
+    for (; j + 8 <= n; j += 8) /* 8 rows of W stay in L1 over the m rows of x */
+        for (int t = 0; t < m; t++)
+            _mm256_storeu_ps(z + (size_t)t * n + j,
+                             dot_rows(8, k, w + (size_t)j * k, (size_t)k, x + (size_t)t * k, tail));
+    if (j < n)
+        for (int t = 0; t < m; t++) {
+            const __m256 s =
+                dot_rows(n - j, k, w + (size_t)j * k, (size_t)k, x + (size_t)t * k, tail);
+            VSTORE(z + (size_t)t * n + j, (vf)s, n - j);
+        }
+}
+
+CELL_ATTR
 void aifx__lstm_step1_avx2(int n_hidden, const float *w_hh, const float *h_prev, const float *zx,
                            const float *bias, float *c, float *h)
 {
@@ -120,6 +138,10 @@ void aifx__cell_backward_avx2(int n_batch, int n_hidden, float *z, const float *
 {
     (void)n_batch, (void)n_hidden, (void)z, (void)ct, (void)cp, (void)dh, (void)up, (void)dc;
     (void)db;
+}
+void aifx__proj_rows_avx2(int m, int n, int k, const float *x, const float *w, float *z)
+{
+    (void)m, (void)n, (void)k, (void)x, (void)w, (void)z;
 }
 void aifx__lstm_step1_avx2(int n_hidden, const float *w_hh, const float *h_prev, const float *zx,
                            const float *bias, float *c, float *h)

@@ -125,6 +125,10 @@ void aifx__cell_backward_avx2(int n_batch, int n_hidden, float *z, const float *
  * plus that, plus the bias: the same bytes run to run (not aifx__gemm_packed's k order). */
 void aifx__lstm_step1_avx2(int n_hidden, const float *w_hh, const float *h_prev, const float *zx,
                            const float *bias, float *c, float *h);
+/* z (m, n) = x (m, k) W^T for W (n, k), all row-major and dense: batch-1 inference's input
+ * projection of all T steps (m = T), the dot products of aifx__lstm_step1_avx2, 8 rows of W
+ * at a time kept in L1 over the m rows of x. */
+void aifx__proj_rows_avx2(int m, int n, int k, const float *x, const float *w, float *z);
 /* floats of a layer's w_hh_t buffer for n_in inputs and hidden size H */
 size_t aifx__lstm_pack_floats(int n_in, int n_hidden);
 void aifx__lstm_cell(int n_batch, int n_hidden, const float *bias, float *z, const float *c_prev,

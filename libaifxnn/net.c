@@ -442,8 +442,11 @@ aifx_status aifx_net_predict(const aifx_net *net, int n_batch, const float *x, f
         for (int t0 = 0; t0 < T; t0 += tc) {
             const int nt = T - t0 < tc ? T - t0 : tc;
             /* z (nt*B, 4H) = in[t0 .. t0+nt) W_ih^T; the bias is added in the cell */
-            aifx__gemm(0, 1, nt * B, G, ly->n_in, 1.0f, in + (size_t)t0 * B * ly->n_in, ly->n_in,
-                       w_ih, ly->n_in, 0.0f, z, G);
+            if (fused) /* batch 1: no sgemm packing for 20 rows */
+                aifx__proj_rows_avx2(nt, G, ly->n_in, in + (size_t)t0 * ly->n_in, w_ih, z);
+            else
+                aifx__gemm(0, 1, nt * B, G, ly->n_in, 1.0f, in + (size_t)t0 * B * ly->n_in,
+                           ly->n_in, w_ih, ly->n_in, 0.0f, z, G);
             for (int t = t0; t < t0 + nt; t++) {
                 float *zt = z + (size_t)(t - t0) * B * G;
                 float *h = out + (size_t)(top ? (t & 1) : t) * bh;
