@@ -91,6 +91,82 @@ START_TEST(test_gemm_packed_reference)
 }
 END_TEST
 
+static double sigm(double x)
+{
+    return 1.0 / (1.0 + exp(-x));
+}
+
+/* The batch-1 kernels (AVX2 path only) against double references: aifx__proj_rows_avx2 over
+ * odd m, n, k (k % 8 != 0 takes the masked tail), aifx__lstm_step1_avx2 over H below, at and
+ * around 8, with and without h_{t-1} (t = 0), bias or none. */
+START_TEST(test_batch1_kernels_reference)
+{
+    if (!aifx__kernel_path_supported(AIFX_KPATH_AVX2)) {
+        fprintf(stderr, "kernel path avx2: not available on this CPU, skipped\n");
+        return;
+    }
+    aifx_rng r;
+    aifx_rng_seed(&r, 4242);
+    static const int ms[] = {1, 3, 20}, ns[] = {4, 12, 20, 36}, ks[] = {1, 5, 8, 13, 38};
+    for (size_t im = 0; im < 3; im++)
+        for (size_t in = 0; in < 4; in++)
+            for (size_t ik = 0; ik < 5; ik++) {
+                const int m = ms[im], n = ns[in], k = ks[ik];
+                float *x = malloc(sizeof(float) * m * k), *w = malloc(sizeof(float) * n * k);
+                float *z = malloc(sizeof(float) * m * n);
+                fill(&r, (size_t)m * k, x);
+                fill(&r, (size_t)n * k, w);
+                aifx__proj_rows_avx2(m, n, k, x, w, z);
+                for (int t = 0; t < m; t++)
+                    for (int j = 0; j < n; j++) {
+                        double s = 0, mag = 0;
+                        for (int kk = 0; kk < k; kk++) {
+                            s += (double)x[t * k + kk] * w[j * k + kk];
+                            mag += fabs((double)x[t * k + kk] * w[j * k + kk]);
+                        }
+                        ck_assert_msg(fabs(z[t * n + j] - s) <= 1e-6 * (mag + 1.0),
+                                      "proj m %d n %d k %d: z[%d][%d] = %.9g, expected %.9g", m, n,
+                                      k, t, j, z[t * n + j], s);
+                    }
+                free(x), free(w), free(z);
+            }
+    static const int hs[] = {1, 3, 7, 8, 9, 16, 17, 33};
+    for (size_t ih = 0; ih < sizeof hs / sizeof hs[0]; ih++)
+        for (int first = 0; first <= 1; first++)
+            for (int with_bias = 0; with_bias <= 1; with_bias++) {
+                const int H = hs[ih], G = 4 * H;
+                float *w = malloc(sizeof(float) * G * H), *hp = malloc(sizeof(float) * H);
+                float *zx = malloc(sizeof(float) * G), *bias = malloc(sizeof(float) * G);
+                float *c = malloc(sizeof(float) * H), *c0 = malloc(sizeof(float) * H);
+                float *h = malloc(sizeof(float) * H);
+                fill(&r, (size_t)G * H, w);
+                fill(&r, (size_t)H, hp);
+                fill(&r, (size_t)G, zx);
+                fill(&r, (size_t)G, bias);
+                fill(&r, (size_t)H, c0);
+                memcpy(c, c0, sizeof(float) * H);
+                aifx__lstm_step1_avx2(H, w, first ? NULL : hp, zx, with_bias ? bias : NULL, c, h);
+                for (int j = 0; j < H; j++) {
+                    double zq[4];
+                    for (int q = 0; q < 4; q++) {
+                        const int row = q * H + j;
+                        double s = zx[row] + (with_bias ? bias[row] : 0.0);
+                        for (int kk = 0; kk < H && !first; kk++)
+                            s += (double)w[(size_t)row * H + kk] * hp[kk];
+                        zq[q] = s;
+                    }
+                    const double ig = sigm(zq[0]), fg = sigm(zq[1]), gg = tanh(zq[2]);
+                    const double og = sigm(zq[3]);
+                    const double cn = ig * gg + (first ? 0.0 : fg * c0[j]), hn = og * tanh(cn);
+                    ck_assert_msg(fabs(c[j] - cn) <= 1e-5 && fabs(h[j] - hn) <= 1e-5,
+                                  "step1 H %d t0 %d bias %d: unit %d c %.9g (%.9g) h %.9g (%.9g)",
+                                  H, first, with_bias, j, c[j], cn, h[j], hn);
+                }
+                free(w), free(hp), free(zx), free(bias), free(c), free(c0), free(h);
+            }
+}
+END_TEST
+
 typedef struct {
     int L, H, B, T;
 } shape;
@@ -265,6 +341,7 @@ static Suite *kernel_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_dispatch);
     tcase_add_test(tc, test_gemm_packed_reference);
+    tcase_add_test(tc, test_batch1_kernels_reference);
     tcase_add_loop_test(tc, test_paths_odd_shapes, 0, (int)(sizeof shapes / sizeof shapes[0]));
     tcase_add_loop_test(tc, test_batch1_rows, 0, AIFX_KPATH_COUNT);
     suite_add_tcase(s, tc);
