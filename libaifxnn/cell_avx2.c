@@ -4,12 +4,13 @@
  * ymm per value and spilled most of its ~40 vector constants: the forward cell was 30 % of a
  * W1 training step. Only called when the CPU has AVX2 and FMA.
  *
- * Also batch-1 inference's step, aifx__lstm_step1_avx2: OpenBLAS's sgemv read W_hh at 43-65 B/ns
- * where the L2 gives about 90 (H = 128, 256 KiB), so the product is our own: 8 rows at a time, a
- * dot product per row over W_hh as it lies in the parameter block (row-major (4H, H) is already
- * the layout a GEMV wants: no packing, no copy kept in the net, nothing to invalidate when the
- * parameters change, and predict stays const and thread-safe). The gate rows of 8 units (i, f,
- * g, o) go straight into the cell, so the cell's arithmetic overlaps the weight stream.
+ * Also batch-1 inference's step, aifx__lstm_step1_avx2: OpenBLAS's sgemv read W_hh at 30-65 B/ns
+ * where these dot products reach 60-93, the L2's rate (H = 128, 256 KiB; docs/performance.md),
+ * so the product is our own: 8 rows at a time, a dot product per row over W_hh as it lies in
+ * the parameter block (row-major (4H, H) is already the layout a GEMV wants: no packing, no copy
+ * kept in the net, nothing to invalidate when the parameters change, and predict stays const and
+ * thread-safe). The gate rows of 8 units (i, f, g, o) go straight into the cell, so the cell's
+ * arithmetic overlaps the weight stream.
  */
 #include <stdint.h>
 #include <string.h>
