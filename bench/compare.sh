@@ -13,6 +13,8 @@
 # Environment: COMPARE_THREADS (default "1 2"), COMPARE_REPS (3), COMPARE_MIN_TIME (0.15),
 # COMPARE_BASE: a second build directory (e.g. of the commit before a change) whose aifx-bench
 # runs in the same rounds, A B C D A B C D ..., and shows as "base" columns with ours/base.
+# A last table pairs the programs by round (median over rounds of each round's ratio), which
+# follows the programs rather than the load when other jobs share the machine.
 set -eu
 
 if [ $# -lt 1 ]; then
@@ -151,6 +153,40 @@ if any(("base", "train_samples_per_s") in r for r in rows.values()):
                       "%.1f" % (100 * ratio(med(r, "aifx", "gflops"), med(r, "aifx", "sgemm"))),
                       "%.0f" % bi, "%.0f" % ai, "%.2f" % ratio(ai, bi),
                       "%.1f" % bl, "%.1f" % al, "%.2f" % ratio(bl, al)))
+# paired by round: each round's ratio of two programs run back to back, then the median over the
+# rounds; on a loaded machine this follows the programs where the ratio of medians follows the load
+print()
+print("paired by round: median over rounds of ours / theirs in the same round, the conventions of the")
+print("tables above (lat/dnnl our time over theirs, lower is better; lat/base base's time over ours);")
+print("probe = the rounds' sgemm GFLOP/s, min-max")
+rounds = {}
+for path in sorted(glob.glob(os.path.join(out, "*.json"))):
+    env, t, rnd, prog = os.path.basename(path)[:-5].split("-")
+    with open(path) as f:
+        d = json.load(f)
+    for w in d["workloads"]:
+        rounds.setdefault((env, int(t[1:]), w["workload"]), {}).setdefault(rnd, {})[prog] = (
+            w, d.get("sgemm_2048_gflops"))
+fmt3 = "%-6s %3s %-3s | %9s | %7s %7s | %7s %7s | %7s %7s"
+print(fmt3 % ("env", "thr", "wl", "probe", "tr/dnnl", "tr/base", "inf/dnnl", "inf/base", "lat/dnnl", "lat/base"))
+def paired(per, field, other, inv):
+    v = []
+    for progs in per.values():
+        a, b = progs.get("aifx"), progs.get(other)
+        if a and b and a[0][field] > 0 and b[0][field] > 0:
+            v.append(b[0][field] / a[0][field] if inv else a[0][field] / b[0][field])
+    return "%.2f" % statistics.median(v) if v else "-"
+for k in sorted(rounds):
+    per = rounds[k]
+    env = (found or "unset") if k[0] == "found" else "unset"
+    probes = [p["aifx"][1] for p in per.values() if "aifx" in p and p["aifx"][1]]
+    print(fmt3 % (env, k[1], k[2], "%.0f-%.0f" % (min(probes), max(probes)) if probes else "-",
+                  paired(per, "train_samples_per_s", "onednn", False),
+                  paired(per, "train_samples_per_s", "base", False),
+                  paired(per, "infer_seq_per_s_b256", "onednn", False),
+                  paired(per, "infer_seq_per_s_b256", "base", False),
+                  paired(per, "latency_b1_us", "onednn", False),
+                  paired(per, "latency_b1_us", "base", True)))
 # 2 threads against 1 thread, ours
 print()
 for env in sorted({k[0] for k in rows}):

@@ -101,7 +101,8 @@ typedef struct aifx_lstm_layer {
     float *w_hh_t;  /* AIFX_KPATH_BLAS: (H, 4H), W_hh transposed at each training forward,
                      * so that the per-step product is a plain NN GEMM (much faster for
                      * small B). Packed path: [W_ih^T; W_hh^T] packed by each forward, W_hh
-                     * packed by each backward (aifx__lstm_pack_floats floats) */
+                     * and (when dx is wanted) W_ih packed by each backward
+                     * (aifx__lstm_pack_floats floats) */
 } aifx_lstm_layer;
 
 /* One time step of the cell over B rows: z (B, 4H) holds pre-activations i, f, g, o without the
@@ -115,6 +116,19 @@ void aifx__lstm_cell_avx2(int n_batch, int n_hidden, const float *bias, float *z
                           const float *c_prev, float *c, float *h, int keep_gates);
 void aifx__cell_backward_avx2(int n_batch, int n_hidden, float *z, const float *ct, const float *cp,
                               const float *dh, const float *up, float *dc, float *db);
+/* One step of batch-1 inference (AIFX_KPATH_AVX2), the recurrent product fused with the cell:
+ * z = zx + W_hh h_prev (+ bias) gate by gate for 8 units at a time, straight into the cell, so the
+ * cell's arithmetic overlaps the stream of W_hh (4H, H; row-major, as it lies in the parameter
+ * block: a dot product per row, no packing, nothing kept between calls). zx (4H) is x_t W_ih^T;
+ * h_prev (H) NULL for h_0 = c_0 = 0; c (H) c_{t-1} in, c_t out; h (H) out, not h_prev. Each
+ * z element: 8-lane sums over k, the last H % 8 through a mask, a fixed reduction tree, zx
+ * plus that, plus the bias: the same bytes run to run (not aifx__gemm_packed's k order). */
+void aifx__lstm_step1_avx2(int n_hidden, const float *w_hh, const float *h_prev, const float *zx,
+                           const float *bias, float *c, float *h);
+/* z (m, n) = x (m, k) W^T for W (n, k), all row-major and dense: batch-1 inference's input
+ * projection of all T steps (m = T), the dot products of aifx__lstm_step1_avx2, 8 rows of W
+ * at a time kept in L1 over the m rows of x. */
+void aifx__proj_rows_avx2(int m, int n, int k, const float *x, const float *w, float *z);
 /* floats of a layer's w_hh_t buffer for n_in inputs and hidden size H */
 size_t aifx__lstm_pack_floats(int n_in, int n_hidden);
 void aifx__lstm_cell(int n_batch, int n_hidden, const float *bias, float *z, const float *c_prev,
@@ -139,7 +153,8 @@ void aifx__lstm_forward(const aifx_lstm_layer *l, const float *params, int n_ste
  * dh_last (B, H) is the only gradient, on h_{T-1}). Accumulates into grads (the caller zeroes
  * them); dx (T, B, n_in), optional, receives the gradient of the input. dh, dc: (B, H) scratch;
  * db_part (pool size, 4H) scratch for the per-worker bias gradients. With a pool the recurrence
- * is split by sequences, the weight gradients by rows of the weight matrices, dx by rows. */
+ * is split by sequences, the weight gradients by rows of the weight matrices, dx by rows (on the
+ * packed path dx_t is computed in the recurrence, block by block, right after the block's dz). */
 void aifx__lstm_backward(aifx_lstm_layer *l, const float *params, float *grads, int n_steps,
                          int n_batch, const float *x, const float *dh_seq, const float *dh_last,
                          float *dx, float *dh, float *dc, float *db_part, aifx_pool *pool);

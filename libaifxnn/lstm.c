@@ -18,7 +18,8 @@
  * after it, over the time-major (T*B, *) buffers. Only h_{t-1} W_hh^T and dz_t W_hh run per step.
  * On the packed kernel path (kernel.c, CPUs with AVX2 and FMA) the per-step products read weights
  * packed once per call, and forward folds the input projection into them:
- * z_t = [x_t h_{t-1}] [W_ih^T; W_hh^T], one block of rows at a time, each block's cell right after.
+ * z_t = [x_t h_{t-1}] [W_ih^T; W_hh^T], one block of rows at a time, each block's cell right after;
+ * backward computes a block's dh_{t-1} = dz_t W_hh and dx_t = dz_t W_ih right after its dz_t.
  * No allocation: every buffer is the layer's workspace or the caller's.
  */
 #include <math.h>
@@ -110,7 +111,9 @@ size_t aifx__lstm_pack_floats(int n_in, int n_hidden)
 {
     const int H = n_hidden, G = 4 * H;
     size_t n = (size_t)G * H; /* the BLAS path's transpose */
-    const size_t fwd = aifx__panel_floats(n_in + H, G), bwd = aifx__panel_floats(G, H);
+    /* backward: W_hh (4H, H) and, for dx, W_ih (4H, n_in), each in panels */
+    const size_t fwd = aifx__panel_floats(n_in + H, G);
+    const size_t bwd = aifx__panel_floats(G, H) + aifx__panel_floats(G, n_in);
     if (fwd > n)
         n = fwd;
     return bwd > n ? bwd : n;
@@ -217,6 +220,9 @@ static void backward_recurrence(void *arg, int k, int n)
                               dc + d, db);
                 if (t > 0) /* dh_{t-1} = dz_t W_hh: (nr, 4H) x (4H, H) */
                     aifx__gemm_packed(nr, H, G, z, G, l->w_hh_t, dh + d, H, 1);
+                if (j->dx) /* dx_t = dz_t W_ih: (nr, 4H) x (4H, n_in), while dz is in L2 */
+                    aifx__gemm_packed(nr, l->n_in, G, z, G, l->w_hh_t + aifx__panel_floats(G, H),
+                                      j->dx + ((size_t)t * B + r0) * l->n_in, l->n_in, 1);
             }
         return;
     }
@@ -247,7 +253,8 @@ static void backward_weights(void *arg, int k, int n)
             aifx__gemm(1, 0, g1 - g0, H, TB - j->B, 1.0f, l->gates + (size_t)j->B * G + g0, G,
                        l->hs + bh, H, 1.0f, j->grads + l->off_w_hh + (size_t)g0 * H, H);
     }
-    if (j->dx && r1 > r0) /* dx (T*B, n_in) = dz (T*B, 4H) W_ih (4H, n_in) */
+    /* dx (T*B, n_in) = dz (T*B, 4H) W_ih (4H, n_in); the packed path did it per block */
+    if (j->dx && r1 > r0 && aifx__kernel_path() == AIFX_KPATH_BLAS)
         aifx__gemm(0, 0, r1 - r0, n_in, G, 1.0f, l->gates + (size_t)r0 * G, G,
                    j->params + l->off_w_ih, n_in, 0.0f, j->dx + (size_t)r0 * n_in, n_in);
 }
@@ -258,8 +265,12 @@ void aifx__lstm_backward(aifx_lstm_layer *l, const float *params, float *grads, 
 {
     lstm_job j = {l, params, grads, n_steps, n_batch, x, dh_seq, dh_last, dx, dh, dc, db_part};
     const int n = aifx__pool_size(pool), G = 4 * l->n_hidden;
-    if (aifx__kernel_path() != AIFX_KPATH_BLAS) /* W_hh (4H, H) in panels, once for all T steps */
+    if (aifx__kernel_path() != AIFX_KPATH_BLAS) { /* in panels, once for all T steps */
         aifx__pack_panels(G, l->n_hidden, params + l->off_w_hh, l->n_hidden, 0, l->w_hh_t);
+        if (dx) /* W_ih (4H, n_in) after W_hh, for dx_t in the recurrence's blocks */
+            aifx__pack_panels(G, l->n_in, params + l->off_w_ih, l->n_in, 0,
+                              l->w_hh_t + aifx__panel_floats(G, l->n_hidden));
+    }
     aifx__pool_run(pool, backward_recurrence, &j);
     if (n > 1) { /* the workers' bias gradients, summed in worker order */
         float *g_b = grads + l->off_b;

@@ -404,9 +404,12 @@ aifx_status aifx_net_predict(const aifx_net *net, int n_batch, const float *x, f
     float *c = ring + 2 * bh;                      /* (B, H) */
     float *logits = c + bh;                        /* (B, C) */
     float *w_pack = logits + (size_t)B * C;        /* [W_ih^T; W_hh^T] in panels, B > 1 */
-    /* Batch 1 stays on GEMV: packing the weights costs more than the 20 steps gain (W1 49 us
-     * packed against 37 us, W3 590 against 410, measured with the one-row kernel below). */
+    /* Batch 1 does not pack: packing the weights costs more than the 20 steps gain (W1 49 us
+     * packed against 37 us, W3 590 against 410, measured with the one-row kernel). On the packed
+     * path it runs aifx__lstm_step1_avx2 instead, dot products over the row-major W_hh as it lies
+     * in the parameter block, fused with the cell; elsewhere OpenBLAS's sgemv. */
     const int packed = B > 1 && aifx__kernel_path() != AIFX_KPATH_BLAS;
+    const int fused = B == 1 && aifx__kernel_path() != AIFX_KPATH_BLAS;
 
     to_time_major(B, T, F, x, xt);
     const float *in = xt, *h_last = NULL;
@@ -439,11 +442,21 @@ aifx_status aifx_net_predict(const aifx_net *net, int n_batch, const float *x, f
         for (int t0 = 0; t0 < T; t0 += tc) {
             const int nt = T - t0 < tc ? T - t0 : tc;
             /* z (nt*B, 4H) = in[t0 .. t0+nt) W_ih^T; the bias is added in the cell */
-            aifx__gemm(0, 1, nt * B, G, ly->n_in, 1.0f, in + (size_t)t0 * B * ly->n_in, ly->n_in,
-                       w_ih, ly->n_in, 0.0f, z, G);
+            if (fused) /* batch 1: no sgemm packing for 20 rows */
+                aifx__proj_rows_avx2(nt, G, ly->n_in, in + (size_t)t0 * ly->n_in, w_ih, z);
+            else
+                aifx__gemm(0, 1, nt * B, G, ly->n_in, 1.0f, in + (size_t)t0 * B * ly->n_in,
+                           ly->n_in, w_ih, ly->n_in, 0.0f, z, G);
             for (int t = t0; t < t0 + nt; t++) {
                 float *zt = z + (size_t)(t - t0) * B * G;
                 float *h = out + (size_t)(top ? (t & 1) : t) * bh;
+                if (fused) { /* batch 1: product and cell in one pass over W_hh */
+                    const float *hp =
+                        t > 0 ? out + (size_t)(top ? ((t - 1) & 1) : t - 1) * bh : NULL;
+                    aifx__lstm_step1_avx2(H, w_hh, hp, zt, bias, c, h);
+                    h_last = h;
+                    continue;
+                }
                 if (t > 0) {
                     const float *hp = out + (size_t)(top ? ((t - 1) & 1) : t - 1) * bh;
                     aifx__gemm(0, 1, B, G, H, 1.0f, hp, H, w_hh, H, 1.0f, zt, G);

@@ -91,6 +91,82 @@ START_TEST(test_gemm_packed_reference)
 }
 END_TEST
 
+static double sigm(double x)
+{
+    return 1.0 / (1.0 + exp(-x));
+}
+
+/* The batch-1 kernels (AVX2 path only) against double references: aifx__proj_rows_avx2 over
+ * odd m, n, k (k % 8 != 0 takes the masked tail), aifx__lstm_step1_avx2 over H below, at and
+ * around 8, with and without h_{t-1} (t = 0), bias or none. */
+START_TEST(test_batch1_kernels_reference)
+{
+    if (!aifx__kernel_path_supported(AIFX_KPATH_AVX2)) {
+        fprintf(stderr, "kernel path avx2: not available on this CPU, skipped\n");
+        return;
+    }
+    aifx_rng r;
+    aifx_rng_seed(&r, 4242);
+    static const int ms[] = {1, 3, 20}, ns[] = {4, 12, 20, 36}, ks[] = {1, 5, 8, 13, 38};
+    for (size_t im = 0; im < 3; im++)
+        for (size_t in = 0; in < 4; in++)
+            for (size_t ik = 0; ik < 5; ik++) {
+                const int m = ms[im], n = ns[in], k = ks[ik];
+                float *x = malloc(sizeof(float) * m * k), *w = malloc(sizeof(float) * n * k);
+                float *z = malloc(sizeof(float) * m * n);
+                fill(&r, (size_t)m * k, x);
+                fill(&r, (size_t)n * k, w);
+                aifx__proj_rows_avx2(m, n, k, x, w, z);
+                for (int t = 0; t < m; t++)
+                    for (int j = 0; j < n; j++) {
+                        double s = 0, mag = 0;
+                        for (int kk = 0; kk < k; kk++) {
+                            s += (double)x[t * k + kk] * w[j * k + kk];
+                            mag += fabs((double)x[t * k + kk] * w[j * k + kk]);
+                        }
+                        ck_assert_msg(fabs(z[t * n + j] - s) <= 1e-6 * (mag + 1.0),
+                                      "proj m %d n %d k %d: z[%d][%d] = %.9g, expected %.9g", m, n,
+                                      k, t, j, z[t * n + j], s);
+                    }
+                free(x), free(w), free(z);
+            }
+    static const int hs[] = {1, 3, 7, 8, 9, 16, 17, 33};
+    for (size_t ih = 0; ih < sizeof hs / sizeof hs[0]; ih++)
+        for (int first = 0; first <= 1; first++)
+            for (int with_bias = 0; with_bias <= 1; with_bias++) {
+                const int H = hs[ih], G = 4 * H;
+                float *w = malloc(sizeof(float) * G * H), *hp = malloc(sizeof(float) * H);
+                float *zx = malloc(sizeof(float) * G), *bias = malloc(sizeof(float) * G);
+                float *c = malloc(sizeof(float) * H), *c0 = malloc(sizeof(float) * H);
+                float *h = malloc(sizeof(float) * H);
+                fill(&r, (size_t)G * H, w);
+                fill(&r, (size_t)H, hp);
+                fill(&r, (size_t)G, zx);
+                fill(&r, (size_t)G, bias);
+                fill(&r, (size_t)H, c0);
+                memcpy(c, c0, sizeof(float) * H);
+                aifx__lstm_step1_avx2(H, w, first ? NULL : hp, zx, with_bias ? bias : NULL, c, h);
+                for (int j = 0; j < H; j++) {
+                    double zq[4];
+                    for (int q = 0; q < 4; q++) {
+                        const int row = q * H + j;
+                        double s = zx[row] + (with_bias ? bias[row] : 0.0);
+                        for (int kk = 0; kk < H && !first; kk++)
+                            s += (double)w[(size_t)row * H + kk] * hp[kk];
+                        zq[q] = s;
+                    }
+                    const double ig = sigm(zq[0]), fg = sigm(zq[1]), gg = tanh(zq[2]);
+                    const double og = sigm(zq[3]);
+                    const double cn = ig * gg + (first ? 0.0 : fg * c0[j]), hn = og * tanh(cn);
+                    ck_assert_msg(fabs(c[j] - cn) <= 1e-5 && fabs(h[j] - hn) <= 1e-5,
+                                  "step1 H %d t0 %d bias %d: unit %d c %.9g (%.9g) h %.9g (%.9g)",
+                                  H, first, with_bias, j, c[j], cn, h[j], hn);
+                }
+                free(w), free(hp), free(zx), free(bias), free(c), free(c0), free(h);
+            }
+}
+END_TEST
+
 typedef struct {
     int L, H, B, T;
 } shape;
@@ -98,7 +174,7 @@ typedef struct {
 /* odd shapes: H below, at and around the vector widths; B = 1, B above the 48-row block; T = 1 */
 static const shape shapes[] = {
     {1, 1, 1, 1},   {1, 5, 1, 3},  {2, 7, 3, 1},  {1, 13, 7, 5},  {1, 16, 2, 4},
-    {2, 17, 50, 3}, {1, 33, 1, 6}, {3, 20, 5, 2}, {1, 64, 53, 4},
+    {2, 17, 50, 3}, {1, 33, 1, 6}, {3, 20, 5, 2}, {1, 64, 53, 4}, {2, 24, 1, 1},
 };
 
 typedef struct {
@@ -204,6 +280,60 @@ START_TEST(test_paths_odd_shapes)
 }
 END_TEST
 
+/* Batch-1 inference (on the AVX2 path the fused product-and-cell step, aifx__lstm_step1_avx2)
+ * against the same sequences predicted as one batch: equal to rounding, and the same bytes run to
+ * run. Shapes: H below, at and around the 8-float vector (the masked tail of the dot products),
+ * T = 1 (h_0 = 0 only), stacked layers (a layer's input is the one below's h). */
+START_TEST(test_batch1_rows)
+{
+    if (!kpath_enter(_i))
+        return;
+    static const shape b1_shapes[] = {{1, 1, 4, 3},  {1, 5, 3, 7},  {2, 8, 4, 5}, {1, 13, 3, 1},
+                                      {3, 17, 2, 4}, {1, 33, 5, 6}, {2, 64, 3, 3}};
+    const int F = 6, C = 3;
+    for (size_t si = 0; si < sizeof b1_shapes / sizeof b1_shapes[0]; si++) {
+        const shape *s = &b1_shapes[si];
+        aifx_net_config c = {.n_in = F,
+                             .n_steps = s->T,
+                             .n_layers = s->L,
+                             .n_hidden = s->H,
+                             .n_classes = C,
+                             .max_batch = s->B,
+                             .dropout = 0.0f};
+        aifx_net *net;
+        ck_assert_int_eq(aifx_net_new(&c, &net), AIFX_OK);
+        aifx_rng r;
+        aifx_rng_seed(&r, 500 + (uint64_t)si);
+        ck_assert_int_eq(aifx_net_init(net, &r), AIFX_OK);
+        float *pf = aifx_net_params(net);
+        for (size_t k = 0; k < aifx_net_n_params(net); k++)
+            pf[k] += 0.3f * (aifx__rng_float(&r) - 0.5f);
+        const size_t seq = (size_t)s->T * F;
+        float *x = malloc(sizeof(float) * s->B * seq);
+        float *pb = malloc(sizeof(float) * s->B * C), *p1 = malloc(sizeof(float) * s->B * C);
+        float *work = malloc(sizeof(float) * aifx_net_predict_workspace(net, 1));
+        fill(&r, s->B * seq, x);
+        ck_assert_int_eq(aifx_net_predict(net, s->B, x, pb, NULL), AIFX_OK);
+        int same_bits = 1;
+        for (int b = 0; b < s->B; b++) {
+            float again[3];
+            ck_assert_int_eq(aifx_net_predict(net, 1, x + b * seq, p1 + b * C, work), AIFX_OK);
+            ck_assert_int_eq(aifx_net_predict(net, 1, x + b * seq, again, NULL), AIFX_OK);
+            ck_assert_msg(memcmp(again, p1 + b * C, sizeof again) == 0,
+                          "path %s H %d: batch 1 not the same bytes twice", kpath_names[_i], s->H);
+            same_bits &= memcmp(p1 + b * C, pb + b * C, C * sizeof(float)) == 0;
+        }
+        const double e = worst_diff((size_t)s->B * C, p1, pb, 0);
+        fprintf(stderr, "path %s L %d H %d T %d: batch 1 vs batch %d: %.2g (%s bits)\n",
+                kpath_names[_i], s->L, s->H, s->T, s->B, e, same_bits ? "same" : "different");
+        ck_assert_msg(e <= 1e-6, "batch 1 differs from batch %d by %g", s->B, e);
+        free(x), free(pb), free(p1), free(work);
+        aifx_net_free(net);
+    }
+    kpath_leave();
+}
+END_TEST
+
 static Suite *kernel_suite(void)
 {
     Suite *s = suite_create("kernel");
@@ -211,7 +341,9 @@ static Suite *kernel_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_dispatch);
     tcase_add_test(tc, test_gemm_packed_reference);
+    tcase_add_test(tc, test_batch1_kernels_reference);
     tcase_add_loop_test(tc, test_paths_odd_shapes, 0, (int)(sizeof shapes / sizeof shapes[0]));
+    tcase_add_loop_test(tc, test_batch1_rows, 0, AIFX_KPATH_COUNT);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -401,6 +401,13 @@ START_TEST(test_torch_parity)
     ck_assert_int_eq(aifx_net_predict(net, B, x->f, probs, NULL), AIFX_OK);
     compare(path, "predict", (size_t)B * C, probs,
             fixture_get(&fx, path, "probs", (size_t)B * C, 0)->f, TOL_FWD, 0);
+    /* batch 1, one sequence per call (on the packed path: the fused batch-1 step) */
+    for (int b = 0; b < B; b++)
+        ck_assert_int_eq(
+            aifx_net_predict(net, 1, x->f + (size_t)b * T * F, probs + (size_t)b * C, NULL),
+            AIFX_OK);
+    compare(path, "predict batch 1", (size_t)B * C, probs,
+            fixture_get(&fx, path, "probs", (size_t)B * C, 0)->f, TOL_FWD, 0);
     compare(path, "h_last", (size_t)B * H, h_last,
             fixture_get(&fx, path, "h_last", (size_t)B * H, 0)->f, TOL_FWD, 0);
     compare(path, "seq", (size_t)B * T * H, seq,
