@@ -13,11 +13,14 @@
 #              USD/JPY bars ($AIFX_SHARED_DATA, default ../shared/data): 2 weekly retrains, 1
 #              ranking, 12 fine-tunes and 12 drift checks in the default family, with the model
 #              options in $AIFX_BENCH_MODEL (default none: run-due's defaults)
+#   families   the same on 24 jobs of six model families (EUR/USD, USD/JPY and both, at 15m and
+#              at 1h, from the shared 15-minute and hourly files): each family's two Sunday
+#              retrains and two Thursday fine-tunes (2025-08-24 .. 2025-09-04; USD/JPY ends on 09-12)
 # Each configuration starts from a fresh store (the real drains ingest the bars into it). Runs with
 # OPENBLAS_NUM_THREADS=1 (one core per worker); prints the CPU, the load averages before each
 # figure, and the results.
 set -euo pipefail
-build="${1:?usage: queue.sh BUILD_DIR [overhead|synthetic|waiting|real ...]}"
+build="${1:?usage: queue.sh BUILD_DIR [overhead|synthetic|waiting|real|families ...]}"
 shift
 what=("$@")
 [ ${#what[@]} -gt 0 ] || what=(overhead synthetic waiting real)
@@ -147,8 +150,64 @@ for c in sorted(jobs):
             done
         done
         ;;
+    families)
+        for k in "${kinds[@]}"; do
+            for nw in 1 2 4; do
+                echo "== families drain, $k store, $nw workers (model options: ${model[*]:-defaults})"
+                loc="$(new_store "$k" "fam$nw")"
+                export AIFX_MODELS_DIR="$work/models-fam-$k-$nw"
+                for p in eurusd usdjpy; do
+                    P="$(echo "$p" | tr a-z A-Z)"
+                    "$train" ingest --pair "$P" --csv "$data/${p}_m15.csv" --store "$loc" >/dev/null
+                    "$train" ingest --pair "$P" --csv "$data/${p}_h1.csv" --timeframe 1h \
+                        --store "$loc" >/dev/null
+                done
+                fams=()
+                for tf in 15m 1h; do
+                    for set in eu:EURUSD uj:USDJPY ej:EURUSD,USDJPY; do
+                        "$train" family add "${set%%:*}-$tf" --pairs "${set#*:}" --timeframe "$tf" \
+                            --quiet --store "$loc"
+                        fams+=("${set%%:*}-$tf")
+                    done
+                done
+                # two weeks: each Sunday's retrain and Thursday's fine-tune, per family
+                for f in "${fams[@]}"; do
+                    for d in 2025-08-28 2025-09-04; do
+                        "$train" enqueue-due --family "$f" --as-of "${d}T12:00:00Z" --disable rank \
+                            --disable abtest --disable drift --quiet --store "$loc"
+                    done
+                done
+                n="$("$train" jobs list --json --store "$loc" | grep -o '"id":' | wc -l)"
+                load
+                t0=$(date +%s.%N)
+                "$train" worker --concurrency "$nw" --poll 0.5 --quiet ${model[@]+"${model[@]}"} \
+                    --store "$loc" &
+                pid=$!
+                while "$train" jobs list --store "$loc" | grep -E ' (queued|running|failed) ' \
+                    >/dev/null; do
+                    sleep 0.2
+                done
+                t1=$(date +%s.%N)
+                kill -TERM "$pid"
+                wait "$pid" || true
+                awk -v n="$n" -v t0="$t0" -v t1="$t1" 'BEGIN {
+                    printf "%d jobs: %.1f s, %.1f jobs/min\n", n, t1 - t0, 60 * n / (t1 - t0) }'
+                "$train" jobs list --store "$loc" | awk 'NR > 1 { n[$5]++; a[$5] += $6 + 0 }
+                    END { for (s in n) printf "   %s: %d jobs, %d attempts\n", s, n[s], a[s] }'
+                for f in "${fams[@]}"; do
+                    "$train" log --family "$f" --json --store "$loc" | python3 -c '
+import json, sys, datetime
+t = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+r = json.load(sys.stdin)
+print("   %-7s " % sys.argv[1] + ", ".join("%s %s %.0f s" % (x["cycle"], x["status"],
+      t(x["finished_at"]) - t(x["started_at"])) for x in r))' "$f"
+                done
+                unset AIFX_MODELS_DIR
+            done
+        done
+        ;;
     *)
-        echo "queue.sh: unknown figure '$w' (overhead, synthetic, waiting, real)" >&2
+        echo "queue.sh: unknown figure '$w' (overhead, synthetic, waiting, real, families)" >&2
         exit 2
         ;;
     esac

@@ -25,7 +25,7 @@
 #endif
 /* as in lstm.c: always-inlined helpers, vectors through pointers (no real call, no ABI) */
 #pragma GCC diagnostic ignored "-Wpsabi"
-#define AIFX_INLINE static inline __attribute__((always_inline))
+#define AIFX_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
 #define CELL_VW     8
 #define CELL_LINKAGE
 #define CELL_FN(x) aifx__##x##_avx2

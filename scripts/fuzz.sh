@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# fuzz.sh - builds the two libFuzzer targets with clang (address + undefined sanitizers) and
+# fuzz.sh - builds the three libFuzzer targets with clang (address + undefined sanitizers) and
 # runs each for a bounded time from its committed seed corpus:
 #   fuzz_checkpoint  the checkpoint loader (tests/fuzz/corpus/)
+#   fuzz_family      a model family's definition text (tests/fuzz/family_corpus/)
 #   fuzz_serve       aifx-serve's request handling, serve_handle, on a small directory store
 #                    (tests/fuzz/serve_corpus/); built from aifxcore's sources compiled here with
 #                    clang (the CMake build's objects are gcc's and carry no fuzzer
@@ -37,6 +38,16 @@ clang "${cflags[@]}" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 "$out/fuzz_checkpoint" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2560 \
     -artifact_prefix="$out/" -print_final_stats=1 "$out/corpus" tests/fuzz/corpus \
     tests/fuzz/regressions
+
+# fuzz_family: the definition parser and writer, with the few files they use
+mkdir -p "$out/family_corpus"
+clang "${cflags[@]}" -Itrainer -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+    -fno-sanitize-recover=all -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+    tests/fuzz/fuzz_family.c trainer/registry/family.c trainer/base/{err,timeutil,strbuf}.c \
+    trainer/market/{labels,decide,backtest,ta}.c libaifxnn/*.c "${libs[@]}" -o "$out/fuzz_family"
+"$out/fuzz_family" -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2560 \
+    -artifact_prefix="$out/family-" -print_final_stats=1 "$out/family_corpus" \
+    tests/fuzz/family_corpus
 
 # fuzz_serve: the core's layers (as trainer/CMakeLists.txt globs them, without PostgreSQL) and
 # the server's handling; -O1 keeps the build near a minute on two cores.
