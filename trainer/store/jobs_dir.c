@@ -53,6 +53,7 @@
 #include "aifxnn.h" /* aifx_crc32 */
 #include "base/fsutil.h"
 #include "base/strbuf.h"
+#include "store/framed.h"
 
 typedef struct jrec {
     tr_job j;
@@ -213,32 +214,14 @@ static tr_code read_queue(const char *dir, queue *q, tr_error *err)
     q->next_id = 1;
     char *data;
     size_t len;
-    tr_code rc = tr_file_read(path, &data, &len, err);
+    size_t head = 0;
+    tr_code rc = tr_framed_read(path, "AIFXJOBS", "a job queue file", 1, &data, &len, &head, err);
     if (rc == TR_ERR_NOTFOUND) {
         tr_error_clear(err);
         return TR_OK;
     }
     if (rc)
         return rc;
-    const char *nl = memchr(data, '\n', len);
-    unsigned major = 0, minor = 0, crc = 0;
-    unsigned long long body = 0;
-    char magic[16];
-    if (!nl || sscanf(data, "%15s %u %u %llu %x", magic, &major, &minor, &body, &crc) != 5 ||
-        strcmp(magic, "AIFXJOBS") != 0) {
-        free(data);
-        return tr_fail(err, TR_ERR_FORMAT, "%s: not a job queue file (bad header)", path);
-    }
-    size_t head = (size_t)(nl - data) + 1;
-    if (major > 1) {
-        free(data);
-        return tr_fail(err, TR_ERR_VERSION, "%s: format %u.%u is newer than this program reads",
-                       path, major, minor);
-    }
-    if (body != len - head || aifx_crc32(0, data + head, len - head) != (uint32_t)crc) {
-        free(data);
-        return tr_fail(err, TR_ERR_CHECKSUM, "%s: truncated or damaged (size or checksum)", path);
-    }
     int line = 1;
     for (size_t pos = head; pos < len && !rc;) {
         const char *ls = data + pos;

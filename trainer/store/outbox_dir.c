@@ -28,6 +28,7 @@
 #include "aifxnn.h" /* aifx_crc32 */
 #include "base/fsutil.h"
 #include "base/strbuf.h"
+#include "store/framed.h"
 
 #define KEEP_SETTLED 16
 #define MAX_ENTRIES  64
@@ -152,28 +153,10 @@ static tr_code read_state(const char *path, sink_state *st, tr_error *err)
     memset(st, 0, sizeof *st);
     char *data;
     size_t len;
-    tr_code rc = tr_file_read(path, &data, &len, err);
+    size_t head = 0;
+    tr_code rc = tr_framed_read(path, "AIFXSINK", "a sink state file", 1, &data, &len, &head, err);
     if (rc)
         return rc;
-    const char *nl = memchr(data, '\n', len);
-    unsigned major = 0, minor = 0, crc = 0;
-    unsigned long long body = 0;
-    char magic[16];
-    if (!nl || sscanf(data, "%15s %u %u %llu %x", magic, &major, &minor, &body, &crc) != 5 ||
-        strcmp(magic, "AIFXSINK") != 0) {
-        free(data);
-        return tr_fail(err, TR_ERR_FORMAT, "%s: not a sink state file (bad header)", path);
-    }
-    size_t head = (size_t)(nl - data) + 1;
-    if (major > 1) {
-        free(data);
-        return tr_fail(err, TR_ERR_VERSION, "%s: format %u.%u is newer than this program reads",
-                       path, major, minor);
-    }
-    if (body != len - head || aifx_crc32(0, data + head, len - head) != (uint32_t)crc) {
-        free(data);
-        return tr_fail(err, TR_ERR_CHECKSUM, "%s: truncated or damaged (size or checksum)", path);
-    }
     int bad = 0;
     for (size_t pos = head; pos < len && !bad;) {
         const char *ls = data + pos;
