@@ -40,3 +40,72 @@ tr_code tr_framed_read(const char *path, const char *magic, const char *what, un
     }
     return rc;
 }
+
+tr_code tr_framed_write(const char *path, const char *magic, unsigned major, unsigned minor,
+                        const tr_sb *body, tr_error *err)
+{
+    tr_sb out = {0};
+    tr_sb_printf(&out, "%s %u %u %zu %08x\n", magic, major, minor, body->n,
+                 (unsigned)aifx_crc32(0, body->p ? body->p : "", body->n));
+    if (body->p)
+        tr_sb_put(&out, body->p, body->n);
+    tr_code rc = body->oom || out.oom ? tr_fail(err, TR_ERR_NOMEM, "out of memory writing %s", path)
+                                      : tr_file_write_atomic(path, out.p, out.n, err);
+    tr_sb_free(&out);
+    return rc;
+}
+
+void tr_framed_put_escaped(tr_sb *b, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == '%' || c == '=')
+            tr_sb_printf(b, "%%%02X", c);
+        else
+            tr_sb_put(b, s, 1);
+    }
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int tr_framed_field(const char *ls, size_t ll, const char *key, char *out, size_t size)
+{
+    size_t kl = strlen(key);
+    for (size_t i = 0; i < ll;) {
+        const char *f = ls + i;
+        const char *end = memchr(f, '\t', ll - i);
+        size_t fl = end ? (size_t)(end - f) : ll - i;
+        if (fl > kl && memcmp(f, key, kl) == 0 && f[kl] == '=') {
+            size_t o = 0;
+            for (size_t k = kl + 1; k < fl && o + 1 < size; k++) {
+                char c = f[k];
+                if (c == '%' && k + 2 < fl && hexval(f[k + 1]) >= 0 && hexval(f[k + 2]) >= 0) {
+                    c = (char)(hexval(f[k + 1]) * 16 + hexval(f[k + 2]));
+                    k += 2;
+                }
+                out[o++] = c;
+            }
+            out[o] = '\0';
+            return 0;
+        }
+        i += fl + 1;
+    }
+    return -1;
+}
+
+int64_t tr_framed_field_i64(const char *ls, size_t ll, const char *key, int *bad)
+{
+    char v[32];
+    char *end;
+    if (tr_framed_field(ls, ll, key, v, sizeof v)) {
+        *bad = 1;
+        return 0;
+    }
+    long long x = strtoll(v, &end, 10);
+    if (end == v || *end)
+        *bad = 1;
+    return (int64_t)x;
+}

@@ -8,8 +8,10 @@
 #define AIFXT_FRAMED_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "base/err.h"
+#include "base/strbuf.h"
 
 /* Reads path whole into *data (malloc'd, the caller frees it) and sets *head to the offset of
  * the body. what names the file in messages ("a job queue file"). A file that does not start
@@ -18,5 +20,18 @@
  * tr_file_read's TR_ERR_NOTFOUND. */
 tr_code tr_framed_read(const char *path, const char *magic, const char *what, unsigned max_major,
                        char **data, size_t *len, size_t *head, tr_error *err);
+
+/* Writes "magic major minor <bytes> <crc>\n" and body to path atomically (tr_file_write_atomic);
+ * body may have run out of memory (then TR_ERR_NOMEM naming path, nothing written). */
+tr_code tr_framed_write(const char *path, const char *magic, unsigned major, unsigned minor,
+                        const tr_sb *body, tr_error *err);
+
+/* A body line is "kind\tkey=value\tkey=value...": values with a control character, '%' or '='
+ * are written %XX. put_escaped appends such a value; field unescapes key's value of the line
+ * ls[0..ll) into out (0, or -1 when absent); field_i64 reads a whole number, setting *bad when
+ * it is absent or not one. */
+void tr_framed_put_escaped(tr_sb *b, const char *s);
+int tr_framed_field(const char *ls, size_t ll, const char *key, char *out, size_t size);
+int64_t tr_framed_field_i64(const char *ls, size_t ll, const char *key, int *bad);
 
 #endif

@@ -50,7 +50,6 @@
 #include <sys/inotify.h>
 #endif
 
-#include "aifxnn.h" /* aifx_crc32 */
 #include "base/fsutil.h"
 #include "base/strbuf.h"
 #include "store/framed.h"
@@ -92,62 +91,6 @@ static void who_am_i(char *who, size_t size)
 static const char *const state_names[TR_JOB_STATE_COUNT] = {"queued", "running", "done", "failed",
                                                             "dead"};
 
-static void put_escaped(tr_sb *b, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c == '%' || c == '=')
-            tr_sb_printf(b, "%%%02X", c);
-        else
-            tr_sb_put(b, s, 1);
-    }
-}
-
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-/* The value of key in the line ls[0..ll), unescaped into out; 0, or -1 when absent. */
-static int field(const char *ls, size_t ll, const char *key, char *out, size_t size)
-{
-    size_t kl = strlen(key);
-    for (size_t i = 0; i < ll;) {
-        const char *f = ls + i;
-        const char *end = memchr(f, '\t', ll - i);
-        size_t fl = end ? (size_t)(end - f) : ll - i;
-        if (fl > kl && memcmp(f, key, kl) == 0 && f[kl] == '=') {
-            size_t o = 0;
-            for (size_t k = kl + 1; k < fl && o + 1 < size; k++) {
-                char c = f[k];
-                if (c == '%' && k + 2 < fl && hexval(f[k + 1]) >= 0 && hexval(f[k + 2]) >= 0) {
-                    c = (char)(hexval(f[k + 1]) * 16 + hexval(f[k + 2]));
-                    k += 2;
-                }
-                out[o++] = c;
-            }
-            out[o] = '\0';
-            return 0;
-        }
-        i += fl + 1;
-    }
-    return -1;
-}
-
-static int64_t field_i64(const char *ls, size_t ll, const char *key, int *bad)
-{
-    char v[32];
-    char *end;
-    if (field(ls, ll, key, v, sizeof v)) {
-        *bad = 1;
-        return 0;
-    }
-    long long x = strtoll(v, &end, 10);
-    if (end == v || *end)
-        *bad = 1;
-    return (int64_t)x;
-}
-
 static void paths(const char *dir, char *file, char *sub, size_t size)
 {
     snprintf(file, size, "%s/jobs.aifx", dir);
@@ -181,25 +124,25 @@ static int parse_job(const char *ls, size_t ll, jrec *r)
     int bad = 0;
     char st[16] = "";
     tr_job *j = &r->j;
-    j->id = field_i64(ls, ll, "id", &bad);
-    bad |= field(ls, ll, "family", j->family, sizeof j->family);
-    bad |= field(ls, ll, "cycle", j->cycle, sizeof j->cycle);
-    j->slot_time = field_i64(ls, ll, "slot", &bad);
-    bad |= field(ls, ll, "state", st, sizeof st);
+    j->id = tr_framed_field_i64(ls, ll, "id", &bad);
+    bad |= tr_framed_field(ls, ll, "family", j->family, sizeof j->family);
+    bad |= tr_framed_field(ls, ll, "cycle", j->cycle, sizeof j->cycle);
+    j->slot_time = tr_framed_field_i64(ls, ll, "slot", &bad);
+    bad |= tr_framed_field(ls, ll, "state", st, sizeof st);
     j->state = TR_JOB_STATE_COUNT;
     for (int k = 0; k < TR_JOB_STATE_COUNT; k++)
         if (strcmp(st, state_names[k]) == 0)
             j->state = (tr_job_state)k;
-    j->attempts = (int)field_i64(ls, ll, "attempts", &bad);
-    j->max_attempts = (int)field_i64(ls, ll, "max_attempts", &bad);
-    r->run_after_ms = field_i64(ls, ll, "run_after_ms", &bad);
-    j->lease = field_i64(ls, ll, "lease", &bad);
-    r->leased_until_ms = field_i64(ls, ll, "leased_until_ms", &bad);
-    (void)field(ls, ll, "leased_by", j->leased_by, sizeof j->leased_by);
-    j->created_at = field_i64(ls, ll, "created", &bad);
-    j->finished_at = field_i64(ls, ll, "finished", &bad);
-    (void)field(ls, ll, "error", j->last_error, sizeof j->last_error);
-    (void)field(ls, ll, "result", j->result, sizeof j->result);
+    j->attempts = (int)tr_framed_field_i64(ls, ll, "attempts", &bad);
+    j->max_attempts = (int)tr_framed_field_i64(ls, ll, "max_attempts", &bad);
+    r->run_after_ms = tr_framed_field_i64(ls, ll, "run_after_ms", &bad);
+    j->lease = tr_framed_field_i64(ls, ll, "lease", &bad);
+    r->leased_until_ms = tr_framed_field_i64(ls, ll, "leased_until_ms", &bad);
+    (void)tr_framed_field(ls, ll, "leased_by", j->leased_by, sizeof j->leased_by);
+    j->created_at = tr_framed_field_i64(ls, ll, "created", &bad);
+    j->finished_at = tr_framed_field_i64(ls, ll, "finished", &bad);
+    (void)tr_framed_field(ls, ll, "error", j->last_error, sizeof j->last_error);
+    (void)tr_framed_field(ls, ll, "result", j->result, sizeof j->result);
     j->run_after = ms_to_s(r->run_after_ms);
     j->leased_until = ms_to_s(r->leased_until_ms);
     return bad || j->id <= 0 || j->state == TR_JOB_STATE_COUNT ? -1 : 0;
@@ -231,7 +174,7 @@ static tr_code read_queue(const char *dir, queue *q, tr_error *err)
         line++;
         if (ll > 6 && memcmp(ls, "queue\t", 6) == 0) {
             int bad = 0;
-            q->next_id = field_i64(ls, ll, "next_id", &bad);
+            q->next_id = tr_framed_field_i64(ls, ll, "next_id", &bad);
             if (bad || q->next_id < 1)
                 rc = tr_fail(err, TR_ERR_FORMAT, "%s:%d: malformed queue line", path, line);
         } else if (ll > 4 && memcmp(ls, "job\t", 4) == 0) {
@@ -254,37 +197,31 @@ static tr_code write_queue(const char *dir, const queue *q, tr_error *err)
 {
     char path[4200], sub[4200];
     paths(dir, path, sub, sizeof path);
-    tr_sb body = {0}, out = {0};
+    tr_sb body = {0};
     tr_sb_printf(&body, "queue\tnext_id=%" PRId64 "\n", q->next_id);
     for (size_t i = 0; i < q->n; i++) {
         const jrec *r = &q->v[i];
         const tr_job *j = &r->j;
         tr_sb_printf(&body, "job\tid=%" PRId64 "\tfamily=", j->id);
-        put_escaped(&body, j->family);
+        tr_framed_put_escaped(&body, j->family);
         tr_sb_printf(&body, "\tcycle=");
-        put_escaped(&body, j->cycle);
+        tr_framed_put_escaped(&body, j->cycle);
         tr_sb_printf(&body,
                      "\tslot=%" PRId64
                      "\tstate=%s\tattempts=%d\tmax_attempts=%d\trun_after_ms=%" PRId64
                      "\tlease=%" PRId64 "\tleased_until_ms=%" PRId64 "\tleased_by=",
                      j->slot_time, state_names[j->state], j->attempts, j->max_attempts,
                      r->run_after_ms, j->lease, r->leased_until_ms);
-        put_escaped(&body, j->leased_by);
+        tr_framed_put_escaped(&body, j->leased_by);
         tr_sb_printf(&body, "\tcreated=%" PRId64 "\tfinished=%" PRId64 "\terror=", j->created_at,
                      j->finished_at);
-        put_escaped(&body, j->last_error);
+        tr_framed_put_escaped(&body, j->last_error);
         tr_sb_printf(&body, "\tresult=");
-        put_escaped(&body, j->result);
+        tr_framed_put_escaped(&body, j->result);
         tr_sb_put(&body, "\n", 1);
     }
-    tr_sb_printf(&out, "AIFXJOBS 1 0 %zu %08x\n", body.n,
-                 (unsigned)aifx_crc32(0, body.p ? body.p : "", body.n));
-    if (body.p)
-        tr_sb_put(&out, body.p, body.n);
-    tr_code rc = body.oom || out.oom ? tr_fail(err, TR_ERR_NOMEM, "out of memory writing %s", path)
-                                     : tr_file_write_atomic(path, out.p, out.n, err);
+    tr_code rc = tr_framed_write(path, "AIFXJOBS", 1, 0, &body, err);
     tr_sb_free(&body);
-    tr_sb_free(&out);
     return rc;
 }
 

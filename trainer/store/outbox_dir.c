@@ -25,7 +25,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "aifxnn.h" /* aifx_crc32 */
 #include "base/fsutil.h"
 #include "base/strbuf.h"
 #include "store/framed.h"
@@ -58,39 +57,9 @@ static void paths(const char *dir, const char *sink, char *state, char *lock, si
 
 /* ---- the file ----------------------------------------------------------------------------- */
 
-static void put_escaped(tr_sb *b, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c == '%' || c == '=')
-            tr_sb_printf(b, "%%%02X", c);
-        else
-            tr_sb_put(b, s, 1);
-    }
-}
-
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
-static void get_escaped(const char *s, size_t n, char *out, size_t size)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n && o + 1 < size; i++) {
-        char c = s[i];
-        if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            i += 2;
-        }
-        out[o++] = c;
-    }
-    out[o] = '\0';
-}
-
 static tr_code write_state(const char *path, const sink_state *st, tr_error *err)
 {
-    tr_sb body = {0}, out = {0};
+    tr_sb body = {0};
     tr_sb_printf(&body,
                  "sink\tstart_after=%" PRId64 "\tdone_through=%" PRId64 "\tdelivered=%" PRId64
                  "\tgiven_up=%" PRId64 "\n",
@@ -102,49 +71,12 @@ static tr_code write_state(const char *path, const sink_state *st, tr_error *err
                      "\tlast_at=%" PRId64 "\tnext_at=%" PRId64 "\thttp=%d\terror=",
                      e->id, state_names[e->state], e->attempts, e->first_at, e->last_at, e->next_at,
                      e->http);
-        put_escaped(&body, e->error);
+        tr_framed_put_escaped(&body, e->error);
         tr_sb_put(&body, "\n", 1);
     }
-    tr_sb_printf(&out, "AIFXSINK 1 0 %zu %08x\n", body.n,
-                 (unsigned)aifx_crc32(0, body.p ? body.p : "", body.n));
-    if (body.p)
-        tr_sb_put(&out, body.p, body.n);
-    tr_code rc = body.oom || out.oom ? tr_fail(err, TR_ERR_NOMEM, "out of memory writing %s", path)
-                                     : tr_file_write_atomic(path, out.p, out.n, err);
+    tr_code rc = tr_framed_write(path, "AIFXSINK", 1, 0, &body, err);
     tr_sb_free(&body);
-    tr_sb_free(&out);
     return rc;
-}
-
-/* The value of key in the line ls[0..ll) into out; 0, or -1 when absent. */
-static int field(const char *ls, size_t ll, const char *key, char *out, size_t size)
-{
-    size_t kl = strlen(key);
-    for (size_t i = 0; i < ll;) {
-        const char *f = ls + i;
-        const char *end = memchr(f, '\t', ll - i);
-        size_t fl = end ? (size_t)(end - f) : ll - i;
-        if (fl > kl && memcmp(f, key, kl) == 0 && f[kl] == '=') {
-            get_escaped(f + kl + 1, fl - kl - 1, out, size);
-            return 0;
-        }
-        i += fl + 1;
-    }
-    return -1;
-}
-
-static int64_t field_i64(const char *ls, size_t ll, const char *key, int *bad)
-{
-    char v[32];
-    char *end;
-    if (field(ls, ll, key, v, sizeof v)) {
-        *bad = 1;
-        return 0;
-    }
-    long long x = strtoll(v, &end, 10);
-    if (end == v || *end)
-        *bad = 1;
-    return (int64_t)x;
 }
 
 /* Reads the state; a missing file is TR_ERR_NOTFOUND (a sink never claimed). */
@@ -164,21 +96,21 @@ static tr_code read_state(const char *path, sink_state *st, tr_error *err)
         size_t ll = e ? (size_t)(e - ls) : len - pos;
         pos += ll + 1;
         if (ll > 5 && memcmp(ls, "sink\t", 5) == 0) {
-            st->start_after = field_i64(ls, ll, "start_after", &bad);
-            st->done_through = field_i64(ls, ll, "done_through", &bad);
-            st->delivered = field_i64(ls, ll, "delivered", &bad);
-            st->given_up = field_i64(ls, ll, "given_up", &bad);
+            st->start_after = tr_framed_field_i64(ls, ll, "start_after", &bad);
+            st->done_through = tr_framed_field_i64(ls, ll, "done_through", &bad);
+            st->delivered = tr_framed_field_i64(ls, ll, "delivered", &bad);
+            st->given_up = tr_framed_field_i64(ls, ll, "given_up", &bad);
         } else if (ll > 6 && memcmp(ls, "event\t", 6) == 0 && st->n < MAX_ENTRIES) {
             entry *en = &st->e[st->n];
             char sv[16] = "";
-            en->id = field_i64(ls, ll, "id", &bad);
-            en->attempts = (int)field_i64(ls, ll, "attempts", &bad);
-            en->first_at = field_i64(ls, ll, "first_at", &bad);
-            en->last_at = field_i64(ls, ll, "last_at", &bad);
-            en->next_at = field_i64(ls, ll, "next_at", &bad);
-            en->http = (int)field_i64(ls, ll, "http", &bad);
-            (void)field(ls, ll, "error", en->error, sizeof en->error);
-            bad |= field(ls, ll, "state", sv, sizeof sv);
+            en->id = tr_framed_field_i64(ls, ll, "id", &bad);
+            en->attempts = (int)tr_framed_field_i64(ls, ll, "attempts", &bad);
+            en->first_at = tr_framed_field_i64(ls, ll, "first_at", &bad);
+            en->last_at = tr_framed_field_i64(ls, ll, "last_at", &bad);
+            en->next_at = tr_framed_field_i64(ls, ll, "next_at", &bad);
+            en->http = (int)tr_framed_field_i64(ls, ll, "http", &bad);
+            (void)tr_framed_field(ls, ll, "error", en->error, sizeof en->error);
+            bad |= tr_framed_field(ls, ll, "state", sv, sizeof sv);
             en->state = -1;
             for (int k = 0; k < 3; k++)
                 if (strcmp(sv, state_names[k]) == 0)
