@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/timeutil.h"
@@ -84,7 +85,8 @@ const char tr_cli_help_worker[] =
     "  A failed attempt n runs again after --backoff * 2^n seconds (default 30), and the job is\n"
     "  dead after its --max-attempts (jobs list, jobs retry). Waits for a NOTIFY on jobs (a\n"
     "  directory store: inotify on <store>/jobs/wake), with a poll every --poll seconds\n"
-    "  (default 5). --once: exit when no job is runnable.\n"
+    "  (default 5); a database that is down, at start or later, is waited for (exit 5 with\n"
+    "  --once). --once: exit when no job is runnable.\n"
     "  --concurrency N: N worker processes. SIGTERM or SIGINT: finish the current job, exit 0.\n"
     "  The options of the weekly retrain and the daily fine-tune are run-due's.\n";
 
@@ -125,9 +127,22 @@ static int work(const char *store_dir, const tr_worker_opts *o, int once, double
     tr_error e;
     tr_error_clear(&e);
     tr_store *st;
-    if (tr_cli_store_open(store_dir, 0, &st, &e))
+    /* a database that is down or restarting when the worker starts is waited for, as the loop
+     * waits for it later (a store that is missing or refuses this program is an error now) */
+    tr_code rc;
+    int told = 0;
+    while ((rc = tr_cli_store_open(store_dir, 0, &st, &e)) == TR_ERR_STORE && !once && !stop_flag) {
+        if (!told)
+            fprintf(stderr, "aifx-train worker: %s; waiting for the store\n", e.msg);
+        told = 1;
+        for (double waited = 0; waited < poll && !stop_flag; waited += 0.25)
+            (void)nanosleep(&(struct timespec){0, 250000000L}, NULL);
+    }
+    if (rc == TR_ERR_STORE && stop_flag)
+        return EXIT_OK; /* stopped while waiting */
+    if (rc)
         return tr_cli_fail(&e);
-    tr_code rc = tr_worker_loop(st, o, once, poll, &stop_flag, print_job, oo, &e);
+    rc = tr_worker_loop(st, o, once, poll, &stop_flag, print_job, oo, &e);
     tr_cli_print_end_bar(oo);
     tr_store_close(st);
     return rc ? tr_cli_fail(&e) : EXIT_OK;
