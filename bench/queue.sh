@@ -59,6 +59,27 @@ new_store() {
     fi
 }
 
+# drain LOC W: runs `aifx-train worker --concurrency W` on the queue at LOC until no job is
+# queued, running or failed, then stops it; prints the jobs, the time and jobs per minute.
+drain() {
+    local loc="$1" nw="$2" n t0 t1 pid
+    n="$("$train" jobs list --json --store "$loc" | grep -o '"id":' | wc -l)"
+    load
+    t0=$(date +%s.%N)
+    "$train" worker --concurrency "$nw" --poll 0.5 --quiet ${model[@]+"${model[@]}"} \
+        --store "$loc" &
+    pid=$!
+    # (grep reads it all: with pipefail, -q would fail the list on SIGPIPE)
+    while "$train" jobs list --store "$loc" | grep -E ' (queued|running|failed) ' >/dev/null; do
+        sleep 0.2
+    done
+    t1=$(date +%s.%N)
+    kill -TERM "$pid"
+    wait "$pid" || true
+    awk -v n="$n" -v t0="$t0" -v t1="$t1" 'BEGIN {
+        printf "%d jobs: %.1f s, %.1f jobs/min\n", n, t1 - t0, 60 * n / (t1 - t0) }'
+}
+
 kinds=(dir)
 [ -n "${AIFX_TEST_PG:-}" ] && kinds+=(pg)
 
@@ -111,23 +132,8 @@ for w in "${what[@]}"; do
                     "$train" enqueue-due --as-of "2025-10-$(printf %02d "$d")T12:00:00Z" --quiet \
                         --store "$loc"
                 done
-                n="$("$train" jobs list --json --store "$loc" | grep -o '"id":' | wc -l)"
-                load
-                t0=$(date +%s.%N)
-                "$train" worker --concurrency "$nw" --poll 0.5 --quiet ${model[@]+"${model[@]}"} \
-                    --store "$loc" &
-                pid=$!
-                # (grep reads it all: with pipefail, -q would fail the list on SIGPIPE)
-                while "$train" jobs list --store "$loc" | grep -E ' (queued|running|failed) ' \
-                    >/dev/null; do
-                    sleep 0.2
-                done
-                t1=$(date +%s.%N)
-                kill -TERM "$pid"
-                wait "$pid" || true
+                drain "$loc" "$nw"
                 "$train" jobs list --store "$loc" >"$work/jobs-$k-$nw.txt"
-                awk -v n="$n" -v t0="$t0" -v t1="$t1" 'BEGIN {
-                    printf "%d jobs: %.1f s, %.1f jobs/min\n", n, t1 - t0, 60 * n / (t1 - t0) }'
                 echo "   by cycle: jobs, attempts, seconds per run (the log's started and finished)"
                 "$train" log --json --store "$loc" | python3 -c '
 import json, sys, datetime
@@ -177,21 +183,7 @@ for c in sorted(jobs):
                             --disable abtest --disable drift --quiet --store "$loc"
                     done
                 done
-                n="$("$train" jobs list --json --store "$loc" | grep -o '"id":' | wc -l)"
-                load
-                t0=$(date +%s.%N)
-                "$train" worker --concurrency "$nw" --poll 0.5 --quiet ${model[@]+"${model[@]}"} \
-                    --store "$loc" &
-                pid=$!
-                while "$train" jobs list --store "$loc" | grep -E ' (queued|running|failed) ' \
-                    >/dev/null; do
-                    sleep 0.2
-                done
-                t1=$(date +%s.%N)
-                kill -TERM "$pid"
-                wait "$pid" || true
-                awk -v n="$n" -v t0="$t0" -v t1="$t1" 'BEGIN {
-                    printf "%d jobs: %.1f s, %.1f jobs/min\n", n, t1 - t0, 60 * n / (t1 - t0) }'
+                drain "$loc" "$nw"
                 "$train" jobs list --store "$loc" | awk 'NR > 1 { n[$5]++; a[$5] += $6 + 0 }
                     END { for (s in n) printf "   %s: %d jobs, %d attempts\n", s, n[s], a[s] }'
                 for f in "${fams[@]}"; do

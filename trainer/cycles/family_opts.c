@@ -7,26 +7,8 @@
 
 tr_code tr_family_check(const tr_family *f, tr_error *err)
 {
-    const char *p = f->disable;
-    while (*p) {
-        size_t n = strcspn(p, ",");
-        char name[32];
-        if (n == 0 || n >= sizeof name)
-            return tr_fail(err, TR_ERR_INVALID, "family %s: disable: bad list '%s'", f->name,
-                           f->disable);
-        memcpy(name, p, n);
-        name[n] = '\0';
-        int slot = tr_slot_of_cycle(name);
-        if (slot < 0 || tr_slot_every_call(slot))
-            return tr_fail(err, TR_ERR_INVALID,
-                           "family %s: disable: '%s' is not a scheduled cycle (incremental, full, "
-                           "rank, abtest, drift)",
-                           f->name, name);
-        p += n;
-        if (*p == ',')
-            p++;
-    }
-    return TR_OK;
+    tr_schedule scratch = tr_schedule_default();
+    return tr_family_schedule(f, &scratch, err);
 }
 
 void tr_family_full_opts(const tr_family *f, tr_full_opts *o)
@@ -71,24 +53,38 @@ void tr_family_drift_opts(const tr_family *f, tr_driftcheck_opts *o)
 
 tr_code tr_family_due_opts(const tr_family *f, tr_due_opts *o, tr_error *err)
 {
-    tr_code rc = tr_family_check(f, err);
+    tr_code rc = tr_family_schedule(f, &o->sched, err);
     if (rc)
         return rc;
     tr_family_full_opts(f, &o->full);
     tr_family_incr_opts(f, &o->incr);
     tr_family_rank_opts(f, &o->rank);
-    if (f->weekday)
-        o->sched.weekday = f->weekday - 1;
+    return TR_OK;
+}
+
+tr_code tr_family_schedule(const tr_family *f, tr_schedule *sched, tr_error *err)
+{
     const char *p = f->disable;
     while (*p) {
         size_t n = strcspn(p, ",");
         char name[32];
-        memcpy(name, p, n); /* checked above */
+        if (n == 0 || n >= sizeof name)
+            return tr_fail(err, TR_ERR_INVALID, "family %s: disable: bad list '%s'", f->name,
+                           f->disable);
+        memcpy(name, p, n);
         name[n] = '\0';
-        o->sched.enabled[tr_slot_of_cycle(name)] = 0;
+        int slot = tr_slot_of_cycle(name);
+        if (slot < 0 || tr_slot_every_call(slot))
+            return tr_fail(err, TR_ERR_INVALID,
+                           "family %s: disable: '%s' is not a scheduled cycle (incremental, full, "
+                           "rank, abtest, drift)",
+                           f->name, name);
+        sched->enabled[slot] = 0;
         p += n;
         if (*p == ',')
             p++;
     }
+    if (f->weekday)
+        sched->weekday = f->weekday - 1;
     return TR_OK;
 }

@@ -30,8 +30,10 @@ void tr_family_full_opts(const tr_family *f, tr_full_opts *o);
 void tr_family_incr_opts(const tr_family *f, tr_incr_opts *o);
 void tr_family_rank_opts(const tr_family *f, tr_rank_opts *o);
 void tr_family_drift_opts(const tr_family *f, tr_driftcheck_opts *o);
-/* All of the above, and the schedule (weekday, disabled cycles): TR_ERR_INVALID as
- * tr_family_check. */
+/* The family's schedule settings on sched: its weekday, and its disabled cycles turned off (the
+ * others left as they are); TR_ERR_INVALID as tr_family_check. */
+tr_code tr_family_schedule(const tr_family *f, tr_schedule *sched, tr_error *err);
+/* All of the above, and the schedule: TR_ERR_INVALID as tr_family_check. */
 tr_code tr_family_due_opts(const tr_family *f, tr_due_opts *o, tr_error *err);
 
 #endif

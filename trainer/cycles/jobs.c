@@ -27,20 +27,55 @@
 #include <string.h>
 #include <time.h>
 
-/* Enqueues the due slots of one family, through a handle in it. */
-static tr_code enqueue_family(tr_store *store, const tr_due_opts *o, int max_attempts,
-                              tr_enqueue_result *res, tr_error *err)
+/* Calls fn(handle, user, err) with a handle in the family named, or (family NULL or "") in the
+ * default family and then every family defined in the store, by name: store itself when it is
+ * in that family, else a handle opened for the call. Stops at the first error. */
+typedef tr_code (*family_fn)(tr_store *st, void *user, tr_error *err);
+
+static tr_code each_family(tr_store *store, const char *family, family_fn fn, void *user,
+                           tr_error *err)
 {
+    int all = !family || !family[0];
+    tr_family *list = NULL;
+    size_t n = 0;
+    if (all) {
+        tr_code rc = tr_store_family_list(store, &list, &n, err);
+        if (rc)
+            return rc;
+    }
+    tr_code rc = TR_OK;
+    for (size_t i = 0; i <= (all ? n : 0) && !rc; i++) {
+        const char *name = !all ? family : i == 0 ? TR_FAMILY_DEFAULT : list[i - 1].name;
+        if (strcmp(name, tr_store_family_name(store)) == 0) {
+            rc = fn(store, user, err);
+            continue;
+        }
+        tr_store *fs;
+        rc = tr_store_open_family(store, name, &fs, err);
+        if (!rc)
+            rc = fn(fs, user, err);
+        tr_store_close(fs);
+    }
+    free(list);
+    return rc;
+}
+
+typedef struct enqueue_ctx {
+    const tr_due_opts *o;
+    int max_attempts;
+    tr_enqueue_result *res;
+} enqueue_ctx;
+
+/* Enqueues the due slots of one family, through a handle in it, by its schedule settings. */
+static tr_code enqueue_family(tr_store *store, void *user, tr_error *err)
+{
+    const enqueue_ctx *c = user;
+    tr_enqueue_result *res = c->res;
     const tr_family *fam = tr_store_family(store);
-    tr_schedule sched = o->sched; /* the family's weekday and disabled cycles */
-    if (fam->weekday)
-        sched.weekday = fam->weekday - 1;
-    tr_due_opts fo = tr_due_opts_default();
-    tr_code rc = tr_family_due_opts(fam, &fo, err);
+    tr_schedule sched = c->o->sched;
+    tr_code rc = tr_family_schedule(fam, &sched, err);
     if (rc)
         return rc;
-    for (int k = 0; k < TR_N_SLOTS; k++)
-        sched.enabled[k] = sched.enabled[k] && fo.sched.enabled[k];
     tr_registry reg;
     rc = tr_store_registry_read(store, &reg, err);
     if (rc)
@@ -56,7 +91,7 @@ static tr_code enqueue_family(tr_store *store, const tr_due_opts *o, int max_att
         tr_enqueue_item *it = &res->items[res->n_items++];
         it->slot = k;
         snprintf(it->family, sizeof it->family, "%s", fam->name);
-        it->latest = tr_sched_latest(&sched, k, o->as_of);
+        it->latest = tr_sched_latest(&sched, k, c->o->as_of);
         if (!sched.enabled[k]) {
             it->due = -1;
             continue;
@@ -64,7 +99,7 @@ static tr_code enqueue_family(tr_store *store, const tr_due_opts *o, int max_att
         it->due = tr_sched_due(&reg, tr_slot_cycle(k), it->latest, sched.max_retries, NULL, NULL);
         if (it->due != TR_DUE_YES)
             continue;
-        rc = tr_store_job_enqueue(store, fam->name, tr_slot_cycle(k), it->latest, max_attempts,
+        rc = tr_store_job_enqueue(store, fam->name, tr_slot_cycle(k), it->latest, c->max_attempts,
                                   &it->inserted, &it->id, err);
         res->n_inserted += it->inserted;
     }
@@ -76,31 +111,26 @@ tr_code tr_enqueue_due(tr_store *store, const tr_due_opts *o, const char *family
                        tr_enqueue_result *res, tr_error *err)
 {
     memset(res, 0, sizeof *res);
-    int all = !family || !family[0];
-    tr_family *list = NULL;
-    size_t n = 0;
-    if (all) {
-        tr_code rc = tr_store_family_list(store, &list, &n, err);
-        if (rc)
-            return rc;
-    }
-    tr_code rc = TR_OK;
-    /* the default family first (or the one named), then every defined one by name */
-    for (size_t i = 0; i <= n && !rc; i++) {
-        const char *name = all ? (i == 0 ? TR_FAMILY_DEFAULT : list[i - 1].name) : family;
-        if (strcmp(name, tr_store_family_name(store)) == 0) {
-            rc = enqueue_family(store, o, max_attempts, res, err);
-        } else {
-            tr_store *fs;
-            rc = tr_store_open_family(store, name, &fs, err);
-            if (!rc)
-                rc = enqueue_family(fs, o, max_attempts, res, err);
-            tr_store_close(fs);
-        }
-        if (!all)
-            break;
-    }
-    free(list);
+    enqueue_ctx c = {o, max_attempts, res};
+    return each_family(store, family, enqueue_family, &c, err);
+}
+
+typedef struct monitor_ctx {
+    const tr_due_opts *in_process; /* every slot disabled but the ones due at every call */
+    tr_due_result *due;            /* the first family's outcomes */
+    int calls;
+} monitor_ctx;
+
+/* run-due's in-process slots (the monitor) of one family; after the first family only the
+ * first error is kept. */
+static tr_code monitor_family(tr_store *store, void *user, tr_error *err)
+{
+    monitor_ctx *c = user;
+    tr_due_result other = {.first_error = TR_OK};
+    tr_due_result *r = c->calls++ ? &other : c->due;
+    tr_code rc = tr_run_due(store, c->in_process, r, err);
+    if (!rc && r == &other && other.first_error && !c->due->first_error)
+        c->due->first_error = other.first_error;
     return rc;
 }
 
@@ -109,32 +139,14 @@ tr_code tr_run_due_enqueue(tr_store *store, const tr_due_opts *o, const char *fa
                            tr_error *err)
 {
     memset(enq, 0, sizeof *enq);
+    memset(due, 0, sizeof *due);
     tr_due_opts in_process = *o;
     for (int k = 0; k < TR_N_SLOTS; k++)
         in_process.sched.enabled[k] &= tr_slot_every_call(k);
-    tr_code rc = tr_run_due(store, &in_process, due, err);
+    monitor_ctx c = {&in_process, due, 0};
+    tr_code rc = each_family(store, family, monitor_family, &c, err);
     if (rc)
         return rc;
-    if (!family || !family[0]) { /* the other families' monitors, each through its handle */
-        tr_family *list = NULL;
-        size_t n = 0;
-        rc = tr_store_family_list(store, &list, &n, err);
-        for (size_t i = 0; i < n && !rc; i++) {
-            if (strcmp(list[i].name, tr_store_family_name(store)) == 0)
-                continue;
-            tr_store *fs;
-            rc = tr_store_open_family(store, list[i].name, &fs, err);
-            tr_due_result other = {.first_error = TR_OK};
-            if (!rc)
-                rc = tr_run_due(fs, &in_process, &other, err);
-            if (!rc && other.first_error && !due->first_error)
-                due->first_error = other.first_error;
-            tr_store_close(fs);
-        }
-        free(list);
-        if (rc)
-            return rc;
-    }
     return tr_enqueue_due(store, o, family, max_attempts, enq, err);
 }
 

@@ -123,6 +123,16 @@ struct tr_store {
 /* The embedded directory backend (store_dir.c). */
 tr_code tr_store_dir_open(const char *dir, int create, tr_store **out, tr_error *err);
 
+/* flock(LOCK_EX) on <dir>/lock, the lock every writer of a directory store takes for its whole
+ * read-merge-write (store_dir.c, and the job queue's jobs_dir.c); *fd is released by close. */
+tr_code tr_store_dir_lock(const char *dir, int *fd, tr_error *err);
+
+/* For the commit that carries a queued job's fence (both backends): 1 when txn logs the job's
+ * cycle completed or skipped as of its slot, which ends the job, with its one-line outcome
+ * ("completed v1.3: reason") in result; 0 otherwise. */
+int tr_store_job_outcome(const tr_reg_txn *txn, const char *cycle, int64_t slot, char *result,
+                         size_t size);
+
 /* The PostgreSQL backend (store_pg.c; TR_ERR_UNSUPPORTED without AIFX_WITH_POSTGRESQL). Opening
  * needs the current schema: a missing or older one is TR_ERR_VERSION asking for db migrate. */
 tr_code tr_store_pg_open(const char *location, tr_store **out, tr_error *err);

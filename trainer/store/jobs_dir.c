@@ -52,6 +52,7 @@
 
 #include "base/fsutil.h"
 #include "base/strbuf.h"
+#include "store/backend.h"
 #include "store/framed.h"
 
 typedef struct jrec {
@@ -233,26 +234,8 @@ static jrec *find(queue *q, int64_t id)
     return NULL;
 }
 
-/* ---- the store lock and the holders' locks -------------------------------------------------- */
-
-/* flock on <dir>/lock, the lock every writer of the directory store takes (store_dir.c). */
-static tr_code lock_store(const char *dir, int *fd_out, tr_error *err)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return tr_fail(err, TR_ERR_IO, "%s: cannot open lock file: %s", path, strerror(errno));
-    while (flock(fd, LOCK_EX) != 0) {
-        if (errno != EINTR) {
-            int e = errno;
-            close(fd);
-            return tr_fail(err, TR_ERR_IO, "%s: cannot lock: %s", path, strerror(e));
-        }
-    }
-    *fd_out = fd;
-    return TR_OK;
-}
+/* ---- the holders' locks (the store lock is store_dir.c's tr_store_dir_lock) -------------------
+ */
 
 static void hold_path(const char *dir, int64_t id, int64_t lease, char *buf, size_t size)
 {
@@ -427,7 +410,7 @@ tr_code tr_jobs_dir_enqueue(const char *dir, const char *family, const char *cyc
 {
     int lk = -1;
     queue q;
-    tr_code rc = lock_store(dir, &lk, err);
+    tr_code rc = tr_store_dir_lock(dir, &lk, err);
     if (rc)
         return rc;
     rc = read_queue(dir, &q, err);
@@ -498,7 +481,7 @@ tr_code tr_jobs_dir_claim(const char *dir, tr_jobs_dir_holds *h, const char *fam
     int lk = -1;
     queue q;
     signed char *alive = NULL;
-    tr_code rc = lock_store(dir, &lk, err);
+    tr_code rc = tr_store_dir_lock(dir, &lk, err);
     if (rc)
         return rc;
     rc = read_queue(dir, &q, err);
@@ -591,7 +574,7 @@ static tr_code fenced_edit(const char *dir, const char *name, const tr_job_fence
 {
     int lk = -1;
     queue q;
-    tr_code rc = lock_store(dir, &lk, err);
+    tr_code rc = tr_store_dir_lock(dir, &lk, err);
     if (rc)
         return rc;
     rc = read_queue(dir, &q, err);
@@ -739,7 +722,7 @@ tr_code tr_jobs_dir_retry(const char *dir, const char *name, int64_t id, tr_erro
 {
     int lk = -1;
     queue q;
-    tr_code rc = lock_store(dir, &lk, err);
+    tr_code rc = tr_store_dir_lock(dir, &lk, err);
     if (rc)
         return rc;
     rc = read_queue(dir, &q, err);
@@ -791,27 +774,19 @@ tr_code tr_jobs_dir_fence_check(const char *dir, const char *name, const tr_job_
 tr_code tr_jobs_dir_finish(const char *dir, const tr_reg_txn *txn, const char *cycle, int64_t slot,
                            tr_error *err)
 {
-    for (size_t i = 0; i < txn->n_log; i++) {
-        const tr_log_row *row = &txn->log[i];
-        if (strcmp(row->cycle, cycle) != 0 || row->as_of != slot ||
-            (row->status != TR_LOG_COMPLETED && row->status != TR_LOG_SKIPPED))
-            continue;
-        char result[512];
-        snprintf(result, sizeof result, "%s%s%s%s%s",
-                 row->status == TR_LOG_COMPLETED ? "completed" : "skipped",
-                 row->version[0] ? " " : "", row->version, row->reason[0] ? ": " : "", row->reason);
-        queue q;
-        tr_code rc = read_queue(dir, &q, err);
-        if (rc)
-            return rc;
-        jrec *r = find(&q, txn->job->id);
-        if (r) {
-            r->j.finished_at = 0;
-            mark_done(r, result, now_ms());
-            rc = write_queue(dir, &q, err);
-        }
-        queue_free(&q);
+    char result[512];
+    if (!tr_store_job_outcome(txn, cycle, slot, result, sizeof result))
+        return TR_OK;
+    queue q;
+    tr_code rc = read_queue(dir, &q, err);
+    if (rc)
         return rc;
+    jrec *r = find(&q, txn->job->id);
+    if (r) {
+        r->j.finished_at = 0;
+        mark_done(r, result, now_ms());
+        rc = write_queue(dir, &q, err);
     }
-    return TR_OK;
+    queue_free(&q);
+    return rc;
 }

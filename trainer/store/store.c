@@ -142,10 +142,7 @@ tr_code tr_store_open(const char *location, const tr_store_options *o, tr_store 
 
 tr_code tr_store_reopen(const tr_store *store, tr_store **out, tr_error *err)
 {
-    tr_store_options o = {0};
-    o.models_dir = store->base_models_dir;
-    o.family = store->family.name;
-    return tr_store_open(store->location, &o, out, err);
+    return tr_store_open_family(store, store->family.name, out, err);
 }
 
 tr_code tr_store_open_family(const tr_store *store, const char *family, tr_store **out,
@@ -182,10 +179,7 @@ tr_code tr_store_family_get(tr_store *store, const char *name, tr_family *f, tr_
     }
     if (!tr_family_name_valid(name))
         return tr_fail(err, TR_ERR_INVALID, "bad family name '%.80s'", name);
-    tr_code rc = store->ops->family_get(store, name, f, err);
-    if (rc == TR_ERR_NOTFOUND)
-        return tr_fail(err, TR_ERR_NOTFOUND, "store %s has no family '%s'", store->safe, name);
-    return rc;
+    return store->ops->family_get(store, name, f, err); /* names it when it is not there */
 }
 
 tr_code tr_store_family_list(tr_store *store, tr_family **list, size_t *n, tr_error *err)
@@ -709,6 +703,22 @@ tr_code tr_store_job_retry(tr_store *store, int64_t id, tr_error *err)
     if (!store->ops->job_retry)
         return no_queue(store, err);
     return store->ops->job_retry(store, id, err);
+}
+
+int tr_store_job_outcome(const tr_reg_txn *txn, const char *cycle, int64_t slot, char *result,
+                         size_t size)
+{
+    for (size_t i = 0; i < txn->n_log; i++) {
+        const tr_log_row *row = &txn->log[i];
+        if (strcmp(row->cycle, cycle) != 0 || row->as_of != slot ||
+            (row->status != TR_LOG_COMPLETED && row->status != TR_LOG_SKIPPED))
+            continue;
+        snprintf(result, size, "%s%s%s%s%s",
+                 row->status == TR_LOG_COMPLETED ? "completed" : "skipped",
+                 row->version[0] ? " " : "", row->version, row->reason[0] ? ": " : "", row->reason);
+        return 1;
+    }
+    return 0;
 }
 
 void tr_store_job_fence(tr_store *store, const tr_job_fence *fence)

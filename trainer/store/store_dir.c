@@ -154,11 +154,11 @@ static tr_code series_path(const tr_store *s, const char *pair, int32_t tf, char
     return TR_OK;
 }
 
-static tr_code lock_store(const tr_store *s, int *fd_out, tr_error *err)
+tr_code tr_store_dir_lock(const char *dir, int *fd_out, tr_error *err)
 {
     char path[4200];
-    snprintf(path, sizeof path, "%s/lock", s->location);
-    int fd = open(path, O_RDWR | O_CREAT, 0644);
+    snprintf(path, sizeof path, "%s/lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return tr_fail(err, TR_ERR_IO, "%s: cannot open lock file: %s", path, strerror(errno));
     while (flock(fd, LOCK_EX) != 0) {
@@ -170,6 +170,11 @@ static tr_code lock_store(const tr_store *s, int *fd_out, tr_error *err)
     }
     *fd_out = fd;
     return TR_OK;
+}
+
+static tr_code lock_store(const tr_store *s, int *fd_out, tr_error *err)
+{
+    return tr_store_dir_lock(s->location, fd_out, err);
 }
 
 static void unlock_store(int fd)

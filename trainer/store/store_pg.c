@@ -2680,26 +2680,18 @@ static tr_code check_job_fence(pg_store *s, const tr_job_fence *f, char *cycle, 
 static tr_code finish_fenced_job(pg_store *s, const tr_reg_txn *txn, const char *cycle,
                                  int64_t slot, tr_error *err)
 {
-    for (size_t i = 0; i < txn->n_log; i++) {
-        const tr_log_row *row = &txn->log[i];
-        if (strcmp(row->cycle, cycle) != 0 || row->as_of != slot ||
-            (row->status != TR_LOG_COMPLETED && row->status != TR_LOG_SKIPPED))
-            continue;
-        char result[512];
-        snprintf(result, sizeof result, "%s%s%s%s%s",
-                 row->status == TR_LOG_COMPLETED ? "completed" : "skipped",
-                 row->version[0] ? " " : "", row->version, row->reason[0] ? ": " : "", row->reason);
-        params p = {0};
-        p_i64(&p, txn->job->id);
-        p_text(&p, result);
-        tr_code rc = exec(s,
-                          "UPDATE jobs SET state = 'done', result = $2::text, leased_until = NULL, "
-                          "finished_at = now() WHERE id = $1::int8",
-                          &p, "completing the job", err);
-        params_free(&p);
-        return rc;
-    }
-    return TR_OK;
+    char result[512];
+    if (!tr_store_job_outcome(txn, cycle, slot, result, sizeof result))
+        return TR_OK;
+    params p = {0};
+    p_i64(&p, txn->job->id);
+    p_text(&p, result);
+    tr_code rc = exec(s,
+                      "UPDATE jobs SET state = 'done', result = $2::text, leased_until = NULL, "
+                      "finished_at = now() WHERE id = $1::int8",
+                      &p, "completing the job", err);
+    params_free(&p);
+    return rc;
 }
 
 /* ---- model families (family.h; 008_families.sql) ------------------------------------------ */
