@@ -103,8 +103,9 @@ typedef struct aifx_net_config {
     float dropout; /* inverted-dropout rate in [0, 1) between layers and before the head */
     /* Worker threads of aifx_net_forward and aifx_net_backward, 0 or 1 (the same): none, 1 ..
      * AIFX_MAX_THREADS: the batch is split over them (each calls BLAS from its own thread, so
-     * run OpenBLAS with one thread then). A given thread count gives bit-identical results run
-     * after run; different counts may differ in the last bits. The net owns its threads from
+     * run OpenBLAS with one thread then). Results are bit-identical run after run; on the packed
+     * kernel path (CPUs with AVX2 and FMA) they are also the same bytes at every thread count,
+     * on the BLAS path different counts may differ in the last bits. The net owns its threads from
      * aifx_net_new to aifx_net_free; they sleep between calls and do not survive fork() (make
      * such nets after forking). aifx_net_predict ignores it. */
     int n_threads;
@@ -263,7 +264,8 @@ typedef struct aifx_model_config {
     uint64_t seed;  /* initialisation, shuffling and dropout all draw from it */
     /* Worker threads of training and evaluation (aifx_net_config.n_threads: the batch is split
      * over them, each calling BLAS from its own thread). A run-time setting, not part of the
-     * model: checkpoints do not store it, and a loaded model has 1 (aifx_model_set_threads). */
+     * model: checkpoints do not store it, and a loaded model has 1 (aifx_model_set_threads). On
+     * CPUs with AVX2 and FMA training gives the same bytes at every count. */
     int n_threads;
 } aifx_model_config;
 

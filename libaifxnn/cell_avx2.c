@@ -135,10 +135,9 @@ void aifx__lstm_cell_avx2(int n_batch, int n_hidden, const float *bias, float *z
     (void)keep_gates;
 }
 void aifx__cell_backward_avx2(int n_batch, int n_hidden, float *z, const float *ct, const float *cp,
-                              const float *dh, const float *up, float *dc, float *db)
+                              const float *dh, const float *up, float *dc)
 {
     (void)n_batch, (void)n_hidden, (void)z, (void)ct, (void)cp, (void)dh, (void)up, (void)dc;
-    (void)db;
 }
 void aifx__proj_rows_avx2(int m, int n, int k, const float *x, const float *w, float *z)
 {

@@ -194,8 +194,7 @@ CELL_LINKAGE void CELL_FN(lstm_cell)(int n_batch, int n_hidden, const float *bia
 
 /* Backward cell on units j .. j+n-1 of one row; see cell_backward. */
 AIFX_INLINE void cell_backward_chunk(int H, float *zb, const float *ct, const float *cp,
-                                     const float *dh, const float *up, float *dc, float *db, int j,
-                                     int n)
+                                     const float *dh, const float *up, float *dc, int j, int n)
 {
     vf i = vload(zb + j, n), f = vload(zb + H + j, n);
     vf g = vload(zb + 2 * H + j, n), o = vload(zb + 3 * H + j, n);
@@ -214,20 +213,16 @@ AIFX_INLINE void cell_backward_chunk(int H, float *zb, const float *ct, const fl
     VSTORE(zb + 2 * H + j, dg, n);
     VSTORE(zb + 3 * H + j, dO, n);
     VSTORE(dc + j, dct * f, n);
-    VSTORE(db + j, vload(db + j, n) + di, n);
-    VSTORE(db + H + j, vload(db + H + j, n) + df, n);
-    VSTORE(db + 2 * H + j, vload(db + 2 * H + j, n) + dg, n);
-    VSTORE(db + 3 * H + j, vload(db + 3 * H + j, n) + dO, n);
 }
 
 /* One step of the backward elementwise work over B rows (see the file comment): z (B, 4H)
  * activated gates in, dz out; ct, cp (B, H) c_t and c_{t-1}; dh (B, H) the gradient from step
- * t+1, up (B, H) the one from above (or NULL); dc (B, H) in and out; db (4H) += column sums of
- * dz, row by row in order. */
+ * t+1, up (B, H) the one from above (or NULL); dc (B, H) in and out. The bias gradient is summed
+ * from the stored dz after the recurrence (lstm.c), in an order no thread split changes. */
 CELL_ATTR
 CELL_LINKAGE void CELL_FN(cell_backward)(int n_batch, int n_hidden, float *z, const float *ct,
                                          const float *cp, const float *dh, const float *up,
-                                         float *dc, float *db)
+                                         float *dc)
 {
     const int H = n_hidden;
     for (int b = 0; b < n_batch; b++) {
@@ -236,8 +231,8 @@ CELL_LINKAGE void CELL_FN(cell_backward)(int n_batch, int n_hidden, float *z, co
         const float *upb = up ? up + r : NULL;
         int j = 0;
         for (; j + VW <= H; j += VW)
-            cell_backward_chunk(H, zb, ct + r, cp + r, dh + r, upb, dc + r, db, j, VW);
+            cell_backward_chunk(H, zb, ct + r, cp + r, dh + r, upb, dc + r, j, VW);
         if (j < H)
-            cell_backward_chunk(H, zb, ct + r, cp + r, dh + r, upb, dc + r, db, j, H - j);
+            cell_backward_chunk(H, zb, ct + r, cp + r, dh + r, upb, dc + r, j, H - j);
     }
 }

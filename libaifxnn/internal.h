@@ -111,11 +111,11 @@ typedef struct aifx_lstm_layer {
  * c_0 = 0), c, h are (B, H). c may alias c_prev, h anything else. */
 /* The cell's 8-float AVX2 + FMA form (cell_avx2.c), for AIFX_KPATH_AVX2; cell_backward's
  * arguments are lstm.c's: z (B, 4H) activated gates in, dz out; ct, cp c_t and c_{t-1}; dh the
- * gradient from step t+1, up the one from above (or NULL); dc in and out; db += sums of dz. */
+ * gradient from step t+1, up the one from above (or NULL); dc in and out. */
 void aifx__lstm_cell_avx2(int n_batch, int n_hidden, const float *bias, float *z,
                           const float *c_prev, float *c, float *h, int keep_gates);
 void aifx__cell_backward_avx2(int n_batch, int n_hidden, float *z, const float *ct, const float *cp,
-                              const float *dh, const float *up, float *dc, float *db);
+                              const float *dh, const float *up, float *dc);
 /* One step of batch-1 inference (AIFX_KPATH_AVX2), the recurrent product fused with the cell:
  * z = zx + W_hh h_prev (+ bias) gate by gate for 8 units at a time, straight into the cell, so the
  * cell's arithmetic overlaps the stream of W_hh (4H, H; row-major, as it lies in the parameter
@@ -151,13 +151,14 @@ void aifx__lstm_forward(const aifx_lstm_layer *l, const float *params, int n_ste
                         const float *x, aifx_pool *pool);
 /* Backward through time. dh_seq (T, B, H): gradient of the loss on every h_t (may be NULL, then
  * dh_last (B, H) is the only gradient, on h_{T-1}). Accumulates into grads (the caller zeroes
- * them); dx (T, B, n_in), optional, receives the gradient of the input. dh, dc: (B, H) scratch;
- * db_part (pool size, 4H) scratch for the per-worker bias gradients. With a pool the recurrence
- * is split by sequences, the weight gradients by rows of the weight matrices, dx by rows (on the
- * packed path dx_t is computed in the recurrence, block by block, right after the block's dz). */
+ * them); dx (T, B, n_in), optional, receives the gradient of the input. dh, dc: (B, H) scratch.
+ * With a pool the recurrence is split by sequences, the bias and weight gradients by rows of the
+ * weight matrices, dx by rows (on the packed path dx_t is computed in the recurrence, block by
+ * block, right after the block's dz). No element's sum depends on the split: the results are the
+ * same bytes at any thread count. */
 void aifx__lstm_backward(aifx_lstm_layer *l, const float *params, float *grads, int n_steps,
                          int n_batch, const float *x, const float *dh_seq, const float *dh_last,
-                         float *dx, float *dh, float *dc, float *db_part, aifx_pool *pool);
+                         float *dx, float *dh, float *dc, aifx_pool *pool);
 
 /* ---- the net (net.c) ---- */
 int aifx__net_config_valid(const aifx_net_config *c);
@@ -184,7 +185,6 @@ struct aifx_net {
     float *dseq_a;    /* (T, B, max(F, H)): gradient flowing down between layers */
     float *dseq_b;    /* (T, B, max(F, H)) */
     aifx_pool *pool;  /* cfg.n_threads workers, NULL for one thread */
-    float *db_part;   /* (n_threads, 4H) per-worker bias gradients */
     int n_batch;      /* B of the cached forward, 0 if none */
     int dropout_on;   /* the cached forward used dropout */
 };

@@ -73,12 +73,12 @@ void aifx__lstm_cell(int n_batch, int n_hidden, const float *bias, float *z, con
 
 /* One step of the backward elementwise work (cell_impl.h) on the kernel path's cell */
 static void cell_backward(int n_batch, int n_hidden, float *z, const float *ct, const float *cp,
-                          const float *dh, const float *up, float *dc, float *db)
+                          const float *dh, const float *up, float *dc)
 {
     if (aifx__kernel_path() == AIFX_KPATH_AVX2)
-        aifx__cell_backward_avx2(n_batch, n_hidden, z, ct, cp, dh, up, dc, db);
+        aifx__cell_backward_avx2(n_batch, n_hidden, z, ct, cp, dh, up, dc);
     else
-        generic_cell_backward(n_batch, n_hidden, z, ct, cp, dh, up, dc, db);
+        generic_cell_backward(n_batch, n_hidden, z, ct, cp, dh, up, dc);
 }
 
 /* The arguments of one layer's pass, shared by the workers of a pool run. */
@@ -91,7 +91,6 @@ typedef struct lstm_job {
     const float *dh_seq;  /* (T, B, H) or NULL */
     const float *dh_last; /* (B, H) */
     float *dx, *dh, *dc;
-    float *db_part; /* (n, 4H) */
 } lstm_job;
 
 /* gates rows [r0, r1) of (T*B, 4H) = x W_ih^T, the bias is added in the cell */
@@ -166,7 +165,7 @@ void aifx__lstm_forward(const aifx_lstm_layer *l, const float *params, int n_ste
                         const float *x, aifx_pool *pool)
 {
     const size_t bh = (size_t)n_batch * l->n_hidden;
-    lstm_job j = {l, params, NULL, n_steps, n_batch, x, NULL, NULL, NULL, NULL, NULL, NULL};
+    lstm_job j = {l, params, NULL, n_steps, n_batch, x, NULL, NULL, NULL, NULL, NULL};
     memset(l->hs, 0, bh * sizeof(float)); /* h_0 = 0 */
     memset(l->cs, 0, bh * sizeof(float)); /* c_0 = 0 */
     const int H = l->n_hidden, G = 4 * H;
@@ -188,7 +187,7 @@ void aifx__lstm_forward(const aifx_lstm_layer *l, const float *params, int n_ste
     aifx__pool_run(pool, forward_recurrence, &j);
 }
 
-/* backward through time for sequences [b0, b1); bias gradients into db_part row k */
+/* backward through time for sequences [b0, b1) */
 static void backward_recurrence(void *arg, int k, int n)
 {
     const lstm_job *j = arg;
@@ -202,13 +201,10 @@ static void backward_recurrence(void *arg, int k, int n)
     if (nb < 1)
         return;
     const size_t o = (size_t)b0 * H;
-    float *dh = j->dh + o, *dc = j->dc + o; /* (nb, H) */
-    float *db = n > 1 ? j->db_part + (size_t)k * G : j->grads + l->off_b;
+    float *dh = j->dh + o, *dc = j->dc + o;        /* (nb, H) */
     memset(dh, 0, (size_t)nb * H * sizeof(float)); /* gradient on h_t from step t+1 */
     memset(dc, 0, (size_t)nb * H * sizeof(float)); /* gradient on c_t from step t+1 */
-    if (n > 1)
-        memset(db, 0, (size_t)G * sizeof(float));
-    if (aifx__kernel_path() != AIFX_KPATH_BLAS) { /* w_hh_t holds W_hh packed */
+    if (aifx__kernel_path() != AIFX_KPATH_BLAS) {  /* w_hh_t holds W_hh packed */
         for (int t = T - 1; t >= 0; t--)
             for (int r0 = b0; r0 < b1; r0 += ROW_BLOCK) {
                 const int nr = b1 - r0 < ROW_BLOCK ? b1 - r0 : ROW_BLOCK;
@@ -217,7 +213,7 @@ static void backward_recurrence(void *arg, int k, int n)
                 const float *up =
                     j->dh_seq ? j->dh_seq + t * bh + o2 : (t == T - 1 ? j->dh_last + o2 : NULL);
                 cell_backward(nr, H, z, l->cs + (t + 1) * bh + o2, l->cs + t * bh + o2, dh + d, up,
-                              dc + d, db);
+                              dc + d);
                 if (t > 0) /* dh_{t-1} = dz_t W_hh: (nr, 4H) x (4H, H) */
                     aifx__gemm_packed(nr, H, G, z, G, l->w_hh_t, dh + d, H, 1);
                 if (j->dx) /* dx_t = dz_t W_ih: (nr, 4H) x (4H, n_in), while dz is in L2 */
@@ -229,24 +225,46 @@ static void backward_recurrence(void *arg, int k, int n)
     for (int t = T - 1; t >= 0; t--) {
         float *z = l->gates + ((size_t)t * B + b0) * G; /* (nb, 4H) activated -> dz */
         const float *up = j->dh_seq ? j->dh_seq + t * bh + o : (t == T - 1 ? j->dh_last + o : NULL);
-        cell_backward(nb, H, z, l->cs + (t + 1) * bh + o, l->cs + t * bh + o, dh, up, dc, db);
+        cell_backward(nb, H, z, l->cs + (t + 1) * bh + o, l->cs + t * bh + o, dh, up, dc);
         if (t > 0) /* dh_{t-1} = dz_t W_hh: (nb, 4H) x (4H, H) */
             aifx__gemm(0, 0, nb, H, G, 1.0f, z, G, w_hh, H, 0.0f, dh, H);
     }
 }
 
-/* weight gradients rows [g0, g1) of (4H, *), and dx rows [r0, r1) of (T*B, n_in) */
+/* db[g0, g1) += the column sums of dz (T*B, 4H), rows in the order of the recurrence: t from
+ * T-1 down to 0, sequences in order. Each element's sum has one order whatever the thread count
+ * (a split of the batch would associate it differently), so results do not depend on it. */
+static void bias_gradient(int T, int B, int G, const float *dz, int g0, int g1, float *db)
+{
+    for (int t = T - 1; t >= 0; t--)
+        for (int b = 0; b < B; b++) {
+            const float *row = dz + ((size_t)t * B + b) * G;
+            for (int g = g0; g < g1; g++)
+                db[g] += row[g];
+        }
+}
+
+/* The weight-gradient rows (4H) go to BLAS in pieces of WG_ROWS, whatever the thread count: an
+ * sgemm element's bits depend on the shape of the call it is computed in (OpenBLAS picks other
+ * kernels for the tails of M), so fixed pieces, not the workers, decide each element's sums, and
+ * the workers take whole pieces. 128 rows: two pieces for H = 64, eight for H = 256; packing
+ * the other operand once per piece costs 1/128 of the piece's product. */
+#define WG_ROWS 128
+
+/* bias and weight gradients rows [g0, g1) of (4H, *), and dx rows [r0, r1) of (T*B, n_in) */
 static void backward_weights(void *arg, int k, int n)
 {
     const lstm_job *j = arg;
     const aifx_lstm_layer *l = j->l;
     const int H = l->n_hidden, G = 4 * H, TB = j->T * j->B, n_in = l->n_in;
     const size_t bh = (size_t)j->B * H;
-    int g0, g1, r0, r1;
-    aifx__split(G, k, n, &g0, &g1);
+    int c0, c1, r0, r1;
+    aifx__split((G + WG_ROWS - 1) / WG_ROWS, k, n, &c0, &c1);
     aifx__split(TB, k, n, &r0, &r1);
     /* gates hold dz (T*B, 4H): dW_ih = dz^T x, dW_hh = dz^T h_{t-1} (from t = 1: h_0 = 0) */
-    if (g1 > g0) {
+    for (int c = c0; c < c1; c++) {
+        const int g0 = c * WG_ROWS, g1 = g0 + WG_ROWS < G ? g0 + WG_ROWS : G;
+        bias_gradient(j->T, j->B, G, l->gates, g0, g1, j->grads + l->off_b);
         aifx__gemm(1, 0, g1 - g0, n_in, TB, 1.0f, l->gates + g0, G, j->x, n_in, 1.0f,
                    j->grads + l->off_w_ih + (size_t)g0 * n_in, n_in);
         if (j->T > 1)
@@ -261,10 +279,10 @@ static void backward_weights(void *arg, int k, int n)
 
 void aifx__lstm_backward(aifx_lstm_layer *l, const float *params, float *grads, int n_steps,
                          int n_batch, const float *x, const float *dh_seq, const float *dh_last,
-                         float *dx, float *dh, float *dc, float *db_part, aifx_pool *pool)
+                         float *dx, float *dh, float *dc, aifx_pool *pool)
 {
-    lstm_job j = {l, params, grads, n_steps, n_batch, x, dh_seq, dh_last, dx, dh, dc, db_part};
-    const int n = aifx__pool_size(pool), G = 4 * l->n_hidden;
+    lstm_job j = {l, params, grads, n_steps, n_batch, x, dh_seq, dh_last, dx, dh, dc};
+    const int G = 4 * l->n_hidden;
     if (aifx__kernel_path() != AIFX_KPATH_BLAS) { /* in panels, once for all T steps */
         aifx__pack_panels(G, l->n_hidden, params + l->off_w_hh, l->n_hidden, 0, l->w_hh_t);
         if (dx) /* W_ih (4H, n_in) after W_hh, for dx_t in the recurrence's blocks */
@@ -272,11 +290,5 @@ void aifx__lstm_backward(aifx_lstm_layer *l, const float *params, float *grads, 
                               l->w_hh_t + aifx__panel_floats(G, l->n_hidden));
     }
     aifx__pool_run(pool, backward_recurrence, &j);
-    if (n > 1) { /* the workers' bias gradients, summed in worker order */
-        float *g_b = grads + l->off_b;
-        for (int k = 0; k < n; k++)
-            for (int i = 0; i < G; i++)
-                g_b[i] += db_part[(size_t)k * G + i];
-    }
     aifx__pool_run(pool, backward_weights, &j);
 }

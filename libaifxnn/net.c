@@ -79,7 +79,7 @@ void aifx_net_free(aifx_net *net)
     }
     float *bufs[] = {net->params, net->grads,  net->xt,      net->head_mask, net->head_in,
                      net->logits, net->probs,  net->dlogits, net->dh_last,   net->dh,
-                     net->dc,     net->dseq_a, net->dseq_b,  net->db_part};
+                     net->dc,     net->dseq_a, net->dseq_b};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
         aifx__free(bufs[i]);
     aifx__pool_free(net->pool);
@@ -136,8 +136,7 @@ aifx_status aifx_net_new(const aifx_net_config *config, aifx_net **out)
          (net->dh = aifx__falloc(B * H)) && (net->dc = aifx__falloc(B * H)) &&
          (net->dseq_a = aifx__falloc(seq)) && (net->dseq_b = aifx__falloc(seq));
     const int n_threads = config->n_threads > 1 ? config->n_threads : 1;
-    ok = ok && (net->db_part = aifx__falloc((size_t)n_threads * 4 * H)) &&
-         aifx__pool_new(n_threads, &net->pool) == AIFX_OK;
+    ok = ok && aifx__pool_new(n_threads, &net->pool) == AIFX_OK;
     if (ok && drop)
         ok = (net->head_mask = aifx__falloc(B * H)) != NULL;
     if (!ok) {
@@ -150,17 +149,11 @@ aifx_status aifx_net_new(const aifx_net_config *config, aifx_net **out)
 
 aifx_status aifx__net_set_threads(aifx_net *net, int n_threads)
 {
-    const size_t H = (size_t)net->cfg.n_hidden;
-    float *db_part = aifx__falloc((size_t)n_threads * 4 * H);
     aifx_pool *pool = NULL;
-    if (!db_part || aifx__pool_new(n_threads, &pool) != AIFX_OK) {
-        aifx__free(db_part);
+    if (aifx__pool_new(n_threads, &pool) != AIFX_OK)
         return AIFX_ERR_NOMEM;
-    }
     aifx__pool_free(net->pool);
-    aifx__free(net->db_part);
     net->pool = pool;
-    net->db_part = db_part;
     net->cfg.n_threads = n_threads;
     return AIFX_OK;
 }
@@ -335,7 +328,7 @@ aifx_status aifx_net_backward(aifx_net *net, const int32_t *labels, const float 
         aifx_lstm_layer *ly = &net->layers[l];
         float *dxl = (l > 0 || dx) ? bufs[l & 1] : NULL;
         aifx__lstm_backward(ly, net->params, net->grads, T, B, layer_input(net, l, B), dseq,
-                            net->dh_last, dxl, net->dh, net->dc, net->db_part, net->pool);
+                            net->dh_last, dxl, net->dh, net->dc, net->pool);
         if (l > 0 && net->dropout_on)
             apply_mask(T, B, H, ly->mask, dxl, dxl);
         dseq = dxl;
