@@ -21,6 +21,7 @@
 #include "cycles/cycle.h"
 #include "cycles/schedule.h"
 #include "cycles/testhook.h"
+#include "cycles/threads.h"
 #include "market/synth.h"
 #include "store/store.h"
 #include "testutil.h"
@@ -271,6 +272,87 @@ START_TEST(test_resume_exact)
     tu_rmtree(d2);
     free(d1);
     free(d2);
+}
+END_TEST
+
+static void assert_same_version(tr_store *a, tr_store *b, const char *version);
+
+/* The training threads are a speed setting only (cycles/threads.h): on the packed kernel path a
+ * full retrain at 1 thread, the same at 3 threads, and one interrupted at 2 threads and resumed
+ * at 1 register the same version to the byte, and so do their daily fine-tunes at 1 and 2
+ * threads. H = 40 makes 4H = 160 weight rows, two of the library's fixed 128-row pieces. */
+START_TEST(test_threads_same_bytes)
+{
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+        fprintf(stderr, "test_threads_same_bytes: no AVX2 and FMA here (BLAS path: the bits "
+                        "may depend on the thread count), skipped\n");
+        return;
+    }
+    char *d[3] = {tu_tempdir(), tu_tempdir(), tu_tempdir()};
+    tr_store *s[3];
+    for (int i = 0; i < 3; i++)
+        s[i] = make_store(d[i]);
+    tr_error e;
+    tr_cycle_result *r = calloc(1, sizeof *r);
+    tr_full_opts o = tiny_full(T("2024-05-01"));
+    o.n_hidden = 40;
+    o.max_epochs = 3;
+    o.patience = 10;
+    const int threads[3] = {1, 3, 2};
+    for (int i = 0; i < 3; i++) {
+        ck_assert_int_eq(tr_train_threads_set(threads[i]), 0);
+        ck_assert_int_eq(tr_train_threads(), threads[i]);
+        if (i == 2) { /* killed after epoch 1, resumed at 1 thread */
+            stop_epoch = 1;
+            tr_testhook_epoch = stop_after_epoch;
+            ck_assert_int_ne(tr_cycle_full(s[i], &o, r, &e), TR_OK);
+            tr_testhook_epoch = NULL;
+            ck_assert_int_eq(tr_train_threads_set(1), 0);
+            tr_full_opts ro = o;
+            ro.resume = 1;
+            ro.as_of = 0;
+            ck_assert_msg(tr_cycle_full(s[i], &ro, r, &e) == TR_OK, "%s", e.msg);
+            ck_assert_int_eq(r->resumed_epoch, 1);
+        } else {
+            ck_assert_msg(tr_cycle_full(s[i], &o, r, &e) == TR_OK, "%s", e.msg);
+        }
+        ck_assert_str_eq(r->version, "v1.0");
+        tr_incr_opts io = tr_incr_opts_default();
+        io.as_of = T("2024-05-09");
+        io.no_guard = 1;
+        io.force = 1;
+        ck_assert_int_eq(tr_train_threads_set(i == 0 ? 1 : 2), 0);
+        ck_assert_msg(tr_cycle_incremental(s[i], &io, r, &e) == TR_OK, "%s", e.msg);
+        ck_assert_str_eq(r->version, "v1.0-daily-20240509");
+    }
+    const char *versions[2] = {"v1.0", "v1.0-daily-20240509"};
+    for (int v = 0; v < 2; v++)
+        for (int i = 1; i < 3; i++) {
+            size_t n0, n1;
+            float *p0 = params_of(s[0], versions[v], &n0), *p1 = params_of(s[i], versions[v], &n1);
+            ck_assert_uint_eq(n0, n1);
+            ck_assert_msg(memcmp(p0, p1, n0 * sizeof(float)) == 0,
+                          "%s of store %d differs from 1 thread's", versions[v], i);
+            assert_same_version(s[0], s[i], versions[v]);
+            free(p0);
+            free(p1);
+        }
+    ck_assert_int_eq(tr_train_threads_set(TR_TRAIN_THREADS_MAX + 1), -1);
+    int n = -1;
+    ck_assert_int_eq(tr_train_threads_parse("auto", &n), 0);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(tr_train_threads_parse("2", &n), 0);
+    ck_assert_int_eq(n, 2);
+    ck_assert_int_eq(tr_train_threads_parse("0", &n), -1);
+    ck_assert_int_eq(tr_train_threads_parse("2x", &n), -1);
+    ck_assert_int_eq(tr_train_threads_set(1), 0);
+    free(r);
+    for (int i = 0; i < 3; i++) {
+        tr_store_close(s[i]);
+        tu_rmtree(d[i]);
+        free(d[i]);
+    }
 }
 END_TEST
 
@@ -597,6 +679,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_dead_tmp_files_swept);
     tcase_add_test(tc, test_resume_every_window);
     tcase_add_test(tc, test_resume_after_commit);
+    tcase_add_test(tc, test_threads_same_bytes);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cycles/threads.h"
 
 #define AIFX_TRAIN_VERSION "0.1.0"
 
@@ -80,6 +81,9 @@ static const char usage_tail[] =
     "                PostgreSQL ./aifx-models); reports go beside it on PostgreSQL\n"
     "  --family NAME the model family (its pairs, timeframe, settings and versions; default:\n"
     "                the store's default family, every pair at 15m); docs/families.md\n"
+    "  --train-threads N|auto  threads that train a model (default $AIFX_TRAIN_THREADS, else\n"
+    "                auto: this process's CPUs, at most 2); the same bytes at any count on\n"
+    "                CPUs with AVX2 and FMA (docs/performance.md)\n"
     "  --help, -h    help for a command (or: aifx-train help COMMAND);  aifx-train --version\n"
     "\n"
     "exit codes: 0 ok, 1 internal error, 2 usage, 3 bad input data, 4 conflict with stored\n"
@@ -190,8 +194,21 @@ int main(int argc, char **argv)
     int ex = take_global(&argc, argv, "--models-dir", &tr_cli_models_dir);
     if (!ex)
         ex = take_global(&argc, argv, "--family", &tr_cli_family);
+    const char *threads = getenv("AIFX_TRAIN_THREADS");
+    if (!ex)
+        ex = take_global(&argc, argv, "--train-threads", &threads);
     if (ex)
         return ex;
+    int n_threads = 0;
+    if (threads && tr_train_threads_parse(threads, &n_threads) != 0) {
+        if (tr_cli_json_errors)
+            return tr_cli_error(EXIT_USAGE, "bad --train-threads '%s' (auto or 1 .. %d)", threads,
+                                TR_TRAIN_THREADS_MAX);
+        fprintf(stderr, "aifx-train: bad --train-threads '%s' (auto or 1 .. %d)\n", threads,
+                TR_TRAIN_THREADS_MAX);
+        return EXIT_USAGE;
+    }
+    tr_train_threads_set(n_threads);
     if (argc < 2) {
         print_usage(stderr);
         return EXIT_USAGE;

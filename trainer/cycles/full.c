@@ -43,6 +43,7 @@
 #include "cycles/cycle.h"
 #include "cycles/driftcheck.h"
 #include "cycles/testhook.h"
+#include "cycles/threads.h"
 
 /* The run's epoch history: the curves in rec, per epoch whether the monitored value improved,
  * and whether training ended after the last one. */
@@ -276,6 +277,7 @@ static tr_code new_model(const tr_full_opts *o, const tr_dataset *ds, const tr_s
     mc.dropout = o->dropout;
     mc.batch_size = o->batch;
     mc.seed = o->seed;
+    mc.n_threads = tr_train_threads();
     aifx_model *m;
     aifx_status st = aifx_model_new(&mc, &m);
     if (st != AIFX_OK)
@@ -519,6 +521,9 @@ static tr_code full_run(const tr_cycle_ctx *ctx, const tr_full_opts *o, tr_cycle
         aifx_fit_result fr;
         memset(&fr, 0, sizeof fr);
         stage(ctx, "training");
+        /* a resumed model was loaded with one thread; should this fail (no memory for the
+         * workers) it trains on what it has, to the same bytes on the packed path */
+        (void)aifx_model_set_threads(model, tr_train_threads());
         double t0 = tr_mono_now();
         aifx_status st = aifx_model_fit(model, &sp[0].d, &sp[1].d, &fcfg, &fr);
         rec->seconds = tr_mono_now() - t0;

@@ -29,6 +29,7 @@
 
 #include "base/timeutil.h"
 #include "cycles/cycle.h"
+#include "cycles/threads.h"
 
 static int on_epoch(const aifx_epoch_report *r, void *user)
 {
@@ -69,6 +70,7 @@ static tr_code copy_model(aifx_model *src, int batch, uint64_t seed, aifx_model 
     aifx_model_get_config(src, &c);
     c.batch_size = batch;
     c.seed = seed;
+    c.n_threads = tr_train_threads();
     aifx_model *m;
     aifx_status st = aifx_model_new(&c, &m);
     if (st != AIFX_OK)

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/timeutil.h"
+#include "cycles/threads.h"
 #include "serve/http.h"
 
 enum { EX_OK = 0, EX_INTERNAL = 1, EX_USAGE = 2, EX_STORE = 5, EX_NOTFOUND = 6 };
@@ -52,6 +53,8 @@ static const char usage[] =
     "  --model-cache N      versions kept loaded besides the active one (default 4)\n"
     "  --schedule           run the due cycles (aifx-train run-due) every minute in a thread\n"
     "  --schedule-every S   seconds between those runs (default 60)\n"
+    "  --train-threads N|auto  threads that train a model in those cycles (default\n"
+    "                       $AIFX_TRAIN_THREADS, else auto: this process's CPUs, at most 2)\n"
     "  --enqueue            with --schedule: enqueue the due slots as jobs for\n"
     "                       `aifx-train worker` (run-due --enqueue) instead of running them\n"
     "  --drain S            seconds SIGTERM waits for requests in flight (default 10)\n"
@@ -85,7 +88,7 @@ void serve_log_event(const char *event, const char *version, const char *message
 
 typedef struct options {
     const char *store, *models_dir, *listen, *token_file, *access_log, *timeframe, *chartjs,
-        *family;
+        *family, *train_threads;
     int allow_remote, schedule, enqueue, help, version;
     long threads, max_body, max_conn, timeout, model_cache, schedule_every, drain;
 } options;
@@ -121,6 +124,7 @@ static const optdef optdefs[] = {
     OSTR("--timeframe", timeframe),
     OSTR("--family", family),
     OSTR("--chartjs", chartjs),
+    OSTR("--train-threads", train_threads),
     OFLAG("--allow-remote", allow_remote),
     OFLAG("--schedule", schedule),
     OFLAG("--enqueue", enqueue),
@@ -230,9 +234,14 @@ int main(int argc, char **argv)
     o.schedule_every = 60;
     o.drain = 10;
     o.chartjs = CHARTJS_DEFAULT;
+    o.train_threads = getenv("AIFX_TRAIN_THREADS");
     int ex = parse_options(argc, argv, &o);
     if (ex)
         return ex;
+    int n_train_threads = 0;
+    if (o.train_threads && tr_train_threads_parse(o.train_threads, &n_train_threads) != 0)
+        return usage_error("bad --train-threads (auto or 1 .. 64):", o.train_threads);
+    tr_train_threads_set(n_train_threads);
     if (o.help) {
         fputs(usage, stdout);
         return EX_OK;
