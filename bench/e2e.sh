@@ -15,15 +15,22 @@
 #              own cost (the curve).
 # Retrain and fine-tune run ROUNDS times, the replays $E2E_REPLAY_ROUNDS times (default 1: they
 # take minutes); with E2E_BASE=OTHER_BUILD_DIR that build's aifx-train runs in the same rounds,
-# interleaved (A B A B ...), for before/after figures from one run. Every run has
-# OPENBLAS_NUM_THREADS=$E2E_THREADS (default 1) set explicitly and OPENBLAS_CORETYPE as found.
+# interleaved (A B A B ...), for before/after figures from one run (E2E_BASE may be BUILD_DIR
+# itself, at another thread count). Every run has OPENBLAS_NUM_THREADS=1 and
+# AIFX_TRAIN_THREADS=$E2E_THREADS (default 1; the base: $E2E_BASE_THREADS, default 1; a program
+# from before --train-threads ignores it and trains on one) set explicitly, and
+# OPENBLAS_CORETYPE as found.
 # Prints the CPU, the core type, the thread counts, the load average around every run, and one
 # table of medians (and ours over base). Raw output in $E2E_OUT (default BUILD_DIR/e2e-<date>).
 # Environment: E2E_DATA (default: ../shared/data next to the repository, else /work/shared/data),
 # E2E_MONTHS ("1 3"), E2E_FROM (2024-09-01: 12 months fit in both files),
 # E2E_RETRAIN_AS_OF (2025-06-01T01:00:00Z, a Sunday's slot), E2E_FINETUNE_AS_OF
 # (2025-06-04T02:00:00Z, a Wednesday's), E2E_REPLAY_ROUNDS (1), E2E_SKIP ("" or a list of
-# retrain finetune replay).
+# retrain finetune replay), E2E_RANK: rankings as "N@TIME" (e.g. "1@2024-09-12T00:00:00Z"); for
+# each, `aifx-train rank --as-of TIME` on a copy of the store of the N-month replay (each
+# replay's first round's store is kept as $E2E_OUT/replay-store-PROG-N), ROUNDS times, each
+# program on the store it replayed itself, recorded as "rank@TIME" with the number of versions
+# it evaluated.
 set -eu
 
 if [ $# -lt 1 ]; then
@@ -56,18 +63,19 @@ retrain_as_of=${E2E_RETRAIN_AS_OF:-2025-06-01T01:00:00Z}
 finetune_as_of=${E2E_FINETUNE_AS_OF:-2025-06-04T02:00:00Z}
 replay_rounds=${E2E_REPLAY_ROUNDS:-1}
 threads=${E2E_THREADS:-1}
+base_threads=${E2E_BASE_THREADS:-1}
 skip=${E2E_SKIP:-}
 out=${E2E_OUT:-$build/e2e-$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 py=python3
 
-export OPENBLAS_NUM_THREADS="$threads"
+export OPENBLAS_NUM_THREADS=1
 progs="after"
 [ -n "$base_train" ] && progs="after base"
 
 echo "e2e.sh: $(date -u +%Y-%m-%dT%H:%M:%SZ), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cpus"
-echo "e2e.sh: OPENBLAS_CORETYPE '${OPENBLAS_CORETYPE:-<unset>}', OPENBLAS_NUM_THREADS $OPENBLAS_NUM_THREADS, libaifxnn n_threads 1 (aifx-train's)"
+echo "e2e.sh: OPENBLAS_CORETYPE '${OPENBLAS_CORETYPE:-<unset>}', OPENBLAS_NUM_THREADS $OPENBLAS_NUM_THREADS, AIFX_TRAIN_THREADS $threads${base_train:+ (base: $base_threads)}"
 echo "e2e.sh: program $train${base_train:+; base $base_train}"
 echo "e2e.sh: data $data; replay from $from, months: $months; retrain as of $retrain_as_of; fine-tune as of $finetune_as_of"
 echo "e2e.sh: raw results in $out"
@@ -75,6 +83,7 @@ echo "e2e.sh: raw results in $out"
 now() { date +%s.%N; }
 load() { cut -d' ' -f1 /proc/loadavg; }
 prog_path() { if [ "$1" = base ]; then echo "$base_train"; else echo "$train"; fi; }
+prog_threads() { if [ "$1" = base ]; then echo "$base_threads"; else echo "$threads"; fi; }
 
 # record FIGURE PROG ROUND SECONDS LOAD_BEFORE LOAD_AFTER
 record() {
@@ -106,6 +115,7 @@ r=1
 while [ "$r" -le "$rounds" ]; do
     for p in $progs; do
         exe=$(prog_path "$p")
+        export AIFX_TRAIN_THREADS="$(prog_threads "$p")"
         case " $skip " in *" retrain "*) ;; *)
             s=$out/run-store
             rm -rf "$s"
@@ -147,6 +157,7 @@ case " $skip " in *" replay "*) ;; *)
             to=$(month_end "$n")
             for p in $progs; do
                 exe=$(prog_path "$p")
+                export AIFX_TRAIN_THREADS="$(prog_threads "$p")"
                 s=$out/run-store
                 rm -rf "$s"
                 tag=replay$n-$p-r$r
@@ -161,6 +172,10 @@ case " $skip " in *" replay "*) ;; *)
                     { echo "e2e.sh: replay failed (see $out/$tag.json, $out/$tag.progress)" >&2; exit 1; }
                 echo "$t0" >"$out/$tag.start"
                 record "replay$n" "$p" "$r" "$(echo "$t0 $t1" | awk '{printf "%.3f", $2 - $1}')" "$l0" "$(load)"
+                if [ "$r" = 1 ]; then
+                    rm -rf "$out/replay-store-$p-$n"
+                    mv "$s" "$out/replay-store-$p-$n"
+                fi
                 rm -rf "$s"
             done
         done
@@ -168,6 +183,30 @@ case " $skip " in *" replay "*) ;; *)
     done
     ;;
 esac
+for nt in ${E2E_RANK:-}; do
+    n=${nt%%@*}
+    t=${nt#*@}
+    r=1
+    while [ "$r" -le "$rounds" ]; do
+        for p in $progs; do
+            exe=$(prog_path "$p")
+            export AIFX_TRAIN_THREADS="$(prog_threads "$p")"
+            [ -d "$out/replay-store-$p-$n" ] || { echo "e2e.sh: $nt needs the $n-month replay (no $out/replay-store-$p-$n)" >&2; exit 1; }
+            s=$out/run-store
+            rm -rf "$s"
+            cp -a "$out/replay-store-$p-$n" "$s"
+            log=$out/rank-$t-$p-r$r.json
+            l0=$(load)
+            sec=$(timed "$exe" rank --as-of "$t" --json --store "$s")
+            n_eval=$("$py" -c 'import json,sys; print(sum(1 for v in json.load(open(sys.argv[1]))["versions"] if v["evaluated"]))' "$log")
+            record "rank@$t" "$p" "$r" "$sec" "$l0" "$(load)"
+            echo "e2e.sh: rank@$t $p: $n_eval versions evaluated"
+            echo "$n_eval" >"$out/rank-$t-$p.evaluated"
+            rm -rf "$s"
+        done
+        r=$((r + 1))
+    done
+done
 echo "e2e.sh: load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 "$py" - "$out" "$months" <<'EOF'
@@ -188,9 +227,10 @@ def ratio(a, b):
     return b / a if a == a and b == b and a > 0 else float("nan")
 progs = ["after"] + (["base"] if any(p == "base" for _, p in runs) else [])
 figs = [f for f in ["retrain", "finetune"] + ["replay%d" % m for m in months] if (f, "after") in runs]
+figs += sorted({f for f, p in runs if f.startswith("rank@") and p == "after"})
 print()
 print("medians of wall seconds (n = runs); per month = replay seconds / months; base/ours > 1: ours faster")
-hdr = "%-10s %3s %10s %10s" % ("figure", "n", "ours s", "per month")
+hdr = "%-26s %3s %10s %10s" % ("figure", "n", "ours s", "per month")
 if "base" in progs:
     hdr += " %10s %10s %8s" % ("base s", "per month", "base/ours")
 print(hdr + "  load")
@@ -198,10 +238,14 @@ for f in figs:
     n = len(runs[(f, "after")])
     a = med(f, "after")
     m = int(f[6:]) if f.startswith("replay") else 0
-    line = "%-10s %3d %10.1f %10s" % (f, n, a, "%.1f" % (a / m) if m else "")
+    line = "%-26s %3d %10.1f %10s" % (f, n, a, "%.1f" % (a / m) if m else "")
     if "base" in progs:
         b = med(f, "base")
         line += " %10.1f %10s %8.2f" % (b, "%.1f" % (b / m) if m else "", ratio(a, b))
+    if f.startswith("rank@"):
+        ev = [open(os.path.join(out, "rank-%s-%s.evaluated" % (f[5:], p))).read().strip()
+              for p in progs if os.path.exists(os.path.join(out, "rank-%s-%s.evaluated" % (f[5:], p)))]
+        line += "  evaluated " + "/".join(ev)
     print(line + "  " + loads(f, "after") + ("/" + loads(f, "base") if "base" in progs else ""))
 # the replay's own split of its time, and each simulated month's cost in the longest replay
 for prog in progs:
