@@ -8,6 +8,7 @@
  * same function for training batches and for prediction.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -342,17 +343,22 @@ aifx_status aifx_model_predict(const aifx_model *model, int n, const float *x, f
 
 #define AIFX_EVAL_CHUNK 256
 
-aifx_status aifx_model_predict_dataset(const aifx_model *model, const aifx_dataset *data,
-                                       float *probs)
+/* One share of aifx_model_predict_dataset: chunks k, k + n, k + 2n, ... of `chunk` windows. */
+typedef struct predict_share {
+    const aifx_model *model;
+    const aifx_dataset *data;
+    float *probs;
+    int chunk, k, n;
+    aifx_status st;
+} predict_share;
+
+static void *predict_chunks(void *arg)
 {
-    if (!model || !probs)
-        return AIFX_ERR_INVALID;
-    aifx_status st = aifx__dataset_check(model, data, 0);
-    if (st != AIFX_OK)
-        return st;
-    const int C = model->cfg.n_classes;
+    predict_share *s = arg;
+    const aifx_model *model = s->model;
+    const aifx_dataset *data = s->data;
+    const int C = model->cfg.n_classes, chunk = s->chunk;
     const size_t TF = (size_t)model->cfg.n_steps * model->cfg.n_features;
-    const int chunk = data->n < AIFX_EVAL_CHUNK ? (int)data->n : AIFX_EVAL_CHUNK;
     const int last = (int)(data->n % (size_t)chunk);
     /* the workspace need is not monotonic in the batch size (the inference path chunks its input
      * projection by rows), so size it for both batch sizes this loop uses */
@@ -361,20 +367,53 @@ aifx_status aifx_model_predict_dataset(const aifx_model *model, const aifx_datas
         nw = aifx_net_predict_workspace(model->net, last);
     float *x = aifx__falloc((size_t)chunk * TF);
     float *work = aifx__falloc(nw);
-    if (!x || !work) {
-        st = AIFX_ERR_NOMEM;
-        goto out;
-    }
-    for (size_t i0 = 0; i0 < data->n && st == AIFX_OK; i0 += (size_t)chunk) {
+    s->st = x && work ? AIFX_OK : AIFX_ERR_NOMEM;
+    const size_t step = (size_t)chunk * (size_t)s->n;
+    for (size_t i0 = (size_t)s->k * chunk; i0 < data->n && s->st == AIFX_OK; i0 += step) {
         int b = data->n - i0 < (size_t)chunk ? (int)(data->n - i0) : chunk;
         for (int k = 0; k < b; k++)
             aifx__gather_window(model, data, i0 + (size_t)k, x + (size_t)k * TF);
-        st = aifx_net_predict(model->net, b, x, probs + i0 * (size_t)C, work);
+        s->st = aifx_net_predict(model->net, b, x, s->probs + i0 * (size_t)C, work);
     }
-out:
     aifx__free(x);
     aifx__free(work);
-    return st;
+    return NULL;
+}
+
+/* The chunks are fixed (AIFX_EVAL_CHUNK windows, the last one shorter) whatever the thread
+ * count, and each is one aifx_net_predict call, so the bytes do not depend on the count. The
+ * threads are made per call rather than taken from the net's workers: those serve one caller at a
+ * time, and this function is thread-safe. */
+aifx_status aifx_model_predict_dataset(const aifx_model *model, const aifx_dataset *data,
+                                       float *probs)
+{
+    if (!model || !probs)
+        return AIFX_ERR_INVALID;
+    aifx_status st = aifx__dataset_check(model, data, 0);
+    if (st != AIFX_OK)
+        return st;
+    const int chunk = data->n < AIFX_EVAL_CHUNK ? (int)data->n : AIFX_EVAL_CHUNK;
+    const size_t n_chunks = (data->n + (size_t)chunk - 1) / (size_t)chunk;
+    int n = model->cfg.n_threads > 1 ? model->cfg.n_threads : 1;
+    if ((size_t)n > n_chunks)
+        n = (int)n_chunks;
+    predict_share shares[AIFX_MAX_THREADS];
+    pthread_t tids[AIFX_MAX_THREADS];
+    int started[AIFX_MAX_THREADS] = {0};
+    for (int k = 0; k < n; k++)
+        shares[k] = (predict_share){model, data, probs, chunk, k, n, AIFX_OK};
+    for (int k = 1; k < n; k++)
+        started[k] = pthread_create(&tids[k], NULL, predict_chunks, &shares[k]) == 0;
+    predict_chunks(&shares[0]);
+    for (int k = 1; k < n; k++) {
+        if (started[k])
+            pthread_join(tids[k], NULL);
+        else /* no thread to be had: this one does the share, to the same bytes */
+            predict_chunks(&shares[k]);
+        if (st == AIFX_OK)
+            st = shares[k].st;
+    }
+    return shares[0].st != AIFX_OK ? shares[0].st : st;
 }
 
 aifx_status aifx_model_evaluate(const aifx_model *model, const aifx_dataset *data,

@@ -544,6 +544,69 @@ START_TEST(test_evaluate_uneven_chunks)
 }
 END_TEST
 
+/* aifx_model_predict_dataset splits its fixed 256-window chunks over the model's threads: 1, 2
+ * and 3 threads (1,300 windows: 5 full chunks and one of 20, dealt unevenly) give the same
+ * bytes, and so do four callers at once on the one 3-thread model (the function is
+ * thread-safe: its threads are its own, not the net's workers). */
+typedef struct dataset_job {
+    const aifx_model *m;
+    const aifx_dataset *d;
+    float *probs;
+} dataset_job;
+
+static void *predict_dataset_job(void *arg)
+{
+    dataset_job *j = arg;
+    return aifx_model_predict_dataset(j->m, j->d, j->probs) == AIFX_OK ? NULL : (void *)1;
+}
+
+START_TEST(test_predict_dataset_threads)
+{
+    aifx_model_config c = small_config();
+    float *x;
+    int32_t *y;
+    const size_t n = 1300;
+    aifx_dataset d = make_trend_data(17, n, c.n_steps, c.n_features, &x, &y);
+    aifx_model *m;
+    ck_assert_int_eq(aifx_model_new(&c, &m), AIFX_OK);
+    aifx_model_fit_scaler(m, &d);
+    float *one = malloc(n * 3 * sizeof(float)), *p = malloc(n * 3 * sizeof(float));
+    ck_assert_int_eq(aifx_model_predict_dataset(m, &d, one), AIFX_OK);
+    for (int t = 2; t <= 3; t++) {
+        ck_assert_int_eq(aifx_model_set_threads(m, t), AIFX_OK);
+        memset(p, 0xff, n * 3 * sizeof(float));
+        ck_assert_int_eq(aifx_model_predict_dataset(m, &d, p), AIFX_OK);
+        ck_assert_mem_eq(p, one, n * 3 * sizeof(float));
+    }
+    enum { N_CALLERS = 4 };
+    pthread_t th[N_CALLERS];
+    dataset_job jobs[N_CALLERS];
+    float *out[N_CALLERS];
+    for (int k = 0; k < N_CALLERS; k++) {
+        out[k] = malloc(n * 3 * sizeof(float));
+        jobs[k] = (dataset_job){m, &d, out[k]};
+        ck_assert_int_eq(pthread_create(&th[k], NULL, predict_dataset_job, &jobs[k]), 0);
+    }
+    for (int k = 0; k < N_CALLERS; k++) {
+        void *ret;
+        pthread_join(th[k], &ret);
+        ck_assert_ptr_null(ret);
+        ck_assert_mem_eq(out[k], one, n * 3 * sizeof(float));
+        free(out[k]);
+    }
+    /* the probabilities are the batch predictions of the same windows */
+    float *direct = malloc(256 * 3 * sizeof(float));
+    ck_assert_int_eq(
+        aifx_model_predict(m, 256, x + (size_t)1024 * c.n_steps * c.n_features, direct, NULL),
+        AIFX_OK);
+    ck_assert_mem_eq(direct, one + 1024 * 3, 256 * 3 * sizeof(float));
+    free(direct);
+    free(one), free(p);
+    aifx_model_free(m);
+    free(x), free(y);
+}
+END_TEST
+
 /* n_threads in the model's config reaches the net's workers: two threads repeat their bytes run
  * after run, a model set to two threads after creation trains exactly as one made with two, and a
  * checkpoint does not carry the setting (a loaded model has one thread). */
@@ -663,6 +726,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, test_windows_by_index);
     tcase_add_test(tc, test_evaluate_uneven_chunks);
     tcase_add_test(tc, test_model_threads);
+    tcase_add_test(tc, test_predict_dataset_threads);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -17,11 +17,11 @@
 
 #include "../check_main.h"
 #include "base/fsutil.h"
+#include "base/threads.h"
 #include "base/timeutil.h"
 #include "cycles/cycle.h"
 #include "cycles/schedule.h"
 #include "cycles/testhook.h"
-#include "cycles/threads.h"
 #include "market/synth.h"
 #include "store/store.h"
 #include "testutil.h"
@@ -277,7 +277,7 @@ END_TEST
 
 static void assert_same_version(tr_store *a, tr_store *b, const char *version);
 
-/* The training threads are a speed setting only (cycles/threads.h): on the packed kernel path a
+/* The training threads are a speed setting only (base/threads.h): on the packed kernel path a
  * full retrain at 1 thread, the same at 3 threads, and one interrupted at 2 threads and resumed
  * at 1 register the same version to the byte, and so do their daily fine-tunes at 1 and 2
  * threads. H = 40 makes 4H = 160 weight rows, two of the library's fixed 128-row pieces. */

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/threads.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "cycles/threads.h"
 
 #define AIFX_TRAIN_VERSION "0.1.0"
 

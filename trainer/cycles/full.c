@@ -38,12 +38,12 @@
 
 #include "base/fsutil.h"
 #include "base/strbuf.h"
+#include "base/threads.h"
 #include "base/timeutil.h"
 #include "cycles/abtest.h"
 #include "cycles/cycle.h"
 #include "cycles/driftcheck.h"
 #include "cycles/testhook.h"
-#include "cycles/threads.h"
 
 /* The run's epoch history: the curves in rec, per epoch whether the monitored value improved,
  * and whether training ended after the last one. */

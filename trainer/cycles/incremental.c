@@ -27,9 +27,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/threads.h"
 #include "base/timeutil.h"
 #include "cycles/cycle.h"
-#include "cycles/threads.h"
 
 static int on_epoch(const aifx_epoch_report *r, void *user)
 {

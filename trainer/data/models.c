@@ -2,6 +2,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "data/models.h"
+#include "base/threads.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/fsutil.h"
+#include "base/threads.h"
 
 tr_code tr_fail_aifx(tr_error *err, aifx_status st, const char *what)
 {
@@ -288,6 +290,9 @@ tr_code tr_checkpoint_load_info(tr_store *store, const tr_version *rec, aifx_mod
     free(data);
     if (st != AIFX_OK)
         return tr_fail(err, TR_ERR_FORMAT, "version %s: %s", rec->version, msg);
+    /* evaluated (and fine-tuned) on the process's threads (base/threads.h); a model loads with
+     * one. Without memory for the workers it keeps one: the same bytes, slower. */
+    (void)aifx_model_set_threads(*out, tr_train_threads());
     return TR_OK;
 }
 

@@ -18,8 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/threads.h"
 #include "base/timeutil.h"
-#include "cycles/threads.h"
 #include "serve/http.h"
 
 enum { EX_OK = 0, EX_INTERNAL = 1, EX_USAGE = 2, EX_STORE = 5, EX_NOTFOUND = 6 };

@@ -1,5 +1,5 @@
 /*
- * threads.h - how many threads the cycles train with, for the whole process.
+ * threads.h - how many threads train and evaluate models, for the whole process.
  *
  * libaifxnn splits a training batch over its worker threads (aifx_model_config.n_threads). On the
  * packed kernel path (CPUs with AVX2 and FMA) the result does not depend on their number, to the

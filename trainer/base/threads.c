@@ -2,7 +2,7 @@
  * threads.c - the cycles' training threads (threads.h).
  */
 #define _GNU_SOURCE
-#include "cycles/threads.h"
+#include "base/threads.h"
 
 #include <dlfcn.h>
 #include <errno.h>
