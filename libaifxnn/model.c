@@ -397,7 +397,7 @@ aifx_status aifx_model_predict_dataset(const aifx_model *model, const aifx_datas
     int n = model->cfg.n_threads > 1 ? model->cfg.n_threads : 1;
     if ((size_t)n > n_chunks)
         n = (int)n_chunks;
-    predict_share shares[AIFX_MAX_THREADS];
+    predict_share shares[AIFX_MAX_THREADS] = {{0}};
     pthread_t tids[AIFX_MAX_THREADS];
     int started[AIFX_MAX_THREADS] = {0};
     for (int k = 0; k < n; k++)
