@@ -234,22 +234,45 @@ static void backward_recurrence(void *arg, int k, int n)
 /* db[g0, g1) += the column sums of dz (T*B, 4H), rows in the order of the recurrence: t from
  * T-1 down to 0, sequences in order. Each element's sum has one order whatever the thread count
  * (a split of the batch would associate it differently), so results do not depend on it. */
+typedef float colv __attribute__((vector_size(32)));
+
+AIFX_CLONES
 static void bias_gradient(int T, int B, int G, const float *dz, int g0, int g1, float *db)
 {
-    for (int t = T - 1; t >= 0; t--)
-        for (int b = 0; b < B; b++) {
-            const float *row = dz + ((size_t)t * B + b) * G;
-            for (int g = g0; g < g1; g++)
-                db[g] += row[g];
-        }
+    int g = g0;
+    for (; g + 64 <= g1; g += 64) { /* 64 columns in 8 vector sums, a row's 256 bytes at a time */
+        colv a[8];
+        memcpy(a, db + g, sizeof a);
+        for (int t = T - 1; t >= 0; t--)
+            for (int b = 0; b < B; b++) {
+                colv r[8];
+                memcpy(r, dz + ((size_t)t * B + b) * G + g, sizeof r);
+                for (int q = 0; q < 8; q++)
+                    a[q] += r[q];
+            }
+        memcpy(db + g, a, sizeof a);
+    }
+    for (; g < g1; g++) {
+        float a = db[g];
+        for (int t = T - 1; t >= 0; t--)
+            for (int b = 0; b < B; b++)
+                a += dz[((size_t)t * B + b) * G + g];
+        db[g] = a;
+    }
 }
 
-/* The weight-gradient rows (4H) go to BLAS in pieces of WG_ROWS, whatever the thread count: an
- * sgemm element's bits depend on the shape of the call it is computed in (OpenBLAS picks other
- * kernels for the tails of M), so fixed pieces, not the workers, decide each element's sums, and
- * the workers take whole pieces. 128 rows: two pieces for H = 64, eight for H = 256; packing
- * the other operand once per piece costs 1/128 of the piece's product. */
-#define WG_ROWS 128
+/* The weight-gradient rows (4H) go to BLAS in two fixed pieces (the second may be shorter),
+ * whatever the thread count: an sgemm element's bits depend on the shape of the call it is computed
+ * in (OpenBLAS picks other kernels for the tails of M), so the pieces, not the workers, decide each
+ * element's sums, and workers take whole pieces. Two, of at least 128 rows: each piece packs the
+ * other operand (T*B rows) again and runs OpenBLAS at a smaller M, which cost 5 % of a W3 step
+ * at 1 thread with pieces of 128 rows (bench, same process); two pieces are what two workers
+ * had before. A third worker and more wait for this part. */
+static int wg_rows(int G)
+{
+    int r = ((G + 1) / 2 + 15) / 16 * 16;
+    return r < 128 ? 128 : r;
+}
 
 /* bias and weight gradients rows [g0, g1) of (4H, *), and dx rows [r0, r1) of (T*B, n_in) */
 static void backward_weights(void *arg, int k, int n)
@@ -258,12 +281,13 @@ static void backward_weights(void *arg, int k, int n)
     const aifx_lstm_layer *l = j->l;
     const int H = l->n_hidden, G = 4 * H, TB = j->T * j->B, n_in = l->n_in;
     const size_t bh = (size_t)j->B * H;
+    const int rows = wg_rows(G);
     int c0, c1, r0, r1;
-    aifx__split((G + WG_ROWS - 1) / WG_ROWS, k, n, &c0, &c1);
+    aifx__split((G + rows - 1) / rows, k, n, &c0, &c1);
     aifx__split(TB, k, n, &r0, &r1);
     /* gates hold dz (T*B, 4H): dW_ih = dz^T x, dW_hh = dz^T h_{t-1} (from t = 1: h_0 = 0) */
     for (int c = c0; c < c1; c++) {
-        const int g0 = c * WG_ROWS, g1 = g0 + WG_ROWS < G ? g0 + WG_ROWS : G;
+        const int g0 = c * rows, g1 = g0 + rows < G ? g0 + rows : G;
         bias_gradient(j->T, j->B, G, l->gates, g0, g1, j->grads + l->off_b);
         aifx__gemm(1, 0, g1 - g0, n_in, TB, 1.0f, l->gates + g0, G, j->x, n_in, 1.0f,
                    j->grads + l->off_w_ih + (size_t)g0 * n_in, n_in);
