@@ -315,6 +315,43 @@ START_TEST(test_line_format_round_trip)
     ck_assert_int_eq(b->status, TR_VS_DEPLOYED);
     ck_assert_str_eq(back.log[0].reason, "a=b\tc");
     ck_assert(isnan(back.log[0].active_value));
+    /* the fields in any order: each line's fields reversed decode to the same registry (the
+     * decoder looks first after the last field it found) */
+    {
+        size_t cap = len + 2, m = 0;
+        char *rev = malloc(cap);
+        for (const char *ls = text; ls < text + len;) {
+            const char *nl = memchr(ls, '\n', (size_t)(text + len - ls));
+            const char *le = nl ? nl : text + len, *tab = memchr(ls, '\t', (size_t)(le - ls));
+            if (!tab || ls[0] == 'A') { /* the header, or a record without fields: as it is */
+                memcpy(rev + m, ls, (size_t)(le - ls));
+                m += (size_t)(le - ls);
+            } else {
+                memcpy(rev + m, ls, (size_t)(tab - ls)); /* the kind, then the fields backwards */
+                m += (size_t)(tab - ls);
+                for (const char *fe = le; fe > tab;) {
+                    const char *fs = fe - 1;
+                    while (*fs != '\t')
+                        fs--;
+                    memcpy(rev + m, fs, (size_t)(fe - fs));
+                    m += (size_t)(fe - fs);
+                    fe = fs;
+                }
+            }
+            rev[m++] = '\n';
+            ls = le + 1;
+        }
+        tr_registry shuffled;
+        ck_assert_int_eq(tr_registry_decode("mem", rev, m, &shuffled, &e), TR_OK);
+        char *t2;
+        size_t l2;
+        ck_assert_int_eq(tr_registry_encode(&shuffled, &t2, &l2, &e), TR_OK);
+        ck_assert_uint_eq(l2, len);
+        ck_assert_int_eq(memcmp(t2, text, len), 0);
+        free(t2);
+        free(rev);
+        tr_registry_free(&shuffled);
+    }
     /* unknown kinds and keys are ignored (a newer minor version); a malformed field is not */
     const char *newer = "version\tversion=v3.0\tfuture_key=1\nwidget\tx=1\n";
     tr_registry_free(&back);
