@@ -240,6 +240,12 @@ START_TEST(test_value_parsers)
     ck_assert(output_has("bad --window-days (1..3660): 0"));
     ck_assert_int_eq(run("backtest --version v1.0 --spread -1 --store %s/none", dir), 2);
     ck_assert(output_has("bad --spread (>= 0): -1"));
+    /* the global --train-threads, anywhere on the line, before the command's own options */
+    ck_assert_int_eq(run("versions --train-threads 0 --store %s/none", dir), 2);
+    ck_assert(output_has("bad --train-threads '0' (auto or 1 .. 64)"));
+    ck_assert_int_eq(run("--train-threads=65 versions --store %s/none", dir), 2);
+    ck_assert_int_eq(run("--train-threads auto versions --store %s/none", dir), 6);
+    ck_assert_int_eq(run("versions --train-threads 3 --store %s/none", dir), 6);
     /* a share at the bound is taken: the command goes on to the (missing) store */
     ck_assert_int_eq(run("full --ab --ab-split 0.000001 --store %s/none", dir), 6);
     /* seeds: decimal for the trainer and the generator, non-zero hexadecimal for an A/B test;
