@@ -280,7 +280,7 @@ START_TEST(test_line_format_round_trip)
     tr_registry_init(&reg);
     tr_version v = mkver("v2.0", TR_VT_FULL, TR_VS_DEPLOYED);
     snprintf(v.hyper, sizeof v.hyper, "{\"a\":\"tab\there=%%25\\nline\"}");
-    snprintf(v.error, sizeof v.error, "line1\nline2\r\t%% = end");
+    snprintf(v.error, sizeof v.error, "line1\nline2\r\t%% = end \x01\x1b[0m");
     v.figs[1].loss = NAN;
     v.figs[2].confusion[2][1] = 123456789012LL;
     v.bt.profit_factor = INFINITY;
@@ -303,6 +303,9 @@ START_TEST(test_line_format_round_trip)
     size_t len;
     ck_assert_int_eq(tr_registry_encode(&reg, &text, &len, &e), TR_OK);
     ck_assert_int_eq(tr_registry_decode("mem", text, len, &back, &e), TR_OK);
+    for (size_t i = 0; i < len; i++) /* a value's control characters escaped, \x01 and ESC too */
+        ck_assert_msg(text[i] == '\n' || text[i] == '\t' || (unsigned char)text[i] >= 0x20,
+                      "raw 0x%02x at %zu", (unsigned char)text[i], i);
     ck_assert_uint_eq(back.n_versions, 1);
     const tr_version *b = &back.versions[0];
     ck_assert_str_eq(b->hyper, v.hyper);

@@ -68,7 +68,35 @@ void tr_framed_put_escaped(tr_sb *b, const char *s)
 
 static int hexval(char c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+int tr_framed_unescape(const char *s, size_t n, char *out, size_t size)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            if (i + 2 >= n)
+                return -1;
+            int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
+            if (h < 0 || l < 0)
+                return -1;
+            c = (char)(h * 16 + l);
+            i += 2;
+        }
+        if (o + 1 >= size)
+            return -1;
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return 0;
 }
 
 int tr_framed_field(const char *ls, size_t ll, const char *key, char *out, size_t size)
@@ -78,19 +106,8 @@ int tr_framed_field(const char *ls, size_t ll, const char *key, char *out, size_
         const char *f = ls + i;
         const char *end = memchr(f, '\t', ll - i);
         size_t fl = end ? (size_t)(end - f) : ll - i;
-        if (fl > kl && memcmp(f, key, kl) == 0 && f[kl] == '=') {
-            size_t o = 0;
-            for (size_t k = kl + 1; k < fl && o + 1 < size; k++) {
-                char c = f[k];
-                if (c == '%' && k + 2 < fl && hexval(f[k + 1]) >= 0 && hexval(f[k + 2]) >= 0) {
-                    c = (char)(hexval(f[k + 1]) * 16 + hexval(f[k + 2]));
-                    k += 2;
-                }
-                out[o++] = c;
-            }
-            out[o] = '\0';
-            return 0;
-        }
+        if (fl > kl && memcmp(f, key, kl) == 0 && f[kl] == '=')
+            return tr_framed_unescape(f + kl + 1, fl - kl - 1, out, size);
         i += fl + 1;
     }
     return -1;

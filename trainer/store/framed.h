@@ -27,10 +27,12 @@ tr_code tr_framed_write(const char *path, const char *magic, unsigned major, uns
                         const tr_sb *body, tr_error *err);
 
 /* A body line is "kind\tkey=value\tkey=value...": values with a control character, '%' or '='
- * are written %XX. put_escaped appends such a value; field unescapes key's value of the line
- * ls[0..ll) into out (0, or -1 when absent); field_i64 reads a whole number, setting *bad when
- * it is absent or not one. */
+ * are written %XX (the registry's lines too, registry_text.c). put_escaped appends such a value;
+ * unescape reads s[0..n) into out (size bytes), -1 on a bad escape or a value that does not fit;
+ * field unescapes key's value of the line ls[0..ll) into out (0, or -1 when it is absent or
+ * bad); field_i64 reads a whole number, setting *bad when it is absent or not one. */
 void tr_framed_put_escaped(tr_sb *b, const char *s);
+int tr_framed_unescape(const char *s, size_t n, char *out, size_t size);
 int tr_framed_field(const char *ls, size_t ll, const char *key, char *out, size_t size);
 int64_t tr_framed_field_i64(const char *ls, size_t ll, const char *key, int *bad);
 

@@ -12,6 +12,7 @@
 
 #include "base/strbuf.h"
 #include "registry/schema.h"
+#include "store/framed.h"
 
 /* The record kinds, in the order their lines are written. */
 enum { K_VERSION, K_LOG, K_ACTIVATION, K_ABTEST, K_EVENT, K_COUNT };
@@ -74,17 +75,6 @@ static int list_len(const tr_leaf *l, const char *rec)
 
 /* ---- writing ------------------------------------------------------------------------------ */
 
-static void put_escaped(tr_sb *b, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '\t' || c == '\n' || c == '\r' || c == '%' || c == '=')
-            tr_sb_printf(b, "%%%02X", c);
-        else
-            tr_sb_put(b, s, 1);
-    }
-}
-
 static void put_value(tr_sb *b, const tr_leaf *l, const char *rec)
 {
     const tr_field *f = l->f;
@@ -92,7 +82,7 @@ static void put_value(tr_sb *b, const tr_leaf *l, const char *rec)
     switch (f->type) {
     case TR_FT_TEXT:
     case TR_FT_JSON:
-        put_escaped(b, p);
+        tr_framed_put_escaped(b, p);
         break;
     case TR_FT_INT64:
     case TR_FT_TIME:
@@ -173,40 +163,6 @@ tr_code tr_registry_encode(const tr_registry *reg, char **text, size_t *len, tr_
 }
 
 /* ---- reading ------------------------------------------------------------------------------ */
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/* Unescapes s[0..n) into out (size bytes); -1 on a bad escape or if it does not fit. */
-static int unescape(const char *s, size_t n, char *out, size_t size)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '%') {
-            if (i + 2 >= n)
-                return -1;
-            int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
-            if (h < 0 || l < 0)
-                return -1;
-            c = (char)(h * 16 + l);
-            i += 2;
-        }
-        if (o + 1 >= size)
-            return -1;
-        out[o++] = c;
-    }
-    out[o] = '\0';
-    return 0;
-}
 
 /* n comma-separated numbers (int64 when is_int, else double) into out. */
 static int parse_list(const char *v, int is_int, int n, void *out)
@@ -298,7 +254,7 @@ static int set_value(const tr_leaf *l, char *rec, const char *v)
 
 /* Sets the field named key of rec; 0 when unknown (ignored) or set, -1 when bad. The search
  * starts at *next, the leaf after the last one found: a record written by this program lists its
- * fields in the leaves' order, so each is found at the first comparison (a version has about 100
+ * fields in the leaves' order, so each is found at the first comparison (a version has 85
  * fields, and searching from the first leaf made a registry's decoding quadratic in them: 4 % of
  * a 12-month replay's last month in strcmp). Any order is still accepted. */
 static int set_field(const kind_leaves *kl, size_t *next, char *rec, const char *key,
@@ -311,8 +267,8 @@ static int set_field(const kind_leaves *kl, size_t *next, char *rec, const char 
             continue;
         *next = i + 1;
         if (l->f->type == TR_FT_TEXT || l->f->type == TR_FT_JSON)
-            return unescape(raw, raw_len, rec + l->off, l->f->size);
-        if (unescape(raw, raw_len, scratch, scratch_size))
+            return tr_framed_unescape(raw, raw_len, rec + l->off, l->f->size);
+        if (tr_framed_unescape(raw, raw_len, scratch, scratch_size))
             return -1;
         return set_value(l, rec, scratch);
     }

@@ -1,8 +1,9 @@
 /*
  * registry_text.h - the directory store's registry file body (registry.aifx, docs/schema.md
- * section 3): one record per line, "<kind>\tkey=value\t..." with %XX escapes for tab, newline,
- * CR, '%' and '='. Keys, order and value forms come from the field tables (registry/schema.h);
- * unknown kinds and keys are ignored so that older programs read newer minor versions.
+ * section 3): one record per line, "<kind>\tkey=value\t..." with %XX escapes for control
+ * characters, '%' and '=' (store/framed.h's, as the job queue's and sink states' files). Keys,
+ * order and value forms come from the field tables (registry/schema.h); unknown kinds and keys are
+ * ignored so that older programs read newer minor versions.
  */
 #ifndef AIFXT_REGISTRY_TEXT_H
 #define AIFXT_REGISTRY_TEXT_H
