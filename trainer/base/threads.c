@@ -1,5 +1,5 @@
 /*
- * threads.c - the cycles' training threads (threads.h).
+ * threads.c - the threads that train and evaluate models (threads.h).
  */
 #define _GNU_SOURCE
 #include "base/threads.h"

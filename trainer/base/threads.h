@@ -13,6 +13,8 @@
 #define TR_THREADS_H
 
 #define TR_TRAIN_THREADS_MAX 64
+/* The accepted values, as usage errors name them. */
+#define TR_TRAIN_THREADS_RANGE "auto or 1 .. 64"
 
 /* Sets the count: n in 1 .. TR_TRAIN_THREADS_MAX, or 0 for the default, the CPUs this process may
  * run on (sched_getaffinity), at most 2 (training the 64-unit model scales little past 2). Also

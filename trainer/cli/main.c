@@ -202,10 +202,10 @@ int main(int argc, char **argv)
     int n_threads = 0;
     if (threads && tr_train_threads_parse(threads, &n_threads) != 0) {
         if (tr_cli_json_errors)
-            return tr_cli_error(EXIT_USAGE, "bad --train-threads '%s' (auto or 1 .. %d)", threads,
-                                TR_TRAIN_THREADS_MAX);
-        fprintf(stderr, "aifx-train: bad --train-threads '%s' (auto or 1 .. %d)\n", threads,
-                TR_TRAIN_THREADS_MAX);
+            return tr_cli_error(EXIT_USAGE, "bad --train-threads '%s' (" TR_TRAIN_THREADS_RANGE ")",
+                                threads);
+        fprintf(stderr, "aifx-train: bad --train-threads '%s' (" TR_TRAIN_THREADS_RANGE ")\n",
+                threads);
         return EXIT_USAGE;
     }
     tr_train_threads_set(n_threads);

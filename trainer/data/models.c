@@ -2,7 +2,6 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "data/models.h"
-#include "base/threads.h"
 
 #include <errno.h>
 #include <fcntl.h>

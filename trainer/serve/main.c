@@ -240,7 +240,7 @@ int main(int argc, char **argv)
         return ex;
     int n_train_threads = 0;
     if (o.train_threads && tr_train_threads_parse(o.train_threads, &n_train_threads) != 0)
-        return usage_error("bad --train-threads (auto or 1 .. 64):", o.train_threads);
+        return usage_error("bad --train-threads (" TR_TRAIN_THREADS_RANGE "):", o.train_threads);
     tr_train_threads_set(n_train_threads);
     if (o.help) {
         fputs(usage, stdout);
