@@ -80,6 +80,22 @@ drain() {
         printf "%d jobs: %.1f s, %.1f jobs/min\n", n, t1 - t0, 60 * n / (t1 - t0) }'
 }
 
+# shared_store TAG [h1]: a fresh store of kind $k in $loc holding both shared pairs' 15-minute
+# bars (and, with h1, their hourly ones), its checkpoints in $AIFX_MODELS_DIR (work/models-TAG-k).
+shared_store() {
+    loc="$(new_store "$k" "$1")"
+    export AIFX_MODELS_DIR="$work/models-$1-$k"
+    local p P
+    for p in eurusd usdjpy; do
+        P="$(echo "$p" | tr a-z A-Z)"
+        "$train" ingest --pair "$P" --csv "$data/${p}_m15.csv" --store "$loc" >/dev/null
+        if [ "${2:-}" = h1 ]; then
+            "$train" ingest --pair "$P" --csv "$data/${p}_h1.csv" --timeframe 1h \
+                --store "$loc" >/dev/null
+        fi
+    done
+}
+
 kinds=(dir)
 [ -n "${AIFX_TEST_PG:-}" ] && kinds+=(pg)
 
@@ -124,10 +140,7 @@ for w in "${what[@]}"; do
         for k in "${kinds[@]}"; do
             for nw in 1 2 4; do
                 echo "== real drain, $k store, $nw workers (model options: ${model[*]:-defaults})"
-                loc="$(new_store "$k" "real$nw")"
-                export AIFX_MODELS_DIR="$work/models-$k-$nw"
-                "$train" ingest --pair EURUSD --csv "$data/eurusd_m15.csv" --store "$loc" >/dev/null
-                "$train" ingest --pair USDJPY --csv "$data/usdjpy_m15.csv" --store "$loc" >/dev/null
+                shared_store "real$nw"
                 for d in $(seq 5 16); do
                     "$train" enqueue-due --as-of "2025-10-$(printf %02d "$d")T12:00:00Z" --quiet \
                         --store "$loc"
@@ -160,14 +173,7 @@ for c in sorted(jobs):
         for k in "${kinds[@]}"; do
             for nw in 1 2 4; do
                 echo "== families drain, $k store, $nw workers (model options: ${model[*]:-defaults})"
-                loc="$(new_store "$k" "fam$nw")"
-                export AIFX_MODELS_DIR="$work/models-fam-$k-$nw"
-                for p in eurusd usdjpy; do
-                    P="$(echo "$p" | tr a-z A-Z)"
-                    "$train" ingest --pair "$P" --csv "$data/${p}_m15.csv" --store "$loc" >/dev/null
-                    "$train" ingest --pair "$P" --csv "$data/${p}_h1.csv" --timeframe 1h \
-                        --store "$loc" >/dev/null
-                done
+                shared_store "fam$nw" h1
                 fams=()
                 for tf in 15m 1h; do
                     for set in eu:EURUSD uj:USDJPY ej:EURUSD,USDJPY; do
